@@ -1,0 +1,258 @@
+"""The backward pass: topological sort with an explicit stack, then each op's rule in reverse order.
+
+`sum_to` is the one place where broadcasting is undone: an op returns the gradient with the shape of
+its output, and the engine sums it down to each input's shape.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import GraphError, ShapeError
+from .function import TensorBase, _tensor_cls
+from .grad_mode import _state, enable_grad, no_grad
+
+backward_checks: list = [None]  # set by anomaly mode: called with (function, input grads)
+
+
+def sum_to(g: Any, shape: tuple) -> Any:
+    """Sum a broadcast gradient (array or Tensor) back down to `shape`."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    if lead < 0:
+        raise ShapeError(f"sum_to: gradient of shape {g.shape} cannot be reduced to {shape}")
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if g.shape[lead:] != shape:
+        raise ShapeError(f"sum_to: gradient of shape {g.shape} does not broadcast to {shape}")
+    return g.reshape(shape)
+
+
+def toposort(roots: Iterable[Any]) -> list:
+    """Tensors that require grad, reachable from `roots`, parents before children (iterative DFS)."""
+    order: list = []
+    visited: set[int] = set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        ctx = t._ctx
+        if ctx is None:
+            continue
+        if ctx.parents is None:
+            raise GraphError(
+                f"backward through {ctx.name} a second time: its saved values were freed by the "
+                "first backward. Pass retain_graph=True to the first backward to keep them."
+            )
+        for p in ctx.parents:
+            if p.requires_grad and id(p) not in visited:
+                stack.append((p, False))
+    return order
+
+
+def _check_root(t: Any, g: Any, i: int) -> Any:
+    if not isinstance(t, TensorBase):
+        raise TypeError(f"backward: output {i} is a {type(t).__name__}, not a Tensor")
+    if not t.requires_grad:
+        raise GraphError(
+            f"backward: output {i} (shape {t.shape}) does not require grad and has no graph; "
+            "did you compute it under no_grad() or from tensors without requires_grad=True?"
+        )
+    if g is None:
+        if t.data.size != 1:
+            raise GraphError(
+                f"backward: output {i} has shape {t.shape}; a gradient can be created implicitly "
+                "only for a scalar output. Pass gradient= with the output's shape."
+            )
+        return np.ones_like(t.data)
+    g = g.data if isinstance(g, TensorBase) else np.asarray(g, dtype=t.dtype)
+    if g.shape != t.shape:
+        raise ShapeError(f"backward: gradient of shape {g.shape} given for output of shape {t.shape}")
+    return g.astype(t.dtype, copy=False)
+
+
+def run_backward(
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    capture: Sequence[Any] | None = None,
+) -> dict[int, Any] | None:
+    """Backpropagate from `roots`.
+
+    Without `capture`, gradients accumulate into `.grad` of leaves (and of tensors that called
+    `retain_grad()`). With `capture`, the gradients of those tensors are returned (keyed by id) and no
+    `.grad` is touched: that is `autograd_nn.grad`.
+    """
+    Tensor = _tensor_cls[0]
+    grads: dict[int, Any] = {}
+    for i, (t, g) in enumerate(zip(roots, root_grads)):
+        g = _check_root(t, g, i)
+        if create_graph:
+            g = Tensor(g)
+        grads[id(t)] = grads[id(t)] + g if id(t) in grads else g
+    order = toposort(roots)
+    wanted = None if capture is None else {id(t) for t in capture}
+    captured: dict[int, Any] = {}
+    previous_mode = _state.enabled
+    _state.enabled = create_graph
+    try:
+        for t in reversed(order):
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if t._hooks:
+                for hook in t._hooks:
+                    replaced = hook(g if create_graph else Tensor(g))
+                    if replaced is not None:
+                        g = replaced if create_graph else replaced.data
+            ctx = t._ctx
+            if wanted is not None:
+                if id(t) in wanted:
+                    captured[id(t)] = g
+            elif ctx is None or t._retains_grad:
+                _accumulate(t, g, create_graph)
+            if ctx is None:
+                continue
+            _propagate(ctx, t, g, grads, create_graph)
+            if not retain_graph:
+                ctx.release()
+    finally:
+        _state.enabled = previous_mode
+    return captured if wanted is not None else None
+
+
+def _propagate(ctx: Any, out: Any, g: Any, grads: dict, create_graph: bool) -> None:
+    """Run one op's backward rule and add each input's gradient into `grads`."""
+    in_grads = _call_backward(ctx, out, g) if create_graph else ctx.backward(g)
+    if type(in_grads) is not tuple:
+        in_grads = (in_grads,)
+    if backward_checks[0] is not None:
+        backward_checks[0](ctx, in_grads)
+    for p, need, pg in zip(ctx.parents, ctx.needs_input_grad, in_grads):
+        if not need or pg is None:
+            continue
+        shape = p.data.shape
+        if pg.shape != shape:
+            pg = sum_to(pg, shape)
+        if create_graph:
+            if not isinstance(pg, TensorBase):
+                pg = _tensor_cls[0](np.asarray(pg, dtype=p.data.dtype))
+        elif pg.dtype != p.data.dtype:
+            pg = np.asarray(pg, dtype=p.data.dtype)
+        key = id(p)
+        prev = grads.get(key)
+        grads[key] = pg if prev is None else prev + pg
+
+
+def _call_backward(ctx: Any, out: Any, g: Any) -> Any:
+    """Backward with Tensors in place of saved arrays, so the gradient is itself differentiable."""
+    if not ctx.differentiable_backward:
+        raise GraphError(
+            f"create_graph=True: {ctx.name} has only a first-order backward; use the composite "
+            "version of this operation for higher-order gradients"
+        )
+    arrays = ctx.saved
+    ctx.saved = tuple(_as_tensor(ctx, out, a) for a in arrays)
+    try:
+        return ctx.backward(g)
+    finally:
+        ctx.saved = arrays
+
+
+def _as_tensor(ctx: Any, out: Any, value: Any) -> Any:
+    if not isinstance(value, np.ndarray):
+        return value
+    if value is out.data:
+        return out
+    for p in ctx.parents:
+        if value is p.data:
+            return p
+    if value.dtype.kind in "biu":  # masks and indices are constants of the derivative
+        return _tensor_cls[0](value)
+    raise GraphError(
+        f"create_graph=True: {ctx.name} saved an intermediate array that is neither an input nor "
+        "its output, so its backward cannot be differentiated"
+    )
+
+
+def _accumulate(t: Any, g: Any, create_graph: bool) -> None:
+    """Add `g` into `t.grad` (a Tensor). The first gradient is copied, so later in-place adds are safe."""
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if t.grad is None:
+        t.grad = _tensor_cls[0]._make(np.array(g, dtype=t.data.dtype, copy=True), False)
+    else:
+        acc = t.grad.data
+        if acc.flags.writeable and acc.shape == np.shape(g) and not t.grad.requires_grad:
+            np.add(acc, g, out=acc)
+        else:
+            t.grad = _tensor_cls[0]._make(acc + g, False)
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate gradients of `tensors` into the leaves' `.grad` (like `torch.autograd.backward`)."""
+    roots = [tensors] if isinstance(tensors, TensorBase) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, TensorBase):
+        grad_tensors = [grad_tensors] * len(roots) if grad_tensors is None else [grad_tensors]
+    retain = create_graph if retain_graph is None else retain_graph
+    run_backward(roots, list(grad_tensors), retain, create_graph)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """Gradients of `outputs` with respect to `inputs`, returned (not accumulated into `.grad`).
+
+    With `create_graph=True` the returned gradients are differentiable (Hessian-vector products,
+    gradient penalties).
+    """
+    roots = [outputs] if isinstance(outputs, TensorBase) else list(outputs)
+    single = isinstance(inputs, TensorBase)
+    ins = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, TensorBase):
+        grad_outputs = [grad_outputs] * len(roots) if grad_outputs is None else [grad_outputs]
+    for i, t in enumerate(ins):
+        if not isinstance(t, TensorBase) or not t.requires_grad:
+            raise GraphError(f"grad: input {i} is not a tensor that requires grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    captured = run_backward(roots, list(grad_outputs), retain, create_graph, capture=ins)
+    Tensor = _tensor_cls[0]
+    result = []
+    for i, t in enumerate(ins):
+        g = captured.get(id(t))
+        if g is None:
+            if not allow_unused:
+                raise GraphError(
+                    f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+        else:
+            result.append(g if create_graph else Tensor._make(np.asarray(g), False))
+    return tuple(result)
+
+
+__all__ = ["backward", "grad", "sum_to", "toposort", "enable_grad", "no_grad"]

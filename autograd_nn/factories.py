@@ -1,0 +1,109 @@
+"""Tensor factories with PyTorch's names. Floats default to float32 (see `dtypes`)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from .random import generator
+from .shapes import shape_arg
+from .tensor import Tensor, as_array
+
+
+def _make(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._make(data, False)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _float(dtype: Any) -> np.dtype:
+    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data` (nested lists, scalars, arrays or tensors)."""
+    return _make(np.array(as_array(data, dtype), copy=True), requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `array`."""
+    return Tensor(array)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(shape_arg("zeros", size), _float(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(shape_arg("ones", size), _float(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = as_array(fill_value).dtype
+    return _make(np.full(shape_arg("full", (size,)), fill_value, dtype), requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_int = all(isinstance(v, int) for v in (start, end, step))
+        dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
+    return _make(np.arange(start, end, step, dtype=dtype), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    return _make(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape = shape_arg("rand", size)
+    return _make(generator().random(shape).astype(_float(dtype)), requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape = shape_arg("randn", size)
+    return _make(generator().standard_normal(shape).astype(_float(dtype)), requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    data = generator().integers(low, high, size=shape_arg("randint", (size,)))
+    return Tensor._make(data.astype(dtypes.int64 if dtype is None else dtype), False)
+
+
+def randperm(n: int, dtype: Any = None) -> Tensor:
+    return Tensor._make(generator().permutation(n).astype(dtype or dtypes.int64), False)
+
+
+def _like(name: str, fill: Any) -> Any:
+    def like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return fill(*t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    like.__name__ = name
+    like.__doc__ = f"`{fill.__name__}` with the shape (and, by default, dtype) of `t`."
+    return like
+
+
+zeros_like = _like("zeros_like", zeros)
+ones_like = _like("ones_like", ones)
+empty_like = _like("empty_like", empty)
+rand_like = _like("rand_like", rand)
+randn_like = _like("randn_like", randn)
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return full(t.shape, fill_value, dtype=t.dtype if dtype is None else dtype,
+                requires_grad=requires_grad)

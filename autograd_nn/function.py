@@ -1,0 +1,93 @@
+"""`Function`: the base of every differentiable primitive.
+
+A primitive is a class with `forward` and `backward` side by side. `forward` gets plain ndarrays and
+returns one ndarray; `backward` gets the gradient of the output and returns one gradient per input
+(or None). The engine reduces each gradient to its input's shape, so ops never undo broadcasting.
+
+Values the backward rule needs are stored with `self.save(...)` and read back as `self.saved`. For a
+first-order backward these are the arrays themselves. For `create_graph=True` the engine hands the rule
+the *Tensors* those arrays belong to (an input or the output), and the gradient as a Tensor, so the same
+rule, written with operators and methods that arrays and Tensors share (see `ops/dual.py`), builds a
+differentiable graph. Extra state that is not an input or the output (indices, masks) is saved as plain
+attributes; a float intermediate saved with `save` makes the op first-order only.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import DTypeError, OpIndexError, ShapeError, describe
+from .grad_mode import _state
+
+
+class TensorBase:
+    """Marker base class of Tensor, so low layers can recognise one without importing it."""
+
+    __slots__ = ()
+
+
+_tensor_cls: list[type] = []  # filled in by tensor.py (ops sit below tensor in the layering)
+forward_checks: list = [None]  # set by anomaly mode: called with (function, output) after each forward
+
+
+class Function:
+    """Base class of primitives. Subclasses define `forward(*arrays, **params)` and `backward(g)`."""
+
+    parents: tuple | None
+    needs_input_grad: tuple
+    saved: tuple = ()
+    differentiable_backward = True  # False: only first-order gradients (raises under create_graph)
+
+    def save(self, *values: Any) -> None:
+        self.saved = values
+
+    def forward(self, *args: Any, **kwargs: Any) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, g: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Any:
+        """Run forward on the inputs' arrays; link the graph when grad mode is on and an input needs it."""
+        fn = cls.__new__(cls)
+        needs = tuple([t.requires_grad for t in inputs])
+        track = _state.enabled and True in needs
+        fn.needs_input_grad = needs if track else (False,) * len(needs)
+        arrays = [t.data for t in inputs]
+        try:
+            data = fn.forward(*arrays, **params)
+        except (ValueError, TypeError, IndexError, ZeroDivisionError) as err:
+            raise _clear_error(cls.__name__, arrays, params, err) from None
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        out = _tensor_cls[0]._make(data, track)
+        if track:
+            fn.parents = inputs
+            out._ctx = fn
+        if _state.anomaly:
+            forward_checks[0](fn, out)
+        return out
+
+    def release(self) -> None:
+        """Drop everything backward needed; a second backward through this node then fails clearly."""
+        self.__dict__.clear()
+        self.parents = None
+
+
+def _clear_error(op: str, arrays: list, params: dict, err: Exception) -> Exception:
+    """Turn a NumPy error from inside an op into one that names the op, shapes and dtypes."""
+    if isinstance(err, (ShapeError, DTypeError, OpIndexError)):
+        return err
+    where = f"{op}: {err} (inputs: {describe(arrays)}"
+    where += f"; {', '.join(f'{k}={v!r}' for k, v in params.items())})" if params else ")"
+    if isinstance(err, IndexError):
+        return OpIndexError(where)
+    if isinstance(err, TypeError):
+        return DTypeError(where)
+    return ShapeError(where)

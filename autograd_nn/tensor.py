@@ -1,0 +1,405 @@
+"""Tensor: an ndarray, whether it needs a gradient, and the op that made it.
+
+This file holds the core (construction, graph, dtype, arithmetic operators). The named methods live in
+three mixins, one file per family: `tensor_math.py` (pointwise maths and activations),
+`tensor_reduce.py` (reductions, softmax, sorting) and `tensor_shape.py` (reshaping and indexing).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from .autograd import backward as _backward
+from .errors import DTypeError, ShapeError
+from .function import TensorBase, _tensor_cls
+from .grad_mode import _state
+from .ops import elementwise as ew
+from .ops.linalg import MatMul
+from .tensor_math import MathMixin
+from .tensor_reduce import ReduceMixin
+from .tensor_shape import ShapeMixin
+
+
+def as_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
+    """Convert user data to an ndarray with PyTorch's default dtypes (float32 for Python floats)."""
+    if isinstance(data, TensorBase):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        arr = data if dtype is None else data.astype(dtype, copy=False)
+    else:
+        try:
+            arr = np.array(data, dtype=dtype)
+        except (ValueError, TypeError) as err:
+            raise ShapeError(f"{op}: cannot make a tensor from {type(data).__name__}: {err}") from None
+        if dtype is None and arr.dtype == np.float64 and not isinstance(data, np.generic):
+            arr = arr.astype(dtypes.get_default_dtype())
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(f"{op}: unsupported dtype {arr.dtype} (ragged nested lists or non-numbers?)")
+    return arr
+
+
+class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
+    """An n-dimensional array that records the operations applied to it, for reverse-mode autodiff.
+
+    `Tensor(ndarray)` shares the array's memory (like `torch.from_numpy`); `autograd_nn.tensor(...)`
+    copies (like `torch.tensor`).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_hooks",
+                 "name", "__weakref__")
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._retains_grad = False
+        self._version = 0
+        self._hooks = None
+        self.name = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool) -> "Tensor":
+        """Wrap an array the library just made (no checks, no copy): the hot path of every op."""
+        t = cls.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._ctx = None
+        t._retains_grad = False
+        t._version = 0
+        t._hooks = None
+        t.name = None
+        return t
+
+    # ---- basic properties -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Any:
+        """The Function that produced this tensor (None for leaves)."""
+        return self._ctx
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__  # == is elementwise, so identity hashing
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ---- values out -------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared memory). Detach first if you mean to modify it."""
+        return self.data
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    # ---- graph ------------------------------------------------------------------------------
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
+        _backward(self, gradient, retain_graph, create_graph)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.data.dtype.kind != "f":
+            raise DTypeError(
+                f"requires_grad_: only floating-point tensors can require gradients, got {self.dtype}"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise ValueError("requires_grad_(False) on a non-leaf tensor: use detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> "Tensor":
+        """The same data, cut off from the graph."""
+        return Tensor._make(self.data, False)
+
+    def detach_(self) -> "Tensor":
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward."""
+        self._retains_grad = True
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned Tensor replaces it."""
+        if not self.requires_grad:
+            raise ValueError("register_hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return hook
+
+    # ---- dtype ------------------------------------------------------------------------------
+    def astype(self, dtype: Any) -> "Tensor":
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        if self.requires_grad and dtype.kind != "f":
+            return Tensor._make(self.data.astype(dtype), False)
+        return ew.Cast.apply(self, dtype=dtype)
+
+    to = astype
+    type = astype
+
+    def float(self) -> "Tensor":
+        return self.astype(np.float32)
+
+    def double(self) -> "Tensor":
+        return self.astype(np.float64)
+
+    def half(self) -> "Tensor":
+        return self.astype(np.float16)
+
+    def long(self) -> "Tensor":
+        return self.astype(np.int64)
+
+    def int(self) -> "Tensor":
+        return self.astype(np.int32)
+
+    def bool(self) -> "Tensor":
+        return self.astype(np.bool_)
+
+    # ---- operators --------------------------------------------------------------------------
+    def _operand(self, other: Any) -> tuple["Tensor", "Tensor"]:
+        """Make `other` a Tensor and bring both to the result dtype (PyTorch's promotion rules)."""
+        da = self.data.dtype
+        if isinstance(other, Tensor):
+            db = other.data.dtype
+            if da is db or da == db:
+                return self, other
+            if (da.kind == "f") == (db.kind == "f"):
+                return self, other  # NumPy's promotion agrees with PyTorch's here
+            out = dtypes.promote(da, db)
+            return self.astype(out), other.astype(out)
+        if isinstance(other, (int, float, bool, np.generic)):
+            value = other.item() if isinstance(other, np.generic) else other
+            out = dtypes.scalar_result(da, value)
+            return self.astype(out), Tensor._make(np.asarray(value, dtype=out), False)
+        arr = as_array(other, op="binary op")
+        out = da if da.kind == "f" else dtypes.promote(da, arr.dtype)
+        return self.astype(out), Tensor._make(arr.astype(out, copy=False), False)
+
+    def __add__(self, other: Any) -> "Tensor":
+        return ew.Add.apply(*self._operand(other))
+
+    def __radd__(self, other: Any) -> "Tensor":
+        a, b = self._operand(other)
+        return ew.Add.apply(b, a)
+
+    def __sub__(self, other: Any) -> "Tensor":
+        return ew.Sub.apply(*self._operand(other))
+
+    def __rsub__(self, other: Any) -> "Tensor":
+        a, b = self._operand(other)
+        return ew.Sub.apply(b, a)
+
+    def __mul__(self, other: Any) -> "Tensor":
+        return ew.Mul.apply(*self._operand(other))
+
+    def __rmul__(self, other: Any) -> "Tensor":
+        a, b = self._operand(other)
+        return ew.Mul.apply(b, a)
+
+    def __truediv__(self, other: Any) -> "Tensor":
+        a, b = self._operand(other)
+        if a.data.dtype.kind != "f":  # true division of ints gives floats, as in PyTorch
+            a, b = a.astype(dtypes.get_default_dtype()), b.astype(dtypes.get_default_dtype())
+        return ew.Div.apply(a, b)
+
+    def __rtruediv__(self, other: Any) -> "Tensor":
+        a, b = self._operand(other)
+        if a.data.dtype.kind != "f":
+            a, b = a.astype(dtypes.get_default_dtype()), b.astype(dtypes.get_default_dtype())
+        return ew.Div.apply(b, a)
+
+    def __neg__(self) -> "Tensor":
+        return ew.Neg.apply(self)
+
+    def __pos__(self) -> "Tensor":
+        return self
+
+    def __pow__(self, other: Any) -> "Tensor":
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            if self.data.dtype.kind != "f" and (isinstance(other, float) or other < 0):
+                return self.astype(dtypes.get_default_dtype()) ** other
+            return ew.PowScalar.apply(self, exponent=other)
+        return ew.Pow.apply(*self._operand(other))
+
+    def __rpow__(self, other: Any) -> "Tensor":
+        if isinstance(other, (int, float)) and not isinstance(other, bool) and other > 0:
+            base = self if self.data.dtype.kind == "f" else self.astype(dtypes.get_default_dtype())
+            return ew.RPowScalar.apply(base, base=other)
+        a, b = self._operand(other)
+        return ew.Pow.apply(b, a)
+
+    def __matmul__(self, other: Any) -> "Tensor":
+        return MatMul.apply(*self._operand(other))
+
+    def __rmatmul__(self, other: Any) -> "Tensor":
+        a, b = self._operand(other)
+        return MatMul.apply(b, a)
+
+    def matmul(self, other: Any) -> "Tensor":
+        return self @ other
+
+    # comparisons give bool tensors, outside the graph
+    def _compare(self, other: Any, ufunc: Any) -> "Tensor":
+        b = other.data if isinstance(other, Tensor) else other
+        try:
+            return Tensor._make(np.asarray(ufunc(self.data, b)), False)
+        except ValueError as err:
+            raise ShapeError(f"{ufunc.__name__}: {err} (shapes {self.shape} and {np.shape(b)})") from None
+
+    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.greater_equal)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    # ---- in-place (outside the graph; bump the version counter) -----------------------------
+    def _inplace(self, op: str, value: Any) -> "Tensor":
+        if self.requires_grad and _state.enabled:
+            raise RuntimeError(
+                f"{op}: in-place change of a tensor that requires grad while recording the graph; "
+                "wrap it in no_grad() (parameter updates) or use the out-of-place form"
+            )
+        self._version += 1
+        return value
+
+    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        self._inplace("add_", None)
+        o = other.data if isinstance(other, Tensor) else other
+        self.data += o * alpha if alpha != 1.0 else o
+        return self
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        return self.add_(other, -alpha)
+
+    def mul_(self, other: Any) -> "Tensor":
+        self._inplace("mul_", None)
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def div_(self, other: Any) -> "Tensor":
+        self._inplace("div_", None)
+        self.data /= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> "Tensor":
+        self._inplace("fill_", None)
+        self.data.fill(value)
+        return self
+
+    def copy_(self, src: Any) -> "Tensor":
+        self._inplace("copy_", None)
+        np.copyto(self.data, src.data if isinstance(src, Tensor) else np.asarray(src))
+        return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._inplace("__setitem__", None)
+        index = index.data if isinstance(index, Tensor) else index
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+
+    def __iadd__(self, other: Any) -> "Tensor":
+        return self.add_(other) if not self.requires_grad else self + other
+
+    def __isub__(self, other: Any) -> "Tensor":
+        return self.sub_(other) if not self.requires_grad else self - other
+
+    def __imul__(self, other: Any) -> "Tensor":
+        return self.mul_(other) if not self.requires_grad else self * other
+
+    def __itruediv__(self, other: Any) -> "Tensor":
+        return self.div_(other) if not self.requires_grad else self / other
+
+
+_tensor_cls.append(Tensor)

@@ -1,0 +1,16 @@
+"""Pointwise maths and activations as Tensor methods (one line each; the maths is in `ops/`)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .ops import elementwise as ew
+
+
+class MathMixin:
+    __slots__ = ()
+
+    def exp(self) -> Any:
+        return ew.Exp.apply(self)
+
+    def log(self) -> Any:
+        return ew.Log.apply(self)

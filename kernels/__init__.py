@@ -1,0 +1,1 @@
+"""Numba kernels (see kernels/ at the repository root)."""

@@ -14,3 +14,7 @@ from .random import manual_seed
 from .tensor import Tensor
 
 __version__ = "0.1.0"
+from .tensor_math import *  # noqa: F401,F403  (exp, where, maximum, ...)
+from .tensor_reduce import *  # noqa: F401,F403  (sum, mean, logsumexp, sort, ...)
+from .tensor_shape import *  # noqa: F401,F403  (cat, stack, einsum, ...)
+from . import functional  # noqa: E402

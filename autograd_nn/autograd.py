@@ -13,8 +13,6 @@ from .errors import GraphError, ShapeError
 from .function import TensorBase, _tensor_cls
 from .grad_mode import _state, enable_grad, no_grad
 
-backward_checks: list = [None]  # set by anomaly mode: called with (function, input grads)
-
 
 def sum_to(g: Any, shape: tuple) -> Any:
     """Sum a broadcast gradient (array or Tensor) back down to `shape`."""
@@ -135,11 +133,11 @@ def run_backward(
 
 def _propagate(ctx: Any, out: Any, g: Any, grads: dict, create_graph: bool) -> None:
     """Run one op's backward rule and add each input's gradient into `grads`."""
-    in_grads = _call_backward(ctx, out, g) if create_graph else ctx.backward(g)
+    run = (lambda grad_out: _call_backward(ctx, out, grad_out)) if create_graph else ctx.backward
+    instrument = _state.instrument
+    in_grads = run(g) if instrument is None else instrument.backward(ctx, g, run)
     if type(in_grads) is not tuple:
         in_grads = (in_grads,)
-    if backward_checks[0] is not None:
-        backward_checks[0](ctx, in_grads)
     for p, need, pg in zip(ctx.parents, ctx.needs_input_grad, in_grads):
         if not need or pg is None:
             continue
@@ -157,12 +155,23 @@ def _propagate(ctx: Any, out: Any, g: Any, grads: dict, create_graph: bool) -> N
 
 
 def _call_backward(ctx: Any, out: Any, g: Any) -> Any:
-    """Backward with Tensors in place of saved arrays, so the gradient is itself differentiable."""
+    """Backward with Tensors in place of saved arrays, so the gradient is itself differentiable.
+
+    A fused op whose backward works on arrays only (`differentiable_backward = False`) may define
+    `composite(*inputs)`: the same forward written with Tensor ops. Its gradient is then taken through
+    that composite, recomputed here, so higher-order gradients still flow.
+    """
     if not ctx.differentiable_backward:
-        raise GraphError(
-            f"create_graph=True: {ctx.name} has only a first-order backward; use the composite "
-            "version of this operation for higher-order gradients"
-        )
+        composite = getattr(ctx, "composite", None)
+        if composite is None:
+            raise GraphError(
+                f"create_graph=True: {ctx.name} has only a first-order backward and no composite form"
+            )
+        wrt = [p for p, need in zip(ctx.parents, ctx.needs_input_grad) if need]
+        with enable_grad():
+            recomputed = composite(*ctx.parents)
+        grads = iter(grad(recomputed, wrt, grad_outputs=g, create_graph=True, allow_unused=True))
+        return tuple(next(grads) if need else None for need in ctx.needs_input_grad)
     arrays = ctx.saved
     ctx.saved = tuple(_as_tensor(ctx, out, a) for a in arrays)
     try:

@@ -28,7 +28,19 @@ class TensorBase:
 
 
 _tensor_cls: list[type] = []  # filled in by tensor.py (ops sit below tensor in the layering)
-forward_checks: list = [None]  # set by anomaly mode: called with (function, output) after each forward
+
+class Instrument:
+    """Observes ops while installed (profiler, anomaly mode, module scopes for graph pictures).
+
+    Installed per thread with `grad_mode._state.instrument`; when none is installed the hot path pays
+    one attribute check. Subclasses override what they need and call the `run` they are given.
+    """
+
+    def apply(self, cls: type, inputs: tuple, params: dict, run: Any) -> Any:
+        return run(cls, inputs, params)
+
+    def backward(self, ctx: "Function", g: Any, run: Any) -> Any:
+        return run(g)
 
 
 class Function:
@@ -55,29 +67,34 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
         """Run forward on the inputs' arrays; link the graph when grad mode is on and an input needs it."""
-        fn = cls.__new__(cls)
-        needs = tuple([t.requires_grad for t in inputs])
-        track = _state.enabled and True in needs
-        fn.needs_input_grad = needs if track else (False,) * len(needs)
-        arrays = [t.data for t in inputs]
-        try:
-            data = fn.forward(*arrays, **params)
-        except (ValueError, TypeError, IndexError, ZeroDivisionError) as err:
-            raise _clear_error(cls.__name__, arrays, params, err) from None
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
-        out = _tensor_cls[0]._make(data, track)
-        if track:
-            fn.parents = inputs
-            out._ctx = fn
-        if _state.anomaly:
-            forward_checks[0](fn, out)
-        return out
+        if _state.instrument is not None:
+            return _state.instrument.apply(cls, inputs, params, _run)
+        return _run(cls, inputs, params)
 
     def release(self) -> None:
         """Drop everything backward needed; a second backward through this node then fails clearly."""
         self.__dict__.clear()
         self.parents = None
+
+
+def _run(cls: type, inputs: tuple, params: dict) -> Any:
+    """The plain forward of `Function.apply`."""
+    fn = cls.__new__(cls)
+    needs = tuple([t.requires_grad for t in inputs])
+    track = _state.enabled and True in needs
+    fn.needs_input_grad = needs if track else (False,) * len(needs)
+    arrays = [t.data for t in inputs]
+    try:
+        data = fn.forward(*arrays, **params)
+    except (ValueError, TypeError, IndexError, ZeroDivisionError) as err:
+        raise _clear_error(cls.__name__, arrays, params, err) from None
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    out = _tensor_cls[0]._make(data, track)
+    if track:
+        fn.parents = inputs
+        out._ctx = fn
+    return out
 
 
 def _clear_error(op: str, arrays: list, params: dict, err: Exception) -> Exception:

@@ -15,7 +15,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class _GradState(threading.local):
     enabled = True
-    anomaly = False
+    instrument = None  # a function.Instrument observing ops in this thread (profiler, anomaly mode)
 
 
 _state = _GradState()

@@ -5,6 +5,8 @@ from typing import Any
 
 from .ops import elementwise as ew
 
+__all__: list[str] = []  # module-level functions (autograd_nn.<name>) defined below the mixin
+
 
 class MathMixin:
     __slots__ = ()

@@ -6,6 +6,8 @@ from typing import Any
 from .ops import reduce as red
 from .shapes import normalize_axes, pick
 
+__all__: list[str] = []  # module-level functions (autograd_nn.<name>) defined below the mixin
+
 
 class ReduceMixin:
     __slots__ = ()

@@ -6,6 +6,8 @@ from typing import Any
 from .ops import movement as mv
 from .shapes import normalize_axis, shape_arg
 
+__all__: list[str] = []  # module-level functions (autograd_nn.<name>) defined below the mixin
+
 
 class ShapeMixin:
     __slots__ = ()

@@ -1,1 +1,14 @@
-"""autograd_nn.functional"""
+"""`autograd_nn.functional` (also `autograd_nn.nn.functional`, usually imported as F).
+
+Composite functions built from Tensor ops (and fused ops where a benchmark showed they pay), with
+PyTorch's names and signatures. One file per family.
+"""
+from .activation import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .norm import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .softmax import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403

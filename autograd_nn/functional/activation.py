@@ -1,0 +1,4 @@
+"""F.* (activation)."""
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,4 @@
+"""F.* (conv)."""
+from __future__ import annotations
+
+__all__: list[str] = []

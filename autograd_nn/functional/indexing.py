@@ -1,0 +1,4 @@
+"""F.* (indexing: pad, one_hot, embedding lookups)."""
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,4 @@
+"""F.* (loss)."""
+from __future__ import annotations
+
+__all__: list[str] = []

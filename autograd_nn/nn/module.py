@@ -1,0 +1,356 @@
+"""Module: the base of every layer, with PyTorch's API for parameters, buffers, state and hooks.
+
+Parameters, buffers and submodules are found by assignment (`self.w = Parameter(...)`) into ordered
+dicts, so names are dotted, insertion-ordered and deduplicated, and a `state_dict` maps one-to-one onto
+PyTorch's for the same architecture.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from .. import scopes
+from ..errors import CheckpointError
+from ..grad_mode import no_grad
+from ..tensor import Tensor
+from .parameter import Buffer, Parameter
+
+
+class RemovableHandle:
+    """Returned by the hook registration methods; `remove()` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+
+class Module:
+    """Base class of all layers. Subclasses define `forward` and assign parameters in `__init__`."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+        d["_scope_name"] = ""
+
+    # ---- registration by assignment ---------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() call in {type(self).__name__}"
+            )
+        if isinstance(value, Parameter):
+            self._forget(name)
+            d["_parameters"][name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            value.__dict__["_scope_name"] = name
+            d["_modules"][name] = value
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, value, value.persistent)
+        elif name in d["_buffers"] and (value is None or isinstance(value, Tensor)):
+            d["_buffers"][name] = value
+        elif name in d["_parameters"] and value is not None:
+            raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r}: "
+                            "use nn.Parameter(...) or None")
+        elif name in d["_parameters"] or name in d["_modules"]:
+            (d["_parameters"] if name in d["_parameters"] else d["_modules"])[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name: str) -> None:
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            d[store].pop(name, None)
+        d.pop(name, None)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for store in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__[store]:
+                del self.__dict__[store][name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None")
+        self.__dict__["_parameters"][name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """A tensor that is part of the state (saved in state_dict if persistent) but not trained."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(np.asarray(tensor))
+        if tensor is not None and type(tensor) is not Tensor:
+            tensor = Tensor._make(tensor.data, False)
+        self._forget(name)
+        self.__dict__["_buffers"][name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        if module is not None:
+            module.__dict__["_scope_name"] = name
+        self.__dict__["_modules"][name] = module
+
+    register_module = add_module
+
+    # ---- traversal ---------------------------------------------------------------------------
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+        """(dotted name, module) for this module and every descendant, depth first, each once."""
+        memo = set() if memo is None else memo
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in memo:
+                    continue
+                memo.add(id(module))
+            yield name, module
+            children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()
+                        if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self) -> Iterator["Module"]:
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, store: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_name, module in modules:
+            for name, value in module.__dict__[store].items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{mod_name}.{name}" if mod_name else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def get_submodule(self, target: str) -> "Module":
+        module = self
+        for part in target.split(".") if target else []:
+            if part not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} ({target})")
+            module = module._modules[part]
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        mod_name, _, name = target.rpartition(".")
+        module = self.get_submodule(mod_name)
+        if name not in module._parameters:
+            raise AttributeError(f"{type(module).__name__} has no parameter {name!r}")
+        return module._parameters[name]
+
+    def apply(self, fn: Callable[["Module"], Any]) -> "Module":
+        """Call `fn` on every submodule (children first) and on self, as in PyTorch."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # ---- modes and gradients ------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        for m in self.modules():
+            m.__dict__["training"] = bool(mode)
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Freeze (False) or unfreeze (True) every parameter."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.data.fill(0)
+
+    def _cast(self, dtype: Any) -> "Module":
+        for m in self.modules():
+            for store in ("_parameters", "_buffers"):
+                for k, t in m.__dict__[store].items():
+                    if t is not None and t.dtype.kind == "f":
+                        t.data = t.data.astype(dtype)
+                        if t.grad is not None:
+                            t.grad = None
+        return self
+
+    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Module":
+        """Convert floating parameters and buffers to `dtype` (devices other than 'cpu' are refused)."""
+        dtype = kwargs.get("dtype", dtype)
+        if isinstance(dtype, str) and dtype.startswith("cpu"):
+            return self
+        if dtype is None:
+            return self
+        return self._cast(np.dtype(dtype))
+
+    def float(self) -> "Module":
+        return self._cast(np.dtype(np.float32))
+
+    def double(self) -> "Module":
+        return self._cast(np.dtype(np.float64))
+
+    def cpu(self) -> "Module":
+        return self
+
+    # ---- state ---------------------------------------------------------------------------------
+    def state_dict(self, destination: OrderedDict | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict:
+        """Name -> tensor for every parameter and persistent buffer, with PyTorch's key names."""
+        out = OrderedDict() if destination is None else destination
+        # Shared submodules appear under every name, as in PyTorch (no de-duplication here).
+        for mod_name, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
+            base = f"{mod_name}." if mod_name else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    out[base + name] = p if keep_vars else p.detach()
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    out[base + name] = b if keep_vars else b.detach()
+        return out
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True) -> tuple[list, list]:
+        """Copy values in by name. Checks every key and shape first, so a bad file changes nothing.
+
+        Returns (missing_keys, unexpected_keys); with strict=True either being non-empty is an error.
+        """
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        if strict and (missing or unexpected):
+            problems.append(f"missing keys {missing}, unexpected keys {unexpected}")
+        values = {}
+        for k, target in own.items():
+            if k not in state_dict:
+                continue
+            src = state_dict[k]
+            arr = src.data if isinstance(src, Tensor) else np.asarray(src)
+            if arr.shape != target.shape:
+                problems.append(f"{k}: checkpoint shape {arr.shape} != model shape {target.shape}")
+            values[k] = arr
+        if problems:
+            raise CheckpointError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
+        with no_grad():
+            for k, arr in values.items():
+                target = own[k]
+                target.data = np.array(arr, dtype=target.dtype, copy=True)
+                target._version += 1
+        return missing, unexpected
+
+    # ---- calling -------------------------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for hook in tuple(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        recording = scopes.is_recording()
+        if recording:
+            scopes.push(self._scope_name, type(self).__name__)
+        try:
+            out = self.forward(*args, **kwargs)
+        finally:
+            if recording:
+                scopes.pop()
+        for hook in tuple(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, args)` runs before forward; it may return replacement args."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, args, output)` runs after forward; it may return a replacement output."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    # ---- display -------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines.extend(extra.split("\n"))
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {child}")
+        if not lines:
+            return f"{type(self).__name__}()"
+        if len(lines) == 1 and not self._modules:
+            return f"{type(self).__name__}({lines[0]})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self) -> list:
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
+                      | set(self._buffers))

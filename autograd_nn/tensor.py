@@ -40,6 +40,9 @@ def as_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
     return arr
 
 
+_NUMBERS = frozenset({int, float})
+
+
 class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
     """An n-dimensional array that records the operations applied to it, for reverse-mode autodiff.
 
@@ -251,34 +254,54 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         out = da if da.kind == "f" else dtypes.promote(da, arr.dtype)
         return self.astype(out), Tensor._make(arr.astype(out, copy=False), False)
 
+    def _scalar_ok(self, other: Any) -> bool:
+        """True when `other` is a Python number that keeps this (floating) tensor's dtype."""
+        return type(other) in _NUMBERS and self.data.dtype.kind == "f"
+
     def __add__(self, other: Any) -> "Tensor":
+        if self._scalar_ok(other):
+            return ew.AddScalar.apply(self, c=other)
         return ew.Add.apply(*self._operand(other))
 
     def __radd__(self, other: Any) -> "Tensor":
+        if self._scalar_ok(other):
+            return ew.AddScalar.apply(self, c=other)
         a, b = self._operand(other)
         return ew.Add.apply(b, a)
 
     def __sub__(self, other: Any) -> "Tensor":
+        if self._scalar_ok(other):
+            return ew.AddScalar.apply(self, c=-other)
         return ew.Sub.apply(*self._operand(other))
 
     def __rsub__(self, other: Any) -> "Tensor":
+        if self._scalar_ok(other):
+            return ew.RSubScalar.apply(self, c=other)
         a, b = self._operand(other)
         return ew.Sub.apply(b, a)
 
     def __mul__(self, other: Any) -> "Tensor":
+        if self._scalar_ok(other):
+            return ew.MulScalar.apply(self, c=other)
         return ew.Mul.apply(*self._operand(other))
 
     def __rmul__(self, other: Any) -> "Tensor":
+        if self._scalar_ok(other):
+            return ew.MulScalar.apply(self, c=other)
         a, b = self._operand(other)
         return ew.Mul.apply(b, a)
 
     def __truediv__(self, other: Any) -> "Tensor":
+        if self._scalar_ok(other):
+            return ew.DivScalar.apply(self, c=other)
         a, b = self._operand(other)
         if a.data.dtype.kind != "f":  # true division of ints gives floats, as in PyTorch
             a, b = a.astype(dtypes.get_default_dtype()), b.astype(dtypes.get_default_dtype())
         return ew.Div.apply(a, b)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
+        if self._scalar_ok(other):
+            return ew.RDivScalar.apply(self, c=other)
         a, b = self._operand(other)
         if a.data.dtype.kind != "f":
             a, b = a.astype(dtypes.get_default_dtype()), b.astype(dtypes.get_default_dtype())

@@ -175,3 +175,57 @@ class Cast(Function):
 
     def backward(self, g):
         return g.astype(self.in_dtype)
+
+
+# Ops with a Python-number operand: the number is a parameter, not a graph input, which saves
+# wrapping it in a tensor on every call (the common `x * 2.0`, `1 - x`, `x / n`).
+class AddScalar(Function):
+    def forward(self, a, c):
+        return a + c
+
+    def backward(self, g):
+        return g
+
+
+class MulScalar(Function):
+    def forward(self, a, c):
+        self.c = c
+        return a * c
+
+    def backward(self, g):
+        return g * self.c
+
+
+class RSubScalar(Function):
+    """c - x."""
+
+    def forward(self, a, c):
+        return c - a
+
+    def backward(self, g):
+        return -g
+
+
+class DivScalar(Function):
+    """x / c."""
+
+    def forward(self, a, c):
+        self.c = c
+        return a / c
+
+    def backward(self, g):
+        return g / self.c
+
+
+class RDivScalar(Function):
+    """c / x."""
+
+    def forward(self, a, c):
+        out = c / a
+        self.c = c
+        self.save(a, out)
+        return out
+
+    def backward(self, g):
+        a, out = self.saved
+        return -g * out / a

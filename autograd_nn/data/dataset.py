@@ -1,0 +1,78 @@
+"""Datasets: anything with `__len__` and `__getitem__`, as in `torch.utils.data`."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..random import generator
+from ..tensor import Tensor
+
+
+class Dataset:
+    """Base class: subclasses define `__getitem__(i)` and `__len__()`."""
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}.__getitem__")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__}.__len__")
+
+
+class TensorDataset(Dataset):
+    """Rows of equally long tensors (or arrays): item i is the tuple of each tensor's row i."""
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+        lengths = {len(a) for a in arrays}
+        if len(lengths) != 1:
+            shapes = [a.shape for a in arrays]
+            raise ValueError(f"TensorDataset: tensors must have the same first dim, got {shapes}")
+        self.arrays = arrays
+
+    @property
+    def tensors(self) -> tuple[Tensor, ...]:
+        return tuple(Tensor(a) for a in self.arrays)
+
+    def __getitem__(self, index: Any) -> tuple:
+        return tuple(a[index] for a in self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+
+class Subset(Dataset):
+    """The items of `dataset` at `indices`."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset, self.indices = dataset, np.asarray(indices, dtype=np.int64)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, (int, np.integer)):
+            return self.dataset[int(self.indices[index])]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def random_split(dataset: Any, lengths: Sequence[float | int],
+                 generator_: np.random.Generator | None = None) -> list[Subset]:
+    """Split into non-overlapping subsets of the given lengths (or fractions summing to 1)."""
+    n = len(dataset)
+    if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1.0) < 1e-6:
+        counts = [int(np.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+    else:
+        counts = [int(x) for x in lengths]
+    if sum(counts) != n:
+        raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the dataset size {n}")
+    order = (generator_ or generator()).permutation(n)
+    out, start = [], 0
+    for c in counts:
+        out.append(Subset(dataset, order[start:start + c]))
+        start += c
+    return out

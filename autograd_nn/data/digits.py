@@ -1,0 +1,39 @@
+"""The 8x8 handwritten digits that ship with scikit-learn (1,797 images, 10 classes).
+
+scikit-learn is an optional dependency (`pip install autograd-nn[examples]`); without it the loader
+raises an ImportError that says so.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = False) -> dict:
+    """A fixed, stratified train/test split of the digits, pixels scaled to [0, 1].
+
+    Returns a dict with X_train, y_train, X_test, y_test: images (n, 1, 8, 8) float32 (or (n, 64)
+    with flatten=True) and labels int64.
+    """
+    try:
+        from sklearn.datasets import load_digits as sk_load_digits
+    except ImportError as err:  # pragma: no cover - exercised only without scikit-learn
+        raise ImportError(
+            "load_digits needs scikit-learn, which ships the dataset: pip install scikit-learn "
+            "(or pip install 'autograd-nn[examples]')"
+        ) from err
+    bunch = sk_load_digits()
+    x = (bunch.images / 16.0).astype(np.float32)
+    y = bunch.target.astype(np.int64)
+    rng = np.random.default_rng(seed)
+    test_idx = []
+    for c in range(10):  # stratified: the same fraction of every class in the test set
+        idx = np.flatnonzero(y == c)
+        rng.shuffle(idx)
+        test_idx.extend(idx[: int(round(len(idx) * test_fraction))])
+    test_mask = np.zeros(len(y), bool)
+    test_mask[test_idx] = True
+    x = x.reshape(len(x), 64) if flatten else x[:, None]
+    train_order = rng.permutation(np.flatnonzero(~test_mask))
+    test_order = np.flatnonzero(test_mask)
+    return {"X_train": x[train_order], "y_train": y[train_order],
+            "X_test": x[test_order], "y_test": y[test_order]}

@@ -1,0 +1,88 @@
+"""A character-level corpus built at run time from the docstrings of Python's standard library.
+
+Nothing is downloaded or copied into the repository: the text is whatever the running Python ships.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import numpy as np
+
+_MODULES = ("collections", "json", "functools", "itertools", "pathlib", "argparse", "logging",
+            "textwrap", "string", "random", "statistics", "fractions", "decimal", "heapq", "bisect",
+            "contextlib", "dataclasses", "enum", "typing", "shutil", "csv", "datetime", "calendar",
+            "difflib", "inspect", "threading", "queue", "urllib.parse", "email.message", "zipfile")
+
+
+def stdlib_docstrings(max_chars: int = 200_000) -> str:
+    """Docstrings of standard-library modules, classes and functions, in a fixed order."""
+    parts: list[str] = []
+    total = 0
+    for name in _MODULES:
+        module = importlib.import_module(name)
+        docs = [inspect.getdoc(module) or ""]
+        for attr in sorted(dir(module)):
+            if attr.startswith("_"):
+                continue
+            obj = getattr(module, attr, None)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                doc = inspect.getdoc(obj)
+                if doc and getattr(obj, "__module__", "") == module.__name__:
+                    docs.append(doc)
+        for doc in docs:
+            text = "".join(ch for ch in doc if ch.isprintable() or ch == "\n")
+            parts.append(text)
+            total += len(text) + 2
+            if total >= max_chars:
+                return "\n\n".join(parts)[:max_chars]
+    return "\n\n".join(parts)[:max_chars]
+
+
+class CharCorpus:
+    """A text, its vocabulary, and encode/decode between characters and integer ids.
+
+    `batches(block_size, batch_size, split)` samples (input, target) windows for next-character
+    prediction; the first 90% of the text is the training split, the rest validation.
+    """
+
+    def __init__(self, text: str | None = None, max_chars: int = 200_000) -> None:
+        self.text = stdlib_docstrings(max_chars) if text is None else text
+        self.chars = sorted(set(self.text))
+        self.stoi = {c: i for i, c in enumerate(self.chars)}
+        self.data = self.encode(self.text)
+        cut = int(0.9 * len(self.data))
+        self.train, self.val = self.data[:cut], self.data[cut:]
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, s: str) -> np.ndarray:
+        try:
+            return np.array([self.stoi[c] for c in s], dtype=np.int64)
+        except KeyError as err:
+            raise ValueError(f"CharCorpus.encode: character {err} is not in the vocabulary") from None
+
+    def decode(self, ids: np.ndarray) -> str:
+        return "".join(self.chars[int(i)] for i in np.asarray(ids).reshape(-1))
+
+    def batch(self, block_size: int, batch_size: int, split: str = "train",
+              rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Random windows: x (batch, block) ids and y = x shifted by one character."""
+        data = self.train if split == "train" else self.val
+        if len(data) <= block_size + 1:
+            raise ValueError(f"CharCorpus.batch: the {split} split is shorter than block_size")
+        rng = rng or np.random.default_rng()
+        starts = rng.integers(0, len(data) - block_size - 1, batch_size)
+        offsets = np.arange(block_size)
+        x = data[starts[:, None] + offsets]
+        y = data[starts[:, None] + offsets + 1]
+        return x, y
+
+    def unigram_loss(self, split: str = "val") -> float:
+        """Cross-entropy (nats/char) of the training-set character frequencies: the baseline to beat."""
+        counts = np.bincount(self.train, minlength=self.vocab_size) + 1.0
+        logp = np.log(counts / counts.sum())
+        data = self.val if split == "val" else self.train
+        return float(-logp[data].mean())

@@ -103,6 +103,7 @@ def run_backward(
     order = toposort(roots)
     wanted = None if capture is None else {id(t) for t in capture}
     captured: dict[int, Any] = {}
+    owned: set[int] = set()
     previous_mode = _state.enabled
     _state.enabled = create_graph
     try:
@@ -120,10 +121,10 @@ def run_backward(
                 if id(t) in wanted:
                     captured[id(t)] = g
             elif ctx is None or t._retains_grad:
-                _accumulate(t, g, create_graph)
+                _accumulate(t, g, create_graph, id(t) in owned and ctx is None)
             if ctx is None:
                 continue
-            _propagate(ctx, t, g, grads, create_graph)
+            _propagate(ctx, t, g, grads, owned, create_graph)
             if not retain_graph:
                 ctx.release()
     finally:
@@ -131,8 +132,34 @@ def run_backward(
     return captured if wanted is not None else None
 
 
-def _propagate(ctx: Any, out: Any, g: Any, grads: dict, create_graph: bool) -> None:
-    """Run one op's backward rule and add each input's gradient into `grads`."""
+class IndexedGrad:
+    """A gradient that is zero except at `index`: what reading `x[index]` sends back.
+
+    The engine adds it into one dense buffer per input instead of materialising a full-size zero
+    array per read, so reading a sequence step by step (`x[:, t]` for every t) costs O(size), not
+    O(steps * size). `scatter(buffer, index, values)` does the adding for advanced indices, where
+    repeated indices must accumulate.
+    """
+
+    __slots__ = ("index", "values", "advanced", "scatter")
+
+    def __init__(self, index: tuple, values: np.ndarray, advanced: bool, scatter: Any) -> None:
+        self.index, self.values, self.advanced, self.scatter = index, values, advanced, scatter
+
+    def add_into(self, buffer: np.ndarray) -> None:
+        if self.advanced:
+            self.scatter(buffer, self.index, self.values)
+        else:
+            buffer[self.index] += self.values
+
+
+def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph: bool) -> None:
+    """Run one op's backward rule and add each input's gradient into `grads`.
+
+    `owned` holds the keys whose buffer the engine allocated itself: those are added to in place;
+    any other gradient may be shared with another input (`Add` returns `g` twice), so adding to it
+    makes a new array first.
+    """
     run = (lambda grad_out: _call_backward(ctx, out, grad_out)) if create_graph else ctx.backward
     instrument = _state.instrument
     in_grads = run(g) if instrument is None else instrument.backward(ctx, g, run)
@@ -141,17 +168,34 @@ def _propagate(ctx: Any, out: Any, g: Any, grads: dict, create_graph: bool) -> N
     for p, need, pg in zip(ctx.parents, ctx.needs_input_grad, in_grads):
         if not need or pg is None:
             continue
+        key = id(p)
+        prev = grads.get(key)
+        if type(pg) is IndexedGrad:
+            if key not in owned:
+                prev = np.zeros(p.data.shape, p.data.dtype) if prev is None else prev.copy()
+                owned.add(key)
+            pg.add_into(prev)
+            grads[key] = prev
+            continue
         shape = p.data.shape
         if pg.shape != shape:
             pg = sum_to(pg, shape)
         if create_graph:
             if not isinstance(pg, TensorBase):
                 pg = _tensor_cls[0](np.asarray(pg, dtype=p.data.dtype))
-        elif pg.dtype != p.data.dtype:
+            grads[key] = pg if prev is None else prev + pg
+            continue
+        if pg.dtype != p.data.dtype:
             pg = np.asarray(pg, dtype=p.data.dtype)
-        key = id(p)
-        prev = grads.get(key)
-        grads[key] = pg if prev is None else prev + pg
+        if prev is None:
+            grads[key] = pg
+        elif key in owned:
+            np.add(prev, pg, out=prev)
+        else:
+            total = prev + pg
+            if type(total) is np.ndarray:  # 0-d sums come back as NumPy scalars
+                owned.add(key)
+            grads[key] = total
 
 
 def _call_backward(ctx: Any, out: Any, g: Any) -> Any:
@@ -181,6 +225,8 @@ def _call_backward(ctx: Any, out: Any, g: Any) -> Any:
 
 
 def _as_tensor(ctx: Any, out: Any, value: Any) -> Any:
+    if isinstance(value, np.generic) and value.dtype.kind == "f":
+        raise GraphError(f"create_graph=True: {ctx.name} saved a NumPy scalar, not an array")
     if not isinstance(value, np.ndarray):
         return value
     if value is out.data:
@@ -196,13 +242,18 @@ def _as_tensor(ctx: Any, out: Any, value: Any) -> Any:
     )
 
 
-def _accumulate(t: Any, g: Any, create_graph: bool) -> None:
-    """Add `g` into `t.grad` (a Tensor). The first gradient is copied, so later in-place adds are safe."""
+def _accumulate(t: Any, g: Any, create_graph: bool, owned: bool) -> None:
+    """Add `g` into `t.grad` (a Tensor).
+
+    The first gradient is copied unless the engine allocated it for this tensor alone (`owned`), so
+    `.grad` never shares memory with another tensor's and later in-place adds are safe.
+    """
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
         return
     if t.grad is None:
-        t.grad = _tensor_cls[0]._make(np.array(g, dtype=t.data.dtype, copy=True), False)
+        own = owned and g.flags.writeable and g.flags.c_contiguous
+        t.grad = _tensor_cls[0]._make(g if own else np.array(g, dtype=t.data.dtype, copy=True), False)
     else:
         acc = t.grad.data
         if acc.flags.writeable and acc.shape == np.shape(g) and not t.grad.requires_grad:

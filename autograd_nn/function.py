@@ -88,8 +88,10 @@ def _run(cls: type, inputs: tuple, params: dict) -> Any:
         data = fn.forward(*arrays, **params)
     except (ValueError, TypeError, IndexError, ZeroDivisionError) as err:
         raise _clear_error(cls.__name__, arrays, params, err) from None
-    if type(data) is not np.ndarray:
-        data = np.asarray(data)
+    if type(data) is not np.ndarray:  # NumPy gives scalars for 0-d results: keep saved identity
+        scalar, data = data, np.asarray(data)
+        if fn.saved:
+            fn.saved = tuple(data if s is scalar else s for s in fn.saved)
     out = _tensor_cls[0]._make(data, track)
     if track:
         fn.parents = inputs
@@ -103,6 +105,8 @@ def _clear_error(op: str, arrays: list, params: dict, err: Exception) -> Excepti
         return err
     where = f"{op}: {err} (inputs: {describe(arrays)}"
     where += f"; {', '.join(f'{k}={v!r}' for k, v in params.items())})" if params else ")"
+    if isinstance(err, ZeroDivisionError):
+        return ZeroDivisionError(where)
     if isinstance(err, IndexError):
         return OpIndexError(where)
     if isinstance(err, TypeError):

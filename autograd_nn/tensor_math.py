@@ -1,18 +1,513 @@
-"""Pointwise maths and activations as Tensor methods (one line each; the maths is in `ops/`)."""
+"""Pointwise maths and activations as Tensor methods (one line each; the maths is in `ops/`), and the
+same operations as module-level functions (`autograd_nn.exp(x)`, `autograd_nn.where(c, a, b)`).
+
+dtype rules follow PyTorch: float-only functions (exp, sin, sigmoid, ...) turn integer and bool tensors
+into the default float dtype; sign, abs, relu, clamp, maximum, rounding and remainders keep integers;
+bitwise ops take integers and bools only; logical ops and isnan/isinf/isfinite give bool tensors
+outside the graph. Binary functions accept a Tensor, a Python scalar or an ndarray on either side.
+"""
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from typing import Any, Callable
 
+import numpy as np
+
+from . import dtypes
+from .errors import DTypeError
+from .function import _tensor_cls
+from .ops import activation as act
+from .ops import bitwise as bw
 from .ops import elementwise as ew
+from .ops import rounding as rnd
+from .ops import special as sp
+from .ops import unary as un
 
-__all__: list[str] = []  # module-level functions (autograd_nn.<name>) defined below the mixin
+__all__ = [
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "neg",
+    "negative", "abs", "absolute", "square", "reciprocal", "sqrt", "rsqrt", "exp", "exp2", "expm1",
+    "log", "log2", "log10", "log1p", "sign", "sin", "cos", "tan", "asin", "arcsin", "acos", "arccos",
+    "atan", "arctan", "atan2", "arctan2", "sinh", "cosh", "tanh", "asinh", "arcsinh", "acosh",
+    "arccosh", "atanh", "arctanh", "erf", "erfc", "erfinv", "sigmoid", "relu", "relu6", "leaky_relu",
+    "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "logsigmoid", "hardtanh",
+    "hardsigmoid", "hardswish", "floor", "ceil", "round", "trunc", "fix", "frac", "remainder", "fmod",
+    "floor_divide", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "where", "lerp",
+    "isnan", "isinf", "isfinite", "nan_to_num", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift",
+]
+
+
+def _tensor(x: Any) -> Any:
+    """A Tensor as is; anything else (scalar, list, ndarray) as a new constant Tensor."""
+    return x if isinstance(x, _tensor_cls[0]) else _tensor_cls[0](x)
+
+
+def _float(x: Any) -> Any:
+    """Integer and bool tensors become the default float dtype (as PyTorch's float-only ops do)."""
+    return x if x.data.dtype.kind == "f" else x.astype(dtypes.get_default_dtype())
+
+
+def _pair(a: Any, b: Any) -> tuple[Any, Any]:
+    """Both operands as Tensors of the promoted dtype, whichever side the Tensor is on."""
+    if isinstance(a, _tensor_cls[0]):
+        return a._operand(b)
+    if isinstance(b, _tensor_cls[0]):
+        b, a = b._operand(a)
+        return a, b
+    return _tensor(a)._operand(b)
+
+
+def _same_float(op: str, *xs: Any) -> list:
+    """Tensors promoted to one float dtype, for ops defined only on floats (lerp)."""
+    dtype = xs[0].dtype
+    for x in xs[1:]:
+        dtype = dtypes.promote(dtype, x.dtype)
+    if dtype.kind != "f":
+        got = ", ".join(str(x.dtype) for x in xs)
+        raise DTypeError(f"{op}: expected floating-point tensors, got {got}")
+    return [x.astype(dtype) for x in xs]
+
+
+def _no_bool(x: Any, op: str) -> Any:
+    if x.data.dtype.kind == "b":
+        raise DTypeError(f"{op}: not supported on bool tensors; use logical_not() or ~ to invert a mask")
+    return x
+
+
+def _scalar(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
 
 
 class MathMixin:
     __slots__ = ()
 
+    # ---- arithmetic --------------------------------------------------------------------------
+    def add(self, other: Any, *, alpha: Any = 1) -> Any:
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Any:
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Any:
+        return self * other
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Any:
+        """True division, or with rounding_mode 'floor' / 'trunc' a rounded quotient (zero gradient)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self.floor_divide(other)
+        if rounding_mode == "trunc":
+            return self._divide_like(other, rnd.TruncDivide, "div")
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+    subtract, multiply, divide = sub, mul, div
+
+    def true_divide(self, other: Any) -> Any:
+        return self / other
+
+    def pow(self, exponent: Any) -> Any:
+        return self ** exponent
+
+    def neg(self) -> Any:
+        return ew.Neg.apply(_no_bool(self, "neg"))
+
+    negative = neg
+
+    def abs(self) -> Any:
+        """|x|; the subgradient at 0 is 0."""
+        return ew.Abs.apply(_no_bool(self, "abs"))
+
+    absolute = __abs__ = abs
+
+    def square(self) -> Any:
+        return self ** 2
+
+    def reciprocal(self) -> Any:
+        return un.Reciprocal.apply(_float(self))
+
+    def sqrt(self) -> Any:
+        return un.Sqrt.apply(_float(self))
+
+    def rsqrt(self) -> Any:
+        return un.Rsqrt.apply(_float(self))
+
     def exp(self) -> Any:
-        return ew.Exp.apply(self)
+        return ew.Exp.apply(_float(self))
+
+    def exp2(self) -> Any:
+        return un.Exp2.apply(_float(self))
+
+    def expm1(self) -> Any:
+        return un.Expm1.apply(_float(self))
 
     def log(self) -> Any:
-        return ew.Log.apply(self)
+        return ew.Log.apply(_float(self))
+
+    def log2(self) -> Any:
+        return un.Log2.apply(_float(self))
+
+    def log10(self) -> Any:
+        return un.Log10.apply(_float(self))
+
+    def log1p(self) -> Any:
+        return un.Log1p.apply(_float(self))
+
+    def sign(self) -> Any:
+        """-1, 0 or 1 (bool stays bool); zero gradient."""
+        return self._make(self.data.copy(), False) if self.dtype.kind == "b" else rnd.Sign.apply(self)
+
+    sgn = sign
+
+    # ---- trigonometric, hyperbolic, special ----------------------------------------------------
+    def sin(self) -> Any:
+        return un.Sin.apply(_float(self))
+
+    def cos(self) -> Any:
+        return un.Cos.apply(_float(self))
+
+    def tan(self) -> Any:
+        return un.Tan.apply(_float(self))
+
+    def asin(self) -> Any:
+        return un.Asin.apply(_float(self))
+
+    def acos(self) -> Any:
+        return un.Acos.apply(_float(self))
+
+    def atan(self) -> Any:
+        return un.Atan.apply(_float(self))
+
+    def atan2(self, other: Any) -> Any:
+        """The angle of the point (other, self); both gradients are 0 at the origin."""
+        return ew.Atan2.apply(*(_float(t) for t in self._operand(other)))
+
+    def sinh(self) -> Any:
+        return un.Sinh.apply(_float(self))
+
+    def cosh(self) -> Any:
+        return un.Cosh.apply(_float(self))
+
+    def tanh(self) -> Any:
+        return un.Tanh.apply(_float(self))
+
+    def asinh(self) -> Any:
+        return un.Asinh.apply(_float(self))
+
+    def acosh(self) -> Any:
+        return un.Acosh.apply(_float(self))
+
+    def atanh(self) -> Any:
+        return un.Atanh.apply(_float(self))
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def erf(self) -> Any:
+        return sp.Erf.apply(_float(self))
+
+    def erfc(self) -> Any:
+        return sp.Erfc.apply(_float(self))
+
+    def erfinv(self) -> Any:
+        return sp.Erfinv.apply(_float(self))
+
+    # ---- activations (see ops/activation.py for the subgradients at kinks) -------------------
+    def sigmoid(self) -> Any:
+        return act.Sigmoid.apply(_float(self))
+
+    def relu(self) -> Any:
+        """max(x, 0), integers stay integers; relu'(0) = 0."""
+        return act.Relu.apply(self)
+
+    def relu6(self) -> Any:
+        return self.hardtanh(0.0, 6.0)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Any:
+        return act.LeakyRelu.apply(_float(self), slope=float(negative_slope))
+
+    def elu(self, alpha: float = 1.0) -> Any:
+        return act.Elu.apply(_float(self), alpha=float(alpha), scale=1.0, input_scale=1.0)
+
+    def selu(self) -> Any:
+        return act.Elu.apply(_float(self), alpha=act.SELU_ALPHA, scale=act.SELU_SCALE, input_scale=1.0)
+
+    def celu(self, alpha: float = 1.0) -> Any:
+        alpha = float(alpha)
+        return act.Elu.apply(_float(self), alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+
+    def gelu(self, approximate: str = "none") -> Any:
+        """x * Phi(x); approximate='tanh' uses the tanh formula of the original paper."""
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return (act.Gelu if approximate == "none" else act.GeluTanh).apply(_float(self))
+
+    def silu(self) -> Any:
+        return act.Silu.apply(_float(self))
+
+    def mish(self) -> Any:
+        return act.Mish.apply(_float(self))
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Any:
+        return act.Softplus.apply(_float(self), beta=float(beta), threshold=float(threshold))
+
+    def logsigmoid(self) -> Any:
+        return act.LogSigmoid.apply(_float(self))
+
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Any:
+        if min_val > max_val:
+            raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        return act.Hardtanh.apply(_float(self), min_val=float(min_val), max_val=float(max_val))
+
+    def hardsigmoid(self) -> Any:
+        return act.Hardsigmoid.apply(_float(self))
+
+    def hardswish(self) -> Any:
+        return act.Hardswish.apply(_float(self))
+
+    # ---- rounding and remainders (zero gradient, except frac and the remainders) -------------
+    def _rounded(self, cls: type, **params: Any) -> Any:
+        if self.dtype.kind != "f":  # integers are already whole numbers
+            return self._make(self.data.copy(), False)
+        return cls.apply(self, **params)
+
+    def floor(self) -> Any:
+        return self._rounded(rnd.Floor)
+
+    def ceil(self) -> Any:
+        return self._rounded(rnd.Ceil)
+
+    def trunc(self) -> Any:
+        return self._rounded(rnd.Trunc)
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Any:
+        """Round half to even, to `decimals` places."""
+        return self._rounded(rnd.Round, decimals=int(decimals))
+
+    def frac(self) -> Any:
+        if self.dtype.kind != "f":
+            raise DTypeError(f"frac: expected a floating-point tensor, got {self.dtype}")
+        return rnd.Frac.apply(self)
+
+    def _divide_like(self, other: Any, cls: type, op: str, reflected: bool = False) -> Any:
+        a, b = self._operand(other)
+        a, b = (b, a) if reflected else (a, b)
+        if b.dtype.kind != "f" and np.any(b.data == 0):
+            raise ZeroDivisionError(f"{op}: integer division by zero (shapes {a.shape} and {b.shape})")
+        return cls.apply(a, b)
+
+    def remainder(self, other: Any) -> Any:
+        """Python's %: the result has the sign of `other`; d/dother = -floor(self / other)."""
+        return self._divide_like(other, rnd.Remainder, "remainder")
+
+    def fmod(self, other: Any) -> Any:
+        """C's fmod: the result has the sign of `self`; d/dother = -trunc(self / other)."""
+        return self._divide_like(other, rnd.Fmod, "fmod")
+
+    def floor_divide(self, other: Any) -> Any:
+        """floor(self / other); zero gradient (PyTorch has none)."""
+        return self._divide_like(other, rnd.FloorDivide, "floor_divide")
+
+    def __mod__(self, other: Any) -> Any:
+        return self._divide_like(other, rnd.Remainder, "remainder")
+
+    def __rmod__(self, other: Any) -> Any:
+        return self._divide_like(other, rnd.Remainder, "remainder", reflected=True)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return self._divide_like(other, rnd.FloorDivide, "floor_divide")
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return self._divide_like(other, rnd.FloorDivide, "floor_divide", reflected=True)
+
+    # ---- clamping, selection, interpolation ----------------------------------------------------
+    def clamp(self, min: Any = None, max: Any = None) -> Any:
+        """Limit to [min, max]; bounds are scalars or tensors. The gradient passes at the bounds."""
+        return _clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_min(self, min: Any) -> Any:
+        return _clamp(self, min, None)
+
+    def clamp_max(self, max: Any) -> Any:
+        return _clamp(self, None, max)
+
+    def maximum(self, other: Any) -> Any:
+        """Elementwise max; a tie gives each side half the gradient."""
+        return ew.Maximum.apply(*self._operand(other))
+
+    def minimum(self, other: Any) -> Any:
+        return ew.Minimum.apply(*self._operand(other))
+
+    def where(self, condition: Any, other: Any) -> Any:
+        """self where condition is true, else other (torch.Tensor.where)."""
+        return where(condition, self, other)
+
+    def lerp(self, end: Any, weight: Any) -> Any:
+        """self + weight * (end - self); weight is a scalar or a tensor."""
+        if isinstance(weight, (int, float, np.generic)):
+            start, end = _same_float("lerp", *self._operand(end))
+            return ew.Lerp.apply(start, end, weight=float(weight))
+        start, end, weight = _same_float("lerp", self, _tensor(end), _tensor(weight))
+        return ew.LerpTensor.apply(start, end, weight)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Any:
+        """nan -> `nan`, +-inf -> `posinf`/`neginf` (default: the dtype's largest finite values)."""
+        if self.dtype.kind != "f":
+            return self._make(self.data.copy(), False)
+        return ew.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    # ---- classification, logical and bitwise (bool/int results outside the graph) -------------
+    def isnan(self) -> Any:
+        return self._make(bw.isnan(self.data), False)
+
+    def isinf(self) -> Any:
+        return self._make(bw.isinf(self.data), False)
+
+    def isfinite(self) -> Any:
+        return self._make(bw.isfinite(self.data), False)
+
+    def _logical(self, other: Any, op: str) -> Any:
+        return self._make(bw.logical(op, self.data, np.asarray(_tensor(other).data)), False)
+
+    def logical_and(self, other: Any) -> Any:
+        return self._logical(other, "logical_and")
+
+    def logical_or(self, other: Any) -> Any:
+        return self._logical(other, "logical_or")
+
+    def logical_xor(self, other: Any) -> Any:
+        return self._logical(other, "logical_xor")
+
+    def logical_not(self) -> Any:
+        return self._make(bw.logical_not(self.data), False)
+
+    def _bitwise(self, other: Any, op: str, reflected: bool = False) -> Any:
+        a, b = self._operand(other)
+        a, b = (b, a) if reflected else (a, b)
+        return self._make(bw.bitwise(op, a.data, b.data), False)
+
+    def bitwise_and(self, other: Any) -> Any:
+        return self._bitwise(other, "bitwise_and")
+
+    def bitwise_or(self, other: Any) -> Any:
+        return self._bitwise(other, "bitwise_or")
+
+    def bitwise_xor(self, other: Any) -> Any:
+        return self._bitwise(other, "bitwise_xor")
+
+    def bitwise_left_shift(self, other: Any) -> Any:
+        return self._bitwise(other, "bitwise_left_shift")
+
+    def bitwise_right_shift(self, other: Any) -> Any:
+        return self._bitwise(other, "bitwise_right_shift")
+
+    def bitwise_not(self) -> Any:
+        return self._make(bw.bitwise_not(self.data), False)
+
+    __and__, __or__, __xor__, __invert__ = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
+    __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
+
+    def __rand__(self, other: Any) -> Any:
+        return self._bitwise(other, "bitwise_and", reflected=True)
+
+    def __ror__(self, other: Any) -> Any:
+        return self._bitwise(other, "bitwise_or", reflected=True)
+
+    def __rxor__(self, other: Any) -> Any:
+        return self._bitwise(other, "bitwise_xor", reflected=True)
+
+    def __rlshift__(self, other: Any) -> Any:
+        return self._bitwise(other, "bitwise_left_shift", reflected=True)
+
+    def __rrshift__(self, other: Any) -> Any:
+        return self._bitwise(other, "bitwise_right_shift", reflected=True)
+
+
+def _clamp(x: Any, lo: Any, hi: Any) -> Any:
+    """clamp with scalar bounds (one fast op) or tensor bounds (gradients for the bounds too)."""
+    if lo is None and hi is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    lo, hi = _scalar(lo), _scalar(hi)
+    if all(b is None or isinstance(b, (int, float)) for b in (lo, hi)):
+        if x.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
+            x = x.astype(dtypes.get_default_dtype())
+        return ew.Clamp.apply(x, lo=lo, hi=hi)
+    bounds = []
+    for b in (lo, hi):
+        if b is not None:
+            x, b = x._operand(b)
+        bounds.append(b)
+    lo, hi = (None if b is None else b.astype(x.dtype) for b in bounds)
+    if lo is not None and hi is not None:
+        return ew.ClampTensor.apply(x, lo, hi)
+    return ew.ClampBound.apply(x, hi if lo is None else lo, upper=lo is None)
+
+
+# ---- module-level functions ---------------------------------------------------------------------
+def _like_method(function: Callable[..., Any], name: str, doc: str) -> Callable[..., Any]:
+    """Give `function` the name, docstring and signature (self -> input) of the method `name`."""
+    method = getattr(MathMixin, name)
+    sig = inspect.signature(method)
+    params = list(sig.parameters.values())
+    function.__signature__ = sig.replace(parameters=[params[0].replace(name="input"), *params[1:]])
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc + (f"\n\n{method.__doc__}" if method.__doc__ else "")
+    return function
+
+
+def _unary(name: str) -> Callable[..., Any]:
+    """`autograd_nn.<name>(input, ...)`: the Tensor method of the same name, applied to `input`."""
+
+    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(_tensor(input), name)(*args, **kwargs)
+
+    return _like_method(function, name, f"`input.{name}(...)` as a function (like `torch.{name}`).")
+
+
+def _binary(name: str) -> Callable[..., Any]:
+    """`autograd_nn.<name>(input, other, ...)` where either side may be a scalar or an ndarray."""
+
+    def function(input: Any, other: Any, *args: Any, **kwargs: Any) -> Any:
+        a, b = _pair(input, other)
+        return getattr(a, name)(b, *args, **kwargs)
+
+    return _like_method(function, name, f"`input.{name}(other)`, scalars allowed on either side "
+                                        f"(like `torch.{name}`).")
+
+
+_BINARY = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "atan2",
+           "arctan2", "remainder", "fmod", "floor_divide", "maximum", "minimum", "logical_and",
+           "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
+           "bitwise_left_shift", "bitwise_right_shift"]
+_UNARY = [name for name in __all__ if name not in _BINARY and name not in ("pow", "where")]
+for _name in _UNARY:
+    globals()[_name] = _unary(_name)
+for _name in _BINARY:
+    globals()[_name] = _binary(_name)
+del _name
+
+
+def pow(input: Any, exponent: Any) -> Any:
+    """input ** exponent; either may be a scalar (torch.pow)."""
+    return input ** exponent if isinstance(input, _tensor_cls[0]) else _tensor(exponent).__rpow__(input)
+
+
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    """Elements of `input` where `condition` is true, else of `other`; scalars allowed on both sides.
+
+    Nonzero conditions count as true. With the condition alone, the indices of its nonzero elements
+    (a tuple of int64 tensors, like torch.where(condition)).
+    """
+    cond = np.asarray(condition.data if isinstance(condition, _tensor_cls[0]) else condition)
+    if input is None and other is None:
+        return tuple(_tensor_cls[0]._make(i.astype(np.int64), False) for i in np.nonzero(cond))
+    if input is None or other is None:
+        raise TypeError("where: give both input and other, or the condition alone")
+    a, b = _pair(input, other)
+    return ew.Where.apply(_tensor_cls[0]._make(cond.astype(bool, copy=False), False), a, b)

@@ -1,48 +1,302 @@
-"""Reshaping, transposing and indexing as Tensor methods."""
+"""Reshaping, joining, indexing and einsum as Tensor methods and `autograd_nn.<name>` functions.
+
+The methods are one-liners: the argument handling and the primitives live in `ops/movement.py`,
+`ops/index.py`, `ops/join.py`, `ops/diag.py`, `ops/pad.py` and `ops/einsum.py`.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
+import numpy as np
+
+from .errors import ShapeError
+from .function import TensorBase
+from .ops import diag as dg
+from .ops import index as ix
+from .ops import join as jn
 from .ops import movement as mv
-from .shapes import normalize_axis, shape_arg
+from .ops.einsum import einsum
+from .ops.pad import pad
+from .shapes import normalize_axis, pick, shape_arg
 
-__all__: list[str] = []  # module-level functions (autograd_nn.<name>) defined below the mixin
+__all__ = [
+    "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes",
+    "swapdims", "movedim", "moveaxis", "broadcast_to", "broadcast_tensors", "repeat_interleave",
+    "tile", "flip", "roll", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "split",
+    "chunk", "unbind", "narrow", "gather", "scatter_add", "index_select", "index_add",
+    "masked_fill", "masked_select", "take_along_dim", "tril", "triu", "diagonal", "diag",
+    "diag_embed", "trace", "einsum", "clone", "pad",
+]
 
 
 class ShapeMixin:
     __slots__ = ()
 
+    # ---- views of the same elements -----------------------------------------------------------
     def reshape(self, *shape: Any) -> Any:
-        shape = shape_arg("reshape", shape)
-        if shape == self.shape:
-            return self
-        return mv.Reshape.apply(self, shape=shape)
+        """The same elements in a new shape; one size may be -1 (inferred)."""
+        return mv.reshape(self, shape_arg("reshape", shape))
 
-    view = reshape
+    def view(self, *shape: Any) -> Any:
+        return mv.reshape(self, shape_arg("view", shape), "view")
+
+    def view_as(self, other: Any) -> Any:
+        return mv.reshape(self, other.shape, "view_as")
+
+    def reshape_as(self, other: Any) -> Any:
+        return mv.reshape(self, other.shape, "reshape_as")
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Any:
+        return mv.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Any:
+        return mv.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim: Any = None, *, axis: Any = None) -> Any:
+        return mv.squeeze(self, pick("squeeze", dim, axis))
+
+    def unsqueeze(self, dim: int) -> Any:
+        return mv.unsqueeze(self, dim)
 
     def permute(self, *dims: Any) -> Any:
-        dims = tuple(normalize_axis(d, self.ndim, "permute") for d in shape_arg("permute", dims))
-        if sorted(dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims")
-        return mv.Permute.apply(self, axes=dims)
+        return mv.permute(self, shape_arg("permute", dims))
 
-    def transpose(self, dim0: int = -2, dim1: int = -1) -> Any:
+    def transpose(self, dim0: Any = -2, dim1: int = -1) -> Any:
         """Swap two dims (PyTorch semantics). Called with a tuple, permutes like NumPy."""
         if isinstance(dim0, (tuple, list)):
             return self.permute(*dim0)
-        axes = list(range(self.ndim))
-        a, b = normalize_axis(dim0, self.ndim, "transpose"), normalize_axis(dim1, self.ndim, "transpose")
-        axes[a], axes[b] = axes[b], axes[a]
-        return mv.Permute.apply(self, axes=tuple(axes))
+        return mv.swap(self, dim0, dim1)
+
+    def swapaxes(self, axis0: int, axis1: int) -> Any:
+        return mv.swap(self, axis0, axis1, "swapaxes")
+
+    swapdims = swapaxes
+
+    def movedim(self, source: Any, destination: Any) -> Any:
+        return mv.movedim(self, source, destination)
+
+    moveaxis = movedim
 
     @property
     def T(self) -> Any:
-        return self.permute(*reversed(range(self.ndim))) if self.ndim > 1 else self
+        """All dims reversed (a matrix transpose for 2-D tensors)."""
+        return mv.permute(self, tuple(reversed(range(self.ndim)))) if self.ndim > 1 else self
+
+    @property
+    def mT(self) -> Any:
+        """The last two dims swapped (a batch of matrix transposes)."""
+        if self.ndim < 2:
+            raise ShapeError(f"mT: expected a tensor with at least 2 dims, got shape {self.shape}")
+        return mv.swap(self, -2, -1, "mT")
 
     def expand(self, *shape: Any) -> Any:
-        shape = shape_arg("expand", shape)
-        lead = len(shape) - self.ndim
-        shape = tuple(s if s != -1 else self.shape[i - lead] for i, s in enumerate(shape))
-        if shape == self.shape:
-            return self
-        return mv.Expand.apply(self, shape=shape)
+        """A broadcast view: size-1 dims grow, -1 keeps a size, new dims may be added in front."""
+        return mv.expand(self, shape_arg("expand", shape))
+
+    def expand_as(self, other: Any) -> Any:
+        return mv.expand(self, other.shape, "expand_as")
+
+    def broadcast_to(self, shape: Sequence[int]) -> Any:
+        return mv.expand(self, shape_arg("broadcast_to", (shape,)), "broadcast_to")
+
+    def contiguous(self) -> Any:
+        """Returns self: arrays are made contiguous where an op needs it."""
+        return self
+
+    def clone(self) -> Any:
+        """A copy that stays in the graph."""
+        return mv.Clone.apply(self)
+
+    # ---- copies and rearrangements ------------------------------------------------------------
+    def repeat(self, *sizes: Any) -> Any:
+        """Tile the tensor sizes[i] times along dim i (PyTorch's repeat, NumPy's tile)."""
+        return mv.repeat(self, shape_arg("repeat", sizes))
+
+    def tile(self, *dims: Any) -> Any:
+        return mv.tile(self, shape_arg("tile", dims))
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Any:
+        return repeat_interleave(self, repeats, dim)
+
+    def flip(self, *dims: Any) -> Any:
+        return mv.flip(self, shape_arg("flip", dims))
+
+    def roll(self, shifts: Any, dims: Any = None) -> Any:
+        return mv.roll(self, shifts, dims)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple:
+        return jn.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        return jn.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        return jn.unbind(self, dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Any:
+        return jn.narrow(self, dim, start, length)
+
+    # ---- indexing -----------------------------------------------------------------------------
+    def __getitem__(self, index: Any) -> Any:
+        """PyTorch indexing: ints, slices (positive steps), None, ..., integer/bool tensors."""
+        return ix.getitem(self, index)
+
+    def gather(self, dim: int, index: Any) -> Any:
+        return ix.gather(self, dim, index)
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Any:
+        return ix.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim: int, index: Any) -> Any:
+        return ix.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Any:
+        return ix.index_add(self, dim, index, source, alpha)
+
+    def masked_fill(self, mask: Any, value: Any) -> Any:
+        return ix.masked_fill(self, mask, value)
+
+    def masked_select(self, mask: Any) -> Any:
+        return ix.masked_select(self, mask)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Any:
+        return ix.take_along_dim(self, indices, dim)
+
+    def tril(self, diagonal: int = 0) -> Any:
+        return dg.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Any:
+        return dg.triu(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
+        return dg.diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal: int = 0) -> Any:
+        return dg.diag(self, diagonal)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:
+        return dg.diag_embed(self, offset, dim1, dim2)
+
+    def trace(self) -> Any:
+        return dg.trace(self)
+
+
+# ---- module-level functions (autograd_nn.<name>) ----------------------------------------------
+def reshape(input: Any, shape: Sequence[int]) -> Any:
+    return input.reshape(shape)
+
+
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
+    return input.flatten(start_dim, end_dim)
+
+
+def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Any:
+    return input.unflatten(dim, sizes)
+
+
+def squeeze(input: Any, dim: Any = None) -> Any:
+    return input.squeeze(dim)
+
+
+def unsqueeze(input: Any, dim: int) -> Any:
+    return input.unsqueeze(dim)
+
+
+def permute(input: Any, dims: Sequence[int]) -> Any:
+    return input.permute(*dims)
+
+
+def transpose(input: Any, dim0: int, dim1: int) -> Any:
+    return input.transpose(dim0, dim1)
+
+
+def swapaxes(input: Any, axis0: int, axis1: int) -> Any:
+    return input.swapaxes(axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def movedim(input: Any, source: Any, destination: Any) -> Any:
+    return input.movedim(source, destination)
+
+
+moveaxis = movedim
+
+
+def broadcast_to(input: Any, shape: Sequence[int]) -> Any:
+    return input.broadcast_to(shape)
+
+
+def broadcast_tensors(*tensors: Any) -> tuple:
+    """Expand all tensors to their common broadcast shape."""
+    try:
+        shape = np.broadcast_shapes(*[t.shape for t in tensors])
+    except ValueError:
+        raise ShapeError(f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} do not "
+                         "broadcast") from None
+    return tuple(t.broadcast_to(shape) for t in tensors)
+
+
+def repeat_interleave(input: Any, repeats: Any, dim: int | None = None) -> Any:
+    """Repeat each element (or slice along dim) repeats[i] times, keeping their order."""
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    d = normalize_axis(dim, input.ndim, "repeat_interleave")
+    reps = np.asarray(repeats.data if isinstance(repeats, TensorBase) else repeats)
+    if reps.dtype.kind not in "iu" or reps.ndim > 1:
+        raise ShapeError(f"repeat_interleave: repeats must be an int or a 1-D integer tensor, got "
+                         f"{reps.dtype} of shape {reps.shape}")
+    n = input.shape[d] if input.ndim else 1
+    if reps.ndim == 1 and reps.shape[0] not in (1, n):
+        raise ShapeError(f"repeat_interleave: {reps.shape[0]} repeats for dim {d} of size {n}")
+    if reps.size and reps.min() < 0:
+        raise ShapeError("repeat_interleave: repeats must be non-negative")
+    return input.index_select(d, np.repeat(np.arange(n), reps.reshape(-1)))
+
+
+def tile(input: Any, dims: Sequence[int]) -> Any:
+    return input.tile(*dims)
+
+
+def flip(input: Any, dims: Sequence[int]) -> Any:
+    return mv.flip(input, dims)
+
+
+def roll(input: Any, shifts: Any, dims: Any = None) -> Any:
+    return input.roll(shifts, dims)
+
+
+cat = jn.cat
+concat = concatenate = jn.cat
+stack, hstack, vstack = jn.stack, jn.hstack, jn.vstack
+
+
+def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    return tensor.split(split_size_or_sections, dim)
+
+
+def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:
+    return input.chunk(chunks, dim)
+
+
+def unbind(input: Any, dim: int = 0) -> tuple:
+    return input.unbind(dim)
+
+
+def narrow(input: Any, dim: int, start: int, length: int) -> Any:
+    return input.narrow(dim, start, length)
+
+
+gather, scatter_add, index_select = ix.gather, ix.scatter_add, ix.index_select
+masked_fill, masked_select, take_along_dim = ix.masked_fill, ix.masked_select, ix.take_along_dim
+tril, triu, diagonal, diag, diag_embed, trace = dg.tril, dg.triu, dg.diagonal, dg.diag, \
+    dg.diag_embed, dg.trace
+
+
+def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Any:
+    return ix.index_add(input, dim, index, source, alpha)
+
+
+def clone(input: Any) -> Any:
+    return input.clone()

@@ -1,4 +1,9 @@
-"""Elementwise primitives: arithmetic and the binary ops. Broadcasting is undone by the engine."""
+"""Elementwise primitives: arithmetic, the binary ops, clamping and rounding.
+
+Broadcasting is undone by the engine. Subgradients at kinks follow PyTorch: abs'(0) = 0, clamp passes
+the gradient at its bounds (inclusive), maximum/minimum split a tie 0.5/0.5. Rounding and remainders
+are in `ops/rounding.py`.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -229,3 +234,117 @@ class RDivScalar(Function):
     def backward(self, g):
         a, out = self.saved
         return -g * out / a
+
+
+class Abs(Function):
+    """|x|; the subgradient at 0 is 0 (sign(0))."""
+
+    def forward(self, a):
+        self.save(a)
+        return np.abs(a)
+
+    def backward(self, g):
+        (a,) = self.saved
+        return g * dual.sign(a)
+
+
+class Clamp(Function):
+    """clip(x, lo, hi) with scalar bounds (either may be None); the gradient passes where
+    lo <= x <= hi, bounds included (PyTorch's clamp rule)."""
+
+    def forward(self, a, lo, hi):
+        inside = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            inside &= a >= lo
+        if hi is not None:
+            inside &= a <= hi
+        self.inside = inside
+        return np.clip(a, lo, hi)
+
+    def backward(self, g):
+        return g * self.inside
+
+
+class ClampBound(Function):
+    """max(x, bound) (`upper=False`) or min(x, bound) (`upper=True`) with a tensor bound.
+
+    x gets the gradient where it is kept (ties included); the bound gets it where it replaced x.
+    """
+
+    def forward(self, a, bound, upper):
+        self.keep = (a <= bound) if upper else (a >= bound)
+        return np.minimum(a, bound) if upper else np.maximum(a, bound)
+
+    def backward(self, g):
+        return g * self.keep, g * ~self.keep
+
+
+class ClampTensor(Function):
+    """min(max(x, lo), hi) with tensor bounds, PyTorch's gradients: x where lo <= x <= hi; lo where
+    x < lo < hi; hi where x > hi or hi < lo (a crossed pair clamps to hi)."""
+
+    def forward(self, a, lo, hi):
+        self.masks = ((a >= lo) & (a <= hi), (a < lo) & (lo < hi), (a > hi) | (hi < lo))
+        return np.minimum(np.maximum(a, lo), hi)
+
+    def backward(self, g):
+        return tuple(g * m for m in self.masks)
+
+
+class Lerp(Function):
+    """start + weight * (end - start) with a scalar weight."""
+
+    def forward(self, start, end, weight):
+        self.weight = weight
+        return start + weight * (end - start)
+
+    def backward(self, g):
+        w = self.weight
+        return g * (1.0 - w), g * w
+
+
+class LerpTensor(Function):
+    """start + weight * (end - start) with a tensor weight; d/dweight = end - start."""
+
+    def forward(self, start, end, weight):
+        self.save(start, end, weight)
+        return start + weight * (end - start)
+
+    def backward(self, g):
+        start, end, weight = self.saved
+        gw = g * (end - start) if self.needs_input_grad[2] else None
+        return g * (1.0 - weight), g * weight, gw
+
+
+class Atan2(Function):
+    """atan2(a, b), the angle of (b, a); d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).
+
+    Where 1 / (a^2 + b^2) overflows (the origin, or squares that underflow) both gradients are 0, as
+    in PyTorch.
+    """
+
+    def forward(self, a, b):
+        self.save(a, b)
+        return np.arctan2(a, b)
+
+    def backward(self, g):
+        a, b = self.saved
+        r2 = a * a + b * b
+        r2_data = r2.data if dual.is_tensor(r2) else r2
+        with np.errstate(divide="ignore", over="ignore"):
+            degenerate = np.isinf(1.0 / r2_data)
+        scale = g / dual.where(degenerate, 1.0, r2)
+        if not degenerate.any():
+            return scale * b, -scale * a
+        return dual.where(degenerate, 0.0, scale * b), dual.where(degenerate, 0.0, -scale * a)
+
+
+class NanToNum(Function):
+    """Replace nan, +inf and -inf by finite numbers; the gradient is 0 where the input was not finite."""
+
+    def forward(self, a, nan, posinf, neginf):
+        self.finite = np.isfinite(a)
+        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, g):
+        return g * self.finite

@@ -1,0 +1,232 @@
+"""Fused softmax, log-softmax and cross-entropy with class indices (kernels in `kernels/softmax.py`).
+
+Each op runs its forward and first-order backward as one or two passes over a (rows, classes) view
+instead of the five or six NumPy temporaries of the composite form. Their backward works on arrays
+only (`differentiable_backward = False`); `composite` recomputes the same forward with Tensor ops, so
+`create_graph=True` (gradient penalties, Hessian-vector products) still works through the engine.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import DTypeError, OpIndexError, ShapeError
+from ..function import Function, TensorBase
+from ..kernels import softmax as ksoftmax
+from .fused_common import NUMPY_EXP_MIN, check_float, from_rows, norm_dim, stable_shift, to_rows
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _logsumexp(x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's log-sum-exp as `kernels.softmax.logsumexp_rows`'s pair (m, ls): the Numba kernel
+    on small inputs, NumPy's SIMD exp on large ones."""
+    if x2.size < NUMPY_EXP_MIN:
+        return ksoftmax.logsumexp_rows(x2)
+    m = x2.max(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        e = np.subtract(x2, m)
+        np.exp(e, out=e)
+        return m[:, 0], np.log(e.sum(axis=1, dtype=np.float64))
+
+
+def _probs(x2: np.ndarray, lse: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """exp((x2 - m) - ls) as a new array."""
+    m, ls = lse
+    if x2.size < NUMPY_EXP_MIN:
+        return ksoftmax.softmax_from_lse(x2, m, ls)
+    with np.errstate(invalid="ignore", over="ignore"):
+        p = np.subtract(x2, m[:, None])
+        p -= ls.astype(x2.dtype)[:, None]
+        return np.exp(p, out=p)
+
+
+class LogSoftmaxRows(Function):
+    """log_softmax(x, dim): x - logsumexp(x, dim), fused."""
+
+    differentiable_backward = False
+
+    def forward(self, x: np.ndarray, dim: int = -1) -> np.ndarray:
+        check_float("LogSoftmaxRows", x)
+        self.dim = norm_dim("LogSoftmaxRows", dim, x.ndim)
+        x2 = to_rows(x, self.dim)
+        if x2.size < NUMPY_EXP_MIN:
+            out2 = ksoftmax.log_softmax_forward(x2)
+        else:
+            m, ls = _logsumexp(x2)
+            with np.errstate(invalid="ignore"):
+                out2 = np.subtract(x2, m[:, None])
+                out2 -= ls.astype(x2.dtype)[:, None]
+        self.out2 = out2
+        return from_rows(out2, x.shape, self.dim)
+
+    def backward(self, g: np.ndarray) -> np.ndarray:
+        out2 = self.out2
+        g2 = to_rows(g, self.dim)
+        if g2.size < NUMPY_EXP_MIN:
+            dx2 = ksoftmax.log_softmax_backward(g2, out2)
+        else:
+            dx2 = np.exp(out2)
+            dx2 *= g2.sum(axis=1, keepdims=True)
+            np.subtract(g2, dx2, out=dx2)
+        return from_rows(dx2, g.shape, self.dim)
+
+    def composite(self, x: Any) -> Any:
+        if x.ndim == 0:
+            return x - x
+        z = x - stable_shift(x.data, self.dim)
+        return z - z.exp().sum(self.dim, keepdim=True).log()
+
+
+class SoftmaxRows(Function):
+    """softmax(x, dim): exp(x - max) / sum(exp(x - max)), fused."""
+
+    differentiable_backward = False
+
+    def forward(self, x: np.ndarray, dim: int = -1) -> np.ndarray:
+        check_float("SoftmaxRows", x)
+        self.dim = norm_dim("SoftmaxRows", dim, x.ndim)
+        x2 = to_rows(x, self.dim)
+        if x2.size < NUMPY_EXP_MIN:
+            out2 = ksoftmax.softmax_forward(x2)
+        else:
+            out2 = _probs(x2, _logsumexp(x2))
+        self.out2 = out2
+        return from_rows(out2, x.shape, self.dim)
+
+    def backward(self, g: np.ndarray) -> np.ndarray:
+        out2 = self.out2
+        g2 = to_rows(g, self.dim)
+        if g2.size < NUMPY_EXP_MIN:
+            dx2 = ksoftmax.softmax_backward(g2, out2)
+        else:
+            dx2 = g2 - (g2 * out2).sum(axis=1, keepdims=True)
+            dx2 *= out2
+        return from_rows(dx2, g.shape, self.dim)
+
+    def composite(self, x: Any) -> Any:
+        if x.ndim == 0:
+            return x - x + 1.0
+        e = (x - stable_shift(x.data, self.dim)).exp()
+        return e / e.sum(self.dim, keepdim=True)
+
+
+class CrossEntropyIndices(Function):
+    """Cross-entropy of logits (N, C, *) or (C,) with class indices (N, *) or (), PyTorch semantics.
+
+    `target`, `weight` (C,), `ignore_index`, `label_smoothing` and `reduction` are parameters, not
+    inputs: the class weights are constants of the loss, as in PyTorch. 'mean' divides by the total
+    weight of the counted rows (their number without weights); it is NaN, with zero gradient, when
+    every row is ignored.
+    """
+
+    differentiable_backward = False
+
+    def forward(self, logits: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
+                ignore_index: int = -100, label_smoothing: float = 0.0,
+                reduction: str = "mean") -> np.ndarray:
+        op = "CrossEntropyIndices"
+        dtype = check_float(op, logits)
+        target = np.asarray(target)
+        if target.dtype.kind not in "iu":
+            raise DTypeError(f"{op}: target must hold integer class indices, got {target.dtype}")
+        if logits.ndim == 0 or target.shape != logits.shape[:1] + logits.shape[2:] and not (
+                logits.ndim == 1 and target.ndim == 0):
+            raise ShapeError(f"{op}: logits {logits.shape} and target {target.shape} do not match; "
+                             "expected logits (N, C, *) with target (N, *), or (C,) with ()")
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+        n_cls = logits.shape[0] if logits.ndim == 1 else logits.shape[1]
+        if weight is None:
+            w = np.ones(n_cls, dtype)
+        else:
+            w = np.ascontiguousarray(weight, dtype=dtype)
+            if w.shape != (n_cls,):
+                raise ShapeError(f"{op}: weight has shape {w.shape}, expected ({n_cls},)")
+        self.cls_dim = 0 if logits.ndim == 1 else 1
+        x2 = to_rows(logits, self.cls_dim)
+        tgt = np.ascontiguousarray(target, dtype=np.int64).reshape(-1)
+        lse = _logsumexp(x2)
+        loss, total, bad = ksoftmax.cross_entropy_forward(x2, tgt, w, lse[0], lse[1],
+                                                          int(ignore_index), float(label_smoothing))
+        if bad >= 0:
+            raise OpIndexError(f"{op}: target {tgt[bad]} (row {bad}) is out of range for {n_cls} "
+                               f"classes (ignore_index={ignore_index})")
+        self.x2, self.tgt, self.w, self.lse, self.total = x2, tgt, w, lse, total
+        self.ignore_index, self.smoothing, self.reduction = int(ignore_index), label_smoothing, reduction
+        self.target_shape = target.shape
+        if reduction == "none":
+            return loss.reshape(target.shape)
+        s = loss.sum(dtype=np.float64)
+        if reduction == "mean":
+            s = s / total if total != 0.0 else np.nan
+        return np.asarray(s, dtype=dtype)
+
+    def backward(self, g: np.ndarray) -> np.ndarray:
+        x2 = self.x2
+        n = x2.shape[0]
+        if self.reduction == "none":
+            grow = np.ascontiguousarray(g, dtype=x2.dtype).reshape(-1)
+        else:
+            scale = float(g)
+            if self.reduction == "mean":
+                scale = scale / self.total if self.total != 0.0 else 0.0
+            grow = np.full(n, scale, x2.dtype)
+        dx2 = ksoftmax.cross_entropy_backward(_probs(x2, self.lse), self.tgt, self.w,
+                                              self.ignore_index, float(self.smoothing), grow)
+        shape = self.target_shape[:1] + (x2.shape[1],) + self.target_shape[1:]
+        return from_rows(dx2, shape, self.cls_dim)
+
+    def composite(self, logits: Any) -> Any:
+        x2, tgt, w = self.x2, self.tgt, self.w
+        n, c = x2.shape
+        x = logits.reshape(1, c) if logits.ndim == 1 else logits
+        if x.ndim > 2:
+            x = x.movedim(1, -1)
+        x = x.reshape(n, c)
+        z = x - stable_shift(x2, 1)
+        logp = z - z.exp().sum(1, keepdim=True).log()
+        valid = (tgt != self.ignore_index).astype(x2.dtype)
+        coef = np.zeros((n, c), x2.dtype)
+        rows = np.nonzero(valid)[0]
+        coef[rows, tgt[rows]] = (1.0 - self.smoothing) * w[tgt[rows]]
+        coef += (self.smoothing / c) * valid[:, None] * w[None, :]
+        loss = -(logp * coef).sum(1)
+        if self.reduction == "none":
+            return loss.reshape(self.target_shape)
+        if self.reduction == "sum":
+            return loss.sum()
+        if self.total == 0.0:
+            return loss.sum() * 0.0 + float("nan")
+        return loss.sum() / self.total
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, TensorBase) else x
+
+
+def log_softmax(x: Any, dim: int = -1) -> Any:
+    """Fused `log_softmax(x, dim)`: one Numba pass (small inputs) or NumPy's SIMD exp (large)."""
+    return LogSoftmaxRows.apply(x, dim=dim)
+
+
+def softmax(x: Any, dim: int = -1) -> Any:
+    """Fused `softmax(x, dim)`."""
+    return SoftmaxRows.apply(x, dim=dim)
+
+
+def cross_entropy_indices(logits: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+                          label_smoothing: float = 0.0, reduction: str = "mean") -> Any:
+    """`F.cross_entropy` with class-index targets, log-softmax fused in (PyTorch semantics).
+
+    `target` is an integer Tensor or array; `weight` (C,) a Tensor or array of class weights, treated
+    as a constant.
+    """
+    w = _data(weight)
+    return CrossEntropyIndices.apply(logits, target=np.asarray(_data(target)),
+                                     weight=None if w is None else np.asarray(w),
+                                     ignore_index=ignore_index, label_smoothing=label_smoothing,
+                                     reduction=reduction)

@@ -1,0 +1,86 @@
+"""Padding (`F.pad`): constant padding is a primitive; reflect, replicate and circular padding read
+the input at computed positions (one `GetItem` per padded dim), so their gradients add up the
+reused border elements.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..function import Function
+from .index import GetItem, getitem_any
+
+MODES = ("constant", "reflect", "replicate", "circular")
+
+
+class ConstantPad(Function):
+    """np.pad with a constant; `widths` is a (before, after) pair per dim, all non-negative."""
+
+    def forward(self, a, widths, value):
+        self.crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
+        return np.pad(a, widths, mode="constant", constant_values=value)
+
+    def backward(self, g):
+        return getitem_any(g, self.crop, False)
+
+
+def _source_positions(mode: str, n: int, lo: int, hi: int, dim: int) -> np.ndarray:
+    """For each output position along one dim, the input position it copies."""
+    pos = np.arange(-lo, n + hi)
+    if mode == "replicate":
+        if n == 0:
+            raise ShapeError(f"pad: replicate padding of the empty dim {dim}")
+        return np.clip(pos, 0, n - 1)
+    if mode == "circular":
+        if lo > n or hi > n:
+            raise ShapeError(f"pad: circular padding ({lo}, {hi}) of dim {dim} must not exceed its "
+                             f"size {n}")
+        return pos % n
+    if lo >= n or hi >= n:
+        raise ShapeError(f"pad: reflect padding ({lo}, {hi}) of dim {dim} must be smaller than its "
+                         f"size {n}")
+    period = 2 * (n - 1) if n > 1 else 1
+    pos = np.abs(pos) % period
+    return np.where(pos >= n, period - pos, pos)
+
+
+def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Any:
+    """Pad the last len(pad)//2 dims; `pad` lists (left, right) pairs from the last dim backwards.
+
+    'constant' fills with `value` (0 by default) and allows negative padding (cropping); 'reflect'
+    mirrors without repeating the edge, 'replicate' repeats the edge, 'circular' wraps around.
+    """
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ShapeError(f"pad: the padding {pad} must have an even length of at most "
+                         f"2 * ndim = {2 * x.ndim} for a tensor of shape {x.shape}")
+    if mode not in MODES:
+        raise ValueError(f"pad: mode must be one of {MODES}, got {mode!r}")
+    if mode != "constant" and value not in (None, 0, 0.0):
+        raise ValueError(f"pad: value={value} is only meaningful for mode='constant', not {mode!r}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if mode == "constant":
+        crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(widths, x.shape))
+        if any(max(-lo, 0) + max(-hi, 0) > n for (lo, hi), n in zip(widths, x.shape)):
+            raise ShapeError(f"pad: negative padding {pad} removes more than the tensor's shape "
+                             f"{x.shape}")
+        if any(lo < 0 or hi < 0 for lo, hi in widths):
+            x = GetItem.apply(x, index=crop, advanced=False)
+        positive = tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths)
+        if not any(lo or hi for lo, hi in positive):
+            return x
+        fill = 0.0 if value is None else value
+        if x.dtype.kind != "f":
+            fill = int(fill)
+        return ConstantPad.apply(x, widths=positive, value=fill)
+    if any(lo < 0 or hi < 0 for lo, hi in widths):
+        raise ShapeError(f"pad: negative padding {pad} is only allowed for mode='constant'")
+    for d, (lo, hi) in enumerate(widths):
+        if lo or hi:
+            src = _source_positions(mode, x.shape[d], lo, hi, d)
+            x = GetItem.apply(x, index=(slice(None),) * d + (src,), advanced=True)
+    return x

@@ -1,1 +1,9 @@
-"""autograd_nn.optim"""
+"""autograd_nn.optim: optimizers and learning-rate schedulers with PyTorch's names and formulas."""
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]

@@ -308,8 +308,10 @@ class Module:
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         recording = scopes.is_recording()
-        if recording:
-            scopes.push(self._scope_name, type(self).__name__)
+        if recording:  # dotted name from the enclosing module's scope, e.g. 'encoder.layers.0'
+            outer = scopes.current_scope()
+            name = f"{outer[-1][0]}.{self._scope_name}" if outer and outer[-1][0] else self._scope_name
+            scopes.push(name, type(self).__name__)
         try:
             out = self.forward(*args, **kwargs)
         finally:

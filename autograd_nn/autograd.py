@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .errors import GraphError, ShapeError
-from .function import TensorBase, _tensor_cls
+from .function import TensorBase, _clock, _tensor_cls
 from .grad_mode import _state, enable_grad, no_grad
 
 
@@ -160,6 +160,8 @@ def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph
     any other gradient may be shared with another input (`Add` returns `g` twice), so adding to it
     makes a new array first.
     """
+    if ctx.created != _clock[0] and ctx.saved:
+        _check_versions(ctx, out)
     run = (lambda grad_out: _call_backward(ctx, out, grad_out)) if create_graph else ctx.backward
     instrument = _state.instrument
     in_grads = run(g) if instrument is None else instrument.backward(ctx, g, run)
@@ -196,6 +198,18 @@ def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph
             if type(total) is np.ndarray:  # 0-d sums come back as NumPy scalars
                 owned.add(key)
             grads[key] = total
+
+
+def _check_versions(ctx: Any, out: Any) -> None:
+    """Refuse to run a backward whose saved input or output was modified in place since forward."""
+    for t in (*ctx.parents, out):
+        if t._version > ctx.created and any(s is t.data for s in ctx.saved):
+            raise GraphError(
+                f"{ctx.name}: a tensor of shape {t.shape} that this op saved for backward was modified "
+                "in place after it was used (an optimizer step, add_, x[...] = ...); its gradient "
+                "would be wrong. Compute the loss again after the change, or clone() the tensor "
+                "before modifying it."
+            )
 
 
 def _call_backward(ctx: Any, out: Any, g: Any) -> Any:

@@ -29,6 +29,17 @@ class TensorBase:
 
 _tensor_cls: list[type] = []  # filled in by tensor.py (ops sit below tensor in the layering)
 
+# The in-place modification clock. Each in-place change of a tensor advances it and stamps the
+# tensor's `_version` with the new time; each recorded op notes the time it was created. If a value an
+# op saved was stamped later than the op, backward would read a changed value: the engine refuses.
+_clock = [0]
+
+
+def bump_version(t: Any) -> None:
+    """Record that `t.data` was modified in place (call after every in-place change)."""
+    _clock[0] += 1
+    t._version = _clock[0]
+
 class Instrument:
     """Observes ops while installed (profiler, anomaly mode, module scopes for graph pictures).
 
@@ -95,6 +106,7 @@ def _run(cls: type, inputs: tuple, params: dict) -> Any:
     out = _tensor_cls[0]._make(data, track)
     if track:
         fn.parents = inputs
+        fn.created = _clock[0]
         out._ctx = fn
     return out
 

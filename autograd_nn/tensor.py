@@ -13,7 +13,7 @@ import numpy as np
 from . import dtypes
 from .autograd import backward as _backward
 from .errors import DTypeError, ShapeError
-from .function import TensorBase, _tensor_cls
+from .function import TensorBase, _tensor_cls, bump_version
 from .grad_mode import _state
 from .ops import elementwise as ew
 from .ops.linalg import MatMul
@@ -372,7 +372,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
                 f"{op}: in-place change of a tensor that requires grad while recording the graph; "
                 "wrap it in no_grad() (parameter updates) or use the out-of-place form"
             )
-        self._version += 1
+        bump_version(self)
         return value
 
     def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":

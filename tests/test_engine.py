@@ -313,3 +313,40 @@ def test_matmul_shape_error_names_op_and_shapes():
 def test_ragged_list_is_a_clear_error():
     with pytest.raises(ShapeError, match="tensor"):
         ag.tensor([[1.0, 2.0], [3.0]])
+
+
+def test_in_place_change_of_a_saved_input_is_refused_at_backward():
+    x = ag.tensor([1.0, 2.0])
+    w = ag.tensor([3.0, 4.0], requires_grad=True)
+    y = (w * x).sum()
+    x.add_(1.0)
+    with pytest.raises(GraphError, match="modified in place"):
+        y.backward()
+
+
+def test_in_place_change_of_an_unsaved_input_is_harmless():
+    x = ag.tensor([1.0, 2.0])
+    w = ag.tensor([3.0, 4.0], requires_grad=True)
+    y = (w + x).sum()  # Add saves nothing
+    x.add_(1.0)
+    y.backward()
+    np.testing.assert_allclose(w.grad.data, [1.0, 1.0])
+
+
+def test_optimizer_step_before_backward_is_refused():
+    w = ag.tensor([3.0, 4.0], requires_grad=True)
+    loss = (w * w).sum()
+    opt = ag.optim.SGD([w], lr=0.1)
+    w.grad = ag.ones(2)
+    opt.step()
+    with pytest.raises(GraphError, match="modified in place"):
+        loss.backward()
+
+
+def test_in_place_on_a_tensor_that_requires_grad_is_refused_while_recording():
+    w = ag.tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        w.add_(1.0)
+    with ag.no_grad():
+        w.add_(1.0)
+    np.testing.assert_allclose(w.data, [4.0, 5.0])

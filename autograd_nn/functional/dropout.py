@@ -1,4 +1,114 @@
-"""F.* (dropout)."""
+"""Dropout: zero random elements (or whole channels) in training and rescale the rest by 1/(1-p).
+
+Masks are drawn from `autograd_nn.random.generator()`, so `autograd_nn.manual_seed` makes them
+reproducible. A mask is a constant of the graph: the gradient is the same mask times the output grad.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import warnings
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..random import generator
+from ..tensor import Tensor
+
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+           "feature_alpha_dropout"]
+
+_SELU_ALPHA = 1.7580993408473766  # -SELU's saturation value (scale * alpha), PyTorch's constant
+
+
+def _check_p(op: str, p: float) -> float:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    return float(p)
+
+
+def _keep_mask(shape: tuple, p: float, dtype: np.dtype) -> np.ndarray:
+    """1 with probability 1 - p, else 0 (Bernoulli(1 - p)), in the input's dtype."""
+    return (generator().random(shape) >= p).astype(dtype)
+
+
+def _scaled_mask(x: Tensor, shape: tuple, p: float) -> Tensor:
+    if p == 1.0:
+        return x * Tensor(np.zeros(shape, dtype=x.dtype))
+    mask = _keep_mask(shape, p, x.dtype) * (1.0 / (1.0 - p))
+    return x * Tensor(mask.astype(x.dtype, copy=False))
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the survivors by 1/(1-p); identity in eval.
+
+    `inplace` is accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+    p = _check_p("dropout", p)
+    if not training or p == 0.0:
+        return input
+    return _scaled_mask(input, input.shape, p)
+
+
+def _feature_dropout(op: str, input: Tensor, p: float, training: bool, spatial: int) -> Tensor:
+    """Channel-wise dropout of an (N, C, *spatial) or unbatched (C, *spatial) input."""
+    p = _check_p(op, p)
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ShapeError(
+            f"{op}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D (batched) input, "
+            f"got shape {input.shape}"
+        )
+    if not training or p == 0.0:
+        return input
+    batched = input.ndim == spatial + 2
+    lead = 2 if batched else 1
+    mask_shape = input.shape[:lead] + (1,) * (input.ndim - lead)  # (N, C, 1, ...) or (C, 1, ...)
+    return _scaled_mask(input, mask_shape, p)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, L) or (C, L) input with probability p."""
+    return _feature_dropout("dropout1d", input, p, training, 1)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, H, W) input with probability p.
+
+    As in PyTorch, a 3-D input is taken as (N, C, L) (channel-wise 1-D dropout), with a warning.
+    """
+    if input.ndim == 3:
+        warnings.warn("dropout2d: received a 3-D input; treating it as (N, C, L) and dropping "
+                      "channels, as PyTorch does. Use dropout1d for that.", stacklevel=2)
+        return _feature_dropout("dropout2d", input, p, training, 1)
+    return _feature_dropout("dropout2d", input, p, training, 2)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability p."""
+    return _feature_dropout("dropout3d", input, p, training, 3)
+
+
+def _alpha(op: str, input: Tensor, p: float, training: bool, mask_shape: tuple) -> Tensor:
+    """Set dropped values to SELU's saturation value, then restore zero mean and unit variance."""
+    p = _check_p(op, p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    a = 1.0 / np.sqrt((_SELU_ALPHA**2 * p + 1.0) * (1.0 - p))
+    keep = _keep_mask(mask_shape, p, input.dtype)
+    shift = (keep - 1.0) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
+    return input * Tensor((keep * a).astype(input.dtype)) + Tensor(shift.astype(input.dtype))
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: keeps the mean and variance of self-normalising activations."""
+    return _alpha("alpha_dropout", input, p, training, input.shape)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels of an (N, C, *) input."""
+    if input.ndim < 2:
+        raise ShapeError(f"feature_alpha_dropout: expected (N, C, *), got shape {input.shape}")
+    return _alpha("feature_alpha_dropout", input, p, training,
+                  input.shape[:2] + (1,) * (input.ndim - 2))

@@ -1,4 +1,185 @@
-"""F.* (norm)."""
+"""Normalisation functions (batch, layer, group, instance, RMS norm and `normalize`).
+
+Each is composed from Tensor ops (mean, subtraction, power), so gradients of gradients work
+(`create_graph=True`). Statistics use the biased variance, as PyTorch does for normalising; the running
+variance that `batch_norm` and `instance_norm` keep is the unbiased one, also as in PyTorch.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..grad_mode import no_grad
+from ..tensor import Tensor
+from ..function import bump_version
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize"]
+
+
+def _moments(x: Tensor, dims: tuple) -> tuple[Tensor, Tensor]:
+    """Mean and biased variance of `x` over `dims`, kept as size-1 dims for broadcasting."""
+    mean = x.mean(dim=dims, keepdim=True)
+    centred = x - mean
+    return mean, (centred * centred).mean(dim=dims, keepdim=True)
+
+
+def _channel_shape(x: Tensor) -> tuple:
+    """(1, C, 1, ...): how a per-channel vector broadcasts against (N, C, *)."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _check_channels(op: str, x: Tensor, **vectors: Any) -> None:
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: expected an input of shape (N, C, *), got {x.shape}")
+    for name, v in vectors.items():
+        if v is not None and tuple(v.shape) != (x.shape[1],):
+            raise ShapeError(
+                f"{op}: {name} has shape {tuple(v.shape)} but the input {x.shape} has "
+                f"{x.shape[1]} channels (dim 1)"
+            )
+
+
+def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _update_running(running: Tensor | None, value: np.ndarray, momentum: float) -> None:
+    """running <- (1 - momentum) * running + momentum * value, in place and outside the graph."""
+    if running is None:
+        return
+    with no_grad():
+        running.data *= 1.0 - momentum
+        running.data += (momentum * value).astype(running.dtype, copy=False)
+        bump_version(running)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) of an (N, C, *) input over the batch and spatial dims.
+
+    In training the batch statistics are used and the running statistics (if given) are updated in
+    place with `momentum` (running_var with the unbiased variance). Otherwise the running ones are
+    used.
+    """
+    _check_channels("batch_norm", input, running_mean=running_mean, running_var=running_var,
+                    weight=weight, bias=bias)
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = _channel_shape(input)
+    if training:
+        count = input.numel() // input.shape[1]
+        if count <= 1:
+            raise ShapeError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {input.shape}"
+            )
+        mean, var = _moments(input, dims)  # (1, C, 1, ...) each
+        _update_running(running_mean, mean.data.reshape(-1), momentum)
+        _update_running(running_var, var.data.reshape(-1) * (count / (count - 1)), momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when not training")
+        mean = running_mean.detach().reshape(shape)
+        var = running_var.detach().reshape(shape)
+    y = (input - mean) * (var + eps) ** -0.5  # (N, C, *)
+    return _affine(y, weight, bias, shape)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
+    """Normalise each (sample, channel) of an (N, C, *) input over its spatial dims.
+
+    With `use_input_stats` the running statistics (if given) are updated with the batch average of
+    the per-instance mean and unbiased variance; otherwise they are used to normalise.
+    """
+    _check_channels("instance_norm", input, running_mean=running_mean, running_var=running_var,
+                    weight=weight, bias=bias)
+    if input.ndim < 3:
+        raise ShapeError(f"instance_norm: expected an input of shape (N, C, L, ...), got "
+                         f"{input.shape}")
+    shape = _channel_shape(input)
+    if use_input_stats:
+        dims = tuple(range(2, input.ndim))
+        count = int(np.prod(input.shape[2:]))
+        if count <= 1:
+            raise ShapeError(
+                f"instance_norm: expected more than 1 spatial element per channel, got input of "
+                f"shape {input.shape}"
+            )
+        mean, var = _moments(input, dims)  # (N, C, 1, ...) each
+        flat_mean = mean.data.reshape(input.shape[:2]).mean(axis=0)
+        flat_var = var.data.reshape(input.shape[:2]).mean(axis=0) * (count / (count - 1))
+        _update_running(running_mean, flat_mean, momentum)
+        _update_running(running_var, flat_var, momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running stats are needed when use_input_stats=False")
+        mean = running_mean.detach().reshape(shape)
+        var = running_var.detach().reshape(shape)
+    y = (input - mean) * (var + eps) ** -0.5  # (N, C, *)
+    return _affine(y, weight, bias, shape)
+
+
+def _normalized_dims(op: str, x: Tensor, normalized_shape: Sequence[int] | int) -> tuple:
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.shape[x.ndim - k:] != shape or k > x.ndim:
+        raise ShapeError(
+            f"{op}: normalized_shape {shape} does not match the trailing dims of the input {x.shape}"
+        )
+    return tuple(range(x.ndim - k, x.ndim))
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing `normalized_shape` dims, then scale and shift elementwise."""
+    dims = _normalized_dims("layer_norm", input, normalized_shape)
+    mean, var = _moments(input, dims)  # (..., 1, ..., 1)
+    y = (input - mean) * (var + eps) ** -0.5  # same shape as input
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) over the trailing dims (eps=None: the dtype's machine epsilon)."""
+    dims = _normalized_dims("rms_norm", input, normalized_shape)
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    y = input * ((input * input).mean(dim=dims, keepdim=True) + eps) ** -0.5  # same shape as input
+    return y * weight if weight is not None else y
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Split the C channels into `num_groups` groups; normalise each (sample, group) together."""
+    _check_channels("group_norm", input, weight=weight, bias=bias)
+    n, c = input.shape[:2]
+    if c % num_groups != 0:
+        raise ShapeError(f"group_norm: {c} channels do not split into {num_groups} groups")
+    grouped = input.reshape(n, num_groups, -1)  # (N, G, C/G * spatial)
+    mean, var = _moments(grouped, (2,))  # (N, G, 1) each
+    y = ((grouped - mean) * (var + eps) ** -0.5).reshape(input.shape)  # (N, C, *)
+    return _affine(y, weight, bias, _channel_shape(input))
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along `dim` (unit vectors, as `torch.nn.functional.normalize`)."""
+    if p == 2:
+        powered = (input * input).sum(dim=dim, keepdim=True)
+    else:
+        powered = (input.abs() ** p).sum(dim=dim, keepdim=True)
+    # max(s^(1/p), eps) == max(s, eps^p)^(1/p), whose gradient is clean where s == 0
+    norm = powered.clamp(min=eps**p) ** (1.0 / p)  # (..., 1, ...)
+    return input / norm

@@ -1,1 +1,19 @@
-"""autograd_nn.nn"""
+"""autograd_nn.nn: modules built only on Tensor ops, with PyTorch's names and state_dict keys."""
+from . import functional, init, utils  # noqa: F401
+from .activation import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
+from .lora import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .module import Module, RemovableHandle
+from .normalization import *  # noqa: F401,F403
+from .parameter import Buffer, Parameter
+from .pooling import *  # noqa: F401,F403
+from .positional import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
+from .residual import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403

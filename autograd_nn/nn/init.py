@@ -9,6 +9,7 @@ import numpy as np
 from ..grad_mode import no_grad
 from ..random import generator
 from ..tensor import Tensor
+from ..function import bump_version
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -39,7 +40,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     with no_grad():
         tensor.data[...] = values.astype(tensor.dtype, copy=False)
-        tensor._version += 1
+        bump_version(tensor)
     return tensor
 
 

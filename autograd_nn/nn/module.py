@@ -16,6 +16,7 @@ from ..errors import CheckpointError
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Buffer, Parameter
+from ..function import bump_version
 
 
 class RemovableHandle:
@@ -295,7 +296,7 @@ class Module:
             for k, arr in values.items():
                 target = own[k]
                 target.data = np.array(arr, dtype=target.dtype, copy=True)
-                target._version += 1
+                bump_version(target)
         return missing, unexpected
 
     # ---- calling -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
+from ..function import bump_version
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]
@@ -143,5 +144,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     for p in params:
         n = p.data.size
         np.copyto(p.data, vec.data[offset:offset + n].reshape(p.data.shape), casting="same_kind")
-        p._version += 1
+        bump_version(p)
         offset += n

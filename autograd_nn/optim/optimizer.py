@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
+from ..function import bump_version
 
 
 class _RequiredParameter:
@@ -157,7 +158,7 @@ class Optimizer:
                     if state is None:
                         state = self.state[p] = {}
                     self._update(group, p.data, grad, state)
-                    p._version += 1
+                    bump_version(p)
         return loss
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,

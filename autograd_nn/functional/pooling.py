@@ -1,4 +1,228 @@
-"""F.* (pooling)."""
+"""F.* (pooling and resampling): max/avg/adaptive pooling in 1-D and 2-D, interpolate.
+
+PyTorch's signatures and semantics. The pooling maths is in `ops/pool.py` (Numba loops); here the
+arguments are normalised ((h, w) pairs, h = 1 for 1-D) and unbatched inputs get a batch axis.
+`interpolate` ('nearest', 'linear', 'bilinear') is separable, so it is two products with small
+constant interpolation matrices, (OH, H) @ x @ (W, OW): BLAS does the work and the existing matmul
+gives the gradients (to any order).
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..ops import pool as P
+from ..tensor import Tensor
+
+__all__ = [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "avg_pool1d", "avg_pool2d", "interpolate", "max_pool1d", "max_pool2d", "upsample",
+]
+
+
+def _pair(op: str, name: str, value: Any, dims: int) -> tuple[int, int]:
+    vals = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
+    if len(vals) != dims or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                    for v in vals):
+        raise ShapeError(f"{op}: {name} must be an int or a tuple of {dims} ints, got {value!r}")
+    vals = tuple(int(v) for v in vals)
+    return (1,) + vals if dims == 1 else vals
+
+
+def _pool_args(op: str, dims: int, kernel_size: Any, stride: Any, padding: Any,
+               dilation: Any = 1) -> tuple:
+    kernel = _pair(op, "kernel_size", kernel_size, dims)
+    empty = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
+    stride = kernel if empty else _pair(op, "stride", stride, dims)
+    pad = _pair(op, "padding", padding, dims)
+    pad = (0, pad[1]) if dims == 1 else pad
+    return kernel, stride, pad, _pair(op, "dilation", dilation, dims)
+
+
+def _batched(op: str, x: Any, dims: int, fn: Callable[[Tensor], Any]) -> Any:
+    """Run `fn` on a batched input; an unbatched one ((C, *spatial)) gets and loses a batch axis."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim not in (dims + 1, dims + 2):
+        raise ShapeError(f"{op}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) input, "
+                         f"got shape {x.shape}")
+    if x.ndim == dims + 2:
+        return fn(x)
+    out = fn(x.reshape((1,) + x.shape))
+    if isinstance(out, tuple):
+        return tuple(o.reshape(o.shape[1:]) for o in out)
+    return out.reshape(out.shape[1:])
+
+
+def _max(op: str, dims: int, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
+         dilation: Any, ceil_mode: bool, return_indices: bool) -> Any:
+    args = _pool_args(op, dims, kernel_size, stride, padding, dilation)
+
+    def run(xb: Tensor) -> Any:
+        out, index = P.max_pool(op, xb, *args, ceil_mode)
+        return (out, Tensor(index)) if return_indices else out
+
+    return _batched(op, x, dims, run)
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over sliding windows of (N, C, L); with return_indices also the argmax (flat in L)."""
+    return _max("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over sliding windows of (N, C, H, W) (padding counts as -inf; stride defaults to the
+    kernel size); with return_indices also the argmax as a flat index into each H * W plane."""
+    return _max("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                return_indices)
+
+
+def _avg(op: str, dims: int, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
+         ceil_mode: bool, count_include_pad: bool, divisor_override: int | None) -> Tensor:
+    kernel, stride, pad, _ = _pool_args(op, dims, kernel_size, stride, padding)
+    return _batched(op, x, dims, lambda xb: P.avg_pool(op, xb, kernel, stride, pad, ceil_mode,
+                                                       count_include_pad, divisor_override))
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """Mean over sliding windows of (N, C, L)."""
+    return _avg("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                count_include_pad, None)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over sliding windows of (N, C, H, W). count_include_pad=False divides by the number of
+    real (non-padding) elements; divisor_override replaces the divisor altogether."""
+    return _avg("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                count_include_pad, divisor_override)
+
+
+def _out_size(op: str, output_size: Any, x: Tensor, dims: int) -> tuple:
+    vals = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * dims
+    if len(vals) != dims:
+        raise ShapeError(f"{op}: output_size must be an int or {dims} values, got {output_size!r}")
+    spatial = x.shape[-dims:]
+    size = tuple(s if v is None else v for v, s in zip(vals, spatial))  # None keeps the input size
+    if not all(isinstance(v, (int, np.integer)) and v >= 1 for v in size):
+        raise ShapeError(f"{op}: output_size must be positive ints, got {output_size!r}")
+    return tuple(int(v) for v in size)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """Mean over L split into `output_size` nearly equal (possibly overlapping) windows."""
+    size = _out_size("adaptive_avg_pool1d", output_size, input, 1)
+    return _batched("adaptive_avg_pool1d", input, 1,
+                    lambda xb: P.adaptive_avg_pool("adaptive_avg_pool1d", xb, size))
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Mean over (H, W) split into an output_size grid of windows (None keeps that input size)."""
+    size = _out_size("adaptive_avg_pool2d", output_size, input, 2)
+    return _batched("adaptive_avg_pool2d", input, 2,
+                    lambda xb: P.adaptive_avg_pool("adaptive_avg_pool2d", xb, size))
+
+
+def _adaptive_max(op: str, dims: int, x: Tensor, output_size: Any, return_indices: bool) -> Any:
+    size = _out_size(op, output_size, x, dims)
+
+    def run(xb: Tensor) -> Any:
+        out, index = P.adaptive_max_pool(op, xb, size)
+        return (out, Tensor(index)) if return_indices else out
+
+    return _batched(op, x, dims, run)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over L split into `output_size` windows."""
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over (H, W) split into an output_size grid of windows."""
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+# ---- interpolate -----------------------------------------------------------------------------
+def _resample_matrix(n_in: int, n_out: int, mode: str, align_corners: bool,
+                     scale: float | None) -> np.ndarray:
+    """(n_out, n_in) matrix of one axis' resampling weights, with PyTorch's index rules."""
+    dst = np.arange(n_out)
+    ratio = n_in / n_out if scale is None else 1.0 / scale
+    mat = np.zeros((n_out, n_in))
+    if mode == "nearest":  # PyTorch computes floor(dst * scale) in float32
+        src = np.floor(dst.astype(np.float32) * np.float32(ratio)).astype(np.int64)
+        mat[dst, np.minimum(src, n_in - 1)] = 1.0
+        return mat
+    if align_corners:
+        pos = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+    else:
+        pos = np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
+    lo = np.minimum(np.floor(pos).astype(np.int64), n_in - 1)
+    hi = np.minimum(lo + 1, n_in - 1)
+    frac = pos - lo
+    np.add.at(mat, (dst, lo), 1.0 - frac)
+    np.add.at(mat, (dst, hi), frac)
+    return mat
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize (N, C, L) or (N, C, H, W) to `size` or by `scale_factor`.
+
+    mode: 'nearest' (1-D or 2-D), 'linear' (1-D) or 'bilinear' (2-D); align_corners as in PyTorch
+    (linear modes only, default False).
+    """
+    op = "interpolate"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    dims = input.ndim - 2
+    wanted = {"nearest": (1, 2), "linear": (1,), "bilinear": (2,)}
+    if mode not in wanted:
+        raise ShapeError(f"{op}: mode must be 'nearest', 'linear' or 'bilinear', got {mode!r}")
+    if dims not in wanted[mode]:
+        raise ShapeError(f"{op}: mode {mode!r} needs a {wanted[mode][0] + 2}-D input, got shape "
+                         f"{input.shape}")
+    if mode == "nearest" and align_corners is not None:
+        raise ShapeError(f"{op}: align_corners only applies to the linear modes, not {mode!r}")
+    if antialias:
+        raise ShapeError(f"{op}: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ShapeError(f"{op}: give exactly one of size and scale_factor")
+    spatial = input.shape[2:]
+    if size is not None:
+        out = tuple(size) if isinstance(size, (tuple, list)) else (size,) * dims
+        scales: tuple = (None,) * dims
+    else:
+        scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else \
+            (scale_factor,) * dims
+        if len(scales) != dims or min(scales) <= 0:
+            raise ShapeError(f"{op}: scale_factor must be positive, one per spatial dim, got "
+                             f"{scale_factor!r}")
+        out = tuple(int(math.floor(n * s)) for n, s in zip(spatial, scales))
+        if recompute_scale_factor:
+            scales = (None,) * dims
+    if len(out) != dims or min(out) < 1:
+        raise ShapeError(f"{op}: output size must be {dims} positive ints, got {out}")
+    mats = [_resample_matrix(n, o, mode, bool(align_corners), s)
+            for n, o, s in zip(spatial, out, scales)]
+    dtype = input.dtype
+    y = input @ Tensor(np.ascontiguousarray(mats[-1].T, dtype=dtype))  # (..., W) -> (..., OW)
+    if dims == 2:
+        y = Tensor(mats[0].astype(dtype)) @ y  # (OH, H) @ (N, C, H, OW)
+    return y
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """Deprecated alias of `interpolate` (kept for PyTorch compatibility)."""
+    return interpolate(input, size, scale_factor, mode, align_corners)

@@ -15,11 +15,22 @@ import numpy as np
 from ..autograd import IndexedGrad
 from ..errors import DTypeError, OpIndexError, ShapeError
 from ..function import Function, TensorBase, _tensor_cls
+from ..kernels import scatter as kscatter
 from . import dual
 
 
 def _scatter_add(out: np.ndarray, index: tuple, values: np.ndarray) -> None:
-    """out[index] += values, with repeated indices accumulating (the kernel to swap for Numba)."""
+    """out[index] += values, with repeated indices accumulating.
+
+    Rows picked by one integer index array on the first axis (embedding lookups, `x[idx]`) go to the
+    Numba row kernel; any other index falls back to `np.add.at`.
+    """
+    if (len(index) == 1 and isinstance(index[0], np.ndarray) and index[0].dtype.kind in "iu"
+            and out.dtype in (np.float32, np.float64) and out.flags.c_contiguous and out.ndim >= 1):
+        rows = index[0].reshape(-1)
+        src = np.ascontiguousarray(np.broadcast_to(values, index[0].shape + out.shape[1:]), out.dtype)
+        kscatter.scatter_add_rows(out, rows, src.reshape((rows.size,) + out.shape[1:]))
+        return
     np.add.at(out, index, values)
 
 

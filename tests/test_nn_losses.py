@@ -143,9 +143,9 @@ def test_cross_entropy_gradcheck():
 
 
 def test_classification_errors():
-    with pytest.raises(OpIndexError, match="target 5 is out of bounds for 4 classes"):
+    with pytest.raises(OpIndexError, match=r"target 5 .*out of (bounds|range) for 4 classes"):
         F.cross_entropy(ag.randn(2, 4), ag.tensor([1, 5]))
-    with pytest.raises(ShapeError, match=r"target shape \(3,\).*\(2, 4\)"):
+    with pytest.raises(ShapeError, match=r"\(3,\).*\(2, 4\)|\(2, 4\).*\(3,\)"):
         F.cross_entropy(ag.randn(2, 4), ag.tensor([1, 2, 3]))
     with pytest.raises(ShapeError, match="probability targets"):
         F.cross_entropy(ag.randn(2, 4), ag.rand(2, 3))

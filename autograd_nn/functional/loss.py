@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OpIndexError, ShapeError
+from ..ops import fused
 from ..tensor import Tensor
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
@@ -200,6 +201,10 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     n_classes = input.shape[class_dim]
     if _is_prob_target(input, target):
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, class_dim)
+    if input.dtype.kind == "f" and input.dtype.itemsize in (4, 8):
+        # One fused node (log-softmax + NLL + smoothing in Numba); the lines below are the same maths.
+        return fused.cross_entropy_indices(input, target, weight, ignore_index, label_smoothing,
+                                           reduction)
     logp = input.log_softmax(dim=class_dim)  # same shape as input
     if label_smoothing == 0.0:
         return nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)

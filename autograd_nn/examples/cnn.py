@@ -1,0 +1,64 @@
+"""A small CNN on the 8x8 digits: the main job of `python -m autograd_nn`."""
+from __future__ import annotations
+
+import os
+
+from .. import nn, optim
+from ..data import DataLoader, TensorDataset, load_digits
+from ..nn import functional as F
+from ..random import manual_seed
+from ..serialization import load
+from ..tensor import Tensor
+from ..training import confusion_matrix, evaluate, fit
+from .registry import example
+
+
+class DigitsCNN(nn.Module):
+    """conv(1->16) - relu - pool - conv(16->32) - relu - pool - linear(128->10)."""
+
+    def __init__(self, channels: tuple[int, int] = (16, 32), num_classes: int = 10) -> None:
+        super().__init__()
+        c1, c2 = channels
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),  # (B,c1,4,4)
+            nn.Conv2d(c1, c2, 3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(), nn.MaxPool2d(2),  # (B,c2,2,2)
+        )
+        self.classifier = nn.Linear(c2 * 4, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.features(x)  # (B, c2, 2, 2)
+        return self.classifier(h.flatten(1))  # (B, 10)
+
+
+@example("cnn", "CNN on the 8x8 digits (the default main job)")
+def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: int = 0) -> dict:
+    manual_seed(seed)
+    os.makedirs(out_dir, exist_ok=True)
+    d = load_digits()
+    train = DataLoader(TensorDataset(d["X_train"], d["y_train"]), batch_size=32, shuffle=True)
+    test = DataLoader(TensorDataset(d["X_test"], d["y_test"]), batch_size=256)
+    model = DigitsCNN()
+    opt = optim.Adam(model.parameters(), lr=3e-3)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2 if quick else epochs)
+    ckpt = os.path.join(out_dir, "best.ckpt")
+    history = fit(model, train, F.cross_entropy, opt, epochs=2 if quick else epochs,
+                  val_loader=test, scheduler=sched, checkpoint_path=ckpt, progress=not quick)
+    model.load_state_dict(load(ckpt)["model"])
+    result = evaluate(model, test, F.cross_entropy)
+    xb, yb = next(iter(test))
+    confusion = confusion_matrix(model.eval()(xb), yb, 10)
+    curve = history.plot(os.path.join(out_dir, "curves.png"), "digits CNN")
+    graph = _draw_graph(model, xb[:2], yb[:2], os.path.join(out_dir, "graph"))
+    return {"test_accuracy": result["acc"], "test_loss": result["loss"], "checkpoint": ckpt,
+            "curves": curve, "graph": graph, "confusion_matrix": confusion.tolist()}
+
+
+def _draw_graph(model: nn.Module, x: Tensor, y: Tensor, path: str) -> str | None:
+    """The computation graph of one training step, collapsed by module, rendered to SVG."""
+    from ..viz import draw_graph, record_scopes
+
+    model.train()
+    with record_scopes():  # tag each op with the module that made it, for the clusters
+        loss = F.cross_entropy(model(x), y)
+    dot = draw_graph(loss, params=model, title="digits CNN: one training step")
+    return dot.render(path, format="svg", cleanup=True)

@@ -96,9 +96,10 @@ def run_backward(
     Tensor = _tensor_cls[0]
     grads: dict[int, Any] = {}
     for i, (t, g) in enumerate(zip(roots, root_grads)):
+        given = g
         g = _check_root(t, g, i)
-        if create_graph:
-            g = Tensor(g)
+        if create_graph:  # a given gradient Tensor stays in the graph (second-order terms flow)
+            g = given.astype(t.dtype) if isinstance(given, TensorBase) else Tensor(g)
         grads[id(t)] = grads[id(t)] + g if id(t) in grads else g
     order = toposort(roots)
     wanted = None if capture is None else {id(t) for t in capture}

@@ -45,6 +45,8 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules whose parameters are registered (named '0', '1', ...)."""
 
+    _transparent = True
+
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         for m in modules or []:
@@ -76,6 +78,8 @@ class ModuleList(Module):
 
 class ModuleDict(Module):
     """A dict of modules whose parameters are registered under their keys."""
+
+    _transparent = True
 
     def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()

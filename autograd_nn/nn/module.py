@@ -37,6 +37,7 @@ class Module:
     """Base class of all layers. Subclasses define `forward` and assign parameters in `__init__`."""
 
     training: bool
+    _transparent = False  # True for containers that are iterated, never called (_set_scope_name)
 
     def __init__(self) -> None:
         d = self.__dict__
@@ -61,7 +62,7 @@ class Module:
             d["_parameters"][name] = value
         elif isinstance(value, Module):
             self._forget(name)
-            value.__dict__["_scope_name"] = name
+            value._set_scope_name(name)
             d["_modules"][name] = value
         elif isinstance(value, Buffer):
             self.register_buffer(name, value, value.persistent)
@@ -117,10 +118,23 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         if module is not None:
-            module.__dict__["_scope_name"] = name
+            prefix = self._scope_name if self._transparent and self._scope_name else ""
+            module._set_scope_name(f"{prefix}.{name}" if prefix else name)
         self.__dict__["_modules"][name] = module
 
     register_module = add_module
+
+    def _set_scope_name(self, name: str) -> None:
+        """The name this module shows in graph pictures, relative to the module that calls it.
+
+        Containers that are iterated, never called (ModuleList, ModuleDict), are `_transparent`: their
+        name is folded into their children's, so a layer shows as 'layers.0', not '0'.
+        """
+        self.__dict__["_scope_name"] = name
+        if self._transparent:
+            for key, child in self._modules.items():
+                if child is not None:
+                    child._set_scope_name(f"{name}.{key}")
 
     # ---- traversal ---------------------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "",

@@ -18,3 +18,11 @@ from .tensor_math import *  # noqa: F401,F403  (exp, where, maximum, ...)
 from .tensor_reduce import *  # noqa: F401,F403  (sum, mean, logsumexp, sort, ...)
 from .tensor_shape import *  # noqa: F401,F403  (cat, stack, einsum, ...)
 from . import functional  # noqa: E402
+from .errors import CheckpointError
+from .serialization import load, save
+from . import data, nn, optim  # noqa: E402
+from . import profiler, scopes, viz  # noqa: E402
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E402
+from .profiler import profile  # noqa: E402
+from .viz import draw_graph, to_dot  # noqa: E402
+from .summary import LayerInfo, ModelSummary, summary  # noqa: E402

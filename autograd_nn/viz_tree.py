@@ -32,6 +32,7 @@ class ScopeTree:
                 items[prefix[:-1]].append(prefix)
             items[key].append(name)
         self.depth = max(len(k) for k in self.children)
+        self.items = items  # per scope: its ops' names and first uses of child scopes, in order
         self.signature = self._signatures(items)
         self.runs: list[list[Key]] = self._runs() if fold_repeats else []
         self.fold_of = {key: r for r, run in enumerate(self.runs) for key in run}
@@ -47,16 +48,21 @@ class ScopeTree:
         return sig
 
     def _runs(self) -> list[list[Key]]:
-        """Runs (length >= 2) of consecutive sibling scopes with the same signature."""
+        """Runs (length >= 2) of sibling scopes with the same signature and no op of the parent
+        between them (Linear, relu, Linear is not 'Linear x 2')."""
         runs = []
-        for kids in self.children.values():
+        for seq in self.items.values():
             i = 0
-            while i < len(kids):
+            while i < len(seq):
+                if not isinstance(seq[i], tuple):
+                    i += 1
+                    continue
                 j = i + 1
-                while j < len(kids) and self.signature[kids[j]] == self.signature[kids[i]]:
+                while (j < len(seq) and isinstance(seq[j], tuple)
+                       and self.signature[seq[j]] == self.signature[seq[i]]):
                     j += 1
                 if j - i >= 2:
-                    runs.append(kids[i:j])
+                    runs.append(seq[i:j])
                 i = j
         return runs
 

@@ -1,0 +1,51 @@
+"""The registry of runnable examples: `python -m autograd_nn --example NAME`.
+
+Each example is a function `run(out_dir, quick=False) -> dict` decorated with `@example(...)`; it
+trains a model from `autograd_nn.nn` on built-in data, writes its pictures and checkpoints into
+`out_dir`, and returns its headline metrics. `quick=True` shrinks it for tests and notebooks in CI.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+# Modules that register examples when imported (kept in one place so the CLI can list them).
+EXAMPLE_MODULES = (
+    "autograd_nn.examples.cnn",
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    description: str
+    run: Callable[..., dict]
+
+
+_REGISTRY: dict[str, Example] = {}
+
+
+def example(name: str, description: str) -> Callable:
+    """Register `run` under `name`."""
+
+    def register(run: Callable[..., dict]) -> Callable[..., dict]:
+        if name in _REGISTRY:
+            raise ValueError(f"example {name!r} is registered twice")
+        _REGISTRY[name] = Example(name, description, run)
+        return run
+
+    return register
+
+
+def all_examples() -> dict[str, Example]:
+    for module in EXAMPLE_MODULES:
+        importlib.import_module(module)
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get(name: str) -> Example:
+    examples = all_examples()
+    if name not in examples:
+        raise KeyError(f"unknown example {name!r}; available: {', '.join(examples)}")
+    return examples[name]

@@ -1,0 +1,190 @@
+"""A small, readable training loop: `fit` and `evaluate`, with a progress bar, early stopping,
+best-model checkpointing and a History that plots its curves.
+
+It is the documented pattern written once, so the examples never copy a training loop::
+
+    history = fit(model, train_loader, loss_fn=F.cross_entropy, optimizer=opt, epochs=10,
+                  val_loader=val_loader, metrics={"acc": accuracy})
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from ..grad_mode import no_grad
+from .metrics import accuracy
+
+Batch = Any
+
+
+def _progress(iterable: Iterable, total: int, desc: str, enabled: bool) -> Any:
+    if not enabled:
+        return iterable
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is optional: fall back to one line per epoch
+        return iterable
+    return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True)
+
+
+@dataclass
+class History:
+    """Per-epoch metrics: `history.metrics['val_loss'][epoch]`."""
+
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int | None = None
+
+    def log(self, **values: float) -> None:
+        for k, v in values.items():
+            self.metrics.setdefault(k, []).append(float(v))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.metrics[key]
+
+    def plot(self, path: str, title: str = "training curves") -> str:
+        """Loss (left) and other metrics (right) per epoch, saved as a PNG (needs matplotlib)."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError as err:  # pragma: no cover - optional dependency
+            raise ImportError("History.plot needs matplotlib: pip install matplotlib") from err
+        losses = {k: v for k, v in self.metrics.items() if "loss" in k}
+        others = {k: v for k, v in self.metrics.items() if "loss" not in k and k != "time"}
+        fig, axes = plt.subplots(1, 2 if others else 1, figsize=(10 if others else 5, 3.5))
+        axes = list(axes) if others else [axes]
+        for k, v in losses.items():
+            axes[0].plot(range(1, len(v) + 1), v, label=k)
+        axes[0].set_xlabel("epoch")
+        axes[0].set_ylabel("loss")
+        axes[0].legend()
+        if others:
+            for k, v in others.items():
+                axes[1].plot(range(1, len(v) + 1), v, label=k)
+            axes[1].set_xlabel("epoch")
+            axes[1].legend()
+        fig.suptitle(title)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return path
+
+
+class EarlyStopping:
+    """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 mode: str = "min") -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'min' or 'max', got {mode!r}")
+        self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, min_delta, mode
+        self.best = math.inf if mode == "min" else -math.inf
+        self.bad_epochs = 0
+
+    def improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def step(self, value: float) -> bool:
+        """Record this epoch's value; True when training should stop."""
+        if self.improved(value):
+            self.best, self.bad_epochs = value, 0
+        else:
+            self.bad_epochs += 1
+        return self.bad_epochs >= self.patience
+
+
+def _split(batch: Batch) -> tuple[Any, Any]:
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch[0], batch[1]
+    raise ValueError("fit/evaluate expect batches of (inputs, targets); pass step_fn for others")
+
+
+def evaluate(model: Any, loader: Iterable, loss_fn: Callable,
+             metrics: dict[str, Callable] | None = None) -> dict[str, float]:
+    """Mean loss and metrics over `loader` in eval mode, without recording a graph."""
+    metrics = {"acc": accuracy} if metrics is None else metrics
+    was_training = getattr(model, "training", False)
+    model.eval()
+    total, n = {"loss": 0.0, **{k: 0.0 for k in metrics}}, 0
+    with no_grad():
+        for batch in loader:
+            x, y = _split(batch)
+            out = model(x)
+            size = len(y)
+            total["loss"] += float(loss_fn(out, y).item()) * size
+            for k, fn in metrics.items():
+                total[k] += fn(out, y) * size
+            n += size
+    model.train(was_training)
+    return {k: v / max(n, 1) for k, v in total.items()}
+
+
+def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, epochs: int,
+        val_loader: Iterable | None = None, scheduler: Any = None,
+        metrics: dict[str, Callable] | None = None, early_stopping: EarlyStopping | None = None,
+        checkpoint_path: str | None = None, progress: bool = True, verbose: bool = True,
+        step_fn: Callable | None = None) -> History:
+    """Train for `epochs`, evaluating on `val_loader` after each epoch.
+
+    The best model by the early-stopping monitor (or val_loss) is saved to `checkpoint_path` with
+    `autograd_nn.save` (atomic, no pickle). `step_fn(model, batch) -> loss` replaces the default
+    `loss_fn(model(x), y)` for batches that are not (inputs, targets).
+    """
+    from ..serialization import save  # late: serialization sits above nn in the layering
+
+    metrics = {"acc": accuracy} if metrics is None else metrics
+    history = History()
+    monitor = early_stopping.monitor if early_stopping else "val_loss"
+    best = math.inf
+    for epoch in range(1, epochs + 1):
+        model.train()
+        start, seen, running = time.perf_counter(), 0, 0.0
+        bar = _progress(train_loader, len(train_loader) if hasattr(train_loader, "__len__") else 0,
+                        f"epoch {epoch}/{epochs}", progress)
+        for batch in bar:
+            if step_fn is not None:
+                loss = step_fn(model, batch)
+                size = 1
+            else:
+                x, y = _split(batch)
+                loss = loss_fn(model(x), y)
+                size = len(y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            running += float(loss.item()) * size
+            seen += size
+            if hasattr(bar, "set_postfix"):
+                rate = seen / max(time.perf_counter() - start, 1e-9)
+                bar.set_postfix(loss=f"{running / seen:.4f}", samples_per_s=f"{rate:.0f}")
+        if scheduler is not None and not _is_plateau(scheduler):
+            scheduler.step()
+        record = {"loss": running / max(seen, 1), "time": time.perf_counter() - start}
+        if val_loader is not None:
+            record.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn,
+                                                               metrics).items()})
+        history.log(**record)
+        if scheduler is not None and _is_plateau(scheduler):
+            scheduler.step(record.get("val_loss", record["loss"]))
+        if verbose:
+            print(f"epoch {epoch:3d}  " + "  ".join(f"{k} {v:.4f}" for k, v in record.items()))
+        value = record.get(monitor, record["loss"])
+        score = value if (early_stopping is None or early_stopping.mode == "min") else -value
+        if score < best:
+            best, history.best_epoch = score, epoch
+            if checkpoint_path:
+                save({"model": model.state_dict(), "epoch": epoch}, checkpoint_path)
+        if early_stopping is not None and early_stopping.step(value):
+            if verbose:
+                print(f"early stopping at epoch {epoch}: no improvement in {monitor}")
+            break
+    return history
+
+
+def _is_plateau(scheduler: Any) -> bool:
+    return type(scheduler).__name__ == "ReduceLROnPlateau"

@@ -18,7 +18,24 @@ of the columns (im2col) or its own plane of the image (col2im), so there are no 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange, set_num_threads
+
+# Below this many column entries a second thread costs more than it saves (thread wake-up, and
+# oversubscription when several processes share the cores): run the parallel loop on one thread.
+PARALLEL_MIN = 1 << 18
+
+
+def _run_sized(kernel, work: int, *args) -> None:
+    """Call a `parallel=True` kernel, on a single thread when `work` is small."""
+    if work >= PARALLEL_MIN:
+        kernel(*args)
+        return
+    previous = get_num_threads()
+    set_num_threads(1)
+    try:
+        kernel(*args)
+    finally:
+        set_num_threads(previous)
 
 Pair = tuple[int, int]
 
@@ -117,7 +134,8 @@ def im2col(x: np.ndarray, kernel: Pair, stride: Pair = (1, 1), padding: Pair = (
     n, c = x.shape[:2]
     (kh, kw), (oh, ow) = kernel, out_size
     out = np.empty((n, c, kh, kw, oh * ow), dtype=x.dtype)
-    _im2col(np.ascontiguousarray(x), kh, kw, *stride, *padding, *dilation, oh, ow, out)
+    _run_sized(_im2col, out.size, np.ascontiguousarray(x), kh, kw, *stride, *padding, *dilation,
+               oh, ow, out)
     return out.reshape(n, c * kh * kw, oh * ow)
 
 
@@ -144,7 +162,7 @@ def col2im(cols: np.ndarray, image_size: Pair, kernel: Pair, stride: Pair = (1, 
     c = rows // (kh * kw)
     cols6 = np.ascontiguousarray(cols).reshape(n, c, kh, kw, oh * ow)
     out = np.empty((n, c, h, w), dtype=cols.dtype)
-    _col2im(cols6, kh, kw, *stride, *padding, *dilation, oh, ow, out)
+    _run_sized(_col2im, cols6.size, cols6, kh, kw, *stride, *padding, *dilation, oh, ow, out)
     return out
 
 

@@ -267,9 +267,8 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
 
 
 def _softplus_neg(x: Tensor) -> Tensor:
-    """log(1 + exp(-x)), shifted by m = max(-x, 0) so nothing overflows (m is a constant)."""
-    m = Tensor(np.maximum(-x.data, 0))
-    return ((-m).exp() + (-x - m).exp()).log() + m
+    """log(1 + exp(-x)) = -log sigmoid(x): stable, and relatively exact for tiny losses."""
+    return -x.logsigmoid()
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor | None = None,

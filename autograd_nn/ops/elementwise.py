@@ -70,7 +70,8 @@ class PowScalar(Function):
         p = self.exponent
         if p == 2:
             return g * 2.0 * a
-        return g * p * a ** (p - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):  # p < 1 at 0: inf, as PyTorch
+            return g * p * a ** (p - 1)
 
 
 class RPowScalar(Function):

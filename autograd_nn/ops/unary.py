@@ -102,7 +102,8 @@ class Sqrt(Function):
 
     def backward(self, g):
         (out,) = self.saved
-        return g * 0.5 / out
+        with np.errstate(divide="ignore"):  # inf at 0, as documented (and as PyTorch)
+            return g * 0.5 / out
 
 
 class Rsqrt(Function):

@@ -1,13 +1,33 @@
-"""Shared fixtures. PyTorch parity tests use the `torch` fixture and skip cleanly without it."""
+"""Shared fixtures. PyTorch parity tests use the `torch` fixture and skip cleanly without it.
+
+Under pytest-xdist each worker gets one BLAS thread and one Numba thread: the workers already use
+every core, and more threads than cores make small ops tens of times slower.
+"""
+import os
+
 import numpy as np
 import pytest
 
 import autograd_nn as ag
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import numba
+
+    numba.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # threadpoolctl comes with scikit-learn; without it BLAS keeps its default
+        pass
+
 
 @pytest.fixture
 def torch():
-    return pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)
+    return torch
 
 
 @pytest.fixture(autouse=True)

@@ -174,3 +174,14 @@ def test_assignment_rules():
 
     with pytest.raises(AttributeError, match="before Module.__init__"):
         Bad()
+
+
+def test_reassigning_a_submodule_keeps_its_position():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    x = ag.randn(4, 2)
+    before = seq(x).data.copy()
+    seq[0] = seq[0]
+    assert list(seq._modules) == ["0", "1", "2"]
+    np.testing.assert_allclose(seq(x).data, before)
+    seq[2] = nn.Linear(3, 1)  # a new module takes the old one's place
+    assert isinstance(list(seq)[2], nn.Linear) and list(seq._modules) == ["0", "1", "2"]

@@ -13,6 +13,10 @@ from typing import Callable
 # Modules that register examples when imported (kept in one place so the CLI can list them).
 EXAMPLE_MODULES = (
     "autograd_nn.examples.cnn",
+    "autograd_nn.examples.resnet",
+    "autograd_nn.examples.unet",
+    "autograd_nn.examples.normalization",
+    "autograd_nn.examples.lora",
 )
 
 

@@ -31,6 +31,10 @@ class Sequential(Module):
             return Sequential(OrderedDict(mods[idx]))
         return mods[idx][1]
 
+    def __setitem__(self, idx: int, module: Module) -> None:
+        key = list(self._modules)[idx]
+        setattr(self, key, module)
+
     def __len__(self) -> int:
         return len(self._modules)
 

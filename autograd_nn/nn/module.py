@@ -58,10 +58,10 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__() call in {type(self).__name__}"
             )
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             d["_parameters"][name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep="_modules")
             value._set_scope_name(name)
             d["_modules"][name] = value
         elif isinstance(value, Buffer):
@@ -76,10 +76,12 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: str | None = None) -> None:
+        """Remove `name` from every store but `keep`, where a reassignment keeps its position."""
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
-            d[store].pop(name, None)
+            if store != keep:
+                d[store].pop(name, None)
         d.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
@@ -107,7 +109,7 @@ class Module:
             tensor = Tensor(np.asarray(tensor))
         if tensor is not None and type(tensor) is not Tensor:
             tensor = Tensor._make(tensor.data, False)
-        self._forget(name)
+        self._forget(name, keep="_buffers")
         self.__dict__["_buffers"][name] = tensor
         if persistent:
             self._non_persistent.discard(name)

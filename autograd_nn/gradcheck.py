@@ -64,27 +64,27 @@ def gradcheck(
         analytic = [np.zeros(t.shape) if g is None else g.data for g, t in zip(grads, wrt)]
     rng = np.random.default_rng(seed + 1)
     for k, (t, g) in enumerate(zip(wrt, analytic)):
-        flat = t.data.reshape(-1)  # a view when contiguous; checked below
-        if not np.shares_memory(flat, t.data):
-            raise ValueError("gradcheck: inputs must be contiguous arrays")
-        if t.data.size <= max_elements:
-            directions = [None] * t.data.size
+        data = t.data  # perturbed in place (any memory layout), restored after each probe
+        if not data.flags.writeable:
+            raise ValueError(f"gradcheck: input {k} is read-only; pass a copy")
+        saved = data.copy()
+        if data.size <= max_elements:
+            directions = [None] * data.size
         else:
-            directions = [rng.standard_normal(t.data.size) for _ in range(n_directions)]
+            directions = [rng.standard_normal(data.shape) for _ in range(n_directions)]
         for j, d in enumerate(directions):
-            step = np.zeros(t.data.size)
             if d is None:
-                step[j] = eps
+                step = np.zeros(data.shape)
+                step[np.unravel_index(j, data.shape)] = eps
                 expected = g.reshape(-1)[j]
             else:
                 step = d * eps
-                expected = float(np.dot(g.reshape(-1), d))
-            saved = flat.copy()
-            flat += step
+                expected = float(np.sum(g * d))
+            data += step
             plus = _scalar(fn, inputs, vs)
-            flat[:] = saved - step
+            np.copyto(data, saved - step)
             minus = _scalar(fn, inputs, vs)
-            flat[:] = saved
+            np.copyto(data, saved)
             numeric = (plus - minus) / (2 * eps)
             if not abs(numeric - expected) <= atol + rtol * abs(numeric):
                 where = f"element {j}" if d is None else f"random direction {j}"

@@ -350,3 +350,21 @@ def test_in_place_on_a_tensor_that_requires_grad_is_refused_while_recording():
     with ag.no_grad():
         w.add_(1.0)
     np.testing.assert_allclose(w.data, [4.0, 5.0])
+
+
+def test_folded_matmul_and_fused_linear_gradcheck_and_match_the_operators():
+    rng = np.random.default_rng(0)
+    a = ag.tensor(rng.standard_normal((3, 2, 4)).transpose(1, 0, 2), requires_grad=True)  # strided
+    b = ag.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+    bias = ag.tensor(rng.standard_normal(5), requires_grad=True)
+    np.testing.assert_allclose((a @ b).data, np.matmul(a.data, b.data))
+    assert ag.gradcheck(lambda p, q: p @ q, [a, b])
+    assert ag.gradgradcheck(lambda p, q: p @ q, [a, b])
+    w = ag.tensor(rng.standard_normal((5, 4)), requires_grad=True)
+    F = ag.nn.functional
+    np.testing.assert_allclose(F.linear(a, w, bias).data, a.data @ w.data.T + bias.data)
+    assert ag.gradcheck(lambda x, ww, bb: F.linear(x, ww, bb), [a, w, bias])
+    assert ag.gradgradcheck(lambda x, ww, bb: F.linear(x, ww, bb), [a, w, bias])
+    assert ag.gradcheck(lambda x, ww: F.linear(x, ww), [a, w])
+    with pytest.raises(ShapeError, match="linear"):
+        F.linear(a, ag.ones(5, 3, dtype=np.float64))

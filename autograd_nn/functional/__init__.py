@@ -12,3 +12,4 @@ from .norm import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403

@@ -28,13 +28,9 @@ from ..factories import zeros
 from ..tensor import Tensor
 from ..tensor_shape import cat
 from .dropout import dropout
+from .linear import linear
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
-
-
-def _linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    y = x @ weight.T  # (..., out)
-    return y + bias if bias is not None else y
 
 
 def _masked_softmax(scores: Tensor, mask: Tensor | None) -> Tensor:
@@ -128,9 +124,9 @@ def _in_projection(query: Tensor, key: Tensor, value: Tensor, in_proj_weight: Te
     if in_proj_bias is not None:
         b_q, b_k, b_v = in_proj_bias.chunk(3, 0)  # (E,) each
     if in_proj_weight is not None and query is key and key is value:
-        qkv = _linear(query, in_proj_weight, in_proj_bias)  # self-attention: one matmul, (L, N, 3E)
+        qkv = linear(query, in_proj_weight, in_proj_bias)  # self-attention: one matmul, (L, N, 3E)
         return qkv.chunk(3, -1)
-    return _linear(query, w_q, b_q), _linear(key, w_k, b_k), _linear(value, w_v, b_v)
+    return linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
 
 
 def _canonical_mask(mask: Tensor | None, name: str, dtype: Any) -> Tensor | None:
@@ -248,7 +244,7 @@ def multi_head_attention_forward(
     out, weights = _attend(q, k, v, num_heads, bias_k, bias_v, add_zero_attn,
                            dropout_p if training else 0.0, key_padding_mask, attn_mask,
                            need_weights, average_attn_weights, static_k, static_v)
-    out = _linear(out, out_proj_weight, out_proj_bias)  # (L, N, E)
+    out = linear(out, out_proj_weight, out_proj_bias)  # (L, N, E)
     if not batched:
         out = out.squeeze(1)
         weights = weights.squeeze(0) if weights is not None else None

@@ -5,6 +5,7 @@ import math
 from typing import Any
 
 
+from .. import functional as F
 from ..factories import empty
 from ..tensor import Tensor
 from . import init
@@ -47,8 +48,7 @@ class Linear(Module):
             raise ValueError(
                 f"Linear: input shape {x.shape} does not end in in_features={self.in_features}"
             )
-        y = x @ self.weight.T  # (..., out_features)
-        return y + self.bias if self.bias is not None else y
+        return F.linear(x, self.weight, self.bias)  # (..., out_features)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -72,11 +72,7 @@ class Bilinear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
-        lead = x1.shape[:-1]
-        a = x1.reshape(-1, 1, 1, self.in1_features)  # (B, 1, 1, I)
-        w = a @ self.weight  # (B, O, 1, J)
-        y = (w @ x2.reshape(-1, 1, self.in2_features, 1)).reshape(*lead, self.out_features)
-        return y + self.bias if self.bias is not None else y
+        return F.bilinear(x1, x2, self.weight, self.bias)  # (..., out_features)
 
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "

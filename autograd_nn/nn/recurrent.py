@@ -47,7 +47,7 @@ _GRU_FUSED_MAX = 2048  # the same for the GRU
 # ---- one time step, shared by the cells and the multi-layer modules ---------------------------
 def _rnn_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
     """h' = act(gi + h W_hh^T + b_hh), where gi = x W_ih^T + b_ih."""
-    pre = gi + h @ w_hh.T  # (B, H)
+    pre = gi + F.linear(h, w_hh)  # (B, H)
     if b_hh is not None:
         pre = pre + b_hh
     return pre.relu() if relu else pre.tanh()
@@ -56,7 +56,7 @@ def _rnn_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bo
 def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor,
                b_hh: Tensor | None) -> tuple[Tensor, Tensor]:
     """gates = gi + h W_hh^T + b_hh in order i, f, g, o; c' = f*c + i*g; h' = o*tanh(c')."""
-    gates = gi + h @ w_hh.T  # (B, 4H)
+    gates = gi + F.linear(h, w_hh)  # (B, 4H)
     if b_hh is not None:
         gates = gates + b_hh
     if c.numel() <= _LSTM_FUSED_MAX:
@@ -68,7 +68,7 @@ def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor,
 
 def _gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
     """r, z = sigmoid(gi + gh); n = tanh(gi_n + r * gh_n); h' = (1 - z) * n + z * h."""
-    gh = h @ w_hh.T  # (B, 3H)
+    gh = F.linear(h, w_hh)  # (B, 3H)
     if b_hh is not None:
         gh = gh + b_hh
     if h.numel() <= _GRU_FUSED_MAX:
@@ -131,8 +131,7 @@ class RNNCellBase(Module):
         return x, out, batched
 
     def _gi(self, x: Tensor) -> Tensor:
-        gi = x @ self.weight_ih.T  # (B, G*H)
-        return gi + self.bias_ih if self.bias_ih is not None else gi
+        return F.linear(x, self.weight_ih, self.bias_ih)  # (B, G*H)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -281,7 +280,7 @@ class RNNBase(Module):
             if self.mode == "LSTM":
                 h, c = _lstm_step(steps[t], h, c, w_hh, b_hh)
                 if w_hr is not None:
-                    h = h @ w_hr.T  # (B, proj_size)
+                    h = F.linear(h, w_hr)  # (B, proj_size)
             elif self.mode == "GRU":
                 h = _gru_step(steps[t], h, w_hh, b_hh)
             else:
@@ -311,7 +310,7 @@ class RNNBase(Module):
             outs = []
             for d in range(dirs):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d == 1)
-                gi = x @ w_ih.T  # (T, B, G*H): every step's input projection at once
+                gi = F.linear(x, w_ih)  # (T, B, G*H): every step's input projection at once
                 if b_ih is not None and self.mode != "GRU":
                     # b_hh is outside every nonlinearity here: add both biases once, not per step
                     gi, b_hh = gi + (b_ih + b_hh), None

@@ -1,0 +1,34 @@
+"""F.linear and F.bilinear."""
+from __future__ import annotations
+
+from ..ops.linalg import Linear
+from ..tensor import Tensor
+
+__all__ = ["bilinear", "linear"]
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = input @ weight^T + bias, as one graph node (PyTorch's F.linear).
+
+    input (..., in_features), weight (out_features, in_features), bias (out_features,).
+    Mixed dtypes fall back to the operators, which apply PyTorch's promotion rules.
+    """
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    same = input.dtype == weight.dtype and (bias is None or bias.dtype == weight.dtype)
+    if not same or input.dtype.kind != "f":
+        y = input @ weight.T
+        return y + bias if bias is not None else y
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y_k = input1^T A_k input2 + b_k, weight A of shape (out, in1, in2)."""
+    lead = input1.shape[:-1]
+    out_features, in1, in2 = weight.shape
+    a = input1.reshape(-1, 1, 1, in1)  # (B, 1, 1, in1)
+    w = a @ weight  # (B, out, 1, in2)
+    y = (w @ input2.reshape(-1, 1, in2, 1)).reshape(*lead, out_features)  # (..., out)
+    return y + bias if bias is not None else y

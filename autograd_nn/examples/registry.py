@@ -17,6 +17,11 @@ EXAMPLE_MODULES = (
     "autograd_nn.examples.unet",
     "autograd_nn.examples.normalization",
     "autograd_nn.examples.lora",
+    "autograd_nn.examples.micrograd",
+    "autograd_nn.examples.mlp",
+    "autograd_nn.examples.autoencoders",
+    "autograd_nn.examples.gan",
+    "autograd_nn.examples.gcn",
 )
 
 

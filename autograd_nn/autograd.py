@@ -1,16 +1,18 @@
-"""The backward pass: topological sort with an explicit stack, then each op's rule in reverse order.
+"""The backward pass: each op's rule, newest op first (a heap on creation order; no recursion).
 
 `sum_to` is the one place where broadcasting is undone: an op returns the gradient with the shape of
 its output, and the engine sums it down to each input's shape.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from .errors import GraphError, ShapeError
-from .function import TensorBase, _clock, _tensor_cls
+from .function import TensorBase, _tensor_cls, last_inplace
 from .grad_mode import _state, enable_grad, no_grad
 
 
@@ -31,6 +33,13 @@ def sum_to(g: Any, shape: tuple) -> Any:
     return g.reshape(shape)
 
 
+def _freed(ctx: Any) -> GraphError:
+    return GraphError(
+        f"backward through {ctx.name} a second time: its saved values were freed by the first "
+        "backward. Pass retain_graph=True to the first backward to keep them."
+    )
+
+
 def toposort(roots: Iterable[Any]) -> list:
     """Tensors that require grad, reachable from `roots`, parents before children (iterative DFS)."""
     order: list = []
@@ -49,10 +58,7 @@ def toposort(roots: Iterable[Any]) -> list:
         if ctx is None:
             continue
         if ctx.parents is None:
-            raise GraphError(
-                f"backward through {ctx.name} a second time: its saved values were freed by the "
-                "first backward. Pass retain_graph=True to the first backward to keep them."
-            )
+            raise _freed(ctx)
         for p in ctx.parents:
             if p.requires_grad and id(p) not in visited:
                 stack.append((p, False))
@@ -101,14 +107,29 @@ def run_backward(
         if create_graph:  # a given gradient Tensor stays in the graph (second-order terms flow)
             g = given.astype(t.dtype) if isinstance(given, TensorBase) else Tensor(g)
         grads[id(t)] = grads[id(t)] + g if id(t) in grads else g
-    order = toposort(roots)
     wanted = None if capture is None else {id(t) for t in capture}
     captured: dict[int, Any] = {}
     owned: set[int] = set()
+    # Walk the graph newest op first. An op's inputs were all created before it, so when a tensor
+    # comes off this max-heap every op that consumed it has already sent its gradient: no separate
+    # topological sort, no recursion. Leaves come last (key 1; the tie number keeps keys unique).
+    heap: list = []
+    seen: set[int] = set()
+    tie = itertools.count()
+
+    def push(t: Any) -> None:
+        if id(t) not in seen:
+            seen.add(id(t))
+            ctx = t._ctx
+            heapq.heappush(heap, (-ctx.created if ctx is not None else 1, next(tie), t))
+
+    for r in roots:
+        push(r)
     previous_mode = _state.enabled
     _state.enabled = create_graph
     try:
-        for t in reversed(order):
+        while heap:
+            t = heapq.heappop(heap)[2]
             g = grads.pop(id(t), None)
             if g is None:
                 continue
@@ -125,7 +146,12 @@ def run_backward(
                 _accumulate(t, g, create_graph, id(t) in owned and ctx is None)
             if ctx is None:
                 continue
+            if ctx.parents is None:
+                raise _freed(ctx)
             _propagate(ctx, t, g, grads, owned, create_graph)
+            for p in ctx.parents:
+                if p.requires_grad:
+                    push(p)
             if not retain_graph:
                 ctx.release()
     finally:
@@ -161,7 +187,7 @@ def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph
     any other gradient may be shared with another input (`Add` returns `g` twice), so adding to it
     makes a new array first.
     """
-    if ctx.created != _clock[0] and ctx.saved:
+    if last_inplace[0] > ctx.created and ctx.saved:
         _check_versions(ctx, out)
     run = (lambda grad_out: _call_backward(ctx, out, grad_out)) if create_graph else ctx.backward
     instrument = _state.instrument

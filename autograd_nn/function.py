@@ -13,6 +13,7 @@ attributes; a float intermediate saved with `save` makes the op first-order only
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -29,16 +30,17 @@ class TensorBase:
 
 _tensor_cls: list[type] = []  # filled in by tensor.py (ops sit below tensor in the layering)
 
-# The in-place modification clock. Each in-place change of a tensor advances it and stamps the
-# tensor's `_version` with the new time; each recorded op notes the time it was created. If a value an
-# op saved was stamped later than the op, backward would read a changed value: the engine refuses.
-_clock = [0]
+# One clock orders everything: each recorded op takes the next tick as its `created` time (so
+# creation order is a topological order, which the backward pass walks), and each in-place change of
+# a tensor stamps the tensor's `_version` with the next tick. If a value an op saved was stamped later
+# than the op was created, backward would read a changed value: the engine refuses.
+_clock = itertools.count(1)
+last_inplace = [0]  # the tick of the latest in-place change anywhere (a cheap "nothing changed")
 
 
 def bump_version(t: Any) -> None:
     """Record that `t.data` was modified in place (call after every in-place change)."""
-    _clock[0] += 1
-    t._version = _clock[0]
+    t._version = last_inplace[0] = next(_clock)
 
 class Instrument:
     """Observes ops while installed (profiler, anomaly mode, module scopes for graph pictures).
@@ -84,8 +86,10 @@ class Function:
 
     def release(self) -> None:
         """Drop everything backward needed; a second backward through this node then fails clearly."""
+        created = self.__dict__.get("created", 0)
         self.__dict__.clear()
         self.parents = None
+        self.created = created  # still ordered, so a second backward reaches it and fails clearly
 
 
 def _run(cls: type, inputs: tuple, params: dict) -> Any:
@@ -106,7 +110,7 @@ def _run(cls: type, inputs: tuple, params: dict) -> Any:
     out = _tensor_cls[0]._make(data, track)
     if track:
         fn.parents = inputs
-        fn.created = _clock[0]
+        fn.created = next(_clock)
         out._ctx = fn
     return out
 

@@ -253,3 +253,17 @@ def test_cell_errors():
         fused.gru_cell(rand((3, 6)), rand((3, 6), np.float32), rand((3, 2)))
     with pytest.raises(ShapeError, match="GRUCellFused"):
         fused.gru_cell(rand((3, 6)), rand((3, 3)), rand((3, 2)))
+
+
+@pytest.mark.parametrize("numpy_min", [0, 1 << 30], ids=["vectorised", "kernel"])
+def test_lstm_and_gru_cells_both_paths_gradcheck(numpy_min, monkeypatch):
+    from autograd_nn.ops import fused_recurrent as fr
+
+    monkeypatch.setattr(fr, "NUMPY_MIN", numpy_min)
+    rng = np.random.default_rng(3)
+    gates = ag.tensor(rng.standard_normal((3, 8)), requires_grad=True)
+    c = ag.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    assert ag.gradcheck(lambda a, b: fr.LSTMCellFused.apply(a, b), [gates, c])
+    gi, gh = (ag.tensor(rng.standard_normal((3, 6)), requires_grad=True) for _ in range(2))
+    h = ag.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    assert ag.gradcheck(lambda a, b, d: fr.GRUCellFused.apply(a, b, d), [gi, gh, h])

@@ -110,9 +110,8 @@ def test_cell_gradcheck(cls):
 
 @pytest.mark.parametrize("name", ["LSTM", "GRU"])
 def test_plain_tensor_op_path_for_large_states(torch, monkeypatch, name):
-    """Above the fused ops' size crossover the cells use plain Tensor ops: same results."""
-    monkeypatch.setattr(rec, "_LSTM_FUSED_MAX", 0)
-    monkeypatch.setattr(rec, "_GRU_FUSED_MAX", 0)
+    """With FUSED_CELLS off the cells run as plain Tensor ops: the same results."""
+    monkeypatch.setattr(rec, "FUSED_CELLS", False)
     mine, theirs = _pair(torch, name, 3, 4, num_layers=2, bidirectional=True)
     my_in, their_in = _tensors(torch, [RNG.standard_normal((5, 2, 3))])
     _check(torch, mine, theirs, mine(my_in[0]), theirs(their_in[0]), my_in, their_in, 1e-9,
@@ -211,8 +210,7 @@ def test_stacked_gradcheck_float64(name, monkeypatch):
     model = getattr(nn, name)(2, 3, num_layers=2, bidirectional=True).double()
     x = ag.tensor(RNG.standard_normal((3, 1, 2)), requires_grad=True)
     assert ag.gradcheck(lambda x, w: model(x)[0], (x, model.weight_hh_l0_reverse))
-    monkeypatch.setattr(rec, "_LSTM_FUSED_MAX", 0)  # second order through plain Tensor ops
-    monkeypatch.setattr(rec, "_GRU_FUSED_MAX", 0)
+    monkeypatch.setattr(rec, "FUSED_CELLS", False)  # second order through plain Tensor ops
     assert ag.gradgradcheck(lambda x: model(x)[0], (x,))
 
 

@@ -40,8 +40,10 @@ from .parameter import Parameter
 __all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNN", "LSTM", "GRU"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-_LSTM_FUSED_MAX = 1024  # batch * hidden at or below which the fused LSTM pointwise op pays
-_GRU_FUSED_MAX = 2048  # the same for the GRU
+# The pointwise part of an LSTM/GRU step runs as one fused node (Numba for small states, vectorised
+# NumPy for large ones; benchmarked against the Tensor-op version below, which stays as the reference
+# maths and runs when this is False).
+FUSED_CELLS = True
 
 
 # ---- one time step, shared by the cells and the multi-layer modules ---------------------------
@@ -59,7 +61,7 @@ def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor,
     gates = gi + F.linear(h, w_hh)  # (B, 4H)
     if b_hh is not None:
         gates = gates + b_hh
-    if c.numel() <= _LSTM_FUSED_MAX:
+    if FUSED_CELLS:
         return lstm_cell(gates, c)  # (B, H), (B, H)
     i, f, g, o = gates.chunk(4, dim=1)  # (B, H) each
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
@@ -71,7 +73,7 @@ def _gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tenso
     gh = F.linear(h, w_hh)  # (B, 3H)
     if b_hh is not None:
         gh = gh + b_hh
-    if h.numel() <= _GRU_FUSED_MAX:
+    if FUSED_CELLS:
         return gru_cell(gi, gh, h)  # (B, H)
     i_r, i_z, i_n = gi.chunk(3, dim=1)  # (B, H) each
     h_r, h_z, h_n = gh.chunk(3, dim=1)

@@ -22,6 +22,11 @@ EXAMPLE_MODULES = (
     "autograd_nn.examples.autoencoders",
     "autograd_nn.examples.gan",
     "autograd_nn.examples.gcn",
+    "autograd_nn.examples.sequence",
+    "autograd_nn.examples.gpt",
+    "autograd_nn.examples.t5",
+    "autograd_nn.examples.bert",
+    "autograd_nn.examples.vit",
 )
 
 

@@ -1,0 +1,188 @@
+"""Shared pieces of the language-model and sequence examples.
+
+* `LMTrainConfig`, `train_lm`: the character-LM training loop (AdamW, linear warmup then cosine
+  decay, gradient clipping, periodic validation), written once for the RNNs and the GPT.
+* `eval_batches`, `estimate_loss`: the validation loss on a fixed set of windows, so successive
+  estimates (and the PyTorch comparison in `benchmarks/compare_language_models.py`) see the same
+  characters.
+* `lr_factor`: the learning-rate schedule as a plain function, so another framework can follow it.
+* `sample_next`: one step of temperature / top-k sampling from logits.
+* `report_lm`: the common end of an LM example (sample, checkpoint, curves, metrics).
+* `train_steps`: the step loop itself, also used by the examples that generate their batches.
+
+A language model here is any Module with `forward(idx) -> logits`, idx (B, T) int64 ids and logits
+(B, T, vocab_size).
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import nn, optim
+from ..data.text import CharCorpus
+from ..grad_mode import no_grad
+from ..nn import functional as F
+from ..tensor import Tensor
+from ..training import History
+
+Batch = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class LMTrainConfig:
+    """Optimisation settings for `train_lm` (batches are `block_size` characters long)."""
+
+    steps: int = 1000
+    batch_size: int = 32
+    block_size: int = 64
+    lr: float = 3e-3
+    min_lr_ratio: float = 0.1  # the cosine decay ends at lr * min_lr_ratio
+    warmup: int = 50
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.99)
+    grad_clip: float = 1.0  # 0 disables clipping
+    eval_every: int = 250
+    eval_iters: int = 8  # validation batches per estimate
+    seed: int = 0  # seeds the training batches (the model is seeded by the caller)
+
+
+def lr_factor(step: int, cfg: LMTrainConfig) -> float:
+    """Multiplier of cfg.lr at `step` (1-based): linear warmup, then cosine down to min_lr_ratio."""
+    if step <= cfg.warmup:
+        return step / max(cfg.warmup, 1)
+    progress = (step - cfg.warmup) / max(cfg.steps - cfg.warmup, 1)
+    cosine = 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+    return cfg.min_lr_ratio + (1.0 - cfg.min_lr_ratio) * cosine
+
+
+def lm_loss(model: nn.Module, x: np.ndarray, y: np.ndarray) -> Tensor:
+    """Mean next-character cross-entropy (nats/char) of `model` on ids x, targets y (B, T)."""
+    logits = model(Tensor(x))  # (B, T, V)
+    B, T, V = logits.shape
+    return F.cross_entropy(logits.reshape(B * T, V), Tensor(y.reshape(B * T)))
+
+
+def eval_batches(corpus: CharCorpus, cfg: LMTrainConfig, split: str = "val") -> list[Batch]:
+    """`eval_iters` fixed windows from `split` (seeded apart from the training batches)."""
+    rng = np.random.default_rng(10_000 + cfg.seed)
+    return [corpus.batch(cfg.block_size, cfg.batch_size, split, rng) for _ in range(cfg.eval_iters)]
+
+
+def estimate_loss(model: nn.Module, batches: list[Batch]) -> float:
+    """Mean loss over `batches` in eval mode, without recording a graph."""
+    was_training = model.training
+    model.eval()
+    with no_grad():
+        losses = [float(lm_loss(model, x, y).item()) for x, y in batches]
+    model.train(was_training)
+    return float(np.mean(losses))
+
+
+def make_optimizer(model: nn.Module, cfg: LMTrainConfig) -> optim.AdamW:
+    """AdamW with weight decay on matrices only (biases, norms, embeddings of size 1 excluded)."""
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    return optim.AdamW([g for g in groups if g["params"]], lr=cfg.lr, betas=cfg.betas)
+
+
+def train_lm(model: nn.Module, corpus: CharCorpus, cfg: LMTrainConfig,
+             log: Callable[[str], Any] | None = print) -> History:
+    """Train a character LM on random windows of `corpus`; returns the History.
+
+    History columns, one row per evaluation: step, loss (mean training loss since the previous
+    evaluation), val_loss, time (seconds of training so far).
+    """
+    rng = np.random.default_rng(cfg.seed)
+    val = eval_batches(corpus, cfg)
+    return train_steps(model, lambda step: corpus.batch(cfg.block_size, cfg.batch_size, "train",
+                                                        rng),
+                       lambda m, batch: lm_loss(m, *batch), cfg,
+                       evaluate=lambda: {"val_loss": estimate_loss(model, val)}, log=log)
+
+
+def sample_next(logits: np.ndarray, temperature: float = 1.0, top_k: int | None = None,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+    """Draw one id per row from logits (B, V): softmax(logits / temperature) over the top_k.
+
+    temperature 0 means greedy (argmax).
+    """
+    logits = np.asarray(logits, dtype=np.float64)  # (B, V)
+    if temperature <= 0:
+        return logits.argmax(-1)  # (B,)
+    rng = rng or np.random.default_rng()
+    logits = logits / temperature
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = np.sort(logits, axis=-1)[:, -top_k][:, None]  # (B, 1)
+        logits = np.where(logits < kth, -np.inf, logits)
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)  # (B, V)
+    return np.array([rng.choice(len(p), p=p) for p in probs], dtype=np.int64)  # (B,)
+
+
+def train_steps(model: nn.Module, next_batch: Callable[[int], Any],
+                loss_fn: Callable[[nn.Module, Any], Tensor], cfg: LMTrainConfig,
+                evaluate: Callable[[], dict[str, float]] | None = None,
+                log: Callable[[str], Any] | None = print) -> History:
+    """The step loop under `train_lm`, also used directly for freshly generated batches.
+
+    `next_batch(step)` returns a batch and `loss_fn(model, batch)` its loss. Every
+    `cfg.eval_every` steps (and at the end) the History logs the mean training loss since the last
+    row, the values returned by `evaluate()` (if given) and the training time so far.
+    """
+    opt = make_optimizer(model, cfg)
+    history = History()
+    model.train()
+    running, count, train_time, start = 0.0, 0, 0.0, time.perf_counter()
+    for step in range(1, cfg.steps + 1):
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * lr_factor(step, cfg)
+        loss = loss_fn(model, next_batch(step))
+        opt.zero_grad()
+        loss.backward()
+        if cfg.grad_clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        running, count = running + float(loss.item()), count + 1
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            train_time += time.perf_counter() - start  # evaluation time is not training time
+            row = {"step": step, "loss": running / count, **(evaluate() if evaluate else {})}
+            history.log(**row, time=train_time)
+            if log is not None:
+                log("  ".join(f"{k} {v:.4f}" if k != "step" else f"step {v:5d}"
+                              for k, v in row.items()))
+            running, count, start = 0.0, 0, time.perf_counter()
+    return history
+
+
+def report_lm(model: nn.Module, corpus: CharCorpus, history: History, out_dir: str, name: str,
+              config: Any, sample_chars: int = 300, seed: int = 0,
+              prompt: str = "Return ") -> dict:
+    """The common end of an LM example: a sample, a checkpoint, the curves, the headline metrics.
+
+    `model` must have `generate(idx, max_new_tokens, temperature, top_k, rng)`; `config` is the
+    model's config dataclass (stored in the checkpoint).
+    """
+    from ..serialization import save  # late: serialization sits above nn in the layering
+
+    ids = model.generate(corpus.encode(prompt)[None], sample_chars, temperature=0.8, top_k=10,
+                         rng=np.random.default_rng(seed))  # (1, len(prompt) + sample_chars)
+    text = corpus.decode(ids[0])
+    with open(os.path.join(out_dir, "sample.txt"), "w", encoding="utf-8") as f:
+        f.write(text)
+    ckpt = os.path.join(out_dir, f"{name}.ckpt")
+    save({"model": model.state_dict(), "config": asdict(config)}, ckpt)
+    every = int(history["step"][0]) if history["step"] else 0
+    curves = history.plot(os.path.join(out_dir, "curves.png"),
+                          f"{name} (one point per {every} steps)")
+    return {"val_loss": history["val_loss"][-1], "train_loss": history["loss"][-1],
+            "unigram_loss": corpus.unigram_loss("val"),
+            "num_params": sum(p.numel() for p in model.parameters()),
+            "train_time_s": history["time"][-1], "sample": text, "checkpoint": ckpt,
+            "curves": curves}

@@ -1,30 +1,23 @@
 """Scatter-add of rows: out[idx[i]] += src[i], the gradient of an embedding lookup or of x[idx].
 
-Repeated indices must accumulate (NumPy's `out[idx] += src` would keep only one of them). The loop
-is split over column blocks, never over rows: two threads never touch the same element, so the
-parallel loop is race-free whatever the indices, and each thread walks the rows in order, which
-keeps the summation order (and so the result) deterministic.
+Repeated indices must accumulate (NumPy's `out[idx] += src` would keep only one of them). One
+serial pass over the rows, in order: the sum is deterministic, and for embedding-sized rows the work
+is memory-bound, so a second thread only adds wake-up cost (measured: tens of ms on a busy machine).
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
-
-_BLOCK = 64  # columns per parallel task
+from numba import njit
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _scatter_add_rows(out, idx, src):  # pragma: no cover - jitted
     n, d = src.shape
-    blocks = (d + _BLOCK - 1) // _BLOCK
-    for b in prange(blocks):
-        lo = b * _BLOCK
-        hi = min(d, lo + _BLOCK)
-        for i in range(n):
-            dst = out[idx[i]]
-            row = src[i]
-            for j in range(lo, hi):
-                dst[j] += row[j]
+    for i in range(n):
+        dst = out[idx[i]]
+        row = src[i]
+        for j in range(d):
+            dst[j] += row[j]
 
 
 def scatter_add_rows(out: np.ndarray, idx: np.ndarray, src: np.ndarray) -> np.ndarray:

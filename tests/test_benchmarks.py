@@ -1,0 +1,51 @@
+"""`python -m benchmarks --quick` runs every row end to end (no timing is asserted)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_ROWS = {"W1", "W2", "W3f", "W3b", "W4", "W5", "W6", "W7", "GEMM", "OVH"}
+COLD_ROWS = {"COLDw", "COLDc", "KERN"}
+
+
+def _run(tmp_path: Path, *extra: str) -> tuple[dict, str]:
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--threads", "1", "--json", str(out), *extra],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, f"benchmarks failed:\n{proc.stdout}\n{proc.stderr}"
+    return json.loads(out.read_text()), proc.stdout
+
+
+@pytest.mark.slow
+def test_quick_run_every_row(tmp_path: Path) -> None:
+    data, stdout = _run(tmp_path)
+    rows = {r["key"]: r for r in data["rows"]}
+    assert set(rows) == BENCH_ROWS | COLD_ROWS
+    for key, row in rows.items():
+        assert row["error"] is None, f"{key}: {row['error']}"
+        assert row["metric"] is not None, f"{key} produced no metric"
+        assert row["met"] is None  # quick mode gives no verdict
+    for key in BENCH_ROWS:
+        assert rows[key]["times"]["ours"]["n"] >= 1
+        assert rows[key]["agree"] is not False, f"{key}: outputs differ from the baseline"
+    for key in ("W1", "W2", "W3f", "W3b", "W7"):
+        assert "numpy" in rows[key]["times"], f"{key} has no NumPy baseline"
+    assert "no RecursionError" in rows["W7"]["note"]
+    assert "NOT exercised" not in rows["KERN"]["note"], rows["KERN"]["note"]
+    assert data["meta"]["threads"] == 1 and data["meta"]["numba_threads"] == 1
+    assert "ratio" in stdout and "W7" in stdout
+
+
+def test_only_filter_and_plot(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "ratios.png"
+    data, _ = _run(tmp_path, "--only", "W1,W3", "--no-coldstart", "--plot", str(png))
+    assert [r["key"] for r in data["rows"]] == ["W1", "W3f", "W3b"]
+    assert png.stat().st_size > 0

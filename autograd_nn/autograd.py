@@ -208,7 +208,11 @@ def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph
             continue
         shape = p.data.shape
         if pg.shape != shape:
-            pg = sum_to(pg, shape)
+            try:
+                pg = sum_to(pg, shape)
+            except ShapeError as err:
+                raise ShapeError(f"{ctx.name}.backward returned a gradient that does not fit its "
+                                 f"input: {err}") from None
         if create_graph:
             if not isinstance(pg, TensorBase):
                 pg = _tensor_cls[0](np.asarray(pg, dtype=p.data.dtype))

@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from .errors import DTypeError
 from .random import generator
 from .shapes import shape_arg
 from .tensor import Tensor, as_array
@@ -20,6 +21,21 @@ def _float(dtype: Any) -> np.dtype:
     return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
+def _size(op: str, size: tuple) -> tuple:
+    """The sizes as a shape; a clear error for a negative one (NumPy would say only 'negative')."""
+    shape = shape_arg(op, size)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{op}: negative size in {shape}")
+    return shape
+
+
+def _random_float(op: str, dtype: Any) -> np.dtype:
+    dtype = _float(dtype)
+    if dtype.kind != "f":
+        raise DTypeError(f"{op}: needs a floating-point dtype, got {dtype}")
+    return dtype
+
+
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (nested lists, scalars, arrays or tensors)."""
     return _make(np.array(as_array(data, dtype), copy=True), requires_grad)
@@ -31,11 +47,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(shape_arg("zeros", size), _float(dtype)), requires_grad)
+    return _make(np.zeros(_size("zeros", size), _float(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(shape_arg("ones", size), _float(dtype)), requires_grad)
+    return _make(np.ones(_size("ones", size), _float(dtype)), requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -45,7 +61,7 @@ def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _make(np.full(shape_arg("full", (size,)), fill_value, dtype), requires_grad)
+    return _make(np.full(_size("full", (size,)), fill_value, dtype), requires_grad)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
@@ -55,41 +71,57 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
     if dtype is None:
         is_int = all(isinstance(v, int) for v in (start, end, step))
         dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
-    return _make(np.arange(start, end, step, dtype=dtype), requires_grad)
+    try:
+        if step == 0 or not all(np.isfinite([start, end, step])):
+            raise ValueError("step must be non-zero and the bounds finite")
+        data = np.arange(start, end, step, dtype=dtype)
+    except (ValueError, TypeError, ZeroDivisionError) as err:
+        raise type(err)(f"arange: bad arguments start={start!r}, end={end!r}, step={step!r}: "
+                        f"{err}") from None
+    return _make(data, requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
+    if steps < 0:
+        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
     return _make(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    if n < 0 or (m is not None and m < 0):
+        raise ValueError(f"eye: n and m must be non-negative, got n={n}, m={m}")
     return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    shape = shape_arg("rand", size)
-    return _make(generator().random(shape).astype(_float(dtype)), requires_grad)
+    shape, dtype = _size("rand", size), _random_float("rand", dtype)
+    return _make(generator().random(shape).astype(dtype), requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    shape = shape_arg("randn", size)
-    return _make(generator().standard_normal(shape).astype(_float(dtype)), requires_grad)
+    shape, dtype = _size("randn", size), _random_float("randn", dtype)
+    return _make(generator().standard_normal(shape).astype(dtype), requires_grad)
 
 
 def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None) -> Tensor:
     if high is None:
         low, high = 0, low
-    data = generator().integers(low, high, size=shape_arg("randint", (size,)))
+    if not low < high:
+        raise ValueError(f"randint: needs low < high, got low={low}, high={high}")
+    data = generator().integers(low, high, size=_size("randint", (size,)))
     return Tensor._make(data.astype(dtypes.int64 if dtype is None else dtype), False)
 
 
 def randperm(n: int, dtype: Any = None) -> Tensor:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
     return Tensor._make(generator().permutation(n).astype(dtype or dtypes.int64), False)
 
 
 def _like(name: str, fill: Any) -> Any:
     def like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        t = t if isinstance(t, Tensor) else Tensor(t)
         return fill(*t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     like.__name__ = name
@@ -105,5 +137,6 @@ randn_like = _like("randn_like", randn)
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    t = t if isinstance(t, Tensor) else Tensor(t)
     return full(t.shape, fill_value, dtype=t.dtype if dtype is None else dtype,
                 requires_grad=requires_grad)

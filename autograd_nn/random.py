@@ -8,7 +8,13 @@ _generator = [np.random.default_rng(0)]
 
 def manual_seed(seed: int) -> np.random.Generator:
     """Seed everything random in autograd_nn (factories, init, dropout, data shuffling)."""
-    _generator[0] = np.random.default_rng(int(seed))
+    try:
+        seed = int(seed)
+    except (TypeError, ValueError):
+        raise TypeError(f"manual_seed: seed must be an int, got {seed!r}") from None
+    if seed < 0:
+        raise ValueError(f"manual_seed: seed must be non-negative, got {seed}")
+    _generator[0] = np.random.default_rng(seed)
     return _generator[0]
 
 

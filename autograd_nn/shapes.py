@@ -1,6 +1,7 @@
 """Argument normalisation shared by Tensor methods: axes, shapes, PyTorch/NumPy keyword aliases."""
 from __future__ import annotations
 
+import operator
 from typing import Any, Sequence
 
 from .errors import OpIndexError, ShapeError
@@ -42,6 +43,6 @@ def shape_arg(op: str, args: Sequence[Any]) -> tuple:
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
     try:
-        return tuple(int(s) for s in args)
+        return tuple(operator.index(s) for s in args)
     except (TypeError, ValueError):
         raise TypeError(f"{op}: sizes must be ints, got {args!r}") from None

@@ -372,6 +372,9 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
                 f"{op}: in-place change of a tensor that requires grad while recording the graph; "
                 "wrap it in no_grad() (parameter updates) or use the out-of-place form"
             )
+        if not self.data.flags.writeable:
+            raise ValueError(f"{op}: the tensor's array of shape {self.shape} is read-only (it shares "
+                             "memory with a read-only NumPy array); copy it with autograd_nn.tensor()")
         bump_version(self)
         return value
 

@@ -5,12 +5,13 @@ The methods are one-liners: the argument handling and the primitives live in `op
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
 
 from .errors import ShapeError
-from .function import TensorBase
+from .function import TensorBase, _tensor_cls
 from .ops import diag as dg
 from .ops import index as ix
 from .ops import join as jn
@@ -182,50 +183,55 @@ class ShapeMixin:
 
 
 # ---- module-level functions (autograd_nn.<name>) ----------------------------------------------
+def _t(x: Any) -> Any:
+    """A Tensor as is; a list, scalar or ndarray as a new constant Tensor (as torch.* accept)."""
+    return x if isinstance(x, TensorBase) else _tensor_cls[0](x)
+
+
 def reshape(input: Any, shape: Sequence[int]) -> Any:
-    return input.reshape(shape)
+    return _t(input).reshape(shape)
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
-    return input.flatten(start_dim, end_dim)
+    return _t(input).flatten(start_dim, end_dim)
 
 
 def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Any:
-    return input.unflatten(dim, sizes)
+    return _t(input).unflatten(dim, sizes)
 
 
 def squeeze(input: Any, dim: Any = None) -> Any:
-    return input.squeeze(dim)
+    return _t(input).squeeze(dim)
 
 
 def unsqueeze(input: Any, dim: int) -> Any:
-    return input.unsqueeze(dim)
+    return _t(input).unsqueeze(dim)
 
 
 def permute(input: Any, dims: Sequence[int]) -> Any:
-    return input.permute(*dims)
+    return _t(input).permute(*dims)
 
 
 def transpose(input: Any, dim0: int, dim1: int) -> Any:
-    return input.transpose(dim0, dim1)
+    return _t(input).transpose(dim0, dim1)
 
 
 def swapaxes(input: Any, axis0: int, axis1: int) -> Any:
-    return input.swapaxes(axis0, axis1)
+    return _t(input).swapaxes(axis0, axis1)
 
 
 swapdims = swapaxes
 
 
 def movedim(input: Any, source: Any, destination: Any) -> Any:
-    return input.movedim(source, destination)
+    return _t(input).movedim(source, destination)
 
 
 moveaxis = movedim
 
 
 def broadcast_to(input: Any, shape: Sequence[int]) -> Any:
-    return input.broadcast_to(shape)
+    return _t(input).broadcast_to(shape)
 
 
 def broadcast_tensors(*tensors: Any) -> tuple:
@@ -240,6 +246,7 @@ def broadcast_tensors(*tensors: Any) -> tuple:
 
 def repeat_interleave(input: Any, repeats: Any, dim: int | None = None) -> Any:
     """Repeat each element (or slice along dim) repeats[i] times, keeping their order."""
+    input = _t(input)
     if dim is None:
         input, dim = input.reshape(-1), 0
     d = normalize_axis(dim, input.ndim, "repeat_interleave")
@@ -256,15 +263,15 @@ def repeat_interleave(input: Any, repeats: Any, dim: int | None = None) -> Any:
 
 
 def tile(input: Any, dims: Sequence[int]) -> Any:
-    return input.tile(*dims)
+    return _t(input).tile(*dims)
 
 
 def flip(input: Any, dims: Sequence[int]) -> Any:
-    return mv.flip(input, dims)
+    return mv.flip(_t(input), dims)
 
 
 def roll(input: Any, shifts: Any, dims: Any = None) -> Any:
-    return input.roll(shifts, dims)
+    return _t(input).roll(shifts, dims)
 
 
 cat = jn.cat
@@ -273,30 +280,43 @@ stack, hstack, vstack = jn.stack, jn.hstack, jn.vstack
 
 
 def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    return tensor.split(split_size_or_sections, dim)
+    return _t(tensor).split(split_size_or_sections, dim)
 
 
 def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:
-    return input.chunk(chunks, dim)
+    return _t(input).chunk(chunks, dim)
 
 
 def unbind(input: Any, dim: int = 0) -> tuple:
-    return input.unbind(dim)
+    return _t(input).unbind(dim)
 
 
 def narrow(input: Any, dim: int, start: int, length: int) -> Any:
-    return input.narrow(dim, start, length)
+    return _t(input).narrow(dim, start, length)
 
 
-gather, scatter_add, index_select = ix.gather, ix.scatter_add, ix.index_select
-masked_fill, masked_select, take_along_dim = ix.masked_fill, ix.masked_select, ix.take_along_dim
-tril, triu, diagonal, diag, diag_embed, trace = dg.tril, dg.triu, dg.diagonal, dg.diag, \
-    dg.diag_embed, dg.trace
+def _on_tensor(fn: Any) -> Any:
+    """`fn(input, ...)` with a non-Tensor input (list, ndarray) made a Tensor first."""
+    @functools.wraps(fn)
+    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(_t(input), *args, **kwargs)
+    return function
+
+
+gather, index_select = map(_on_tensor, (ix.gather, ix.index_select))
+masked_fill, masked_select, take_along_dim = map(_on_tensor, (ix.masked_fill, ix.masked_select,
+                                                              ix.take_along_dim))
+tril, triu, diagonal, diag, diag_embed, trace = map(_on_tensor, (dg.tril, dg.triu, dg.diagonal,
+                                                                 dg.diag, dg.diag_embed, dg.trace))
+
+
+def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:
+    return ix.scatter_add(_t(input), dim, index, _t(src))
 
 
 def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Any:
-    return ix.index_add(input, dim, index, source, alpha)
+    return ix.index_add(_t(input), dim, index, _t(source), alpha)
 
 
 def clone(input: Any) -> Any:
-    return input.clone()
+    return _t(input).clone()

@@ -95,7 +95,10 @@ def render_graph(graph: VizGraph, format: str = "svg", rankdir: str = "LR",
     """A `graphviz.Digraph` drawing a `VizGraph`."""
     import graphviz
 
-    dot = graphviz.Digraph("autograd_nn", format=format)
+    try:
+        dot = graphviz.Digraph("autograd_nn", format=format)
+    except ValueError as err:  # an unknown format
+        raise ValueError(f"draw_graph: {err}") from None
     dot.attr(rankdir=rankdir, fontname="Helvetica", fontsize="11", newrank="true")
     dot.attr("node", fontname="Helvetica", fontsize="10")
     dot.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")

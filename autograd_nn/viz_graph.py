@@ -160,6 +160,9 @@ def build_graph(
 
 
 def _as_roots(root: Any) -> list:
+    if not isinstance(root, (TensorBase, list, tuple)):
+        raise TypeError(f"draw_graph: root must be a Tensor or a list of Tensors, got "
+                        f"{type(root).__name__}")
     roots = [root] if isinstance(root, TensorBase) else list(root)
     for i, t in enumerate(roots):
         if not isinstance(t, TensorBase):

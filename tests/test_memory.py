@@ -179,7 +179,7 @@ def test_retained_graph_is_freed_when_dropped():
             return loss
 
         refs, loss = _refs_after(graph)
-        assert len(refs) > 10
+        assert len(refs) >= 8  # conv, relu, pool, flatten, linear, cross-entropy ... nodes
         loss.backward()  # still usable: the graph was retained
         del loss
         _assert_all_dead(refs)

@@ -37,6 +37,9 @@ class TensorDataset(Dataset):
         return tuple(Tensor(a) for a in self.arrays)
 
     def __getitem__(self, index: Any) -> tuple:
+        n = len(self.arrays[0])
+        if isinstance(index, (int, np.integer)) and not -n <= index < n:
+            raise IndexError(f"TensorDataset: index {index} is out of range for {n} items")
         return tuple(a[index] for a in self.arrays)
 
     def __len__(self) -> int:
@@ -51,6 +54,9 @@ class Subset(Dataset):
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, (int, np.integer)):
+            if not -len(self.indices) <= index < len(self.indices):
+                raise IndexError(f"Subset: index {index} is out of range for {len(self.indices)} "
+                                 "items")
             return self.dataset[int(self.indices[index])]
         return self.dataset[self.indices[index]]
 
@@ -68,7 +74,7 @@ def random_split(dataset: Any, lengths: Sequence[float | int],
             counts[i % len(counts)] += 1
     else:
         counts = [int(x) for x in lengths]
-    if sum(counts) != n:
+    if sum(counts) != n or min(counts, default=0) < 0:
         raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the dataset size {n}")
     order = (generator_ or generator()).permutation(n)
     out, start = [], 0

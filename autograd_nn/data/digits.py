@@ -14,6 +14,8 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = False
     Returns a dict with X_train, y_train, X_test, y_test: images (n, 1, 8, 8) float32 (or (n, 64)
     with flatten=True) and labels int64.
     """
+    if not 0.0 <= test_fraction <= 1.0:
+        raise ValueError(f"load_digits: test_fraction must be in [0, 1], got {test_fraction}")
     try:
         from sklearn.datasets import load_digits as sk_load_digits
     except ImportError as err:  # pragma: no cover - exercised only without scikit-learn

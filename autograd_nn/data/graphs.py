@@ -39,6 +39,12 @@ def stochastic_block_model(n_nodes: int = 300, n_classes: int = 3, p_in: float =
                            p_out: float = 0.005, n_features: int = 16, feature_noise: float = 2.0,
                            train_per_class: int = 10, seed: int = 0) -> GraphData:
     """A planted-partition graph with `train_per_class` labelled nodes per class (semi-supervised)."""
+    for name, n in (("n_nodes", n_nodes), ("n_classes", n_classes), ("n_features", n_features)):
+        if n < 1:
+            raise ValueError(f"stochastic_block_model: {name} must be >= 1, got {n}")
+    for name, p in (("p_in", p_in), ("p_out", p_out)):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"stochastic_block_model: {name} must be a probability, got {p}")
     rng = np.random.default_rng(seed)
     y = rng.integers(0, n_classes, n_nodes).astype(np.int64)
     same = y[:, None] == y[None, :]

@@ -12,11 +12,16 @@ from .dataset import TensorDataset
 
 def default_collate(items: list) -> Any:
     """Stack a list of samples into a batch: tuples stay tuples, arrays and numbers become Tensors."""
+    if len(items) == 0:
+        raise ValueError("default_collate: got an empty batch")
     first = items[0]
     if isinstance(first, (tuple, list)):
         return type(first)(default_collate(list(col)) for col in zip(*items))
     if isinstance(first, dict):
         return {k: default_collate([it[k] for it in items]) for k in first}
+    shapes = {np.shape(it.data if isinstance(it, Tensor) else it) for it in items}
+    if len(shapes) > 1:
+        raise ValueError(f"default_collate: samples of shapes {sorted(shapes)} cannot be stacked")
     if isinstance(first, Tensor):
         return Tensor(np.stack([it.data for it in items]))
     arr = np.stack([np.asarray(it) for it in items])
@@ -36,8 +41,13 @@ class DataLoader:
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, collate_fn: Callable | None = None,
                  generator: np.random.Generator | None = None) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__, got "
+                            f"{type(dataset).__name__}")
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = shuffle, drop_last
         self.collate_fn = collate_fn or default_collate

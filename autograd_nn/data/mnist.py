@@ -51,6 +51,8 @@ def write_idx(path: str | pathlib.Path, array: np.ndarray) -> None:
 def load_mnist(directory: str | pathlib.Path, kind: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Images (n, 1, 28, 28) float32 in [0, 1] and labels int64 from the standard MNIST file names."""
     directory = pathlib.Path(directory)
+    if kind not in ("train", "test", "t10k"):
+        raise ValueError(f"load_mnist: kind must be 'train' or 'test', got {kind!r}")
     prefix = "train" if kind == "train" else "t10k"
 
     def find(stem: str) -> pathlib.Path:

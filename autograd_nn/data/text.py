@@ -17,6 +17,8 @@ _MODULES = ("collections", "json", "functools", "itertools", "pathlib", "argpars
 
 def stdlib_docstrings(max_chars: int = 200_000) -> str:
     """Docstrings of standard-library modules, classes and functions, in a fixed order."""
+    if max_chars < 0:
+        raise ValueError(f"stdlib_docstrings: max_chars must be non-negative, got {max_chars}")
     parts: list[str] = []
     total = 0
     for name in _MODULES:
@@ -48,6 +50,8 @@ class CharCorpus:
 
     def __init__(self, text: str | None = None, max_chars: int = 200_000) -> None:
         self.text = stdlib_docstrings(max_chars) if text is None else text
+        if not self.text:
+            raise ValueError("CharCorpus: the text is empty")
         self.chars = sorted(set(self.text))
         self.stoi = {c: i for i, c in enumerate(self.chars)}
         self.data = self.encode(self.text)

@@ -7,12 +7,21 @@ from __future__ import annotations
 import numpy as np
 
 
+def _counts(op: str, **counts: int) -> None:
+    """n_samples, n_classes, ... must be non-negative (positive for class and mode counts)."""
+    for name, n in counts.items():
+        low = 0 if name == "n_samples" else 1
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < low:
+            raise ValueError(f"{op}: {name} must be an int >= {low}, got {n!r}")
+
+
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
 def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (class 0 on top, class 1 below)."""
+    _counts("make_moons", n_samples=n_samples)
     rng = _rng(seed)
     n0 = n_samples // 2
     n1 = n_samples - n0
@@ -29,6 +38,7 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple
 def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A small circle (class 1) inside a large one (class 0)."""
+    _counts("make_circles", n_samples=n_samples)
     rng = _rng(seed)
     n0 = n_samples // 2
     n1 = n_samples - n0
@@ -45,6 +55,7 @@ def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
 def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """`n_classes` interleaved spiral arms (the classic CS231n toy problem)."""
+    _counts("make_spirals", n_samples=n_samples, n_classes=n_classes)
     rng = _rng(seed)
     per = n_samples // n_classes
     xs, ys = [], []
@@ -60,6 +71,7 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
 
 def make_xor(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Points around the four corners of a square; label = XOR of the coordinates' signs."""
+    _counts("make_xor", n_samples=n_samples)
     rng = _rng(seed)
     corners = rng.integers(0, 2, size=(n_samples, 2))
     x = corners * 2.0 - 1.0 + rng.normal(0, noise, (n_samples, 2))
@@ -70,6 +82,7 @@ def make_xor(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[n
 def make_gaussian_mixture(n_samples: int = 1000, n_modes: int = 8, radius: float = 2.0,
                           std: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Gaussians evenly spaced on a circle: the usual 2-D target for GANs. y is the mode index."""
+    _counts("make_gaussian_mixture", n_samples=n_samples, n_modes=n_modes)
     rng = _rng(seed)
     modes = rng.integers(0, n_modes, n_samples)
     angle = 2 * np.pi * modes / n_modes

@@ -24,6 +24,11 @@ class Standardizer:
         if self.mean is None:
             raise RuntimeError("Standardizer.transform called before fit")
         x = np.asarray(x)
+        try:
+            np.broadcast_shapes(x.shape, self.mean.shape)
+        except ValueError:
+            raise ValueError(f"Standardizer.transform: data of shape {x.shape} does not match the "
+                             f"fitted statistics of shape {self.mean.shape}") from None
         return ((x - self.mean) / (self.std + self.eps)).astype(
             x.dtype if x.dtype.kind == "f" else np.float32)
 
@@ -39,7 +44,10 @@ def standardize(train: Any, *others: Any, axis: Any = 0) -> tuple:
 
 def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float32) -> np.ndarray:
     """Integer labels (N,) -> (N, num_classes) one-hot rows."""
-    labels = np.asarray(labels, dtype=np.int64)
+    labels = np.asarray(labels)
+    if labels.size and labels.dtype.kind not in "iub":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
+    labels = labels.astype(np.int64)
     k = int(labels.max()) + 1 if num_classes is None else num_classes
     if labels.size and (labels.min() < 0 or labels.max() >= k):
         raise ValueError(f"one_hot: labels must be in [0, {k}), got range "

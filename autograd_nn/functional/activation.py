@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import ShapeError
 from ..ops.activation import Threshold
+from ..shapes import normalize_axis
 from ..tensor_math import _tensor, where
 
 __all__ = [
@@ -144,7 +145,7 @@ def prelu(input: Any, weight: Any) -> Any:
 def glu(input: Any, dim: int = -1) -> Any:
     """a * sigmoid(b), where a and b are the two halves of input along `dim`."""
     x = _tensor(input)
-    if x.ndim == 0 or x.shape[dim] % 2:
+    if x.ndim == 0 or x.shape[normalize_axis(dim, x.ndim, "glu")] % 2:
         raise ShapeError(f"glu: dim {dim} of input shape {x.shape} must have an even size")
     a, b = x.chunk(2, dim)
     return a * b.sigmoid()

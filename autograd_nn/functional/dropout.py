@@ -6,6 +6,7 @@ reproducible. A mask is a constant of the graph: the gradient is the same mask t
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -20,9 +21,15 @@ _SELU_ALPHA = 1.7580993408473766  # -SELU's saturation value (scale * alpha), Py
 
 
 def _check_p(op: str, p: float) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)):
+        raise TypeError(f"{op}: dropout probability must be a number, got {p!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     return float(p)
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def _keep_mask(shape: tuple, p: float, dtype: np.dtype) -> np.ndarray:
@@ -42,7 +49,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
     `inplace` is accepted for PyTorch compatibility; the result is always a new tensor.
     """
-    p = _check_p("dropout", p)
+    p, input = _check_p("dropout", p), _as_tensor(input)
     if not training or p == 0.0:
         return input
     return _scaled_mask(input, input.shape, p)
@@ -50,7 +57,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 def _feature_dropout(op: str, input: Tensor, p: float, training: bool, spatial: int) -> Tensor:
     """Channel-wise dropout of an (N, C, *spatial) or unbatched (C, *spatial) input."""
-    p = _check_p(op, p)
+    p, input = _check_p(op, p), _as_tensor(input)
     if input.ndim not in (spatial + 1, spatial + 2):
         raise ShapeError(
             f"{op}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D (batched) input, "
@@ -74,6 +81,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
     As in PyTorch, a 3-D input is taken as (N, C, L) (channel-wise 1-D dropout), with a warning.
     """
+    input = _as_tensor(input)
     if input.ndim == 3:
         warnings.warn("dropout2d: received a 3-D input; treating it as (N, C, L) and dropping "
                       "channels, as PyTorch does. Use dropout1d for that.", stacklevel=2)
@@ -88,7 +96,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 def _alpha(op: str, input: Tensor, p: float, training: bool, mask_shape: tuple) -> Tensor:
     """Set dropped values to SELU's saturation value, then restore zero mean and unit variance."""
-    p = _check_p(op, p)
+    p, input = _check_p(op, p), _as_tensor(input)
     if not training or p == 0.0:
         return input
     if p == 1.0:
@@ -102,12 +110,14 @@ def _alpha(op: str, input: Tensor, p: float, training: bool, mask_shape: tuple) 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: keeps the mean and variance of self-normalising activations."""
+    input = _as_tensor(input)
     return _alpha("alpha_dropout", input, p, training, input.shape)
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           inplace: bool = False) -> Tensor:
     """Alpha dropout of whole channels of an (N, C, *) input."""
+    input = _as_tensor(input)
     if input.ndim < 2:
         raise ShapeError(f"feature_alpha_dropout: expected (N, C, *), got shape {input.shape}")
     return _alpha("feature_alpha_dropout", input, p, training,

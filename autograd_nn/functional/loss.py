@@ -56,6 +56,12 @@ def _pair(op: str, input: Tensor, target: Any) -> tuple[Tensor, Tensor]:
     return input, target
 
 
+def _tensors(*xs: Any) -> Any:
+    """Inputs given as lists or ndarrays as Tensors (one, or a tuple of several)."""
+    out = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in xs)
+    return out[0] if len(out) == 1 else out
+
+
 def _mask(condition: np.ndarray, dtype: np.dtype) -> Tensor:
     """A constant 0/1 tensor: multiplying by it selects elements without a graph of its own."""
     return Tensor(condition.astype(dtype))
@@ -64,6 +70,7 @@ def _mask(condition: np.ndarray, dtype: np.dtype) -> Tensor:
 def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """|input - target|."""
+    input = _tensors(input)
     input, target = _pair("l1_loss", input, target)
     return _reduce("l1_loss", (input - target).abs(), _legacy(size_average, reduce, reduction))
 
@@ -71,6 +78,7 @@ def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
 def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """(input - target)^2."""
+    input = _tensors(input)
     input, target = _pair("mse_loss", input, target)
     diff = input - target
     return _reduce("mse_loss", diff * diff, _legacy(size_average, reduce, reduction))
@@ -89,6 +97,7 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
                    reduce: bool | None = None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta for |d| < beta, |d| - beta / 2 beyond (L1 when beta == 0)."""
+    input = _tensors(input)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     input, target = _pair("smooth_l1_loss", input, target)
@@ -100,6 +109,7 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 for |d| < delta, delta * (|d| - delta / 2) beyond (= delta * smooth_l1(beta=delta))."""
+    input = _tensors(input)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     input, target = _pair("huber_loss", input, target)
@@ -164,6 +174,7 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,
              size_average: bool | None = None, ignore_index: int = -100,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices, given log-probabilities (N, C, *) or (C,)."""
+    input = _tensors(input)
     reduction = _legacy(size_average, reduce, reduction)
     logp, target, unbatched = _batched(input, target)
     if logp.ndim < 2:
@@ -190,6 +201,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     `target` holds class indices (N, *) or class probabilities with the input's shape.
     `label_smoothing` mixes the target with the uniform distribution, as in PyTorch.
     """
+    input = _tensors(input)
     reduction = _legacy(size_average, reduce, reduction)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -251,6 +263,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p, each log clamped at -100 like PyTorch."""
+    input = _tensors(input)
     if isinstance(target, Tensor) and target.shape != input.shape:
         raise ShapeError(f"binary_cross_entropy: target shape {target.shape} must equal the input "
                          f"shape {input.shape}")
@@ -276,6 +289,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor 
                                      reduce: bool | None = None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
     """BCE of sigmoid(input) computed from the logits in a stable form; pos_weight scales positives."""
+    input = _tensors(input)
     if isinstance(target, Tensor) and target.shape != input.shape:
         raise ShapeError(f"binary_cross_entropy_with_logits: target shape {target.shape} must "
                          f"equal the input shape {input.shape}")
@@ -294,6 +308,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor 
 def soft_margin_loss(input: Tensor, target: Any, size_average: bool | None = None,
                      reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """log(1 + exp(-y x)) for labels y in {-1, 1}."""
+    input = _tensors(input)
     input, target = _pair("soft_margin_loss", input, target)
     return _reduce("soft_margin_loss", _softplus_neg(input * target),
                    _legacy(size_average, reduce, reduction))
@@ -306,6 +321,7 @@ def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
     'batchmean' divides the sum by the batch size (the true KL divergence); 'mean' divides by the
     number of elements, as PyTorch does.
     """
+    input = _tensors(input)
     input, target = _pair("kl_div", input, target)
     if log_target:
         loss = target.exp() * (target - input)
@@ -328,6 +344,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: f
                           size_average: bool | None = None, reduce: bool | None = None,
                           reduction: str = "mean") -> Tensor:
     """1 - cos(x1, x2) for y = 1, max(0, cos(x1, x2) - margin) for y = -1."""
+    input1, input2 = _tensors(input1, input2)
     if input1.shape != input2.shape or input1.ndim not in (1, 2):
         raise ShapeError(f"cosine_embedding_loss: inputs must both be (N, D) or (D,), got "
                          f"{input1.shape} and {input2.shape}")
@@ -345,6 +362,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: flo
                         size_average: bool | None = None, reduce: bool | None = None,
                         reduction: str = "mean") -> Tensor:
     """max(0, -y (x1 - x2) + margin): x1 should rank above x2 where y = 1, below where y = -1."""
+    input1, input2 = _tensors(input1, input2)
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target, dtype=input1.dtype))
     loss = (-target * (input1 - input2) + margin).clamp(min=0.0)
@@ -355,6 +373,7 @@ def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0,
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:
     """x where y = 1 and max(0, margin - x) where y = -1 (input is usually a distance)."""
+    input = _tensors(input)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     keep_self = _mask(t != -1, input.dtype)
     keep_margin = _mask(t != 1, input.dtype)

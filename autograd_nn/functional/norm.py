@@ -130,10 +130,11 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                 f"shape {input.shape}"
             )
         mean, var = _moments(input, dims)  # (N, C, 1, ...) each
-        flat_mean = mean.data.reshape(input.shape[:2]).mean(axis=0)
-        flat_var = var.data.reshape(input.shape[:2]).mean(axis=0) * (count / (count - 1))
-        _update_running(running_mean, flat_mean, momentum)
-        _update_running(running_var, flat_var, momentum)
+        if input.shape[0]:  # an empty batch leaves the running stats as they are
+            flat_mean = mean.data.reshape(input.shape[:2]).mean(axis=0)
+            flat_var = var.data.reshape(input.shape[:2]).mean(axis=0) * (count / (count - 1))
+            _update_running(running_mean, flat_mean, momentum)
+            _update_running(running_var, flat_var, momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: running stats are needed when use_input_stats=False")
@@ -193,6 +194,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p, eps) along `dim` (unit vectors, as `torch.nn.functional.normalize`)."""
+    input = input if isinstance(input, Tensor) else Tensor(input)
     if p == 2:
         powered = (input * input).sum(dim=dim, keepdim=True)
     else:

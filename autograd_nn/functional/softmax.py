@@ -19,9 +19,14 @@ def _implicit_dim(op: str, ndim: int, stacklevel: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype: Any = None) -> Tensor:
     """exp(x_i) / sum_j exp(x_j) along `dim`; stable for large logits (the row max is subtracted)."""
+    input = _as_tensor(input)
     if dim is None:
         dim = _implicit_dim("softmax", input.ndim, _stacklevel)
     return input.softmax(dim, dtype=dtype)
@@ -30,6 +35,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
                 dtype: Any = None) -> Tensor:
     """x_i - logsumexp(x) along `dim`; finite even where softmax underflows to 0."""
+    input = _as_tensor(input)
     if dim is None:
         dim = _implicit_dim("log_softmax", input.ndim, _stacklevel)
     return input.log_softmax(dim, dtype=dtype)
@@ -38,6 +44,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype: Any = None) -> Tensor:
     """softmax(-x) along `dim`: weights that favour the smallest entries."""
+    input = _as_tensor(input)
     if dim is None:
         dim = _implicit_dim("softmin", input.ndim, _stacklevel)
     x = input if dtype is None else input.astype(dtype)

@@ -8,6 +8,13 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _check_index(op: str, idx: Any, n: int) -> Any:
+    """idx itself when it is in range for n items; else an IndexError that says so."""
+    if isinstance(idx, int) and not -n <= idx < n:
+        raise IndexError(f"{op}: index {idx} is out of range for {n} modules")
+    return idx
+
+
 class Sequential(Module):
     """Calls its modules in order: `Sequential(a, b)(x) == b(a(x))`. Also takes an OrderedDict."""
 
@@ -29,7 +36,7 @@ class Sequential(Module):
         mods = list(self._modules.items())
         if isinstance(idx, slice):
             return Sequential(OrderedDict(mods[idx]))
-        return mods[idx][1]
+        return mods[_check_index("Sequential", idx, len(mods))][1]
 
     def __setitem__(self, idx: int, module: Module) -> None:
         key = list(self._modules)[idx]
@@ -67,7 +74,9 @@ class ModuleList(Module):
 
     def __getitem__(self, idx: int | slice) -> Any:
         mods = list(self._modules.values())
-        return ModuleList(mods[idx]) if isinstance(idx, slice) else mods[idx]
+        if isinstance(idx, slice):
+            return ModuleList(mods[idx])
+        return mods[_check_index("ModuleList", idx, len(mods))]
 
     def __setitem__(self, idx: int, module: Module) -> None:
         key = list(self._modules)[idx]
@@ -91,6 +100,8 @@ class ModuleDict(Module):
             self.add_module(k, m)
 
     def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict has no module {key!r} (keys: {list(self._modules)})")
         return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:

@@ -48,6 +48,8 @@ class _ConvNd(Module):
                              f"got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _ntuple("kernel_size", kernel_size, n)
+        if min(self.kernel_size) < 1:
+            raise ValueError(f"{name}: kernel_size must be positive, got {kernel_size!r}")
         self.stride = _ntuple("stride", stride, n)
         self.dilation = _ntuple("dilation", dilation, n)
         self.output_padding = _ntuple("output_padding", output_padding, n)

@@ -30,7 +30,17 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
+def _shape(op: str, tensor: Any) -> tuple:
+    """The shape of the floating-point Tensor an initialiser fills; a clear error for anything else."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: expected a Tensor to fill in place, got {type(tensor).__name__}")
+    if tensor.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point tensor, got {tensor.dtype}")
+    return tensor.shape
+
+
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
+    _shape("fan in/out", tensor)
     if tensor.ndim < 2:
         raise ValueError(f"fan in/out needs a tensor with at least 2 dims, got shape {tensor.shape}")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
@@ -38,6 +48,9 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
+    if not tensor.data.flags.writeable:
+        raise ValueError(f"init: cannot fill a tensor of shape {tensor.shape} that wraps a read-only "
+                         "array")
     with no_grad():
         tensor.data[...] = values.astype(tensor.dtype, copy=False)
         bump_version(tensor)
@@ -45,27 +58,41 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    return _fill(tensor, generator().uniform(a, b, tensor.shape))
+    shape = _shape("uniform_", tensor)
+    if not a <= b:
+        raise ValueError(f"uniform_: expects a <= b, got a={a}, b={b}")
+    return _fill(tensor, generator().uniform(a, b, shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    return _fill(tensor, generator().normal(mean, std, tensor.shape))
+    shape = _shape("normal_", tensor)
+    if not std >= 0:
+        raise ValueError(f"normal_: std must be non-negative, got {std}")
+    return _fill(tensor, generator().normal(mean, std, shape))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0) -> Tensor:
     """Normal(mean, std) truncated to [a, b] (absolute bounds, as in PyTorch), by resampling."""
+    shape = _shape("trunc_normal_", tensor)
+    if not (a < b and std >= 0):  # else resampling never ends
+        raise ValueError(f"trunc_normal_: expects a < b and std >= 0, got a={a}, b={b}, std={std}")
     rng = generator()
-    values = rng.normal(mean, std, tensor.shape)
+    values = rng.normal(mean, std, shape)
     bad = (values < a) | (values > b)
-    while bad.any():
+    for _ in range(1000):
+        if not bad.any():
+            break
         values[bad] = rng.normal(mean, std, int(bad.sum()))
         bad = (values < a) | (values > b)
+    else:
+        raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] is too far from mean={mean} "
+                         f"(std={std}) to sample by resampling")
     return _fill(tensor, values)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    return _fill(tensor, np.full(tensor.shape, val))
+    return _fill(tensor, np.full(_shape("constant_", tensor), val))
 
 
 def zeros_(tensor: Tensor) -> Tensor:
@@ -77,7 +104,7 @@ def ones_(tensor: Tensor) -> Tensor:
 
 
 def eye_(tensor: Tensor) -> Tensor:
-    if tensor.ndim != 2:
+    if len(_shape("eye_", tensor)) != 2:
         raise ValueError(f"eye_: needs a 2-D tensor, got shape {tensor.shape}")
     return _fill(tensor, np.eye(*tensor.shape))
 
@@ -114,7 +141,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one, as in PyTorch."""
-    if tensor.ndim < 2:
+    if len(_shape("orthogonal_", tensor)) < 2:
         raise ValueError(f"orthogonal_: needs at least 2 dims, got shape {tensor.shape}")
     rows, cols = tensor.shape[0], int(np.prod(tensor.shape[1:]))
     flat = generator().normal(0.0, 1.0, (rows, cols))
@@ -134,4 +161,6 @@ def default_bound(fan_in: int) -> float:
 
 def uniform_array(shape: tuple, bound: float, dtype: Any = np.float32) -> np.ndarray:
     """U(-bound, bound) samples as an array (for building parameters before they exist)."""
+    if any(n < 0 for n in shape):
+        raise ValueError(f"uniform_array: negative size in shape {tuple(shape)}")
     return generator().uniform(-bound, bound, shape).astype(dtype)

@@ -44,6 +44,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
         if x.shape[-1:] != (self.in_features,):
             raise ValueError(
                 f"Linear: input shape {x.shape} does not end in in_features={self.in_features}"

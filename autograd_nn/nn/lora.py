@@ -11,7 +11,7 @@ Names follow PEFT where it helps: the wrapped layer is `base_layer`, the factors
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from ..factories import empty, zeros
 from ..grad_mode import no_grad
@@ -129,6 +129,7 @@ def apply_lora(model: Module, target_modules: Target = DEFAULT_TARGETS, r: int =
     Only submodules are replaced (never `model` itself). MultiheadAttention's fused in-projection
     (`in_proj_weight`) is a Parameter, not a Linear, so only its `out_proj` can be adapted.
     """
+    _need_module("apply_lora", model)
     if isinstance(target_modules, str):
         target_modules = (target_modules,)
     model.requires_grad_(False)
@@ -146,12 +147,18 @@ def apply_lora(model: Module, target_modules: Target = DEFAULT_TARGETS, r: int =
     return model
 
 
+def _need_module(op: str, model: Any) -> None:
+    if not isinstance(model, Module):
+        raise TypeError(f"{op}: expected a Module, got {type(model).__name__}")
+
+
 def _lora_layers(model: Module) -> list[LoRALinear]:
     return [m for m in model.modules() if isinstance(m, LoRALinear)]
 
 
 def merge_lora(model: Module) -> Module:
     """Merge every LoRALinear of `model` (see LoRALinear.merge)."""
+    _need_module("merge_lora", model)
     for m in _lora_layers(model):
         m.merge()
     return model
@@ -159,6 +166,7 @@ def merge_lora(model: Module) -> Module:
 
 def unmerge_lora(model: Module) -> Module:
     """Unmerge every LoRALinear of `model` (see LoRALinear.unmerge)."""
+    _need_module("unmerge_lora", model)
     for m in _lora_layers(model):
         m.unmerge()
     return model
@@ -182,5 +190,6 @@ def mark_only_lora_as_trainable(model: Module, bias: str = "none") -> Module:
 
 def count_parameters(model: Module) -> tuple[int, int]:
     """(trainable, total) number of parameter elements, each shared parameter counted once."""
+    _need_module("count_parameters", model)
     params = list(model.parameters())
     return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)

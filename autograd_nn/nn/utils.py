@@ -6,7 +6,7 @@ optimizer step: they are called between `backward()` and `optimizer.step()`.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Union
+from typing import Any, Iterable, Union
 
 import numpy as np
 
@@ -49,11 +49,18 @@ def _vector_norm(x: np.ndarray, norm_type: float) -> np.ndarray:
     return (np.sum(np.abs(flat) ** norm_type) ** (1.0 / norm_type)).astype(x.dtype)
 
 
+def _float(op: str, name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {name} must be a number, got {value!r}") from None
+
+
 def get_total_norm(tensors: Params, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach: bool | None = None) -> Tensor:
     """The norm of the norms of `tensors` (as if all were concatenated into one vector), a 0-d Tensor."""
     arrays = [t.data for t in _as_list(tensors)]
-    norm_type = float(norm_type)
+    norm_type = _float("get_total_norm", "norm_type", norm_type)
     if not arrays:
         return Tensor(np.asarray(0.0, dtype=np.float32))
     dtype = np.result_type(*arrays)
@@ -79,6 +86,7 @@ def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0,
     are skipped. `foreach` is accepted for PyTorch compatibility and ignored.
     """
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    max_norm = _float("clip_grad_norm_", "max_norm", max_norm)
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
         return total
@@ -103,7 +111,7 @@ def _scale_grads(grads: list[Tensor], coef: np.ndarray) -> None:
 
 def clip_grad_value_(parameters: Params, clip_value: float, foreach: bool | None = None) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
-    clip_value = float(clip_value)
+    clip_value = _float("clip_grad_value_", "clip_value", clip_value)
     for p in _as_list(parameters):
         if p.grad is None:
             continue

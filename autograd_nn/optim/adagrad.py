@@ -5,7 +5,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _effective_grad
+from .optimizer import Optimizer, _check, _check_lr, _effective_grad
 
 
 class Adagrad(Optimizer):
@@ -23,7 +23,7 @@ class Adagrad(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, *, maximize: bool = False) -> None:
-        _check(lr >= 0.0, "learning rate", lr)
+        _check_lr(lr)
         _check(lr_decay >= 0.0, "lr_decay value", lr_decay)
         _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
         _check(initial_accumulator_value >= 0.0, "initial_accumulator_value value",

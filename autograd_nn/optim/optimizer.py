@@ -61,7 +61,11 @@ class Optimizer:
         if isinstance(params, (set, frozenset)):
             raise TypeError("optimizer parameters need to be organized in ordered collections, but "
                             "the ordering of tensors in sets will change between runs; use a list")
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
+                            f"or dicts, but got {type(params).__name__}") from None
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -154,6 +158,9 @@ class Optimizer:
                     if grad.shape != p.data.shape:
                         raise ShapeError(f"{type(self).__name__}.step: gradient of shape {grad.shape} "
                                          f"for a parameter of shape {p.data.shape}")
+                    if not p.data.flags.writeable:
+                        raise ValueError(f"{type(self).__name__}.step: the parameter of shape "
+                                         f"{p.data.shape} wraps a read-only array")
                     state = self.state.get(p)
                     if state is None:
                         state = self.state[p] = {}
@@ -306,6 +313,12 @@ def _effective_grad(opt: Optimizer, param: np.ndarray, grad: np.ndarray, weight_
     else:
         np.negative(grad, out=d)
     return d
+
+
+def _check_lr(lr: Any) -> None:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, Tensor)):
+        raise TypeError(f"Invalid learning rate: {lr!r} (expected a number, got {type(lr).__name__})")
+    _check(lr >= 0.0, "learning rate", lr)
 
 
 def _check(condition: bool, what: str, value: Any) -> None:

@@ -5,7 +5,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _effective_grad, _lerp_
+from .optimizer import Optimizer, _check, _check_lr, _effective_grad, _lerp_
 
 
 class RMSprop(Optimizer):
@@ -22,7 +22,7 @@ class RMSprop(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False, *, maximize: bool = False) -> None:
-        _check(lr >= 0.0, "learning rate", lr)
+        _check_lr(lr)
         _check(eps >= 0.0, "epsilon value", eps)
         _check(momentum >= 0.0, "momentum value", momentum)
         _check(weight_decay >= 0.0, "weight_decay value", weight_decay)

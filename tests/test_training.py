@@ -63,3 +63,12 @@ def test_unknown_example_is_a_clear_error():
     run = subprocess.run([sys.executable, "-m", "autograd_nn", "--example", "nope"],
                          capture_output=True, text=True)
     assert run.returncode == 2 and "unknown example" in run.stderr
+
+
+def test_default_digits_cnn_reaches_97_percent(tmp_path):
+    """The main job's model at its default settings (the issue's bar: >= 97% test accuracy)."""
+    pytest.importorskip("sklearn")
+    from autograd_nn.examples import cnn
+
+    result = cnn.run(out_dir=str(tmp_path), quick=False)
+    assert result["test_accuracy"] >= 0.97

@@ -7,23 +7,24 @@ has to be materialised) and `adaptive_windows` for adaptive pooling (PyTorch's f
 1-D pooling is 2-D pooling with H = 1. So two forward loops and two backward loops serve
 max_pool1d/2d, adaptive_max_pool, avg_pool1d/2d and adaptive_avg_pool.
 
-The backward loops accumulate into the plane they own (prange over N * C planes), so they have no
-races. The jitted loops index without bounds checks; the Python wrappers validate every window and
-index against the image first.
+The loops are serial, one (N, C) plane after another: measured on the shared 2-core machine at the
+CNN benchmark's sizes, `parallel=True` versions were 1.2x to 15x slower (thread hand-off under load)
+and took about 3x longer to compile. The jitted loops index without bounds checks; the Python
+wrappers validate every window and index against the image first.
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 Windows = tuple[np.ndarray, np.ndarray, int]  # (start, count, step) along one axis
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _max_pool(x, hs, hc, dh, ws, wc, dw, out, arg):  # pragma: no cover - jitted
     n_img, n_ch, h, w = x.shape
     oh, ow = hs.size, ws.size
-    for nc in prange(n_img * n_ch):
+    for nc in range(n_img * n_ch):
         n = nc // n_ch
         c = nc - n * n_ch
         plane = x[n, c]
@@ -43,10 +44,10 @@ def _max_pool(x, hs, hc, dh, ws, wc, dw, out, arg):  # pragma: no cover - jitted
                 arg[n, c, oy, ox] = where
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _scatter_planes(g, arg, out):  # pragma: no cover - jitted
     n_img, n_ch = g.shape[0], g.shape[1]
-    for nc in prange(n_img * n_ch):
+    for nc in range(n_img * n_ch):
         n = nc // n_ch
         c = nc - n * n_ch
         dst = out[n, c]
@@ -57,11 +58,11 @@ def _scatter_planes(g, arg, out):  # pragma: no cover - jitted
             dst[idx[k]] += src[k]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _avg_pool(x, hs, hc, ws, wc, hdiv, wdiv, out):  # pragma: no cover - jitted
     n_img, n_ch = x.shape[0], x.shape[1]
     oh, ow = hs.size, ws.size
-    for nc in prange(n_img * n_ch):
+    for nc in range(n_img * n_ch):
         n = nc // n_ch
         c = nc - n * n_ch
         plane = x[n, c]
@@ -74,11 +75,11 @@ def _avg_pool(x, hs, hc, ws, wc, hdiv, wdiv, out):  # pragma: no cover - jitted
                 out[n, c, oy, ox] = total / (hdiv[oy] * wdiv[ox])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _avg_pool_backward(g, hs, hc, ws, wc, hdiv, wdiv, out):  # pragma: no cover - jitted
     n_img, n_ch = g.shape[0], g.shape[1]
     oh, ow = hs.size, ws.size
-    for nc in prange(n_img * n_ch):
+    for nc in range(n_img * n_ch):
         n = nc // n_ch
         c = nc - n * n_ch
         dst = out[n, c]

@@ -80,7 +80,7 @@ def test_conv_transpose2d_second_order():
 def test_only_needed_gradients_are_computed():
     x, w = rand((1, 2, 4, 4)), rand((3, 2, 3, 3), requires_grad=False)
     y = F.conv2d(x, w)
-    assert y.grad_fn.cols is None  # the weight gradient (and its columns) is not needed
+    assert y.grad_fn.needs_input_grad[:2] == (True, False)  # the weight gradient is not needed
     y.sum().backward()
     assert x.grad is not None and w.grad is None
 
@@ -151,3 +151,26 @@ def test_bad_arguments_raise_clear_errors(call, match):
 def test_dtype_mismatch_raises():
     with pytest.raises(ag.DTypeError, match="conv2d.*float32.*float64"):
         F.conv2d(rand((1, 2, 5, 5), np.float32), rand((3, 2, 3, 3), np.float64))
+
+
+@pytest.mark.parametrize("case", [CONV2D[2], CONV2D[5], CONV1D[1]])
+def test_streaming_in_blocks_matches_one_pass(monkeypatch, case):
+    """The batch is streamed a block of images at a time; one image per block gives the same."""
+    from autograd_nn.ops import conv as conv_ops
+    xs, ws, kw = case
+    xs = (5,) + xs[1:]
+    fn = F.conv2d if len(xs) == 4 else F.conv1d
+
+    def run():
+        x, w, b = (ag.tensor(t.data.copy(), requires_grad=True) for t in data)
+        y = fn(x, w, b, **kw)
+        (y * y).sum().backward()
+        groups = kw.get("groups", 1)
+        t = (F.conv_transpose2d if len(xs) == 4 else F.conv_transpose1d)(y, w, groups=groups)
+        return [y.data, x.grad.data, w.grad.data, b.grad.data, t.data]
+
+    data = [rand(xs), rand(ws), _bias(ws)]
+    whole = run()
+    monkeypatch.setattr(conv_ops, "BLOCK", 1)
+    for a, b in zip(run(), whole):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

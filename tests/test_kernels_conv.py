@@ -28,32 +28,35 @@ GEOMETRIES = [
 ]
 
 
-def ref_im2col(x, k, s, p, d, out):
+def ref_im2col(x, k, s, p, d, out, groups=1):
+    """(groups, N * OH * OW, kh * kw * C / groups), row (n, oy, ox), column (i, j, c)."""
     n, c, h, w = x.shape
-    cols = np.zeros((n, c, k[0], k[1], out[0], out[1]), x.dtype)
+    cols = np.zeros((n, out[0], out[1], k[0], k[1], c), x.dtype)
     for i in range(k[0]):
         for j in range(k[1]):
             for oy in range(out[0]):
                 for ox in range(out[1]):
                     iy, ix = oy * s[0] - p[0] + i * d[0], ox * s[1] - p[1] + j * d[1]
                     if 0 <= iy < h and 0 <= ix < w:
-                        cols[:, :, i, j, oy, ox] = x[:, :, iy, ix]
-    return cols.reshape(n, c * k[0] * k[1], out[0] * out[1])
+                        cols[:, oy, ox, i, j, :] = x[:, :, iy, ix]
+    cols = cols.reshape(n * out[0] * out[1], k[0], k[1], groups, c // groups)
+    cols = np.ascontiguousarray(cols.transpose(3, 0, 1, 2, 4))
+    return cols.reshape(groups, -1, k[0] * k[1] * c // groups)
 
 
 def ref_col2im(cols, image, k, s, p, d, out):
-    n, rows, _ = cols.shape
-    c = rows // (k[0] * k[1])
-    img = np.zeros((n, c) + tuple(image), cols.dtype)
-    c6 = cols.reshape(n, c, k[0], k[1], out[0], out[1])
+    groups, length, rows = cols.shape
+    n, cg = length // (out[0] * out[1]), rows // (k[0] * k[1])
+    c6 = cols.reshape(groups, n, out[0], out[1], k[0], k[1], cg)
+    img = np.zeros((n, groups, cg) + tuple(image), cols.dtype)
     for i in range(k[0]):
         for j in range(k[1]):
             for oy in range(out[0]):
                 for ox in range(out[1]):
                     iy, ix = oy * s[0] - p[0] + i * d[0], ox * s[1] - p[1] + j * d[1]
                     if 0 <= iy < image[0] and 0 <= ix < image[1]:
-                        img[:, :, iy, ix] += c6[:, :, i, j, oy, ox]
-    return img
+                        img[:, :, :, iy, ix] += c6[:, :, oy, ox, i, j, :].transpose(1, 0, 2)
+    return img.reshape((n, groups * cg) + tuple(image))
 
 
 def _out(image, k, s, p, d):
@@ -61,18 +64,36 @@ def _out(image, k, s, p, d):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("groups", [1, 3])
 @pytest.mark.parametrize("image,k,s,p,d", GEOMETRIES)
-def test_im2col_col2im_match_reference(dtype, image, k, s, p, d):
-    x = RNG.standard_normal((2, 3) + image).astype(dtype)
+def test_im2col_col2im_match_reference(dtype, groups, image, k, s, p, d):
+    x = RNG.standard_normal((2, 6) + image).astype(dtype)
     out = _out(image, k, s, p, d)
-    cols = im2col(x, k, s, p, d)
+    cols = im2col(x, k, s, p, d, groups=groups)
     assert cols.dtype == dtype
-    np.testing.assert_array_equal(cols, ref_im2col(x, k, s, p, d, out))
+    np.testing.assert_array_equal(cols, ref_im2col(x, k, s, p, d, out, groups))
     y = RNG.standard_normal(cols.shape).astype(dtype)
     back = col2im(y, image, k, s, p, d)
     assert back.dtype == dtype
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(back, ref_col2im(y, image, k, s, p, d, out), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_im2col_col2im_one_block_of_images(groups):
+    """images=(n0, n1) lays out / adds back only those images, through caller-owned buffers."""
+    x = RNG.standard_normal((3, 4, 5, 6))
+    k, s, p, d = (3, 2), (1, 2), (1, 0), (1, 1)
+    full = im2col(x, k, s, p, d, groups=groups)
+    per = full.shape[1] // 3
+    buf = np.empty((groups, 2 * per, full.shape[2]))
+    assert im2col(x, k, s, p, d, groups=groups, images=(1, 3), out=buf) is buf
+    np.testing.assert_array_equal(buf, full[:, per:])
+    y = RNG.standard_normal(full.shape)
+    image = np.full(x.shape, np.nan)
+    col2im(np.ascontiguousarray(y[:, :per]), (5, 6), k, s, p, d, images=(0, 1), out=image)
+    col2im(np.ascontiguousarray(y[:, per:]), (5, 6), k, s, p, d, images=(1, 3), out=image)
+    np.testing.assert_allclose(image, col2im(y, (5, 6), k, s, p, d), rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -81,7 +102,7 @@ def test_im2col_explicit_output_size_and_asymmetric_padding(dtype):
     x = RNG.standard_normal((1, 2, 4, 5)).astype(dtype)
     k, s, p, d, out = (2, 2), (1, 1), (0, 0), (1, 1), (4, 5)
     np.testing.assert_array_equal(im2col(x, k, s, p, d, out), ref_im2col(x, k, s, p, d, out))
-    y = RNG.standard_normal((1, 8, 20)).astype(dtype)
+    y = RNG.standard_normal((1, 20, 8)).astype(dtype)
     np.testing.assert_allclose(col2im(y, (4, 5), k, s, p, d, out),
                                ref_col2im(y, (4, 5), k, s, p, d, out), rtol=1e-6)
 
@@ -94,8 +115,17 @@ def test_conv_kernels_reject_bad_input():
         im2col(x[0], (2, 2))
     with pytest.raises(ValueError, match="stride"):
         im2col(x, (2, 2), (0, 1))
+    with pytest.raises(ValueError, match="groups"):
+        im2col(x, (2, 2), groups=3)
+    with pytest.raises(ValueError, match="images"):
+        im2col(x, (2, 2), images=(0, 2))
+    with pytest.raises(ValueError, match="out"):
+        im2col(x, (2, 2), out=np.zeros((1, 8, 9), np.float32))
     with pytest.raises(ValueError, match="col2im"):
-        col2im(np.zeros((1, 7, 9), np.float32), (4, 4), (2, 2))
+        col2im(np.zeros((1, 9, 7), np.float32), (4, 4), (2, 2))
+    with pytest.raises(ValueError, match="col2im"):
+        col2im(np.zeros((1, 9, 8), np.float32), (4, 4), (2, 2), images=(0, 2),
+               out=np.zeros((2, 2, 4, 4), np.float32))
 
 
 def ref_max_pool(x, k, s, p, d, ceil_mode):

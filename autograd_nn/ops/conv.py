@@ -1,4 +1,4 @@
-"""Convolution primitives: im2col (Numba) + one batched GEMM (BLAS) per call.
+"""Convolution primitives: im2col (Numba) + GEMM (BLAS), streamed over the batch.
 
 A convolution relates a "big" image (N, C, H, W) to a "small" one (N, OC, OH, OW) through weights
 (OC, C / groups, kh, kw). Three linear maps appear, and the backward of each is made of the other two:
@@ -9,9 +9,14 @@ A convolution relates a "big" image (N, C, H, W) to a "small" one (N, OC, OH, OW
 
 So `conv_transpose2d` is `ConvTranspose` and every rule is differentiable again (`create_graph=True`
 works to any order): a backward that receives Tensors calls the ops through `apply`, one that receives
-arrays calls the array code directly. 1-D convolutions are 2-D ones with H = 1. Columns are laid out
-(N, groups, C / groups * kh * kw, OH * OW), so groups are a batch axis of the matmul and its result
-is already (N, OC, OH, OW): no transpose afterwards.
+arrays runs the maps it needs in one pass (`stream`). 1-D convolutions are 2-D ones with H = 1.
+
+`stream` walks the batch a block of images at a time: im2col writes the block's rows
+(groups, B * OH * OW, kh * kw * C / groups) into a buffer that stays in cache, and one GEMM per
+group does the block (cols @ W, tall and skinny; a transposing copy then gives (B, OC, OH, OW)).
+Measured on W3 (32x16x32x32, 16->32, 3x3), this is about 2x faster than one GEMM over all the
+columns at once (19 MB written, then read back from memory), and it saves no columns: the weight
+gradient recomputes them, which costs less than keeping them.
 """
 from __future__ import annotations
 
@@ -26,6 +31,12 @@ from ..kernels import conv as kconv
 from . import dual
 
 Pair = tuple[int, int]
+
+# Entries of columns per block: the batch is streamed through buffers about this large (one 32x32
+# image with 16 channels and a 3x3 kernel: 0.5 MB in float32), small enough to stay in cache between
+# im2col and the GEMM, large enough that the GEMM runs at full speed and the per-block Python cost
+# stays small.
+BLOCK = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -50,15 +61,21 @@ class ConvGeometry:
         oc = self.out_channels
         return (n, oc, self.out[1]) if self.one_d else (n, oc) + self.out
 
-    def _columns(self, big: np.ndarray) -> np.ndarray:
-        """im2col of the big image, shaped (N, groups, C / groups * kh * kw, OH * OW)."""
-        n = big.shape[0]
-        x4 = big.reshape((n, self.channels) + self.image)
-        cols = kconv.im2col(x4, self.kernel, self.stride, self.padding, self.dilation, self.out)
-        return cols.reshape(n, self.groups, -1, cols.shape[-1])
+    def weight_matrix(self, w: np.ndarray) -> np.ndarray:
+        """(OC, C / G, kh, kw) -> (G, kh * kw * C / G, OC / G), rows in im2col's (i, j, c) order."""
+        g, oc, c = self.groups, self.out_channels, self.channels
+        w5 = w.reshape((g, oc // g, c // g) + self.kernel)
+        return np.ascontiguousarray(w5.transpose(0, 3, 4, 2, 1)).reshape(g, -1, oc // g)
 
-    def _grouped_weight(self, w: np.ndarray) -> np.ndarray:
-        return w.reshape(self.groups, self.out_channels // self.groups, -1)
+    def weight_from_matrix(self, m: np.ndarray, w_shape: tuple) -> np.ndarray:
+        """The inverse of `weight_matrix`."""
+        g, oc, c = self.groups, self.out_channels, self.channels
+        m5 = m.reshape((g,) + self.kernel + (c // g, oc // g))
+        return np.ascontiguousarray(m5.transpose(0, 4, 3, 1, 2)).reshape(w_shape)
+
+    def images_per_block(self) -> int:
+        per_image = self.out[0] * self.out[1] * self.kernel[0] * self.kernel[1] * self.channels
+        return max(1, BLOCK // max(1, per_image))
 
 
 def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Pair, padding: Any,
@@ -132,69 +149,93 @@ def check_dtypes(op: str, *arrays: Any) -> None:
                          f"{', '.join(str(d) for d in dts)}")
 
 
-# ---- the three maps on arrays ------------------------------------------------------------------
+# ---- the three maps on arrays, streamed over the batch ----------------------------------------
+def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray | None = None,
+           w: np.ndarray | None = None, bias: np.ndarray | None = None, conv: bool = False,
+           conv_t: bool = False, weight: tuple | None = None) -> tuple:
+    """Any of the three maps in one pass over the batch, a block of images at a time.
+
+    conv:   small = W . im2col(big) + bias      (N, OC, [OH,] OW)
+    conv_t: big = col2im(W^T . small)           (N, C, [H,] W)
+    weight: gW = small . im2col(big)^T          `weight` = the shape of W, (OC, C / G, [kh,] kw)
+
+    Returns (small, big, gW), None for what was not asked. Each block's columns and transposed
+    `small` are shared by the maps that need them and stay in cache between the kernel and the GEMM.
+    """
+    ref = big if big is not None else small
+    n, dtype, g = ref.shape[0], ref.dtype, geo.groups
+    oc, c, length = geo.out_channels, geo.channels, geo.out[0] * geo.out[1]
+    ocg, kg = oc // g, c // g * geo.kernel[0] * geo.kernel[1]
+    per = geo.images_per_block()
+    need_cols, need_small_t = conv or bool(weight), conv_t or bool(weight)
+    if need_cols:
+        x4 = np.ascontiguousarray(big.reshape((n, c) + geo.image))
+        col_buf = np.empty(g * min(n, per) * length * kg, dtype)
+    if need_small_t:
+        s4 = small.reshape(n, g, ocg, length)
+        st_buf = np.empty(g * min(n, per) * length * ocg, dtype)
+    wm = geo.weight_matrix(w) if conv or conv_t else None
+    wm_t = np.ascontiguousarray(wm.transpose(0, 2, 1)) if conv_t else None
+    y = np.empty((n, g, ocg, length), dtype) if conv else None
+    gx = np.empty((n, c) + geo.image, dtype) if conv_t else None
+    gw = np.zeros((g, kg, ocg), dtype) if weight else None  # summed over the blocks
+    y_buf = np.empty(g * min(n, per) * length * ocg, dtype) if conv else None
+    dcol_buf = np.empty(g * min(n, per) * length * kg, dtype) if conv_t else None
+    args = (geo.kernel, geo.stride, geo.padding, geo.dilation, geo.out)
+    for n0 in range(0, n, per):
+        n1 = min(n, n0 + per)
+        rows = (n1 - n0) * length
+        if need_cols:  # (G, rows, kh * kw * C / G)
+            cols = kconv.im2col(x4, *args, groups=g, images=(n0, n1),
+                                out=col_buf[:g * rows * kg].reshape(g, rows, kg))
+        if need_small_t:  # (G, rows, OC / G)
+            small_t = st_buf[:g * rows * ocg].reshape(g, rows, ocg)
+            np.copyto(small_t.reshape(g, n1 - n0, length, ocg), s4[n0:n1].transpose(1, 0, 3, 2))
+        if conv:
+            out = np.matmul(cols, wm, out=y_buf[:g * rows * ocg].reshape(g, rows, ocg))
+            y[n0:n1] = out.reshape(g, n1 - n0, length, ocg).transpose(1, 0, 3, 2)
+        if weight:
+            gw += np.matmul(cols.transpose(0, 2, 1), small_t)
+        if conv_t:
+            dcols = np.matmul(small_t, wm_t,
+                              out=dcol_buf[:g * rows * kg].reshape(g, rows, kg))
+            kconv.col2im(dcols, geo.image, *args, images=(n0, n1), out=gx)
+    if bias is not None:  # one pass at the end: faster than adding it in the transposing copy
+        y += bias.reshape(g, ocg, 1)
+    return (None if y is None else y.reshape(geo.small_shape(n)),
+            None if gx is None else gx.reshape(geo.big_shape(n)),
+            None if gw is None else geo.weight_from_matrix(gw, weight))
+
+
 def conv_arrays(big: np.ndarray, w: np.ndarray, geo: ConvGeometry,
-                cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """small = W . im2col(big); also returns the columns for reuse."""
-    if cols is None:
-        cols = geo._columns(big)
-    small = np.matmul(geo._grouped_weight(w), cols)  # (N, G, OC / G, OH * OW)
-    return small.reshape(geo.small_shape(big.shape[0])), cols
+                bias: np.ndarray | None = None) -> np.ndarray:
+    """small = W . im2col(big) (+ bias)."""
+    return stream(geo, big=big, w=w, bias=bias, conv=True)[0]
 
 
 def conv_transpose_arrays(small: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """big = col2im(W^T . small)."""
-    n = small.shape[0]
-    s = small.reshape(n, geo.groups, -1, geo.out[0] * geo.out[1])
-    cols = np.matmul(dual.swapaxes(geo._grouped_weight(w), 1, 2), s)  # (N, G, C/G*kh*kw, L)
-    big = kconv.col2im(cols.reshape(n, -1, cols.shape[-1]), geo.image, geo.kernel, geo.stride,
-                       geo.padding, geo.dilation, geo.out)
-    return big.reshape(geo.big_shape(n))
+    return stream(geo, small=small, w=w, conv_t=True)[1]
 
 
-def conv_weight_arrays(big: np.ndarray, small: np.ndarray, w_shape: tuple, geo: ConvGeometry,
-                       cols: np.ndarray | None = None) -> np.ndarray:
-    """W = sum over the batch of small . im2col(big)^T."""
-    if cols is None:
-        cols = geo._columns(big)
-    n = small.shape[0]
-    s = small.reshape(n, geo.groups, -1, cols.shape[-1])
-    gw = np.matmul(s, np.swapaxes(cols, 2, 3))  # (N, G, OC / G, C / G * kh * kw)
-    return gw.sum(axis=0).reshape(w_shape)
+def conv_weight_arrays(big: np.ndarray, small: np.ndarray, w_shape: tuple,
+                       geo: ConvGeometry) -> np.ndarray:
+    """W = small . im2col(big)^T, summed over the batch."""
+    return stream(geo, big=big, small=small, weight=tuple(w_shape))[2]
 
 
-# ---- dispatch: arrays for first-order backward, Tensor ops under create_graph --------------------
+# ---- the ops: first-order backward streams arrays, create_graph builds the graph from the ops ----
 def _tensors(*xs: Any) -> list:
     T = _tensor_cls[0]
     return [x if dual.is_tensor(x) else T(x) for x in xs]
 
 
-def _conv(big: Any, w: Any, geo: ConvGeometry, cols: Any = None) -> Any:
-    if dual.is_tensor(big) or dual.is_tensor(w):
-        return Conv.apply(*_tensors(big, w), geo=geo)
-    return conv_arrays(big, w, geo, cols)[0]
-
-
-def _conv_transpose(small: Any, w: Any, geo: ConvGeometry) -> Any:
-    if dual.is_tensor(small) or dual.is_tensor(w):
-        return ConvTranspose.apply(*_tensors(small, w), geo=geo)
-    return conv_transpose_arrays(small, w, geo)
-
-
-def _conv_weight(big: Any, small: Any, w_shape: tuple, geo: ConvGeometry, cols: Any = None) -> Any:
-    if dual.is_tensor(big) or dual.is_tensor(small):
-        return ConvWeight.apply(*_tensors(big, small), w_shape=w_shape, geo=geo)
-    return conv_weight_arrays(big, small, w_shape, geo, cols)
+def _any_tensor(*xs: Any) -> bool:
+    return any(dual.is_tensor(x) for x in xs)
 
 
 def _bias_grad(g: Any) -> Any:
     return g.sum(axis=(0,) + tuple(range(2, g.ndim)))
-
-
-def _add_bias(y: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-    if b is not None:
-        y += b.reshape((-1,) + (1,) * (y.ndim - 2))
-    return y
 
 
 class Conv(Function):
@@ -202,17 +243,21 @@ class Conv(Function):
 
     def forward(self, x, w, b=None, *, geo: ConvGeometry):
         self.geo = geo
-        y, cols = conv_arrays(x, w, geo)
-        self.cols = cols if self.needs_input_grad[1] else None  # reused by the weight gradient
         self.save(x, w)
-        return _add_bias(y, b)
+        return conv_arrays(x, w, geo, b)
 
     def backward(self, g):
         x, w = self.saved
         need = self.needs_input_grad
-        gx = _conv_transpose(g, w, self.geo) if need[0] else None
-        gw = _conv_weight(x, g, w.shape, self.geo, self.cols) if need[1] else None
-        return (gx, gw) + ((_bias_grad(g) if need[2] else None,) if len(need) > 2 else ())
+        gb = (_bias_grad(g) if need[2] else None,) if len(need) > 2 else ()
+        if _any_tensor(g, x, w):
+            gx = ConvTranspose.apply(*_tensors(g, w), geo=self.geo) if need[0] else None
+            gw = ConvWeight.apply(*_tensors(x, g), w_shape=w.shape, geo=self.geo) \
+                if need[1] else None
+            return (gx, gw) + gb
+        _, gx, gw = stream(self.geo, big=x, small=g, w=w, conv_t=need[0],
+                           weight=w.shape if need[1] else None)
+        return (gx, gw) + gb
 
 
 class ConvTranspose(Function):
@@ -221,15 +266,23 @@ class ConvTranspose(Function):
     def forward(self, x, w, b=None, *, geo: ConvGeometry):
         self.geo = geo
         self.save(x, w)
-        return _add_bias(conv_transpose_arrays(x, w, geo), b)
+        y = conv_transpose_arrays(x, w, geo)
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * (y.ndim - 2))
+        return y
 
     def backward(self, g):
         x, w = self.saved
         need = self.needs_input_grad
-        cols = None if dual.is_tensor(g) or not (need[0] and need[1]) else self.geo._columns(g)
-        gx = _conv(g, w, self.geo, cols) if need[0] else None
-        gw = _conv_weight(g, x, w.shape, self.geo, cols) if need[1] else None
-        return (gx, gw) + ((_bias_grad(g) if need[2] else None,) if len(need) > 2 else ())
+        gb = (_bias_grad(g) if need[2] else None,) if len(need) > 2 else ()
+        if _any_tensor(g, x, w):
+            gx = Conv.apply(*_tensors(g, w), geo=self.geo) if need[0] else None
+            gw = ConvWeight.apply(*_tensors(g, x), w_shape=w.shape, geo=self.geo) \
+                if need[1] else None
+            return (gx, gw) + gb
+        gx, _, gw = stream(self.geo, big=g, small=x, w=w, conv=need[0],
+                           weight=w.shape if need[1] else None)
+        return (gx, gw) + gb
 
 
 class ConvWeight(Function):
@@ -242,6 +295,10 @@ class ConvWeight(Function):
 
     def backward(self, h):
         big, small = self.saved
-        gbig = _conv_transpose(small, h, self.geo) if self.needs_input_grad[0] else None
-        gsmall = _conv(big, h, self.geo) if self.needs_input_grad[1] else None
+        need = self.needs_input_grad
+        if _any_tensor(h, big, small):
+            gbig = ConvTranspose.apply(*_tensors(small, h), geo=self.geo) if need[0] else None
+            gsmall = Conv.apply(*_tensors(big, h), geo=self.geo) if need[1] else None
+            return gbig, gsmall
+        gsmall, gbig, _ = stream(self.geo, big=big, small=small, w=h, conv=need[1], conv_t=need[0])
         return gbig, gsmall

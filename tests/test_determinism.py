@@ -9,9 +9,9 @@ Sources of nondeterminism and how each is controlled:
 - Python's hash randomisation (`PYTHONHASHSEED`) changes the iteration order of sets of strings;
   parameters and state live in insertion-ordered dicts, so the two processes run with different
   hash seeds on purpose.
-- Numba's parallel kernels (im2col, col2im, pooling): every thread writes its own slice of the
-  output and no value is summed across threads, so the result does not depend on the thread count;
-  the two processes run with different `NUMBA_NUM_THREADS` where the machine has 2+ cores.
+- Numba kernels: all are serial (parallel versions measured slower on 2 cores), so nothing depends
+  on the Numba thread count; the two processes still run with different `NUMBA_NUM_THREADS` where
+  the machine has 2+ cores, which would catch a kernel that started summing across threads.
 - The backward pass visits ops in a fixed topological order and accumulates gradients in that order
   (dicts keyed by creation order), so floating-point summation order is fixed.
 - BLAS (`np.matmul`) may split large products across threads; the split depends on the BLAS

@@ -7,9 +7,8 @@ tracemalloc (Python and NumPy allocations, exact) and the process's resident set
 /proc/self/status, what the OS sees; noisy, so its bound is loose).
 
 CI runs AUTOGRAD_NN_MEMORY_STEPS training steps per loop (default 2,000, about 6 ms each on a
-loaded 2-core machine); set it to 10000 for the full check. Numba's parallel kernels run
-single-threaded here: on a loaded 2-core machine the thread hand-off of a parallel kernel dominates
-a tiny convolution (about 40 ms vs 7 ms a step), and memory, not speed, is what this file measures.
+loaded 2-core machine); set it to 10000 for the full check. Numba runs single-threaded here (the
+kernels are serial anyway), and memory, not speed, is what this file measures.
 """
 from __future__ import annotations
 

@@ -257,3 +257,13 @@ def test_losses_keep_float32():
         assert loss.dtype == np.float32
         loss.backward()
         assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_mse_loss_single_node_gradchecks_to_second_order(reduction):
+    a = ag.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    b = ag.tensor(np.random.default_rng(1).standard_normal((1, 4)), requires_grad=True)  # broadcasts
+    f = lambda x, y: F.mse_loss(x, y.expand(3, 4), reduction=reduction)  # noqa: E731
+    assert type(f(a, b).grad_fn).__name__ == "SquaredError"
+    assert ag.gradcheck(f, [a, b])
+    assert ag.gradgradcheck(f, [a, b])

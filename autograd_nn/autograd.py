@@ -148,7 +148,7 @@ def run_backward(
                 continue
             if ctx.parents is None:
                 raise _freed(ctx)
-            _propagate(ctx, t, g, grads, owned, create_graph)
+            _propagate(ctx, t, g, grads, owned, create_graph, not retain_graph)
             for p in ctx.parents:
                 if p.requires_grad:
                     push(p)
@@ -180,12 +180,13 @@ class IndexedGrad:
             buffer[self.index] += self.values
 
 
-def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph: bool) -> None:
+def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph: bool,
+               release: bool = True) -> None:
     """Run one op's backward rule and add each input's gradient into `grads`.
 
-    `owned` holds the keys whose buffer the engine allocated itself: those are added to in place;
-    any other gradient may be shared with another input (`Add` returns `g` twice), so adding to it
-    makes a new array first.
+    `owned` holds the keys whose buffer nobody but the engine holds: those are added to in place
+    and become `.grad` without a copy. Any other gradient may be shared (`Add` returns `g` twice,
+    `Expand` returns `g` itself), so adding to it makes a new array first.
     """
     if last_inplace[0] > ctx.created and ctx.saved:
         _check_versions(ctx, out)
@@ -222,6 +223,8 @@ def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph
             pg = np.asarray(pg, dtype=p.data.dtype)
         if prev is None:
             grads[key] = pg
+            if release and _fresh(pg, g, in_grads, ctx.saved):
+                owned.add(key)  # nobody else holds it: later adds (and .grad) may use it in place
         elif key in owned:
             np.add(prev, pg, out=prev)
         else:
@@ -229,6 +232,14 @@ def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph
             if type(total) is np.ndarray:  # 0-d sums come back as NumPy scalars
                 owned.add(key)
             grads[key] = total
+
+
+def _fresh(pg: Any, g: Any, in_grads: tuple, saved: tuple) -> bool:
+    """True when a backward returned an array it just made: its own memory, not the incoming
+    gradient, not a saved value, and not returned for two inputs."""
+    if type(pg) is not np.ndarray or not pg.flags.owndata or not pg.flags.writeable or pg is g:
+        return False
+    return sum(1 for o in in_grads if o is pg) == 1 and not any(s is pg for s in saved)
 
 
 def _check_versions(ctx: Any, out: Any) -> None:

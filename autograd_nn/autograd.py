@@ -125,9 +125,7 @@ def run_backward(
 
     for r in roots:
         push(r)
-    previous_mode = _state.enabled
-    _state.enabled = create_graph
-    try:
+    def walk() -> None:
         while heap:
             t = heapq.heappop(heap)[2]
             g = grads.pop(id(t), None)
@@ -154,6 +152,15 @@ def run_backward(
                     push(p)
             if not retain_graph:
                 ctx.release()
+
+    previous_mode = _state.enabled
+    _state.enabled = create_graph
+    try:
+        instrument = _state.instrument
+        if instrument is None:
+            walk()
+        else:
+            instrument.backward_pass(walk)
     finally:
         _state.enabled = previous_mode
     return captured if wanted is not None else None
@@ -192,7 +199,21 @@ def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph
         _check_versions(ctx, out)
     run = (lambda grad_out: _call_backward(ctx, out, grad_out)) if create_graph else ctx.backward
     instrument = _state.instrument
-    in_grads = run(g) if instrument is None else instrument.backward(ctx, g, run)
+    if instrument is None:
+        _add_input_grads(ctx, g, run(g), grads, owned, create_graph, release)
+        return
+
+    def node(grad_out: Any) -> Any:  # what an instrument times: the rule and the bookkeeping
+        in_grads = run(grad_out)
+        _add_input_grads(ctx, grad_out, in_grads, grads, owned, create_graph, release)
+        return in_grads
+
+    instrument.backward(ctx, g, node)
+
+
+def _add_input_grads(ctx: Any, g: Any, in_grads: Any, grads: dict, owned: set, create_graph: bool,
+                     release: bool) -> None:
+    """Add each input's gradient (reduced to the input's shape) into `grads`."""
     if type(in_grads) is not tuple:
         in_grads = (in_grads,)
     for p, need, pg in zip(ctx.parents, ctx.needs_input_grad, in_grads):

@@ -55,6 +55,10 @@ class Instrument:
     def backward(self, ctx: "Function", g: Any, run: Any) -> Any:
         return run(g)
 
+    def backward_pass(self, run: Any) -> Any:
+        """Wraps a whole backward pass (whose node rules each go through `backward`)."""
+        return run()
+
 
 class Function:
     """Base class of primitives. Subclasses define `forward(*arrays, **params)` and `backward(g)`."""

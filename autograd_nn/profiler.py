@@ -57,6 +57,9 @@ class OpStats:
         return self.total_time / self.count if self.count else self.total_time
 
 
+ENGINE_ROW = "(autograd engine)"  # the backward pass's time outside any op's rule
+
+
 class profile(StackedInstrument):
     """Context manager that records each op's forward and backward time, calls and output bytes."""
 
@@ -110,6 +113,16 @@ class profile(StackedInstrument):
         else:
             node[1] += spent
         return grads
+
+    def on_backward_pass(self, run: Callable) -> Any:
+        """The engine's own work in a backward pass (ordering, hooks, `.grad`), as one row."""
+        result, spent = self._timed(run)
+        stats = self._stats.get(ENGINE_ROW)
+        if stats is None:
+            stats = self._stats[ENGINE_ROW] = OpStats(ENGINE_ROW)
+        stats.backward_count += 1
+        stats.backward_time += spent
+        return result
 
     # ---- results ----------------------------------------------------------------------------
     def key_averages(self, sort_by: str = "total") -> list[OpStats]:

@@ -145,6 +145,16 @@ class StackedInstrument(Instrument):
             return self.on_backward(ctx, g, run)
         return outer.backward(ctx, g, lambda grad: self.on_backward(ctx, grad, run))
 
+    def backward_pass(self, run: Callable) -> Any:
+        outer = self._outer
+        if outer is None:
+            return self.on_backward_pass(run)
+        return outer.backward_pass(lambda: self.on_backward_pass(run))
+
+    def on_backward_pass(self, run: Callable) -> Any:
+        """Observe a whole backward pass: call ``run()`` and return its result."""
+        return run()
+
     def on_apply(self, cls: type, inputs: tuple, params: dict, run: Callable) -> Any:
         """Observe one forward op: call ``run(cls, inputs, params)`` and return its result."""
         return run(cls, inputs, params)

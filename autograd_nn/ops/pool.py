@@ -39,16 +39,28 @@ def _plane4(a: np.ndarray) -> np.ndarray:
 class GatherPlanes(Function):
     """out[n, c, k] = x[n, c].flat[index[n, c, k]]; the values of max pooling at its argmax."""
 
-    def forward(self, x, *, index: np.ndarray, values: np.ndarray | None = None):
+    def forward(self, x, *, index: np.ndarray):
         self.index, self.image = index, x.shape[2:]
-        if values is not None:  # already computed by the max-pool kernel
-            return values
         n, c = x.shape[:2]
         flat = np.take_along_axis(x.reshape(n, c, -1), index.reshape(n, c, -1), axis=2)
         return flat.reshape(index.shape)
 
     def backward(self, g):
         return scatter(g, self.index, self.image)
+
+
+class MaxPool(GatherPlanes):
+    """Max pooling: the kernel finds each window's max and where it is; backward (inherited) sends
+    the gradient back to those places. The argmax is also put in `found["index"]` for callers that
+    return the indices."""
+
+    def forward(self, x, *, rows: Windows, cols: Windows, found: dict):
+        values, index = kpool.max_pool(_plane4(x), rows, cols)
+        if x.ndim == 3:
+            values, index = values[:, :, 0], index[:, :, 0]
+        self.index, self.image = index, x.shape[2:]
+        found["index"] = index
+        return values
 
 
 class ScatterPlanes(Function):
@@ -165,10 +177,9 @@ def adaptive_max_pool(op: str, x: Any, out_size: tuple) -> tuple[Any, np.ndarray
 
 
 def _max_with(x: Any, rows: Windows, cols: Windows) -> tuple[Any, np.ndarray]:
-    values, index = kpool.max_pool(_plane4(x.data), rows, cols)
-    if x.ndim == 3:
-        values, index = values[:, :, 0], index[:, :, 0]
-    return GatherPlanes.apply(x, index=index, values=values), index
+    found: dict = {}
+    out = MaxPool.apply(x, rows=rows, cols=cols, found=found)
+    return out, found["index"]
 
 
 def avg_pool(op: str, x: Any, kernel: tuple, stride: tuple, padding: tuple, ceil_mode: bool,

@@ -4,6 +4,7 @@ Under pytest-xdist each worker gets one BLAS thread and one Numba thread: the wo
 every core, and more threads than cores make small ops tens of times slower.
 """
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -32,6 +33,11 @@ def torch():
 
 @pytest.fixture(autouse=True)
 def _seed():
+    """Every test starts from the same random state, whatever ran before it (xdist reorders)."""
     ag.manual_seed(0)
     np.random.seed(0)
+    for name in ("helpers", "tests.helpers"):
+        module = sys.modules.get(name)
+        if module is not None:
+            module.RNG.bit_generator.state = np.random.default_rng(1234).bit_generator.state
     yield

@@ -57,7 +57,7 @@ class OpStats:
         return self.total_time / self.count if self.count else self.total_time
 
 
-ENGINE_ROW = "(autograd engine)"  # the backward pass's time outside any op's rule
+ENGINE_ROW = "(autograd_engine)"  # the backward pass's time outside any op's rule
 
 
 class profile(StackedInstrument):

@@ -51,9 +51,23 @@ _calls = itertools.count()
 _tags: "weakref.WeakKeyDictionary[Function, tuple[ScopeEntry, ...]]" = weakref.WeakKeyDictionary()
 
 
+# While recording: per scope, what ran inside it in order (op names and child scopes), including ops
+# whose results were never used. Graph pictures compare module calls by this log, so the last of 20
+# LSTM cell calls (whose c output nothing reads) still folds with the other 19.
+_log: dict[tuple, list] = {}
+
+
 def push(name: str, kind: str) -> None:
     """Enter a scope: `name` is the module's dotted name, `kind` its class name."""
-    _state.stack = _state.stack + ((name, kind, next(_calls)),)
+    stack = _state.stack + ((name, kind, next(_calls)),)
+    if _state.recording:
+        _log.setdefault(_state.stack, []).append(stack)
+    _state.stack = stack
+
+
+def scope_log(key: tuple) -> list | None:
+    """What ran in scope `key` while recording (op names and child scope keys), or None."""
+    return _log.get(key)
 
 
 def pop() -> None:
@@ -181,6 +195,8 @@ class record_scopes(StackedInstrument):
 
     def __enter__(self) -> "record_scopes":
         super().__enter__()
+        if not _state.recording:
+            _log.clear()  # a new outermost recording: the previous one's log is no longer needed
         _state.recording += 1
         return self
 
@@ -190,6 +206,7 @@ class record_scopes(StackedInstrument):
 
     def on_apply(self, cls: type, inputs: tuple, params: dict, run: Callable) -> Any:
         out = run(cls, inputs, params)
+        _log.setdefault(_state.stack, []).append(cls.__name__)
         ctx = getattr(out, "_ctx", None)
         if ctx is not None:
             _tags[ctx] = _state.stack

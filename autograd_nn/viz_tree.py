@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from .scopes import scope_log
+
 Key = tuple  # a scope key: tuple of (name, kind, call) entries
 
 
@@ -38,13 +40,25 @@ class ScopeTree:
         self.fold_of = {key: r for r, run in enumerate(self.runs) for key in run}
 
     def _signatures(self, items: dict[Key, list]) -> dict[Key, int]:
-        """Equal ints for scopes of the same class doing the same ops in the same nesting."""
+        """Equal ints for scopes of the same class doing the same ops in the same nesting.
+
+        A scope's body is what ran in it as recorded (`scopes.scope_log`), when there is a record;
+        otherwise the ops reachable in this graph.
+        """
         interned: dict[tuple, int] = {}
         sig: dict[Key, int] = {}
+
+        def signature(key: Key) -> int:
+            if key not in sig:
+                body = scope_log(key) if key else None
+                body = items.get(key, []) if body is None else body
+                kind = key[-1][1] if key else ""
+                parts = tuple(signature(i) if isinstance(i, tuple) else i for i in body)
+                sig[key] = interned.setdefault((kind, parts), len(interned))
+            return sig[key]
+
         for key in sorted(self.children, key=len, reverse=True):  # children before parents
-            kind = key[-1][1] if key else ""
-            body = tuple(sig[i] if isinstance(i, tuple) else i for i in items[key])
-            sig[key] = interned.setdefault((kind, body), len(interned))
+            signature(key)
         return sig
 
     def _runs(self) -> list[list[Key]]:

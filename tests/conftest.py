@@ -25,7 +25,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 @pytest.fixture
 def torch():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", exc_type=ImportError)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         torch.set_num_threads(1)
     return torch

@@ -28,9 +28,11 @@ def test_quick_run_every_row(tmp_path: Path) -> None:
     data, stdout = _run(tmp_path)
     rows = {r["key"]: r for r in data["rows"]}
     assert set(rows) == BENCH_ROWS | COLD_ROWS
+    with_torch = data["meta"]["torch"] is not None  # without torch there is no ratio to report
     for key, row in rows.items():
         assert row["error"] is None, f"{key}: {row['error']}"
-        assert row["metric"] is not None, f"{key} produced no metric"
+        if with_torch or key in COLD_ROWS or key == "GEMM":
+            assert row["metric"] is not None, f"{key} produced no metric"
         assert row["met"] is None  # quick mode gives no verdict
     for key in BENCH_ROWS:
         assert rows[key]["times"]["ours"]["n"] >= 1

@@ -23,7 +23,7 @@ from ..nn import functional as F
 from ..random import manual_seed
 from ..tensor import Tensor
 from ..tensor_shape import cat
-from ..training import evaluate, fit
+from ..training import train_classifier
 from .registry import example
 
 ALPHABET = "abcd"
@@ -105,11 +105,9 @@ def run(out_dir: str = "runs/bert", quick: bool = False, epochs: int = 20, lengt
     model = BertClassifier(config)
     epochs = 2 if quick else epochs
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    history = fit(model, train, F.cross_entropy, opt, epochs=epochs, val_loader=test,
-                  scheduler=sched, progress=False, verbose=verbose)
-    result = evaluate(model, test, F.cross_entropy)
-    curves = history.plot(os.path.join(out_dir, "curves.png"), "BERT-style palindrome classifier")
+    history, result, curves = train_classifier(model, train, test, opt, epochs,
+                                               os.path.join(out_dir, "curves.png"),
+                                               "BERT-style palindrome classifier", verbose)
     return {"test_accuracy": result["acc"], "test_loss": result["loss"],
             "majority_baseline": float(max(y_test.mean(), 1 - y_test.mean())),
             "num_params": sum(p.numel() for p in model.parameters()),

@@ -18,7 +18,7 @@ from ..nn import functional as F
 from ..random import manual_seed
 from ..tensor import Tensor
 from ..tensor_shape import cat
-from ..training import evaluate, fit
+from ..training import train_classifier
 from .registry import example
 
 
@@ -100,11 +100,9 @@ def run(out_dir: str = "runs/vit", quick: bool = False, epochs: int = 30, seed: 
                         else ViTConfig())
     model = ViT(config)
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
-    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    history = fit(model, train, F.cross_entropy, opt, epochs=epochs, val_loader=test,
-                  scheduler=sched, progress=False, verbose=verbose)
-    result = evaluate(model, test, F.cross_entropy)
-    curves = history.plot(os.path.join(out_dir, "curves.png"), "ViT on digits")
+    history, result, curves = train_classifier(model, train, test, opt, epochs,
+                                               os.path.join(out_dir, "curves.png"), "ViT on digits",
+                                               verbose)
     return {"test_accuracy": result["acc"], "test_loss": result["loss"],
             "num_params": sum(p.numel() for p in model.parameters()),
             "train_time_s": sum(history["time"]), "curves": curves}

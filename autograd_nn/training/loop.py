@@ -186,5 +186,23 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
     return history
 
 
+def train_classifier(model: Any, train_loader: Iterable, test_loader: Iterable, optimizer: Any,
+                     epochs: int, curves_path: str, title: str, verbose: bool = True
+                     ) -> tuple[History, dict[str, float], str]:
+    """The examples' classification recipe: cross-entropy, cosine learning-rate decay over
+    `epochs`, evaluation on `test_loader` each epoch and at the end, curves saved as a PNG.
+
+    Returns (history, final test metrics, path of the curves picture).
+    """
+    from ..functional import cross_entropy  # late: functional sits above training's imports
+    from ..optim.lr_scheduler import CosineAnnealingLR
+
+    scheduler = CosineAnnealingLR(optimizer, T_max=epochs)
+    history = fit(model, train_loader, cross_entropy, optimizer, epochs=epochs,
+                  val_loader=test_loader, scheduler=scheduler, progress=False, verbose=verbose)
+    result = evaluate(model, test_loader, cross_entropy)
+    return history, result, history.plot(curves_path, title)
+
+
 def _is_plateau(scheduler: Any) -> bool:
     return type(scheduler).__name__ == "ReduceLROnPlateau"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -38,31 +38,6 @@ def _freed(ctx: Any) -> GraphError:
         f"backward through {ctx.name} a second time: its saved values were freed by the first "
         "backward. Pass retain_graph=True to the first backward to keep them."
     )
-
-
-def toposort(roots: Iterable[Any]) -> list:
-    """Tensors that require grad, reachable from `roots`, parents before children (iterative DFS)."""
-    order: list = []
-    visited: set[int] = set()
-    stack = [(r, False) for r in roots]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))
-        ctx = t._ctx
-        if ctx is None:
-            continue
-        if ctx.parents is None:
-            raise _freed(ctx)
-        for p in ctx.parents:
-            if p.requires_grad and id(p) not in visited:
-                stack.append((p, False))
-    return order
 
 
 def _check_root(t: Any, g: Any, i: int) -> Any:
@@ -392,4 +367,4 @@ def grad(
     return tuple(result)
 
 
-__all__ = ["backward", "grad", "sum_to", "toposort", "enable_grad", "no_grad"]
+__all__ = ["backward", "grad", "sum_to", "enable_grad", "no_grad"]

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import viz_labels as lab
-from .autograd import toposort
-from .errors import GraphError
 from .function import TensorBase
 from .scopes import has_tags, scope_tag
 from .viz_tree import Key, ScopeTree, common_prefix, scope_label
@@ -345,15 +343,12 @@ def _label_group(node: VizNode, group: list, tree: ScopeTree, tensors: list, nam
 
 
 def _number_backward(nodes: list[VizNode], groups: dict, walk: _Walk, roots: list) -> None:
-    """Number op nodes in the order backward visits them (reverse topological order)."""
-    roots = [t for t in roots if t.requires_grad]
-    try:
-        order = toposort(roots)
-    except GraphError:  # a freed graph: number what can still be reached
-        order = [t for t in walk.tensors if t.requires_grad]
+    """Number op nodes in the order backward visits them: newest op first, as the engine does."""
+    ops = [t for t in walk.tensors if t.requires_grad and t._ctx is not None]
+    ops.sort(key=lambda t: -getattr(t._ctx, "created", 0))
     visit: dict[int, int] = {}
-    for t in reversed(order):
-        if t._ctx is not None and id(t) in walk.index:
+    for t in ops:
+        if id(t) in walk.index:
             visit[walk.index[id(t)]] = len(visit) + 1
     for node in nodes:
         if node.kind in ("op", "freed"):

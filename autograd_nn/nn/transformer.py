@@ -69,6 +69,32 @@ def _check_d_model(name: str, d_model: int, **tensors: Tensor) -> None:
                              f"batch_first, or unbatched (L, {d_model}); got shape {t.shape}")
 
 
+def _build_layer(layer: Module, blocks: int, config: dict) -> None:
+    """The parts of an encoder (2 blocks) or decoder (3 blocks: + cross-attention) layer, assigned
+    in PyTorch's order so parameter names and state_dict keys match it one to one."""
+    c = config
+    layer._config = config
+    layer.d_model = c["d_model"]
+
+    def attention() -> MultiheadAttention:
+        return MultiheadAttention(c["d_model"], c["nhead"], dropout=c["dropout"], bias=c["bias"],
+                                  batch_first=c["batch_first"], dtype=c["dtype"])
+
+    layer.self_attn = attention()
+    if blocks == 3:
+        layer.multihead_attn = attention()
+    layer.linear1 = Linear(c["d_model"], c["dim_feedforward"], bias=c["bias"], dtype=c["dtype"])
+    layer.dropout = Dropout(c["dropout"])
+    layer.linear2 = Linear(c["dim_feedforward"], c["d_model"], bias=c["bias"], dtype=c["dtype"])
+    layer.norm_first = c["norm_first"]
+    for i in range(1, blocks + 1):
+        setattr(layer, f"norm{i}", LayerNorm(c["d_model"], eps=c["layer_norm_eps"], bias=c["bias"],
+                                             dtype=c["dtype"]))
+    for i in range(1, blocks + 1):
+        setattr(layer, f"dropout{i}", Dropout(c["dropout"]))
+    layer.activation = _activation_fn(c["activation"])
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention then a position-wise feed-forward net, each with residual and LayerNorm."""
 
@@ -77,21 +103,11 @@ class TransformerEncoderLayer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
-        self._config = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward,
-                            dropout=dropout, activation=activation, layer_norm_eps=layer_norm_eps,
-                            batch_first=batch_first, norm_first=norm_first, bias=bias, dtype=dtype)
-        self.d_model = d_model
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = _activation_fn(activation)
+        _build_layer(self, 2, dict(d_model=d_model, nhead=nhead,
+                                         dim_feedforward=dim_feedforward, dropout=dropout,
+                                         activation=activation, layer_norm_eps=layer_norm_eps,
+                                         batch_first=batch_first, norm_first=norm_first, bias=bias,
+                                         dtype=dtype))
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
@@ -124,25 +140,11 @@ class TransformerDecoderLayer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
-        self._config = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward,
-                            dropout=dropout, activation=activation, layer_norm_eps=layer_norm_eps,
-                            batch_first=batch_first, norm_first=norm_first, bias=bias, dtype=dtype)
-        self.d_model = d_model
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation_fn(activation)
+        _build_layer(self, 3, dict(d_model=d_model, nhead=nhead,
+                                         dim_feedforward=dim_feedforward, dropout=dropout,
+                                         activation=activation, layer_norm_eps=layer_norm_eps,
+                                         batch_first=batch_first, norm_first=norm_first, bias=bias,
+                                         dtype=dtype))
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,

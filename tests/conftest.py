@@ -8,6 +8,12 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI sees the same examples every run (a fixed seed per test); widen with HYPOTHESIS_PROFILE=explore.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 import autograd_nn as ag
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Install everything autograd_nn needs on a fresh Debian machine (run as root).
+# Install everything autograd_nn needs on a fresh Debian machine (run as root, or inside a virtualenv).
 #   bash scripts/install.sh          runtime + examples (the main job)
 #   bash scripts/install.sh test     also the test tools and PyTorch 2.13.0 (CPU) for parity tests
+# Every Python package comes at the exact version in requirements/constraints.txt, so a new release
+# of a tool cannot change what runs; `bash scripts/lock.sh` refreshes that file on purpose.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+pins=requirements/constraints.txt
 
 if ! command -v dot >/dev/null 2>&1; then  # Graphviz's `dot`, for computation-graph pictures
   if command -v apt-get >/dev/null 2>&1; then
@@ -13,11 +16,12 @@ if ! command -v dot >/dev/null 2>&1; then  # Graphviz's `dot`, for computation-g
   fi
 fi
 
-python -m pip install -q --upgrade pip
+pip() { python -m pip install -q --disable-pip-version-check -c "$pins" "$@"; }
+pip pip setuptools  # the pinned installer and build backend; the project builds with them below
 if [ "${1:-}" = "test" ]; then
   # torch is a test/benchmark dependency only; 2.13.0 is the CPU build on these machines.
-  python -m pip install -q "torch==2.13.0" || echo "install.sh: torch unavailable; parity tests will skip" >&2
-  python -m pip install -q -e ".[test]"
+  pip torch || echo "install.sh: torch unavailable; parity tests will skip" >&2
+  pip --no-build-isolation -e ".[test]"
 else
-  python -m pip install -q -e ".[examples]"
+  pip --no-build-isolation -e ".[examples]"
 fi

@@ -87,7 +87,7 @@ def _count_bad(array: Any) -> str:
 
 
 def _array(x: Any) -> Any:
-    return x.data if isinstance(x, TensorBase) else x
+    return x._data if isinstance(x, TensorBase) else x
 
 
 def _where(scope: tuple, location: Location | None) -> str:

@@ -49,13 +49,13 @@ def _check_root(t: Any, g: Any, i: int) -> Any:
             "did you compute it under no_grad() or from tensors without requires_grad=True?"
         )
     if g is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise GraphError(
                 f"backward: output {i} has shape {t.shape}; a gradient can be created implicitly "
                 "only for a scalar output. Pass gradient= with the output's shape."
             )
-        return np.ones_like(t.data)
-    g = g.data if isinstance(g, TensorBase) else np.asarray(g, dtype=t.dtype)
+        return np.ones_like(t._data)
+    g = g._data if isinstance(g, TensorBase) else np.asarray(g, dtype=t.dtype)
     if g.shape != t.shape:
         raise ShapeError(f"backward: gradient of shape {g.shape} given for output of shape {t.shape}")
     return g.astype(t.dtype, copy=False)
@@ -110,7 +110,7 @@ def run_backward(
                 for hook in t._hooks:
                     replaced = hook(g if create_graph else Tensor(g))
                     if replaced is not None:
-                        g = replaced if create_graph else replaced.data
+                        g = replaced if create_graph else replaced._data
             ctx = t._ctx
             if wanted is not None:
                 if id(t) in wanted:
@@ -198,12 +198,12 @@ def _add_input_grads(ctx: Any, g: Any, in_grads: Any, grads: dict, owned: set, c
         prev = grads.get(key)
         if type(pg) is IndexedGrad:
             if key not in owned:
-                prev = np.zeros(p.data.shape, p.data.dtype) if prev is None else prev.copy()
+                prev = np.zeros(p._data.shape, p._data.dtype) if prev is None else prev.copy()
                 owned.add(key)
             pg.add_into(prev)
             grads[key] = prev
             continue
-        shape = p.data.shape
+        shape = p._data.shape
         if pg.shape != shape:
             try:
                 pg = sum_to(pg, shape)
@@ -212,11 +212,11 @@ def _add_input_grads(ctx: Any, g: Any, in_grads: Any, grads: dict, owned: set, c
                                  f"input: {err}") from None
         if create_graph:
             if not isinstance(pg, TensorBase):
-                pg = _tensor_cls[0](np.asarray(pg, dtype=p.data.dtype))
+                pg = _tensor_cls[0](np.asarray(pg, dtype=p._data.dtype))
             grads[key] = pg if prev is None else prev + pg
             continue
-        if pg.dtype != p.data.dtype:
-            pg = np.asarray(pg, dtype=p.data.dtype)
+        if pg.dtype != p._data.dtype:
+            pg = np.asarray(pg, dtype=p._data.dtype)
         if prev is None:
             grads[key] = pg
             if release and _fresh(pg, g, in_grads, ctx.saved):
@@ -241,7 +241,7 @@ def _fresh(pg: Any, g: Any, in_grads: tuple, saved: tuple) -> bool:
 def _check_versions(ctx: Any, out: Any) -> None:
     """Refuse to run a backward whose saved input or output was modified in place since forward."""
     for t in (*ctx.parents, out):
-        if t._version > ctx.created and any(s is t.data for s in ctx.saved):
+        if t._version > ctx.created and any(s is t._data for s in ctx.saved):
             raise GraphError(
                 f"{ctx.name}: a tensor of shape {t.shape} that this op saved for backward was modified "
                 "in place after it was used (an optimizer step, add_, x[...] = ...); its gradient "
@@ -281,10 +281,10 @@ def _as_tensor(ctx: Any, out: Any, value: Any) -> Any:
         raise GraphError(f"create_graph=True: {ctx.name} saved a NumPy scalar, not an array")
     if not isinstance(value, np.ndarray):
         return value
-    if value is out.data:
+    if value is out._data:
         return out
     for p in ctx.parents:
-        if value is p.data:
+        if value is p._data:
             return p
     if value.dtype.kind in "biu":  # masks and indices are constants of the derivative
         return _tensor_cls[0](value)
@@ -305,9 +305,9 @@ def _accumulate(t: Any, g: Any, create_graph: bool, owned: bool) -> None:
         return
     if t.grad is None:
         own = owned and g.flags.writeable and g.flags.c_contiguous
-        t.grad = _tensor_cls[0]._make(g if own else np.array(g, dtype=t.data.dtype, copy=True), False)
+        t.grad = _tensor_cls[0]._make(g if own else np.array(g, dtype=t._data.dtype, copy=True), False)
     else:
-        acc = t.grad.data
+        acc = t.grad._data
         if acc.flags.writeable and acc.shape == np.shape(g) and not t.grad.requires_grad:
             np.add(acc, g, out=acc)
         else:

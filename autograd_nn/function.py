@@ -39,7 +39,7 @@ last_inplace = [0]  # the tick of the latest in-place change anywhere (a cheap "
 
 
 def bump_version(t: Any) -> None:
-    """Record that `t.data` was modified in place (call after every in-place change)."""
+    """Record that `t._data` was modified in place (call after every in-place change)."""
     t._version = last_inplace[0] = next(_clock)
 
 class Instrument:
@@ -102,7 +102,7 @@ def _run(cls: type, inputs: tuple, params: dict) -> Any:
     needs = tuple([t.requires_grad for t in inputs])
     track = _state.enabled and True in needs
     fn.needs_input_grad = needs if track else (False,) * len(needs)
-    arrays = [t.data for t in inputs]
+    arrays = [t._data for t in inputs]
     try:
         data = fn.forward(*arrays, **params)
     except (ValueError, TypeError, IndexError, ZeroDivisionError) as err:

@@ -32,7 +32,7 @@ def _projection(outs: list[Tensor], seed: int) -> list[np.ndarray]:
 
 def _scalar(fn: Callable, inputs: Sequence[Tensor], vs: list[np.ndarray]) -> float:
     outs = _outputs(fn, inputs)  # grad mode stays on: gradgradcheck's fn itself differentiates
-    return float(sum(np.sum(o.data.astype(np.float64) * v) for o, v in zip(outs, vs)))
+    return float(sum(np.sum(o._data.astype(np.float64) * v) for o, v in zip(outs, vs)))
 
 
 def gradcheck(
@@ -61,10 +61,10 @@ def gradcheck(
         analytic = [np.zeros(t.shape) for t in wrt]
     else:
         grads = _grad(total, wrt, allow_unused=True)
-        analytic = [np.zeros(t.shape) if g is None else g.data for g, t in zip(grads, wrt)]
+        analytic = [np.zeros(t.shape) if g is None else g._data for g, t in zip(grads, wrt)]
     rng = np.random.default_rng(seed + 1)
     for k, (t, g) in enumerate(zip(wrt, analytic)):
-        data = t.data  # perturbed in place (any memory layout), restored after each probe
+        data = t._data  # perturbed in place (any memory layout), restored after each probe
         if not data.flags.writeable:
             raise ValueError(f"gradcheck: input {k} is read-only; pass a copy")
         saved = data.copy()

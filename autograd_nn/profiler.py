@@ -92,7 +92,7 @@ class profile(StackedInstrument):
             stats = self._stats[cls.__name__] = OpStats(cls.__name__)
         stats.count += 1
         stats.forward_time += spent
-        data = getattr(out, "data", None)
+        data = getattr(out, "_data", None)
         stats.bytes += getattr(data, "nbytes", 0)
         ctx = getattr(out, "_ctx", None)
         if ctx is not None:

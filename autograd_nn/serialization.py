@@ -83,7 +83,7 @@ class _Writer:
         if isinstance(obj, str):
             return {"type": "str", "value": obj}
         if isinstance(obj, Tensor):
-            out = self._array(obj, obj.data, "tensor", where)
+            out = self._array(obj, obj._data, "tensor", where)
             out["requires_grad"] = bool(obj.requires_grad)
             return out
         if isinstance(obj, np.ndarray):

@@ -169,11 +169,11 @@ def summary(model: Module, input_shape: Any = None, input_data: Any = None,
     _count_params(layers)
     params = list(model.parameters())
     result = ModelSummary(
-        layers, total_params=sum(p.data.size for p in params),
-        trainable_params=sum(p.data.size for p in params if p.requires_grad),
+        layers, total_params=sum(p._data.size for p in params),
+        trainable_params=sum(p._data.size for p in params if p.requires_grad),
         input_bytes=_nbytes([args, kwargs]),
         activation_bytes=sum(row.output_bytes for row in layers if not row.children),
-        params_bytes=sum(p.data.nbytes for p in params), depth=depth, col_names=col_names)
+        params_bytes=sum(p._data.nbytes for p in params), depth=depth, col_names=col_names)
     if print_result:
         print(result)
     return result
@@ -219,7 +219,7 @@ def _tensors(value: Any) -> list[Tensor]:
 
 
 def _nbytes(value: Any) -> int:
-    return sum(t.data.nbytes for t in _tensors(value))
+    return sum(t._data.nbytes for t in _tensors(value))
 
 
 # ---- the forward pass with hooks ------------------------------------------------------------
@@ -303,8 +303,8 @@ def _count_params(rows: list[LayerInfo]) -> None:
     for row in rows:
         own = [p for p in row.module._parameters.values() if p is not None and id(p) not in seen]
         seen.update(id(p) for p in own)
-        row.num_params = sum(p.data.size for p in own)
-        row.trainable_params = sum(p.data.size for p in own if p.requires_grad)
+        row.num_params = sum(p._data.size for p in own)
+        row.trainable_params = sum(p._data.size for p in own if p.requires_grad)
 
 
 def _mult_adds(module: Module, inputs: tuple, output: Any) -> int:
@@ -312,28 +312,28 @@ def _mult_adds(module: Module, inputs: tuple, output: Any) -> int:
     ins, outs = _tensors(inputs), _tensors(output)
     if not outs:
         return 0
-    x_size, y = (ins[0].data.size if ins else 0), outs[0]  # inputs given by keyword: not seen
+    x_size, y = (ins[0]._data.size if ins else 0), outs[0]  # inputs given by keyword: not seen
     if isinstance(module, LoRALinear):  # the low-rank path; base_layer has its own row
         return 0 if module.merged else x_size // module.in_features * module.r * (
             module.in_features + module.out_features)
     if isinstance(module, Linear):
-        return y.data.size // module.out_features * module.weight.data.size
+        return y._data.size // module.out_features * module.weight._data.size
     if isinstance(module, Bilinear):
-        return y.data.size * module.in1_features * module.in2_features
+        return y._data.size * module.in1_features * module.in2_features
     if isinstance(module, _ConvNd):
-        w = module.weight.data
+        w = module.weight._data
         if module._transposed:  # each input element feeds out/groups * prod(kernel) outputs
             return x_size * (w.size // module.in_channels)
-        return y.data.size * (w.size // module.out_channels)
+        return y._data.size * (w.size // module.out_channels)
     if isinstance(module, MultiheadAttention):
         return _attention_mult_adds(module, ins) if ins else 0
     if isinstance(module, RNNBase):  # each step, layer, direction: x W_ih^T, h W_hh^T (h W_hr^T)
         steps = x_size // module.input_size  # T * B
-        return steps * sum(w.data.size for n, w in module._parameters.items()
+        return steps * sum(w._data.size for n, w in module._parameters.items()
                            if n.startswith("weight_") and w is not None)
     if isinstance(module, RNNCellBase):
         rows = x_size // module.input_size
-        return rows * (module.weight_ih.data.size + module.weight_hh.data.size)
+        return rows * (module.weight_ih._data.size + module.weight_hh._data.size)
     return 0
 
 
@@ -347,8 +347,8 @@ def _attention_mult_adds(module: MultiheadAttention, ins: list[Tensor]) -> int:
     k = ins[1] if len(ins) > 1 else q
     v = ins[2] if len(ins) > 2 else k
     e, batch = module.embed_dim, 1 if q.ndim == 2 else q.shape[0 if module.batch_first else 1]
-    q_rows, k_rows = q.data.size // e, k.data.size // module.kdim  # L * N, S * N
-    v_rows = v.data.size // module.vdim
+    q_rows, k_rows = q._data.size // e, k._data.size // module.kdim  # L * N, S * N
+    v_rows = v._data.size // module.vdim
     keys = k_rows // max(batch, 1) + (module.bias_k is not None) + bool(module.add_zero_attn)
     projections = (q_rows * e + k_rows * module.kdim + v_rows * module.vdim) * e
     return projections + 2 * q_rows * keys * e  # scores and weighted sum: N * L * S * E each

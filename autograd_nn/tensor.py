@@ -25,7 +25,7 @@ from .tensor_shape import ShapeMixin
 def as_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
     """Convert user data to an ndarray with PyTorch's default dtypes (float32 for Python floats)."""
     if isinstance(data, TensorBase):
-        data = data.data
+        data = data._data
     if isinstance(data, np.ndarray):
         arr = data if dtype is None else data.astype(dtype, copy=False)
     else:
@@ -50,13 +50,13 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
     copies (like `torch.tensor`).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_hooks",
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_hooks",
                  "name", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
     __array_priority__ = 1000
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = as_array(data, dtype)
+        self._data = as_array(data, dtype)
         self.grad = None
         self._ctx = None
         self._retains_grad = False
@@ -71,7 +71,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
     def _make(cls, data: np.ndarray, requires_grad: bool) -> "Tensor":
         """Wrap an array the library just made (no checks, no copy): the hot path of every op."""
         t = cls.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t.requires_grad = requires_grad
         t._ctx = None
@@ -84,15 +84,15 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
     # ---- basic properties -------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -105,29 +105,29 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
 
     @property
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def size(self, dim: int | None = None) -> Any:
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
-        return bool(self.data)
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self._data.size} elements is ambiguous")
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -136,17 +136,17 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub":
+        if self._data.dtype.kind not in "iub":
             raise TypeError("only integer tensors can be used as an index")
         return int(self.item())
 
     __hash__ = object.__hash__  # == is elementwise, so identity hashing
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype={self._data.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name}>")
         elif self.requires_grad:
@@ -154,17 +154,40 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
     # ---- values out -------------------------------------------------------------------------
+    @property
+    def data(self) -> "Tensor":
+        """This tensor's values as a new Tensor outside the graph, sharing memory (PyTorch's `.data`).
+
+        In-place changes through it (`p.data.add_(g, alpha=-lr)`) change this tensor without being
+        recorded, as in PyTorch; assigning (`p.data = other`) swaps in other's values.
+        """
+        return Tensor._make(self._data, False)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        arr = value._data if isinstance(value, TensorBase) else value
+        if not isinstance(arr, np.ndarray):
+            raise TypeError(f"Tensor.data: assigned value must be a Tensor, got {type(value).__name__}")
+        self._data = arr
+        bump_version(self)
+
     def numpy(self) -> np.ndarray:
         """The underlying array (shared memory). Detach first if you mean to modify it."""
-        return self.data
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """NumPy functions accept Tensors (`np.asarray(t)`), as they accept PyTorch's CPU tensors."""
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def item(self) -> Any:
-        if self.data.size != 1:
-            raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1")
-        return self.data.item()
+        if self._data.size != 1:
+            raise ValueError(f"item(): the tensor has {self._data.size} elements, not 1")
+        return self._data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     # ---- graph ------------------------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
@@ -173,7 +196,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         _backward(self, gradient, retain_graph, create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise DTypeError(
                 f"requires_grad_: only floating-point tensors can require gradients, got {self.dtype}"
             )
@@ -184,7 +207,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
 
     def detach(self) -> "Tensor":
         """The same data, cut off from the graph."""
-        return Tensor._make(self.data, False)
+        return Tensor._make(self._data, False)
 
     def detach_(self) -> "Tensor":
         self._ctx = None
@@ -207,10 +230,10 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
     # ---- dtype ------------------------------------------------------------------------------
     def astype(self, dtype: Any) -> "Tensor":
         dtype = np.dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self._data.dtype:
             return self
         if self.requires_grad and dtype.kind != "f":
-            return Tensor._make(self.data.astype(dtype), False)
+            return Tensor._make(self._data.astype(dtype), False)
         return ew.Cast.apply(self, dtype=dtype)
 
     to = astype
@@ -237,9 +260,9 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
     # ---- operators --------------------------------------------------------------------------
     def _operand(self, other: Any) -> tuple["Tensor", "Tensor"]:
         """Make `other` a Tensor and bring both to the result dtype (PyTorch's promotion rules)."""
-        da = self.data.dtype
+        da = self._data.dtype
         if isinstance(other, Tensor):
-            db = other.data.dtype
+            db = other._data.dtype
             if da is db or da == db:
                 return self, other
             if (da.kind == "f") == (db.kind == "f"):
@@ -256,7 +279,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
 
     def _scalar_ok(self, other: Any) -> bool:
         """True when `other` is a Python number that keeps this (floating) tensor's dtype."""
-        return type(other) in _NUMBERS and self.data.dtype.kind == "f"
+        return type(other) in _NUMBERS and self._data.dtype.kind == "f"
 
     def __add__(self, other: Any) -> "Tensor":
         if self._scalar_ok(other):
@@ -295,7 +318,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         if self._scalar_ok(other):
             return ew.DivScalar.apply(self, c=other)
         a, b = self._operand(other)
-        if a.data.dtype.kind != "f":  # true division of ints gives floats, as in PyTorch
+        if a._data.dtype.kind != "f":  # true division of ints gives floats, as in PyTorch
             a, b = a.astype(dtypes.get_default_dtype()), b.astype(dtypes.get_default_dtype())
         return ew.Div.apply(a, b)
 
@@ -303,7 +326,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         if self._scalar_ok(other):
             return ew.RDivScalar.apply(self, c=other)
         a, b = self._operand(other)
-        if a.data.dtype.kind != "f":
+        if a._data.dtype.kind != "f":
             a, b = a.astype(dtypes.get_default_dtype()), b.astype(dtypes.get_default_dtype())
         return ew.Div.apply(b, a)
 
@@ -315,14 +338,14 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
 
     def __pow__(self, other: Any) -> "Tensor":
         if isinstance(other, (int, float)) and not isinstance(other, bool):
-            if self.data.dtype.kind != "f" and (isinstance(other, float) or other < 0):
+            if self._data.dtype.kind != "f" and (isinstance(other, float) or other < 0):
                 return self.astype(dtypes.get_default_dtype()) ** other
             return ew.PowScalar.apply(self, exponent=other)
         return ew.Pow.apply(*self._operand(other))
 
     def __rpow__(self, other: Any) -> "Tensor":
         if isinstance(other, (int, float)) and not isinstance(other, bool) and other > 0:
-            base = self if self.data.dtype.kind == "f" else self.astype(dtypes.get_default_dtype())
+            base = self if self._data.dtype.kind == "f" else self.astype(dtypes.get_default_dtype())
             return ew.RPowScalar.apply(base, base=other)
         a, b = self._operand(other)
         return ew.Pow.apply(b, a)
@@ -339,9 +362,9 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
 
     # comparisons give bool tensors, outside the graph
     def _compare(self, other: Any, ufunc: Any) -> "Tensor":
-        b = other.data if isinstance(other, Tensor) else other
+        b = other._data if isinstance(other, Tensor) else other
         try:
-            return Tensor._make(np.asarray(ufunc(self.data, b)), False)
+            return Tensor._make(np.asarray(ufunc(self._data, b)), False)
         except ValueError as err:
             raise ShapeError(f"{ufunc.__name__}: {err} (shapes {self.shape} and {np.shape(b)})") from None
 
@@ -372,7 +395,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
                 f"{op}: in-place change of a tensor that requires grad while recording the graph; "
                 "wrap it in no_grad() (parameter updates) or use the out-of-place form"
             )
-        if not self.data.flags.writeable:
+        if not self._data.flags.writeable:
             raise ValueError(f"{op}: the tensor's array of shape {self.shape} is read-only (it shares "
                              "memory with a read-only NumPy array); copy it with autograd_nn.tensor()")
         bump_version(self)
@@ -380,8 +403,8 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
 
     def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
         self._inplace("add_", None)
-        o = other.data if isinstance(other, Tensor) else other
-        self.data += o * alpha if alpha != 1.0 else o
+        o = other._data if isinstance(other, Tensor) else other
+        self._data += o * alpha if alpha != 1.0 else o
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
@@ -389,12 +412,12 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
 
     def mul_(self, other: Any) -> "Tensor":
         self._inplace("mul_", None)
-        self.data *= other.data if isinstance(other, Tensor) else other
+        self._data *= other._data if isinstance(other, Tensor) else other
         return self
 
     def div_(self, other: Any) -> "Tensor":
         self._inplace("div_", None)
-        self.data /= other.data if isinstance(other, Tensor) else other
+        self._data /= other._data if isinstance(other, Tensor) else other
         return self
 
     def zero_(self) -> "Tensor":
@@ -402,18 +425,18 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
 
     def fill_(self, value: Any) -> "Tensor":
         self._inplace("fill_", None)
-        self.data.fill(value)
+        self._data.fill(value)
         return self
 
     def copy_(self, src: Any) -> "Tensor":
         self._inplace("copy_", None)
-        np.copyto(self.data, src.data if isinstance(src, Tensor) else np.asarray(src))
+        np.copyto(self._data, src._data if isinstance(src, Tensor) else np.asarray(src))
         return self
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._inplace("__setitem__", None)
-        index = index.data if isinstance(index, Tensor) else index
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        index = index._data if isinstance(index, Tensor) else index
+        self._data[index] = value._data if isinstance(value, Tensor) else value
 
     def __iadd__(self, other: Any) -> "Tensor":
         return self.add_(other) if not self.requires_grad else self + other

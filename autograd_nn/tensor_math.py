@@ -45,7 +45,7 @@ def _tensor(x: Any) -> Any:
 
 def _float(x: Any) -> Any:
     """Integer and bool tensors become the default float dtype (as PyTorch's float-only ops do)."""
-    return x if x.data.dtype.kind == "f" else x.astype(dtypes.get_default_dtype())
+    return x if x._data.dtype.kind == "f" else x.astype(dtypes.get_default_dtype())
 
 
 def _pair(a: Any, b: Any) -> tuple[Any, Any]:
@@ -70,7 +70,7 @@ def _same_float(op: str, *xs: Any) -> list:
 
 
 def _no_bool(x: Any, op: str) -> Any:
-    if x.data.dtype.kind == "b":
+    if x._data.dtype.kind == "b":
         raise DTypeError(f"{op}: not supported on bool tensors; use logical_not() or ~ to invert a mask")
     return x
 
@@ -156,7 +156,7 @@ class MathMixin:
 
     def sign(self) -> Any:
         """-1, 0 or 1 (bool stays bool); zero gradient."""
-        return self._make(self.data.copy(), False) if self.dtype.kind == "b" else rnd.Sign.apply(self)
+        return self._make(self._data.copy(), False) if self.dtype.kind == "b" else rnd.Sign.apply(self)
 
     sgn = sign
 
@@ -269,7 +269,7 @@ class MathMixin:
     # ---- rounding and remainders (zero gradient, except frac and the remainders) -------------
     def _rounded(self, cls: type, **params: Any) -> Any:
         if self.dtype.kind != "f":  # integers are already whole numbers
-            return self._make(self.data.copy(), False)
+            return self._make(self._data.copy(), False)
         return cls.apply(self, **params)
 
     def floor(self) -> Any:
@@ -295,7 +295,7 @@ class MathMixin:
     def _divide_like(self, other: Any, cls: type, op: str, reflected: bool = False) -> Any:
         a, b = self._operand(other)
         a, b = (b, a) if reflected else (a, b)
-        if b.dtype.kind != "f" and np.any(b.data == 0):
+        if b.dtype.kind != "f" and np.any(b._data == 0):
             raise ZeroDivisionError(f"{op}: integer division by zero (shapes {a.shape} and {b.shape})")
         return cls.apply(a, b)
 
@@ -359,21 +359,21 @@ class MathMixin:
                    neginf: float | None = None) -> Any:
         """nan -> `nan`, +-inf -> `posinf`/`neginf` (default: the dtype's largest finite values)."""
         if self.dtype.kind != "f":
-            return self._make(self.data.copy(), False)
+            return self._make(self._data.copy(), False)
         return ew.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
 
     # ---- classification, logical and bitwise (bool/int results outside the graph) -------------
     def isnan(self) -> Any:
-        return self._make(bw.isnan(self.data), False)
+        return self._make(bw.isnan(self._data), False)
 
     def isinf(self) -> Any:
-        return self._make(bw.isinf(self.data), False)
+        return self._make(bw.isinf(self._data), False)
 
     def isfinite(self) -> Any:
-        return self._make(bw.isfinite(self.data), False)
+        return self._make(bw.isfinite(self._data), False)
 
     def _logical(self, other: Any, op: str) -> Any:
-        return self._make(bw.logical(op, self.data, np.asarray(_tensor(other).data)), False)
+        return self._make(bw.logical(op, self._data, np.asarray(_tensor(other)._data)), False)
 
     def logical_and(self, other: Any) -> Any:
         return self._logical(other, "logical_and")
@@ -385,12 +385,12 @@ class MathMixin:
         return self._logical(other, "logical_xor")
 
     def logical_not(self) -> Any:
-        return self._make(bw.logical_not(self.data), False)
+        return self._make(bw.logical_not(self._data), False)
 
     def _bitwise(self, other: Any, op: str, reflected: bool = False) -> Any:
         a, b = self._operand(other)
         a, b = (b, a) if reflected else (a, b)
-        return self._make(bw.bitwise(op, a.data, b.data), False)
+        return self._make(bw.bitwise(op, a._data, b._data), False)
 
     def bitwise_and(self, other: Any) -> Any:
         return self._bitwise(other, "bitwise_and")
@@ -408,7 +408,7 @@ class MathMixin:
         return self._bitwise(other, "bitwise_right_shift")
 
     def bitwise_not(self) -> Any:
-        return self._make(bw.bitwise_not(self.data), False)
+        return self._make(bw.bitwise_not(self._data), False)
 
     __and__, __or__, __xor__, __invert__ = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
     __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
@@ -504,7 +504,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     Nonzero conditions count as true. With the condition alone, the indices of its nonzero elements
     (a tuple of int64 tensors, like torch.where(condition)).
     """
-    cond = np.asarray(condition.data if isinstance(condition, _tensor_cls[0]) else condition)
+    cond = np.asarray(condition._data if isinstance(condition, _tensor_cls[0]) else condition)
     if input is None and other is None:
         return tuple(_tensor_cls[0]._make(i.astype(np.int64), False) for i in np.nonzero(cond))
     if input is None or other is None:

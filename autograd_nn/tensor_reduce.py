@@ -85,7 +85,7 @@ def _select(x: Any, op: str, dim: Any, keepdim: bool, index_fn: Any, kind: str) 
     flat = x if x.ndim else x.reshape(1)
     axis = normalize_axis(dim, x.ndim, op)
     _nonempty(flat, (axis,), op)
-    idx = index_fn(flat.data, axis)  # int64, the reduced axis kept with size 1
+    idx = index_fn(flat._data, axis)  # int64, the reduced axis kept with size 1
     keep = keepdim and x.ndim > 0
     values = srt.take_along(flat, idx, axis, keepdims=keep)
     return getattr(return_types, kind)(values, _index(x, idx if keep else np.squeeze(idx, axis)))
@@ -102,7 +102,7 @@ def _scan(x: Any, op: str, dim: int, fn: type) -> Any:
 def _order(x: Any, op: str, dim: int, descending: bool) -> tuple[Any, np.ndarray, int]:
     flat = x if x.ndim else x.reshape(1)
     axis = normalize_axis(dim, x.ndim, op)
-    return flat, srt.argsort(flat.data, axis, descending), axis
+    return flat, srt.argsort(flat._data, axis, descending), axis
 
 
 class ReduceMixin:
@@ -224,13 +224,13 @@ class ReduceMixin:
         fn = np.argmax if op == "argmax" else np.argmin
         if dim is None:
             _nonempty(self, None, op)
-            flat = fn(self.data.reshape(-1))
+            flat = fn(self._data.reshape(-1))
             keep = _keep(keepdim, keepdims)
             return _index(self, np.reshape(flat, (1,) * self.ndim) if keep else flat)
         flat = self if self.ndim else self.reshape(1)
         ax = normalize_axis(dim, self.ndim, op)
         _nonempty(flat, (ax,), op)
-        idx = fn(flat.data, axis=ax, keepdims=_keep(keepdim, keepdims) and self.ndim > 0)
+        idx = fn(flat._data, axis=ax, keepdims=_keep(keepdim, keepdims) and self.ndim > 0)
         return _index(self, idx.reshape(()) if self.ndim == 0 else idx)
 
     def argmax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -309,20 +309,20 @@ class ReduceMixin:
             keepdims: bool | None = None) -> Any:
         """True where every element along `dim` is nonzero (a bool tensor)."""
         axes = _axes("all", dim, axis, self.ndim)
-        return type(self)._make(np.asarray(np.all(self.data, axis=axes,
+        return type(self)._make(np.asarray(np.all(self._data, axis=axes,
                                                   keepdims=_keep(keepdim, keepdims))), False)
 
     def any(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Any:
         """True where some element along `dim` is nonzero (a bool tensor)."""
         axes = _axes("any", dim, axis, self.ndim)
-        return type(self)._make(np.asarray(np.any(self.data, axis=axes,
+        return type(self)._make(np.asarray(np.any(self._data, axis=axes,
                                                   keepdims=_keep(keepdim, keepdims))), False)
 
     def count_nonzero(self, dim: Any = None, *, axis: Any = None) -> Any:
         """How many elements along `dim` are nonzero (int64)."""
         axes = _axes("count_nonzero", dim, axis, self.ndim)
-        return _index(self, np.count_nonzero(self.data, axis=axes))
+        return _index(self, np.count_nonzero(self._data, axis=axes))
 
 
 def _median_index(a: np.ndarray, axis: int) -> np.ndarray:

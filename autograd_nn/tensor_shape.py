@@ -250,7 +250,7 @@ def repeat_interleave(input: Any, repeats: Any, dim: int | None = None) -> Any:
     if dim is None:
         input, dim = input.reshape(-1), 0
     d = normalize_axis(dim, input.ndim, "repeat_interleave")
-    reps = np.asarray(repeats.data if isinstance(repeats, TensorBase) else repeats)
+    reps = np.asarray(repeats._data if isinstance(repeats, TensorBase) else repeats)
     if reps.dtype.kind not in "iu" or reps.ndim > 1:
         raise ShapeError(f"repeat_interleave: repeats must be an int or a 1-D integer tensor, got "
                          f"{reps.dtype} of shape {reps.shape}")

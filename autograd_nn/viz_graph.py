@@ -309,15 +309,15 @@ def _label(skeleton: list, walk: _Walk, tree: ScopeTree, groups: dict, names: di
             if kind == "freed":
                 node.rows.append(("", "freed by backward"))
             elif f"t{i}" not in shown:  # its output is not drawn: say what it makes
-                node.rows.append(("", lab.shape_text(t.data)))
+                node.rows.append(("", lab.shape_text(t._data)))
             node.time = profile.node_time(t._ctx) if profile is not None else None
         elif nid in groups:
             _label_group(node, groups[nid], tree, tensors, names, profile)
         else:
             node.title = names.get(id(t)) or (t.name or "")
             node.rows = lab.tensor_rows(t, show_values)
-            grad = None if t.grad is None else t.grad.data
-            node.alert = lab.has_nonfinite(t.data) or lab.has_nonfinite(grad)
+            grad = None if t.grad is None else t.grad._data
+            node.alert = lab.has_nonfinite(t._data) or lab.has_nonfinite(grad)
     return nodes
 
 

@@ -65,11 +65,11 @@ def has_nonfinite(array: Any) -> bool:
 
 def tensor_rows(tensor: Any, show_values: bool) -> list[tuple[str, str]]:
     """The label rows of a tensor node below its title: shape and dtype, then data and grad."""
-    data = tensor.data
+    data = tensor._data
     rows = [("", shape_text(data))]
     if not show_values:
         return rows
-    grad = None if tensor.grad is None else tensor.grad.data
+    grad = None if tensor.grad is None else tensor.grad._data
     if data.size <= SMALL:
         rows.append(("data", values_text(data)))
         if grad is not None:

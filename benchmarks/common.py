@@ -41,14 +41,14 @@ def twin_models(build: Callable[[Any], Any]) -> tuple[Any, Any]:
     if torch is None:
         return ours, None
     theirs = build(torch.nn)
-    theirs.load_state_dict({k: torch.from_numpy(np.array(v.data, copy=True))
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy(), copy=True))
                             for k, v in ours.state_dict().items()})
     return ours, theirs
 
 
 def weights(model: Any) -> dict[str, np.ndarray]:
     """Copies of an autograd_nn model's parameters by name (for the NumPy baselines)."""
-    return {k: np.array(v.data, copy=True) for k, v in model.state_dict().items()}
+    return {k: np.array(v.numpy(), copy=True) for k, v in model.state_dict().items()}
 
 
 def ours_tensor(a: np.ndarray, requires_grad: bool = False) -> Any:

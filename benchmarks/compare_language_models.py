@@ -152,7 +152,7 @@ def build(name: str, corpus: CharCorpus, cfg: LMTrainConfig, seed: int = 0) -> t
     else:
         raise ValueError(f"unknown model {name!r} (use 'lstm' or 'gpt')")
     theirs = _torch_models()[name](config)
-    state = {k: torch.from_numpy(np.array(v.data, copy=True)) for k, v in ours.state_dict().items()}
+    state = {k: torch.from_numpy(np.array(v.numpy(), copy=True)) for k, v in ours.state_dict().items()}
     theirs.load_state_dict(state, strict=True)
     return ours, theirs
 

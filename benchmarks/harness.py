@@ -115,7 +115,7 @@ def _summary(value: Any) -> float | None:
     if type(value).__module__.startswith("torch"):
         value = value.detach().cpu().numpy()
     elif hasattr(value, "data") and not isinstance(value, (np.ndarray, np.generic)):
-        value = value.data  # autograd_nn.Tensor
+        value = value.numpy()  # autograd_nn.Tensor
     return float(np.abs(np.asarray(value, dtype=np.float64)).sum())
 
 

@@ -565,7 +565,7 @@ def check_program(program: dict, torch: Any = None, gradcheck: bool = True) -> N
     except Exception as err:  # noqa: BLE001 - any crash of a valid program is a failure
         raise _fail(program, f"float64 run raised {type(err).__name__}: {err}") from err
     for k, v in enumerate(slots):
-        if not np.all(np.isfinite(v.data)) or np.abs(v.data).max(initial=0) > MAGNITUDE_CAP:
+        if not np.all(np.isfinite(v.numpy())) or np.abs(v.numpy()).max(initial=0) > MAGNITUDE_CAP:
             raise Degenerate(f"slot {k} leaves [-{MAGNITUDE_CAP}, {MAGNITUDE_CAP}]")
     try:
         with np.errstate(all="ignore"):
@@ -603,9 +603,9 @@ def compare_with_torch(program: dict, torch: Any, rtol: float = 1e-7) -> None:
             raise _fail(program, f"slot {k} ({program['ops'][k]['op']}): shape {v.shape} vs "
                                  f"torch {tv.shape}")
         scale = 1.0 + np.abs(tv).max(initial=0.0)
-        if not np.allclose(v.data, tv, rtol=rtol, atol=1e-10 * scale):
+        if not np.allclose(v.numpy(), tv, rtol=rtol, atol=1e-10 * scale):
             raise _fail(program, f"slot {k} ({program['ops'][k]['op']}): value differs from torch; "
-                                 f"max abs diff {np.abs(v.data - tv).max():.3g}")
+                                 f"max abs diff {np.abs(v.numpy() - tv).max():.3g}")
     rng = np.random.default_rng(program["seed"] + 1)
     outs = output_indices(program)
     vs = [rng.standard_normal(slots[k].shape) for k in outs]
@@ -615,7 +615,7 @@ def compare_with_torch(program: dict, torch: Any, rtol: float = 1e-7) -> None:
     grads = ag.grad(total, leaves, allow_unused=True)
     tgrads = torch.autograd.grad(ttotal, tleaves, allow_unused=True)
     for k, (g, tg) in enumerate(zip(grads, tgrads)):
-        g = np.zeros(data[k].shape) if g is None else g.data
+        g = np.zeros(data[k].shape) if g is None else g.numpy()
         tg = np.zeros(data[k].shape) if tg is None else tg.numpy()
         scale = 1.0 + np.abs(tg).max(initial=0.0)
         if not np.allclose(g, tg, rtol=1e-6, atol=1e-9 * scale):

@@ -25,13 +25,13 @@ def to_torch(x: Any, torch: Any, requires_grad: bool | None = None) -> Any:
     """A torch tensor with the same values (and requires_grad) as an autograd_nn tensor."""
     if not isinstance(x, ag.Tensor):
         return x
-    t = torch.from_numpy(np.array(x.data, copy=True))
+    t = torch.from_numpy(np.array(x.numpy(), copy=True))
     rg = x.requires_grad if requires_grad is None else requires_grad
     return t.requires_grad_(rg) if t.is_floating_point() else t
 
 
 def assert_close(actual: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-8) -> None:
-    a = actual.data if isinstance(actual, ag.Tensor) else actual
+    a = actual.numpy() if isinstance(actual, ag.Tensor) else actual
     e = expected.detach().numpy() if hasattr(expected, "detach") else expected
     np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=rtol, atol=atol)
 
@@ -59,6 +59,6 @@ def check_torch_parity(fn: Callable, torch_fn: Callable, inputs: Sequence[Any], 
     tgrads = torch.autograd.grad(tout, twrt, grad_outputs=torch.from_numpy(g), allow_unused=True)
     for mine, theirs in zip(grads, tgrads):
         if theirs is None:
-            assert mine is None or np.allclose(mine.data, 0)
+            assert mine is None or np.allclose(mine.numpy(), 0)
         else:
             assert_close(mine, theirs, rtol, atol)

@@ -86,7 +86,7 @@ def test_forward_and_gradcheck(name, shape):
     x = _x(shape)
     out = fn(x)
     assert out.shape == shape and out.dtype == np.float64
-    assert_close(out, ref(x.data), rtol=1e-12, atol=1e-14)
+    assert_close(out, ref(x.numpy()), rtol=1e-12, atol=1e-14)
     assert ag.gradcheck(fn, [x])
 
 
@@ -129,8 +129,8 @@ def test_finite_values_and_gradients_at_extremes(name, dtype):
         out = fn(x)
         (g,) = ag.grad(out.sum(), [x], create_graph=True)
         (gg,) = ag.grad(g.sum(), [x])
-    assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(g.data)), (out, g)
-    assert np.all(np.isfinite(gg.data)) and out.dtype == g.dtype == gg.dtype == dtype
+    assert np.all(np.isfinite(out.numpy())) and np.all(np.isfinite(g.numpy())), (out, g)
+    assert np.all(np.isfinite(gg.numpy())) and out.dtype == g.dtype == gg.dtype == dtype
 
 
 def test_asymptotic_values_at_extremes():
@@ -177,7 +177,7 @@ KINKS = [
 def test_subgradients_at_kinks(name, fn, points, expected):
     x = ag.tensor(points, dtype=np.float64, requires_grad=True)
     (g,) = ag.grad(fn(x).sum(), [x])
-    np.testing.assert_allclose(g.data, expected, rtol=1e-7)
+    np.testing.assert_allclose(g.numpy(), expected, rtol=1e-7)
 
 
 # ---- signatures and composites ---------------------------------------------------------------------

@@ -43,7 +43,7 @@ def test_exempt_names_exist_and_have_reasons():
 def _close(a, b):
     a = a[0] if isinstance(a, tuple) else a
     b = b[0] if isinstance(b, tuple) else b
-    np.testing.assert_allclose(np.asarray(a.data, float), np.asarray(b.data, float), equal_nan=True)
+    np.testing.assert_allclose(np.asarray(a.numpy(), float), np.asarray(b.numpy(), float), equal_nan=True)
 
 
 # ---- pointwise: one tensor ------------------------------------------------------------------
@@ -105,7 +105,7 @@ def test_binary_incompatible_shapes_name_both(name):
     with pytest.raises(ag.ShapeError) as err:
         f(a, b)
     assert_clear(err.value, name, "(2, 3)", "(4,)")
-    assert f(a.data.tolist(), b[:3]).shape == (2, 3)          # lists broadcast with tensors
+    assert f(a.numpy().tolist(), b[:3]).shape == (2, 3)          # lists broadcast with tensors
     assert f(a[:0], b[:3]).shape == (0, 3)                    # empty
 
 

@@ -36,13 +36,13 @@ def test_clip_grad_norm_matches_torch(torch, dtype, rtol, norm_type, max_norm):
     total = utils.clip_grad_norm_(ours, max_norm, norm_type=norm_type)
     ttotal = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
     assert isinstance(total, ag.Tensor) and total.shape == () and total.dtype == dtype
-    np.testing.assert_allclose(total.data, ttotal.numpy(), rtol=rtol)
+    np.testing.assert_allclose(total.numpy(), ttotal.numpy(), rtol=rtol)
     for p, t in zip(ours, theirs):
         if t.grad is None:
             assert p.grad is None
         else:
             assert p.grad.dtype == dtype
-            np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=rtol, atol=1e-7)
+            np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=1e-7)
 
 
 def test_clip_grad_norm_result_has_the_requested_norm():
@@ -50,11 +50,11 @@ def test_clip_grad_norm_result_has_the_requested_norm():
     p.grad = ag.Tensor(np.array([3.0, 4.0, 0.0, 0.0], np.float32))
     total = utils.clip_grad_norm_(p, max_norm=1.0)
     assert float(total) == pytest.approx(5.0)
-    assert np.linalg.norm(p.grad.data) == pytest.approx(1.0, rel=1e-5)
+    assert np.linalg.norm(p.grad.numpy()) == pytest.approx(1.0, rel=1e-5)
     p.grad = ag.Tensor(np.array([0.3, 0.4, 0.0, 0.0], np.float32))
-    before = p.grad.data.copy()
+    before = p.grad.numpy().copy()
     utils.clip_grad_norm_([p], max_norm=1.0)
-    np.testing.assert_array_equal(p.grad.data, before)  # under the limit: untouched
+    np.testing.assert_array_equal(p.grad.numpy(), before)  # under the limit: untouched
 
 
 def test_clip_grad_norm_nonfinite(torch):
@@ -67,7 +67,7 @@ def test_clip_grad_norm_nonfinite(torch):
     t.grad = torch.tensor([1.0, math.inf, 2.0])
     ttotal = torch.nn.utils.clip_grad_norm_([t], 1.0)
     assert math.isinf(float(total)) and math.isinf(float(ttotal))
-    np.testing.assert_array_equal(np.isnan(p.grad.data), np.isnan(t.grad.numpy()))
+    np.testing.assert_array_equal(np.isnan(p.grad.numpy()), np.isnan(t.grad.numpy()))
 
 
 def test_clip_grad_norm_without_grads_and_generators():
@@ -76,7 +76,7 @@ def test_clip_grad_norm_without_grads_and_generators():
     params[0].grad = ag.Tensor(np.full(2, 10.0, np.float32))
     total = utils.clip_grad_norm_((p for p in params), 1.0)  # a generator works (consumed once)
     assert float(total) == pytest.approx(math.sqrt(200.0))
-    assert np.linalg.norm(params[0].grad.data) == pytest.approx(1.0, rel=1e-5)
+    assert np.linalg.norm(params[0].grad.numpy()) == pytest.approx(1.0, rel=1e-5)
 
 
 @pytest.mark.parametrize("clip", [0.1, 0.7])
@@ -87,8 +87,8 @@ def test_clip_grad_value_matches_torch(torch, clip):
     for p, t in zip(ours, theirs):
         if t.grad is not None:
             assert p.grad.dtype == np.float32
-            np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
-            assert np.abs(p.grad.data).max() <= np.float32(clip)
+            np.testing.assert_array_equal(p.grad.numpy(), t.grad.numpy())
+            assert np.abs(p.grad.numpy()).max() <= np.float32(clip)
 
 
 def test_parameters_to_vector_and_back(torch):
@@ -98,14 +98,14 @@ def test_parameters_to_vector_and_back(torch):
     vec = utils.parameters_to_vector(params)
     tvec = torch.nn.utils.parameters_to_vector([torch.from_numpy(a) for a in arrays])
     assert vec.shape == (sum(a.size for a in arrays),) and vec.dtype == np.float32
-    np.testing.assert_array_equal(vec.data, tvec.numpy())
+    np.testing.assert_array_equal(vec.numpy(), tvec.numpy())
     (vec * ag.Tensor(np.arange(vec.shape[0], dtype=np.float32))).sum().backward()  # differentiable
-    np.testing.assert_array_equal(params[1].grad.data, np.arange(12, 17, dtype=np.float32))
+    np.testing.assert_array_equal(params[1].grad.numpy(), np.arange(12, 17, dtype=np.float32))
 
-    kept = [p.data for p in params]
+    kept = [p.numpy() for p in params]
     utils.vector_to_parameters(ag.Tensor(np.arange(vec.shape[0], dtype=np.float32)), params)
-    assert all(p.data is k for p, k in zip(params, kept))  # updated in place
-    np.testing.assert_array_equal(params[2].data.ravel(), np.arange(17, 25, dtype=np.float32))
+    assert all(p.numpy() is k for p, k in zip(params, kept))  # updated in place
+    np.testing.assert_array_equal(params[2].numpy().ravel(), np.arange(17, 25, dtype=np.float32))
     with pytest.raises(ShapeError, match="has 3 elements"):
         utils.vector_to_parameters(ag.Tensor(np.zeros(3, np.float32)), params)
     with pytest.raises(TypeError, match="expected a Tensor"):

@@ -122,7 +122,7 @@ def test_unbatched_input_matches_batched():
     single = F.conv2d(x, w, padding=1)
     batched = F.conv2d(x.reshape(1, 3, 6, 5), w, padding=1)
     assert single.shape == (2, 6, 5)
-    np.testing.assert_allclose(single.data, batched.data[0])
+    np.testing.assert_allclose(single.numpy(), batched.numpy()[0])
     assert F.conv1d(rand((3, 8)), rand((4, 3, 2))).shape == (4, 7)
 
 
@@ -162,12 +162,12 @@ def test_streaming_in_blocks_matches_one_pass(monkeypatch, case):
     fn = F.conv2d if len(xs) == 4 else F.conv1d
 
     def run():
-        x, w, b = (ag.tensor(t.data.copy(), requires_grad=True) for t in data)
+        x, w, b = (ag.tensor(t.numpy().copy(), requires_grad=True) for t in data)
         y = fn(x, w, b, **kw)
         (y * y).sum().backward()
         groups = kw.get("groups", 1)
         t = (F.conv_transpose2d if len(xs) == 4 else F.conv_transpose1d)(y, w, groups=groups)
-        return [y.data, x.grad.data, w.grad.data, b.grad.data, t.data]
+        return [y.numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy(), t.numpy()]
 
     data = [rand(xs), rand(ws), _bias(ws)]
     whole = run()

@@ -16,7 +16,7 @@ def test_tensor_dataset_and_loader_batches_cover_every_item_once():
     for xb, yb in loader:
         assert isinstance(xb, ag.Tensor) and xb.dtype == np.float32  # float64 data -> float32
         assert yb.dtype == np.int64
-        seen.extend(yb.data.tolist())
+        seen.extend(yb.numpy().tolist())
     assert sorted(seen) == list(range(10)) and len(loader) == 3
 
 
@@ -26,7 +26,7 @@ def test_loader_drop_last_and_seeded_shuffle_is_repeatable():
     orders = []
     for _ in range(2):
         loader = D.DataLoader(ds, batch_size=10, shuffle=True, generator=np.random.default_rng(7))
-        orders.append(next(iter(loader))[0].data.tolist())
+        orders.append(next(iter(loader))[0].numpy().tolist())
     assert orders[0] == orders[1] and orders[0] != list(range(10))
 
 

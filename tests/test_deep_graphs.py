@@ -85,11 +85,11 @@ def test_mixed_chain_of_100k_ops_matches_forward_mode_reference():
     yr, jx, jw = x0.copy(), np.eye(8), np.zeros((8, 8))
     for k in range(N_CHAIN):
         yr, jx, jw = _np_step(KINDS[k % len(KINDS)], yr, w0, jx, jw)
-    np.testing.assert_allclose(y.data, yr, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), yr, rtol=1e-10, atol=1e-12)
     v = np.arange(1.0, 9.0)
-    np.testing.assert_allclose(x.grad.data, v @ jx, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(w.grad.data, v @ jw, rtol=1e-8, atol=1e-12)
-    assert np.abs(w.grad.data).max() > 1e-3  # the test is not vacuous
+    np.testing.assert_allclose(x.grad.numpy(), v @ jx, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), v @ jw, rtol=1e-8, atol=1e-12)
+    assert np.abs(w.grad.numpy()).max() > 1e-3  # the test is not vacuous
 
 
 def test_short_mixed_chain_gradcheck_and_torch(torch):
@@ -106,8 +106,8 @@ def test_short_mixed_chain_gradcheck_and_torch(torch):
               "flip": lambda y: y.flip(0), "diamond": lambda y: y * 0.5 + y.sin() * 0.5}[kind](ty)
     ty.sum().backward()
     _ag_chain(x, w, 25).sum().backward()
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(w.grad.data, tw.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
 
 
 def test_100k_additions_of_one_leaf_accumulate_exactly():
@@ -118,7 +118,7 @@ def test_100k_additions_of_one_leaf_accumulate_exactly():
         total = total + x * float(k % 3)
     total.sum().backward()
     expected = sum(k % 3 for k in range(N_OPS // 2))
-    np.testing.assert_allclose(x.grad.data, [expected, expected], rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), [expected, expected], rtol=1e-12)
 
 
 def test_chain_of_20k_reshapes_and_transposes():
@@ -134,8 +134,8 @@ def test_chain_of_20k_reshapes_and_transposes():
         perm = perm.reshape(2, 3).T.reshape(-1)
     expected = np.empty(6)
     expected[perm] = np.arange(6.0)
-    np.testing.assert_array_equal(y.data.reshape(-1), perm.astype(float))
-    np.testing.assert_allclose(x.grad.data.reshape(-1), expected)
+    np.testing.assert_array_equal(y.numpy().reshape(-1), perm.astype(float))
+    np.testing.assert_allclose(x.grad.numpy().reshape(-1), expected)
 
 
 # ---- a 10,000-step unrolled RNN --------------------------------------------------------------
@@ -190,12 +190,12 @@ def test_unrolled_rnn_of_10k_steps_matches_manual_bptt():
     hs = _ag_rnn(w, u, xs, h0)
     _rnn_loss(hs).backward()
     ref_hs, gw, gu, gx, gh0 = _np_bptt(w0, u0, xs0, h00)
-    np.testing.assert_allclose(hs[-1].data, ref_hs[-1], rtol=1e-10)
-    np.testing.assert_allclose(w.grad.data, gw, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(u.grad.data, gu, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(xs.grad.data, gx, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(h0.grad.data, gh0, rtol=1e-8, atol=1e-15)
-    assert np.abs(xs.grad.data[T_RNN // 2 - 1]).max() > 1e-3  # gradient reaches the middle
+    np.testing.assert_allclose(hs[-1].numpy(), ref_hs[-1], rtol=1e-10)
+    np.testing.assert_allclose(w.grad.numpy(), gw, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(u.grad.numpy(), gu, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(xs.grad.numpy(), gx, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(h0.grad.numpy(), gh0, rtol=1e-8, atol=1e-15)
+    assert np.abs(xs.grad.numpy()[T_RNN // 2 - 1]).max() > 1e-3  # gradient reaches the middle
 
 
 def test_short_rnn_gradcheck():
@@ -216,7 +216,7 @@ def test_short_rnn_matches_torch(torch):
         ths.append(h)
     _rnn_loss(ths).backward()
     for mine, theirs in zip(leaves, tleaves):
-        np.testing.assert_allclose(mine.grad.data, theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("cell", ["RNN", "LSTM", "GRU"])
@@ -229,7 +229,7 @@ def test_recurrent_module_over_1000_steps_backpropagates(cell):
     x = ag.randn(1000, 1, 3, requires_grad=True)
     out, _ = layer(x)
     out[-1].sum().backward()
-    assert np.isfinite(x.grad.data).all()
-    assert np.abs(x.grad.data[-1]).max() > 0
-    grads = [p.grad.data for p in layer.parameters()]
+    assert np.isfinite(x.grad.numpy()).all()
+    assert np.abs(x.grad.numpy()[-1]).max() > 0
+    grads = [p.grad.numpy() for p in layer.parameters()]
     assert all(np.isfinite(g).all() for g in grads)

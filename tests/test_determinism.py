@@ -41,7 +41,7 @@ def digest(model):
     h = hashlib.sha256()
     for name, p in model.named_parameters():
         h.update(name.encode())
-        h.update(np.ascontiguousarray(p.data).tobytes())
+        h.update(np.ascontiguousarray(p.numpy()).tobytes())
     return h.hexdigest()
 
 
@@ -110,8 +110,8 @@ def test_training_script_is_deterministic_within_one_process():
         out.backward()
         h = hashlib.sha256()
         for p in model.parameters():
-            h.update(p.data.tobytes())
-            h.update(p.grad.data.tobytes())
-        return h.hexdigest(), np.asarray(out.data).tobytes()
+            h.update(p.numpy().tobytes())
+            h.update(p.grad.numpy().tobytes())
+        return h.hexdigest(), np.asarray(out.numpy()).tobytes()
 
     assert once() == once()

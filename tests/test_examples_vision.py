@@ -87,7 +87,7 @@ def test_layer_scheme_normalises_each_sample_over_c_h_w():
     manual_seed(0)
     layer = normalization.SCHEMES["layer"](3, 4)
     x = np.random.default_rng(0).normal(2.0, 5.0, (2, 3, 4, 4)).astype(np.float32)
-    y = layer(Tensor(x)).data.reshape(2, -1)
+    y = layer(Tensor(x)).numpy().reshape(2, -1)
     np.testing.assert_allclose(y.mean(1), 0.0, atol=1e-5)
     np.testing.assert_allclose(y.std(1), 1.0, atol=1e-3)
 
@@ -127,7 +127,7 @@ def test_adapt_freezes_the_right_parameters():
     adapted = lora.adapt("LoRA", base, (16, 8), r=2, alpha=4)
     assert nn.count_parameters(adapted)[0] == 2 * (64 + 16) + 2 * (16 + 8) + 2 * (8 + 5)
     x = Tensor(np.random.default_rng(0).random((3, 64), dtype=np.float32))
-    np.testing.assert_allclose(adapted(x).data, base(x).data, atol=1e-6)  # B starts at zero
+    np.testing.assert_allclose(adapted(x).numpy(), base(x).numpy(), atol=1e-6)  # B starts at zero
     with pytest.raises(ValueError):
         lora.adapt("prefix tuning", base, (16, 8), r=2, alpha=4)
 

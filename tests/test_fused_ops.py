@@ -101,7 +101,7 @@ def test_cross_entropy_all_ignored_is_nan_with_zero_grad(exp_path):
     loss = fused.cross_entropy_indices(x, np.full(3, -100), label_smoothing=0.2)
     assert np.isnan(loss.item())
     loss.backward()
-    assert np.all(x.grad.data == 0.0)
+    assert np.all(x.grad.numpy() == 0.0)
 
 
 def test_cross_entropy_double_backward_torch_parity(torch):
@@ -110,11 +110,11 @@ def test_cross_entropy_double_backward_torch_parity(torch):
     g, = ag.grad(fused.cross_entropy_indices(x, t, label_smoothing=0.1), [x], create_graph=True)
     penalty = (g * g).sum()
     penalty.backward()
-    xt = torch.from_numpy(x.data.copy()).requires_grad_()
+    xt = torch.from_numpy(x.numpy().copy()).requires_grad_()
     lt = torch.nn.functional.cross_entropy(xt, torch.from_numpy(t), label_smoothing=0.1)
     gt, = torch.autograd.grad(lt, xt, create_graph=True)
     (gt * gt).sum().backward()
-    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-10)
 
 
 def test_cross_entropy_errors():
@@ -152,7 +152,7 @@ def test_layer_norm_grads_and_torch_parity(torch, affine):
     assert ag.gradcheck(mine, ins)
     assert ag.gradgradcheck(mine, ins)
     check_torch_parity(mine, theirs, ins, torch)
-    ins32 = [ag.tensor(t.data.astype(np.float32) + 100.0, requires_grad=True) for t in ins]
+    ins32 = [ag.tensor(t.numpy().astype(np.float32) + 100.0, requires_grad=True) for t in ins]
     assert mine(*ins32).dtype == np.float32
     check_torch_parity(mine, theirs, ins32, torch, rtol=1e-3, atol=1e-3)
 
@@ -172,7 +172,7 @@ def test_batch_norm_grads_and_torch_parity(torch, shape):
     assert ag.gradgradcheck(mine, [x, w, b])
     check_torch_parity(mine, theirs, [x, w, b], torch)
     assert ag.gradcheck(lambda a: fused.batch_norm_train(a), [x])
-    x32 = ag.tensor(x.data.astype(np.float32), requires_grad=True)
+    x32 = ag.tensor(x.numpy().astype(np.float32), requires_grad=True)
     assert fused.batch_norm_train(x32).dtype == np.float32
 
 
@@ -182,7 +182,7 @@ def test_batch_norm_running_stats_torch_parity(torch):
     trm, trv = torch.zeros(3), torch.ones(3)
     for _ in range(2):
         fused.batch_norm_train(x, running_mean=rm, running_var=rv, momentum=0.3)
-        torch.nn.functional.batch_norm(torch.from_numpy(x.data), trm, trv, training=True,
+        torch.nn.functional.batch_norm(torch.from_numpy(x.numpy()), trm, trv, training=True,
                                        momentum=0.3)
     np.testing.assert_allclose(rm, trm.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(rv, trv.numpy(), rtol=1e-5, atol=1e-6)
@@ -212,7 +212,7 @@ def test_lstm_cell_grads_and_torch_parity(torch):
         return torch.cat([o.sigmoid() * c2.tanh(), c2], 1)
 
     check_torch_parity(op, theirs, [gates, c_prev], torch)
-    g32, c32 = (ag.tensor(t.data.astype(np.float32), requires_grad=True) for t in (gates, c_prev))
+    g32, c32 = (ag.tensor(t.numpy().astype(np.float32), requires_grad=True) for t in (gates, c_prev))
     check_torch_parity(op, theirs, [g32, c32], torch, **F32)
 
 
@@ -237,13 +237,13 @@ def test_cells_match_torch_modules(torch):
     p = {k: ag.tensor(v.detach().numpy().copy()) for k, v in tl.named_parameters()}
     h1, c1 = fused.lstm_cell(x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T
                              + p["bias_hh"], c)
-    th1, tc1 = tl(torch.from_numpy(x.data), (torch.from_numpy(h.data), torch.from_numpy(c.data)))
-    np.testing.assert_allclose(h1.data, th1.detach().numpy(), rtol=1e-10)
-    np.testing.assert_allclose(c1.data, tc1.detach().numpy(), rtol=1e-10)
+    th1, tc1 = tl(torch.from_numpy(x.numpy()), (torch.from_numpy(h.numpy()), torch.from_numpy(c.numpy())))
+    np.testing.assert_allclose(h1.numpy(), th1.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(c1.numpy(), tc1.detach().numpy(), rtol=1e-10)
     p = {k: ag.tensor(v.detach().numpy().copy()) for k, v in tg.named_parameters()}
     hg = fused.gru_cell(x @ p["weight_ih"].T + p["bias_ih"], h @ p["weight_hh"].T + p["bias_hh"], h)
-    thg = tg(torch.from_numpy(x.data), torch.from_numpy(h.data))
-    np.testing.assert_allclose(hg.data, thg.detach().numpy(), rtol=1e-10)
+    thg = tg(torch.from_numpy(x.numpy()), torch.from_numpy(h.numpy()))
+    np.testing.assert_allclose(hg.numpy(), thg.detach().numpy(), rtol=1e-10)
 
 
 def test_cell_errors():

@@ -82,7 +82,7 @@ def test_program_survives_a_json_round_trip():
     a = fp.interpret(program, ag, ag.functional, [ag.tensor(x) for x in fp.make_inputs(program)])
     b = fp.interpret(again, ag, ag.functional, [ag.tensor(x) for x in fp.make_inputs(again)])
     for x, y in zip(a, b):
-        np.testing.assert_array_equal(x.data, y.data)
+        np.testing.assert_array_equal(x.numpy(), y.numpy())
 
 
 def test_checker_catches_a_wrong_gradient(monkeypatch):

@@ -76,7 +76,7 @@ def test_unary_gradient_matches_closed_form(data, name, shape):
     x = ag.tensor(_array(data.draw, shape, low, high), requires_grad=True)
     (g,) = ag.grad(fn(x).sum(), [x])
     assert g.shape == shape
-    np.testing.assert_allclose(g.data, deriv(x.data), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(g.numpy(), deriv(x.numpy()), rtol=1e-9, atol=1e-12)
 
 
 @SETTINGS
@@ -88,18 +88,18 @@ def test_binary_broadcast_gradients_match_closed_form(data, name, shapes):
     a = ag.tensor(_array(data.draw, sa, low, 2.0), requires_grad=True)
     b = ag.tensor(_array(data.draw, sb, 0.3, 2.0) * data.draw(st.sampled_from([1.0, -1.0]))
                   if name == "div" else _array(data.draw, sb, -2.0, 2.0), requires_grad=True)
-    wide_a, wide_b = np.broadcast_arrays(a.data, b.data)
+    wide_a, wide_b = np.broadcast_arrays(a.numpy(), b.numpy())
     if name == "maximum" and np.any(wide_a == wide_b):
         return  # ties split the gradient; covered by a unit test
     if name == "atan2" and np.any(wide_a ** 2 + wide_b ** 2 < 1e-250):
         return  # the gradient is 0 where 1 / (a^2 + b^2) overflows; covered by a unit test
     out = fn(a, b)
     assert out.shape == shapes.result_shape
-    np.testing.assert_allclose(out.data, ref(a.data, b.data), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), ref(a.numpy(), b.numpy()), rtol=1e-12)
     ga, gb = ag.grad(out.sum(), [a, b])
     assert ga.shape == sa and gb.shape == sb
-    np.testing.assert_allclose(ga.data, _reduce_to(da(a.data, b.data), sa), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(gb.data, _reduce_to(db(a.data, b.data), sb), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ga.numpy(), _reduce_to(da(a.numpy(), b.numpy()), sa), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gb.numpy(), _reduce_to(db(a.numpy(), b.numpy()), sb), rtol=1e-9, atol=1e-12)
 
 
 @SETTINGS
@@ -111,13 +111,13 @@ def test_where_and_lerp_broadcast_three_ways(data, shapes):
     b = ag.tensor(_array(data.draw, sb, -2.0, 2.0), requires_grad=True)
     ga, gb = ag.grad(ag.where(ag.tensor(cond), a, b).sum(), [a, b])
     full = np.ones(shapes.result_shape)
-    np.testing.assert_array_equal(ga.data, _reduce_to(np.where(cond, full, 0.0), sa))
-    np.testing.assert_array_equal(gb.data, _reduce_to(np.where(cond, 0.0, full), sb))
+    np.testing.assert_array_equal(ga.numpy(), _reduce_to(np.where(cond, full, 0.0), sa))
+    np.testing.assert_array_equal(gb.numpy(), _reduce_to(np.where(cond, 0.0, full), sb))
     w = ag.tensor(_array(data.draw, sc, 0.0, 1.0), requires_grad=True)
     out = ag.lerp(a, b, w)
-    np.testing.assert_allclose(out.data, a.data + w.data * (b.data - a.data), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), a.numpy() + w.numpy() * (b.numpy() - a.numpy()), rtol=1e-12, atol=1e-12)
     gw = ag.grad(out.sum(), [w])[0]
-    np.testing.assert_allclose(gw.data, _reduce_to(b.data - a.data + 0 * w.data, sc), atol=1e-12)
+    np.testing.assert_allclose(gw.numpy(), _reduce_to(b.numpy() - a.numpy() + 0 * w.numpy(), sc), atol=1e-12)
 
 
 @SETTINGS
@@ -129,21 +129,21 @@ def test_activations_bounded_and_finite_over_a_wide_range(data, name, shape, dty
     out = getattr(F, name)(x)
     (g,) = ag.grad(out.sum(), [x])
     assert out.dtype == dtype and g.dtype == dtype
-    assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(g.data))
+    assert np.all(np.isfinite(out.numpy())) and np.all(np.isfinite(g.numpy()))
     if name == "sigmoid":
-        assert np.all((out.data >= 0) & (out.data <= 1)) and np.all((g.data >= 0) & (g.data <= 0.25))
+        assert np.all((out.numpy() >= 0) & (out.numpy() <= 1)) and np.all((g.numpy() >= 0) & (g.numpy() <= 0.25))
     if name == "softplus":
-        assert np.all(out.data >= np.maximum(x.data, 0) - 1e-6 * np.abs(x.data))
+        assert np.all(out.numpy() >= np.maximum(x.numpy(), 0) - 1e-6 * np.abs(x.numpy()))
     if name == "logsigmoid":
-        assert np.all(out.data <= 0) and np.all((g.data >= 0) & (g.data <= 1))
+        assert np.all(out.numpy() <= 0) and np.all((g.numpy() >= 0) & (g.numpy() <= 1))
 
 
 @SETTINGS
 @given(x=hnp.arrays(np.float64, SHAPES, elements=st.floats(-30, 30)))
 def test_erf_is_odd_bounded_and_matches_math(x):
-    out = ag.erf(ag.tensor(x)).data
+    out = ag.erf(ag.tensor(x)).numpy()
     assert np.all(np.abs(out) <= 1.0)
-    np.testing.assert_array_equal(ag.erf(ag.tensor(-x)).data, -out)
+    np.testing.assert_array_equal(ag.erf(ag.tensor(-x)).numpy(), -out)
     expected = np.vectorize(math.erf, otypes=[np.float64])(x)
     np.testing.assert_allclose(out, expected, rtol=2e-15, atol=1e-300)
 
@@ -154,9 +154,9 @@ def test_erf_is_odd_bounded_and_matches_math(x):
 def test_integer_remainder_and_floor_divide_match_python(a, b):
     t = ag.tensor(a)
     flat = a.reshape(-1).tolist()
-    assert (t % b).data.reshape(-1).tolist() == [v % b for v in flat]
-    assert (t // b).data.reshape(-1).tolist() == [v // b for v in flat]
-    assert ag.fmod(t, b).data.reshape(-1).tolist() == [int(math.fmod(v, b)) for v in flat]
+    assert (t % b).numpy().reshape(-1).tolist() == [v % b for v in flat]
+    assert (t // b).numpy().reshape(-1).tolist() == [v // b for v in flat]
+    assert ag.fmod(t, b).numpy().reshape(-1).tolist() == [int(math.fmod(v, b)) for v in flat]
 
 
 @SETTINGS
@@ -164,7 +164,7 @@ def test_integer_remainder_and_floor_divide_match_python(a, b):
 def test_float_remainder_has_the_sign_of_the_divisor(data, shape):
     a = _array(data.draw, shape, -100.0, 100.0)
     b = data.draw(st.floats(0.5, 10.0)) * data.draw(st.sampled_from([1.0, -1.0]))
-    r = (ag.tensor(a) % b).data
+    r = (ag.tensor(a) % b).numpy()
     # |r| <= |b|, not <: a tiny negative a rounds a - b*floor(a/b) up to b itself (as Python's %)
     assert np.all((r == 0) | (np.sign(r) == np.sign(b))) and np.all(np.abs(r) <= abs(b))
     np.testing.assert_array_equal(r, np.vectorize(lambda v: v % b, otypes=[np.float64])(a))

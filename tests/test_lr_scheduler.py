@@ -119,7 +119,7 @@ def test_optimizer_with_scheduler_matches_torch(torch, opt_name, opt_kwargs, nam
         s.step()
         ts.step()
     for g, tg in zip(groups, tgroups):
-        np.testing.assert_allclose(g["params"][0].data, tg["params"][0].detach().numpy(), rtol=1e-11)
+        np.testing.assert_allclose(g["params"][0].numpy(), tg["params"][0].detach().numpy(), rtol=1e-11)
 
 
 @pytest.mark.parametrize("name,kwargs", CASES)

@@ -249,7 +249,7 @@ def test_saved_arrays_are_released_by_backward():
         model = small_cnn()
         x = ag.randn(2, 1, 8, 8)
         hidden = model[1](model[0](x))  # conv -> relu
-        ref = weakref.ref(hidden.data)
+        ref = weakref.ref(hidden.numpy())
         loss = F.cross_entropy(model[3](model[2](hidden)), ag.tensor([0, 1]))
         del hidden
         loss.backward()

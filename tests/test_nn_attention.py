@@ -16,16 +16,16 @@ RNG = np.random.default_rng(11)
 def _grads_match(torch, mine, theirs, my_in, their_in, my_mod=None, their_mod=None,
                  rtol=1e-9, atol=1e-11):
     """Forward values equal; gradients of a random projection equal for inputs and parameters."""
-    np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(mine.numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
     g = RNG.standard_normal(mine.shape)
     (mine * ag.tensor(g.astype(mine.dtype))).sum().backward()
     (theirs * torch.tensor(g, dtype=theirs.dtype)).sum().backward()
     for a, b in zip(my_in, their_in):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=atol)
     if my_mod is not None:
         ref = dict(their_mod.named_parameters())
         for name, p in my_mod.named_parameters():
-            np.testing.assert_allclose(p.grad.data, ref[name].grad.numpy(), rtol=rtol,
+            np.testing.assert_allclose(p.grad.numpy(), ref[name].grad.numpy(), rtol=rtol,
                                        atol=atol, err_msg=name)
 
 
@@ -62,9 +62,9 @@ def test_sdpa_fully_masked_row_is_zero_like_pytorch(torch):
     my_in, their_in = _inputs(torch, (2, 3, 4), (2, 5, 4), (2, 5, 4))
     out = F.scaled_dot_product_attention(*my_in, attn_mask=ag.tensor(keep))
     ref = torch.nn.functional.scaled_dot_product_attention(*their_in, attn_mask=torch.tensor(keep))
-    assert np.all(out.data[:, 1] == 0)
+    assert np.all(out.numpy()[:, 1] == 0)
     _grads_match(torch, out, ref, my_in, their_in)
-    assert all(np.isfinite(t.grad.data).all() for t in my_in)
+    assert all(np.isfinite(t.grad.numpy()).all() for t in my_in)
     mask = ag.tensor(keep)
     assert ag.gradgradcheck(
         lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask), my_in)
@@ -78,7 +78,7 @@ def test_sdpa_float32_and_gqa(torch):
     ref = torch.nn.functional.scaled_dot_product_attention(
         torch.tensor(q), torch.tensor(kv), torch.tensor(kv), enable_gqa=True)
     assert out.dtype == np.float32
-    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_sdpa_gradcheck_and_errors():
@@ -100,8 +100,8 @@ def test_sdpa_dropout_zeroes_weights():
     ag.manual_seed(1)
     full = F.scaled_dot_product_attention(q, k, ag.ones(1, 50, 1).double(), dropout_p=0.5)
     # each row sums its kept (rescaled) weights: the rows differ from 1 and some keep nothing near 1
-    assert not np.allclose(full.data, 1.0)
-    assert np.isclose(full.data.mean(), 1.0, atol=0.2)
+    assert not np.allclose(full.numpy(), 1.0)
+    assert np.isclose(full.numpy().mean(), 1.0, atol=0.2)
 
 
 # ---- MultiheadAttention ------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_mha_parity_with_masks(torch, batch_first, kdim, average):
     ref, rw = theirs(*their_in, key_padding_mask=torch.tensor(kpm), attn_mask=torch.tensor(am),
                      average_attn_weights=average)
     assert w.shape == tuple(rw.shape) == ((N, L, S) if average else (N, H, L, S))
-    np.testing.assert_allclose(w.data, rw.detach().numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(w.numpy(), rw.detach().numpy(), rtol=1e-9, atol=1e-11)
     _grads_match(torch, out, ref, my_in, their_in, mine, theirs)
 
 
@@ -153,7 +153,7 @@ def test_mha_bias_kv_zero_attn_unbatched(torch):
     kpm = np.array([False, False, True, False, False])
     out, w = mine(*my_in, key_padding_mask=ag.tensor(kpm))
     ref, rw = theirs(*their_in, key_padding_mask=torch.tensor(kpm))
-    np.testing.assert_allclose(w.data, rw.detach().numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(w.numpy(), rw.detach().numpy(), rtol=1e-9, atol=1e-11)
     _grads_match(torch, out, ref, my_in, their_in, mine, theirs)
 
 
@@ -165,7 +165,7 @@ def test_mha_is_causal_matches_explicit_mask(torch):
     tx = torch.tensor(x)
     ref, _ = theirs(tx, tx, tx, attn_mask=torch.tensor(causal), is_causal=True,
                     need_weights=False)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-9, atol=1e-11)
 
 
 def test_functional_mha_forward_parity(torch):
@@ -179,7 +179,7 @@ def test_functional_mha_forward_parity(torch):
     ref, rw = torch.nn.functional.multi_head_attention_forward(
         *their_in, in_proj_weight=theirs.in_proj_weight, in_proj_bias=theirs.in_proj_bias,
         out_proj_weight=theirs.out_proj.weight, out_proj_bias=theirs.out_proj.bias, **args)
-    np.testing.assert_allclose(w.data, rw.detach().numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(w.numpy(), rw.detach().numpy(), rtol=1e-9, atol=1e-11)
     _grads_match(torch, out, ref, my_in, their_in)
 
 
@@ -189,17 +189,17 @@ def test_mha_fully_masked_row_gives_finite_zero_attention():
     mask = np.zeros((3, 3), bool)
     mask[1] = True  # query 1 may attend nothing
     out, w = mha(x, x, x, attn_mask=ag.tensor(mask))
-    assert np.all(w.data[0, 1] == 0) and np.all(out.data[1] == 0)
+    assert np.all(w.numpy()[0, 1] == 0) and np.all(out.numpy()[1] == 0)
     out.sum().backward()
-    assert np.isfinite(x.grad.data).all()
+    assert np.isfinite(x.grad.numpy()).all()
 
 
 def test_mha_init_gradcheck_and_errors():
     mha = nn.MultiheadAttention(4, 2)
     assert mha.in_proj_weight.shape == (12, 4) and mha.q_proj_weight is None
-    assert np.all(mha.in_proj_bias.data == 0) and np.all(mha.out_proj.bias.data == 0)
+    assert np.all(mha.in_proj_bias.numpy() == 0) and np.all(mha.out_proj.bias.numpy() == 0)
     bound = np.sqrt(6 / (4 + 12))
-    assert np.abs(mha.in_proj_weight.data).max() <= bound
+    assert np.abs(mha.in_proj_weight.numpy()).max() <= bound
     small = nn.MultiheadAttention(4, 2, kdim=3, vdim=2).double()
     q = ag.tensor(RNG.standard_normal((2, 1, 4)), requires_grad=True)
     k = ag.tensor(RNG.standard_normal((3, 1, 3)), requires_grad=True)

@@ -146,9 +146,9 @@ def _bn_stats(module: nn.Module) -> None:
     """prepare hook: non-trivial running statistics for eval-mode batch norm."""
     for name, b in module.named_buffers():
         if name.endswith("running_mean"):
-            b.data[...] = _Rng.gen.uniform(-0.5, 0.5, size=b.shape)
+            b.numpy()[...] = _Rng.gen.uniform(-0.5, 0.5, size=b.shape)
         elif name.endswith("running_var"):
-            b.data[...] = _Rng.gen.uniform(0.5, 2.0, size=b.shape)
+            b.numpy()[...] = _Rng.gen.uniform(0.5, 2.0, size=b.shape)
 
 
 SMALL = {"max_elements": 16, "n_directions": 4}  # for the transformer-sized parameter sets
@@ -160,7 +160,7 @@ def _pred_target(shape: tuple, gap: float = 0.1) -> Callable:
     def make() -> list:
         x = signed(*shape)
         diff = _signed_array(shape, gap, 1.0)
-        return [x, _t(x.data - diff, False)]
+        return [x, _t(x.numpy() - diff, False)]
     return make
 
 
@@ -310,7 +310,7 @@ LAYERS: dict[str, Case] = {
     # mask the padding positions out so finite differences agree, and check the row stays zero.
     "Embedding[padding_idx]": C(5, 3, padding_idx=2,
                                 inputs=lambda: [ag.tensor([[0, 2, 4], [2, 2, 1]])],
-                                call=lambda m, ids: m(ids) * _t((ids.data != 2)[..., None], False)),
+                                call=lambda m, ids: m(ids) * _t((ids.numpy() != 2)[..., None], False)),
     # ---- recurrent ------------------------------------------------------------------------------
     "RNNCell": C(3, 4, inputs=((2, 3), (2, 4))),
     "RNNCell[relu_nostate]": C(3, 4, nonlinearity="relu", inputs=((2, 3),)),
@@ -396,7 +396,7 @@ LAYERS: dict[str, Case] = {
         inputs=lambda: [signed(2, 3, hi=2.0), uniform(2, 3, lo=0.0, hi=1.0,
                                                       requires_grad=False)]),
     "KLDivLoss": C(reduction="batchmean",
-                   inputs=lambda: [_t(np.log(probs(2, 3).data)), probs(2, 3)]),
+                   inputs=lambda: [_t(np.log(probs(2, 3).numpy())), probs(2, 3)]),
     "KLDivLoss[log_target]": C(reduction="sum", log_target=True,
                                inputs=lambda: [signed(2, 3), signed(2, 3, requires_grad=False)]),
     "CosineEmbeddingLoss": C(margin=0.2, inputs=_cosine_inputs),
@@ -412,7 +412,7 @@ def _away_from_beta(beta: float) -> list:
     x = signed(2, 3)
     diff = _signed_array((2, 3), 0.1, 1.0)
     diff[np.abs(np.abs(diff) - beta) < 0.05] *= 1.3
-    return [x, _t(x.data - diff, False)]
+    return [x, _t(x.numpy() - diff, False)]
 
 
 # key -> reason, for a case whose gradient is wrong in the library (marked xfail(strict=True)).
@@ -528,5 +528,5 @@ def test_embedding_padding_row_gets_no_gradient() -> None:
     """The complement of the masked `Embedding[padding_idx]` gradcheck above."""
     layer = nn.Embedding(5, 3, padding_idx=2).double()
     layer(ag.tensor([[0, 2, 4], [2, 2, 1]])).sum().backward()
-    np.testing.assert_array_equal(layer.weight.grad.data[2], 0.0)
-    assert np.all(layer.weight.grad.data[[0, 1, 4]] != 0.0)
+    np.testing.assert_array_equal(layer.weight.grad.numpy()[2], 0.0)
+    assert np.all(layer.weight.grad.numpy()[[0, 1, 4]] != 0.0)

@@ -23,7 +23,7 @@ def sync_state(ours: nn.Module, theirs, torch, to_torch: bool) -> None:
     """Copy weights and buffers ours -> theirs (to_torch) or theirs -> ours, checking the key sets."""
     assert list(ours.state_dict()) == list(theirs.state_dict())
     if to_torch:
-        theirs.load_state_dict({k: torch.from_numpy(np.array(v.data)) for k, v in
+        theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in
                                 ours.state_dict().items()})
     else:
         ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
@@ -45,20 +45,20 @@ def check_module_parity(ours: nn.Module, theirs, x: np.ndarray, torch, dtype=np.
         xt = torch.tensor(x.astype(dtype), requires_grad=True)
         y, yt = ours(xa), theirs(xt)
         assert y.dtype == dtype
-        np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol, atol)
+        np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol, atol)
         g = RNG.standard_normal(y.shape).astype(dtype)
         y.backward(ag.Tensor(g))
         yt.backward(torch.from_numpy(g))
-        np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), rtol, atol)
+        np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol, atol)
         tparams = dict(theirs.named_parameters())
         for name, p in ours.named_parameters():
             assert p.grad is not None, name
-            np.testing.assert_allclose(p.grad.data, tparams[name].grad.numpy(), rtol, atol,
+            np.testing.assert_allclose(p.grad.numpy(), tparams[name].grad.numpy(), rtol, atol,
                                        err_msg=name)
     if check_buffers:
         tbufs = dict(theirs.named_buffers())
         for name, b in ours.named_buffers():
-            np.testing.assert_allclose(b.data, tbufs[name].numpy(), rtol, atol, err_msg=name)
+            np.testing.assert_allclose(b.numpy(), tbufs[name].numpy(), rtol, atol, err_msg=name)
 
 
 def gradcheck_module(module: nn.Module, shape: tuple) -> None:
@@ -153,7 +153,7 @@ def test_conv_unbatched_and_output_size(torch):
     x = RNG.standard_normal((1, 3, 4, 4)).astype(np.float32)
     y = up(ag.tensor(x), output_size=(8, 8))
     assert y.shape == (1, 2, 8, 8)
-    np.testing.assert_allclose(y.data, tup(torch.tensor(x), output_size=[8, 8]).detach().numpy(),
+    np.testing.assert_allclose(y.numpy(), tup(torch.tensor(x), output_size=[8, 8]).detach().numpy(),
                                1e-5, 1e-6)
     with pytest.raises(ShapeError, match="ConvTranspose2d"):
         up(ag.tensor(x), output_size=(12, 12))
@@ -167,11 +167,11 @@ def test_conv_default_init_matches_pytorch(make):
     bound = 1 / math.sqrt(fan_in)  # kaiming_uniform_(a=sqrt(5)) and PyTorch's bias rule
     for p in (conv.weight, conv.bias):
         assert p.dtype == np.float32
-        assert np.abs(p.data).max() <= bound
-        assert np.abs(p.data).max() > 0.9 * bound  # uses the whole range
+        assert np.abs(p.numpy()).max() <= bound
+        assert np.abs(p.numpy()).max() > 0.9 * bound  # uses the whole range
         # U(-b, b) has std b / sqrt(3); allow 5 standard errors
-        n = p.data.size
-        assert abs(p.data.std() - bound / math.sqrt(3)) < 5 * bound / math.sqrt(3) / math.sqrt(n)
+        n = p.numpy().size
+        assert abs(p.numpy().std() - bound / math.sqrt(3)) < 5 * bound / math.sqrt(3) / math.sqrt(n)
 
 
 def test_conv_errors_name_the_layer_and_shapes():
@@ -232,27 +232,27 @@ def test_upsample_needs_one_of_size_and_scale():
 def test_dropout_statistics_scaling_and_gradient():
     x = ag.ones(200, 500, requires_grad=True)
     y = nn.Dropout(0.3)(x)
-    kept = y.data != 0
+    kept = y.numpy() != 0
     assert abs(kept.mean() - 0.7) < 0.01
-    np.testing.assert_allclose(y.data[kept], 1 / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(y.numpy()[kept], 1 / 0.7, rtol=1e-6)
     assert y.dtype == np.float32
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, y.data)  # the gradient is the same scaled mask
+    np.testing.assert_allclose(x.grad.numpy(), y.numpy())  # the gradient is the same scaled mask
 
 
 def test_dropout_eval_identity_and_seed():
     layer = nn.Dropout(0.5)
     x = ag.randn(10, 10)
     ag.manual_seed(7)
-    a = layer(x).data
+    a = layer(x).numpy()
     ag.manual_seed(7)
-    b = layer(x).data
+    b = layer(x).numpy()
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, layer(x).data)
+    assert not np.array_equal(a, layer(x).numpy())
     layer.eval()
     assert layer(x) is x
     assert nn.Dropout(0.0)(x) is x
-    assert np.all(nn.Dropout(1.0)(x).data == 0)
+    assert np.all(nn.Dropout(1.0)(x).numpy() == 0)
 
 
 @pytest.mark.parametrize("layer,shape,lead", [(nn.Dropout2d(0.5), (8, 16, 5, 5), 2),
@@ -260,14 +260,14 @@ def test_dropout_eval_identity_and_seed():
                                               (nn.Dropout1d(0.5), (16, 7), 1),
                                               (nn.Dropout3d(0.5), (4, 6, 2, 3, 3), 2)])
 def test_channel_dropout_zeroes_whole_channels(layer, shape, lead):
-    y = layer(ag.ones(*shape)).data.reshape(shape[:lead] + (-1,))
+    y = layer(ag.ones(*shape)).numpy().reshape(shape[:lead] + (-1,))
     assert np.all((y == 0).all(-1) | (y == 2.0).all(-1))
     assert 0.2 < (y[..., 0] == 0).mean() < 0.8
 
 
 def test_alpha_dropout_keeps_mean_and_variance():
     x = ag.randn(400, 500)
-    y = nn.AlphaDropout(0.2)(x).data
+    y = nn.AlphaDropout(0.2)(x).numpy()
     assert abs(y.mean()) < 0.02 and abs(y.std() - 1) < 0.02
     assert nn.AlphaDropout(0.2).eval()(x) is x
 
@@ -291,24 +291,24 @@ def test_embedding_parity(torch, kwargs):
     sync_state(ours, theirs, torch, to_torch=False)
     ids = np.array([[1, 2, 5], [5, 1, 0]])
     y, yt = ours(ag.tensor(ids)), theirs(torch.tensor(ids))
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), 1e-6, 1e-7)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), 1e-6, 1e-7)
     g = RNG.standard_normal(y.shape).astype(np.float32)
     y.backward(ag.Tensor(g))
     yt.backward(torch.from_numpy(g))
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), 1e-6, 1e-6)
-    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), 1e-6, 1e-7)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), 1e-6, 1e-6)
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), 1e-6, 1e-7)
 
 
 def test_embedding_init_padding_and_pretrained():
     emb = nn.Embedding(1000, 64, padding_idx=3)
-    w = emb.weight.data
+    w = emb.weight.numpy()
     assert np.all(w[3] == 0)
     rest = np.delete(w, 3, axis=0)
     assert abs(rest.mean()) < 0.01 and abs(rest.std() - 1) < 0.01  # N(0, 1)
     table = ag.randn(4, 2)
     frozen = nn.Embedding.from_pretrained(table)
     assert not frozen.weight.requires_grad
-    np.testing.assert_array_equal(frozen(ag.tensor([2])).data[0], table.data[2])
+    np.testing.assert_array_equal(frozen(ag.tensor([2])).numpy()[0], table.numpy()[2])
     assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
     with pytest.raises(ag.OpIndexError, match="out of range"):
         emb(ag.tensor([1000]))

@@ -14,30 +14,30 @@ def _randomise_b(model):
     """lora_B starts at zero (the adapter is a no-op); give it values so the tests can fail."""
     for m in model.modules():
         if isinstance(m, nn.LoRALinear):
-            m.lora_B.data[...] = RNG.standard_normal(m.lora_B.shape).astype(m.lora_B.dtype)
+            m.lora_B.numpy()[...] = RNG.standard_normal(m.lora_B.shape).astype(m.lora_B.dtype)
 
 
 def test_lora_linear_init_and_identity_at_start():
     base = nn.Linear(6, 4)
-    w0 = base.weight.data.copy()
+    w0 = base.weight.numpy().copy()
     lora = nn.LoRALinear(base, r=2, alpha=8)
     assert lora.scaling == 4.0 and lora.lora_A.shape == (2, 6) and lora.lora_B.shape == (4, 2)
-    assert np.all(lora.lora_B.data == 0) and np.abs(lora.lora_A.data).max() > 0
-    assert np.abs(lora.lora_A.data).max() <= 1 / np.sqrt(6)  # kaiming-uniform(a=sqrt(5)) bound
+    assert np.all(lora.lora_B.numpy() == 0) and np.abs(lora.lora_A.numpy()).max() > 0
+    assert np.abs(lora.lora_A.numpy()).max() <= 1 / np.sqrt(6)  # kaiming-uniform(a=sqrt(5)) bound
     assert not base.weight.requires_grad and not base.bias.requires_grad
     x = ag.randn(3, 6)
-    np.testing.assert_allclose(lora(x).data, base(x).data, rtol=1e-6)
+    np.testing.assert_allclose(lora(x).numpy(), base(x).numpy(), rtol=1e-6)
     assert lora.weight is base.weight and lora.in_features == 6 and lora.out_features == 4
-    np.testing.assert_array_equal(base.weight.data, w0)
+    np.testing.assert_array_equal(base.weight.numpy(), w0)
 
 
 def test_forward_is_base_plus_scaled_low_rank_update():
     lora = nn.LoRALinear(nn.Linear(5, 3).double(), r=2, alpha=3)
     _randomise_b(lora)
     x = ag.tensor(RNG.standard_normal((4, 5)))
-    w, b = lora.base_layer.weight.data, lora.base_layer.bias.data
-    expected = x.data @ (w + 1.5 * lora.lora_B.data @ lora.lora_A.data).T + b
-    np.testing.assert_allclose(lora(x).data, expected, rtol=1e-12)
+    w, b = lora.base_layer.weight.numpy(), lora.base_layer.bias.numpy()
+    expected = x.numpy() @ (w + 1.5 * lora.lora_B.numpy() @ lora.lora_A.numpy()).T + b
+    np.testing.assert_allclose(lora(x).numpy(), expected, rtol=1e-12)
     assert ag.gradcheck(lambda x, a, b: lora(x), (x.requires_grad_(), lora.lora_A, lora.lora_B))
 
 
@@ -45,14 +45,14 @@ def test_optimizer_step_updates_only_adapters():
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
     nn.apply_lora(model, target_modules=("0", "2"), r=2)
     _randomise_b(model)
-    before = {n: p.data.copy() for n, p in model.named_parameters()}
+    before = {n: p.numpy().copy() for n, p in model.named_parameters()}
     opt = ag.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
     for _ in range(2):
         opt.zero_grad()
         model(ag.randn(5, 4)).pow(2).mean().backward()
         opt.step()
     for name, p in model.named_parameters():
-        changed = not np.array_equal(p.data, before[name])
+        changed = not np.array_equal(p.numpy(), before[name])
         assert changed == ("lora_" in name), name
         assert (p.grad is None) == ("lora_" not in name), name
 
@@ -62,18 +62,18 @@ def test_merge_matches_unmerged_and_unmerge_restores_weight():
     nn.apply_lora(layer, target_modules=("out_proj", "linear1", "linear2"), r=4, alpha=8)
     _randomise_b(layer)
     x = ag.randn(5, 2, 8)
-    base_weights = {n: p.data.copy() for n, p in layer.named_parameters() if "base_layer" in n}
-    unmerged = layer(x).data
+    base_weights = {n: p.numpy().copy() for n, p in layer.named_parameters() if "base_layer" in n}
+    unmerged = layer(x).numpy()
     nn.merge_lora(layer)
     assert all(m.merged for m in layer.modules() if isinstance(m, nn.LoRALinear))
-    assert not np.allclose(layer.linear1.weight.data, base_weights["linear1.base_layer.weight"])
-    np.testing.assert_allclose(layer(x).data, unmerged, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(layer.linear1.weight.numpy(), base_weights["linear1.base_layer.weight"])
+    np.testing.assert_allclose(layer(x).numpy(), unmerged, rtol=1e-4, atol=1e-5)
     nn.merge_lora(layer)  # merging twice is a no-op
-    np.testing.assert_allclose(layer(x).data, unmerged, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(layer(x).numpy(), unmerged, rtol=1e-4, atol=1e-5)
     nn.unmerge_lora(layer)
     for name, w in base_weights.items():
-        np.testing.assert_allclose(layer.get_parameter(name).data, w, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(layer(x).data, unmerged, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(layer.get_parameter(name).numpy(), w, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(layer(x).numpy(), unmerged, rtol=1e-5, atol=1e-6)
 
 
 def test_parameter_counts_and_targets():
@@ -113,10 +113,10 @@ def test_dropout_on_adapter_input_only():
     _randomise_b(lora)
     x = ag.randn(8, 50)
     lora.train()
-    a, b = lora(x).data, lora(x).data
+    a, b = lora(x).numpy(), lora(x).numpy()
     assert not np.allclose(a, b)  # the adapter input is dropped at random
     lora.eval()
-    np.testing.assert_allclose(lora(x).data, lora(x).data)
-    lora.lora_B.data[...] = 0
+    np.testing.assert_allclose(lora(x).numpy(), lora(x).numpy())
+    lora.lora_B.numpy()[...] = 0
     lora.train()
-    np.testing.assert_allclose(lora(x).data, lora.base_layer(x).data, rtol=1e-6)
+    np.testing.assert_allclose(lora(x).numpy(), lora.base_layer(x).numpy(), rtol=1e-6)

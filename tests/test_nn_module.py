@@ -54,23 +54,23 @@ def test_names_order_and_dedup_match_pytorch(torch):
 
 def test_state_dict_round_trip_with_pytorch(torch):
     ours, theirs = build(nn), build(torch.nn)
-    theirs.load_state_dict({k: torch.from_numpy(np.array(v.data)) for k, v in
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in
                             ours.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
     ours.eval()
     theirs.eval()
-    np.testing.assert_allclose(ours(ag.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(),
+    np.testing.assert_allclose(ours(ag.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
     fresh = build(nn)
     fresh.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     for (k, a), b in zip(fresh.state_dict().items(), ours.state_dict().values()):
-        np.testing.assert_array_equal(a.data, b.data, err_msg=k)
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
     assert fresh.shared is fresh.alias  # sharing survives loading
 
 
 def test_load_state_dict_strict_errors_leave_model_unchanged():
     model = build(nn)
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     good = {k: np.zeros_like(v) for k, v in before.items()}
     missing = dict(good)
     missing.pop("heads.a.bias")
@@ -82,10 +82,10 @@ def test_load_state_dict_strict_errors_leave_model_unchanged():
     with pytest.raises(CheckpointError, match=r"shared.weight.*\(3, 3\)"):
         model.load_state_dict(wrong)
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k], err_msg=k)
+        np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)
     result = model.load_state_dict(missing, strict=False)
     assert list(result[0]) == ["heads.a.bias"] and list(result[1]) == []
-    assert np.all(model.heads["a"].weight.data == 0)
+    assert np.all(model.heads["a"].weight.numpy() == 0)
 
 
 def test_train_eval_zero_grad_and_freezing():
@@ -97,7 +97,7 @@ def test_train_eval_zero_grad_and_freezing():
     model(ag.randn(2, 3, 5, 5)).sum().backward()
     assert all(p.grad is not None for p in model.blocks.parameters())
     model.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.data == 0) for p in model.blocks.parameters())
+    assert all(np.all(p.grad.numpy() == 0) for p in model.blocks.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     model.stem.requires_grad_(False)
@@ -115,10 +115,10 @@ def test_apply_hooks_and_to():
     pre = model.heads["a"].register_forward_pre_hook(lambda m, args: calls.append("pre"))
     post = model.heads["a"].register_forward_hook(lambda m, args, out: out * 0)
     out = model(ag.randn(1, 3, 5, 5))
-    assert calls == ["pre"] and np.all(out.data == 0)
+    assert calls == ["pre"] and np.all(out.numpy() == 0)
     pre.remove()
     post.remove()
-    assert np.any(model(ag.randn(1, 3, 5, 5)).data != 0) and calls == ["pre"]
+    assert np.any(model(ag.randn(1, 3, 5, 5)).numpy() != 0) and calls == ["pre"]
     model.double()
     assert all(p.dtype == np.float64 for p in model.parameters())
     assert model.stem[1].num_batches_tracked.dtype == np.int64  # integer buffers keep their dtype
@@ -164,7 +164,7 @@ def test_assignment_rules():
         m.w = ag.ones(1)
     m.register_buffer("b", ag.zeros(2))
     m.b = ag.ones(2)  # buffers may be reassigned with tensors
-    assert np.all(m.b.data == 1) and "b" in m.state_dict()
+    assert np.all(m.b.numpy() == 1) and "b" in m.state_dict()
     with pytest.raises(AttributeError, match="no attribute 'missing'"):
         _ = m.missing
 
@@ -179,9 +179,9 @@ def test_assignment_rules():
 def test_reassigning_a_submodule_keeps_its_position():
     seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     x = ag.randn(4, 2)
-    before = seq(x).data.copy()
+    before = seq(x).numpy().copy()
     seq[0] = seq[0]
     assert list(seq._modules) == ["0", "1", "2"]
-    np.testing.assert_allclose(seq(x).data, before)
+    np.testing.assert_allclose(seq(x).numpy(), before)
     seq[2] = nn.Linear(3, 1)  # a new module takes the old one's place
     assert isinstance(list(seq)[2], nn.Linear) and list(seq._modules) == ["0", "1", "2"]

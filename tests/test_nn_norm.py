@@ -33,7 +33,7 @@ def _shifted(shape):
 def test_batch_norm_train_then_eval(torch, name, args, kwargs, shape, dtype):
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
     for p in ours.parameters():  # non-trivial affine parameters
-        p.data[...] = RNG.uniform(0.5, 1.5, args)
+        p.numpy()[...] = RNG.uniform(0.5, 1.5, args)
     x = _shifted(shape)
     check_module_parity(ours, theirs, x, torch, dtype, steps=3)  # running stats after 3 steps
     if ours.track_running_stats:
@@ -60,9 +60,9 @@ def test_functional_batch_norm_updates_running_stats_like_pytorch(torch):
         y = F.batch_norm(ag.tensor(x), rm, rv, training=True, momentum=0.2, eps=1e-4)
         yt = torch.nn.functional.batch_norm(torch.tensor(x), trm, trv, training=True,
                                             momentum=0.2, eps=1e-4)
-        np.testing.assert_allclose(y.data, yt.numpy(), 1e-10, 1e-12)
-    np.testing.assert_allclose(rm.data, trm.numpy(), 1e-12)
-    np.testing.assert_allclose(rv.data, trv.numpy(), 1e-12)  # unbiased variance
+        np.testing.assert_allclose(y.numpy(), yt.numpy(), 1e-10, 1e-12)
+    np.testing.assert_allclose(rm.numpy(), trm.numpy(), 1e-12)
+    np.testing.assert_allclose(rv.numpy(), trv.numpy(), 1e-12)  # unbiased variance
 
 
 def test_batch_norm_errors_name_layer_and_shapes():
@@ -85,7 +85,7 @@ def test_batch_norm_state_dict_and_repr(torch):
     assert list(nn.BatchNorm1d(3, track_running_stats=False).state_dict()) == ["weight", "bias"]
     ours.running_mean.fill_(3.0)
     ours.reset_running_stats()
-    assert np.all(ours.running_mean.data == 0)
+    assert np.all(ours.running_mean.numpy() == 0)
 
 
 # ---- ghost batch norm ----------------------------------------------------------------------
@@ -98,25 +98,25 @@ def test_ghost_batch_norm_is_batch_norm_per_virtual_batch(torch, vbs, n):
     y = ghost(xa)
     xt = torch.tensor(x, requires_grad=True)
     yt = torch.cat([ref(chunk) for chunk in xt.split(vbs)])  # one BN step per virtual batch
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), 1e-10, 1e-12)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), 1e-10, 1e-12)
     g = RNG.standard_normal(y.shape)
     y.backward(ag.Tensor(g))
     yt.backward(torch.from_numpy(g))
-    np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), 1e-9, 1e-11)
-    np.testing.assert_allclose(ghost.weight.grad.data, ref.weight.grad.numpy(), 1e-9, 1e-11)
+    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), 1e-9, 1e-11)
+    np.testing.assert_allclose(ghost.weight.grad.numpy(), ref.weight.grad.numpy(), 1e-9, 1e-11)
     for name in ("running_mean", "running_var", "num_batches_tracked"):
-        np.testing.assert_allclose(getattr(ghost, name).data, getattr(ref, name).numpy(), 1e-12)
+        np.testing.assert_allclose(getattr(ghost, name).numpy(), getattr(ref, name).numpy(), 1e-12)
     ghost.eval()
     ref.eval()
     x2 = _shifted((3, 3, 2, 2))
-    np.testing.assert_allclose(ghost(ag.tensor(x2)).data, ref(torch.tensor(x2)).detach().numpy(),
+    np.testing.assert_allclose(ghost(ag.tensor(x2)).numpy(), ref(torch.tensor(x2)).detach().numpy(),
                                1e-10, 1e-12)
 
 
 def test_ghost_batch_norm_differs_from_full_batch_and_validates():
     x = ag.tensor(_shifted((8, 2)))
     ghost, full = nn.GhostBatchNorm1d(2, virtual_batch_size=2), nn.BatchNorm1d(2)
-    assert not np.allclose(ghost(x).data, full(x).data)
+    assert not np.allclose(ghost(x).numpy(), full(x).numpy())
     assert list(ghost.state_dict()) == list(full.state_dict())
     with pytest.raises(ValueError, match="virtual_batch_size"):
         nn.GhostBatchNorm1d(2, virtual_batch_size=0)
@@ -149,7 +149,7 @@ OTHER_NORMS = [
 def test_norm_parity(torch, name, args, kwargs, shape, dtype, to_torch):
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
     for p in ours.parameters():
-        p.data[...] = RNG.uniform(0.5, 1.5, p.shape)
+        p.numpy()[...] = RNG.uniform(0.5, 1.5, p.shape)
     check_module_parity(ours, theirs, _shifted(shape), torch, dtype, to_torch, steps=2)
     if ours.state_dict() and any("running" in k for k in ours.state_dict()):
         ours.eval()
@@ -207,9 +207,9 @@ def test_normalize_parity_including_zero_vectors(torch, p, dim):
     x[1] = 0.0  # a zero row: finite output and gradient
     xa, xt = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, yt = F.normalize(xa, p, dim), torch.nn.functional.normalize(xt, p, dim)
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), 1e-10, 1e-12)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), 1e-10, 1e-12)
     g = RNG.standard_normal(y.shape)
     y.backward(ag.Tensor(g))
     yt.backward(torch.from_numpy(g))
-    assert np.isfinite(xa.grad.data).all()
-    np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), 1e-9, 1e-11)
+    assert np.isfinite(xa.grad.numpy()).all()
+    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), 1e-9, 1e-11)

@@ -43,17 +43,17 @@ def _check(torch, mine, theirs, my_out, their_out, my_in, their_in, rtol, atol):
     assert len(mo) == len(to)
     loss_m, loss_t = 0.0, 0.0
     for a, b in zip(mo, to):
-        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=rtol, atol=atol)
         g = RNG.standard_normal(a.shape).astype(a.dtype)
         loss_m = loss_m + (a * ag.tensor(g)).sum()
         loss_t = loss_t + (b * torch.tensor(g)).sum()
     loss_m.backward()
     loss_t.backward()
     for a, b in zip(my_in, their_in):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=atol)
     theirs_p = dict(theirs.named_parameters())
     for name, p in mine.named_parameters():
-        np.testing.assert_allclose(p.grad.data, theirs_p[name].grad.numpy(), rtol=rtol, atol=atol,
+        np.testing.assert_allclose(p.grad.numpy(), theirs_p[name].grad.numpy(), rtol=rtol, atol=atol,
                                    err_msg=name)
 
 
@@ -86,7 +86,7 @@ def test_cell_unbatched_and_float32(torch, name):
     ref = theirs(torch.tensor(x))
     for a, b in zip(_flat(out), _flat(ref)):
         assert a.dtype == np.float32 and a.shape == tuple(b.shape)
-        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("cls", [nn.RNNCell, nn.LSTMCell, nn.GRUCell])
@@ -131,7 +131,7 @@ def test_cell_init_bounds_and_names():
     assert cell.weight_ih.shape == (64, 6) and cell.weight_hh.shape == (64, 16)
     for p in cell.parameters():
         assert p.dtype == np.float32
-        assert np.abs(p.data).max() <= bound and np.abs(p.data).max() > bound / 2
+        assert np.abs(p.numpy()).max() <= bound and np.abs(p.numpy()).max() > bound / 2
 
 
 # ---- multi-layer modules ----------------------------------------------------------------------
@@ -176,7 +176,7 @@ def test_unbatched_input(torch, name):
     x = RNG.standard_normal((5, 3))
     for a, b in zip(_flat(mine(ag.tensor(x))), _flat(theirs(torch.tensor(x)))):
         assert a.shape == tuple(b.shape)
-        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_dropout_only_between_layers(torch):
@@ -185,24 +185,24 @@ def test_dropout_only_between_layers(torch):
     x = RNG.standard_normal((5, 2, 3))
     out, h = mine(ag.tensor(x))
     ref_out, ref_h = theirs(torch.tensor(x))
-    assert np.abs(out.data).min() > 0
-    np.testing.assert_allclose(out.data, ref_out.detach().numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(h.data, ref_h.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert np.abs(out.numpy()).min() > 0
+    np.testing.assert_allclose(out.numpy(), ref_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(h.numpy(), ref_h.detach().numpy(), rtol=1e-10, atol=1e-12)
     mine.eval()
     theirs.eval()
-    np.testing.assert_allclose(mine(ag.tensor(x))[0].data, theirs(torch.tensor(x))[0]
+    np.testing.assert_allclose(mine(ag.tensor(x))[0].numpy(), theirs(torch.tensor(x))[0]
                                .detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_state_dict_loads_into_torch(torch):
     mine = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
     theirs = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in mine.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in mine.state_dict().items()})
     x = RNG.standard_normal((4, 2, 3)).astype(np.float32)
     out, (h, c) = mine(ag.tensor(x))
     ref, (rh, rc) = theirs(torch.tensor(x))
     for a, b in ((out, ref), (h, rh), (c, rc)):
-        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
@@ -226,7 +226,7 @@ def test_long_sequence_backward_reaches_first_step():
     x = ag.tensor(RNG.standard_normal((300, 1, 2)).astype(np.float32), requires_grad=True)
     out, h = rnn(x)
     h.sum().backward()
-    assert x.grad.shape == x.shape and np.isfinite(x.grad.data).all()
+    assert x.grad.shape == x.shape and np.isfinite(x.grad.numpy()).all()
 
 
 def test_errors_name_the_layer_and_shapes():

@@ -116,9 +116,9 @@ def test_residual_adds_the_input():
     branch = nn.Linear(3, 3)
     block = nn.Residual(branch)
     x = ag.randn(2, 3, requires_grad=True)
-    np.testing.assert_allclose(block(x).data, x.data + branch(x).data, rtol=1e-6)
+    np.testing.assert_allclose(block(x).numpy(), x.numpy() + branch(x).numpy(), rtol=1e-6)
     block(x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 1 + branch.weight.data.sum(0, keepdims=True).repeat(2, 0),
+    np.testing.assert_allclose(x.grad.numpy(), 1 + branch.weight.numpy().sum(0, keepdims=True).repeat(2, 0),
                                rtol=1e-5)
     assert list(block.state_dict()) == ["fn.weight", "fn.bias"]
     with pytest.raises(ShapeError, match="Residual"):

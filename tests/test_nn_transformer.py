@@ -24,7 +24,7 @@ def _compare(torch, mine, theirs, my_args, their_args, my_kw=None, their_kw=None
     """Forward values, then gradients of every parameter and input for a random projection."""
     out = mine(*my_args, **(my_kw or {}))
     ref = theirs(*their_args, **(their_kw or {}))
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-8, atol=1e-10)
     if not grads:
         return
     g = RNG.standard_normal(out.shape)
@@ -32,10 +32,10 @@ def _compare(torch, mine, theirs, my_args, their_args, my_kw=None, their_kw=None
     (ref * torch.tensor(g)).sum().backward()
     theirs_p = dict(theirs.named_parameters())
     for name, p in mine.named_parameters():
-        np.testing.assert_allclose(p.grad.data, theirs_p[name].grad.numpy(), rtol=1e-7,
+        np.testing.assert_allclose(p.grad.numpy(), theirs_p[name].grad.numpy(), rtol=1e-7,
                                    atol=1e-9, err_msg=name)
     for a, b in zip(my_args, their_args):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-7, atol=1e-9)
 
 
 def _seqs(torch, *shapes):
@@ -48,7 +48,7 @@ def _masks(torch, T, S, N):
     causal = nn.Transformer.generate_square_subsequent_mask(T, np.float64)
     kpm = np.zeros((N, S), bool)
     kpm[1, -1] = True
-    return (causal, ag.tensor(kpm)), (torch.tensor(causal.data), torch.tensor(kpm))
+    return (causal, ag.tensor(kpm)), (torch.tensor(causal.numpy()), torch.tensor(kpm))
 
 
 CONFIGS = [(nf, act) for nf in (False, True) for act in ("relu", "gelu")]
@@ -113,7 +113,7 @@ def test_transformer_parity_and_state_dict_both_ways(torch, norm_first):
               dim_feedforward=FF, dropout=0.0, norm_first=norm_first, batch_first=True)
     mine = nn.Transformer(**kw)
     theirs = torch.nn.Transformer(**kw)
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in mine.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in mine.state_dict().items()})
     mine.double()
     theirs.double()
     (mask, kpm), (tmask, tkpm) = _masks(torch, 4, 5, 2)
@@ -127,13 +127,13 @@ def test_transformer_defaults_init_and_mask(torch):
     model = nn.Transformer(d_model=E, nhead=H, num_encoder_layers=1, num_decoder_layers=1,
                            dim_feedforward=FF)
     assert model.encoder.layers[0].linear1.weight.shape == (FF, E)
-    w = model.encoder.layers[0].linear1.weight.data
+    w = model.encoder.layers[0].linear1.weight.numpy()
     assert np.abs(w).max() <= math.sqrt(6 / (E + FF))  # Xavier-uniform bound
     assert model.encoder.layers[0].self_attn.dropout == 0.1
     mask = nn.Transformer.generate_square_subsequent_mask(4)
     ref = torch.nn.Transformer.generate_square_subsequent_mask(4)
     assert mask.dtype == np.float32
-    np.testing.assert_array_equal(mask.data, ref.numpy())
+    np.testing.assert_array_equal(mask.numpy(), ref.numpy())
 
 
 def test_stack_layers_are_independent_copies():
@@ -143,9 +143,9 @@ def test_stack_layers_are_independent_copies():
     a, b = enc.layers[0], enc.layers[1]
     assert a is not layer and a is not b
     assert a.linear1.weight.dtype == np.float64 and not a.linear1.weight.requires_grad
-    np.testing.assert_array_equal(a.linear2.weight.data, layer.linear2.weight.data)
-    a.linear2.weight.data[0, 0] += 1.0
-    assert b.linear2.weight.data[0, 0] == layer.linear2.weight.data[0, 0]
+    np.testing.assert_array_equal(a.linear2.weight.numpy(), layer.linear2.weight.numpy())
+    a.linear2.weight.numpy()[0, 0] += 1.0
+    assert b.linear2.weight.numpy()[0, 0] == layer.linear2.weight.numpy()[0, 0]
     assert len(list(enc.parameters())) == 3 * len(list(layer.parameters()))
 
 
@@ -173,13 +173,13 @@ def test_sinusoidal_encoding_matches_the_paper_formula():
     pos = np.arange(n)[:, None]
     i = np.arange(d // 2)[None, :]
     angle = pos / 10000 ** (2 * i / d)
-    np.testing.assert_allclose(pe.pe.data[:, 0::2], np.sin(angle), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(pe.pe.data[:, 1::2], np.cos(angle), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pe.pe.numpy()[:, 0::2], np.sin(angle), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pe.pe.numpy()[:, 1::2], np.cos(angle), rtol=1e-5, atol=1e-6)
     assert "pe" not in pe.state_dict() and len(list(pe.buffers())) == 1
     x = ag.randn(4, 2, d)
-    np.testing.assert_allclose(pe(x).data, x.data + pe.pe.data[:4, None], rtol=1e-6)
+    np.testing.assert_allclose(pe(x).numpy(), x.numpy() + pe.pe.numpy()[:4, None], rtol=1e-6)
     bf = nn.SinusoidalPositionalEncoding(d, max_len=n, dropout=0.0, batch_first=True)
-    np.testing.assert_allclose(bf(x, offset=3).data, x.data + pe.pe.data[None, 3:5], rtol=1e-6)
+    np.testing.assert_allclose(bf(x, offset=3).numpy(), x.numpy() + pe.pe.numpy()[None, 3:5], rtol=1e-6)
     assert nn.SinusoidalPositionalEncoding(5, 8).pe.shape == (8, 5)
     with pytest.raises(ShapeError, match="max_len=10"):
         pe(ag.randn(11, 1, d))
@@ -188,12 +188,12 @@ def test_sinusoidal_encoding_matches_the_paper_formula():
 def test_learned_positional_embedding_trains_used_rows_only():
     emb = nn.LearnedPositionalEmbedding(max_len=7, d_model=3, batch_first=True)
     assert [n for n, _ in emb.named_parameters()] == ["weight"]
-    assert 0 < emb.weight.data.std() < 0.05
+    assert 0 < emb.weight.numpy().std() < 0.05
     x = ag.randn(2, 4, 3)
     out = emb(x, offset=1)
-    np.testing.assert_allclose(out.data, x.data + emb.weight.data[None, 1:5], rtol=1e-6)
+    np.testing.assert_allclose(out.numpy(), x.numpy() + emb.weight.numpy()[None, 1:5], rtol=1e-6)
     out.sum().backward()
-    np.testing.assert_allclose(emb.weight.grad.data[1:5], 2.0)
-    assert np.all(emb.weight.grad.data[[0, 5, 6]] == 0)
+    np.testing.assert_allclose(emb.weight.grad.numpy()[1:5], 2.0)
+    assert np.all(emb.weight.grad.numpy()[[0, 5, 6]] == 0)
     with pytest.raises(ShapeError, match="LearnedPositionalEmbedding"):
         emb(ag.randn(2, 4, 5))

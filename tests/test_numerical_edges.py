@@ -40,7 +40,7 @@ def _value_and_grad(fn, x, dtype=np.float64, weights=True):
         w = np.arange(1.0, y.numel() + 1).reshape(y.shape) if weights else np.ones(y.shape)
         (g,) = ag.grad((y * ag.tensor(w.astype(dtype))).sum(), t)
     assert y.dtype == dtype and g.dtype == dtype
-    return y.data, g.data
+    return y.numpy(), g.numpy()
 
 
 def _torch_value_and_grad(torch, fn, x, dtype=np.float64, weights=True):
@@ -145,7 +145,7 @@ def test_bce_with_logits_keeps_relative_precision_of_small_losses():
     t = ag.tensor(np.array([1.0, 1.0, 1.0]))
     loss = F.binary_cross_entropy_with_logits(x, t, reduction="none")
     expected = np.log1p(np.exp(-np.array([30.0, 100.0, 5.0])))
-    np.testing.assert_allclose(loss.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
 
 
 # ---- kinks ----------------------------------------------------------------------------------------
@@ -199,8 +199,8 @@ def test_sqrt_at_zero_has_infinite_gradient_not_nan():
     x = ag.tensor([0.0, 4.0], dtype=np.float64, requires_grad=True)
     with np.errstate(divide="ignore"):
         x.sqrt().sum().backward()
-    assert x.grad.data[0] == np.inf
-    assert x.grad.data[1] == pytest.approx(0.25)
+    assert x.grad.numpy()[0] == np.inf
+    assert x.grad.numpy()[1] == pytest.approx(0.25)
 
 
 def test_sqrt_at_zero_backward_emits_no_warning():
@@ -208,7 +208,7 @@ def test_sqrt_at_zero_backward_emits_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         x.sqrt().sum().backward()
-    assert x.grad.data[0] == np.inf
+    assert x.grad.numpy()[0] == np.inf
 
 
 # ---- one-element statistics ----------------------------------------------------------------------
@@ -257,5 +257,5 @@ def test_float32_and_float64_agree_on_a_small_network():
     assert all(g.dtype == np.float32 for g in grads32)
     np.testing.assert_allclose(loss32.item(), loss64.item(), rtol=1e-5)
     for g32, g64 in zip(grads32, grads64):
-        scale = np.abs(g64.data).max()
-        np.testing.assert_allclose(g32.data, g64.data, rtol=1e-3, atol=1e-5 * scale)
+        scale = np.abs(g64.numpy()).max()
+        np.testing.assert_allclose(g32.numpy(), g64.numpy(), rtol=1e-3, atol=1e-5 * scale)

@@ -110,62 +110,62 @@ def test_torch_parity(name, fn, shapes, dtype, torch):
 
 def test_forward_matches_numpy():
     x = rand((3, 4, 2), np.float32, requires_grad=False)
-    a = x.data
+    a = x.numpy()
     for index in [(1, slice(None, None, 2)), (Ellipsis, 0), ([2, 0, 2],), (MASK,),
                   ([0, 1], slice(None), [1, 1]), (None, 1, None), (slice(1, None), MASK[0])]:
-        np.testing.assert_array_equal(x[index].data, a[index])
+        np.testing.assert_array_equal(x[index].numpy(), a[index])
     idx = np.array([[[0, 1]], [[1, 1]], [[0, 0]]])
-    np.testing.assert_array_equal(x.gather(2, ag.tensor(idx)).data,
+    np.testing.assert_array_equal(x.gather(2, ag.tensor(idx)).numpy(),
                                   np.take_along_axis(a[:, :1], idx, 2))
-    np.testing.assert_array_equal(x.tril(-1).data, np.tril(a, -1))
-    np.testing.assert_array_equal(x.diagonal(0, 0, 1).data, np.diagonal(a, 0, 0, 1))
+    np.testing.assert_array_equal(x.tril(-1).numpy(), np.tril(a, -1))
+    np.testing.assert_array_equal(x.diagonal(0, 0, 1).numpy(), np.diagonal(a, 0, 0, 1))
     assert x[0].dtype == np.float32
 
 
 def test_int_with_advanced_index_follows_torch_not_numpy():
     x = rand((2, 3, 4), requires_grad=False)
     assert x[1, :, [0, 0, 3]].shape == (3, 3)  # NumPy would give (3, 3) transposed
-    np.testing.assert_array_equal(x[1, :, [0, 2]].data, x.data[1][:, [0, 2]])
-    np.testing.assert_array_equal(x[[0, 1], 2, None].data, x.data[:, 2][[0, 1], None])
+    np.testing.assert_array_equal(x[1, :, [0, 2]].numpy(), x.numpy()[1][:, [0, 2]])
+    np.testing.assert_array_equal(x[[0, 1], 2, None].numpy(), x.numpy()[:, 2][[0, 1], None])
 
 
 def test_scatter_add_uses_only_the_indexed_part_of_src():
     x, src = rand((3, 3)), rand((2, 4))
     idx = ag.tensor([[0, 1, 0], [2, 0, 2]])
-    np.testing.assert_allclose(x.scatter_add(0, idx, src).data,
-                               x.scatter_add(0, idx, src[:, :3]).data)
+    np.testing.assert_allclose(x.scatter_add(0, idx, src).numpy(),
+                               x.scatter_add(0, idx, src[:, :3]).numpy())
     assert ag.gradcheck(lambda a, s: a.scatter_add(0, idx, s), [x, src])
 
 
 def test_repeated_index_gradients_add_up():
     x = rand((4,))
     x[[1, 1, 1, 3]].sum().backward()
-    np.testing.assert_allclose(x.grad.data, [0.0, 3.0, 0.0, 1.0])
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 3.0, 0.0, 1.0])
     w = rand((3, 2))
     F.embedding(ag.tensor([[0, 0], [2, 0]]), w).sum().backward()
-    np.testing.assert_allclose(w.grad.data, [[3.0, 3.0], [0.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_allclose(w.grad.numpy(), [[3.0, 3.0], [0.0, 0.0], [1.0, 1.0]])
 
 
 def test_embedding_padding_row_gets_no_gradient():
     w = rand((3, 2))
     out = F.embedding(ag.tensor([1, 1, 0]), w, padding_idx=1)
-    np.testing.assert_allclose(out.data, w.data[[1, 1, 0]])
+    np.testing.assert_allclose(out.numpy(), w.numpy()[[1, 1, 0]])
     out.sum().backward()
-    np.testing.assert_allclose(w.grad.data, [[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(w.grad.numpy(), [[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
 
 
 def test_one_hot(torch):
     labels = np.array([[0, 3], [2, 2]])
     out = F.one_hot(ag.tensor(labels))
     assert out.dtype == np.int64 and out.shape == (2, 2, 4)
-    np.testing.assert_array_equal(out.data, torch.nn.functional.one_hot(torch.tensor(labels)))
-    np.testing.assert_array_equal(F.one_hot(ag.tensor([1]), num_classes=3).data, [[0, 1, 0]])
+    np.testing.assert_array_equal(out.numpy(), torch.nn.functional.one_hot(torch.tensor(labels)))
+    np.testing.assert_array_equal(F.one_hot(ag.tensor([1]), num_classes=3).numpy(), [[0, 1, 0]])
 
 
 def test_index_with_ndarray_and_tensor_mask_agree():
     x = rand((3, 4))
-    np.testing.assert_array_equal(x[MASK].data, x[ag.tensor(MASK)].data)
-    np.testing.assert_array_equal(x[x > 0].data, x.data[x.data > 0])
+    np.testing.assert_array_equal(x[MASK].numpy(), x[ag.tensor(MASK)].numpy())
+    np.testing.assert_array_equal(x[x > 0].numpy(), x.numpy()[x.numpy() > 0])
 
 
 ERRORS = [

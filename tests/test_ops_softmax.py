@@ -42,12 +42,12 @@ def test_torch_parity(name, shape, dim, dtype, torch):
 
 def test_forward_matches_numpy_and_rows_sum_to_one():
     x = rand((3, 5), requires_grad=False)
-    e = np.exp(x.data - x.data.max(1, keepdims=True))
+    e = np.exp(x.numpy() - x.numpy().max(1, keepdims=True))
     expected = e / e.sum(1, keepdims=True)
     assert_close(F.softmax(x, dim=1), expected)
     assert_close(F.log_softmax(x, dim=1), np.log(expected))
     assert_close(x.softmax(0).sum(0), np.ones(5))
-    assert_close(F.softmin(x, 1), np.exp(-x.data) / np.exp(-x.data).sum(1, keepdims=True))
+    assert_close(F.softmin(x, 1), np.exp(-x.numpy()) / np.exp(-x.numpy()).sum(1, keepdims=True))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -58,11 +58,11 @@ def test_large_logits_are_finite_and_match_torch(dtype, torch):
                     (lambda t: t.logsumexp(1), lambda t: t.logsumexp(1)),
                     (lambda t: F.softmin(t, 0), lambda t: torch.nn.functional.softmin(t, 0))]:
         out = fn(x)
-        assert np.isfinite(out.data).all()
+        assert np.isfinite(out.numpy()).all()
         assert out.dtype == dtype
         check_torch_parity(fn, tfn, [x], torch, rtol=1e-5, atol=1e-5)
         (g,) = ag.grad(out.sum(), x)
-        assert np.isfinite(g.data).all() and g.dtype == dtype
+        assert np.isfinite(g.numpy()).all() and g.dtype == dtype
 
 
 def test_logsumexp_of_large_values_matches_the_exact_formula():
@@ -74,13 +74,13 @@ def test_logsumexp_of_large_values_matches_the_exact_formula():
 def test_minus_inf_entries_and_rows(torch):
     ninf = -np.inf
     x = ag.tensor([[ninf, 0.0, 1.0], [ninf, ninf, ninf]], dtype=np.float64, requires_grad=True)
-    t = torch.tensor(x.data, requires_grad=True)
+    t = torch.tensor(x.numpy(), requires_grad=True)
     with np.errstate(all="raise"):  # no floating-point warnings escape
         lse, sm, lsm = x.logsumexp(1), F.softmax(x, 1), F.log_softmax(x, 1)
     assert_close(lse, t.logsumexp(1))
     assert_close(sm, torch.softmax(t, 1))
     assert_close(lsm, torch.log_softmax(t, 1))
-    assert lse.data[1] == ninf and np.isnan(sm.data[1]).all()
+    assert lse.numpy()[1] == ninf and np.isnan(sm.numpy()[1]).all()
     # rows with some -inf entries have finite gradients, equal to torch's
     for fn, tfn in [(lambda a: a.logsumexp(1)[0], lambda a: a.logsumexp(1)[0]),
                     (lambda a: F.softmax(a, 1)[0], lambda a: torch.softmax(a, 1)[0]),
@@ -89,8 +89,8 @@ def test_minus_inf_entries_and_rows(torch):
         w = np.arange(1.0, out.numel() + 1).reshape(out.shape)
         (g,) = ag.grad((out * ag.tensor(w)).sum(), x)
         (tg,) = torch.autograd.grad((tfn(t) * torch.tensor(w)).sum(), t)
-        assert np.isfinite(g.data[0]).all()
-        assert_close(g.data[0], tg[0])
+        assert np.isfinite(g.numpy()[0]).all()
+        assert_close(g.numpy()[0], tg[0])
 
 
 def test_implicit_dim_warns_and_follows_pytorch():
@@ -129,7 +129,7 @@ def test_hessian_vector_product_matches_torch(torch):
     for fn, tfn in cases:
         (g,) = ag.grad(fn(x), x, create_graph=True)
         (hv,) = ag.grad((g * v).sum(), x)
-        t = torch.tensor(x.data, requires_grad=True)
+        t = torch.tensor(x.numpy(), requires_grad=True)
         (tg,) = torch.autograd.grad(tfn(t), t, create_graph=True)
-        (thv,) = torch.autograd.grad((tg * torch.tensor(v.data)).sum(), t)
+        (thv,) = torch.autograd.grad((tg * torch.tensor(v.numpy())).sum(), t)
         assert_close(hv, thv)

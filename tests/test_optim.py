@@ -77,7 +77,7 @@ def test_matches_torch(torch, name, kwargs, dtype, rtol):
     theirs = _run_torch(torch, name, kwargs, dtype, grads)
     for p, t in zip(ours, theirs):
         assert p.dtype == dtype
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=rtol, atol=rtol)
 
 
 @pytest.mark.parametrize("name,kwargs", CASES)
@@ -103,7 +103,7 @@ def test_state_dict_round_trip_is_bit_identical(name, kwargs, tmp_path):
     del first, opt
     ckpt = load(path)
     assert ckpt["epoch"] == 4
-    resumed = [ag.Tensor(p.data, requires_grad=True) for p in ckpt["params"]]
+    resumed = [ag.Tensor(p.numpy(), requires_grad=True) for p in ckpt["params"]]
     opt2 = cls(resumed, **kwargs)
     opt2.load_state_dict(ckpt["optim"])
     for step in grads[4:]:
@@ -112,7 +112,7 @@ def test_state_dict_round_trip_is_bit_identical(name, kwargs, tmp_path):
         opt2.step()
     for a, b in zip(straight, resumed):
         assert a.dtype == b.dtype == np.float32
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_state_dict_layout_uses_indices_not_ids():
@@ -130,9 +130,9 @@ def test_state_dict_layout_uses_indices_not_ids():
     assert set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
     assert sd["state"][0]["step"] == 1
     assert isinstance(sd["state"][0]["exp_avg"], ag.Tensor)
-    before = sd["state"][0]["exp_avg"].data.copy()
+    before = sd["state"][0]["exp_avg"].numpy().copy()
     opt.step()  # a snapshot: later steps do not change it
-    np.testing.assert_array_equal(sd["state"][0]["exp_avg"].data, before)
+    np.testing.assert_array_equal(sd["state"][0]["exp_avg"].numpy(), before)
 
 
 def test_load_state_dict_errors_and_torch_state(torch):
@@ -174,7 +174,7 @@ def test_param_groups_with_different_lrs(torch):
     assert [g["lr"] for g in opt.param_groups] == [0.01, 0.5]
     assert [g["momentum"] for g in opt.param_groups] == [0.1, 0.9]
     for p, t in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-12)
 
 
 def test_add_param_group_and_validation():
@@ -219,10 +219,10 @@ def test_zero_grad_semantics():
     kept = a.grad
     opt.zero_grad(set_to_none=False)
     assert a.grad is kept and kept.dtype == np.float32
-    np.testing.assert_array_equal(kept.data, 0.0)
+    np.testing.assert_array_equal(kept.numpy(), 0.0)
     assert b.grad is None
     (a * 3.0).sum().backward()  # accumulates into the zeroed buffer
-    np.testing.assert_allclose(a.grad.data, 3.0)
+    np.testing.assert_allclose(a.grad.numpy(), 3.0)
     opt.zero_grad()
     assert a.grad is None and b.grad is None
 
@@ -242,9 +242,9 @@ def test_params_without_grad_are_skipped_and_closure_runs_with_grad():
     with ag.no_grad():
         loss = opt.step(closure)
     assert float(loss) == pytest.approx(3.0)
-    np.testing.assert_array_equal(b.data, 1.0)
+    np.testing.assert_array_equal(b.numpy(), 1.0)
     assert b not in opt.state and opt.state[a]["step"] == 1
-    assert np.all(a.data < 1.0)
+    assert np.all(a.numpy() < 1.0)
 
 
 def test_step_outside_no_grad_does_not_record_and_rejects_bad_grad_shape():
@@ -253,21 +253,21 @@ def test_step_outside_no_grad_does_not_record_and_rejects_bad_grad_shape():
     a.grad = ag.Tensor(np.ones(3, np.float32))
     opt.step()
     assert a.is_leaf and a.grad_fn is None
-    np.testing.assert_allclose(a.data, 0.5)
+    np.testing.assert_allclose(a.numpy(), 0.5)
     a.grad = ag.Tensor(np.ones(4, np.float32))
     with pytest.raises(ShapeError, match="gradient of shape"):
         opt.step()
 
 
 def test_optimizer_follows_replaced_param_data():
-    """Module.load_state_dict replaces p.data; the optimizer must update the new array."""
+    """Module.load_state_dict replaces p.numpy(); the optimizer must update the new array."""
     a = ag.Tensor(np.ones(3, np.float32), requires_grad=True)
     opt = optim.SGD([a], lr=1.0, momentum=0.9)
     a.grad = ag.Tensor(np.ones(3, np.float32))
     opt.step()
     a.data = np.full(3, 10.0, np.float32)
     opt.step()
-    np.testing.assert_allclose(a.data, 10.0 - 1.9)
+    np.testing.assert_allclose(a.numpy(), 10.0 - 1.9)
 
 
 def test_trains_a_small_model():

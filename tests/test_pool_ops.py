@@ -47,7 +47,7 @@ INTERP = [
 def _distinct(shape, dtype=np.float64):
     """Values without ties (max pooling's gradient is not differentiable at a tie)."""
     x = rand(shape, dtype)
-    x.data[...] = np.random.default_rng(3).permutation(x.data.size).reshape(shape) * 0.1
+    x.numpy()[...] = np.random.default_rng(3).permutation(x.numpy().size).reshape(shape) * 0.1
     return x
 
 
@@ -98,8 +98,8 @@ def test_max_pool2d_matches_torch(torch, dtype, kw):
     check_torch_parity(lambda x: F.max_pool2d(x, **kw), lambda x: tf.max_pool2d(x, **kw), [x],
                        torch, **_tol(dtype))
     out, idx = F.max_pool2d(x, return_indices=True, **kw)
-    t_out, t_idx = tf.max_pool2d(torch.from_numpy(x.data), return_indices=True, **kw)
-    np.testing.assert_array_equal(idx.data, t_idx.numpy())
+    t_out, t_idx = tf.max_pool2d(torch.from_numpy(x.numpy()), return_indices=True, **kw)
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
     assert out.dtype == dtype and idx.dtype == np.int64
 
 
@@ -146,9 +146,9 @@ def test_interpolate_matches_torch(torch, dtype, shape, kw):
 def test_unbatched_inputs(torch):
     x = rand((3, 6, 7))
     out, idx = F.max_pool2d(x, 2, return_indices=True)
-    t_out, t_idx = torch.nn.functional.max_pool2d(torch.from_numpy(x.data), 2, return_indices=True)
-    np.testing.assert_allclose(out.data, t_out.numpy())
-    np.testing.assert_array_equal(idx.data, t_idx.numpy())
+    t_out, t_idx = torch.nn.functional.max_pool2d(torch.from_numpy(x.numpy()), 2, return_indices=True)
+    np.testing.assert_allclose(out.numpy(), t_out.numpy())
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
     assert F.avg_pool1d(rand((3, 8)), 2).shape == (3, 4)
     assert F.adaptive_avg_pool2d(x, 1).shape == (3, 1, 1)
 
@@ -156,7 +156,7 @@ def test_unbatched_inputs(torch):
 def test_max_pool_gradient_goes_to_the_argmax_only():
     x = ag.tensor([[[[1.0, 5.0], [2.0, 3.0]]]], requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[[[0.0, 1.0], [0.0, 0.0]]]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[[[0.0, 1.0], [0.0, 0.0]]]])
 
 
 @pytest.mark.parametrize("call,match", [

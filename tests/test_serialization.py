@@ -45,7 +45,7 @@ def test_round_trip_preserves_values_types_and_dtypes(tmp_path):
     for key, value in obj["model"].items():
         got = out["model"][key]
         assert isinstance(got, ag.Tensor) and got.dtype == value.dtype and got.shape == value.shape
-        np.testing.assert_array_equal(got.data, value.data)
+        np.testing.assert_array_equal(got.numpy(), value.numpy())
     assert out["model"]["fc.weight"].requires_grad and not out["model"]["fc.bias"].requires_grad
     assert out["model"]["fc.weight"].dtype == np.float32
     state = out["optim"]["state"]
@@ -61,8 +61,8 @@ def test_round_trip_preserves_values_types_and_dtypes(tmp_path):
     assert out["empty"].shape == (0, 4) and out["zero_d"].shape == () and out["zero_d"] == 3.5
     assert out["big_endian"].dtype == np.dtype(">f4")
     assert out[1.5] is None and out[True] == "yes"
-    assert out["tied"][0].data is out["tied"][1].data  # stored once, shared on load
-    assert out["model"]["fc.weight"].data.flags.writeable
+    assert out["tied"][0].numpy() is out["tied"][1].numpy()  # stored once, shared on load
+    assert out["model"]["fc.weight"].numpy().flags.writeable
 
 
 def test_same_object_gives_same_bytes(tmp_path):
@@ -84,7 +84,7 @@ def test_module_and_optimizer_state_dicts_round_trip(tmp_path):
     fresh.load_state_dict(ckpt["model"])
     for (name, p), q in zip(model.named_parameters(), fresh.parameters()):
         assert q.dtype == np.float32
-        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
     opt2 = optim.Adam(fresh.parameters(), lr=0.01)
     opt2.load_state_dict(ckpt["optim"])
     assert opt2.state[fresh.weight]["step"] == 1

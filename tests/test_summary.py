@@ -18,7 +18,7 @@ def layer(name: str) -> type:
 
 
 def n_params(model) -> int:
-    return sum(p.data.size for p in model.parameters())
+    return sum(p.numpy().size for p in model.parameters())
 
 
 def torch_flop_mult_adds(torch, model, *inputs) -> int:
@@ -244,12 +244,12 @@ def test_hooks_removed_and_state_restored_after_summary():
     calls = []
     mine = model[0].register_forward_hook(lambda m, a, out: calls.append(out.shape))
     bn = model[1]
-    before = bn.running_mean.data.copy()
+    before = bn.running_mean.numpy().copy()
     summary(model, input_shape=(2, 3, 16, 16), print_result=False)
     assert all_hooks(model) == [model[0]._forward_hooks[mine.id]]  # the user's hook stays
     assert calls == [(2, 8, 16, 16)]
     assert all(m.training for m in model.modules())  # eval only during the summary
-    np.testing.assert_array_equal(bn.running_mean.data, before)
+    np.testing.assert_array_equal(bn.running_mean.numpy(), before)
     model.eval()
     summary(model, input_shape=(2, 3, 16, 16), print_result=False)
     assert not any(m.training for m in model.modules())

@@ -31,12 +31,12 @@ def _grad_task(seed: int, w: ag.Tensor) -> None:
     out = (h * x[:, :1]).sum()
     time.sleep(0)
     gx, gw = ag.grad(out, [x, w])  # functional grad: no shared .grad is written
-    t = np.tanh(x0 @ w.data)
+    t = np.tanh(x0 @ w.numpy())
     d = (1 - t * t) * x0[:, :1]
-    expected_x = d @ w.data.T
+    expected_x = d @ w.numpy().T
     expected_x[:, 0] += t.sum(axis=1)
-    np.testing.assert_allclose(gx.data, expected_x, rtol=1e-12)
-    np.testing.assert_allclose(gw.data, x0.T @ d, rtol=1e-12)
+    np.testing.assert_allclose(gx.numpy(), expected_x, rtol=1e-12)
+    np.testing.assert_allclose(gw.numpy(), x0.T @ d, rtol=1e-12)
 
 
 def _no_grad_task(seed: int, w: ag.Tensor) -> None:
@@ -131,7 +131,7 @@ def test_concurrent_backward_into_shared_leaf_accumulates():
 
     with ThreadPoolExecutor(N_WORKERS) as pool:
         list(pool.map(work, range(200)))
-    np.testing.assert_allclose(w.grad.data, np.full(4, sum(range(200))))
+    np.testing.assert_allclose(w.grad.numpy(), np.full(4, sum(range(200))))
 
 
 def test_independent_training_loops_in_threads_match_serial():
@@ -145,11 +145,11 @@ def test_independent_training_loops_in_threads_match_serial():
             loss = ((x @ w - y) ** 2).mean()
             (g,) = ag.grad(loss, w)
             with ag.no_grad():
-                w.data -= 0.1 * g.data
+                w.data -= 0.1 * g.numpy()
             if step % 10 == 0:
                 with ag.no_grad():
                     assert not (x @ w).requires_grad
-        return w.data.copy()
+        return w.numpy().copy()
 
     serial = [train(s) for s in range(4)]
     with ThreadPoolExecutor(4) as pool:

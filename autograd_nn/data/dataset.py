@@ -1,4 +1,4 @@
-"""Datasets: anything with `__len__` and `__getitem__`, as in `torch.utils.data`."""
+"""Datasets: anything with `__len__` and `__getitem__`, as in `torch.utils._data`."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -25,7 +25,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
-        arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+        arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
         lengths = {len(a) for a in arrays}
         if len(lengths) != 1:
             shapes = [a.shape for a in arrays]

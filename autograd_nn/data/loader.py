@@ -19,11 +19,11 @@ def default_collate(items: list) -> Any:
         return type(first)(default_collate(list(col)) for col in zip(*items))
     if isinstance(first, dict):
         return {k: default_collate([it[k] for it in items]) for k in first}
-    shapes = {np.shape(it.data if isinstance(it, Tensor) else it) for it in items}
+    shapes = {np.shape(it._data if isinstance(it, Tensor) else it) for it in items}
     if len(shapes) > 1:
         raise ValueError(f"default_collate: samples of shapes {sorted(shapes)} cannot be stacked")
     if isinstance(first, Tensor):
-        return Tensor(np.stack([it.data for it in items]))
+        return Tensor(np.stack([it._data for it in items]))
     arr = np.stack([np.asarray(it) for it in items])
     if arr.dtype == np.float64:
         arr = arr.astype(np.float32)

@@ -149,7 +149,7 @@ class GPT(nn.Module):
         with no_grad():
             for _ in range(max_new_tokens):
                 context = idx[:, -self.config.block_size:]  # (B, <= block_size)
-                logits = self(Tensor(context)).data[:, -1, :]  # (B, vocab): the last position
+                logits = self(Tensor(context)).numpy()[:, -1, :]  # (B, vocab): the last position
                 nxt = sample_next(logits, temperature, top_k, rng)  # (B,)
                 idx = np.concatenate([idx, nxt[:, None]], axis=1)  # (B, T + 1)
         self.train(was_training)

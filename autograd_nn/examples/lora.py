@@ -96,9 +96,9 @@ def check_merge(model: nn.Module, x: np.ndarray) -> float:
     """Merge the adapters into the base weights; the largest output change it causes."""
     model.eval()
     with no_grad():
-        before = model(Tensor(x)).data  # (N, classes)
+        before = model(Tensor(x)).numpy()  # (N, classes)
         nn.merge_lora(model)
-        after = model(Tensor(x)).data
+        after = model(Tensor(x)).numpy()
     return float(np.abs(after - before).max())
 
 

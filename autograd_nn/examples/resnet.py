@@ -94,10 +94,10 @@ def plot_mistakes(model: nn.Module, loader: DataLoader, path: str, n: int = 16) 
     model.eval()
     with no_grad():
         for xb, yb in loader:
-            pred = model(xb).data.argmax(-1)  # (B,)
-            wrong = pred != yb.data
-            wrong_x.append(xb.data[wrong])
-            wrong_y.append(yb.data[wrong])
+            pred = model(xb).numpy().argmax(-1)  # (B,)
+            wrong = pred != yb.numpy()
+            wrong_x.append(xb.numpy()[wrong])
+            wrong_y.append(yb.numpy()[wrong])
             wrong_pred.append(pred[wrong])
     x, y = np.concatenate(wrong_x)[:n], np.concatenate(wrong_y)[:n]
     p = np.concatenate(wrong_pred)[:n]

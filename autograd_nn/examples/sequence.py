@@ -65,7 +65,7 @@ class CharRNN(nn.Module):
         with no_grad():
             logits, state = self.step(Tensor(idx))  # (B, T, vocab)
             for _ in range(max_new_tokens):
-                nxt = sample_next(logits.data[:, -1, :], temperature, top_k, rng)  # (B,)
+                nxt = sample_next(logits.numpy()[:, -1, :], temperature, top_k, rng)  # (B,)
                 idx = np.concatenate([idx, nxt[:, None]], axis=1)  # (B, T + 1)
                 logits, state = self.step(Tensor(nxt[:, None]), state)  # (B, 1, vocab)
         self.train(was_training)

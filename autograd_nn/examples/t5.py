@@ -74,7 +74,7 @@ class Seq2SeqTransformer(nn.Module):
             memory = self.encode(Tensor(src))  # (B, S, d)
             out = np.full((len(src), 1), BOS, dtype=np.int64)  # (B, 1)
             for _ in range(length):
-                logits = self.decode(Tensor(out), memory).data[:, -1]  # (B, vocab)
+                logits = self.decode(Tensor(out), memory).numpy()[:, -1]  # (B, vocab)
                 out = np.concatenate([out, logits.argmax(-1)[:, None]], 1)  # (B, t + 1)
         self.train(was_training)
         return out[:, 1:]  # (B, length), BOS dropped

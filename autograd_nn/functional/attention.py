@@ -40,7 +40,7 @@ def _masked_softmax(scores: Tensor, mask: Tensor | None) -> Tensor:
     """
     if mask is not None:
         scores = scores + mask  # (..., L, S)
-    dead = np.isneginf(scores.data).all(axis=-1, keepdims=True)  # (..., L, 1), a constant
+    dead = np.isneginf(scores._data).all(axis=-1, keepdims=True)  # (..., L, 1), a constant
     if not dead.any():
         return scores.softmax(-1)
     weights = scores.masked_fill(dead, 0.0).softmax(-1)  # finite everywhere
@@ -49,7 +49,7 @@ def _masked_softmax(scores: Tensor, mask: Tensor | None) -> Tensor:
 
 def _bool_to_additive(mask: Tensor, dtype: Any, allowed: bool) -> Tensor:
     """A bool mask as 0 / -inf in `dtype`; `allowed` says whether True means attend or ignore."""
-    keep = mask.data if allowed else ~mask.data
+    keep = mask._data if allowed else ~mask._data
     return Tensor(np.where(keep, 0.0, -np.inf).astype(dtype))
 
 

@@ -18,7 +18,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 
     num_classes=-1 takes the largest value plus one. Not differentiable (like PyTorch).
     """
-    idx = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    idx = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
     if idx.dtype.kind not in "iu":
         raise DTypeError(f"one_hot: expected an integer tensor, got {idx.dtype}")
     if num_classes == -1:
@@ -38,7 +38,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
 
     Output shape is input.shape + (dim,). Rows read at `padding_idx` get no gradient, as in PyTorch.
     """
-    idx = np.asarray(input.data if isinstance(input, Tensor) else input)
+    idx = np.asarray(input._data if isinstance(input, Tensor) else input)
     if idx.dtype.kind not in "iu":
         raise DTypeError(f"embedding: indices must be an integer tensor, got {idx.dtype}")
     if weight.ndim != 2:
@@ -58,6 +58,6 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
             rows = GetItem.apply(weight, index=(idx[keep],), advanced=True)
             out = IndexAdd.apply(rows, index=np.nonzero(keep), advanced=True,
                                  shape=idx.shape + (weight.shape[1],))
-            pad_rows = np.where(keep[..., None], 0.0, weight.data[padding_idx]).astype(weight.dtype)
+            pad_rows = np.where(keep[..., None], 0.0, weight._data[padding_idx]).astype(weight.dtype)
             return out + Tensor._make(pad_rows, False)
     return GetItem.apply(weight, index=(idx,), advanced=True)

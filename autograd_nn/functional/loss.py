@@ -91,7 +91,7 @@ def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
 def _quadratic_near_zero(diff: Tensor, width: float, linear_scale: float) -> Tensor:
     """0.5 d^2 / width * linear_scale where |d| < width, else linear_scale * (|d| - width / 2)."""
     absd = diff.abs()
-    small = _mask(np.abs(diff.data) < width, diff.dtype)
+    small = _mask(np.abs(diff._data) < width, diff.dtype)
     quad = diff * diff * (0.5 * linear_scale / width)
     lin = (absd - 0.5 * width) * linear_scale
     return small * quad + (1.0 - small) * lin
@@ -124,7 +124,7 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
 
 
 def _target_array(op: str, target: Any) -> np.ndarray:
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise ShapeError(f"{op}: class-index targets must be integers, got dtype {t.dtype}")
     return t.astype(np.int64, copy=False)
@@ -133,7 +133,7 @@ def _target_array(op: str, target: Any) -> np.ndarray:
 def _class_weights(op: str, weight: Tensor | None, n_classes: int, dtype: np.dtype) -> np.ndarray:
     if weight is None:
         return np.ones(n_classes, dtype=dtype)
-    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
     if w.shape != (n_classes,):
         raise ShapeError(f"{op}: weight has shape {w.shape}, expected ({n_classes},) (one per class)")
     return w.astype(dtype, copy=False)
@@ -170,7 +170,7 @@ def _batched(input: Tensor, target: Any) -> tuple[Tensor, Any, bool]:
     """Treat an unbatched (C,) input with a 0-d target as a batch of one."""
     if input.ndim != 1:
         return input, target, False
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
     return input.reshape(1, input.shape[0]), t.reshape(1), True
 
 
@@ -272,7 +272,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
         raise ShapeError(f"binary_cross_entropy: target shape {target.shape} must equal the input "
                          f"shape {input.shape}")
     input, target = _pair("binary_cross_entropy", input, target)
-    if input.numel() and (input.data.min() < 0 or input.data.max() > 1):
+    if input.numel() and (input._data.min() < 0 or input._data.max() > 1):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
     # max(log p, -100) == log(max(p, e^-100)); clamping p first also keeps log(0) from warning
     log_p = input.clamp(min=_EXP_M100).log().clamp(min=-100.0)
@@ -331,7 +331,7 @@ def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
         loss = target.exp() * (target - input)
     else:
         # target * log(target) with 0 where target == 0 (xlogy): log(1) = 0 there
-        safe = target + _mask(target.data == 0, input.dtype)
+        safe = target + _mask(target._data == 0, input.dtype)
         loss = target * safe.log() - target * input
     reduction = _legacy(size_average, reduce, reduction)
     if reduction == "batchmean":
@@ -340,7 +340,7 @@ def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
 
 
 def _label_masks(op: str, target: Any, dtype: np.dtype) -> tuple[Tensor, Tensor]:
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
     return _mask(t == 1, dtype), _mask(t == -1, dtype)
 
 
@@ -378,7 +378,7 @@ def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0,
                          reduction: str = "mean") -> Tensor:
     """x where y = 1 and max(0, margin - x) where y = -1 (input is usually a distance)."""
     input = _tensors(input)
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
     keep_self = _mask(t != -1, input.dtype)
     keep_margin = _mask(t != 1, input.dtype)
     loss = keep_self * input + keep_margin * (margin - input).clamp(min=0.0)

@@ -62,8 +62,8 @@ def _update_running(running: Tensor | None, value: np.ndarray, momentum: float) 
     if running is None:
         return
     with no_grad():
-        running.data *= 1.0 - momentum
-        running.data += (momentum * value).astype(running.dtype, copy=False)
+        running._data *= 1.0 - momentum
+        running._data += (momentum * value).astype(running.dtype, copy=False)
         bump_version(running)
 
 
@@ -95,8 +95,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                     bump_version(running)
             return out
         mean, var = _moments(input, dims)  # (1, C, 1, ...) each
-        _update_running(running_mean, mean.data.reshape(-1), momentum)
-        _update_running(running_var, var.data.reshape(-1) * (count / (count - 1)), momentum)
+        _update_running(running_mean, mean._data.reshape(-1), momentum)
+        _update_running(running_var, var._data.reshape(-1) * (count / (count - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when not training")
@@ -131,8 +131,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
             )
         mean, var = _moments(input, dims)  # (N, C, 1, ...) each
         if input.shape[0]:  # an empty batch leaves the running stats as they are
-            flat_mean = mean.data.reshape(input.shape[:2]).mean(axis=0)
-            flat_var = var.data.reshape(input.shape[:2]).mean(axis=0) * (count / (count - 1))
+            flat_mean = mean._data.reshape(input.shape[:2]).mean(axis=0)
+            flat_var = var._data.reshape(input.shape[:2]).mean(axis=0) * (count / (count - 1))
             _update_running(running_mean, flat_mean, momentum)
             _update_running(running_var, flat_var, momentum)
     else:

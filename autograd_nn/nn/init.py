@@ -48,11 +48,11 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    if not tensor.data.flags.writeable:
+    if not tensor._data.flags.writeable:
         raise ValueError(f"init: cannot fill a tensor of shape {tensor.shape} that wraps a read-only "
                          "array")
     with no_grad():
-        tensor.data[...] = values.astype(tensor.dtype, copy=False)
+        tensor._data[...] = values.astype(tensor.dtype, copy=False)
         bump_version(tensor)
     return tensor
 

@@ -92,7 +92,7 @@ class LoRALinear(Module):
         if not self.merged:
             with no_grad():
                 w = self.base_layer.weight
-                w.data = w.data + self.delta_weight().data.astype(w.dtype)
+                w._data = w._data + self.delta_weight()._data.astype(w.dtype)
                 bump_version(w)
             self.merged = True
 
@@ -101,7 +101,7 @@ class LoRALinear(Module):
         if self.merged:
             with no_grad():
                 w = self.base_layer.weight
-                w.data = w.data - self.delta_weight().data.astype(w.dtype)
+                w._data = w._data - self.delta_weight()._data.astype(w.dtype)
                 bump_version(w)
             self.merged = False
 

@@ -108,7 +108,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(np.asarray(tensor))
         if tensor is not None and type(tensor) is not Tensor:
-            tensor = Tensor._make(tensor.data, False)
+            tensor = Tensor._make(tensor._data, False)
         self._forget(name, keep="_buffers")
         self.__dict__["_buffers"][name] = tensor
         if persistent:
@@ -240,14 +240,14 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data.fill(0)
+                p.grad._data.fill(0)
 
     def _cast(self, dtype: Any) -> "Module":
         for m in self.modules():
             for store in ("_parameters", "_buffers"):
                 for k, t in m.__dict__[store].items():
                     if t is not None and t.dtype.kind == "f":
-                        t.data = t.data.astype(dtype)
+                        t._data = t._data.astype(dtype)
                         if t.grad is not None:
                             t.grad = None
         return self
@@ -302,7 +302,7 @@ class Module:
             if k not in state_dict:
                 continue
             src = state_dict[k]
-            arr = src.data if isinstance(src, Tensor) else np.asarray(src)
+            arr = src._data if isinstance(src, Tensor) else np.asarray(src)
             if arr.shape != target.shape:
                 problems.append(f"{k}: checkpoint shape {arr.shape} != model shape {target.shape}")
             values[k] = arr
@@ -311,7 +311,7 @@ class Module:
         with no_grad():
             for k, arr in values.items():
                 target = own[k]
-                target.data = np.array(arr, dtype=target.dtype, copy=True)
+                target._data = np.array(arr, dtype=target.dtype, copy=True)
                 bump_version(target)
         return missing, unexpected
 

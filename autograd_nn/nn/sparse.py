@@ -50,14 +50,14 @@ class Embedding(Module):
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ShapeError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
                                  f"({num_embeddings}, {embedding_dim})")
-            data = _weight.data if isinstance(_weight, Tensor) else np.asarray(_weight)
+            data = _weight._data if isinstance(_weight, Tensor) else np.asarray(_weight)
             self.weight = Parameter(np.array(data, copy=True), requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0.0
+                self.weight._data[self.padding_idx] = 0.0
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
@@ -75,7 +75,7 @@ class Embedding(Module):
     def _renorm(self, ids: np.ndarray) -> None:
         """Rescale the rows that `ids` reads to norm <= max_norm, in place and outside the graph."""
         rows = np.unique(ids)
-        w = self.weight.data
+        w = self.weight._data
         norms = np.linalg.norm(w[rows].astype(np.float64), ord=self.norm_type, axis=1)
         big = norms > self.max_norm
         if big.any():
@@ -85,7 +85,7 @@ class Embedding(Module):
                 bump_version(self.weight)
 
     def forward(self, ids: Any) -> Tensor:
-        arr = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        arr = ids._data if isinstance(ids, Tensor) else np.asarray(ids)
         if arr.dtype.kind not in "iu":
             raise DTypeError(f"Embedding({self.num_embeddings}, {self.embedding_dim}): ids must be "
                              f"integers, got dtype {arr.dtype}")

@@ -57,7 +57,7 @@ def _clone(module: Module) -> Module:
                            f"the source {list(theirs)}")
     for key, target in mine.items():
         source = theirs[key]
-        target.data = source.data.copy()
+        target._data = source._data.copy()
         target.requires_grad = source.requires_grad
     return clone.train(module.training)
 

@@ -59,7 +59,7 @@ def _float(op: str, name: str, value: Any) -> float:
 def get_total_norm(tensors: Params, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach: bool | None = None) -> Tensor:
     """The norm of the norms of `tensors` (as if all were concatenated into one vector), a 0-d Tensor."""
-    arrays = [t.data for t in _as_list(tensors)]
+    arrays = [t._data for t in _as_list(tensors)]
     norm_type = _float("get_total_norm", "norm_type", norm_type)
     if not arrays:
         return Tensor(np.asarray(0.0, dtype=np.float32))
@@ -91,7 +91,7 @@ def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0,
     if not grads:
         return total
     dtype = total.dtype
-    coef = np.asarray(max_norm, dtype=dtype) / (total.data + np.asarray(1e-6, dtype=dtype))
+    coef = np.asarray(max_norm, dtype=dtype) / (total._data + np.asarray(1e-6, dtype=dtype))
     coef = np.minimum(coef, np.asarray(1.0, dtype=dtype))
     if coef < 1.0 or not np.isfinite(coef):  # multiplying by exactly 1 would change nothing
         with np.errstate(invalid="ignore"):  # inf * 0 -> nan, as in PyTorch
@@ -102,11 +102,11 @@ def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0,
 def _scale_grads(grads: list[Tensor], coef: np.ndarray) -> None:
     """Multiply every gradient by `coef` in place (or replace it when its array is read-only)."""
     for g in grads:
-        arr = g.data
+        arr = g._data
         if arr.flags.writeable:
             np.multiply(arr, coef, out=arr, casting="unsafe")
         else:
-            g.data = (arr * coef).astype(arr.dtype)
+            g._data = (arr * coef).astype(arr.dtype)
 
 
 def clip_grad_value_(parameters: Params, clip_value: float, foreach: bool | None = None) -> None:
@@ -115,11 +115,11 @@ def clip_grad_value_(parameters: Params, clip_value: float, foreach: bool | None
     for p in _as_list(parameters):
         if p.grad is None:
             continue
-        arr = p.grad.data
+        arr = p.grad._data
         if arr.flags.writeable:
             np.clip(arr, -clip_value, clip_value, out=arr)
         else:
-            p.grad.data = np.clip(arr, -clip_value, clip_value)
+            p.grad._data = np.clip(arr, -clip_value, clip_value)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -143,14 +143,14 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if vec.ndim != 1:
         raise ShapeError(f"vector_to_parameters: vec must be 1-D, got shape {vec.shape}")
     params = _as_list(parameters)
-    total = sum(p.data.size for p in params)
+    total = sum(p._data.size for p in params)
     if vec.shape[0] != total:
         raise ShapeError(
             f"vector_to_parameters: vec has {vec.shape[0]} elements, the parameters have {total}"
         )
     offset = 0
     for p in params:
-        n = p.data.size
-        np.copyto(p.data, vec.data[offset:offset + n].reshape(p.data.shape), casting="same_kind")
+        n = p._data.size
+        np.copyto(p._data, vec._data[offset:offset + n].reshape(p._data.shape), casting="same_kind")
         bump_version(p)
         offset += n

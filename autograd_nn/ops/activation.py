@@ -43,7 +43,7 @@ def _exp_nonpositive(x: Any) -> Any:
 
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if dual.is_tensor(x) else x
+    return x._data if dual.is_tensor(x) else x
 
 
 class Sigmoid(Function):

@@ -111,7 +111,7 @@ class Cumprod(Function):
     def backward(self, g):
         a, out = self.saved
         axis = self.axis
-        ad = a.data if dual.is_tensor(a) else a
+        ad = a._data if dual.is_tensor(a) else a
         is_zero = ad == 0
         if not is_zero.any():
             return cumsum(g * out, axis, reverse=True) / a

@@ -59,7 +59,7 @@ def where(cond: Any, a: Any, b: Any) -> Any:
 
         T = _tensor_cls[0]
         a, b = (x if is_tensor(x) else T(np.asarray(x, dtype=g.dtype)) for x, g in ((a, b), (b, a)))
-        return Where.apply(T(np.asarray(cond.data if is_tensor(cond) else cond)), a, b)
+        return Where.apply(T(np.asarray(cond._data if is_tensor(cond) else cond)), a, b)
     return np.where(cond, a, b)
 
 

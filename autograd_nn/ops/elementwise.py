@@ -101,7 +101,7 @@ class Pow(Function):
         ga = g * b * a ** (b - 1) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
-            positive = (a.data if dual.is_tensor(a) else a) > 0
+            positive = (a._data if dual.is_tensor(a) else a) > 0
             safe_a = dual.where(positive, a, 1.0)
             gb = dual.where(positive, g * out * dual.log(safe_a), 0.0)
         return ga, gb
@@ -116,7 +116,7 @@ class Maximum(Function):
 
     def backward(self, g):
         a, b = self.saved
-        ad, bd = (x.data if dual.is_tensor(x) else x for x in (a, b))
+        ad, bd = (x._data if dual.is_tensor(x) else x for x in (a, b))
         wa = (ad > bd) + 0.5 * (ad == bd)
         wa = wa.astype(ad.dtype)
         return g * wa, g * (1.0 - wa)
@@ -129,7 +129,7 @@ class Minimum(Function):
 
     def backward(self, g):
         a, b = self.saved
-        ad, bd = (x.data if dual.is_tensor(x) else x for x in (a, b))
+        ad, bd = (x._data if dual.is_tensor(x) else x for x in (a, b))
         wa = (ad < bd) + 0.5 * (ad == bd)
         wa = wa.astype(ad.dtype)
         return g * wa, g * (1.0 - wa)
@@ -331,7 +331,7 @@ class Atan2(Function):
     def backward(self, g):
         a, b = self.saved
         r2 = a * a + b * b
-        r2_data = r2.data if dual.is_tensor(r2) else r2
+        r2_data = r2._data if dual.is_tensor(r2) else r2
         with np.errstate(divide="ignore", over="ignore"):
             degenerate = np.isinf(1.0 / r2_data)
         scale = g / dual.where(degenerate, 1.0, r2)

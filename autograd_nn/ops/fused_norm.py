@@ -117,7 +117,7 @@ class BatchNormTrainFused(Function):
 
     def composite(self, x: Any, *affine: Any) -> Any:
         axes = (0,) + tuple(range(2, x.ndim))
-        count = float(x.data.size // x.shape[1])
+        count = float(x._data.size // x.shape[1])
         d = x - x.sum(axes, keepdim=True) / count
         y = d * ((d * d).sum(axes, keepdim=True) / count + self.eps) ** -0.5
         bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
@@ -146,7 +146,7 @@ def batch_norm_train(x: Any, weight: Any = None, bias: Any = None, running_mean:
                      running_var: Any = None, momentum: float = 0.1, eps: float = 1e-5) -> Any:
     """Fused `F.batch_norm(training=True)` over (N, C, *); updates the running statistics in place."""
     inputs, flags = _affine(weight, bias)
-    rm = running_mean.data if isinstance(running_mean, TensorBase) else running_mean
-    rv = running_var.data if isinstance(running_var, TensorBase) else running_var
+    rm = running_mean._data if isinstance(running_mean, TensorBase) else running_mean
+    rv = running_var._data if isinstance(running_var, TensorBase) else running_var
     return BatchNormTrainFused.apply(x, *inputs, eps=eps, running_mean=rm, running_var=rv,
                                      momentum=momentum, **flags)

@@ -75,7 +75,7 @@ class LogSoftmaxRows(Function):
     def composite(self, x: Any) -> Any:
         if x.ndim == 0:
             return x - x
-        z = x - stable_shift(x.data, self.dim)
+        z = x - stable_shift(x._data, self.dim)
         return z - z.exp().sum(self.dim, keepdim=True).log()
 
 
@@ -108,7 +108,7 @@ class SoftmaxRows(Function):
     def composite(self, x: Any) -> Any:
         if x.ndim == 0:
             return x - x + 1.0
-        e = (x - stable_shift(x.data, self.dim)).exp()
+        e = (x - stable_shift(x._data, self.dim)).exp()
         return e / e.sum(self.dim, keepdim=True)
 
 
@@ -205,7 +205,7 @@ class CrossEntropyIndices(Function):
 
 
 def _data(x: Any) -> Any:
-    return x.data if isinstance(x, TensorBase) else x
+    return x._data if isinstance(x, TensorBase) else x
 
 
 def log_softmax(x: Any, dim: int = -1) -> Any:

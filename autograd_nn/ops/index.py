@@ -82,7 +82,7 @@ def index_add_any(v: Any, index: tuple, advanced: bool, shape: tuple) -> Any:
 
 # ---- index normalisation and validation ----------------------------------------------------------
 def _as_index_array(item: Any, op: str) -> np.ndarray:
-    arr = np.asarray(item.data if isinstance(item, TensorBase) else item)
+    arr = np.asarray(item._data if isinstance(item, TensorBase) else item)
     if arr.dtype.kind in "biu":
         return arr
     if arr.size == 0:
@@ -191,7 +191,7 @@ def getitem(x: Any, index: Any) -> Any:
 
 # ---- gather / scatter family (all reduce to GetItem and IndexAdd) -------------------------------
 def _int_index(index: Any, op: str) -> np.ndarray:
-    arr = np.asarray(index.data if isinstance(index, TensorBase) else index)
+    arr = np.asarray(index._data if isinstance(index, TensorBase) else index)
     if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.dtype.kind == "f"):
         raise DTypeError(f"{op}: index must be an integer tensor, got {arr.dtype}")
     return arr.astype(np.int64, copy=False)
@@ -312,7 +312,7 @@ def take_along_dim(x: Any, indices: Any, dim: int | None = None) -> Any:
 
 
 def _mask_array(mask: Any, op: str) -> np.ndarray:
-    m = np.asarray(mask.data if isinstance(mask, TensorBase) else mask)
+    m = np.asarray(mask._data if isinstance(mask, TensorBase) else mask)
     if m.dtype.kind != "b":
         raise DTypeError(f"{op}: mask must be a bool tensor, got {m.dtype}")
     return m

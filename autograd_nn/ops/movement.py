@@ -124,7 +124,7 @@ def infer_shape(op: str, shape: Sequence[int], numel: int, in_shape: tuple) -> t
 
 
 def reshape(x: Any, shape: Sequence[int], op: str = "reshape") -> Any:
-    shape = infer_shape(op, shape, x.data.size, x.shape)
+    shape = infer_shape(op, shape, x._data.size, x.shape)
     return x if shape == x.shape else Reshape.apply(x, shape=shape)
 
 

@@ -50,7 +50,7 @@ def _mean(a: np.ndarray, axis: tuple | None, keepdims: bool) -> np.ndarray:
 
 
 def _data(x):
-    return x.data if dual.is_tensor(x) else x
+    return x._data if dual.is_tensor(x) else x
 
 
 class Sum(Function):

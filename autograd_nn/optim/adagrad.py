@@ -36,7 +36,7 @@ class Adagrad(Optimizer):
     def _init_group_state(self, group: dict[str, Any]) -> None:
         init = float(group["initial_accumulator_value"])
         for p in group["params"]:
-            self.state[p] = {"step": 0, "sum": np.full_like(p.data, init)}
+            self.state[p] = {"step": 0, "sum": np.full_like(p._data, init)}
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
                 state: dict[str, Any]) -> None:

@@ -132,10 +132,10 @@ class Optimizer:
                     p.grad = None
                     continue
                 g = p.grad
-                if g.requires_grad or not g.data.flags.writeable:
-                    p.grad = Tensor._make(np.zeros_like(g.data), False)
+                if g.requires_grad or not g._data.flags.writeable:
+                    p.grad = Tensor._make(np.zeros_like(g._data), False)
                 else:
-                    g.data.fill(0)
+                    g._data.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns `closure()`'s loss when one is given.
@@ -154,17 +154,17 @@ class Optimizer:
                     g = p.grad
                     if g is None:
                         continue
-                    grad = g.data
-                    if grad.shape != p.data.shape:
+                    grad = g._data
+                    if grad.shape != p._data.shape:
                         raise ShapeError(f"{type(self).__name__}.step: gradient of shape {grad.shape} "
-                                         f"for a parameter of shape {p.data.shape}")
-                    if not p.data.flags.writeable:
+                                         f"for a parameter of shape {p._data.shape}")
+                    if not p._data.flags.writeable:
                         raise ValueError(f"{type(self).__name__}.step: the parameter of shape "
-                                         f"{p.data.shape} wraps a read-only array")
+                                         f"{p._data.shape} wraps a read-only array")
                     state = self.state.get(p)
                     if state is None:
                         state = self.state[p] = {}
-                    self._update(group, p.data, grad, state)
+                    self._update(group, p._data, grad, state)
                     bump_version(p)
         return loss
 

@@ -7,7 +7,7 @@ import numpy as np
 
 
 def _array(x: Any) -> np.ndarray:
-    return np.asarray(getattr(x, "data", x))
+    return np.asarray(getattr(x, "_data", x))
 
 
 def predictions(output: Any) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import GraphError, ShapeError
-from .function import TensorBase, _tensor_cls, last_inplace
+from .function import TensorBase, last_inplace
 from .grad_mode import _state, enable_grad, no_grad
 
 
@@ -74,13 +74,12 @@ def run_backward(
     `retain_grad()`). With `capture`, the gradients of those tensors are returned (keyed by id) and no
     `.grad` is touched: that is `autograd_nn.grad`.
     """
-    Tensor = _tensor_cls[0]
     grads: dict[int, Any] = {}
     for i, (t, g) in enumerate(zip(roots, root_grads)):
         given = g
         g = _check_root(t, g, i)
         if create_graph:  # a given gradient Tensor stays in the graph (second-order terms flow)
-            g = given.astype(t.dtype) if isinstance(given, TensorBase) else Tensor(g)
+            g = given.astype(t.dtype) if isinstance(given, TensorBase) else t._make(g, False)
         grads[id(t)] = grads[id(t)] + g if id(t) in grads else g
     wanted = None if capture is None else {id(t) for t in capture}
     captured: dict[int, Any] = {}
@@ -108,7 +107,7 @@ def run_backward(
                 continue
             if t._hooks:
                 for hook in t._hooks:
-                    replaced = hook(g if create_graph else Tensor(g))
+                    replaced = hook(g if create_graph else t._make(g, False))
                     if replaced is not None:
                         g = replaced if create_graph else replaced._data
             ctx = t._ctx
@@ -212,7 +211,7 @@ def _add_input_grads(ctx: Any, g: Any, in_grads: Any, grads: dict, owned: set, c
                                  f"input: {err}") from None
         if create_graph:
             if not isinstance(pg, TensorBase):
-                pg = _tensor_cls[0](np.asarray(pg, dtype=p._data.dtype))
+                pg = p._make(np.asarray(pg, dtype=p._data.dtype), False)
             grads[key] = pg if prev is None else prev + pg
             continue
         if pg.dtype != p._data.dtype:
@@ -287,7 +286,7 @@ def _as_tensor(ctx: Any, out: Any, value: Any) -> Any:
         if value is p._data:
             return p
     if value.dtype.kind in "biu":  # masks and indices are constants of the derivative
-        return _tensor_cls[0](value)
+        return out._make(value, False)
     raise GraphError(
         f"create_graph=True: {ctx.name} saved an intermediate array that is neither an input nor "
         "its output, so its backward cannot be differentiated"
@@ -305,13 +304,13 @@ def _accumulate(t: Any, g: Any, create_graph: bool, owned: bool) -> None:
         return
     if t.grad is None:
         own = owned and g.flags.writeable and g.flags.c_contiguous
-        t.grad = _tensor_cls[0]._make(g if own else np.array(g, dtype=t._data.dtype, copy=True), False)
+        t.grad = t._make(g if own else np.array(g, dtype=t._data.dtype, copy=True), False)
     else:
         acc = t.grad._data
         if acc.flags.writeable and acc.shape == np.shape(g) and not t.grad.requires_grad:
             np.add(acc, g, out=acc)
         else:
-            t.grad = _tensor_cls[0]._make(acc + g, False)
+            t.grad = t._make(acc + g, False)
 
 
 def backward(
@@ -351,7 +350,6 @@ def grad(
             raise GraphError(f"grad: input {i} is not a tensor that requires grad")
     retain = create_graph if retain_graph is None else retain_graph
     captured = run_backward(roots, list(grad_outputs), retain, create_graph, capture=ins)
-    Tensor = _tensor_cls[0]
     result = []
     for i, t in enumerate(ins):
         g = captured.get(id(t))
@@ -363,7 +361,7 @@ def grad(
                 )
             result.append(None)
         else:
-            result.append(g if create_graph else Tensor._make(np.asarray(g), False))
+            result.append(g if create_graph else t._make(np.asarray(g), False))
     return tuple(result)
 
 

@@ -23,12 +23,40 @@ from .grad_mode import _state
 
 
 class TensorBase:
-    """Marker base class of Tensor, so low layers can recognise one without importing it."""
+    """The state of a tensor that the engine and the ops read and write; `Tensor` adds the methods.
 
-    __slots__ = ()
+    Ops sit below `Tensor` in the layering, so they never import it: they build results through
+    `_make` on a tensor they were given, which `Tensor` defines to return a plain `Tensor`.
+    """
 
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_hooks",
+                 "name", "__weakref__")
+    _data: np.ndarray
+    grad: Any  # a Tensor or None
+    requires_grad: bool
+    _ctx: "Function | None"
+    _retains_grad: bool
+    _version: int
+    _hooks: "list[Any] | None"
+    name: "str | None"
 
-_tensor_cls: list[type] = []  # filled in by tensor.py (ops sit below tensor in the layering)
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool) -> Any:
+        """A new plain Tensor around `data` (no checks, no copy): the hot path of every op."""
+        raise TypeError(f"{cls.__name__} does not define _make; subclass Tensor instead")
+
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
 
 # One clock orders everything: each recorded op takes the next tick as its `created` time (so
 # creation order is a topological order, which the backward pass walks), and each in-place change of
@@ -111,7 +139,7 @@ def _run(cls: type, inputs: tuple, params: dict) -> Any:
         scalar, data = data, np.asarray(data)
         if fn.saved:
             fn.saved = tuple(data if s is scalar else s for s in fn.saved)
-    out = _tensor_cls[0]._make(data, track)
+    out = inputs[0]._make(data, track)
     if track:
         fn.parents = inputs
         fn.created = next(_clock)

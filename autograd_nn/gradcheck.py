@@ -12,7 +12,7 @@ import numpy as np
 
 from .autograd import grad as _grad
 from .grad_mode import no_grad
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -41,7 +41,7 @@ from typing import Any, Union
 import numpy as np
 
 from .errors import CheckpointError
-from .tensor import Tensor
+from ._tensor import Tensor
 
 __all__ = ["save", "load"]
 

@@ -42,7 +42,7 @@ from .nn.linear import Bilinear, Linear
 from .nn.lora import LoRALinear
 from .nn.module import Module
 from .nn.recurrent import RNNBase, RNNCellBase
-from .tensor import Tensor
+from ._tensor import Tensor
 
 __all__ = ["COLUMNS", "LayerInfo", "ModelSummary", "summary"]
 

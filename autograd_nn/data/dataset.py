@@ -6,7 +6,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..random import generator
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 class Dataset:

@@ -20,11 +20,11 @@ import numpy as np
 
 from .. import nn, optim
 from ..data import DataLoader, TensorDataset, load_digits
-from ..factories import randn, randn_like
+from .._tensor import randn, randn_like
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..training import fit
 from .registry import example
 

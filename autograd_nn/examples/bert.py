@@ -21,8 +21,8 @@ from .. import nn, optim
 from ..data import DataLoader, TensorDataset
 from ..nn import functional as F
 from ..random import manual_seed
-from ..tensor import Tensor
-from ..tensor_shape import cat
+from .._tensor import Tensor
+from .._tensor import cat
 from ..training import train_classifier
 from .registry import example
 

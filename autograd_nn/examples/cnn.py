@@ -8,7 +8,7 @@ from ..data import DataLoader, TensorDataset, load_digits
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..training import confusion_matrix, evaluate, fit
 from .registry import example
 

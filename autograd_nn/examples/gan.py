@@ -23,11 +23,11 @@ import numpy as np
 from .. import nn, optim
 from ..autograd import grad
 from ..data import load_digits, make_gaussian_mixture
-from ..factories import ones_like, rand, randn, zeros_like
+from .._tensor import ones_like, rand, randn, zeros_like
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import generator, manual_seed
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .autoencoders import plot_digit_grid
 from .registry import example
 

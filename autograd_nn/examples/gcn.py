@@ -25,7 +25,7 @@ from ..nn import functional as F
 from ..nn import init
 from ..random import manual_seed
 from ..serialization import load
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..training import EarlyStopping, fit
 from .registry import example
 

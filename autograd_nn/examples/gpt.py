@@ -18,7 +18,7 @@ from ..data.text import CharCorpus
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .lm_common import LMTrainConfig, report_lm, sample_next, train_lm
 from .registry import example
 

@@ -27,7 +27,7 @@ from .. import nn, optim
 from ..data.text import CharCorpus
 from ..grad_mode import no_grad
 from ..nn import functional as F
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..training import History
 
 Batch = tuple[np.ndarray, np.ndarray]

@@ -25,7 +25,7 @@ from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import save
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..training import History, evaluate, fit
 from .registry import example
 

@@ -15,9 +15,9 @@ import numpy as np
 
 from .. import nn, optim
 from ..dtypes import float64
-from ..factories import tensor
+from .._tensor import tensor
 from ..random import generator, manual_seed
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..training import fit
 from .registry import example
 

@@ -19,7 +19,7 @@ from ..data import Standardizer, make_xor
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..training import evaluate, fit
 from .registry import example
 

@@ -25,7 +25,7 @@ from .. import nn, optim
 from ..data import DataLoader, TensorDataset, load_digits
 from ..nn import functional as F
 from ..random import manual_seed
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..training import evaluate, fit
 from .registry import example
 

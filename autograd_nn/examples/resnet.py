@@ -22,7 +22,7 @@ from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..training import confusion_matrix, evaluate, fit
 from .registry import example
 

@@ -26,8 +26,8 @@ from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import generator, manual_seed
 from ..serialization import load
-from ..tensor import Tensor
-from ..tensor_shape import cat
+from .._tensor import Tensor
+from .._tensor import cat
 from ..training import fit
 from .registry import example
 

@@ -13,11 +13,11 @@ from functools import partial
 
 from .. import nn, optim
 from ..data import DataLoader, TensorDataset, load_digits
-from ..factories import zeros
+from .._tensor import zeros
 from ..nn import functional as F
 from ..random import manual_seed
-from ..tensor import Tensor
-from ..tensor_shape import cat
+from .._tensor import Tensor
+from .._tensor import cat
 from ..training import train_classifier
 from .registry import example
 

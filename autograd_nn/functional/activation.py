@@ -1,6 +1,6 @@
 """F.* activations with PyTorch's names and signatures.
 
-Most are the Tensor methods of `tensor_math.py` (primitives in `ops/activation.py`, stable at any input
+Most are the Tensor methods of `_tensor/pointwise.py` (primitives in `ops/activation.py`, stable at any input
 magnitude, with PyTorch's subgradients at kinks); the rest are short compositions of Tensor ops.
 `inplace=True` is accepted for compatibility and ignored: a new tensor is always returned, because
 overwriting an input the graph may still need would silently corrupt gradients.
@@ -12,7 +12,8 @@ from typing import Any
 from ..errors import ShapeError
 from ..ops.activation import Threshold
 from ..shapes import normalize_axis
-from ..tensor_math import _tensor, where
+from .._tensor import as_tensor as _tensor
+from .._tensor import where
 
 __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..factories import zeros
-from ..tensor import Tensor
-from ..tensor_shape import cat
+from .._tensor import zeros
+from .._tensor import Tensor
+from .._tensor import cat
 from .dropout import dropout
 from .linear import linear
 

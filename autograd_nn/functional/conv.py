@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ShapeError
 from ..ops.conv import Conv, ConvTranspose, check_dtypes, conv_geometry
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..random import generator
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
            "feature_alpha_dropout"]

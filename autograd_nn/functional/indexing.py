@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import DTypeError, OpIndexError, ShapeError
 from ..ops.index import GetItem, IndexAdd
 from ..ops.pad import pad
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 __all__ = ["pad", "one_hot", "embedding"]
 

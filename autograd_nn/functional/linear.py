@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..ops.linalg import Linear
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 __all__ = ["bilinear", "linear"]
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import OpIndexError, ShapeError
 from ..ops import fused
 from ..ops.loss import SquaredError
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",

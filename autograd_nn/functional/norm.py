@@ -14,7 +14,7 @@ from ..errors import ShapeError
 from ..function import bump_version
 from ..grad_mode import no_grad
 from ..ops import fused
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 

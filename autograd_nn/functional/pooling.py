@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..ops import pool as P
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",

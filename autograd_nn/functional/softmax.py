@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 __all__ = ["softmax", "log_softmax", "softmin"]
 

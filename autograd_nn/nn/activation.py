@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
-from ..factories import full
-from ..tensor import Tensor
+from .._tensor import full
+from .._tensor import Tensor
 from .module import Module
 from .parameter import Parameter
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ShapeError
-from ..factories import empty
+from .._tensor import empty
 from ..functional.attention import _attend, _causal_if_needed, _in_projection
-from ..tensor import Tensor
+from .._tensor import Tensor
 from . import init
 from .linear import Linear
 from .module import Module

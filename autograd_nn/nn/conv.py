@@ -11,8 +11,8 @@ from typing import Any, Sequence
 
 from .. import functional as F
 from ..errors import ShapeError
-from ..factories import empty
-from ..tensor import Tensor
+from .._tensor import empty
+from .._tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter

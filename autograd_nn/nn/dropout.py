@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import functional as F
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .module import Module
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]

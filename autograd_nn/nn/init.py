@@ -8,7 +8,7 @@ import numpy as np
 
 from ..grad_mode import no_grad
 from ..random import generator
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..function import bump_version
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 
 from .. import functional as F
-from ..factories import empty
-from ..tensor import Tensor
+from .._tensor import empty
+from .._tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter

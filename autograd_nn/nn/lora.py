@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Iterable
 
-from ..factories import empty, zeros
+from .._tensor import empty, zeros
 from ..grad_mode import no_grad
-from ..tensor import Tensor
+from .._tensor import Tensor
 from . import init
 from .dropout import Dropout
 from .linear import Identity, Linear

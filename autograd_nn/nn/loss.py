@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import functional as F
 from ..functional.loss import _legacy
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss",

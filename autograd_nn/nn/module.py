@@ -14,7 +14,7 @@ import numpy as np
 from .. import scopes
 from ..errors import CheckpointError
 from ..grad_mode import no_grad
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .parameter import Buffer, Parameter
 from ..function import bump_version
 

@@ -12,9 +12,9 @@ import numpy as np
 
 from .. import functional as F
 from ..errors import ShapeError
-from ..factories import ones, zeros
-from ..tensor import Tensor
-from ..tensor_shape import cat
+from .._tensor import ones, zeros
+from .._tensor import Tensor
+from .._tensor import cat
 from . import init
 from .module import Module
 from .parameter import Parameter

@@ -5,7 +5,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_array
+from .._tensor import Tensor
+from .._tensor.convert import as_array
 
 
 class Parameter(Tensor):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from ..factories import empty
-from ..tensor import Tensor
+from .._tensor import empty
+from .._tensor import Tensor
 from . import init
 from .dropout import Dropout
 from .module import Module

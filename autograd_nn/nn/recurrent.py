@@ -29,10 +29,10 @@ from typing import Any
 
 from .. import functional as F
 from ..errors import ShapeError
-from ..factories import empty, zeros
+from .._tensor import empty, zeros
 from ..ops.fused import gru_cell, lstm_cell
-from ..tensor import Tensor
-from ..tensor_shape import cat, stack
+from .._tensor import Tensor
+from .._tensor import cat, stack
 from . import init
 from .module import Module
 from .parameter import Parameter

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..errors import ShapeError
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .activation import ReLU
 from .container import Sequential
 from .conv import Conv2d

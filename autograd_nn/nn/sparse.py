@@ -7,9 +7,9 @@ import numpy as np
 
 from .. import functional as F
 from ..errors import DTypeError, ShapeError
-from ..factories import empty
+from .._tensor import empty
 from ..grad_mode import no_grad
-from ..tensor import Tensor
+from .._tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import functional as F
 from ..errors import ShapeError
-from ..tensor import Tensor
+from .._tensor import Tensor
 from . import init
 from .attention import MultiheadAttention
 from .container import ModuleList

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Union
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..function import bump_version
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..function import Function, _tensor_cls
+from ..function import Function
 from ..kernels import conv as kconv
 from . import dual
 
@@ -226,8 +226,9 @@ def conv_weight_arrays(big: np.ndarray, small: np.ndarray, w_shape: tuple,
 
 # ---- the ops: first-order backward streams arrays, create_graph builds the graph from the ops ----
 def _tensors(*xs: Any) -> list:
-    T = _tensor_cls[0]
-    return [x if dual.is_tensor(x) else T(x) for x in xs]
+    """All of xs as Tensors (constants made like the first Tensor among them)."""
+    ref = next(x for x in xs if dual.is_tensor(x))
+    return [x if dual.is_tensor(x) else ref._make(np.asarray(x), False) for x in xs]
 
 
 def _any_tensor(*xs: Any) -> bool:

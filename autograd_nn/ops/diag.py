@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from ..function import _tensor_cls
 from ..shapes import normalize_axis
 from .index import GetItem, IndexAdd
 from .movement import permute
@@ -24,9 +23,8 @@ def _need_matrix(op: str, x: Any) -> None:
 def _triangle(x: Any, keep: np.ndarray) -> Any:
     from .elementwise import Where
 
-    T = _tensor_cls[0]
-    zero = T._make(np.zeros((), dtype=x.dtype), False)
-    return Where.apply(T._make(keep, False), x, zero)
+    zero = x._make(np.zeros((), dtype=x.dtype), False)
+    return Where.apply(x._make(keep, False), x, zero)
 
 
 def tril(x: Any, diagonal: int = 0) -> Any:

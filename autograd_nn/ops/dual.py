@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..function import TensorBase, _tensor_cls
+from ..function import TensorBase
 
 
 def is_tensor(x: Any) -> bool:
@@ -57,14 +57,15 @@ def where(cond: Any, a: Any, b: Any) -> Any:
     if is_tensor(a) or is_tensor(b):
         from .elementwise import Where  # elementwise imports this module
 
-        T = _tensor_cls[0]
-        a, b = (x if is_tensor(x) else T(np.asarray(x, dtype=g.dtype)) for x, g in ((a, b), (b, a)))
-        return Where.apply(T(np.asarray(cond._data if is_tensor(cond) else cond)), a, b)
+        ref = a if is_tensor(a) else b
+        a, b = (x if is_tensor(x) else ref._make(np.asarray(x, dtype=g.dtype), False)
+                for x, g in ((a, b), (b, a)))
+        return Where.apply(ref._make(np.asarray(cond._data if is_tensor(cond) else cond), False), a, b)
     return np.where(cond, a, b)
 
 
 def zeros_like(x: Any) -> Any:
-    return _tensor_cls[0](np.zeros(x.shape, x.dtype)) if is_tensor(x) else np.zeros_like(x)
+    return x._make(np.zeros(x.shape, x.dtype), False) if is_tensor(x) else np.zeros_like(x)
 
 
 def broadcast_to(x: Any, shape: tuple) -> Any:

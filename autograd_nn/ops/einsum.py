@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ShapeError
-from ..function import Function, TensorBase, _tensor_cls
+from ..function import Function, TensorBase
 from . import dual
 
 LETTERS = string.ascii_letters
@@ -66,8 +66,7 @@ def _operand_grad(g: Any, ops: Sequence[Any], terms: Sequence[str], out: str, i:
     operands = [g] + [o for _, o in others] + [c for _, c in consts]
     eq = ",".join(in_terms) + "->" + "".join(target)
     if dual.is_tensor(g):
-        T = _tensor_cls[0]
-        operands = [o if dual.is_tensor(o) else T._make(o, False) for o in operands]
+        operands = [o if dual.is_tensor(o) else g._make(o, False) for o in operands]
         return Einsum.apply(*operands, terms=tuple(in_terms), out="".join(target))
     return _einsum(eq, operands)
 
@@ -131,8 +130,10 @@ def einsum(equation: str, *operands: Any) -> Any:
         operands = tuple(operands[0])
     if not operands:
         raise ShapeError("einsum: at least one operand is required")
-    T = _tensor_cls[0]
-    ops = [o if isinstance(o, TensorBase) else T(o) for o in operands]
+    if not all(isinstance(o, TensorBase) for o in operands):
+        got = ", ".join(type(o).__name__ for o in operands)
+        raise TypeError(f"einsum: operands must be Tensors, got {got}")
+    ops = list(operands)
     terms, out, sizes = parse(equation, [o.shape for o in ops])
     dtype = ops[0].dtype
     for o in ops[1:]:

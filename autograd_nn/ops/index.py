@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import IndexedGrad
 from ..errors import DTypeError, OpIndexError, ShapeError
-from ..function import Function, TensorBase, _tensor_cls
+from ..function import Function, TensorBase
 from ..kernels import scatter as kscatter
 from . import dual
 
@@ -331,14 +331,13 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
     if shape != x.shape:
         raise ShapeError(f"masked_fill: mask of shape {m.shape} would grow the tensor's shape "
                          f"{x.shape} to {shape}")
-    T = _tensor_cls[0]
     if isinstance(value, TensorBase):
         if value.ndim != 0:
             raise ShapeError(f"masked_fill: value must be a 0-d tensor, got shape {value.shape}")
         fill = value if value.dtype == x.dtype else value.astype(x.dtype)
     else:
-        fill = T._make(np.asarray(value, dtype=x.dtype), False)
-    return Where.apply(T._make(m, False), fill, x)
+        fill = x._make(np.asarray(value, dtype=x.dtype), False)
+    return Where.apply(x._make(m, False), fill, x)
 
 
 def masked_select(x: Any, mask: Any) -> Any:

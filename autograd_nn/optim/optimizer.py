@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..grad_mode import enable_grad, no_grad
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..function import bump_version
 
 

@@ -6,7 +6,6 @@ this module defines `sum`, `max`, `min`, `all` and `any`, so it never uses those
 """
 from __future__ import annotations
 
-import inspect
 import math
 from collections import namedtuple
 from types import SimpleNamespace
@@ -14,20 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from . import dtypes
-from .errors import DTypeError, OpIndexError, ShapeError
-from .function import TensorBase, _tensor_cls
-from .ops import elementwise as ew
-from .ops import reduce as red
-from .ops import sorting as srt
-from .ops.cumulative import Cumprod, Cumsum
-from .ops.softmax import LogSoftmax, Softmax
-from .shapes import normalize_axes, normalize_axis, pick
+from .. import dtypes
+from ..errors import DTypeError, OpIndexError, ShapeError
+from ..function import TensorBase
+from ..ops import elementwise as ew
+from ..ops import reduce as red
+from ..ops import sorting as srt
+from ..ops.cumulative import Cumprod, Cumsum
+from ..ops.softmax import LogSoftmax, Softmax
+from ..shapes import normalize_axes, normalize_axis, pick
 
-__all__ = ["return_types", "sum", "mean", "var", "std", "var_mean", "std_mean", "prod", "max", "min",
-           "amax", "amin", "argmax", "argmin", "logsumexp", "cumsum", "cumprod", "softmax",
-           "log_softmax", "norm", "sort", "argsort", "topk", "kthvalue", "median", "all", "any",
-           "count_nonzero"]
 
 
 def _pair_type(name: str) -> type:
@@ -105,7 +100,7 @@ def _order(x: Any, op: str, dim: int, descending: bool) -> tuple[Any, np.ndarray
     return flat, srt.argsort(flat._data, axis, descending), axis
 
 
-class ReduceMixin:
+class ReduceMixin(TensorBase):
     __slots__ = ()
 
     # ---- sums and moments ---------------------------------------------------------------------
@@ -340,67 +335,3 @@ def _softmax_like(x: Any, op: str, fn: type, dim: int, dtype: Any) -> Any:
     _need_float(x, op)
     axis = normalize_axis(dim, x.ndim, op)
     return fn.apply(x, axis=axis if x.ndim else None)
-
-
-# ---- module-level functions (torch.sum(x, ...) and friends) ----------------------------------------
-def _t(x: Any) -> Any:
-    return x if isinstance(x, TensorBase) else _tensor_cls[0](x)
-
-
-def _module_level(name: str) -> Any:
-    """`autograd_nn.<name>(input, ...)`: the Tensor method, with its signature, docs and hints."""
-    method = getattr(ReduceMixin, name)
-
-    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
-        return getattr(_t(input), name)(*args, **kwargs)
-
-    sig = inspect.signature(method)
-    params = list(sig.parameters.values())
-    function.__signature__ = sig.replace(parameters=[params[0].replace(name="input"), *params[1:]])
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = method.__doc__
-    function.__annotations__ = {**method.__annotations__, "input": Any}
-    return function
-
-
-sum = _module_level("sum")
-mean = _module_level("mean")
-var = _module_level("var")
-std = _module_level("std")
-prod = _module_level("prod")
-max = _module_level("max")
-min = _module_level("min")
-amax = _module_level("amax")
-amin = _module_level("amin")
-argmax = _module_level("argmax")
-argmin = _module_level("argmin")
-logsumexp = _module_level("logsumexp")
-cumsum = _module_level("cumsum")
-cumprod = _module_level("cumprod")
-softmax = _module_level("softmax")
-log_softmax = _module_level("log_softmax")
-norm = _module_level("norm")
-sort = _module_level("sort")
-argsort = _module_level("argsort")
-topk = _module_level("topk")
-kthvalue = _module_level("kthvalue")
-median = _module_level("median")
-all = _module_level("all")
-any = _module_level("any")
-count_nonzero = _module_level("count_nonzero")
-
-
-def var_mean(input: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-             **kw: Any) -> tuple:
-    """(var, mean) over `dim`, like `torch.var_mean` (same arguments as `var`)."""
-    x = _t(input)
-    mean_kw = {k: v for k, v in kw.items() if k in ("axis", "keepdims")}
-    return x.var(dim, unbiased, keepdim, **kw), x.mean(dim, keepdim, **mean_kw)
-
-
-def std_mean(input: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-             **kw: Any) -> tuple:
-    """(std, mean) over `dim`, like `torch.std_mean` (same arguments as `std`)."""
-    x = _t(input)
-    mean_kw = {k: v for k, v in kw.items() if k in ("axis", "keepdims")}
-    return x.std(dim, unbiased, keepdim, **kw), x.mean(dim, keepdim, **mean_kw)

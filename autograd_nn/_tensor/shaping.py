@@ -5,32 +5,21 @@ The methods are one-liners: the argument handling and the primitives live in `op
 """
 from __future__ import annotations
 
-import functools
 from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import ShapeError
-from .function import TensorBase, _tensor_cls
-from .ops import diag as dg
-from .ops import index as ix
-from .ops import join as jn
-from .ops import movement as mv
-from .ops.einsum import einsum
-from .ops.pad import pad
-from .shapes import normalize_axis, pick, shape_arg
-
-__all__ = [
-    "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes",
-    "swapdims", "movedim", "moveaxis", "broadcast_to", "broadcast_tensors", "repeat_interleave",
-    "tile", "flip", "roll", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "split",
-    "chunk", "unbind", "narrow", "gather", "scatter_add", "index_select", "index_add",
-    "masked_fill", "masked_select", "take_along_dim", "tril", "triu", "diagonal", "diag",
-    "diag_embed", "trace", "einsum", "clone", "pad",
-]
+from ..errors import ShapeError
+from ..function import TensorBase
+from ..ops import diag as dg
+from ..ops import index as ix
+from ..ops import join as jn
+from ..ops import movement as mv
+from ..shapes import normalize_axis, pick, shape_arg
 
 
-class ShapeMixin:
+
+class ShapeMixin(TensorBase):
     __slots__ = ()
 
     # ---- views of the same elements -----------------------------------------------------------
@@ -117,7 +106,21 @@ class ShapeMixin:
         return mv.tile(self, shape_arg("tile", dims))
 
     def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Any:
-        return repeat_interleave(self, repeats, dim)
+        """Repeat each element (or slice along dim) repeats[i] times, keeping their order."""
+        input: Any = self
+        if dim is None:
+            input, dim = input.reshape(-1), 0
+        d = normalize_axis(dim, input.ndim, "repeat_interleave")
+        reps = np.asarray(repeats._data if isinstance(repeats, TensorBase) else repeats)
+        if reps.dtype.kind not in "iu" or reps.ndim > 1:
+            raise ShapeError(f"repeat_interleave: repeats must be an int or a 1-D integer tensor, got "
+                             f"{reps.dtype} of shape {reps.shape}")
+        n = input.shape[d] if input.ndim else 1
+        if reps.ndim == 1 and reps.shape[0] not in (1, n):
+            raise ShapeError(f"repeat_interleave: {reps.shape[0]} repeats for dim {d} of size {n}")
+        if reps.size and reps.min() < 0:
+            raise ShapeError("repeat_interleave: repeats must be non-negative")
+        return input.index_select(d, np.repeat(np.arange(n), reps.reshape(-1)))
 
     def flip(self, *dims: Any) -> Any:
         return mv.flip(self, shape_arg("flip", dims))
@@ -180,143 +183,3 @@ class ShapeMixin:
 
     def trace(self) -> Any:
         return dg.trace(self)
-
-
-# ---- module-level functions (autograd_nn.<name>) ----------------------------------------------
-def _t(x: Any) -> Any:
-    """A Tensor as is; a list, scalar or ndarray as a new constant Tensor (as torch.* accept)."""
-    return x if isinstance(x, TensorBase) else _tensor_cls[0](x)
-
-
-def reshape(input: Any, shape: Sequence[int]) -> Any:
-    return _t(input).reshape(shape)
-
-
-def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
-    return _t(input).flatten(start_dim, end_dim)
-
-
-def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Any:
-    return _t(input).unflatten(dim, sizes)
-
-
-def squeeze(input: Any, dim: Any = None) -> Any:
-    return _t(input).squeeze(dim)
-
-
-def unsqueeze(input: Any, dim: int) -> Any:
-    return _t(input).unsqueeze(dim)
-
-
-def permute(input: Any, dims: Sequence[int]) -> Any:
-    return _t(input).permute(*dims)
-
-
-def transpose(input: Any, dim0: int, dim1: int) -> Any:
-    return _t(input).transpose(dim0, dim1)
-
-
-def swapaxes(input: Any, axis0: int, axis1: int) -> Any:
-    return _t(input).swapaxes(axis0, axis1)
-
-
-swapdims = swapaxes
-
-
-def movedim(input: Any, source: Any, destination: Any) -> Any:
-    return _t(input).movedim(source, destination)
-
-
-moveaxis = movedim
-
-
-def broadcast_to(input: Any, shape: Sequence[int]) -> Any:
-    return _t(input).broadcast_to(shape)
-
-
-def broadcast_tensors(*tensors: Any) -> tuple:
-    """Expand all tensors to their common broadcast shape."""
-    try:
-        shape = np.broadcast_shapes(*[t.shape for t in tensors])
-    except ValueError:
-        raise ShapeError(f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} do not "
-                         "broadcast") from None
-    return tuple(t.broadcast_to(shape) for t in tensors)
-
-
-def repeat_interleave(input: Any, repeats: Any, dim: int | None = None) -> Any:
-    """Repeat each element (or slice along dim) repeats[i] times, keeping their order."""
-    input = _t(input)
-    if dim is None:
-        input, dim = input.reshape(-1), 0
-    d = normalize_axis(dim, input.ndim, "repeat_interleave")
-    reps = np.asarray(repeats._data if isinstance(repeats, TensorBase) else repeats)
-    if reps.dtype.kind not in "iu" or reps.ndim > 1:
-        raise ShapeError(f"repeat_interleave: repeats must be an int or a 1-D integer tensor, got "
-                         f"{reps.dtype} of shape {reps.shape}")
-    n = input.shape[d] if input.ndim else 1
-    if reps.ndim == 1 and reps.shape[0] not in (1, n):
-        raise ShapeError(f"repeat_interleave: {reps.shape[0]} repeats for dim {d} of size {n}")
-    if reps.size and reps.min() < 0:
-        raise ShapeError("repeat_interleave: repeats must be non-negative")
-    return input.index_select(d, np.repeat(np.arange(n), reps.reshape(-1)))
-
-
-def tile(input: Any, dims: Sequence[int]) -> Any:
-    return _t(input).tile(*dims)
-
-
-def flip(input: Any, dims: Sequence[int]) -> Any:
-    return mv.flip(_t(input), dims)
-
-
-def roll(input: Any, shifts: Any, dims: Any = None) -> Any:
-    return _t(input).roll(shifts, dims)
-
-
-cat = jn.cat
-concat = concatenate = jn.cat
-stack, hstack, vstack = jn.stack, jn.hstack, jn.vstack
-
-
-def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    return _t(tensor).split(split_size_or_sections, dim)
-
-
-def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:
-    return _t(input).chunk(chunks, dim)
-
-
-def unbind(input: Any, dim: int = 0) -> tuple:
-    return _t(input).unbind(dim)
-
-
-def narrow(input: Any, dim: int, start: int, length: int) -> Any:
-    return _t(input).narrow(dim, start, length)
-
-
-def _on_tensor(fn: Any) -> Any:
-    """`fn(input, ...)` with a non-Tensor input (list, ndarray) made a Tensor first."""
-    @functools.wraps(fn)
-    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
-        return fn(_t(input), *args, **kwargs)
-    return function
-
-
-gather, index_select = map(_on_tensor, (ix.gather, ix.index_select))
-masked_fill, masked_select, take_along_dim = map(_on_tensor, (ix.masked_fill, ix.masked_select,
-                                                              ix.take_along_dim))
-tril, triu, diagonal, diag, diag_embed, trace = map(_on_tensor, (dg.tril, dg.triu, dg.diagonal,
-                                                                 dg.diag, dg.diag_embed, dg.trace))
-
-
-def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:
-    return ix.scatter_add(_t(input), dim, index, _t(src))
-
-
-def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Any:
-    return ix.index_add(_t(input), dim, index, _t(source), alpha)
-
-
-def clone(input: Any) -> Any:
-    return _t(input).clone()

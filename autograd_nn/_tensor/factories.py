@@ -5,11 +5,12 @@ from typing import Any
 
 import numpy as np
 
-from . import dtypes
-from .errors import DTypeError
-from .random import generator
-from .shapes import shape_arg
-from .tensor import Tensor, as_array
+from .. import dtypes
+from ..errors import DTypeError
+from ..random import generator
+from ..shapes import shape_arg
+from .convert import as_array
+from .tensor import Tensor
 
 
 def _make(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -39,6 +40,14 @@ def _random_float(op: str, dtype: Any) -> np.dtype:
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (nested lists, scalars, arrays or tensors)."""
     return _make(np.array(as_array(data, dtype), copy=True), requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """`data` as a Tensor, without a copy where possible: a Tensor of the right dtype is returned as
+    is, an ndarray is shared (like `torch.as_tensor`)."""
+    if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return data
+    return Tensor(data, dtype)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -1,8 +1,9 @@
 """Tensor: an ndarray, whether it needs a gradient, and the op that made it.
 
-This file holds the core (construction, graph, dtype, arithmetic operators). The named methods live in
-three mixins, one file per family: `tensor_math.py` (pointwise maths and activations),
-`tensor_reduce.py` (reductions, softmax, sorting) and `tensor_shape.py` (reshaping and indexing).
+The state lives in `function.TensorBase` (what the engine and the ops touch). This file holds the core
+(construction, values out, graph, dtype, arithmetic operators, in-place updates); the named methods
+live in three mixins, one file per family: `pointwise.py` (maths and activations), `reductions.py`
+(reductions, softmax, sorting) and `shaping.py` (reshaping, joining and indexing).
 """
 from __future__ import annotations
 
@@ -10,34 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from . import dtypes
-from .autograd import backward as _backward
-from .errors import DTypeError, ShapeError
-from .function import TensorBase, _tensor_cls, bump_version
-from .grad_mode import _state
-from .ops import elementwise as ew
-from .ops.linalg import MatMul
-from .tensor_math import MathMixin
-from .tensor_reduce import ReduceMixin
-from .tensor_shape import ShapeMixin
-
-
-def as_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
-    """Convert user data to an ndarray with PyTorch's default dtypes (float32 for Python floats)."""
-    if isinstance(data, TensorBase):
-        data = data._data
-    if isinstance(data, np.ndarray):
-        arr = data if dtype is None else data.astype(dtype, copy=False)
-    else:
-        try:
-            arr = np.array(data, dtype=dtype)
-        except (ValueError, TypeError) as err:
-            raise ShapeError(f"{op}: cannot make a tensor from {type(data).__name__}: {err}") from None
-        if dtype is None and arr.dtype == np.float64 and not isinstance(data, np.generic):
-            arr = arr.astype(dtypes.get_default_dtype())
-    if arr.dtype.kind not in "biuf":
-        raise DTypeError(f"{op}: unsupported dtype {arr.dtype} (ragged nested lists or non-numbers?)")
-    return arr
+from .. import dtypes
+from ..autograd import backward as _backward
+from ..errors import DTypeError, ShapeError
+from ..function import TensorBase, bump_version
+from ..grad_mode import _state
+from ..ops import elementwise as ew
+from ..ops.linalg import MatMul
+from .convert import as_array
+from .pointwise import MathMixin
+from .reductions import ReduceMixin
+from .shaping import ShapeMixin
 
 
 _NUMBERS = frozenset({int, float})
@@ -50,8 +34,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
     copies (like `torch.tensor`).
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_hooks",
-                 "name", "__weakref__")
+    __slots__ = ()
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
     __array_priority__ = 1000
 
@@ -69,8 +52,10 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool) -> "Tensor":
-        """Wrap an array the library just made (no checks, no copy): the hot path of every op."""
-        t = cls.__new__(cls)
+        """A plain Tensor around an array the library just made (no checks, no copy): the hot path
+        of every op. Always a `Tensor`, also when called on a subclass (ops on a Parameter give a
+        Tensor, as in PyTorch)."""
+        t = Tensor.__new__(Tensor)
         t._data = data
         t.grad = None
         t.requires_grad = requires_grad
@@ -82,18 +67,6 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         return t
 
     # ---- basic properties -------------------------------------------------------------------
-    @property
-    def shape(self) -> tuple:
-        return self._data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
-
     @property
     def is_leaf(self) -> bool:
         return self._ctx is None
@@ -450,5 +423,3 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
     def __itruediv__(self, other: Any) -> "Tensor":
         return self.div_(other) if not self.requires_grad else self / other
 
-
-_tensor_cls.append(Tensor)

@@ -8,54 +8,26 @@ outside the graph. Binary functions accept a Tensor, a Python scalar or an ndarr
 """
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from . import dtypes
-from .errors import DTypeError
-from .function import _tensor_cls
-from .ops import activation as act
-from .ops import bitwise as bw
-from .ops import elementwise as ew
-from .ops import rounding as rnd
-from .ops import special as sp
-from .ops import unary as un
+from .. import dtypes
+from ..errors import DTypeError
+from ..function import TensorBase
+from .convert import as_array
+from ..ops import activation as act
+from ..ops import bitwise as bw
+from ..ops import elementwise as ew
+from ..ops import rounding as rnd
+from ..ops import special as sp
+from ..ops import unary as un
 
-__all__ = [
-    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "neg",
-    "negative", "abs", "absolute", "square", "reciprocal", "sqrt", "rsqrt", "exp", "exp2", "expm1",
-    "log", "log2", "log10", "log1p", "sign", "sin", "cos", "tan", "asin", "arcsin", "acos", "arccos",
-    "atan", "arctan", "atan2", "arctan2", "sinh", "cosh", "tanh", "asinh", "arcsinh", "acosh",
-    "arccosh", "atanh", "arctanh", "erf", "erfc", "erfinv", "sigmoid", "relu", "relu6", "leaky_relu",
-    "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "logsigmoid", "hardtanh",
-    "hardsigmoid", "hardswish", "floor", "ceil", "round", "trunc", "fix", "frac", "remainder", "fmod",
-    "floor_divide", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "where", "lerp",
-    "isnan", "isinf", "isfinite", "nan_to_num", "logical_and", "logical_or", "logical_xor",
-    "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
-    "bitwise_right_shift",
-]
-
-
-def _tensor(x: Any) -> Any:
-    """A Tensor as is; anything else (scalar, list, ndarray) as a new constant Tensor."""
-    return x if isinstance(x, _tensor_cls[0]) else _tensor_cls[0](x)
 
 
 def _float(x: Any) -> Any:
     """Integer and bool tensors become the default float dtype (as PyTorch's float-only ops do)."""
     return x if x._data.dtype.kind == "f" else x.astype(dtypes.get_default_dtype())
-
-
-def _pair(a: Any, b: Any) -> tuple[Any, Any]:
-    """Both operands as Tensors of the promoted dtype, whichever side the Tensor is on."""
-    if isinstance(a, _tensor_cls[0]):
-        return a._operand(b)
-    if isinstance(b, _tensor_cls[0]):
-        b, a = b._operand(a)
-        return a, b
-    return _tensor(a)._operand(b)
 
 
 def _same_float(op: str, *xs: Any) -> list:
@@ -79,7 +51,7 @@ def _scalar(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
-class MathMixin:
+class MathMixin(TensorBase):
     __slots__ = ()
 
     # ---- arithmetic --------------------------------------------------------------------------
@@ -344,15 +316,17 @@ class MathMixin:
         return ew.Minimum.apply(*self._operand(other))
 
     def where(self, condition: Any, other: Any) -> Any:
-        """self where condition is true, else other (torch.Tensor.where)."""
-        return where(condition, self, other)
+        """self where condition is true (nonzero), else other (torch.Tensor.where)."""
+        cond = np.asarray(condition._data if isinstance(condition, TensorBase) else condition)
+        a, b = self._operand(other)
+        return ew.Where.apply(self._make(cond.astype(bool, copy=False), False), a, b)
 
     def lerp(self, end: Any, weight: Any) -> Any:
         """self + weight * (end - self); weight is a scalar or a tensor."""
         if isinstance(weight, (int, float, np.generic)):
             start, end = _same_float("lerp", *self._operand(end))
             return ew.Lerp.apply(start, end, weight=float(weight))
-        start, end, weight = _same_float("lerp", self, _tensor(end), _tensor(weight))
+        start, end, weight = _same_float("lerp", self, _tensor(self, end), _tensor(self, weight))
         return ew.LerpTensor.apply(start, end, weight)
 
     def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
@@ -373,7 +347,7 @@ class MathMixin:
         return self._make(bw.isfinite(self._data), False)
 
     def _logical(self, other: Any, op: str) -> Any:
-        return self._make(bw.logical(op, self._data, np.asarray(_tensor(other)._data)), False)
+        return self._make(bw.logical(op, self._data, np.asarray(_tensor(self, other)._data)), False)
 
     def logical_and(self, other: Any) -> Any:
         return self._logical(other, "logical_and")
@@ -449,65 +423,8 @@ def _clamp(x: Any, lo: Any, hi: Any) -> Any:
     return ew.ClampBound.apply(x, hi if lo is None else lo, upper=lo is None)
 
 
-# ---- module-level functions ---------------------------------------------------------------------
-def _like_method(function: Callable[..., Any], name: str, doc: str) -> Callable[..., Any]:
-    """Give `function` the name, docstring and signature (self -> input) of the method `name`."""
-    method = getattr(MathMixin, name)
-    sig = inspect.signature(method)
-    params = list(sig.parameters.values())
-    function.__signature__ = sig.replace(parameters=[params[0].replace(name="input"), *params[1:]])
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = doc + (f"\n\n{method.__doc__}" if method.__doc__ else "")
-    return function
 
 
-def _unary(name: str) -> Callable[..., Any]:
-    """`autograd_nn.<name>(input, ...)`: the Tensor method of the same name, applied to `input`."""
-
-    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
-        return getattr(_tensor(input), name)(*args, **kwargs)
-
-    return _like_method(function, name, f"`input.{name}(...)` as a function (like `torch.{name}`).")
-
-
-def _binary(name: str) -> Callable[..., Any]:
-    """`autograd_nn.<name>(input, other, ...)` where either side may be a scalar or an ndarray."""
-
-    def function(input: Any, other: Any, *args: Any, **kwargs: Any) -> Any:
-        a, b = _pair(input, other)
-        return getattr(a, name)(b, *args, **kwargs)
-
-    return _like_method(function, name, f"`input.{name}(other)`, scalars allowed on either side "
-                                        f"(like `torch.{name}`).")
-
-
-_BINARY = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "atan2",
-           "arctan2", "remainder", "fmod", "floor_divide", "maximum", "minimum", "logical_and",
-           "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
-           "bitwise_left_shift", "bitwise_right_shift"]
-_UNARY = [name for name in __all__ if name not in _BINARY and name not in ("pow", "where")]
-for _name in _UNARY:
-    globals()[_name] = _unary(_name)
-for _name in _BINARY:
-    globals()[_name] = _binary(_name)
-del _name
-
-
-def pow(input: Any, exponent: Any) -> Any:
-    """input ** exponent; either may be a scalar (torch.pow)."""
-    return input ** exponent if isinstance(input, _tensor_cls[0]) else _tensor(exponent).__rpow__(input)
-
-
-def where(condition: Any, input: Any = None, other: Any = None) -> Any:
-    """Elements of `input` where `condition` is true, else of `other`; scalars allowed on both sides.
-
-    Nonzero conditions count as true. With the condition alone, the indices of its nonzero elements
-    (a tuple of int64 tensors, like torch.where(condition)).
-    """
-    cond = np.asarray(condition._data if isinstance(condition, _tensor_cls[0]) else condition)
-    if input is None and other is None:
-        return tuple(_tensor_cls[0]._make(i.astype(np.int64), False) for i in np.nonzero(cond))
-    if input is None or other is None:
-        raise TypeError("where: give both input and other, or the condition alone")
-    a, b = _pair(input, other)
-    return ew.Where.apply(_tensor_cls[0]._make(cond.astype(bool, copy=False), False), a, b)
+def _tensor(like: Any, x: Any) -> Any:
+    """`x` as is if a Tensor, else a new constant Tensor (scalars, lists, ndarrays)."""
+    return x if isinstance(x, TensorBase) else like._make(as_array(x), False)

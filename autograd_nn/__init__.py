@@ -20,4 +20,4 @@ from . import profiler, scopes, viz  # noqa: E402
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E402
 from .profiler import profile  # noqa: E402
 from .viz import draw_graph, to_dot  # noqa: E402
-from .summary import LayerInfo, ModelSummary, summary  # noqa: E402
+from .viz.summary import LayerInfo, ModelSummary, summary  # noqa: E402

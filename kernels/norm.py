@@ -1,4 +1,4 @@
-"""Layer norm and batch norm (training) forward and backward, for `autograd_nn/ops/fused_norm.py`.
+"""Layer norm and batch norm (training) forward and backward, for `autograd_nn/ops/fused/norm.py`.
 
 Layer norm normalises each row of a (rows, features) view; batch norm normalises each channel of a
 (N, C, S) view (S = the product of the spatial sizes, 1 for (N, C) inputs). Statistics are two-pass

@@ -1,6 +1,6 @@
 """Softmax, log-softmax and cross-entropy over the last axis of a 2-D (rows, classes) array.
 
-Plain array code for `autograd_nn/ops/fused_softmax.py`. Every kernel takes C-contiguous float32 or
+Plain array code for `autograd_nn/ops/fused/softmax_ce.py`. Every kernel takes C-contiguous float32 or
 float64 arrays and returns arrays of the input's dtype; sums are accumulated in float64, so float32
 results keep float32 accuracy even for thousands of classes. Rows are shifted by their maximum before
 `exp`, so logits of +-1e4 neither overflow nor lose the answer (JAX's `logsumexp` recipe).

@@ -1,11 +1,12 @@
-"""The fused ops (autograd_nn/ops/fused.py): gradcheck, gradgradcheck (through `composite`),
+"""The fused ops (autograd_nn/ops/fused/): gradcheck, gradgradcheck (through `composite`),
 PyTorch parity of values and gradients, float32 in -> float32 out, and clear errors."""
 import numpy as np
 import pytest
 
 import autograd_nn as ag
 from autograd_nn.errors import DTypeError, OpIndexError, ShapeError
-from autograd_nn.ops import fused, fused_softmax
+from autograd_nn.ops import fused
+from autograd_nn.ops.fused import softmax_ce as fused_softmax
 from helpers import check_torch_parity, rand
 
 F32 = {"rtol": 1e-4, "atol": 1e-5}
@@ -257,7 +258,7 @@ def test_cell_errors():
 
 @pytest.mark.parametrize("numpy_min", [0, 1 << 30], ids=["vectorised", "kernel"])
 def test_lstm_and_gru_cells_both_paths_gradcheck(numpy_min, monkeypatch):
-    from autograd_nn.ops import fused_recurrent as fr
+    from autograd_nn.ops.fused import recurrent as fr
 
     monkeypatch.setattr(fr, "NUMPY_MIN", numpy_min)
     rng = np.random.default_rng(3)

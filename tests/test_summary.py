@@ -6,7 +6,7 @@ import pytest
 
 import autograd_nn as ag
 from autograd_nn import nn
-from autograd_nn.summary import COLUMNS, ModelSummary, summary
+from autograd_nn.viz.summary import COLUMNS, ModelSummary, summary
 
 
 def layer(name: str) -> type:

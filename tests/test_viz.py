@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import autograd_nn as ag
-from autograd_nn import scopes, viz, viz_labels
+from autograd_nn import scopes, viz
+from autograd_nn.viz import labels as viz_labels
 from autograd_nn.scopes import StackedInstrument
 from autograd_nn.profiler import profile
 from autograd_nn.viz import record_scopes, scope

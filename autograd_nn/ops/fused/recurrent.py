@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..function import Function
-from ..kernels import recurrent as krec
-from .fused_common import check_float
-from .join import Cat
+from ...errors import ShapeError
+from ...function import Function
+from ...kernels import recurrent as krec
+from .common import check_float
+from ..join import Cat
 
 
 # From this many gate entries on, NumPy's vectorised tanh beats the kernels' scalar exp/tanh loops.

@@ -1,4 +1,4 @@
-"""Shared checks and layout helpers of the fused ops (`fused_softmax`, `fused_norm`, `fused_recurrent`).
+"""Shared checks and layout helpers of the fused ops (`softmax_ce.py`, `norm.py`, `recurrent.py`).
 
 The Numba kernels take C-contiguous float32 or float64 arrays of one dtype and trust their shapes; the
 ops call these helpers first so a bad input fails with an error that names the op, the shapes and the
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DTypeError, OpIndexError, ShapeError
+from ...errors import DTypeError, OpIndexError, ShapeError
 
 KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 

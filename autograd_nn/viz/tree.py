@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .scopes import scope_log
+from ..scopes import scope_log
 
 Key = tuple  # a scope key: tuple of (name, kind, call) entries
 

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import viz_labels as lab
-from .scopes import record_scopes, scope
-from .viz_graph import VizEdge, VizGraph, VizNode, build_graph
-from .viz_tree import Key
+from . import labels as lab
+from ..scopes import record_scopes, scope
+from .graph import VizEdge, VizGraph, VizNode, build_graph
+from .tree import Key
 
 __all__ = ["VizEdge", "VizGraph", "VizNode", "build_graph", "draw_graph", "record_scopes", "scope",
            "to_dot"]

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DTypeError, OpIndexError, ShapeError
-from ..function import Function, TensorBase
-from ..kernels import softmax as ksoftmax
-from .fused_common import NUMPY_EXP_MIN, check_float, from_rows, norm_dim, stable_shift, to_rows
+from ...errors import DTypeError, OpIndexError, ShapeError
+from ...function import Function, TensorBase
+from ...kernels import softmax as ksoftmax
+from .common import NUMPY_EXP_MIN, check_float, from_rows, norm_dim, stable_shift, to_rows
 
 _REDUCTIONS = ("none", "mean", "sum")
 

@@ -12,10 +12,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..function import Function, TensorBase
-from ..kernels import norm as knorm
-from .fused_common import affine_arrays, check_float
+from ...errors import ShapeError
+from ...function import Function, TensorBase
+from ...kernels import norm as knorm
+from .common import affine_arrays, check_float
 
 
 def _affine_grads(self: Function, dw: np.ndarray, db: np.ndarray, shape: tuple,

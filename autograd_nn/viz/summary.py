@@ -34,15 +34,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .dtypes import get_default_dtype
-from .grad_mode import no_grad
-from .nn.attention import MultiheadAttention
-from .nn.conv import _ConvNd
-from .nn.linear import Bilinear, Linear
-from .nn.lora import LoRALinear
-from .nn.module import Module
-from .nn.recurrent import RNNBase, RNNCellBase
-from ._tensor import Tensor
+from ..dtypes import get_default_dtype
+from ..grad_mode import no_grad
+from ..nn.attention import MultiheadAttention
+from ..nn.conv import _ConvNd
+from ..nn.linear import Bilinear, Linear
+from ..nn.lora import LoRALinear
+from ..nn.module import Module
+from ..nn.recurrent import RNNBase, RNNCellBase
+from .._tensor import Tensor
 
 __all__ = ["COLUMNS", "LayerInfo", "ModelSummary", "summary"]
 

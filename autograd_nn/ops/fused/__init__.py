@@ -4,13 +4,13 @@ Each op is a `Function` with a first-order backward on arrays (`differentiable_b
 and a `composite` form in Tensor ops, so higher-order gradients still flow through the engine. The
 plain functions below each class are what `functional` calls where a benchmark shows they pay:
 
-    log_softmax, softmax, cross_entropy_indices   (ops/fused_softmax.py, kernels/softmax.py)
-    layer_norm, batch_norm_train                  (ops/fused_norm.py, kernels/norm.py)
-    lstm_cell, gru_cell                           (ops/fused_recurrent.py, kernels/recurrent.py)
+    log_softmax, softmax, cross_entropy_indices   (ops/fused/softmax_ce.py, kernels/softmax.py)
+    layer_norm, batch_norm_train                  (ops/fused/norm.py, kernels/norm.py)
+    lstm_cell, gru_cell                           (ops/fused/recurrent.py, kernels/recurrent.py)
 """
-from .fused_norm import BatchNormTrainFused, LayerNormFused, batch_norm_train, layer_norm
-from .fused_recurrent import GRUCellFused, LSTMCellFused, gru_cell, lstm_cell
-from .fused_softmax import (CrossEntropyIndices, LogSoftmaxRows, SoftmaxRows, cross_entropy_indices,
+from .norm import BatchNormTrainFused, LayerNormFused, batch_norm_train, layer_norm
+from .recurrent import GRUCellFused, LSTMCellFused, gru_cell, lstm_cell
+from .softmax_ce import (CrossEntropyIndices, LogSoftmaxRows, SoftmaxRows, cross_entropy_indices,
                             log_softmax, softmax)
 
 __all__ = [

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import viz_labels as lab
-from .function import TensorBase
-from .scopes import has_tags, scope_tag
-from .viz_tree import Key, ScopeTree, common_prefix, scope_label
+from . import labels as lab
+from ..function import TensorBase
+from ..scopes import has_tags, scope_tag
+from .tree import Key, ScopeTree, common_prefix, scope_label
 
 
 @dataclass

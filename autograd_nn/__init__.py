@@ -7,6 +7,7 @@ from .errors import AutogradError, DTypeError, GraphError, OpIndexError, ShapeEr
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .devices import device
 from .random import manual_seed
 
 __version__ = "0.1.0"

@@ -348,6 +348,8 @@ CASES = [
      raises(ValueError, "read-only")),
     ("ag.Tensor", "backward through read-only input", lambda: _backward(
         (ag.Tensor(_ro).requires_grad_() * 2.0).sum()), ok()),
+    ("ag.device", "accelerator", lambda: ag.device("cuda"), raises(RuntimeError, "CPU only")),
+    ("ag.device", "not a string", lambda: ag.device(3.5), raises(TypeError, "device")),
     ("ag.as_tensor", "ragged list", lambda: ag.as_tensor([[1, 2], [3]]), raises(ValueError, "tensor")),
     ("ag.as_tensor", "strings", lambda: ag.as_tensor(["a", "b"]), raises(TypeError, "tensor")),
     ("ag.from_numpy", "list is converted", lambda: ag.from_numpy([1.0, 2.0]), ok(_shape(2))),

@@ -25,7 +25,8 @@ def constant(g: GraphBuilder, main: np.ndarray, twin: np.ndarray | None, hint: s
     if twin.shape == main.shape:
         raise ExportError(f"onnx.export: {where}: a tensor made inside forward (not from the inputs "
                           "or parameters) has different values on a second run: random, or "
-                          "computed from the input's values outside the recorded ops")
+                          "computed from the input's values outside the recorded ops (a "
+                          "comparison such as x > 0 makes a mask the graph cannot follow yet)")
     pairs = tuple(zip(main.shape, twin.shape))
     if main.size and _uniform(main) and (twin.size == 0 or _uniform(twin)) and (
             twin.size == 0 or twin.flat[0] == main.flat[0]):

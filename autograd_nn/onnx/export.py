@@ -66,8 +66,7 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
     model.eval()
     try:
         calls, out = _trace(model, args, kwargs)
-        twins, twin_shapes = (_twin_calls(model, args, kwargs, inputs, names_in, axes, calls)
-                              if axes else (None, [t.shape for t in inputs]))
+        twins, twin_shapes = _twin_calls(model, args, kwargs, inputs, names_in, axes, calls)
         proto = _build(onnx, model, opset, inputs, twin_shapes, names_in, output_names, axes,
                        calls, twins, out, export_params, keep_initializers_as_inputs)
     finally:
@@ -177,7 +176,14 @@ def _trace(model: Any, args: tuple, kwargs: dict) -> tuple[list, Any]:
 
 
 def _resized(t: Tensor, axes: dict[int, str], delta: dict[str, int]) -> Tensor:
+    """`t` with its dynamic axes resized (repeating its values), or, with none, new values:
+    floats moved by noise, integers shuffled (so ids stay valid)."""
     arr = t._data
+    if not axes:
+        rng = np.random.default_rng(1)
+        if arr.dtype.kind == "f":
+            return Tensor((arr + rng.standard_normal(arr.shape)).astype(arr.dtype))
+        return Tensor(rng.permutation(arr.reshape(-1)).reshape(arr.shape))
     for axis, label in axes.items():
         n = arr.shape[axis]
         arr = np.take(arr, np.arange(n + delta[label]) % max(n, 1), axis=axis)
@@ -186,8 +192,11 @@ def _resized(t: Tensor, axes: dict[int, str], delta: dict[str, int]) -> Tensor:
 
 def _twin_calls(model: Any, args: tuple, kwargs: dict, inputs: list[Tensor], names_in: list[str],
                 axes: dict, calls: list) -> tuple[list, list]:
-    """The calls of a second run with every dynamic input axis resized (+1, +2, ... per axis name;
-    smaller instead if the model refuses larger sizes), matched one to one with `calls`."""
+    """The calls of a second run, matched one to one with `calls`: every dynamic input axis resized
+    (+1, +2, ... per axis name; smaller instead if the model refuses larger sizes), and inputs
+    without dynamic axes given new values, so a tensor computed from the input's values outside the
+    recorded ops (a mask made by a comparison) shows up as a constant that changed, not as a wrong
+    constant frozen into the graph."""
     labels = list(dict.fromkeys(label for n in names_in for label in axes.get(n, {}).values()))
     error: Exception | None = None
     for sign in (1, -1):
@@ -213,7 +222,8 @@ def _twin_calls(model: Any, args: tuple, kwargs: dict, inputs: list[Tensor], nam
                               f"{len(twins)} ops instead of {len(calls)}: its forward loops or "
                               "branches on a size that the dynamic axes change")
         return twins, [swap[id(t)].shape for t in inputs]
-    raise ExportError(f"onnx.export: the model fails when the dynamic axes {labels} are resized "
+    raise ExportError(f"onnx.export: the model fails when run again with the dynamic axes {labels} "
+                      "resized and other inputs given new values "
                       f"({type(error).__name__}: {error}); are those axes really dynamic?")
 
 
@@ -226,7 +236,9 @@ def _build(onnx: Any, model: Any, opset: int, inputs: list[Tensor], twin_shapes:
     helper = onnx.helper
     names: dict[int, str] = {}
     arrays: dict[int, Tensor] = {}
-    state = {id(p): n for n, p in list(model.named_parameters()) + list(model.named_buffers())}
+    state = {}
+    for n, p in list(model.named_buffers())[::-1] + list(model.named_parameters())[::-1]:
+        state[id(p)] = state[id(p._data)] = n  # by the Tensor, and by its array (for detach())
     graph_inputs, weights = [], []
     labels: dict[tuple, str] = {}  # (size, resized size) of a dynamic input axis -> its name
     for t, shape, name in zip(inputs, twin_shapes, names_in):
@@ -267,8 +279,13 @@ def _leaf(g: GraphBuilder, t: Tensor, twin: Tensor | None, where: str, local: li
     """The ONNX name of a tensor no recorded op made: a parameter, a buffer, or a constant."""
     if id(t) in names:
         return names[id(t)]
-    if id(t) in state:
-        name = g.reserve(state[id(t)])
+    same = arrays.get(id(t._data))  # detach() and .data share the array: one initializer
+    if same is not None and id(same) in names and same.shape == t.shape and same.dtype == t.dtype:
+        names[id(t)] = names[id(same)]
+        return names[id(t)]
+    key = id(t) if id(t) in state else id(t._data)
+    if key in state:
+        name = g.reserve(state[key])
         g.initializer(name, t._data)
         weights.append((name, t))
     else:

@@ -4,9 +4,9 @@ Data only; the checks live in tests/test_bad_input*.py. `tests/test_bad_input.py
 callable_is_catalogued` fails when a public name is in none of the groups below nor in EXEMPT, so
 new API has to be added here (to a group, or to EXEMPT with a one-line reason).
 
-Names are qualified by namespace: `ag.` autograd_nn, `F.` autograd_nn.nn.functional, `onnx.` autograd_nn.onnx, `nn.`
+Names are qualified by namespace: `ag.` autograd_nn, `F.` autograd_nn.nn.functional, `nn.`
 autograd_nn.nn, `optim.`, `lr_scheduler.`, `data.`, `init.` autograd_nn.nn.init, `utils.`
-autograd_nn.nn.utils.
+autograd_nn.nn.utils, `onnx.` autograd_nn.onnx.
 """
 from __future__ import annotations
 

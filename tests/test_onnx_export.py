@@ -106,6 +106,7 @@ LAYERS = {
                           BATCH),
     "Softmax": (lambda: nn.Softmax(dim=-1), _x(5), BATCH),
     "LogSoftmax": (lambda: nn.LogSoftmax(dim=1), _x(5), BATCH),
+    "Softmin": (lambda: nn.Softmin(dim=1), _x(5), BATCH),
     "BasicBlock": (lambda: nn.BasicBlock(4, 8, 2, downsample=nn.make_downsample(4, 8, 2)),
                    _x(4, 6, 6), BATCH),
     "Bottleneck": (lambda: nn.Bottleneck(16, 4), _x(16, 4, 4), BATCH),
@@ -136,7 +137,7 @@ LAYERS = {
 }
 ACTIVATIONS = ["ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish", "LeakyReLU",
                "ELU", "CELU", "GELU", "Tanh", "Sigmoid", "LogSigmoid", "Softsign", "Tanhshrink",
-               "Softplus", "Hardtanh", "GLU", "Softmin"]
+               "Softplus", "Hardtanh", "GLU"]
 # These pick values with a mask made by a comparison (x > 0), which the engine does not record as
 # an op: the export must refuse them rather than freeze the example input's mask into the graph.
 MASKED_ACTIVATIONS = ["PReLU", "Softshrink", "Hardshrink"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import time
@@ -16,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="output folder (default: runs/NAME)")
     parser.add_argument("--quick", action="store_true", help="a few steps only (smoke test)")
     parser.add_argument("--list", action="store_true", help="list the examples and exit")
+    parser.add_argument("--export", metavar="PATH", default=None,
+                        help="also write the trained model as ONNX to PATH (needs the onnx extra)")
     args = parser.parse_args(argv)
     if args.list:
         for name, ex in examples.items():
@@ -29,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     _one_blas_thread()
     print(f"autograd_nn: running example {ex.name!r}: {ex.description}")
     start = time.perf_counter()
-    result = ex.run(out_dir=args.out or f"runs/{ex.name}", quick=args.quick)
+    kwargs = {"export": args.export} if args.export else {}
+    if args.export and "export" not in inspect.signature(ex.run).parameters:
+        print(f"example {ex.name!r} has no --export", file=sys.stderr)
+        return 2
+    result = ex.run(out_dir=args.out or f"runs/{ex.name}", quick=args.quick, **kwargs)
     elapsed = time.perf_counter() - start
     shown = {k: v for k, v in result.items() if k != "confusion_matrix"}
     print(json.dumps(shown, indent=2, default=str))

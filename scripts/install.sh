@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything autograd_nn needs on a fresh Debian machine (run as root, or inside a virtualenv).
-#   bash scripts/install.sh          runtime + examples (the main job)
+#   bash scripts/install.sh          runtime + examples + ONNX export (the main job)
 #   bash scripts/install.sh test     also the test tools and PyTorch 2.13.0 (CPU) for parity tests
 # Every Python package comes at the exact version in requirements/constraints.txt, so a new release
 # of a tool cannot change what runs; `bash scripts/lock.sh` refreshes that file on purpose.
@@ -23,5 +23,5 @@ if [ "${1:-}" = "test" ]; then
   pip torch || echo "install.sh: torch unavailable; parity tests will skip" >&2
   pip --no-build-isolation -e ".[test]"
 else
-  pip --no-build-isolation -e ".[examples]"
+  pip --no-build-isolation -e ".[examples,onnx]"
 fi

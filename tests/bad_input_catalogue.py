@@ -6,7 +6,7 @@ new API has to be added here (to a group, or to EXEMPT with a one-line reason).
 
 Names are qualified by namespace: `ag.` autograd_nn, `F.` autograd_nn.nn.functional, `nn.`
 autograd_nn.nn, `optim.`, `lr_scheduler.`, `data.`, `init.` autograd_nn.nn.init, `utils.`
-autograd_nn.nn.utils.
+autograd_nn.nn.utils, `onnx.` autograd_nn.onnx.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import autograd_nn.nn.functional as F
 import autograd_nn.nn.init as init
 import autograd_nn.nn.utils as utils
 import autograd_nn.optim as optim
+import autograd_nn.onnx as onnx_export
 import autograd_nn.optim.lr_scheduler as lr_scheduler
 
 # ---- pointwise functions of one tensor: f(x) (extra arguments where the function needs them) ----
@@ -777,6 +778,32 @@ CASES += [
      raises(FileNotFoundError, "/nonexistent/x.pt")),
     ("ag.load", "garbage file", lambda: ag.load(_file("b.pt", b"not a zip")),
      raises(ag.CheckpointError)),
+    ("ag.save", "path not a str", lambda: ag.save({"w": _t(2)}, 5), raises(TypeError, "path")),
+    ("ag.load", "truncated safetensors", lambda: ag.load(_file("c.safetensors", b"\x10" + bytes(7))),
+     raises(ag.CheckpointError, "safetensors")),
+    ("ag.load", "old zip format with a hostile entry name", lambda: ag.load(_zip_file()),
+     raises(ag.CheckpointError, "unsafe entry name")),
+    # autograd_nn.onnx (the onnx package is an optional extra: these skip without it)
+    ("onnx.export", "not a module", lambda: _onnx(lambda: onnx_export.export(abs, _t(2))),
+     raises(TypeError, "nn.Module")),
+    ("onnx.export", "no tensor input", lambda: _onnx(lambda: onnx_export.export(
+        nn.Linear(2, 2), (3.0,))), raises(TypeError, "Tensor")),
+    ("onnx.export", "opset too old", lambda: _onnx(lambda: onnx_export.export(
+        nn.Linear(2, 2), _t(1, 2), opset_version=9)), raises(ValueError, "opset_version")),
+    ("onnx.export", "dynamic axis of an unknown name", lambda: _onnx(lambda: onnx_export.export(
+        nn.Linear(2, 2), _t(1, 2), input_names=["x"], dynamic_axes={"y": [0]})),
+     raises(ValueError, "'y'")),
+    ("onnx.export", "dynamic axis out of range", lambda: _onnx(lambda: onnx_export.export(
+        nn.Linear(2, 2), _t(1, 2), input_names=["x"], dynamic_axes={"x": {5: "b"}})),
+     raises(ValueError, "axis 5")),
+    ("onnx.export", "too many input names", lambda: _onnx(lambda: onnx_export.export(
+        nn.Linear(2, 2), _t(1, 2), input_names=["x", "y"])), raises(ValueError, "input_names")),
+    ("onnx.export", "op without mapping", lambda: _onnx(lambda: onnx_export.export(
+        _Atan2(), _t(1, 2))), raises(onnx_export.ExportError, "Atan2")),
+    ("onnx.export", "bad file argument", lambda: _onnx(lambda: onnx_export.export(
+        nn.Linear(2, 2), _t(1, 2), 5)), raises(TypeError, "onnx.export")),
+    ("onnx.to_dot", "not a model", lambda: _onnx(lambda: onnx_export.to_dot("x")),
+     raises(TypeError, "ModelProto")),
     ("ag.set_default_dtype", "integer dtype", lambda: ag.set_default_dtype(ag.int64),
      raises(TypeError, "int64")),
     ("ag.set_grad_enabled", "truthy value", lambda: ag.set_grad_enabled(1), ok()),
@@ -885,6 +912,28 @@ CASES += [
 ]
 
 
+def _onnx(run):
+    """Run an export case, or skip it where the optional onnx package is missing."""
+    import pytest
+
+    pytest.importorskip("onnx")
+    return run()
+
+
+class _Atan2(nn.Module):
+    def forward(self, x):
+        return ag.atan2(x, x)
+
+
+def _zip_file() -> str:
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../evil.npy", b"x")
+    return _file("old.ckpt", buf.getvalue())
+
+
 def _anomaly():
     with ag.detect_anomaly():
         x = ag.tensor([0.0], requires_grad=True)
@@ -917,7 +966,7 @@ GROUPS = {
 # ---- how a clear error is judged, and which public callables exist -------------------------------
 
 NAMESPACES = {"ag": ag, "F": F, "nn": nn, "optim": optim, "lr_scheduler": lr_scheduler,
-              "data": data, "init": init, "utils": utils}
+              "data": data, "init": init, "utils": utils, "onnx": onnx_export}
 _LIB = os.path.dirname(ag.__file__) + os.sep
 _OK_TYPES = (ValueError, TypeError, IndexError, RuntimeError, KeyError, ZeroDivisionError,
              OSError)

@@ -1,4 +1,7 @@
-"""save/load: round trips, atomic writes, and hostile files that must fail cleanly."""
+"""save/load: round trips, atomic writes, and hostile files that must fail cleanly.
+
+Checkpoints are safetensors files now; files in the old format (a zip of .npy entries) must still
+load, with a warning, and hostile ones of either kind must fail with a CheckpointError."""
 from __future__ import annotations
 
 import io
@@ -6,6 +9,7 @@ import json
 import os
 import pickle
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -17,7 +21,10 @@ import pytest
 
 import autograd_nn as ag
 from autograd_nn.errors import CheckpointError
-from autograd_nn.serialization import STRUCTURE, load, save
+from autograd_nn.serialization import METADATA_KEY, load, save
+from autograd_nn.serialization_zip import STRUCTURE
+
+import safetensors  # noqa: E402  (a runtime dependency)
 
 
 def _nested():
@@ -108,7 +115,7 @@ def test_failed_write_removes_temp_file_and_keeps_old(tmp_path, monkeypatch):
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np.lib.format, "write_array", disk_full)
+    monkeypatch.setattr(safetensors, "serialize_file", disk_full)
     with pytest.raises(OSError, match="No space"):
         save({"w": np.zeros(3)}, path)
     monkeypatch.undo()
@@ -117,19 +124,21 @@ def test_failed_write_removes_temp_file_and_keeps_old(tmp_path, monkeypatch):
 
 
 CHILD = """
-import sys, time
+import os, sys, time
 import numpy as np
+import safetensors
 from autograd_nn import serialization
 
 path, flag = sys.argv[1], sys.argv[2]
-real = np.lib.format.write_array
+real = safetensors.serialize_file
 
-def slow_write(fp, array, *args, **kwargs):
-    real(fp, array, *args, **kwargs)   # part of the new file is on disk
+def slow_write(tensors, filename, metadata=None):
+    real(tensors, filename, metadata=metadata)
+    os.truncate(filename, os.path.getsize(filename) // 2)   # half of the new file is on disk
     open(flag, "w").close()
-    time.sleep(120)                    # ... and the process dies here
+    time.sleep(120)                                         # ... and the process dies here
 
-np.lib.format.write_array = slow_write
+safetensors.serialize_file = slow_write
 serialization.save({"w": np.full(50_000, 2.0), "epoch": 2}, path)
 """
 
@@ -160,7 +169,7 @@ def test_process_killed_mid_save_leaves_old_checkpoint(tmp_path):
         load(leftovers[0])
 
 
-# ---- hostile and broken files -------------------------------------------------------------------
+# ---- hostile and broken files in the old zip format (still read, so still checked) ------------
 def _npy(arr, allow_pickle=False):
     buf = io.BytesIO()
     np.lib.format.write_array(buf, arr, allow_pickle=allow_pickle)
@@ -197,7 +206,7 @@ def test_pickle_payload_renamed_npz_is_refused(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "model.npz"
     path.write_bytes(pickle.dumps({"w": _Evil(str(marker))}))
-    with pytest.raises(CheckpointError, match="not a valid zip"):
+    with pytest.raises(CheckpointError, match="not a valid safetensors file"):
         load(path)
     assert not marker.exists()
 
@@ -297,19 +306,159 @@ def test_compressed_entries_are_refused(tmp_path):
         load(path)
 
 
+def _old_format(path, epoch=3):
+    """A version-1 checkpoint as the previous `save` wrote it: {"w": Tensor, "epoch": epoch}."""
+    root = _tensor_node(shape=(2,))
+    root["items"][0][1]["requires_grad"] = True
+    root["items"].append([{"type": "str", "value": "epoch"}, {"type": "int", "value": epoch}])
+    _zip(path, {STRUCTURE: _structure(root), "a0.npy": _npy(np.array([1.5, -2.0], np.float32))})
+
+
+def test_old_zip_checkpoints_still_load_with_a_note(tmp_path):
+    path = tmp_path / "old.ckpt"
+    _old_format(path)
+    with pytest.warns(UserWarning, match="old format.*save it again"):
+        ckpt = load(path)
+    assert ckpt["epoch"] == 3 and ckpt["w"].requires_grad and ckpt["w"].dtype == np.float32
+    np.testing.assert_array_equal(ckpt["w"].numpy(), [1.5, -2.0])
+    save(ckpt, path)  # converting: load, save
+    assert load(path)["epoch"] == 3 and path.read_bytes()[8:9] == b"{"
+
+
+# ---- the new format: what is where, and hostile safetensors files -------------------------------
+def _header(path):
+    with safetensors.safe_open(path, framework="np") as f:
+        return json.loads(f.metadata()[METADATA_KEY]), list(f.keys())
+
+
+def test_non_tensor_state_is_json_metadata_and_tensors_keep_their_names(tmp_path):
+    from autograd_nn import nn, optim
+
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2)
+    model(ag.randn(4, 3)).sum().backward()
+    opt.step()
+    sched.step()
+    path = tmp_path / "c.safetensors"
+    save({"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict(),
+          "epoch": 4}, path)
+    header, names = _header(path)
+    assert header["format"] == "autograd_nn.checkpoint" and header["version"] == 2
+    assert names == ["model.bias", "model.weight", "optim.state.0.momentum_buffer",
+                     "optim.state.1.momentum_buffer"]
+    text = json.dumps(header)
+    for fragment in ('"value": "lr"', '"value": 0.9', '"value": "last_epoch"', '"value": 4'):
+        assert fragment in text
+    ckpt = load(path)
+    assert ckpt["sched"] == sched.state_dict() and ckpt["epoch"] == 4
+    assert ckpt["optim"]["param_groups"] == opt.state_dict()["param_groups"]
+
+
+def test_a_plain_state_dict_is_stored_under_its_keys(tmp_path):
+    from autograd_nn import nn
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    path = tmp_path / "m.safetensors"
+    save(model.state_dict(), path)
+    from safetensors.numpy import load_file
+
+    plain = load_file(path)
+    assert sorted(plain) == sorted(model.state_dict())
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(plain[name], value.numpy())
+
+
+def test_a_safetensors_file_from_another_tool_loads_as_a_dict_of_tensors(tmp_path):
+    from safetensors.numpy import save_file
+
+    path = tmp_path / "other.safetensors"
+    save_file({"b": np.arange(3, dtype=np.int64), "a": np.ones((2, 2), np.float32)}, path,
+              metadata={"format": "pt"})
+    out = load(path)
+    assert list(out) == ["a", "b"] and all(isinstance(v, ag.Tensor) for v in out.values())
+    assert out["b"].dtype == np.int64 and out["a"].numpy().flags.writeable
+
+
+def _st(header, data=b""):
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def _ours(root, tensors, data):
+    return _st({"__metadata__": {METADATA_KEY: json.dumps(
+        {"format": "autograd_nn.checkpoint", "version": 2, "root": root})}, **tensors}, data)
+
+
+def _w_node(**changes):
+    node = {"type": "tensor", "name": "w", "dtype": "<f4", "shape": [2], "requires_grad": False,
+            "crc32": 0}
+    node.update(changes)
+    return {"type": "dict", "items": [[{"type": "str", "value": "w"}, node]]}
+
+
+_W = {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}
+
+
+@pytest.mark.parametrize("blob,match", [
+    (struct.pack("<Q", 10 ** 15) + b"{}", "header too large"),              # huge header length
+    (struct.pack("<Q", 5) + b"{not", "not a valid safetensors"),            # header cut short
+    (_st({"w": {"dtype": "F32", "shape": [10 ** 10], "data_offsets": [0, 4 * 10 ** 10]}},
+         bytes(8)), "not a valid safetensors"),                            # 40 GB declared, 8 stored
+    (_st({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, bytes(8)),
+     "not a valid safetensors"),                                           # shape vs byte range
+    (_st({"w": {"dtype": "O", "shape": [1], "data_offsets": [0, 8]}}, bytes(8)),
+     "not a valid safetensors"),                                           # object dtype
+    (_st({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+          "b": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, bytes(8)),
+     "not a valid safetensors"),                                           # overlapping tensors
+    (_st({"__metadata__": {METADATA_KEY: "{not json"}}), "metadata is corrupt"),
+    (_st({"__metadata__": {METADATA_KEY: '{"format": "x", "root": 1}'}}), "not an"),
+    (_st({"__metadata__": {METADATA_KEY: json.dumps(
+        {"format": "autograd_nn.checkpoint", "version": 9, "root": 0})}}), "version 9"),
+    (_st({"__metadata__": {METADATA_KEY: '{"root": ' * 5000 + "0" + "}" * 5000}}), "corrupt"),
+    (_ours({"type": "eval", "value": "1"}, {}, b""), "unknown node type"),
+    (_ours({"type": "float", "value": "__import__('os')"}, {}, b""), "float node"),
+    (_ours(_w_node(name="../../etc/passwd"), _W, bytes(8)), r"\['w'\]: names the tensor"),
+    (_ours(_w_node(shape=[3]), _W, bytes(8)), r"\['w'\]: .*stored as F32 \[2\].*declares <f4 \[3\]"),
+    (_ours(_w_node(dtype="<f8"), _W, bytes(8)), r"\['w'\]: .*declares <f8"),
+    (_ours(_w_node(shape=[10 ** 12]), _W, bytes(8)), r"\['w'\]: .*declares <f4 \[1000000000000\]"),
+    (_ours(_w_node(shape=[-1]), _W, bytes(8)), "bad declared shape"),
+    (_ours(_w_node(dtype="|O"), _W, bytes(8)), "unsupported declared dtype"),
+    (_ours(_w_node(dtype="<U3"), _W, bytes(8)), "unsupported declared dtype"),
+    (_ours(_w_node(crc32=12345), _W, bytes(8)), r"\['w'\]: tensor 'w' is corrupt"),
+    (_ours(_w_node(same_as="v"), _W, bytes(8)), "same_as 'v' is not an earlier array"),
+])
+def test_hostile_safetensors_files_are_refused(tmp_path, blob, match):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(blob)
+    with pytest.raises(CheckpointError, match=match):
+        load(path)
+
+
+def test_deep_structure_in_metadata_is_refused(tmp_path):
+    node = {"type": "none"}
+    for _ in range(200):
+        node = {"type": "list", "items": [node]}
+    path = tmp_path / "ckpt"
+    path.write_bytes(_ours(node, {}, b""))
+    with pytest.raises(CheckpointError, match="nested more than"):
+        load(path)
+
+
 def test_truncated_and_corrupted_files_are_refused(tmp_path):
     good = tmp_path / "good"
     save({"w": ag.Tensor(np.arange(1000, dtype=np.float32)), "epoch": 3}, good)
     data = good.read_bytes()
     bad = tmp_path / "bad"
-    for cut in (0, 10, len(data) // 3, len(data) // 2, len(data) - 30, len(data) - 1):
+    for cut in (0, 4, 10, len(data) // 3, len(data) // 2, len(data) - 30, len(data) - 1):
         bad.write_bytes(data[:cut])
         with pytest.raises(CheckpointError):
             load(bad)
     flipped = bytearray(data)
-    flipped[len(data) // 2] ^= 0xFF  # inside the array data: the CRC check catches it
+    flipped[-2000] ^= 0xFF  # inside the array data: the saved checksum catches it
     bad.write_bytes(bytes(flipped))
-    with pytest.raises(CheckpointError, match=r"\['w'\]: entry a0.npy is corrupt"):
+    with pytest.raises(CheckpointError, match=r"\['w'\]: tensor 'w' is corrupt"):
         load(bad)
     bad.write_bytes(os.urandom(256))
     with pytest.raises(CheckpointError):

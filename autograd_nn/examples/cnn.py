@@ -31,7 +31,8 @@ class DigitsCNN(nn.Module):
 
 
 @example("cnn", "CNN on the 8x8 digits (the default main job)")
-def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: int = 0) -> dict:
+def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: int = 0,
+        export: str | None = None) -> dict:
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
     d = load_digits()
@@ -49,8 +50,15 @@ def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: 
     confusion = confusion_matrix(model.eval()(xb), yb, 10)
     curve = history.plot(os.path.join(out_dir, "curves.png"), "digits CNN")
     graph = _draw_graph(model, xb[:2], yb[:2], os.path.join(out_dir, "graph"))
-    return {"test_accuracy": result["acc"], "test_loss": result["loss"], "checkpoint": ckpt,
-            "curves": curve, "graph": graph, "confusion_matrix": confusion.tolist()}
+    out = {"test_accuracy": result["acc"], "test_loss": result["loss"], "checkpoint": ckpt,
+           "curves": curve, "graph": graph, "confusion_matrix": confusion.tolist()}
+    if export:  # ONNX, with a dynamic batch axis: onnxruntime and other runtimes can serve it
+        from ..onnx import export as onnx_export
+
+        onnx_export(model, (xb[:2],), export, input_names=["images"], output_names=["logits"],
+                    dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})
+        out["onnx"] = export
+    return out
 
 
 def _draw_graph(model: nn.Module, x: Tensor, y: Tensor, path: str) -> str | None:

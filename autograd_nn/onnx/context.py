@@ -6,7 +6,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .builder import ExportError, GraphBuilder, Pair
 from .trace import ModuleCall, OpCall
 

@@ -16,7 +16,7 @@ from typing import Any, Mapping as MappingType, Sequence
 import numpy as np
 
 from ..grad_mode import no_grad
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .builder import ExportError, GraphBuilder, require_onnx
 from .constants import constant
 from .context import OpContext, describe_scope

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import scopes
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 @dataclass

@@ -764,7 +764,7 @@ CASES += [
      raises(ValueError, "xyz")),
     ("ag.to_dot", "not a tensor", lambda: ag.to_dot(5), raises(TypeError, "int")),
     ("ag.summary", "wrong input shape", lambda: ag.summary(nn.Linear(3, 2), (2, 5),
-                                                           print_result=False),
+                                                           verbose=0),
      raises(ValueError, "(2, 5)")),
     ("ag.summary", "not a module", lambda: ag.summary("x", (2, 3)), raises(TypeError, "str")),
     ("ag.save", "unsupported object", lambda: ag.save({"f": abs}, _file("a.pt", b"")),

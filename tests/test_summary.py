@@ -285,7 +285,7 @@ def test_several_inputs_by_shape_data_or_keyword():
     assert summary(model, input_data=data, verbose=0).layer("b").output_shape == (4, 6)
     kw = summary(model, input_data={"x": ag.ones(1, 3), "y": ag.ones(1, 5)}, verbose=0)
     assert kw.input_bytes == 8 * 4 and kw.total_mult_adds == 48
-    wide = summary(model, input_shape=[(2, 3), (2, 5)], dtypes=[ag.float64, ag.float64],
+    wide = summary(model.double(), input_shape=[(2, 3), (2, 5)], dtypes=[ag.float64, ag.float64],
                    verbose=0)
     assert wide.input_bytes == 16 * 8
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from ..ops.linalg import Linear
 from ..tensor import Tensor
+from .arguments import tensor_args
 
 __all__ = ["bilinear", "linear"]
 
 
+@tensor_args("input", "weight", "bias", same_dtype=True)
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight^T + bias, as one graph node (PyTorch's F.linear).
 
@@ -24,6 +26,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(input, weight, bias)
 
 
+@tensor_args("input1", "input2", "weight", "bias", same_dtype=True)
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y_k = input1^T A_k input2 + b_k, weight A of shape (out, in1, in2)."""
     lead = input1.shape[:-1]

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from .. import functional as F
 from ..errors import ShapeError
+from ..functional.arguments import require_tensor
 from ..factories import empty
 from ..tensor import Tensor
 from . import init
@@ -81,6 +82,7 @@ class _ConvNd(Module):
 
     def _check_input(self, x: Tensor) -> None:
         n, name = self._dims, type(self).__name__
+        require_tensor(name, "input", x, 1)
         if x.ndim not in (n + 1, n + 2):
             raise ShapeError(f"{name}({self.in_channels}, {self.out_channels}): expected a "
                              f"{n + 2}-D (N, C, ...) or {n + 1}-D unbatched input, got shape "

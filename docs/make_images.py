@@ -12,7 +12,6 @@ import sys
 from typing import Callable
 
 import graphviz
-
 import numpy as np
 
 import autograd_nn as ag

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ShapeError
-from ..functional.arguments import require_tensor
 from ..factories import empty
+from ..functional.arguments import require_tensor
 from ..functional.attention import _attend, _causal_if_needed, _in_projection
 from ..tensor import Tensor
 from . import init

@@ -11,8 +11,8 @@ from typing import Any, Sequence
 
 from .. import functional as F
 from ..errors import ShapeError
-from ..functional.arguments import require_tensor
 from ..factories import empty
+from ..functional.arguments import require_tensor
 from ..tensor import Tensor
 from . import init
 from .module import Module

@@ -4,11 +4,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-
 from .. import functional as F
 from ..errors import ShapeError
-from ..functional.arguments import require_tensor
 from ..factories import empty
+from ..functional.arguments import require_tensor
 from ..tensor import Tensor
 from . import init
 from .module import Module

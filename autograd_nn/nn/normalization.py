@@ -12,8 +12,8 @@ import numpy as np
 
 from .. import functional as F
 from ..errors import ShapeError
-from ..functional.arguments import require_tensor
 from ..factories import ones, zeros
+from ..functional.arguments import require_tensor
 from ..tensor import Tensor
 from ..tensor_shape import cat
 from . import init

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from ..functional.arguments import require_same_dtype, require_tensor
 from ..factories import empty
+from ..functional.arguments import require_same_dtype, require_tensor
 from ..tensor import Tensor
 from . import init
 from .dropout import Dropout

@@ -29,8 +29,8 @@ from typing import Any
 
 from .. import functional as F
 from ..errors import ShapeError
-from ..functional.arguments import require_tensor
 from ..factories import empty, zeros
+from ..functional.arguments import require_tensor
 from ..ops.fused import gru_cell, lstm_cell
 from ..tensor import Tensor
 from ..tensor_shape import cat, stack

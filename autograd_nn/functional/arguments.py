@@ -57,28 +57,36 @@ def tensor_args(*names: str, same_dtype: bool | tuple[str, ...] = False) -> Call
     """Decorator: the arguments `names` of an F function must be Tensors; those annotated as
     optional (`Tensor | None`) may also be None. `same_dtype=True` requires all of them to share
     one dtype, a tuple of names only those. The positions are worked out once, so a call costs a
-    few comparisons."""
+    few comparisons (about a microsecond)."""
 
     def decorate(fn: Fn) -> Fn:
         params = inspect.signature(fn).parameters
         order = list(params)
-        slots = [(name, order.index(name), params[name].default is None
-                  or "None" in str(params[name].annotation)) for name in names]
         matched = names if same_dtype is True else tuple(same_dtype or ())
+        slots = [(name, order.index(name),
+                  params[name].default is None or "None" in str(params[name].annotation),
+                  name in matched) for name in names]
         op = fn.__name__
+
+        def mixed(args: tuple, kwargs: dict) -> None:
+            given = {name: args[i] if i < len(args) else kwargs.get(name)
+                     for name, i, _, match in slots if match}
+            require_same_dtype(op, **given)
 
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            found = {}
-            for name, index, optional in slots:
+            dtype = None
+            for name, index, optional, match in slots:
                 value = args[index] if index < len(args) else kwargs.get(name, _MISSING)
                 if value is _MISSING or (value is None and optional):
                     continue
-                found[name] = require_tensor(op, name, value, index + 1)
-            if matched:
-                same = {name: found[name] for name in matched if name in found}
-                if len(same) > 1:
-                    require_same_dtype(op, **same)
+                if not isinstance(value, Tensor):
+                    require_tensor(op, name, value, index + 1)  # raises
+                if match:
+                    if dtype is None:
+                        dtype = value._data.dtype
+                    elif value._data.dtype != dtype:
+                        mixed(args, kwargs)  # raises, naming every dtype
             return fn(*args, **kwargs)
 
         checked.__tensor_args__ = names  # type: ignore[attr-defined]  # read by the tests

@@ -12,13 +12,11 @@ __all__ = ["bilinear", "linear"]
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight^T + bias, as one graph node (PyTorch's F.linear).
 
-    input (..., in_features), weight (out_features, in_features), bias (out_features,).
-    Mixed dtypes fall back to the operators, which apply PyTorch's promotion rules.
+    input (..., in_features), weight (out_features, in_features), bias (out_features,), all of
+    one dtype (a DTypeError otherwise, as PyTorch's "mat1 and mat2 must have the same dtype").
+    Integer tensors go through the operators (the fused node is float-only).
     """
-    if not isinstance(input, Tensor):
-        input = Tensor(input)
-    same = input.dtype == weight.dtype and (bias is None or bias.dtype == weight.dtype)
-    if not same or input.dtype.kind != "f":
+    if input.dtype.kind != "f":
         y = input @ weight.T
         return y + bias if bias is not None else y
     if bias is None:

@@ -38,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result = ex.run(out_dir=args.out or f"runs/{ex.name}", quick=args.quick, **kwargs)
     elapsed = time.perf_counter() - start
-    shown = {k: v for k, v in result.items() if k != "confusion_matrix"}
+    shown = {k: v for k, v in result.items() if k not in ("confusion_matrix", "headline")}
     print(json.dumps(shown, indent=2, default=str))
+    if "headline" in result:  # the example's result in one labelled sentence
+        print(f"\n{ex.name}: {result['headline']}\n")
     print(f"done in {elapsed:.1f} s. Other examples (python -m autograd_nn --example NAME):")
     for name, other in examples.items():
         if name != ex.name:

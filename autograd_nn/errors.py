@@ -5,12 +5,19 @@ class AutogradError(Exception):
     """Base class of every error this library raises on purpose."""
 
 
-class ShapeError(AutogradError, ValueError):
-    """Shapes that do not fit the operation (broadcasting, matmul, reshape, ...)."""
+class ShapeError(AutogradError, ValueError, RuntimeError):
+    """Shapes that do not fit the operation (broadcasting, matmul, reshape, a layer's input, ...).
+
+    A ValueError, and a RuntimeError as PyTorch raises for the same mistakes ("mat1 and mat2
+    shapes cannot be multiplied"), so code written for either catches it."""
 
 
-class DTypeError(AutogradError, TypeError):
-    """A dtype the operation cannot take (e.g. requires_grad on an integer tensor)."""
+class DTypeError(AutogradError, TypeError, RuntimeError):
+    """A dtype the operation cannot take (requires_grad on an integer tensor, a float64 input to
+    a float32 layer, ...).
+
+    A TypeError, and a RuntimeError as PyTorch raises for the same mistakes ("mat1 and mat2 must
+    have the same dtype"), so code written for either catches it."""
 
 
 class OpIndexError(AutogradError, IndexError):

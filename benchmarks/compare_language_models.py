@@ -167,7 +167,7 @@ def compare(name: str, steps: int = 200, seed: int = 0, max_chars: int = 50_000,
     ours, theirs = build(name, corpus, cfg, seed)
     initial = estimate_loss(ours, eval_batches(corpus, cfg))
     start = time.perf_counter()
-    history = train_lm(ours, corpus, cfg, log=None)
+    history = train_lm(ours, corpus, cfg, log=None, restore_best=False)  # as PyTorch: last weights
     ours_time = time.perf_counter() - start
     start = time.perf_counter()
     torch_val = train_torch(theirs, corpus, cfg)

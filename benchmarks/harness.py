@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 IMPLS = ("ours", "torch", "numpy")
+QUICK_VERDICT = "quick: no verdict"  # what quick mode's table shows instead of a ratio
 
 
 @dataclass(frozen=True)
@@ -232,17 +233,24 @@ def _metric_cell(row: Row) -> str:
 def format_table(rows: list[Row], quick: bool = False) -> str:
     """Fixed-width text table; notes and errors follow under the table, keyed by row.
 
-    In quick mode the sizes are too small for a verdict, so the status column only says "ran".
+    In quick mode the sizes are tiny and each call runs once, cold, so a ratio would mean nothing:
+    the ratio and target columns become one that says "quick: no verdict", and the status column
+    only says "ran".
     """
     head = ("key", "workload", "autograd_nn median [IQR]", "torch", "numpy",
-            "ratio (min-max)", "target", "status")
+            *(("ratio vs target",) if quick else ("ratio (min-max)", "target")), "status")
     body = []
     for r in rows:
+        verdict = ((QUICK_VERDICT if r.metric is not None else "-",) if quick
+                   else (_metric_cell(r), r.target or "-"))
         body.append((r.key, r.name, _cell(r.times.get("ours")), _cell(r.times.get("torch")),
-                     _cell(r.times.get("numpy")), _metric_cell(r), r.target or "-", status(r, quick)))
+                     _cell(r.times.get("numpy")), *verdict, status(r, quick)))
     widths = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
     out = [line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
+    if quick:
+        out += ["", "quick mode: tiny sizes, one cold call each: no ratio is shown and no target is "
+                "judged (run without --quick for the comparison)"]
     notes = []
     for r in rows:
         extra = [] if r.agree is not False else ["OUTPUTS DISAGREE with the baseline"]

@@ -1,11 +1,17 @@
 """Render the pictures the README shows into docs/images/ (run: python docs/make_images.py).
 
+Each picture's Graphviz source is written next to it as NAME.dot, and `tests/test_docs_images.py`
+fails when a committed .dot no longer matches what this script builds from today's library (the
+DOT text is compared, not pixels): re-run the script and commit the new pictures when it does.
 Everything is seeded, so re-running gives the same graphs (timings in the heat map vary).
 """
 from __future__ import annotations
 
 import pathlib
+import sys
+from typing import Callable
 
+import graphviz
 import numpy as np
 
 import autograd_nn as ag
@@ -18,7 +24,8 @@ from autograd_nn.viz import draw_graph, record_scopes
 OUT = pathlib.Path(__file__).resolve().parent / "images"
 
 
-def micrograd_expression() -> None:
+def micrograd_expression() -> graphviz.Digraph:
+    """micrograd's README expression, with values, grads (the root's is 1.0) and backward order."""
     def leaf(value: float, name: str) -> ag.Tensor:
         t = ag.tensor(value, requires_grad=True)
         t.name = name
@@ -29,46 +36,51 @@ def micrograd_expression() -> None:
     d = e + c
     loss = d * f
     e.name, d.name, loss.name = "e", "d", "L"
-    e.retain_grad()
-    d.retain_grad()
+    for t in (e, d, loss):  # keep the grads of non-leaves, the root's too (dL/dL = 1), as micrograd
+        t.retain_grad()
     loss.backward(retain_graph=True)
-    for fmt in ("svg", "png"):
-        draw_graph(loss, show_backward=True).render(OUT / "micrograd_expression", format=fmt,
-                                                   cleanup=True)
+    return draw_graph(loss, show_backward=True)
 
 
-def mlp_graph() -> None:
+def mlp_graph() -> graphviz.Digraph:
     mlp = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
     x, target = ag.randn(5, 4), ag.tensor(np.array([0, 2, 1, 1, 0]))
     with record_scopes():
         loss = F.cross_entropy(mlp(x), target)
     loss.backward(retain_graph=True)
-    draw_graph(loss, params=mlp).render(OUT / "mlp_graph", format="png", cleanup=True)
+    return draw_graph(loss, params=mlp)
 
 
-def cnn_graph() -> None:
+def cnn_graph() -> graphviz.Digraph:
     model = DigitsCNN()
     x, y = ag.randn(2, 1, 8, 8), ag.tensor(np.array([1, 2]))
     with record_scopes():
         loss = F.cross_entropy(model(x), y)
-    draw_graph(loss, params=model, collapse_depth=2, rankdir="TB").render(
-        OUT / "digits_cnn_graph", format="png", cleanup=True)
+    return draw_graph(loss, params=model, collapse_depth=2, rankdir="TB")
 
 
-def transformer_graphs() -> None:
+def _transformer_loss() -> tuple[nn.Module, ag.Tensor]:
     embed = nn.Embedding(20, 16)
     layer = nn.TransformerEncoderLayer(16, nhead=2, dim_feedforward=32, dropout=0.0)
     model = nn.Sequential(embed, nn.TransformerEncoder(layer, 6), nn.Linear(16, 20))
     ids = ag.randint(0, 20, (7, 2))
     with record_scopes():
         loss = F.cross_entropy(model(ids).reshape(-1, 20), ids.reshape(-1))
-    kw = dict(params=model, show_values=False, show_intermediates=False)
-    draw_graph(loss, **kw).render(OUT / "transformer_folded", format="svg", cleanup=True)
-    draw_graph(loss, fold_repeats=False, collapse_depth=2, rankdir="TB", **kw).render(
-        OUT / "transformer_collapsed", format="svg", cleanup=True)
+    return model, loss
 
 
-def profile_heatmap() -> None:
+def transformer_folded() -> graphviz.Digraph:
+    model, loss = _transformer_loss()
+    return draw_graph(loss, params=model, show_values=False, show_intermediates=False)
+
+
+def transformer_collapsed() -> graphviz.Digraph:
+    model, loss = _transformer_loss()
+    return draw_graph(loss, params=model, show_values=False, show_intermediates=False,
+                      fold_repeats=False, collapse_depth=2, rankdir="TB")
+
+
+def profile_heatmap() -> graphviz.Digraph:
     cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                         nn.Flatten(), nn.Linear(8 * 14 * 14, 10))
     images, labels = ag.randn(32, 1, 28, 28), ag.randint(0, 10, (32,))
@@ -76,13 +88,36 @@ def profile_heatmap() -> None:
     with profile() as prof, record_scopes():
         loss = F.cross_entropy(cnn(images), labels)
         loss.backward(retain_graph=True)
-    draw_graph(loss, params=cnn, profile=prof, show_values=False, show_intermediates=False,
-               rankdir="TB").render(OUT / "profile_heatmap", format="png", cleanup=True)
+    return draw_graph(loss, params=cnn, profile=prof, show_values=False, show_intermediates=False,
+                      rankdir="TB")
+
+
+# name -> (builder, the formats the README uses)
+PICTURES: dict[str, tuple[Callable[[], graphviz.Digraph], tuple[str, ...]]] = {
+    "micrograd_expression": (micrograd_expression, ("svg", "png")),
+    "mlp_graph": (mlp_graph, ("png",)),
+    "digits_cnn_graph": (cnn_graph, ("png",)),
+    "transformer_folded": (transformer_folded, ("svg",)),
+    "transformer_collapsed": (transformer_collapsed, ("svg",)),
+    "profile_heatmap": (profile_heatmap, ("png",)),
+}
+
+
+def build(name: str) -> graphviz.Digraph:
+    """The picture's graph, built from seed 0 whatever ran before."""
+    ag.manual_seed(0)
+    return PICTURES[name][0]()
+
+
+def main(names: list[str]) -> None:
+    OUT.mkdir(exist_ok=True)
+    for name in names or PICTURES:
+        dot = build(name)
+        (OUT / f"{name}.dot").write_text(dot.source, encoding="utf-8")
+        for fmt in PICTURES[name][1]:
+            dot.render(OUT / name, format=fmt, cleanup=True)
+        print("made", name)
 
 
 if __name__ == "__main__":
-    OUT.mkdir(exist_ok=True)
-    for make in (micrograd_expression, mlp_graph, cnn_graph, transformer_graphs, profile_heatmap):
-        ag.manual_seed(0)
-        make()
-        print("made", make.__name__)
+    main(sys.argv[1:])

@@ -42,12 +42,31 @@ def test_quick_run_every_row(tmp_path: Path) -> None:
     assert "no RecursionError" in rows["W7"]["note"]
     assert "NOT exercised" not in rows["KERN"]["note"], rows["KERN"]["note"]
     assert data["meta"]["threads"] == 1 and data["meta"]["numba_threads"] == 1
-    assert "ratio" in stdout and "W7" in stdout
+    assert "W7" in stdout and "quick: no verdict" in stdout
+    assert "<=" not in stdout and ">=" not in stdout  # no target is shown next to a cold ratio
 
 
 def test_only_filter_and_plot(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     png = tmp_path / "ratios.png"
-    data, _ = _run(tmp_path, "--only", "W1,W3", "--no-coldstart", "--plot", str(png))
+    data, stdout = _run(tmp_path, "--only", "W1,W3", "--no-coldstart", "--plot", str(png))
     assert [r["key"] for r in data["rows"]] == ["W1", "W3f", "W3b"]
     assert png.stat().st_size > 0
+    table = stdout[stdout.index("key "):]
+    assert "ratio vs target" in table and "target <=" not in table
+    for key in ("W1", "W3f", "W3b"):
+        row = next(line for line in table.splitlines() if line.startswith(key + " "))
+        assert "quick: no verdict" in row and "ran" in row, row
+
+
+def test_full_mode_table_shows_ratio_and_target() -> None:
+    """Outside quick mode the same row shows its ratio, its target and a verdict."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import harness
+
+    row = harness.Row("W1", "mlp step", times={}, metric=0.5, target="<= 0.7", met=True)
+    table = harness.format_table([row], quick=False)
+    assert "0.50" in table and "<= 0.7" in table and "met" in table
+    assert "no verdict" not in table
+    quick = harness.format_table([row], quick=True)
+    assert "0.50" not in quick and "<= 0.7" not in quick and "quick: no verdict" in quick

@@ -84,12 +84,14 @@ def test_palindrome_data_labels_and_balance():
     assert 0.4 < y.mean() < 0.6
 
 
-def test_digit_task_keeps_test_strings_out_of_training():
-    task = t5.DigitTask(length=2, test_size=50, seed=0)  # only 100 strings: collisions are likely
+def test_digit_task_keeps_test_and_validation_strings_out_of_training():
+    task = t5.DigitTask(length=2, test_size=30, val_size=30, seed=0)  # 100 strings: collisions
     test = set(map(bytes, task.test_src.astype(np.uint8)))
+    val = set(map(bytes, task.val_src.astype(np.uint8)))
+    assert val and not test & val
     for _ in range(20):
         src, tgt_in, tgt = task.batch(32)
-        assert not test & set(map(bytes, src.astype(np.uint8)))
+        assert not (test | val) & set(map(bytes, src.astype(np.uint8)))
         assert (tgt == src[:, ::-1]).all() and (tgt_in[:, 0] == t5.BOS).all()
         assert (tgt_in[:, 1:] == tgt[:, :-1]).all()
 
@@ -100,6 +102,7 @@ def test_char_lstm_beats_unigram(tmp_path):
     r = sequence.run(str(tmp_path), cell="lstm", train=LMTrainConfig(**SMALL_LM),
                      config=sequence.CharRNNConfig(vocab_size=100, hidden_size=64),
                      max_chars=50_000, log=False)
+    assert r["test_loss"] < r["test_unigram_loss"] - 0.5, r
     assert r["val_loss"] < r["unigram_loss"] - 0.5, r
     assert r["sample"].startswith("Return ") and len(r["sample"]) == 7 + 300
 
@@ -111,14 +114,14 @@ def test_gpt_beats_unigram(tmp_path):
     r = gpt.run(str(tmp_path), train=LMTrainConfig(**gpt_lm, weight_decay=0.1),
                 config=gpt.GPTConfig(block_size=32, vocab_size=100, n_layer=1, n_embd=32),
                 max_chars=50_000, log=False)
-    assert r["val_loss"] < r["unigram_loss"] - 0.3, r
+    assert r["test_loss"] < r["test_unigram_loss"] - 0.3, r
 
 
 @pytest.mark.parametrize("run", [sequence.run_rnn, sequence.run_gru])
 def test_quick_rnn_and_gru_learn(tmp_path, run):
     """The quick settings (40 steps): well below the uniform guess log(vocab)."""
     r = run(str(tmp_path), quick=True, log=False)
-    assert math.isfinite(r["val_loss"]) and r["val_loss"] < math.log(100) - 1.0, r
+    assert math.isfinite(r["test_loss"]) and r["test_loss"] < math.log(100) - 1.0, r
 
 
 def test_t5_reverses_digit_strings(tmp_path):

@@ -114,7 +114,7 @@ def test_ghost_batch_norm_is_batch_norm_per_virtual_batch(torch, vbs, n):
 
 
 def test_ghost_batch_norm_differs_from_full_batch_and_validates():
-    x = ag.tensor(_shifted((8, 2)))
+    x = ag.tensor(_shifted((8, 2))).float()
     ghost, full = nn.GhostBatchNorm1d(2, virtual_batch_size=2), nn.BatchNorm1d(2)
     assert not np.allclose(ghost(x).numpy(), full(x).numpy())
     assert list(ghost.state_dict()) == list(full.state_dict())

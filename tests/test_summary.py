@@ -70,7 +70,7 @@ def test_mlp_totals_equal_parameter_sizes_and_pytorch(torch, capsys):
 
 def test_cnn_with_batchnorm_matches_pytorch_and_conv_formula(torch):
     model = cnn(ag)
-    info = summary(model, input_shape=(2, 3, 16, 16), print_result=False)
+    info = summary(model, input_shape=(2, 3, 16, 16), verbose=0)
     assert info.total_params == n_params(model)
     assert info.total_params == sum(p.numel() for p in cnn(torch).parameters())
     conv1 = 2 * 8 * 16 * 16 * 3 * 3 * 3  # output elements * in_channels / groups * kh * kw
@@ -86,12 +86,12 @@ def test_cnn_with_batchnorm_matches_pytorch_and_conv_formula(torch):
 
 def test_transposed_and_1d_convolutions_match_pytorch_counts(torch):
     up = nn.ConvTranspose2d(4, 6, 3, stride=2, groups=2)
-    info = summary(up, input_shape=(1, 4, 5, 5), print_result=False)
+    info = summary(up, input_shape=(1, 4, 5, 5), verbose=0)
     assert info.total_mult_adds == 4 * 5 * 5 * (6 // 2) * 3 * 3  # input elements * out/groups * k
     assert info.total_mult_adds == torch_flop_mult_adds(
         torch, torch.nn.ConvTranspose2d(4, 6, 3, stride=2, groups=2), torch.zeros(1, 4, 5, 5))
     conv = nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2)
-    info = summary(conv, input_shape=(2, 4, 9), print_result=False)
+    info = summary(conv, input_shape=(2, 4, 9), verbose=0)
     assert info.layers[0].output_shape == (2, 6, 5)
     assert info.total_mult_adds == 2 * 6 * 5 * 2 * 3
 
@@ -99,7 +99,7 @@ def test_transposed_and_1d_convolutions_match_pytorch_counts(torch):
 def test_lstm_totals_match_pytorch_and_count_every_step(torch):
     lstm_cls = layer("LSTM")
     model = lstm_cls(10, 20, num_layers=2, bidirectional=True)
-    info = summary(model, input_shape=(7, 3, 10), print_result=False)
+    info = summary(model, input_shape=(7, 3, 10), verbose=0)
     torch_model = torch.nn.LSTM(10, 20, num_layers=2, bidirectional=True)
     assert info.total_params == n_params(model) == sum(p.numel() for p in torch_model.parameters())
     gates = 4 * 20
@@ -111,7 +111,7 @@ def test_lstm_totals_match_pytorch_and_count_every_step(torch):
 def test_lstm_with_projection_counts_the_projection_matmul(torch):
     lstm_cls = layer("LSTM")
     model = lstm_cls(10, 20, proj_size=5, batch_first=True)
-    info = summary(model, input_shape=(3, 7, 10), print_result=False)
+    info = summary(model, input_shape=(3, 7, 10), verbose=0)
     torch_model = torch.nn.LSTM(10, 20, proj_size=5, batch_first=True)
     assert info.total_params == sum(p.numel() for p in torch_model.parameters())
     assert info.total_mult_adds == 3 * 7 * (80 * 10 + 80 * 5 + 5 * 20)  # W_ih, W_hh, W_hr
@@ -121,7 +121,7 @@ def test_lstm_with_projection_counts_the_projection_matmul(torch):
 def test_transformer_encoder_layer_matches_pytorch_and_attention_formula(torch):
     cls = layer("TransformerEncoderLayer")
     model = cls(d_model=16, nhead=4, dim_feedforward=32, dropout=0.0)
-    info = summary(model, input_shape=(5, 2, 16), print_result=False)
+    info = summary(model, input_shape=(5, 2, 16), verbose=0)
     torch_model = torch.nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0)
     assert info.total_params == n_params(model) == sum(p.numel() for p in torch_model.parameters())
     tokens, length, e = 5 * 2, 5, 16
@@ -136,7 +136,7 @@ def test_cross_attention_and_cells_count_their_matmuls(torch):
     mha_cls = layer("MultiheadAttention")
     mha = mha_cls(8, 2, kdim=5, vdim=3, batch_first=True)
     q, kv = ag.randn(2, 4, 8), ag.randn(2, 6, 5)
-    info = summary(mha, input_data=[q, kv, ag.randn(2, 6, 3)], print_result=False)
+    info = summary(mha, input_data=[q, kv, ag.randn(2, 6, 3)], verbose=0)
     torch_mha = torch.nn.MultiheadAttention(8, 2, kdim=5, vdim=3, batch_first=True)
     assert info.total_params == sum(p.numel() for p in torch_mha.parameters())
     tokens, keys = 2 * 4, 2 * 6
@@ -144,7 +144,7 @@ def test_cross_attention_and_cells_count_their_matmuls(torch):
     assert info.layers[0].mult_adds == projections + 2 * (2 * 4 * 6 * 8)  # + scores, weighted sum
     assert info.total_mult_adds == info.layers[0].mult_adds + tokens * 8 * 8  # + out_proj
     cell = layer("GRUCell")(6, 4)
-    info = summary(cell, input_shape=(5, 6), print_result=False)
+    info = summary(cell, input_shape=(5, 6), verbose=0)
     assert info.total_mult_adds == 5 * (3 * 4 * 6 + 3 * 4 * 4)
     assert info.total_params == sum(p.numel() for p in torch.nn.GRUCell(6, 4).parameters())
 
@@ -153,7 +153,7 @@ def test_transformer_encoder_names_rows_through_the_module_list():
     cls = layer("TransformerEncoder")
     block = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0)
     model = cls(block, num_layers=3)
-    info = summary(model, input_shape=(4, 1, 8), depth=1, print_result=False)
+    info = summary(model, input_shape=(4, 1, 8), depth=1, verbose=0)
     assert [r.name for r in info.layers if r.depth == 1] == ["layers.0", "layers.1", "layers.2"]
     assert info.layer("layers.2.linear1").mult_adds == 4 * 8 * 16
     one = n_params(block)
@@ -167,7 +167,7 @@ def test_transformer_encoder_names_rows_through_the_module_list():
 def test_shared_module_counted_once_but_its_work_twice(torch):
     lin = nn.Linear(4, 4)
     model = nn.Sequential(lin, nn.ReLU(), lin)
-    info = summary(model, input_shape=(3, 4), print_result=False)
+    info = summary(model, input_shape=(3, 4), verbose=0)
     assert info.total_params == 20 == n_params(model)
     t_lin = torch.nn.Linear(4, 4)
     assert info.total_params == sum(p.numel() for p in torch.nn.Sequential(
@@ -200,7 +200,7 @@ class Unrolled(nn.Module):
 def test_repeated_calls_are_one_row_and_tied_weights_count_once():
     model = Unrolled()
     ids = ag.tensor(np.array([[1, 2], [3, 4]]))
-    info = summary(model, input_data=ids, print_result=False)
+    info = summary(model, input_data=ids, verbose=0)
     assert info.total_params == 40 + 20 == n_params(model)
     assert [(r.name, r.calls) for r in info.layers] == [
         ("", 1), ("embed", 1), ("cell", 3), ("head", 1)]
@@ -208,7 +208,7 @@ def test_repeated_calls_are_one_row_and_tied_weights_count_once():
     assert info.layer("cell").mult_adds == 3 * 4 * 16
     assert info.total_mult_adds == 3 * 4 * 16 + 4 * 40
     assert "cell (Linear) x3" in str(info)
-    same = summary(model, input_shape=(2, 2), dtypes=[ag.int64], print_result=False)
+    same = summary(model, input_shape=(2, 2), dtypes=[ag.int64], verbose=0)
     assert same.total_mult_adds == info.total_mult_adds
 
 
@@ -216,21 +216,21 @@ def test_frozen_parameters_are_non_trainable():
     model = mlp(ag)
     model[0].requires_grad_(False)
     model[2].bias.requires_grad_(False)
-    info = summary(model, input_shape=(1, 20), depth=1, print_result=False)
+    info = summary(model, input_shape=(1, 20), depth=1, verbose=0)
     frozen = 20 * 64 + 64 + 64
     assert info.non_trainable_params == frozen
     assert info.trainable_params == info.total_params - frozen
     assert [info.layer(n).trainable for n in ("0", "2", "4", "1")] == ["none", "partial", "all",
                                                                        "--"]
     assert info.layer("2").trainable_params == 64 * 64
-    folded = str(summary(model, input_shape=(1, 20), depth=0, print_result=False))
+    folded = str(summary(model, input_shape=(1, 20), depth=0, verbose=0))
     assert "partial" in folded and f"{info.total_params:,}" in folded.splitlines()[3]
 
 
 def test_lora_shows_a_frozen_base_and_counts_the_low_rank_work():
     lora_cls = layer("LoRALinear")
     model = nn.Sequential(lora_cls(nn.Linear(8, 4), r=2))
-    info = summary(model, input_shape=(3, 8), print_result=False)
+    info = summary(model, input_shape=(3, 8), verbose=0)
     assert info.trainable_params == 2 * 8 + 4 * 2 and info.non_trainable_params == 8 * 4 + 4
     assert info.layer("0").mult_adds == 3 * 2 * (8 + 4)  # x A^T, then (x A^T) B^T
     base = info.layer("0.base_layer")
@@ -245,24 +245,24 @@ def test_hooks_removed_and_state_restored_after_summary():
     mine = model[0].register_forward_hook(lambda m, a, out: calls.append(out.shape))
     bn = model[1]
     before = bn.running_mean.numpy().copy()
-    summary(model, input_shape=(2, 3, 16, 16), print_result=False)
+    summary(model, input_shape=(2, 3, 16, 16), verbose=0)
     assert all_hooks(model) == [model[0]._forward_hooks[mine.id]]  # the user's hook stays
     assert calls == [(2, 8, 16, 16)]
     assert all(m.training for m in model.modules())  # eval only during the summary
     np.testing.assert_array_equal(bn.running_mean.numpy(), before)
     model.eval()
-    summary(model, input_shape=(2, 3, 16, 16), print_result=False)
+    summary(model, input_shape=(2, 3, 16, 16), verbose=0)
     assert not any(m.training for m in model.modules())
 
 
 def test_hooks_removed_after_an_exception_in_forward():
     model = mlp(ag)
     with pytest.raises(ValueError, match="in_features=20") as err:
-        summary(model, input_shape=(4, 7), print_result=False)
+        summary(model, input_shape=(4, 7), verbose=0)
     assert any("summary: the forward pass of Sequential failed" in n for n in err.value.__notes__)
     assert all_hooks(model) == []
     assert all(m.training for m in model.modules())
-    assert summary(model, input_shape=(4, 20), print_result=False).total_params == n_params(model)
+    assert summary(model, input_shape=(4, 20), verbose=0).total_params == n_params(model)
 
 
 # ---- inputs and options ------------------------------------------------------------------------
@@ -278,38 +278,38 @@ class TwoInputs(nn.Module):
 
 def test_several_inputs_by_shape_data_or_keyword():
     model = TwoInputs()
-    info = summary(model, input_shape=[(2, 3), (2, 5)], print_result=False)
+    info = summary(model, input_shape=[(2, 3), (2, 5)], verbose=0)
     assert info.layers[0].input_shapes == [(2, 3), (2, 5)]
     assert info.input_bytes == (6 + 10) * 4 and info.total_mult_adds == 2 * (18 + 30)
     data = [np.ones((4, 3), np.float32), ag.ones(4, 5)]
-    assert summary(model, input_data=data, print_result=False).layer("b").output_shape == (4, 6)
-    kw = summary(model, input_data={"x": ag.ones(1, 3), "y": ag.ones(1, 5)}, print_result=False)
+    assert summary(model, input_data=data, verbose=0).layer("b").output_shape == (4, 6)
+    kw = summary(model, input_data={"x": ag.ones(1, 3), "y": ag.ones(1, 5)}, verbose=0)
     assert kw.input_bytes == 8 * 4 and kw.total_mult_adds == 48
-    wide = summary(model, input_shape=[(2, 3), (2, 5)], dtypes=[ag.float64, ag.float64],
-                   print_result=False)
+    wide = summary(model.double(), input_shape=[(2, 3), (2, 5)], dtypes=[ag.float64, ag.float64],
+                   verbose=0)
     assert wide.input_bytes == 16 * 8
 
 
 def test_bad_arguments_are_refused():
     model = mlp(ag)
     with pytest.raises(ValueError, match="exactly one"):
-        summary(model, print_result=False)
+        summary(model, verbose=0)
     with pytest.raises(ValueError, match="exactly one"):
-        summary(model, input_shape=(1, 20), input_data=ag.ones(1, 20), print_result=False)
+        summary(model, input_shape=(1, 20), input_data=ag.ones(1, 20), verbose=0)
     with pytest.raises(ValueError, match="unknown column"):
-        summary(model, input_shape=(1, 20), col_names=("shape",), print_result=False)
+        summary(model, input_shape=(1, 20), col_names=("shape",), verbose=0)
     with pytest.raises(ValueError, match="1 input shape"):
-        summary(model, input_shape=(1, 20), dtypes=[ag.float32, ag.float32], print_result=False)
+        summary(model, input_shape=(1, 20), dtypes=[ag.float32, ag.float32], verbose=0)
     with pytest.raises(ValueError, match="depth"):
-        summary(model, input_shape=(1, 20), depth=-1, print_result=False)
+        summary(model, input_shape=(1, 20), depth=-1, verbose=0)
     with pytest.raises(TypeError, match="Module"):
-        summary(lambda x: x, input_shape=(1, 20), print_result=False)
+        summary(lambda x: x, input_shape=(1, 20), verbose=0)
 
 
 def test_table_columns_and_uncalled_modules():
     model = TwoInputs()
     model.spare = nn.Linear(2, 2)  # registered, never called by forward
-    info = summary(model, input_shape=[(8, 3), (8, 5)], col_names=COLUMNS, print_result=False)
+    info = summary(model, input_shape=[(8, 3), (8, 5)], col_names=COLUMNS, verbose=0)
     assert isinstance(info, ModelSummary) and repr(info) == str(info)
     lines = str(info).splitlines()
     assert lines[1].split() == ["Layer", "(type)", "Input", "shape", "Output", "shape", "Params",
@@ -319,3 +319,36 @@ def test_table_columns_and_uncalled_modules():
     assert "[8, 3], [8, 5]" in lines[3]
     assert info.total_params == n_params(model) == 24 + 36 + 6
     assert "6 parameters belong to modules that forward did not call" in str(info)
+
+
+# ---- printing: torchinfo's `verbose` ---------------------------------------------------------
+def test_summary_prints_the_table_once_in_a_script(capsys, monkeypatch):
+    """A script (no sys.ps1): summary() prints once and returns an object whose str is the table."""
+    monkeypatch.delattr("sys.ps1", raising=False)
+    info = summary(mlp(ag), input_shape=(2, 20))
+    out = capsys.readouterr().out
+    assert out.count("Total params: 5,829") == 1
+    assert out == str(info) + "\n"
+
+
+def test_summary_is_quiet_in_an_interactive_session(capsys, monkeypatch):
+    """A REPL or notebook (sys.ps1 set) shows the returned object itself: printing it shows the
+    table exactly once."""
+    monkeypatch.setattr("sys.ps1", ">>> ", raising=False)
+    info = summary(mlp(ag), input_shape=(2, 20))
+    assert capsys.readouterr().out == ""
+    print(info)
+    assert capsys.readouterr().out.count("Total params: 5,829") == 1
+    assert repr(info) == str(info)
+
+
+def test_print_of_a_quiet_summary_prints_once(capsys, monkeypatch):
+    monkeypatch.delattr("sys.ps1", raising=False)
+    print(summary(mlp(ag), input_shape=(2, 20), verbose=0))
+    assert capsys.readouterr().out.count("Total params: 5,829") == 1
+
+
+@pytest.mark.parametrize("verbose", [2, -1, "yes"])
+def test_summary_rejects_unknown_verbosity(verbose):
+    with pytest.raises(ValueError, match="verbose"):
+        summary(mlp(ag), input_shape=(2, 20), verbose=verbose)

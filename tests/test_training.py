@@ -55,8 +55,10 @@ def test_main_job_lists_examples_and_runs_quick(tmp_path):
     run = subprocess.run([sys.executable, "-m", "autograd_nn", "--quick", "--out", str(tmp_path)],
                          capture_output=True, text=True, check=True, cwd=tmp_path)
     assert "test_accuracy" in run.stdout
+    assert "cnn: test accuracy " in run.stdout  # the headline, labelled
+    assert "held-out test images (not used for training or checkpoint selection" in run.stdout
     assert (tmp_path / "best.ckpt").exists() and (tmp_path / "curves.png").exists()
-    assert (tmp_path / "graph.svg").exists()
+    assert (tmp_path / "graph.svg").exists() and (tmp_path / "graph.png").exists()
 
 
 def test_unknown_example_is_a_clear_error():

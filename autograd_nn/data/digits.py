@@ -8,14 +8,20 @@ from __future__ import annotations
 import numpy as np
 
 
-def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = False) -> dict:
-    """A fixed, stratified train/test split of the digits, pixels scaled to [0, 1].
+def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = False,
+                val_fraction: float = 0.0) -> dict:
+    """A fixed, stratified train/test split of the digits, pixels scaled to [0, 1], and optionally
+    a validation split carved out of the training part.
 
-    Returns a dict with X_train, y_train, X_test, y_test: images (n, 1, 8, 8) float32 (or (n, 64)
-    with flatten=True) and labels int64.
+    Returns a dict with X_train, y_train, X_val, y_val, X_test, y_test: images (n, 1, 8, 8) float32
+    (or (n, 64) with flatten=True) and labels int64. The test split depends only on `seed` and
+    `test_fraction`; the validation split takes `val_fraction` of every class's training images
+    (seeded, stratified), so choosing a model on it never looks at the test split. With the
+    default val_fraction=0 the validation arrays are empty and the training split is unchanged.
     """
-    if not 0.0 <= test_fraction <= 1.0:
-        raise ValueError(f"load_digits: test_fraction must be in [0, 1], got {test_fraction}")
+    for name, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"load_digits: {name} must be in [0, 1], got {value}")
     try:
         from sklearn.datasets import load_digits as sk_load_digits
     except ImportError as err:  # pragma: no cover - exercised only without scikit-learn
@@ -37,5 +43,11 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = False
     x = x.reshape(len(x), 64) if flatten else x[:, None]
     train_order = rng.permutation(np.flatnonzero(~test_mask))
     test_order = np.flatnonzero(test_mask)
+    val_mask = np.zeros(len(train_order), bool)  # the first images of each class in train_order
+    for c in range(10):
+        of_class = np.flatnonzero(y[train_order] == c)
+        val_mask[of_class[: int(round(len(of_class) * val_fraction))]] = True
+    val_order, train_order = train_order[val_mask], train_order[~val_mask]
     return {"X_train": x[train_order], "y_train": y[train_order],
+            "X_val": x[val_order], "y_val": y[val_order],
             "X_test": x[test_order], "y_test": y[test_order]}

@@ -44,9 +44,12 @@ def stdlib_docstrings(max_chars: int = 200_000) -> str:
 class CharCorpus:
     """A text, its vocabulary, and encode/decode between characters and integer ids.
 
-    `batches(block_size, batch_size, split)` samples (input, target) windows for next-character
-    prediction; the first 90% of the text is the training split, the rest validation.
+    `batch(block_size, batch_size, split)` samples (input, target) windows for next-character
+    prediction. The text is cut into three consecutive splits: the first 90% trains, the next 5%
+    validates (to choose a checkpoint) and the last 5% tests (read once, at the end).
     """
+
+    SPLITS = ("train", "val", "test")
 
     def __init__(self, text: str | None = None, max_chars: int = 200_000) -> None:
         self.text = stdlib_docstrings(max_chars) if text is None else text
@@ -55,8 +58,9 @@ class CharCorpus:
         self.chars = sorted(set(self.text))
         self.stoi = {c: i for i, c in enumerate(self.chars)}
         self.data = self.encode(self.text)
-        cut = int(0.9 * len(self.data))
-        self.train, self.val = self.data[:cut], self.data[cut:]
+        cut_val, cut_test = int(0.90 * len(self.data)), int(0.95 * len(self.data))
+        self.train = self.data[:cut_val]
+        self.val, self.test = self.data[cut_val:cut_test], self.data[cut_test:]
 
     @property
     def vocab_size(self) -> int:
@@ -71,10 +75,16 @@ class CharCorpus:
     def decode(self, ids: np.ndarray) -> str:
         return "".join(self.chars[int(i)] for i in np.asarray(ids).reshape(-1))
 
+    def split(self, name: str) -> np.ndarray:
+        """The ids of split `name`: 'train', 'val' or 'test'."""
+        if name not in self.SPLITS:
+            raise ValueError(f"CharCorpus: split must be one of {self.SPLITS}, got {name!r}")
+        return getattr(self, name)
+
     def batch(self, block_size: int, batch_size: int, split: str = "train",
               rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Random windows: x (batch, block) ids and y = x shifted by one character."""
-        data = self.train if split == "train" else self.val
+        data = self.split(split)
         if len(data) <= block_size + 1:
             raise ValueError(f"CharCorpus.batch: the {split} split is shorter than block_size")
         rng = rng or np.random.default_rng()
@@ -88,5 +98,4 @@ class CharCorpus:
         """Cross-entropy (nats/char) of the training-set character frequencies: the baseline to beat."""
         counts = np.bincount(self.train, minlength=self.vocab_size) + 1.0
         logp = np.log(counts / counts.sum())
-        data = self.val if split == "val" else self.train
-        return float(-logp[data].mean())
+        return float(-logp[self.split(split)].mean())

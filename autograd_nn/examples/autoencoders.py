@@ -25,7 +25,7 @@ from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from .._tensor import Tensor
-from ..training import fit
+from ..training import evaluate, fit
 from .registry import example
 
 
@@ -122,36 +122,40 @@ def run(out_dir: str = "runs/autoencoders", quick: bool = False, epochs: int = 3
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
     epochs = 3 if quick else epochs
-    d = load_digits(flatten=True)
-    x_train, x_test = d["X_train"], d["X_test"]
+    d = load_digits(flatten=True, val_fraction=0.1)  # validation carved from the training split
+    x_train, x_val, x_test = d["X_train"], d["X_val"], d["X_test"]
     train = DataLoader(TensorDataset(x_train, x_train), batch_size=64, shuffle=True)
-    test = DataLoader(TensorDataset(x_test, x_test), batch_size=512)
-    quiet = {"progress": False, "verbose": False}
+    val = DataLoader(TensorDataset(x_val, x_val), batch_size=512)
+    quiet = {"progress": False, "verbose": False, "restore_best": True}  # best epoch by val loss
 
     plain = Autoencoder(code=16)
     fit(plain, train, reconstruction_loss, optim.Adam(plain.parameters(), lr=2e-3), epochs,
-        val_loader=test, metrics={}, **quiet)
+        val_loader=val, metrics={}, **quiet)
     manual_seed(seed + 1)
     sparse = Autoencoder(code=64)
     fit(sparse, train, reconstruction_loss, optim.Adam(sparse.parameters(), lr=2e-3), epochs,
-        val_loader=test, metrics={}, step_fn=partial(sparse_step, l1=l1), **quiet)
+        val_loader=val, metrics={}, step_fn=partial(sparse_step, l1=l1), **quiet)
     manual_seed(seed + 2)
     vae = VAE(latent=8)
     history = fit(vae, train, negative_elbo, optim.Adam(vae.parameters(), lr=2e-3), epochs,
-                  val_loader=test, metrics={}, **quiet)
+                  val_loader=val, metrics={}, **quiet)
     elbo = [-v for v in history["loss"]]  # mean ELBO per image over each epoch's batches (nats)
     smooth = moving_average(elbo)
+    # The test split, read once now that every model is chosen.
+    test = DataLoader(TensorDataset(x_test, x_test), batch_size=512)
+    vae_test_elbo = -evaluate(vae, test, negative_elbo, metrics={})["loss"]
     models = {"autoencoder": plain, "sparse AE": sparse, "VAE": vae}
     recon = plot_reconstructions(x_test[:10], models, os.path.join(out_dir, "reconstructions.png"))
     samples = plot_digit_grid(vae.sample(64).numpy(), os.path.join(out_dir, "vae_samples.png"),
-                         "VAE samples: decoder(z), z ~ N(0, I)")
-    return {"autoencoder_test_mse": reconstruction_mse(plain, x_test), "sparse_test_mse": reconstruction_mse(sparse, x_test),
+                              "VAE samples: decoder(z), z ~ N(0, I)")
+    return {"autoencoder_test_mse": reconstruction_mse(plain, x_test),
+            "sparse_test_mse": reconstruction_mse(sparse, x_test),
             "vae_test_mse": reconstruction_mse(vae, x_test),
             "autoencoder_active_fraction": active_fraction(plain, x_test),
             "sparse_active_fraction": active_fraction(sparse, x_test),
             "elbo_per_epoch": elbo, "elbo_smoothed": smooth,
             "elbo_monotone": bool(np.all(np.diff(smooth) > 0)),
-            "vae_test_elbo": -history["val_loss"][-1],
+            "vae_best_epoch": history.best_epoch, "vae_test_elbo": vae_test_elbo,
             "reconstructions": recon, "samples": samples}
 
 

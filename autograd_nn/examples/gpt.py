@@ -172,5 +172,5 @@ def run(out_dir: str = "runs/gpt", quick: bool = False, steps: int = 1000, seed:
                                  n_layer=1 if quick else 2, n_head=4, n_embd=32 if quick else 64)
     model = GPT(config)
     history = train_lm(model, corpus, train, log=print if log else None)
-    return report_lm(model, corpus, history, out_dir, "gpt", config,
+    return report_lm(model, corpus, history, out_dir, "gpt", config, train,
                      sample_chars=60 if quick else 300, seed=seed)

@@ -2,13 +2,15 @@
 
 * `LMTrainConfig`, `train_lm`: the character-LM training loop (AdamW, linear warmup then cosine
   decay, gradient clipping, periodic validation), written once for the RNNs and the GPT.
-* `eval_batches`, `estimate_loss`: the validation loss on a fixed set of windows, so successive
+* `eval_batches`, `estimate_loss`: the loss on a fixed set of windows of one split, so successive
   estimates (and the PyTorch comparison in `benchmarks/compare_language_models.py`) see the same
   characters.
 * `lr_factor`: the learning-rate schedule as a plain function, so another framework can follow it.
 * `sample_next`: one step of temperature / top-k sampling from logits.
 * `report_lm`: the common end of an LM example (sample, checkpoint, curves, metrics).
-* `train_steps`: the step loop itself, also used by the examples that generate their batches.
+* `train_steps`: the step loop itself, also used by the examples that generate their batches. It
+  keeps the weights of the evaluation with the lowest validation loss and restores them at the
+  end; the test split is read once, afterwards, by `report_lm`.
 
 A language model here is any Module with `forward(idx) -> logits`, idx (B, T) int64 ids and logits
 (B, T, vocab_size).
@@ -69,7 +71,7 @@ def lm_loss(model: nn.Module, x: np.ndarray, y: np.ndarray) -> Tensor:
 
 def eval_batches(corpus: CharCorpus, cfg: LMTrainConfig, split: str = "val") -> list[Batch]:
     """`eval_iters` fixed windows from `split` (seeded apart from the training batches)."""
-    rng = np.random.default_rng(10_000 + cfg.seed)
+    rng = np.random.default_rng(10_000 + cfg.seed + (1 if split == "test" else 0))
     return [corpus.batch(cfg.block_size, cfg.batch_size, split, rng) for _ in range(cfg.eval_iters)]
 
 
@@ -93,18 +95,20 @@ def make_optimizer(model: nn.Module, cfg: LMTrainConfig) -> optim.AdamW:
 
 
 def train_lm(model: nn.Module, corpus: CharCorpus, cfg: LMTrainConfig,
-             log: Callable[[str], Any] | None = print) -> History:
+             log: Callable[[str], Any] | None = print, restore_best: bool = True) -> History:
     """Train a character LM on random windows of `corpus`; returns the History.
 
     History columns, one row per evaluation: step, loss (mean training loss since the previous
-    evaluation), val_loss, time (seconds of training so far).
+    evaluation), val_loss, time (seconds of training so far). With `restore_best` the model ends
+    with the weights of the evaluation with the lowest val_loss (`history.best_epoch` is its row).
     """
     rng = np.random.default_rng(cfg.seed)
     val = eval_batches(corpus, cfg)
     return train_steps(model, lambda step: corpus.batch(cfg.block_size, cfg.batch_size, "train",
                                                         rng),
                        lambda m, batch: lm_loss(m, *batch), cfg,
-                       evaluate=lambda: {"val_loss": estimate_loss(model, val)}, log=log)
+                       evaluate=lambda: {"val_loss": estimate_loss(model, val)}, log=log,
+                       restore_best=restore_best)
 
 
 def sample_next(logits: np.ndarray, temperature: float = 1.0, top_k: int | None = None,
@@ -129,15 +133,21 @@ def sample_next(logits: np.ndarray, temperature: float = 1.0, top_k: int | None 
 def train_steps(model: nn.Module, next_batch: Callable[[int], Any],
                 loss_fn: Callable[[nn.Module, Any], Tensor], cfg: LMTrainConfig,
                 evaluate: Callable[[], dict[str, float]] | None = None,
-                log: Callable[[str], Any] | None = print) -> History:
+                log: Callable[[str], Any] | None = print, restore_best: bool = False) -> History:
     """The step loop under `train_lm`, also used directly for freshly generated batches.
 
     `next_batch(step)` returns a batch and `loss_fn(model, batch)` its loss. Every
     `cfg.eval_every` steps (and at the end) the History logs the mean training loss since the last
-    row, the values returned by `evaluate()` (if given) and the training time so far.
+    row, the values returned by `evaluate()` (if given) and the training time so far. With
+    `restore_best`, `evaluate()` must return a "val_loss" (on validation data, never the test
+    split): the weights of the row where it was lowest are restored at the end, and
+    `history.best_epoch` is that row (1-based).
     """
+    if restore_best and evaluate is None:
+        raise ValueError("train_steps: restore_best=True needs evaluate() returning a val_loss")
     opt = make_optimizer(model, cfg)
     history = History()
+    best, best_state = float("inf"), None
     model.train()
     running, count, train_time, start = 0.0, 0, 0.0, time.perf_counter()
     for step in range(1, cfg.steps + 1):
@@ -157,18 +167,25 @@ def train_steps(model: nn.Module, next_batch: Callable[[int], Any],
             if log is not None:
                 log("  ".join(f"{k} {v:.4f}" if k != "step" else f"step {v:5d}"
                               for k, v in row.items()))
+            if restore_best and row["val_loss"] < best:
+                best, history.best_epoch = row["val_loss"], len(history["step"])
+                best_state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
             running, count, start = 0.0, 0, time.perf_counter()
+    if best_state is not None:
+        model.load_state_dict(best_state)
     return history
 
 
 def report_lm(model: nn.Module, corpus: CharCorpus, history: History, out_dir: str, name: str,
-              config: Any, sample_chars: int = 300, seed: int = 0,
+              config: Any, train: LMTrainConfig, sample_chars: int = 300, seed: int = 0,
               prompt: str = "Return ") -> dict:
-    """The common end of an LM example: a sample, a checkpoint, the curves, the headline metrics.
+    """The common end of an LM example: the test loss (read once, here, on fixed windows of the
+    test split), a sample, a checkpoint, the curves, the headline metrics.
 
     `model` must have `generate(idx, max_new_tokens, temperature, top_k, rng)`; `config` is the
-    model's config dataclass (stored in the checkpoint).
+    model's config dataclass (stored in the checkpoint); `train` gives the test windows' size.
     """
+    test_loss = estimate_loss(model, eval_batches(corpus, train, "test"))
     from ..serialization import save  # late: serialization sits above nn in the layering
 
     ids = model.generate(corpus.encode(prompt)[None], sample_chars, temperature=0.8, top_k=10,
@@ -181,8 +198,10 @@ def report_lm(model: nn.Module, corpus: CharCorpus, history: History, out_dir: s
     every = int(history["step"][0]) if history["step"] else 0
     curves = history.plot(os.path.join(out_dir, "curves.png"),
                           f"{name} (one point per {every} steps)")
-    return {"val_loss": history["val_loss"][-1], "train_loss": history["loss"][-1],
-            "unigram_loss": corpus.unigram_loss("val"),
+    best = (history.best_epoch or len(history["val_loss"])) - 1
+    return {"test_loss": test_loss, "test_unigram_loss": corpus.unigram_loss("test"),
+            "val_loss": history["val_loss"][best], "best_step": int(history["step"][best]),
+            "train_loss": history["loss"][-1], "unigram_loss": corpus.unigram_loss("val"),
             "num_params": sum(p.numel() for p in model.parameters()),
             "train_time_s": history["time"][-1], "sample": text, "checkpoint": ckpt,
             "curves": curves}

@@ -87,7 +87,7 @@ def run(out_dir: str = "runs/char_lstm", quick: bool = False, cell: str = "lstm"
                                      hidden_size=64 if quick else 128)
     model = CharRNN(config)
     history = train_lm(model, corpus, train, log=print if log else None)
-    return report_lm(model, corpus, history, out_dir, f"char_{config.cell}", config,
+    return report_lm(model, corpus, history, out_dir, f"char_{config.cell}", config, train,
                      sample_chars=60 if quick else 300, seed=seed)
 
 

@@ -83,17 +83,19 @@ class Seq2SeqTransformer(nn.Module):
 class DigitTask:
     """Random digit strings of a fixed length and their targets, reversed or sorted.
 
-    A held-out test set is drawn first; training batches never contain a test string.
+    A held-out test set is drawn first, then a validation set with none of the test strings;
+    training batches never contain a test or validation string.
     """
 
     def __init__(self, length: int = 8, task: str = "reverse", test_size: int = 500,
-                 seed: int = 0) -> None:
+                 seed: int = 0, val_size: int = 500) -> None:
         if task not in ("reverse", "sort"):
             raise ValueError(f"DigitTask: task must be 'reverse' or 'sort', got {task!r}")
         self.length, self.task = length, task
         self.rng = np.random.default_rng(seed)
         self.test_src = self._draw(test_size, exclude=None)  # (N, L)
-        self._test_keys = set(self._keys(self.test_src))
+        self.val_src = self._draw(val_size, exclude=set(self._keys(self.test_src)))  # (<= N, L)
+        self._held_out = set(self._keys(self.test_src)) | set(self._keys(self.val_src))
 
     @staticmethod
     def _keys(src: np.ndarray) -> list[bytes]:
@@ -111,7 +113,10 @@ class DigitTask:
 
     def batch(self, batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(src, decoder input = BOS + target[:-1], target), each (B, L)."""
-        src = self._draw(batch_size, exclude=self._test_keys)
+        return self.teacher_forcing(self._draw(batch_size, exclude=self._held_out))
+
+    def teacher_forcing(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(src, decoder input = BOS + target[:-1], target) for given source strings."""
         tgt = self.target(src)
         tgt_in = np.concatenate([np.full((len(src), 1), BOS), tgt[:, :-1]], 1)
         return src, tgt_in, tgt
@@ -136,7 +141,8 @@ def exact_match(model: Seq2SeqTransformer, task: DigitTask) -> tuple[float, floa
 def run(out_dir: str = "runs/t5", quick: bool = False, steps: int = 1200, length: int = 8,
         task: str = "reverse", seed: int = 0, config: Seq2SeqConfig | None = None,
         batch_size: int = 64, lr: float = 2e-3, log: bool = True) -> dict:
-    """Train on freshly drawn strings; returns exact match on 500 held-out strings."""
+    """Train on freshly drawn strings, keep the step with the lowest loss on 500 validation
+    strings; returns exact match on 500 other held-out test strings."""
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
     data = DigitTask(length=4 if quick else length, task=task, seed=seed)
@@ -146,14 +152,24 @@ def run(out_dir: str = "runs/t5", quick: bool = False, steps: int = 1200, length
     steps = 30 if quick else steps
     cfg = LMTrainConfig(steps=steps, lr=lr, warmup=min(100, steps // 10),
                         eval_every=10 if quick else 100)
+    val = data.teacher_forcing(data.val_src)
+
+    def validate() -> dict[str, float]:
+        model.eval()
+        with no_grad():
+            loss = float(seq2seq_loss(model, val).item())
+        model.train()
+        return {"val_loss": loss}
+
     history = train_steps(model, lambda step: data.batch(batch_size), seq2seq_loss, cfg,
-                          log=print if log else None)
-    match, digits = exact_match(model, data)
+                          evaluate=validate, log=print if log else None, restore_best=True)
+    match, digits = exact_match(model, data)  # the test strings, read once
     src = data.test_src[:5]
     examples = [("".join(map(str, s)), "".join(map(str, p)))
                 for s, p in zip(src, model.greedy_decode(src, data.length))]
     curves = history.plot(os.path.join(out_dir, "curves.png"),
                           f"{task} {data.length} digits (one point per {cfg.eval_every} steps)")
     return {"exact_match": match, "digit_accuracy": digits, "train_loss": history["loss"][-1],
+            "best_step": int(history["step"][history.best_epoch - 1]),
             "num_params": sum(p.numel() for p in model.parameters()),
             "train_time_s": history["time"][-1], "examples": examples, "curves": curves}

@@ -27,6 +27,7 @@ from ..errors import DTypeError, ShapeError
 from .._tensor import zeros
 from .._tensor import Tensor
 from .._tensor import cat
+from .arguments import tensor_args
 from .dropout import dropout
 from .linear import linear
 
@@ -53,6 +54,7 @@ def _bool_to_additive(mask: Tensor, dtype: Any, allowed: bool) -> Tensor:
     return Tensor(np.where(keep, 0.0, -np.inf).astype(dtype))
 
 
+@tensor_args("query", "key", "value", "attn_mask", same_dtype=("query", "key", "value"))
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
@@ -205,6 +207,7 @@ def _causal_if_needed(attn_mask: Tensor | None, is_causal: bool, L: int, S: int)
     return attn_mask
 
 
+@tensor_args("query", "key", "value")
 def multi_head_attention_forward(
         query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
         in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,

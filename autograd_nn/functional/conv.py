@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import ShapeError
 from ..ops.conv import Conv, ConvTranspose, check_dtypes, conv_geometry
 from .._tensor import Tensor
+from .arguments import tensor_args
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -74,6 +75,7 @@ def _conv_transpose(op: str, dims: int, x: Tensor, weight: Tensor, bias: Tensor 
     return y.reshape(y.shape[1:]) if unbatched else y
 
 
+@tensor_args("input", "weight", "bias", same_dtype=True)
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D cross-correlation: input (N, C, L), weight (OC, C / groups, k) -> (N, OC, L_out).
@@ -83,6 +85,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@tensor_args("input", "weight", "bias", same_dtype=True)
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation: input (N, C, H, W), weight (OC, C / groups, kh, kw) -> (N, OC, OH, OW).
@@ -93,6 +96,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@tensor_args("input", "weight", "bias", same_dtype=True)
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:
@@ -104,6 +108,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                            output_padding, groups, dilation)
 
 
+@tensor_args("input", "weight", "bias", same_dtype=True)
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:

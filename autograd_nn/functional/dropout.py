@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..random import generator
 from .._tensor import Tensor
+from .arguments import tensor_args
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
            "feature_alpha_dropout"]
@@ -44,6 +45,7 @@ def _scaled_mask(x: Tensor, shape: tuple, p: float) -> Tensor:
     return x * Tensor(mask.astype(x.dtype, copy=False))
 
 
+@tensor_args("input")
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the survivors by 1/(1-p); identity in eval.
 
@@ -71,11 +73,13 @@ def _feature_dropout(op: str, input: Tensor, p: float, training: bool, spatial: 
     return _scaled_mask(input, mask_shape, p)
 
 
+@tensor_args("input")
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of an (N, C, L) or (C, L) input with probability p."""
     return _feature_dropout("dropout1d", input, p, training, 1)
 
 
+@tensor_args("input")
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of an (N, C, H, W) input with probability p.
 
@@ -89,6 +93,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     return _feature_dropout("dropout2d", input, p, training, 2)
 
 
+@tensor_args("input")
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability p."""
     return _feature_dropout("dropout3d", input, p, training, 3)
@@ -107,6 +112,7 @@ def _alpha(op: str, input: Tensor, p: float, training: bool, mask_shape: tuple) 
     return input * Tensor((keep * a).astype(input.dtype)) + Tensor(shift.astype(input.dtype))
 
 
+@tensor_args("input")
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: keeps the mean and variance of self-normalising activations."""
@@ -114,6 +120,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     return _alpha("alpha_dropout", input, p, training, input.shape)
 
 
+@tensor_args("input")
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           inplace: bool = False) -> Tensor:
     """Alpha dropout of whole channels of an (N, C, *) input."""

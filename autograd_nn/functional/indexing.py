@@ -1,18 +1,27 @@
 """F.* (indexing: pad, one_hot, embedding lookups)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..errors import DTypeError, OpIndexError, ShapeError
 from ..ops.index import GetItem, IndexAdd
-from ..ops.pad import pad
+from ..ops.pad import pad as _pad
 from .._tensor import Tensor
+from .arguments import tensor_args
 
 __all__ = ["pad", "one_hot", "embedding"]
 
 
+@tensor_args("input")
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: float | None = None) -> Tensor:
+    """Pad the last dims of `input` (PyTorch's F.pad; see `autograd_nn.pad`)."""
+    return _pad(input, pad, mode, value)
+
+
+@tensor_args("tensor")
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """int64 tensor with a trailing dim of size num_classes, 1 at each value's position.
 
@@ -33,6 +42,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     return Tensor._make(out, False)
 
 
+@tensor_args("input", "weight")
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of `weight` (num_embeddings, dim) picked by the integer tensor `input`.
 

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 from ..ops.linalg import Linear
 from .._tensor import Tensor
+from .arguments import tensor_args
 
 __all__ = ["bilinear", "linear"]
 
 
+@tensor_args("input", "weight", "bias", same_dtype=True)
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight^T + bias, as one graph node (PyTorch's F.linear).
 
-    input (..., in_features), weight (out_features, in_features), bias (out_features,).
-    Mixed dtypes fall back to the operators, which apply PyTorch's promotion rules.
+    input (..., in_features), weight (out_features, in_features), bias (out_features,), all of
+    one dtype (a DTypeError otherwise, as PyTorch's "mat1 and mat2 must have the same dtype").
+    Integer tensors go through the operators (the fused node is float-only).
     """
-    if not isinstance(input, Tensor):
-        input = Tensor(input)
-    same = input.dtype == weight.dtype and (bias is None or bias.dtype == weight.dtype)
-    if not same or input.dtype.kind != "f":
+    if input.dtype.kind != "f":
         y = input @ weight.T
         return y + bias if bias is not None else y
     if bias is None:
@@ -24,6 +24,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(input, weight, bias)
 
 
+@tensor_args("input1", "input2", "weight", "bias", same_dtype=True)
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y_k = input1^T A_k input2 + b_k, weight A of shape (out, in1, in2)."""
     lead = input1.shape[:-1]

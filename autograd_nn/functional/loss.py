@@ -16,6 +16,7 @@ from ..errors import OpIndexError, ShapeError
 from ..ops import fused
 from ..ops.loss import SquaredError
 from .._tensor import Tensor
+from .arguments import tensor_args
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
@@ -68,6 +69,7 @@ def _mask(condition: np.ndarray, dtype: np.dtype) -> Tensor:
     return Tensor(condition.astype(dtype))
 
 
+@tensor_args("input", "target")
 def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """|input - target|."""
@@ -76,6 +78,7 @@ def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
     return _reduce("l1_loss", (input - target).abs(), _legacy(size_average, reduce, reduction))
 
 
+@tensor_args("input", "target")
 def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """(input - target)^2."""
@@ -97,6 +100,7 @@ def _quadratic_near_zero(diff: Tensor, width: float, linear_scale: float) -> Ten
     return small * quad + (1.0 - small) * lin
 
 
+@tensor_args("input", "target")
 def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
                    reduce: bool | None = None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
@@ -110,6 +114,7 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
     return _reduce("smooth_l1_loss", loss, _legacy(size_average, reduce, reduction))
 
 
+@tensor_args("input", "target", "weight")
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 for |d| < delta, delta * (|d| - delta / 2) beyond (= delta * smooth_l1(beta=delta))."""
@@ -174,6 +179,7 @@ def _batched(input: Tensor, target: Any) -> tuple[Tensor, Any, bool]:
     return input.reshape(1, input.shape[0]), t.reshape(1), True
 
 
+@tensor_args("input", "target", "weight")
 def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,
              size_average: bool | None = None, ignore_index: int = -100,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
@@ -196,6 +202,7 @@ def _is_prob_target(input: Tensor, target: Any) -> bool:
     return np.dtype(dtype).kind == "f"
 
 
+@tensor_args("input", "target", "weight")
 def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
                   size_average: bool | None = None, ignore_index: int = -100,
                   reduce: bool | None = None, reduction: str = "mean",
@@ -263,6 +270,7 @@ def _cross_entropy_probs(input: Tensor, target: Any, weight: Tensor | None, redu
     return -terms.sum(dim=class_dim)  # (N, *)
 
 
+@tensor_args("input", "target", "weight")
 def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:
@@ -288,6 +296,7 @@ def _softplus_neg(x: Tensor) -> Tensor:
     return -x.logsigmoid()
 
 
+@tensor_args("input", "target", "weight")
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor | None = None,
                                      size_average: bool | None = None,
                                      reduce: bool | None = None, reduction: str = "mean",
@@ -309,6 +318,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor 
                    _legacy(size_average, reduce, reduction))
 
 
+@tensor_args("input", "target")
 def soft_margin_loss(input: Tensor, target: Any, size_average: bool | None = None,
                      reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """log(1 + exp(-y x)) for labels y in {-1, 1}."""
@@ -318,6 +328,7 @@ def soft_margin_loss(input: Tensor, target: Any, size_average: bool | None = Non
                    _legacy(size_average, reduce, reduction))
 
 
+@tensor_args("input", "target")
 def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
            reduce: bool | None = None, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL(target || exp(input)) pointwise: input holds log-probabilities.
@@ -344,6 +355,7 @@ def _label_masks(op: str, target: Any, dtype: np.dtype) -> tuple[Tensor, Tensor]
     return _mask(t == 1, dtype), _mask(t == -1, dtype)
 
 
+@tensor_args("input1", "input2", "target")
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
                           size_average: bool | None = None, reduce: bool | None = None,
                           reduction: str = "mean") -> Tensor:
@@ -362,6 +374,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: f
     return _reduce("cosine_embedding_loss", loss, _legacy(size_average, reduce, reduction))
 
 
+@tensor_args("input1", "input2", "target")
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
                         size_average: bool | None = None, reduce: bool | None = None,
                         reduction: str = "mean") -> Tensor:
@@ -373,6 +386,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: flo
     return _reduce("margin_ranking_loss", loss, _legacy(size_average, reduce, reduction))
 
 
+@tensor_args("input", "target")
 def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0,
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:

@@ -15,6 +15,7 @@ from ..function import bump_version
 from ..grad_mode import no_grad
 from ..ops import fused
 from .._tensor import Tensor
+from .arguments import tensor_args
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -67,6 +68,7 @@ def _update_running(running: Tensor | None, value: np.ndarray, momentum: float) 
         bump_version(running)
 
 
+@tensor_args("input", "running_mean", "running_var", "weight", "bias", same_dtype=True)
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -106,6 +108,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return _affine(y, weight, bias, shape)
 
 
+@tensor_args("input", "running_mean", "running_var", "weight", "bias", same_dtype=True)
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True, momentum: float = 0.1,
@@ -154,6 +157,7 @@ def _normalized_dims(op: str, x: Tensor, normalized_shape: Sequence[int] | int) 
     return tuple(range(x.ndim - k, x.ndim))
 
 
+@tensor_args("input", "weight", "bias", same_dtype=True)
 def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing `normalized_shape` dims, then scale and shift elementwise."""
@@ -169,6 +173,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
     return y
 
 
+@tensor_args("input", "weight", same_dtype=True)
 def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x^2) + eps) over the trailing dims (eps=None: the dtype's machine epsilon)."""
@@ -179,6 +184,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tenso
     return y * weight if weight is not None else y
 
 
+@tensor_args("input", "weight", "bias", same_dtype=True)
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Split the C channels into `num_groups` groups; normalise each (sample, group) together."""
@@ -192,6 +198,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     return _affine(y, weight, bias, _channel_shape(input))
 
 
+@tensor_args("input")
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p, eps) along `dim` (unit vectors, as `torch.nn.functional.normalize`)."""
     input = input if isinstance(input, Tensor) else Tensor(input)

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..ops import pool as P
 from .._tensor import Tensor
+from .arguments import tensor_args
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
@@ -68,6 +69,7 @@ def _max(op: str, dims: int, x: Tensor, kernel_size: Any, stride: Any, padding: 
     return _batched(op, x, dims, run)
 
 
+@tensor_args("input")
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max over sliding windows of (N, C, L); with return_indices also the argmax (flat in L)."""
@@ -75,6 +77,7 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                 return_indices)
 
 
+@tensor_args("input")
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max over sliding windows of (N, C, H, W) (padding counts as -inf; stride defaults to the
@@ -90,6 +93,7 @@ def _avg(op: str, dims: int, x: Tensor, kernel_size: Any, stride: Any, padding: 
                                                        count_include_pad, divisor_override))
 
 
+@tensor_args("input")
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """Mean over sliding windows of (N, C, L)."""
@@ -97,6 +101,7 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                 count_include_pad, None)
 
 
+@tensor_args("input")
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
@@ -117,6 +122,7 @@ def _out_size(op: str, output_size: Any, x: Tensor, dims: int) -> tuple:
     return tuple(int(v) for v in size)
 
 
+@tensor_args("input")
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Mean over L split into `output_size` nearly equal (possibly overlapping) windows."""
     size = _out_size("adaptive_avg_pool1d", output_size, input, 1)
@@ -124,6 +130,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
                     lambda xb: P.adaptive_avg_pool("adaptive_avg_pool1d", xb, size))
 
 
+@tensor_args("input")
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Mean over (H, W) split into an output_size grid of windows (None keeps that input size)."""
     size = _out_size("adaptive_avg_pool2d", output_size, input, 2)
@@ -141,11 +148,13 @@ def _adaptive_max(op: str, dims: int, x: Tensor, output_size: Any, return_indice
     return _batched(op, x, dims, run)
 
 
+@tensor_args("input")
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over L split into `output_size` windows."""
     return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
+@tensor_args("input")
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over (H, W) split into an output_size grid of windows."""
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
@@ -174,6 +183,7 @@ def _resample_matrix(n_in: int, n_out: int, mode: str, align_corners: bool,
     return mat
 
 
+@tensor_args("input")
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -222,6 +232,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     return y
 
 
+@tensor_args("input")
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
     """Deprecated alias of `interpolate` (kept for PyTorch compatibility)."""

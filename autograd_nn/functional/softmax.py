@@ -9,6 +9,7 @@ import warnings
 from typing import Any
 
 from .._tensor import Tensor
+from .arguments import tensor_args
 
 __all__ = ["softmax", "log_softmax", "softmin"]
 
@@ -23,6 +24,7 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+@tensor_args("input")
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype: Any = None) -> Tensor:
     """exp(x_i) / sum_j exp(x_j) along `dim`; stable for large logits (the row max is subtracted)."""
@@ -32,6 +34,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     return input.softmax(dim, dtype=dtype)
 
 
+@tensor_args("input")
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
                 dtype: Any = None) -> Tensor:
     """x_i - logsumexp(x) along `dim`; finite even where softmax underflows to 0."""
@@ -41,6 +44,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     return input.log_softmax(dim, dtype=dtype)
 
 
+@tensor_args("input")
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype: Any = None) -> Tensor:
     """softmax(-x) along `dim`: weights that favour the smallest entries."""

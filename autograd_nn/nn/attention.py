@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import ShapeError
 from .._tensor import empty
+from ..functional.arguments import require_tensor
 from ..functional.attention import _attend, _causal_if_needed, _in_projection
 from .._tensor import Tensor
 from . import init
@@ -83,6 +84,8 @@ class MultiheadAttention(Module):
 
     def _check(self, query: Tensor, key: Tensor, value: Tensor) -> None:
         name = f"MultiheadAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads})"
+        for position, (arg, t) in enumerate((("query", query), ("key", key), ("value", value))):
+            require_tensor("MultiheadAttention", arg, t, position + 1)
         shapes = f"query {query.shape}, key {key.shape}, value {value.shape}"
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
             raise ShapeError(f"{name}: expected 3-D (batched) or 2-D (unbatched) inputs, got "

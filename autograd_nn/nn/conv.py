@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from .. import functional as F
 from ..errors import ShapeError
 from .._tensor import empty
+from ..functional.arguments import require_tensor
 from .._tensor import Tensor
 from . import init
 from .module import Module
@@ -81,6 +82,7 @@ class _ConvNd(Module):
 
     def _check_input(self, x: Tensor) -> None:
         n, name = self._dims, type(self).__name__
+        require_tensor(name, "input", x, 1)
         if x.ndim not in (n + 1, n + 2):
             raise ShapeError(f"{name}({self.in_channels}, {self.out_channels}): expected a "
                              f"{n + 2}-D (N, C, ...) or {n + 1}-D unbatched input, got shape "

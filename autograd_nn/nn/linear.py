@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-
 from .. import functional as F
+from ..errors import ShapeError
 from .._tensor import empty
+from ..functional.arguments import require_tensor
 from .._tensor import Tensor
 from . import init
 from .module import Module
@@ -44,9 +45,9 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x)
+        require_tensor("Linear", "input", x, 1)
         if x.shape[-1:] != (self.in_features,):
-            raise ValueError(
+            raise ShapeError(
                 f"Linear: input shape {x.shape} does not end in in_features={self.in_features}"
             )
         return F.linear(x, self.weight, self.bias)  # (..., out_features)
@@ -88,7 +89,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.flatten(self.start_dim, self.end_dim)
+        return require_tensor("Flatten", "input", x, 1).flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -102,6 +103,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x: Tensor) -> Tensor:
+        require_tensor("Unflatten", "input", x, 1)
         dim = self.dim % x.ndim
         return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1:])
 

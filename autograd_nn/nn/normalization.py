@@ -13,6 +13,7 @@ import numpy as np
 from .. import functional as F
 from ..errors import ShapeError
 from .._tensor import ones, zeros
+from ..functional.arguments import require_tensor
 from .._tensor import Tensor
 from .._tensor import cat
 from . import init
@@ -61,6 +62,7 @@ class _NormBase(Module):
 
     def _check_input(self, x: Tensor) -> None:
         name = f"{type(self).__name__}({self.num_features})"
+        require_tensor(type(self).__name__, "input", x, 1)
         if x.ndim not in self._dims:
             raise ShapeError(f"{name}: expected {self._layout} input, got shape {x.shape}")
         if x.shape[1] != self.num_features:
@@ -172,6 +174,7 @@ class _InstanceNorm(_NormBase):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias=bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        require_tensor(type(self).__name__, "input", x, 1)
         batched_rank = max(self._dims)
         unbatched = x.ndim == batched_rank - 1
         if x.ndim not in (batched_rank - 1, batched_rank):
@@ -221,6 +224,7 @@ class LayerNorm(Module):
         self.bias = Parameter(zeros(self.normalized_shape, dtype=dtype)) if affine and bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        require_tensor("LayerNorm", "input", x, 1)
         k = len(self.normalized_shape)
         if x.shape[max(x.ndim - k, 0):] != self.normalized_shape or x.ndim < k:
             raise ShapeError(f"LayerNorm{self.normalized_shape}: input shape {x.shape} does not "
@@ -247,6 +251,7 @@ class GroupNorm(Module):
         self.bias = Parameter(zeros(num_channels, dtype=dtype)) if affine and bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        require_tensor("GroupNorm", "input", x, 1)
         if x.ndim < 2 or x.shape[1] != self.num_channels:
             raise ShapeError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected input "
                              f"(N, {self.num_channels}, *), got shape {x.shape}")
@@ -270,6 +275,7 @@ class RMSNorm(Module):
                        if elementwise_affine else None)
 
     def forward(self, x: Tensor) -> Tensor:
+        require_tensor("RMSNorm", "input", x, 1)
         k = len(self.normalized_shape)
         if x.shape[max(x.ndim - k, 0):] != self.normalized_shape or x.ndim < k:
             raise ShapeError(f"RMSNorm{self.normalized_shape}: input shape {x.shape} does not "

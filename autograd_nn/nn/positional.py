@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from .._tensor import empty
+from ..functional.arguments import require_same_dtype, require_tensor
 from .._tensor import Tensor
 from . import init
 from .dropout import Dropout
@@ -26,6 +27,7 @@ __all__ = ["SinusoidalPositionalEncoding", "LearnedPositionalEmbedding"]
 def _positions(name: str, x: Tensor, d_model: int, max_len: int, batch_first: bool,
                offset: int) -> tuple[int, int]:
     """(sequence length, sequence dim) of `x`, after checking it fits the table."""
+    require_tensor(name, "input", x, 1)
     if x.ndim not in (2, 3) or x.shape[-1] != d_model:
         raise ShapeError(f"{name}: expected (L, N, {d_model}), (N, L, {d_model}) with "
                          f"batch_first, or (L, {d_model}); got shape {x.shape}")
@@ -99,6 +101,7 @@ class LearnedPositionalEmbedding(Module):
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
         length, seq_dim = _positions(type(self).__name__, x, self.d_model, self.max_len,
                                      self.batch_first, offset)
+        require_same_dtype(type(self).__name__, input=x, weight=self.weight)
         return x + _broadcast(self.weight[offset:offset + length], x, seq_dim)  # (.., L, .., E)
 
     def extra_repr(self) -> str:

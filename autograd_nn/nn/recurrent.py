@@ -30,6 +30,7 @@ from typing import Any
 from .. import functional as F
 from ..errors import ShapeError
 from .._tensor import empty, zeros
+from ..functional.arguments import require_tensor
 from ..ops.fused import gru_cell, lstm_cell
 from .._tensor import Tensor
 from .._tensor import cat, stack
@@ -85,6 +86,7 @@ def _gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tenso
 
 def _batched(name: str, x: Tensor, expected_ndim: int) -> bool:
     """True for a batched input of `expected_ndim` dims, False for the unbatched one below it."""
+    require_tensor(name, "input", x, 1)
     if x.ndim not in (expected_ndim - 1, expected_ndim):
         raise ShapeError(f"{name}: expected a {expected_ndim}-D (batched) or "
                          f"{expected_ndim - 1}-D (unbatched) input, got shape {x.shape}")

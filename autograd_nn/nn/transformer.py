@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import functional as F
 from ..errors import ShapeError
+from ..functional.arguments import require_tensor
 from .._tensor import Tensor
 from . import init
 from .attention import MultiheadAttention
@@ -63,7 +64,8 @@ def _clone(module: Module) -> Module:
 
 
 def _check_d_model(name: str, d_model: int, **tensors: Tensor) -> None:
-    for arg, t in tensors.items():
+    for position, (arg, t) in enumerate(tensors.items()):
+        require_tensor(name, arg, t, position + 1)
         if t.ndim not in (2, 3) or t.shape[-1] != d_model:
             raise ShapeError(f"{name}: {arg} must be (L, N, {d_model}), (N, L, {d_model}) with "
                              f"batch_first, or unbatched (L, {d_model}); got shape {t.shape}")

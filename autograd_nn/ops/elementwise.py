@@ -68,6 +68,8 @@ class PowScalar(Function):
     def backward(self, g):
         (a,) = self.saved
         p = self.exponent
+        if p == 0:  # x ** 0 is constant: gradient 0 everywhere, also at x = 0 (as PyTorch)
+            return dual.zeros_like(g)
         if p == 2:
             return g * 2.0 * a
         with np.errstate(divide="ignore", invalid="ignore"):  # p < 1 at 0: inf, as PyTorch
@@ -89,7 +91,11 @@ class RPowScalar(Function):
 
 
 class Pow(Function):
-    """a ** b, both tensors. The gradient for b is taken where a > 0 (0 elsewhere)."""
+    """a ** b, both tensors, with PyTorch's gradients where the formulas break down:
+
+    d/da = b a^(b-1), but 0 where b == 0 (a ** 0 is constant, also at a = 0);
+    d/db = a^b log(a), but 0 where a == 0 and b >= 0 (NaN for a < 0, as log is).
+    """
 
     def forward(self, a, b):
         out = a**b
@@ -98,12 +104,14 @@ class Pow(Function):
 
     def backward(self, g):
         a, b, out = self.saved
-        ga = g * b * a ** (b - 1) if self.needs_input_grad[0] else None
-        gb = None
-        if self.needs_input_grad[1]:
-            positive = (a._data if dual.is_tensor(a) else a) > 0
-            safe_a = dual.where(positive, a, 1.0)
-            gb = dual.where(positive, g * out * dual.log(safe_a), 0.0)
+        ad, bd = (x._data if dual.is_tensor(x) else x for x in (a, b))
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** negative, log of <= 0
+            if self.needs_input_grad[0]:
+                ga = dual.where(np.broadcast_to(bd == 0, g.shape), 0.0, g * b * a ** (b - 1))
+            if self.needs_input_grad[1]:
+                flat = np.broadcast_to((bd >= 0) & (ad == 0), g.shape)
+                gb = dual.where(flat, 0.0, g * out * dual.log(a))
         return ga, gb
 
 

@@ -9,6 +9,7 @@ It is the documented pattern written once, so the examples never copy a training
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -20,13 +21,23 @@ Batch = Any
 
 
 def _progress(iterable: Iterable, total: int, desc: str, enabled: bool) -> Any:
+    """A tqdm bar over `iterable` where one can be drawn live, else `iterable` itself.
+
+    A bar redraws itself with carriage returns: in a file or a pipe (stderr redirected, CI logs)
+    that becomes one enormous line, so there `fit` logs one line per epoch instead. So it does when
+    tqdm (optional) is not installed.
+    """
     if not enabled:
         return iterable
     try:
         from tqdm.auto import tqdm
-    except ImportError:  # tqdm is optional: fall back to one line per epoch
+    except ImportError:
         return iterable
-    return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True)
+    in_notebook = any(cls.__module__ == "tqdm.notebook" for cls in tqdm.__mro__)  # a widget
+    stream = sys.stderr
+    if not (in_notebook or (stream is not None and stream.isatty())):
+        return iterable
+    return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True, file=stream)
 
 
 @dataclass
@@ -65,6 +76,7 @@ class History:
             for k, v in others.items():
                 axes[1].plot(range(1, len(v) + 1), v, label=k)
             axes[1].set_xlabel("epoch")
+            axes[1].set_ylabel("accuracy" if all("acc" in k for k in others) else "value")
             axes[1].legend()
         fig.suptitle(title)
         fig.tight_layout()
@@ -128,19 +140,28 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
         val_loader: Iterable | None = None, scheduler: Any = None,
         metrics: dict[str, Callable] | None = None, early_stopping: EarlyStopping | None = None,
         checkpoint_path: str | None = None, progress: bool = True, verbose: bool = True,
-        step_fn: Callable | None = None) -> History:
+        step_fn: Callable | None = None, restore_best: bool = False) -> History:
     """Train for `epochs`, evaluating on `val_loader` after each epoch.
 
-    The best model by the early-stopping monitor (or val_loss) is saved to `checkpoint_path` with
-    `autograd_nn.save` (atomic, no pickle). `step_fn(model, batch) -> loss` replaces the default
-    `loss_fn(model(x), y)` for batches that are not (inputs, targets).
+    The best epoch is the one with the lowest val_loss (or the early-stopping monitor, in its
+    mode); `history.best_epoch` names it. Its weights are saved to `checkpoint_path` with
+    `autograd_nn.save` (atomic, no pickle) and, with `restore_best=True`, loaded back into the model
+    when training ends. Select on a validation split carved from the training data, never on the
+    test split: the test metric is only honest if nothing was chosen by it.
+
+    `step_fn(model, batch) -> loss` replaces the default `loss_fn(model(x), y)` for batches that
+    are not (inputs, targets). `progress` draws a tqdm bar on a terminal (or in a notebook); when
+    stderr is a file or a pipe it logs one line per epoch there instead (unless `verbose` already
+    prints one).
     """
     from ..serialization import save  # late: serialization sits above nn in the layering
 
+    if restore_best and val_loader is None:
+        raise ValueError("fit: restore_best=True needs a val_loader to choose the best epoch by")
     metrics = {"acc": accuracy} if metrics is None else metrics
     history = History()
     monitor = early_stopping.monitor if early_stopping else "val_loss"
-    best = math.inf
+    best, best_state = math.inf, None
     for epoch in range(1, epochs + 1):
         model.train()
         start, seen, running = time.perf_counter(), 0, 0.0
@@ -173,33 +194,43 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
             scheduler.step(record.get("val_loss", record["loss"]))
         if verbose:
             print(f"epoch {epoch:3d}  " + "  ".join(f"{k} {v:.4f}" for k, v in record.items()))
+        elif progress and bar is train_loader:  # no live bar: one line per epoch instead
+            rate = seen / max(record["time"], 1e-9)
+            print(f"epoch {epoch}/{epochs}: loss {record['loss']:.4f}, {rate:.0f} samples/s",
+                  file=sys.stderr, flush=True)
         value = record.get(monitor, record["loss"])
         score = value if (early_stopping is None or early_stopping.mode == "min") else -value
         if score < best:
             best, history.best_epoch = score, epoch
             if checkpoint_path:
                 save({"model": model.state_dict(), "epoch": epoch}, checkpoint_path)
+            if restore_best:
+                best_state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
         if early_stopping is not None and early_stopping.step(value):
             if verbose:
                 print(f"early stopping at epoch {epoch}: no improvement in {monitor}")
             break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     return history
 
 
-def train_classifier(model: Any, train_loader: Iterable, test_loader: Iterable, optimizer: Any,
-                     epochs: int, curves_path: str, title: str, verbose: bool = True
-                     ) -> tuple[History, dict[str, float], str]:
+def train_classifier(model: Any, train_loader: Iterable, val_loader: Iterable,
+                     test_loader: Iterable, optimizer: Any, epochs: int, curves_path: str,
+                     title: str, verbose: bool = True) -> tuple[History, dict[str, float], str]:
     """The examples' classification recipe: cross-entropy, cosine learning-rate decay over
-    `epochs`, evaluation on `test_loader` each epoch and at the end, curves saved as a PNG.
+    `epochs`, validation after each epoch, the best epoch by validation loss restored, then one
+    evaluation on `test_loader` (which takes no part in training or selection); curves as a PNG.
 
-    Returns (history, final test metrics, path of the curves picture).
+    Returns (history, test metrics of the restored model, path of the curves picture).
     """
     from ..functional import cross_entropy  # late: functional sits above training's imports
     from ..optim.lr_scheduler import CosineAnnealingLR
 
     scheduler = CosineAnnealingLR(optimizer, T_max=epochs)
     history = fit(model, train_loader, cross_entropy, optimizer, epochs=epochs,
-                  val_loader=test_loader, scheduler=scheduler, progress=False, verbose=verbose)
+                  val_loader=val_loader, scheduler=scheduler, progress=False, verbose=verbose,
+                  restore_best=True)
     result = evaluate(model, test_loader, cross_entropy)
     return history, result, history.plot(curves_path, title)
 

@@ -112,27 +112,26 @@ def render_graph(graph: VizGraph, format: str = "svg", rankdir: str = "LR",
     children: dict[Key, list[Key]] = {}
     for key in graph.clusters:
         children.setdefault(key[:-1], []).append(key)
-    _emit(dot, (), by_cluster, children, graph.clusters, slowest)
+    _emit(dot, (), by_cluster, children, graph.clusters, slowest, "cluster")
     for e in graph.edges:
         dot.edge(e.src, e.dst, label=e.label or None)
     return dot
 
 
 def _emit(container: Any, key: Key, by_cluster: dict, children: dict, labels: dict,
-          slowest: float) -> None:
-    """Add the nodes of one cluster, then its child clusters (nesting depth = module depth)."""
+          slowest: float, name: str) -> None:
+    """Add the nodes of one cluster, then its child clusters (nesting depth = module depth).
+
+    Clusters are named by their position in this drawing (cluster_0, cluster_0_1, ...), so the
+    same graph gives the same DOT text whatever ran before it in the process."""
     for node in by_cluster.get(key, ()):
         _node(container, node, slowest)
     for i, child in enumerate(children.get(key, ())):
-        with container.subgraph(name=f"cluster_{_cluster_id(child)}") as sub:
+        with container.subgraph(name=f"{name}_{i}") as sub:
             sub.attr(label=labels[child], style="rounded,filled", color="#9e9ac8",
                      fillcolor=lab.CLUSTER_FILL[(len(child) - 1) % len(lab.CLUSTER_FILL)],
                      fontsize="10", labeljust="l")
-            _emit(sub, child, by_cluster, children, labels, slowest)
-
-
-def _cluster_id(key: Key) -> str:
-    return "_".join(str(entry[2]) for entry in key)
+            _emit(sub, child, by_cluster, children, labels, slowest, f"{name}_{i}")
 
 
 def _node(container: Any, node: VizNode, slowest: float) -> None:

@@ -328,10 +328,12 @@ def _label_group(node: VizNode, group: list, tree: ScopeTree, tensors: list, nam
     if kind == "fold":
         run = tree.runs[tree.fold_of[key]]
         node.title = f"{cls} x {len(run)}"
-        node.rows = [("", f"{name} ... {run[-1][-1][0]}"), ("", f"{tree.op_count[key]} ops each")]
+        n = tree.op_count[key]
+        node.rows = [("", f"{name} ... {run[-1][-1][0]}"), ("", f"{n} op{'s' if n != 1 else ''} each")]
     else:
         node.title = cls
-        node.rows = ([("", name)] if name and name != cls else []) + [("", f"{len(ops)} ops")]
+        n = len(ops)
+        node.rows = ([("", name)] if name and name != cls else []) + [("", f"{n} op{'s' if n != 1 else ''}")]
     n_params = sum(id(tensors[i]) in names for i in leaves)
     if n_params:
         node.rows.append(("", f"{n_params} parameter{'s' if n_params > 1 else ''}"))

@@ -1,9 +1,15 @@
 """A table of a model, layer by layer (like torchinfo): output shapes, parameters, mult-adds.
 
 >>> model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
->>> info = summary(model, input_shape=(32, 784))      # prints the table, returns a ModelSummary
+>>> info = summary(model, input_shape=(32, 784), verbose=0)  # returns a ModelSummary quietly
 >>> info.total_params, info.total_mult_adds
 (101770, 3252224)
+
+Printing follows torchinfo exactly: in a script, `summary(...)` prints the table once and returns
+the ModelSummary (whose `str` is the same table), so write `summary(model, shape)` rather than
+`print(summary(model, shape))`, or pass `verbose=0` and print the result yourself. In an interactive
+session or a notebook (`sys.ps1` set) the default is quiet, and the returned ModelSummary displays
+itself once.
 
 One forward pass runs under `no_grad` in eval mode (BatchNorm statistics are left alone; each
 module's train/eval flag is restored), with a pre-hook and a forward hook on every module, removed
@@ -29,6 +35,7 @@ forward activations) and of the parameters.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -137,7 +144,7 @@ class ModelSummary:
 def summary(model: Module, input_shape: Any = None, input_data: Any = None,
             dtypes: Sequence[Any] | None = None, depth: int = 3,
             col_names: Sequence[str] = ("output_shape", "num_params", "trainable", "mult_adds"),
-            print_result: bool = True) -> ModelSummary:
+            verbose: int | None = None) -> ModelSummary:
     """Run `model` once on made-up (or given) inputs and tabulate its layers (see module docs).
 
     Args:
@@ -151,7 +158,9 @@ def summary(model: Module, input_shape: Any = None, input_data: Any = None,
         depth: show rows down to this call depth (0: the model only); deeper rows are folded into
             their parent row.
         col_names: the columns after the layer name, from the keys of `COLUMNS`.
-        print_result: print the table.
+        verbose: as torchinfo's: 0 returns quietly, 1 also prints the table; None (the default)
+            means 0 in an interactive session or notebook (where the returned object displays
+            itself) and 1 in a script.
 
     Returns:
         A `ModelSummary`: the rows and totals as attributes; `str()` gives the table.
@@ -160,6 +169,11 @@ def summary(model: Module, input_shape: Any = None, input_data: Any = None,
         raise TypeError(f"summary: model must be a Module, got {type(model).__name__}")
     if not isinstance(depth, int) or depth < 0:
         raise ValueError(f"summary: depth must be a non-negative int, got {depth!r}")
+    if verbose is None:
+        verbose = 0 if getattr(sys, "ps1", None) else 1
+    if verbose not in (0, 1):
+        raise ValueError(f"summary: verbose must be 0 (quiet), 1 (print the table) or None, "
+                         f"got {verbose!r}")
     col_names = tuple(col_names)
     unknown = [c for c in col_names if c not in COLUMNS]
     if unknown:
@@ -174,7 +188,7 @@ def summary(model: Module, input_shape: Any = None, input_data: Any = None,
         input_bytes=_nbytes([args, kwargs]),
         activation_bytes=sum(row.output_bytes for row in layers if not row.children),
         params_bytes=sum(p._data.nbytes for p in params), depth=depth, col_names=col_names)
-    if print_result:
+    if verbose:
         print(result)
     return result
 

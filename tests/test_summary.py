@@ -52,7 +52,7 @@ def cnn(lib):
 
 def test_mlp_totals_equal_parameter_sizes_and_pytorch(torch, capsys):
     model = mlp(ag)
-    info = summary(model, input_shape=(32, 20))
+    info = summary(model, input_shape=(32, 20), verbose=1)
     assert "Total params: 5,829" in capsys.readouterr().out
     assert info.total_params == n_params(model) == 20 * 64 + 64 + 64 * 64 + 64 + 64 * 5 + 5
     assert info.total_params == sum(p.numel() for p in mlp(torch).parameters())
@@ -321,34 +321,28 @@ def test_table_columns_and_uncalled_modules():
     assert "6 parameters belong to modules that forward did not call" in str(info)
 
 
-# ---- printing: torchinfo's `verbose` ---------------------------------------------------------
-def test_summary_prints_the_table_once_in_a_script(capsys, monkeypatch):
-    """A script (no sys.ps1): summary() prints once and returns an object whose str is the table."""
-    monkeypatch.delattr("sys.ps1", raising=False)
-    info = summary(mlp(ag), input_shape=(2, 20))
-    out = capsys.readouterr().out
-    assert out.count("Total params: 5,829") == 1
-    assert out == str(info) + "\n"
-
-
-def test_summary_is_quiet_in_an_interactive_session(capsys, monkeypatch):
-    """A REPL or notebook (sys.ps1 set) shows the returned object itself: printing it shows the
-    table exactly once."""
-    monkeypatch.setattr("sys.ps1", ">>> ", raising=False)
+# ---- printing: the returned object prints the table; summary() itself is quiet ----------------
+@pytest.mark.parametrize("interactive", [False, True])
+def test_print_of_summary_shows_the_table_once(capsys, monkeypatch, interactive):
+    """`print(summary(...))` shows one table, in a script and in a REPL/notebook alike."""
+    if interactive:
+        monkeypatch.setattr("sys.ps1", ">>> ", raising=False)
+    else:
+        monkeypatch.delattr("sys.ps1", raising=False)
     info = summary(mlp(ag), input_shape=(2, 20))
     assert capsys.readouterr().out == ""
     print(info)
-    assert capsys.readouterr().out.count("Total params: 5,829") == 1
-    assert repr(info) == str(info)
+    out = capsys.readouterr().out
+    assert out.count("Total params: 5,829") == 1 and out == str(info) + "\n"
+    assert repr(info) == str(info)  # a notebook cell's value displays the same table once
 
 
-def test_print_of_a_quiet_summary_prints_once(capsys, monkeypatch):
-    monkeypatch.delattr("sys.ps1", raising=False)
-    print(summary(mlp(ag), input_shape=(2, 20), verbose=0))
-    assert capsys.readouterr().out.count("Total params: 5,829") == 1
+def test_verbose_1_prints_inside_summary(capsys):
+    info = summary(mlp(ag), input_shape=(2, 20), verbose=1)
+    assert capsys.readouterr().out == str(info) + "\n"
 
 
-@pytest.mark.parametrize("verbose", [2, -1, "yes"])
+@pytest.mark.parametrize("verbose", [2, -1, "yes", None, True])
 def test_summary_rejects_unknown_verbosity(verbose):
     with pytest.raises(ValueError, match="verbose"):
         summary(mlp(ag), input_shape=(2, 20), verbose=verbose)

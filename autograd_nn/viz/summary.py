@@ -5,11 +5,10 @@
 >>> info.total_params, info.total_mult_adds
 (101770, 3252224)
 
-Printing follows torchinfo exactly: in a script, `summary(...)` prints the table once and returns
-the ModelSummary (whose `str` is the same table), so write `summary(model, shape)` rather than
-`print(summary(model, shape))`, or pass `verbose=0` and print the result yourself. In an interactive
-session or a notebook (`sys.ps1` set) the default is quiet, and the returned ModelSummary displays
-itself once.
+`summary` returns a ModelSummary and prints nothing itself, so `print(summary(model, shape))` in a
+script shows the table exactly once, and a bare `summary(model, shape)` in a notebook or REPL shows
+it once as the cell's value. (torchinfo also prints inside `summary` when run from a script, which
+makes `print(summary(...))` show the table twice; pass `verbose=1` for that behaviour.)
 
 One forward pass runs under `no_grad` in eval mode (BatchNorm statistics are left alone; each
 module's train/eval flag is restored), with a pre-hook and a forward hook on every module, removed
@@ -35,7 +34,6 @@ forward activations) and of the parameters.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -144,7 +142,7 @@ class ModelSummary:
 def summary(model: Module, input_shape: Any = None, input_data: Any = None,
             dtypes: Sequence[Any] | None = None, depth: int = 3,
             col_names: Sequence[str] = ("output_shape", "num_params", "trainable", "mult_adds"),
-            verbose: int | None = None) -> ModelSummary:
+            verbose: int = 0) -> ModelSummary:
     """Run `model` once on made-up (or given) inputs and tabulate its layers (see module docs).
 
     Args:
@@ -158,9 +156,7 @@ def summary(model: Module, input_shape: Any = None, input_data: Any = None,
         depth: show rows down to this call depth (0: the model only); deeper rows are folded into
             their parent row.
         col_names: the columns after the layer name, from the keys of `COLUMNS`.
-        verbose: as torchinfo's: 0 returns quietly, 1 also prints the table; None (the default)
-            means 0 in an interactive session or notebook (where the returned object displays
-            itself) and 1 in a script.
+        verbose: 0 (the default) returns the summary quietly; 1 also prints the table.
 
     Returns:
         A `ModelSummary`: the rows and totals as attributes; `str()` gives the table.
@@ -169,11 +165,8 @@ def summary(model: Module, input_shape: Any = None, input_data: Any = None,
         raise TypeError(f"summary: model must be a Module, got {type(model).__name__}")
     if not isinstance(depth, int) or depth < 0:
         raise ValueError(f"summary: depth must be a non-negative int, got {depth!r}")
-    if verbose is None:
-        verbose = 0 if getattr(sys, "ps1", None) else 1
-    if verbose not in (0, 1):
-        raise ValueError(f"summary: verbose must be 0 (quiet), 1 (print the table) or None, "
-                         f"got {verbose!r}")
+    if verbose not in (0, 1) or isinstance(verbose, bool):
+        raise ValueError(f"summary: verbose must be 0 (quiet) or 1 (print the table), got {verbose!r}")
     col_names = tuple(col_names)
     unknown = [c for c in col_names if c not in COLUMNS]
     if unknown:

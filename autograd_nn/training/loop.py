@@ -9,6 +9,7 @@ It is the documented pattern written once, so the examples never copy a training
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -128,21 +129,37 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
         val_loader: Iterable | None = None, scheduler: Any = None,
         metrics: dict[str, Callable] | None = None, early_stopping: EarlyStopping | None = None,
         checkpoint_path: str | None = None, progress: bool = True, verbose: bool = True,
-        step_fn: Callable | None = None) -> History:
+        step_fn: Callable | None = None, state_path: str | None = None,
+        resume: bool = False) -> History:
     """Train for `epochs`, evaluating on `val_loader` after each epoch.
 
     The best model by the early-stopping monitor (or val_loss) is saved to `checkpoint_path` with
     `autograd_nn.save` (atomic, no pickle). `step_fn(model, batch) -> loss` replaces the default
-    `loss_fn(model(x), y)` for batches that are not (inputs, targets).
+    `loss_fn(model(x), y)` for batches that are not (inputs, targets). `state_path` receives the
+    whole training state (model, optimizer, scheduler, epoch, history) after every epoch; with
+    `resume=True` an existing one is loaded first and training continues after its epoch (a job
+    that failed restarts where it stopped).
+
+    On several ranks (a DistributedDataParallel model) the loop calls the sampler's `set_epoch`,
+    reports the loss over every rank's batches, takes rank 0's validation numbers for every
+    decision, and only rank 0 prints, shows progress bars and writes files.
     """
     from ..serialization import save  # late: serialization sits above nn in the layering
+    from . import ranks
 
     metrics = {"acc": accuracy} if metrics is None else metrics
+    main = ranks.is_main_process()
+    progress, verbose = progress and main, verbose and main
     history = History()
     monitor = early_stopping.monitor if early_stopping else "val_loss"
-    best = math.inf
-    for epoch in range(1, epochs + 1):
+    best, first_epoch = math.inf, 1
+    if resume and state_path and os.path.exists(state_path):
+        best, first_epoch = _restore(state_path, model, optimizer, scheduler, early_stopping, history)
+        if verbose:
+            print(f"resumed from {state_path} after epoch {first_epoch - 1}")
+    for epoch in range(first_epoch, epochs + 1):
         model.train()
+        ranks.set_epoch(train_loader, epoch)
         start, seen, running = time.perf_counter(), 0, 0.0
         bar = _progress(train_loader, len(train_loader) if hasattr(train_loader, "__len__") else 0,
                         f"epoch {epoch}/{epochs}", progress)
@@ -164,10 +181,11 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
                 bar.set_postfix(loss=f"{running / seen:.4f}", samples_per_s=f"{rate:.0f}")
         if scheduler is not None and not _is_plateau(scheduler):
             scheduler.step()
-        record = {"loss": running / max(seen, 1), "time": time.perf_counter() - start}
+        record = {"loss": ranks.global_mean(running, seen), "time": time.perf_counter() - start}
         if val_loader is not None:
             record.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn,
                                                                metrics).items()})
+        record = ranks.rank0_values(record)
         history.log(**record)
         if scheduler is not None and _is_plateau(scheduler):
             scheduler.step(record.get("val_loss", record["loss"]))
@@ -177,13 +195,50 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
         score = value if (early_stopping is None or early_stopping.mode == "min") else -value
         if score < best:
             best, history.best_epoch = score, epoch
-            if checkpoint_path:
+            if checkpoint_path and main:
                 save({"model": model.state_dict(), "epoch": epoch}, checkpoint_path)
-        if early_stopping is not None and early_stopping.step(value):
+        stop = early_stopping is not None and early_stopping.step(value)
+        if state_path and main:
+            save(_training_state(model, optimizer, scheduler, early_stopping, history, epoch, best),
+                 state_path)
+        if stop:
             if verbose:
                 print(f"early stopping at epoch {epoch}: no improvement in {monitor}")
             break
     return history
+
+
+def _training_state(model: Any, optimizer: Any, scheduler: Any, early_stopping: Any,
+                    history: History, epoch: int, best: float) -> dict[str, Any]:
+    """Everything `fit(resume=True)` needs to continue after `epoch` as if never stopped."""
+    from ..random import get_rng_state
+
+    return {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "early_stopping": None if early_stopping is None else
+            {"best": early_stopping.best, "bad_epochs": early_stopping.bad_epochs},
+            "history": history.metrics, "best_epoch": history.best_epoch, "best": best,
+            "rng": get_rng_state()}
+
+
+def _restore(path: str, model: Any, optimizer: Any, scheduler: Any, early_stopping: Any,
+             history: History) -> tuple[float, int]:
+    """Load a `_training_state` file into the objects; returns (best score, next epoch)."""
+    from ..random import set_rng_state
+    from ..serialization import load
+
+    state = load(path)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state["scheduler"] is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    if early_stopping is not None and state["early_stopping"] is not None:
+        early_stopping.best = state["early_stopping"]["best"]
+        early_stopping.bad_epochs = state["early_stopping"]["bad_epochs"]
+    history.metrics = {k: list(v) for k, v in state["history"].items()}
+    history.best_epoch = state["best_epoch"]
+    set_rng_state(state["rng"])
+    return float(state["best"]), int(state["epoch"]) + 1
 
 
 def train_classifier(model: Any, train_loader: Iterable, test_loader: Iterable, optimizer: Any,

@@ -128,3 +128,19 @@ def test_import_autograd_nn_never_imports_mpi4py() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          timeout=120)
     assert out.stdout.strip() == "False"
+
+
+def test_each_rank_takes_its_share_of_the_cores() -> None:
+    from autograd_nn.distributed.threads import share_of_cores
+
+    assert share_of_cores({0, 1}, [{0, 1}, {0, 1}]) == 1  # 2 ranks, 2 cores, not bound
+    assert share_of_cores({0, 1, 2, 3}, [{0, 1, 2, 3}] * 2) == 2
+    assert share_of_cores({0}, [{0}, {1}]) == 1  # bound to a core each (mpirun --bind-to core)
+    assert share_of_cores({0, 1}, [{0, 1}, {2, 3}]) == 2  # bound to a socket each
+    assert share_of_cores({0, 1}, [{0, 1}] * 3) == 1  # oversubscribed: never below one
+
+
+def test_main_job_refuses_nproc_for_single_process_examples() -> None:
+    from autograd_nn.__main__ import main
+
+    assert main(["--example", "mlp", "--nproc", "2"]) == 2

@@ -31,21 +31,26 @@ pytestmark = [
 ]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def _env(fixed_threads: bool = True) -> dict[str, str]:
+    """The ranks' environment: one thread each, or (fixed_threads=False) the library's default."""
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
     env.pop("PYTEST_XDIST_WORKER", None)
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1",
-               PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    if fixed_threads:
+        env.update({k: "1" for k in THREAD_VARIABLES})
     return env
 
 
-def mpirun(n: int, *program: str, results_dir: Path | None = None,
-           timeout: float = 240) -> subprocess.CompletedProcess:
+def mpirun(n: int, *program: str, results_dir: Path | None = None, timeout: float = 240,
+           fixed_threads: bool = True) -> subprocess.CompletedProcess:
     """`mpirun -n N python PROGRAM...` with the flags a 2-core CI machine (as root) needs."""
     cmd = ["mpirun", "-n", str(n), "--oversubscribe", "--bind-to", "none"]
     if os.geteuid() == 0:
         cmd.append("--allow-run-as-root")
-    env = _env()
+    env = _env(fixed_threads)
     if results_dir is not None:
         env["MPI_TEST_RESULTS"] = str(results_dir)
     return subprocess.run(cmd + [sys.executable, *program], capture_output=True, text=True,
@@ -59,10 +64,10 @@ def launcher(n: int, *program: str, timeout: float = 240) -> subprocess.Complete
                           env=_env())
 
 
-def run_program(n: int, folder: Path, *program: str) -> list[dict]:
+def run_program(n: int, folder: Path, *program: str, fixed_threads: bool = True) -> list[dict]:
     """Run an MPI test program on n ranks; each rank's JSON report, in rank order."""
     folder.mkdir(parents=True, exist_ok=True)
-    proc = mpirun(n, *program, results_dir=folder)
+    proc = mpirun(n, *program, results_dir=folder, fixed_threads=fixed_threads)
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     reports = [json.loads((folder / f"rank{r}.json").read_text()) for r in range(n)]
     assert [r["rank"] for r in reports] == list(range(n))
@@ -71,9 +76,12 @@ def run_program(n: int, folder: Path, *program: str) -> list[dict]:
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_collectives_match_numpy(n: int, tmp_path: Path) -> None:
-    for r in run_program(n, tmp_path, str(PROGRAMS / "check_collectives.py")):
+    """Also: without thread variables in the environment, the ranks split the cores between them."""
+    share = max(1, len(os.sched_getaffinity(0)) // n)
+    for r in run_program(n, tmp_path, str(PROGRAMS / "check_collectives.py"), fixed_threads=False):
         assert r["size"] == n and r["checked"] > 300
         assert r["failures"] == [], r["failures"][:10]
+        assert r["threads"] == share and r["numba_threads"] == share
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +158,29 @@ def test_launcher_reports_usage_errors() -> None:
     proc = subprocess.run([sys.executable, "-m", "autograd_nn.distributed.run", "-n", "2"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "give a script" in proc.stderr
+
+
+def _main_job(tmp_path: Path, example: str) -> tuple[subprocess.CompletedProcess, dict]:
+    proc = subprocess.run([sys.executable, "-m", "autograd_nn", "--example", example, "--quick",
+                           "--nproc", "2", "--out", str(tmp_path)], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT, env=_env())
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count("running example") == 1  # rank 0 alone speaks
+    assert "(on 2 processes)" in proc.stdout
+    start = proc.stdout.index("{")
+    return proc, json.loads(proc.stdout[start:proc.stdout.index("\n}", start) + 2])
+
+
+@pytest.mark.slow
+def test_main_job_trains_the_digits_cnn_on_2_processes(tmp_path: Path) -> None:
+    proc, result = _main_job(tmp_path, "cnn")
+    assert result["test_accuracy"] > 0.8
+    assert proc.stdout.count("epoch   1") == 1
+    assert (tmp_path / "best.ckpt").exists() and (tmp_path / "curves.png").exists()
+    assert "module.features.1.running_mean" in ag.load(tmp_path / "best.ckpt")["model"]
+
+
+@pytest.mark.slow
+def test_transformer_example_trains_data_parallel(tmp_path: Path) -> None:
+    _, result = _main_job(tmp_path, "bert")
+    assert 0.0 <= result["test_accuracy"] <= 1.0 and result["num_params"] > 0

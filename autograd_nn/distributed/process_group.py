@@ -12,6 +12,7 @@ A failed rank must not leave the others waiting forever. So, once the group exis
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -175,22 +176,27 @@ def _abort_on_uncaught_exception(kind: type[BaseException], value: BaseException
 def wait_all(requests: list, what: str, timeout: float | None = None) -> None:
     """Wait for MPI requests, aborting the job when they take longer than the group's timeout.
 
-    Polls (Open MPI progresses non-blocking collectives only while a rank calls into MPI), spinning
-    briefly and then sleeping a little longer each time, so oversubscribed ranks leave each other
-    the cores.
+    Polls, because Open MPI moves a non-blocking collective forward only while a rank calls into
+    MPI: busily for the first 20 ms (yielding the core now and then, for oversubscribed ranks),
+    then every millisecond, so a rank waiting long for a slow peer (rank 0 writing a checkpoint)
+    leaves it the core.
     """
     MPI = mpi()
     if MPI.Request.Testall(requests):
         return
     limit = group().timeout if timeout is None else timeout
     start = time.monotonic()
-    spins, pause = 0, 1e-5
+    spins = 0
     while not MPI.Request.Testall(requests):
         spins += 1
-        if spins > 200:
-            time.sleep(pause)
-            pause = min(pause * 2, 1e-3)
-            if time.monotonic() - start > limit:
-                abort(f"{what} did not complete within the {limit:g} s timeout: another rank has "
-                      "probably died, hung, or stopped calling the same collectives in the same "
-                      "order; aborting every rank")
+        if spins % 64:
+            continue
+        waited = time.monotonic() - start
+        if waited < 0.02:
+            os.sched_yield()
+            continue
+        time.sleep(1e-3)
+        if waited > limit:
+            abort(f"{what} did not complete within the {limit:g} s timeout: another rank has "
+                  "probably died, hung, or stopped calling the same collectives in the same "
+                  "order; aborting every rank")

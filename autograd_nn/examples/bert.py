@@ -24,6 +24,7 @@ from ..random import manual_seed
 from ..tensor import Tensor
 from ..tensor_shape import cat
 from ..training import train_classifier
+from .data_parallel import parallelize
 from .registry import example
 
 ALPHABET = "abcd"
@@ -88,7 +89,7 @@ def palindromes(n: int, length: int, rng: np.random.Generator) -> tuple[np.ndarr
     return x[order], y[order]
 
 
-@example("bert", "encoder-only (BERT-style) classifier: is a string a palindrome?")
+@example("bert", "encoder-only (BERT-style) classifier: is a string a palindrome?", distributed=True)
 def run(out_dir: str = "runs/bert", quick: bool = False, epochs: int = 20, length: int = 10,
         n_train: int = 4000, seed: int = 0, config: BertConfig | None = None, lr: float = 1e-3,
         verbose: bool = True) -> dict:
@@ -98,16 +99,18 @@ def run(out_dir: str = "runs/bert", quick: bool = False, epochs: int = 20, lengt
     rng = np.random.default_rng(seed)
     x_train, y_train = palindromes(500 if quick else n_train, length, rng)
     x_test, y_test = palindromes(1000, length, rng)
-    train = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True)
     test = DataLoader(TensorDataset(x_test, y_test), batch_size=500)
     config = config or (BertConfig(d_model=32, num_layers=1, dim_feedforward=64) if quick
                         else BertConfig())
-    model = BertClassifier(config)
+    # on N processes (--nproc N): DDP, each rank 64 / N strings of every batch of 64
+    model, train = parallelize(BertClassifier(config), TensorDataset(x_train, y_train), 64, seed)
     epochs = 2 if quick else epochs
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     history, result, curves = train_classifier(model, train, test, opt, epochs,
                                                os.path.join(out_dir, "curves.png"),
                                                "BERT-style palindrome classifier", verbose)
+    if not result:  # a rank other than 0: rank 0 reports
+        return {}
     return {"test_accuracy": result["acc"], "test_loss": result["loss"],
             "majority_baseline": float(max(y_test.mean(), 1 - y_test.mean())),
             "num_params": sum(p.numel() for p in model.parameters()),

@@ -10,6 +10,7 @@ from ..random import manual_seed
 from ..serialization import load
 from ..tensor import Tensor
 from ..training import confusion_matrix, evaluate, fit
+from .data_parallel import done, finish, parallelize, unwrap_state_dict
 from .registry import example
 
 
@@ -30,25 +31,30 @@ class DigitsCNN(nn.Module):
         return self.classifier(h.flatten(1))  # (B, 10)
 
 
-@example("cnn", "CNN on the 8x8 digits (the default main job)")
+@example("cnn", "CNN on the 8x8 digits (the default main job)", distributed=True)
 def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: int = 0) -> dict:
+    """Train, keep the best epoch's checkpoint, report test metrics. On N processes (`--nproc N`)
+    the same global batches of 32 are split over the ranks (DDP + SyncBatchNorm); rank 0 reports."""
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
     d = load_digits()
-    train = DataLoader(TensorDataset(d["X_train"], d["y_train"]), batch_size=32, shuffle=True)
+    model, train = parallelize(DigitsCNN(), TensorDataset(d["X_train"], d["y_train"]), 32, seed)
     test = DataLoader(TensorDataset(d["X_test"], d["y_test"]), batch_size=256)
-    model = DigitsCNN()
     opt = optim.Adam(model.parameters(), lr=3e-3)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2 if quick else epochs)
     ckpt = os.path.join(out_dir, "best.ckpt")
     history = fit(model, train, F.cross_entropy, opt, epochs=2 if quick else epochs,
                   val_loader=test, scheduler=sched, checkpoint_path=ckpt, progress=not quick)
-    model.load_state_dict(load(ckpt)["model"])
+    if not finish():  # another rank: rank 0 evaluates and writes the results
+        return {}
+    model = DigitsCNN()
+    model.load_state_dict(unwrap_state_dict(load(ckpt)["model"]))
     result = evaluate(model, test, F.cross_entropy)
     xb, yb = next(iter(test))
     confusion = confusion_matrix(model.eval()(xb), yb, 10)
     curve = history.plot(os.path.join(out_dir, "curves.png"), "digits CNN")
     graph = _draw_graph(model, xb[:2], yb[:2], os.path.join(out_dir, "graph"))
+    done()
     return {"test_accuracy": result["acc"], "test_loss": result["loss"], "checkpoint": ckpt,
             "curves": curve, "graph": graph, "confusion_matrix": confusion.tolist()}
 

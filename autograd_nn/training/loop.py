@@ -182,9 +182,10 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
         if scheduler is not None and not _is_plateau(scheduler):
             scheduler.step()
         record = {"loss": ranks.global_mean(running, seen), "time": time.perf_counter() - start}
-        if val_loader is not None:
-            record.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn,
-                                                               metrics).items()})
+        if val_loader is not None:  # on rank 0 only; the others get its numbers just below
+            val = evaluate(model, val_loader, loss_fn, metrics) if main else \
+                {k: math.nan for k in ("loss", *metrics)}
+            record.update({f"val_{k}": v for k, v in val.items()})
         record = ranks.rank0_values(record)
         history.log(**record)
         if scheduler is not None and _is_plateau(scheduler):
@@ -247,14 +248,19 @@ def train_classifier(model: Any, train_loader: Iterable, test_loader: Iterable, 
     """The examples' classification recipe: cross-entropy, cosine learning-rate decay over
     `epochs`, evaluation on `test_loader` each epoch and at the end, curves saved as a PNG.
 
-    Returns (history, final test metrics, path of the curves picture).
+    Returns (history, final test metrics, path of the curves picture); on ranks other than 0 of
+    a multi-process run, (history, {}, "").
     """
     from ..functional import cross_entropy  # late: functional sits above training's imports
     from ..optim.lr_scheduler import CosineAnnealingLR
 
+    from . import ranks
+
     scheduler = CosineAnnealingLR(optimizer, T_max=epochs)
     history = fit(model, train_loader, cross_entropy, optimizer, epochs=epochs,
                   val_loader=test_loader, scheduler=scheduler, progress=False, verbose=verbose)
+    if not ranks.is_main_process():  # on several ranks, rank 0 evaluates and draws
+        return history, {}, ""
     result = evaluate(model, test_loader, cross_entropy)
     return history, result, history.plot(curves_path, title)
 

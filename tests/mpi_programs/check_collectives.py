@@ -130,7 +130,11 @@ def main() -> None:
                                                                           ag.ones(2)))
     check.raises("not a tensor", TypeError, lambda: dist.all_reduce(np.ones(2)))
     check.raises("twice", dist.DistributedError, lambda: dist.init_process_group())
-    report(rank, {"rank": rank, "size": size, "failures": check.failures, "checked": check.checked})
+    import numba
+
+    report(rank, {"rank": rank, "size": size, "failures": check.failures, "checked": check.checked,
+                  "threads": dist.process_group.group().threads,
+                  "numba_threads": numba.get_num_threads()})
     dist.destroy_process_group()
 
 

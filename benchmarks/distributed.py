@@ -99,9 +99,7 @@ def child_overlap(steps: int, quick: bool) -> dict[str, Any]:
 
     import autograd_nn as an
     from autograd_nn import nn
-    from autograd_nn.distributed.collectives import ReduceOp, all_reduce_array
     from autograd_nn.examples.cnn import DigitsCNN
-    from autograd_nn.nn import functional as F
     from autograd_nn.nn.parallel import DistributedDataParallel
 
     rank, size = _init()
@@ -120,41 +118,48 @@ def child_overlap(steps: int, quick: bool) -> dict[str, Any]:
     }
     out: dict[str, Any] = {"rank": rank}
     for name, (model, xs) in setups.items():
-        x, y = an.tensor(xs), an.tensor(rng.integers(0, 10, len(xs)))
-        buckets = model.reducer.buckets
-        times: dict[str, list[float]] = {"ddp": [], "local": [], "comm": []}
-
-        def backward(sync: bool) -> float:
-            if sync:
-                loss = F.cross_entropy(model(x), y)
-            else:
-                with model.no_sync():
-                    loss = F.cross_entropy(model(x), y)
-            model.zero_grad()
-            _sync()
-            start = time.perf_counter()
-            loss.backward()
-            return time.perf_counter() - start
-
-        def comm() -> float:
-            _sync()
-            start = time.perf_counter()
-            works = [all_reduce_array(b.flat, ReduceOp.SUM, "bucket") for b in buckets]
-            for w in works:
-                w.wait()
-            return time.perf_counter() - start
-
-        for i in range(steps + 2):  # the first two are warm-up
-            samples = {"ddp": backward(True), "local": backward(False), "comm": comm()}
-            if i >= 2:
-                for k, v in samples.items():
-                    times[k].append(v)
-        med = {k: statistics.median(v) for k, v in times.items()}
-        hidden = (med["local"] + med["comm"] - med["ddp"]) / med["comm"] if med["comm"] > 0 else 0.0
-        out[name] = {**{f"{k}_ms": 1e3 * v for k, v in med.items()},
-                     "hidden": min(1.0, max(0.0, hidden)), "buckets": len(buckets),
-                     "grad_kb": sum(b.flat.nbytes for b in buckets) / 1024}
+        out[name] = _overlap_times(model, an.tensor(xs), an.tensor(rng.integers(0, 10, len(xs))),
+                                   steps)
     return out
+
+
+def _overlap_times(model: Any, x: Any, y: Any, steps: int) -> dict[str, Any]:
+    """Medians of the synced backward, the backward under no_sync() and the buckets' all-reduce."""
+    from autograd_nn.distributed.collectives import ReduceOp, all_reduce_array
+    from autograd_nn.nn import functional as F
+
+    buckets = model.reducer.buckets
+
+    def backward(sync: bool) -> float:
+        if sync:
+            loss = F.cross_entropy(model(x), y)
+        else:
+            with model.no_sync():
+                loss = F.cross_entropy(model(x), y)
+        model.zero_grad()
+        _sync()
+        start = time.perf_counter()
+        loss.backward()
+        return time.perf_counter() - start
+
+    def comm() -> float:
+        _sync()
+        start = time.perf_counter()
+        works = [all_reduce_array(b.flat, ReduceOp.SUM, "bucket") for b in buckets]
+        for w in works:
+            w.wait()
+        return time.perf_counter() - start
+
+    times: dict[str, list[float]] = {"ddp": [], "local": [], "comm": []}
+    for i in range(steps + 2):  # the first two are warm-up
+        samples = {"ddp": backward(True), "local": backward(False), "comm": comm()}
+        if i >= 2:
+            for k, v in samples.items():
+                times[k].append(v)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    hidden = (med["local"] + med["comm"] - med["ddp"]) / med["comm"] if med["comm"] > 0 else 0.0
+    return {**{f"{k}_ms": 1e3 * v for k, v in med.items()}, "hidden": min(1.0, max(0.0, hidden)),
+            "buckets": len(buckets), "grad_kb": sum(b.flat.nbytes for b in buckets) / 1024}
 
 
 # ---- parent -------------------------------------------------------------------------------------

@@ -40,5 +40,5 @@ def test_resume_continues_exactly(tmp_path: Path) -> None:
 
 
 def test_resume_without_a_state_file_starts_fresh(tmp_path: Path) -> None:
-    model, history = _run(1, tmp_path / "absent.state", True, False)
+    _, history = _run(1, tmp_path / "absent.state", True, False)
     assert len(history["loss"]) == 1 and (tmp_path / "absent.state").exists()

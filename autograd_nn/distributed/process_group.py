@@ -173,26 +173,30 @@ def _abort_on_uncaught_exception(kind: type[BaseException], value: BaseException
               "waits for it")
 
 
+# How a rank waits for a collective (see `wait_all`): spinning answers fastest when the other ranks
+# are running too; yielding lets them run when the machine has more busy processes than cores.
+SPIN_SECONDS = 2e-4
+YIELD_SECONDS = 0.02
+
+
 def wait_all(requests: list, what: str, timeout: float | None = None) -> None:
     """Wait for MPI requests, aborting the job when they take longer than the group's timeout.
 
     Polls, because Open MPI moves a non-blocking collective forward only while a rank calls into
-    MPI: busily for the first 20 ms (yielding the core now and then, for oversubscribed ranks),
-    then every millisecond, so a rank waiting long for a slow peer (rank 0 writing a checkpoint)
-    leaves it the core.
+    MPI: busily for SPIN_SECONDS, then yielding the core between polls (a peer rank that shares it
+    can run) until YIELD_SECONDS, then every millisecond, so a rank waiting long for a slow peer
+    (rank 0 writing a checkpoint) leaves it the core.
     """
     MPI = mpi()
     if MPI.Request.Testall(requests):
         return
     limit = group().timeout if timeout is None else timeout
     start = time.monotonic()
-    spins = 0
     while not MPI.Request.Testall(requests):
-        spins += 1
-        if spins % 64:
-            continue
         waited = time.monotonic() - start
-        if waited < 0.02:
+        if waited < SPIN_SECONDS:
+            continue
+        if waited < YIELD_SECONDS:
             os.sched_yield()
             continue
         time.sleep(1e-3)

@@ -99,9 +99,8 @@ def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
             return argv[:i], argv[i:]
         if word in with_value:
             i += 2
-        elif word.startswith("-") and (word.split("=")[0] in with_value or word in ("-h", "--help")):
-            i += 1
-        elif word.startswith("-n") and word[2:].isdigit():  # -n4
+        elif word.split("=")[0] in with_value or word in ("-h", "--help") or \
+                (word.startswith("-n") and word[2:].isdigit()):  # --timeout=5, -n4
             i += 1
         else:
             return argv[:i], argv[i:]

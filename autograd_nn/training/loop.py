@@ -148,7 +148,7 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
     from . import ranks
 
     metrics = {"acc": accuracy} if metrics is None else metrics
-    main = ranks.is_main_process()
+    main, world = ranks.is_main_process(), ranks.world_size()
     progress, verbose = progress and main, verbose and main
     history = History()
     monitor = early_stopping.monitor if early_stopping else "val_loss"
@@ -176,8 +176,8 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
             optimizer.step()
             running += float(loss.item()) * size
             seen += size
-            if hasattr(bar, "set_postfix"):
-                rate = seen / max(time.perf_counter() - start, 1e-9)
+            if hasattr(bar, "set_postfix"):  # samples of every rank (they run in step)
+                rate = seen * world / max(time.perf_counter() - start, 1e-9)
                 bar.set_postfix(loss=f"{running / seen:.4f}", samples_per_s=f"{rate:.0f}")
         if scheduler is not None and not _is_plateau(scheduler):
             scheduler.step()
@@ -253,7 +253,6 @@ def train_classifier(model: Any, train_loader: Iterable, test_loader: Iterable, 
     """
     from ..functional import cross_entropy  # late: functional sits above training's imports
     from ..optim.lr_scheduler import CosineAnnealingLR
-
     from . import ranks
 
     scheduler = CosineAnnealingLR(optimizer, T_max=epochs)

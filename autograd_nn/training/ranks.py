@@ -19,6 +19,12 @@ def _group() -> Any:
     return g if g is not None and g.size > 1 else None
 
 
+def world_size() -> int:
+    """Ranks training together (1 outside a process group)."""
+    g = _group()
+    return 1 if g is None else g.size
+
+
 def is_main_process() -> bool:
     """True on rank 0, and in a single-process run."""
     from ..distributed import process_group

@@ -10,10 +10,10 @@ import sys
 from typing import Any, Callable
 
 import numpy as np
+from report import report
 
 import autograd_nn as ag
 import autograd_nn.distributed as dist
-from report import report
 
 SHAPES = [(), (1,), (7,), (3, 5), (2, 3, 4), (0,)]
 DTYPES = [np.float32, np.float64, np.int32, np.int64, np.int8, np.uint8, np.bool_]

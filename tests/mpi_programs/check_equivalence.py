@@ -12,10 +12,10 @@ import sys
 from typing import Any, Callable
 
 import numpy as np
+from report import report
 
 import autograd_nn as ag
 import autograd_nn.distributed as dist
-from report import report
 from autograd_nn import nn, optim
 from autograd_nn.data import DistributedSampler
 from autograd_nn.nn import functional as F
@@ -85,7 +85,10 @@ def run_case(name: str, build: Callable[[], nn.Module], shape: tuple, dtype: Any
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     shards = [list(DistributedSampler(range(BATCH), size, r, shuffle=False)) for r in range(size)]
     mine = shards[rank]
-    tensor = lambda a: ag.tensor(a.astype(dtype) if a.dtype.kind == "f" else a)
+
+    def tensor(a: np.ndarray) -> ag.Tensor:
+        return ag.tensor(a.astype(dtype) if a.dtype.kind == "f" else a)
+
     for x, y in batches(name, shape, seed=len(name)):
         # the single process: the whole global batch (or, for plain BatchNorm, the mean of the
         # per-shard losses, since each rank normalises its own shard)

@@ -2,9 +2,10 @@
 
 - DDPt: samples per second training the digits CNN (DigitsCNN of the main job, Adam, global batch
   64 of 8x8 images), 2 processes x 1 thread (DistributedDataParallel + SyncBatchNorm, 32 samples
-  per rank) against 1 process x 2 threads (no DDP). Metric: the 2-process rate / the 1-process
-  rate (higher is better). The note adds the 2-process rate with plain BatchNorm (no collectives in
-  forward). Each configuration runs in its own processes, alternating, median of the repeats.
+  per rank, as `--nproc 2` runs it) against 1 process x 2 threads (no DDP). Metric: the 2-process
+  rate / the 1-process rate (higher is better). The note adds 2 processes with plain BatchNorm
+  (no collectives in forward) and 1 process x 1 thread. Each configuration runs in its own
+  processes, alternating, median of the repeats.
 - DDPo: the share of the gradient all-reduce time that DDP hides behind the backward pass, on 2
   ranks: with T_local the backward under `no_sync()` (no communication), T_comm the all-reduce of
   the same buckets alone, and T_ddp the synced backward (hooks, overlapped all-reduces, final
@@ -66,9 +67,9 @@ def child_train(batch: int, steps: int, warmup: int, sync_bn: bool) -> dict[str,
     if size > 1:
         from autograd_nn.nn.parallel import DistributedDataParallel
 
-        if sync_bn:
+        if sync_bn:  # as the main job runs it (examples/data_parallel.py)
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-        model = DistributedDataParallel(model)
+        model = DistributedDataParallel(model, broadcast_buffers=not sync_bn)
     opt = optim.Adam(model.parameters(), lr=1e-3)
     rng = np.random.default_rng(rank)
     local = batch // size
@@ -203,19 +204,21 @@ def rows(quick: bool = False, repeats: int = 3) -> list[Any]:
         thr.note = ovl.note = f"skipped: {missing}"
         return [thr, ovl]
     try:
-        one, two, two_plain = [], [], []
+        one, two, two_plain, single = [], [], [], []
         train = ["train", "--steps", str(steps), "--warmup", str(warmup)]
         for _ in range(repeats):  # alternate, so load from other processes hits both alike
             one.append(_spawn(1, 2, train)["samples_per_s"])
             two.append(_spawn(2, 1, train)["samples_per_s"])
             two_plain.append(_spawn(2, 1, train + ["--plain-batchnorm"])["samples_per_s"])
+            single.append(_spawn(1, 1, train)["samples_per_s"])
         one_m, two_m = statistics.median(one), statistics.median(two)
         thr.metric = two_m / one_m
         thr.metric_spread = (min(two) / max(one), max(two) / min(one))
         thr.times = {"ours": Stats.of([64 / s for s in two]), "numpy": Stats.of([64 / s for s in one])}
         thr.note = (f"samples/s: 1 proc x 2 threads {one_m:.0f}, 2 procs x 1 thread {two_m:.0f} "
                     f"(DDP + SyncBatchNorm), {statistics.median(two_plain):.0f} (DDP, plain "
-                    f"BatchNorm); median of {repeats} alternating run(s) of {steps} steps; the "
+                    f"BatchNorm); 1 proc x 1 thread {statistics.median(single):.0f}; median of "
+                    f"{repeats} alternating run(s) of {steps} steps; the "
                     "'autograd_nn' column is seconds per step on 2 procs, 'numpy' on 1 proc")
     except Exception as err:  # noqa: BLE001 - reported in the row
         thr.error = f"{type(err).__name__}: {err}"

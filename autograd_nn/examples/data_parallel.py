@@ -36,8 +36,11 @@ def parallelize(model: Module, dataset: Any, batch_size: int, seed: int = 0,
                          f"over {world} processes")
     if sync_batchnorm:
         model = SyncBatchNorm.convert_sync_batchnorm(model)
+    # SyncBatchNorm keeps the running statistics equal on every rank: no need to broadcast them
+    # before each forward (one collective per step saved)
+    ddp = DistributedDataParallel(model, broadcast_buffers=not sync_batchnorm)
     sampler = DistributedSampler(dataset, seed=seed)
-    return DistributedDataParallel(model), DataLoader(dataset, batch_size // world, sampler=sampler)
+    return ddp, DataLoader(dataset, batch_size // world, sampler=sampler)
 
 
 def unwrap_state_dict(state: dict[str, Any]) -> dict[str, Any]:

@@ -116,20 +116,21 @@ def _check_same_model(module: Module, g: ProcessGroup) -> None:
 
 
 def _broadcast_coalesced(tensors: list[Any], g: ProcessGroup) -> None:
-    """Copy rank 0's values of `tensors` to every rank: one broadcast per dtype, through a flat
-    buffer (one collective instead of one per tensor)."""
-    by_dtype: dict[np.dtype, list[Any]] = {}
-    for t in tensors:
-        if t is not None and t._data.size:
-            by_dtype.setdefault(t._data.dtype, []).append(t)
-    for dtype in sorted(by_dtype, key=str):  # the same order on every rank
-        group_ = by_dtype[dtype]
-        flat = np.concatenate([t._data.reshape(-1) for t in group_]) if g.rank == 0 else \
-            np.empty(sum(t._data.size for t in group_), dtype=dtype)
-        Work([g.comm.Ibcast(flat, root=0)], "DDP broadcast of parameters/buffers").wait()
-        if g.rank != 0:
-            start = 0
-            for t in group_:
-                t._data[...] = flat[start:start + t._data.size].reshape(t._data.shape)
-                start += t._data.size
-                bump_version(t)
+    """Copy rank 0's values of `tensors` to every rank in one broadcast: their bytes packed into
+    one flat buffer (one collective per call, whatever the number of tensors and dtypes)."""
+    tensors = [t for t in tensors if t is not None and t._data.size]
+    if not tensors:
+        return
+    sizes = [t._data.nbytes for t in tensors]
+    if g.rank == 0:
+        flat = np.concatenate([np.ascontiguousarray(t._data).reshape(-1).view(np.uint8)
+                               for t in tensors])
+    else:
+        flat = np.empty(sum(sizes), dtype=np.uint8)
+    Work([g.comm.Ibcast(flat, root=0)], "DDP broadcast of parameters/buffers").wait()
+    if g.rank != 0:
+        start = 0
+        for t, n in zip(tensors, sizes):
+            t._data[...] = flat[start:start + n].view(t._data.dtype).reshape(t._data.shape)
+            start += n
+            bump_version(t)

@@ -184,3 +184,23 @@ def test_main_job_trains_the_digits_cnn_on_2_processes(tmp_path: Path) -> None:
 def test_transformer_example_trains_data_parallel(tmp_path: Path) -> None:
     _, result = _main_job(tmp_path, "bert")
     assert 0.0 <= result["test_accuracy"] <= 1.0 and result["num_params"] > 0
+
+
+def test_sync_batch_norm_op_passes_gradcheck() -> None:
+    """The op itself (allgather of statistics, all-reduce in backward) in a one-rank MPI job:
+    float64 finite differences. On 2 and 3 ranks its gradients equal BatchNorm's on the whole
+    batch (test_ddp_on_*_ranks_equals_one_process)."""
+    code = """
+import autograd_nn as ag, autograd_nn.distributed as dist
+from autograd_nn.distributed.sync_batch_norm import sync_batch_norm
+dist.init_process_group('mpi')
+x = ag.randn(3, 2, 2, 2, dtype=ag.float64, requires_grad=True)
+w = ag.randn(2, dtype=ag.float64, requires_grad=True)
+b = ag.randn(2, dtype=ag.float64, requires_grad=True)
+f = lambda x, w, b: sync_batch_norm(x * 3.0 + 1.0, w, b, None, None, 0.1, 1e-5)
+assert ag.gradcheck(f, (x, w, b))
+print('gradcheck ok')
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env=_env())
+    assert proc.returncode == 0 and "gradcheck ok" in proc.stdout, proc.stderr[-3000:]

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 
+from .distributed.run import launch, world_size_from_environment
 from .examples import all_examples, get
 
 
@@ -19,18 +20,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the examples and exit")
     parser.add_argument("--export", metavar="PATH", default=None,
                         help="also write the trained model as ONNX to PATH (needs the onnx extra)")
+    parser.add_argument("--nproc", type=int, default=1,
+                        help="train on N processes, data-parallel over MPI (needs the distributed "
+                             "extra; examples marked [nproc] in --list)")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.list:
         for name, ex in examples.items():
-            print(f"  {name:16s} {ex.description}")
+            print(f"  {name:16s} {ex.description}{' [nproc]' if ex.distributed else ''}")
         return 0
     try:
         ex = get(args.example)
     except KeyError as err:
         print(err.args[0], file=sys.stderr)
         return 2
+    ranks = world_size_from_environment()  # > 0 when mpirun started this process
+    if args.nproc < 1 or (args.nproc > 1 or ranks > 1) and not ex.distributed:
+        able = ", ".join(n for n, e in examples.items() if e.distributed)
+        print(f"--nproc: example {ex.name!r} runs on one process; on several: {able}", file=sys.stderr)
+        return 2
+    if args.nproc > 1 and ranks == 0:  # start the job: this same command on N ranks
+        try:
+            return launch(args.nproc, ["-m", "autograd_nn", *argv])
+        except FileNotFoundError as err:
+            print(err, file=sys.stderr)
+            return 2
+    main_rank = _join_job(args.nproc) if ranks > 1 else True
     _one_blas_thread()
-    print(f"autograd_nn: running example {ex.name!r}: {ex.description}")
+    if main_rank:
+        print(f"autograd_nn: running example {ex.name!r}: {ex.description}"
+              + (f" (on {ranks} processes)" if ranks > 1 else ""))
     start = time.perf_counter()
     kwargs = {"export": args.export} if args.export else {}
     if args.export and "export" not in inspect.signature(ex.run).parameters:
@@ -38,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result = ex.run(out_dir=args.out or f"runs/{ex.name}", quick=args.quick, **kwargs)
     elapsed = time.perf_counter() - start
+    if not main_rank:
+        return 0
     shown = {k: v for k, v in result.items() if k not in ("confusion_matrix", "headline")}
     print(json.dumps(shown, indent=2, default=str))
     if "headline" in result:  # the example's result in one labelled sentence
@@ -47,6 +68,17 @@ def main(argv: list[str] | None = None) -> int:
         if name != ex.name:
             print(f"  {name:16s} {other.description}")
     return 0
+
+
+def _join_job(nproc: int) -> bool:
+    """Inside an MPI job: set up the process group; True on rank 0 (the one that reports)."""
+    from . import distributed
+
+    distributed.init_process_group("mpi")
+    size = distributed.get_world_size()
+    if nproc > 1 and size != nproc:
+        raise SystemExit(f"--nproc {nproc}, but mpirun started {size} processes")
+    return distributed.get_rank() == 0
 
 
 def _one_blas_thread() -> None:

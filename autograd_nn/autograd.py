@@ -2,12 +2,17 @@
 
 `sum_to` is the one place where broadcasting is undone: an op returns the gradient with the shape of
 its output, and the engine sums it down to each input's shape.
+
+Two hooks let work overlap the pass (DistributedDataParallel's gradient all-reduce): a leaf's
+post-accumulate-grad hooks run as soon as its gradient is complete, and `queue_callback` runs a
+function when the pass ends.
 """
 from __future__ import annotations
 
 import heapq
 import itertools
-from typing import Any, Sequence
+import threading
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -61,6 +66,71 @@ def _check_root(t: Any, g: Any, i: int) -> Any:
     return g.astype(t.dtype, copy=False)
 
 
+class PostAccumulateGradHookHandle:
+    """Returned by `Tensor.register_post_accumulate_grad_hook`; `remove()` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict, hook: Callable[[Any], None]) -> None:
+        self.id = next(self._ids)
+        self._hooks = hooks
+        hooks[self.id] = hook
+        _live_post_hooks[0] += 1
+
+    def remove(self) -> None:
+        if self._hooks.pop(self.id, None) is not None:
+            _live_post_hooks[0] -= 1
+
+
+# How many post-accumulate hooks are registered anywhere: while there are none, backward skips the
+# pass that counts each hooked leaf's uses (so plain backward pays nothing for the feature).
+_live_post_hooks = [0]
+
+
+class _Callbacks(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[list[Callable[[], None]]] = []  # one list per backward pass running
+
+
+_callbacks = _Callbacks()
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run `callback()` once the backward pass now running has written every `.grad`.
+
+    For code that runs inside a backward pass (a hook) and must finish its work when the pass ends,
+    like PyTorch's `Variable._execution_engine.queue_callback`. Callbacks run in the order queued; a
+    pass that raises drops its callbacks.
+    """
+    if not _callbacks.stack:
+        raise GraphError("queue_callback: no backward pass is running (call it from a hook)")
+    _callbacks.stack[-1].append(callback)
+
+
+def _count_hooked_leaf_uses(roots: Sequence[Any]) -> dict[int, int]:
+    """For each leaf with post-accumulate hooks under `roots`: how many op inputs it fills.
+
+    The backward pass counts these down as it runs each op, and finishes the leaf when its count
+    reaches zero: from then on no gradient can reach it.
+    """
+    counts: dict[int, int] = {}
+    seen: set[int] = set()
+    stack = [r._ctx for r in roots if isinstance(r, TensorBase) and r._ctx is not None]
+    while stack:
+        ctx = stack.pop()
+        if id(ctx) in seen or ctx.parents is None:
+            continue
+        seen.add(id(ctx))
+        for p in ctx.parents:
+            if not p.requires_grad:
+                continue
+            if p._ctx is not None:
+                stack.append(p._ctx)
+            elif p._post_hooks:
+                counts[id(p)] = counts.get(id(p), 0) + 1
+    return counts
+
+
 def run_backward(
     roots: Sequence[Any],
     root_grads: Sequence[Any],
@@ -99,36 +169,58 @@ def run_backward(
 
     for r in roots:
         push(r)
+    # Leaves with post-accumulate hooks are finished as soon as the last op using them has run.
+    pending = _count_hooked_leaf_uses(roots) if wanted is None and _live_post_hooks[0] else None
+
+    def finish(t: Any, g: Any) -> Any:
+        """Run `t`'s hooks on its complete gradient `g`, then store it (.grad or captured)."""
+        if t._hooks:
+            for hook in t._hooks:
+                replaced = hook(g if create_graph else t._make(g, False))
+                if replaced is not None:
+                    g = replaced if create_graph else replaced._data
+        ctx = t._ctx
+        if wanted is not None:
+            if id(t) in wanted:
+                captured[id(t)] = g
+        elif ctx is None or t._retains_grad:
+            _accumulate(t, g, create_graph, id(t) in owned and ctx is None)
+            if ctx is None and t._post_hooks:
+                for post_hook in list(t._post_hooks.values()):
+                    post_hook(t)
+        return g
+
     def walk() -> None:
         while heap:
             t = heapq.heappop(heap)[2]
             g = grads.pop(id(t), None)
             if g is None:
                 continue
-            if t._hooks:
-                for hook in t._hooks:
-                    replaced = hook(g if create_graph else t._make(g, False))
-                    if replaced is not None:
-                        g = replaced if create_graph else replaced._data
+            g = finish(t, g)
             ctx = t._ctx
-            if wanted is not None:
-                if id(t) in wanted:
-                    captured[id(t)] = g
-            elif ctx is None or t._retains_grad:
-                _accumulate(t, g, create_graph, id(t) in owned and ctx is None)
             if ctx is None:
                 continue
-            if ctx.parents is None:
+            parents = ctx.parents
+            if parents is None:
                 raise _freed(ctx)
             _propagate(ctx, t, g, grads, owned, create_graph, not retain_graph)
-            for p in ctx.parents:
+            for p in parents:
                 if p.requires_grad:
                     push(p)
+            if pending:
+                for p in parents:
+                    left = pending.get(id(p))
+                    if left is not None:
+                        pending[id(p)] = left - 1
+                        if left == 1 and id(p) in grads:  # the leaf's gradient is complete
+                            finish(p, grads.pop(id(p)))
             if not retain_graph:
                 ctx.release()
 
     previous_mode = _state.enabled
     _state.enabled = create_graph
+    queued: list[Callable[[], None]] = []
+    _callbacks.stack.append(queued)
     try:
         instrument = _state.instrument
         if instrument is None:
@@ -137,6 +229,9 @@ def run_backward(
             instrument.backward_pass(walk)
     finally:
         _state.enabled = previous_mode
+        _callbacks.stack.pop()
+    for callback in queued:
+        callback()
     return captured if wanted is not None else None
 
 
@@ -365,4 +460,4 @@ def grad(
     return tuple(result)
 
 
-__all__ = ["backward", "grad", "sum_to", "enable_grad", "no_grad"]
+__all__ = ["backward", "grad", "queue_callback", "sum_to", "enable_grad", "no_grad"]

@@ -32,6 +32,10 @@ class CheckpointError(AutogradError, ValueError):
     """A checkpoint file that is corrupt, unsafe or does not match the model."""
 
 
+class DistributedError(AutogradError, RuntimeError):
+    """Multi-process training misused or out of step: no process group, ranks that disagree."""
+
+
 def describe(arrays) -> str:
     """'shapes (2, 3) float32, (3,) float64' for error messages."""
     parts = []

@@ -30,7 +30,7 @@ class TensorBase:
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_hooks",
-                 "name", "__weakref__")
+                 "_post_hooks", "name", "__weakref__")
     _data: np.ndarray
     grad: Any  # a Tensor or None
     requires_grad: bool
@@ -38,6 +38,7 @@ class TensorBase:
     _retains_grad: bool
     _version: int
     _hooks: "list[Any] | None"
+    _post_hooks: "dict[int, Any] | None"  # post-accumulate-grad hooks of a leaf, by handle id
     name: "str | None"
 
     @classmethod

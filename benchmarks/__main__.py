@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--min-time", type=float, default=None,
                    help="seconds per timed sample; short calls are looped (default 0.05; quick 0)")
     p.add_argument("--no-coldstart", action="store_true", help="skip the subprocess rows")
+    p.add_argument("--no-distributed", action="store_true",
+                   help="skip the multi-process rows (DDPt, DDPo: mpirun children)")
     p.add_argument("--overhead-detail", action="store_true",
                    help="also print the forward/backward per-op split (benchmarks.overhead)")
     p.add_argument("--json", metavar="PATH", help="write rows and metadata as JSON")
@@ -113,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {key:5s} {harness.status(row, args.quick)}", file=sys.stderr, flush=True)
     if not args.no_coldstart and any(selected(k, only) for k in ("COLDw", "COLDc", "KERN")):
         rows += [r for r in coldstart.rows(args.threads, args.quick) if selected(r.key, only)]
+    if not args.no_distributed and any(selected(k, only) for k in ("DDPt", "DDPo")):
+        from . import distributed  # fixes its own thread counts: 1 x 2 against 2 x 1
+
+        rows += [r for r in distributed.rows(args.quick) if selected(r.key, only)]
     if args.quick:  # tiny sizes: the ratios mean nothing, so no verdict is recorded either
         for r in rows:
             r.met = None

@@ -140,6 +140,7 @@ LAYERS = {
     "nn.BatchNorm1d": (lambda: nn.BatchNorm1d(3), (4, 3), (4, 5)),
     "nn.BatchNorm2d": (lambda: nn.BatchNorm2d(3), (2, 3, 4, 4), (2, 5, 4, 4)),
     "nn.BatchNorm3d": (lambda: nn.BatchNorm3d(3), (2, 3, 2, 2, 2), (2, 5, 2, 2, 2)),
+    "nn.SyncBatchNorm": (lambda: nn.SyncBatchNorm(3), (2, 3, 4, 4), (2, 5, 4, 4)),
     "nn.GhostBatchNorm1d": (lambda: nn.GhostBatchNorm1d(3, 2), (4, 3), (4, 5)),
     "nn.GhostBatchNorm2d": (lambda: nn.GhostBatchNorm2d(3, 2), (4, 3, 2, 2), (4, 5, 2, 2)),
     "nn.InstanceNorm1d": (lambda: nn.InstanceNorm1d(3, affine=True), (2, 3, 4), (2, 5, 4)),
@@ -866,6 +867,12 @@ CASES += [
     ("data.DataLoader", "not a dataset", lambda: list(ag.data.DataLoader(5)), raises(TypeError,
                                                                                       "int")),
     ("data.DataLoader", "empty dataset", lambda: list(ag.data.DataLoader([])), ok()),
+    ("data.DistributedSampler", "rank out of range", lambda: ag.data.DistributedSampler(
+        range(4), num_replicas=2, rank=2), raises(ValueError, "rank", "[0, 1]")),
+    ("data.DistributedSampler", "no process group", lambda: ag.data.DistributedSampler(range(4)),
+     raises(RuntimeError, "init_process_group")),
+    ("data.DistributedSampler", "empty dataset", lambda: list(ag.data.DistributedSampler(
+        [], num_replicas=2, rank=0)), ok()),
     ("data.TensorDataset", "no tensors", lambda: ag.data.TensorDataset(), raises(ValueError)),
     ("data.TensorDataset", "lengths differ", lambda: ag.data.TensorDataset(_t(3, 2), _t(4)),
      raises(ValueError, "TensorDataset")),

@@ -1,7 +1,9 @@
 """`python -m benchmarks --quick` runs every row end to end (no timing is asserted)."""
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ROWS = {"W1", "W2", "W3f", "W3b", "W4", "W5", "W6", "W7", "GEMM", "OVH"}
 COLD_ROWS = {"COLDw", "COLDc", "KERN"}
+DDP_ROWS = {"DDPt", "DDPo"}  # need mpirun + mpi4py; without them the rows say so and skip
 
 
 def _run(tmp_path: Path, *extra: str) -> tuple[dict, str]:
@@ -27,12 +30,15 @@ def _run(tmp_path: Path, *extra: str) -> tuple[dict, str]:
 def test_quick_run_every_row(tmp_path: Path) -> None:
     data, stdout = _run(tmp_path)
     rows = {r["key"]: r for r in data["rows"]}
-    assert set(rows) == BENCH_ROWS | COLD_ROWS
+    assert set(rows) == BENCH_ROWS | COLD_ROWS | DDP_ROWS
     with_torch = data["meta"]["torch"] is not None  # without torch there is no ratio to report
+    with_mpi = shutil.which("mpirun") is not None and importlib.util.find_spec("mpi4py") is not None
     for key, row in rows.items():
         assert row["error"] is None, f"{key}: {row['error']}"
-        if with_torch or key in COLD_ROWS or key == "GEMM":
+        if with_torch or key in COLD_ROWS or key == "GEMM" or (key in DDP_ROWS and with_mpi):
             assert row["metric"] is not None, f"{key} produced no metric"
+        if key in DDP_ROWS and not with_mpi:
+            assert row["note"].startswith("skipped:")
         assert row["met"] is None  # quick mode gives no verdict
     for key in BENCH_ROWS:
         assert rows[key]["times"]["ours"]["n"] >= 1

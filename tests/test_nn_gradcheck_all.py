@@ -261,6 +261,8 @@ LAYERS: dict[str, Case] = {
     "BatchNorm2d[eval]": C(3, inputs=((2, 3, 2, 2),), prepare=_bn_stats),
     "BatchNorm2d[no_stats]": C(3, track_running_stats=False, inputs=((2, 3, 2, 2),)),
     "BatchNorm3d": C(2, train=True, inputs=((2, 2, 2, 2, 2),)),
+    # one process: BatchNorm's maths (the multi-rank op is checked in test_distributed_mpi.py)
+    "SyncBatchNorm": C(3, train=True, inputs=((2, 3, 2, 2),), prepare=_randomise("weight", "bias")),
     "GhostBatchNorm1d": C(3, 2, train=True, inputs=((4, 3),), prepare=_randomise("weight")),
     "GhostBatchNorm2d": C(3, 2, train=True, inputs=((4, 3, 2, 2),)),
     "InstanceNorm1d": C(3, affine=True, train=True, inputs=((2, 3, 4),),

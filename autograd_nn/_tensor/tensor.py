@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes
+from ..autograd import PostAccumulateGradHookHandle
 from ..autograd import backward as _backward
 from ..errors import DTypeError, ShapeError
 from ..function import TensorBase, bump_version
@@ -45,6 +46,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         self._retains_grad = False
         self._version = 0
         self._hooks = None
+        self._post_hooks = None
         self.name = None
         self.requires_grad = False
         if requires_grad:
@@ -63,6 +65,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         t._retains_grad = False
         t._version = 0
         t._hooks = None
+        t._post_hooks = None
         t.name = None
         return t
 
@@ -199,6 +202,21 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
             self._hooks = []
         self._hooks.append(hook)
         return hook
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> PostAccumulateGradHookHandle:
+        """Call `hook(tensor)` once this leaf's `.grad` holds its complete gradient of a backward pass.
+
+        The backward pass runs it as soon as every op that used this leaf has sent its gradient, not
+        at the end of the pass, so work started in the hook (DistributedDataParallel's gradient
+        all-reduce) overlaps the rest of the backward. Returns a handle whose `remove()` unregisters it.
+        """
+        if not self.requires_grad or self._ctx is not None:
+            raise ValueError("register_post_accumulate_grad_hook: only leaf tensors that require grad "
+                             "accumulate a .grad; this one is "
+                             + ("not a leaf" if self._ctx is not None else "not requiring grad"))
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        return PostAccumulateGradHookHandle(self._post_hooks, hook)
 
     # ---- dtype ------------------------------------------------------------------------------
     def astype(self, dtype: Any) -> "Tensor":

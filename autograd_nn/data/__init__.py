@@ -1,6 +1,7 @@
 """autograd_nn.data: datasets, a DataLoader, pre-processing, and built-in datasets (no downloads)."""
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .digits import load_digits
+from .distributed import DistributedSampler
 from .graphs import GraphData, stochastic_block_model
 from .loader import DataLoader, default_collate
 from .mnist import load_mnist, read_idx, write_idx
@@ -9,7 +10,7 @@ from .toy import make_circles, make_gaussian_mixture, make_moons, make_spirals, 
 from .transforms import Standardizer, one_hot, standardize
 
 __all__ = [
-    "CharCorpus", "DataLoader", "Dataset", "GraphData", "Standardizer", "Subset", "TensorDataset",
+    "CharCorpus", "DataLoader", "Dataset", "DistributedSampler", "GraphData", "Standardizer", "Subset", "TensorDataset",
     "default_collate", "load_digits", "load_mnist", "make_circles", "make_gaussian_mixture",
     "make_moons", "make_spirals", "make_xor", "one_hot", "random_split", "read_idx",
     "standardize", "stdlib_docstrings", "stochastic_block_model", "write_idx",

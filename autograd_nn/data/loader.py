@@ -34,12 +34,13 @@ class DataLoader:
     """Iterate over `dataset` in batches.
 
     `shuffle=True` draws a new order every epoch from `generator` (default: the library's, which
-    `autograd_nn.manual_seed` controls), so runs are repeatable. A TensorDataset is batched by slicing
-    its arrays directly (no per-item Python loop).
+    `autograd_nn.manual_seed` controls), so runs are repeatable. `sampler` (an iterable of indices
+    with a length, e.g. `DistributedSampler`) gives the order instead. A TensorDataset is batched by
+    slicing its arrays directly (no per-item Python loop).
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, collate_fn: Callable | None = None,
+                 sampler: Any = None, drop_last: bool = False, collate_fn: Callable | None = None,
                  generator: np.random.Generator | None = None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
@@ -48,18 +49,29 @@ class DataLoader:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__, got "
                             f"{type(dataset).__name__}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if sampler is not None and not (hasattr(sampler, "__iter__") and hasattr(sampler, "__len__")):
+            raise TypeError(f"DataLoader: sampler must be an iterable of indices with a length, got "
+                            f"{type(sampler).__name__}")
+        self.sampler = sampler
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = shuffle, drop_last
         self.collate_fn = collate_fn or default_collate
         self.generator = generator
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
-        n = len(self.dataset)
-        order = (self.generator or generator()).permutation(n) if self.shuffle else np.arange(n)
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), dtype=np.int64)
+        elif self.shuffle:
+            order = (self.generator or generator()).permutation(len(self.dataset))
+        else:
+            order = np.arange(len(self.dataset))
+        n = len(order)
         for start in range(0, n, self.batch_size):
             idx = order[start:start + self.batch_size]
             if self.drop_last and len(idx) < self.batch_size:

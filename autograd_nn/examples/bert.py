@@ -24,6 +24,7 @@ from ..random import manual_seed
 from .._tensor import Tensor
 from .._tensor import cat
 from ..training import train_classifier
+from .data_parallel import parallelize
 from .registry import example
 
 ALPHABET = "abcd"
@@ -108,7 +109,7 @@ def _palindromes(n: int, length: int, rng: np.random.Generator) -> tuple[np.ndar
     return x[order], y[order]
 
 
-@example("bert", "encoder-only (BERT-style) classifier: is a string a palindrome?")
+@example("bert", "encoder-only (BERT-style) classifier: is a string a palindrome?", distributed=True)
 def run(out_dir: str = "runs/bert", quick: bool = False, epochs: int = 20, length: int = 10,
         n_train: int = 4000, seed: int = 0, config: BertConfig | None = None, lr: float = 1e-3,
         verbose: bool = True) -> dict:
@@ -122,17 +123,19 @@ def run(out_dir: str = "runs/bert", quick: bool = False, epochs: int = 20, lengt
     x_val, y_val = palindromes(500, length, rng, exclude=string_keys(x_test))
     x_train, y_train = palindromes(500 if quick else n_train, length, rng,
                                    exclude=string_keys(x_test) | string_keys(x_val))
-    train = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True)
     val = DataLoader(TensorDataset(x_val, y_val), batch_size=500)
     test = DataLoader(TensorDataset(x_test, y_test), batch_size=500)
     config = config or (BertConfig(d_model=32, num_layers=1, dim_feedforward=64) if quick
                         else BertConfig())
-    model = BertClassifier(config)
+    # on N processes (--nproc N): DDP, each rank 64 / N strings of every batch of 64
+    model, train = parallelize(BertClassifier(config), TensorDataset(x_train, y_train), 64, seed)
     epochs = 2 if quick else epochs
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     history, result, curves = train_classifier(model, train, val, test, opt, epochs,
                                                os.path.join(out_dir, "curves.png"),
                                                "BERT-style palindrome classifier", verbose)
+    if not result:  # a rank other than 0: rank 0 reports
+        return {}
     return {"test_accuracy": result["acc"], "test_loss": result["loss"],
             "best_epoch": history.best_epoch, "train_positive_fraction": float(y_train.mean()),
             "majority_baseline": float(max(y_test.mean(), 1 - y_test.mean())),

@@ -11,6 +11,7 @@ from ..random import manual_seed
 from ..serialization import load
 from .._tensor import Tensor
 from ..training import confusion_matrix, evaluate, fit
+from .data_parallel import done, finish, parallelize, unwrap_state_dict
 from .registry import example
 
 
@@ -31,25 +32,29 @@ class DigitsCNN(nn.Module):
         return self.classifier(h.flatten(1))  # (B, 10)
 
 
-@example("cnn", "CNN on the 8x8 digits (the default main job)")
+@example("cnn", "CNN on the 8x8 digits (the default main job)", distributed=True)
 def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: int = 0,
         export: str | None = None) -> dict:
     """Train on the training split, keep the epoch with the lowest loss on a validation split
     carved from it, then measure the test split once: it takes no part in training or selection.
-    With `export`, also write the trained model as ONNX to that path."""
+    With `export`, also write the trained model as ONNX to that path. On N processes
+    (`--nproc N`) the same global batches of 32 are split over the ranks (DDP + SyncBatchNorm);
+    rank 0 reports."""
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
     d = load_digits(val_fraction=0.1)
-    train = DataLoader(TensorDataset(d["X_train"], d["y_train"]), batch_size=32, shuffle=True)
+    model, train = parallelize(DigitsCNN(), TensorDataset(d["X_train"], d["y_train"]), 32, seed)
     val = DataLoader(TensorDataset(d["X_val"], d["y_val"]), batch_size=256)
     test = DataLoader(TensorDataset(d["X_test"], d["y_test"]), batch_size=512)
-    model = DigitsCNN()
     opt = optim.Adam(model.parameters(), lr=3e-3)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2 if quick else epochs)
     ckpt = os.path.join(out_dir, "best.ckpt")
     history = fit(model, train, F.cross_entropy, opt, epochs=2 if quick else epochs,
                   val_loader=val, scheduler=sched, checkpoint_path=ckpt, progress=not quick)
-    model.load_state_dict(load(ckpt)["model"])
+    if not finish():  # another rank: rank 0 evaluates and writes the results
+        return {}
+    model = DigitsCNN()
+    model.load_state_dict(unwrap_state_dict(load(ckpt)["model"]))
     result = evaluate(model, test, F.cross_entropy)  # the one look at the test split
     with no_grad():
         confusion = confusion_matrix(model.eval()(Tensor(d["X_test"])), d["y_test"], 10)
@@ -72,6 +77,7 @@ def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: 
         onnx_export(model, (xb,), export, input_names=["images"], output_names=["logits"],
                     dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})
         out["onnx"] = export
+    done()
     return out
 
 

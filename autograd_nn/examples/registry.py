@@ -35,18 +35,20 @@ class Example:
     name: str
     description: str
     run: Callable[..., dict]
+    distributed: bool = False  # runs data-parallel on several processes (--nproc N)
 
 
 _REGISTRY: dict[str, Example] = {}
 
 
-def example(name: str, description: str) -> Callable:
-    """Register `run` under `name`."""
+def example(name: str, description: str, distributed: bool = False) -> Callable:
+    """Register `run` under `name` (`distributed=True`: it supports `--nproc N`, see
+    `data_parallel.py`)."""
 
     def register(run: Callable[..., dict]) -> Callable[..., dict]:
         if name in _REGISTRY:
             raise ValueError(f"example {name!r} is registered twice")
-        _REGISTRY[name] = Example(name, description, run)
+        _REGISTRY[name] = Example(name, description, run, distributed)
         return run
 
     return register

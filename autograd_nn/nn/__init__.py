@@ -1,4 +1,7 @@
 """autograd_nn.nn: modules built only on Tensor ops, with PyTorch's names and state_dict keys."""
+import importlib
+from typing import Any
+
 from . import functional, init, utils  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
@@ -16,4 +19,13 @@ from .positional import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .residual import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .sync_batchnorm import SyncBatchNorm
 from .transformer import *  # noqa: F401,F403
+
+
+def __getattr__(name: str) -> Any:
+    """`nn.parallel` (DistributedDataParallel) is imported on first use, keeping `import
+    autograd_nn` free of the distributed machinery."""
+    if name == "parallel":
+        return importlib.import_module(".parallel", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

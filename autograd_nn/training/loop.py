@@ -9,6 +9,7 @@ It is the documented pattern written once, so the examples never copy a training
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -140,7 +141,8 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
         val_loader: Iterable | None = None, scheduler: Any = None,
         metrics: dict[str, Callable] | None = None, early_stopping: EarlyStopping | None = None,
         checkpoint_path: str | None = None, progress: bool = True, verbose: bool = True,
-        step_fn: Callable | None = None, restore_best: bool = False) -> History:
+        step_fn: Callable | None = None, restore_best: bool = False,
+        state_path: str | None = None, resume: bool = False) -> History:
     """Train for `epochs`, evaluating on `val_loader` after each epoch.
 
     The best epoch is the one with the lowest val_loss (or the early-stopping monitor, in its
@@ -152,18 +154,32 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
     `step_fn(model, batch) -> loss` replaces the default `loss_fn(model(x), y)` for batches that
     are not (inputs, targets). `progress` draws a tqdm bar on a terminal (or in a notebook); when
     stderr is a file or a pipe it logs one line per epoch there instead (unless `verbose` already
-    prints one).
+    prints one). `state_path` receives the whole training state (model, optimizer, scheduler,
+    epoch, history) after every epoch; with `resume=True` an existing one is loaded first and
+    training continues after its epoch (a job that failed restarts where it stopped).
+
+    On several ranks (a DistributedDataParallel model) the loop calls the sampler's `set_epoch`,
+    reports the loss over every rank's batches, takes rank 0's validation numbers for every
+    decision, and only rank 0 prints, shows progress bars and writes files.
     """
     from ..serialization import save  # late: serialization sits above nn in the layering
+    from . import ranks
 
     if restore_best and val_loader is None:
         raise ValueError("fit: restore_best=True needs a val_loader to choose the best epoch by")
     metrics = {"acc": accuracy} if metrics is None else metrics
+    main, world = ranks.is_main_process(), ranks.world_size()
+    progress, verbose = progress and main, verbose and main
     history = History()
     monitor = early_stopping.monitor if early_stopping else "val_loss"
-    best, best_state = math.inf, None
-    for epoch in range(1, epochs + 1):
+    best, best_state, first_epoch = math.inf, None, 1
+    if resume and state_path and os.path.exists(state_path):
+        best, first_epoch = _restore(state_path, model, optimizer, scheduler, early_stopping, history)
+        if verbose:
+            print(f"resumed from {state_path} after epoch {first_epoch - 1}")
+    for epoch in range(first_epoch, epochs + 1):
         model.train()
+        ranks.set_epoch(train_loader, epoch)
         start, seen, running = time.perf_counter(), 0, 0.0
         bar = _progress(train_loader, len(train_loader) if hasattr(train_loader, "__len__") else 0,
                         f"epoch {epoch}/{epochs}", progress)
@@ -180,15 +196,17 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
             optimizer.step()
             running += float(loss.item()) * size
             seen += size
-            if hasattr(bar, "set_postfix"):
-                rate = seen / max(time.perf_counter() - start, 1e-9)
+            if hasattr(bar, "set_postfix"):  # samples of every rank (they run in step)
+                rate = seen * world / max(time.perf_counter() - start, 1e-9)
                 bar.set_postfix(loss=f"{running / seen:.4f}", samples_per_s=f"{rate:.0f}")
         if scheduler is not None and not _is_plateau(scheduler):
             scheduler.step()
-        record = {"loss": running / max(seen, 1), "time": time.perf_counter() - start}
-        if val_loader is not None:
-            record.update({f"val_{k}": v for k, v in evaluate(model, val_loader, loss_fn,
-                                                               metrics).items()})
+        record = {"loss": ranks.global_mean(running, seen), "time": time.perf_counter() - start}
+        if val_loader is not None:  # on rank 0 only; the others get its numbers just below
+            val = evaluate(model, val_loader, loss_fn, metrics) if main else \
+                {k: math.nan for k in ("loss", *metrics)}
+            record.update({f"val_{k}": v for k, v in val.items()})
+        record = ranks.rank0_values(record)
         history.log(**record)
         if scheduler is not None and _is_plateau(scheduler):
             scheduler.step(record.get("val_loss", record["loss"]))
@@ -202,17 +220,54 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
         score = value if (early_stopping is None or early_stopping.mode == "min") else -value
         if score < best:
             best, history.best_epoch = score, epoch
-            if checkpoint_path:
+            if checkpoint_path and main:
                 save({"model": model.state_dict(), "epoch": epoch}, checkpoint_path)
             if restore_best:
                 best_state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
-        if early_stopping is not None and early_stopping.step(value):
+        stop = early_stopping is not None and early_stopping.step(value)
+        if state_path and main:
+            save(_training_state(model, optimizer, scheduler, early_stopping, history, epoch, best),
+                 state_path)
+        if stop:
             if verbose:
                 print(f"early stopping at epoch {epoch}: no improvement in {monitor}")
             break
     if best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+def _training_state(model: Any, optimizer: Any, scheduler: Any, early_stopping: Any,
+                    history: History, epoch: int, best: float) -> dict[str, Any]:
+    """Everything `fit(resume=True)` needs to continue after `epoch` as if never stopped."""
+    from ..random import get_rng_state
+
+    return {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "early_stopping": None if early_stopping is None else
+            {"best": early_stopping.best, "bad_epochs": early_stopping.bad_epochs},
+            "history": history.metrics, "best_epoch": history.best_epoch, "best": best,
+            "rng": get_rng_state()}
+
+
+def _restore(path: str, model: Any, optimizer: Any, scheduler: Any, early_stopping: Any,
+             history: History) -> tuple[float, int]:
+    """Load a `_training_state` file into the objects; returns (best score, next epoch)."""
+    from ..random import set_rng_state
+    from ..serialization import load
+
+    state = load(path)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state["scheduler"] is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    if early_stopping is not None and state["early_stopping"] is not None:
+        early_stopping.best = state["early_stopping"]["best"]
+        early_stopping.bad_epochs = state["early_stopping"]["bad_epochs"]
+    history.metrics = {k: list(v) for k, v in state["history"].items()}
+    history.best_epoch = state["best_epoch"]
+    set_rng_state(state["rng"])
+    return float(state["best"]), int(state["epoch"]) + 1
 
 
 def train_classifier(model: Any, train_loader: Iterable, val_loader: Iterable,
@@ -222,15 +277,19 @@ def train_classifier(model: Any, train_loader: Iterable, val_loader: Iterable,
     `epochs`, validation after each epoch, the best epoch by validation loss restored, then one
     evaluation on `test_loader` (which takes no part in training or selection); curves as a PNG.
 
-    Returns (history, test metrics of the restored model, path of the curves picture).
+    Returns (history, test metrics of the restored model, path of the curves picture); on ranks
+    other than 0 of a multi-process run, (history, {}, "").
     """
     from ..functional import cross_entropy  # late: functional sits above training's imports
     from ..optim.lr_scheduler import CosineAnnealingLR
+    from . import ranks
 
     scheduler = CosineAnnealingLR(optimizer, T_max=epochs)
     history = fit(model, train_loader, cross_entropy, optimizer, epochs=epochs,
                   val_loader=val_loader, scheduler=scheduler, progress=False, verbose=verbose,
                   restore_best=True)
+    if not ranks.is_main_process():  # on several ranks, rank 0 evaluates and draws
+        return history, {}, ""
     result = evaluate(model, test_loader, cross_entropy)
     return history, result, history.plot(curves_path, title)
 

@@ -5,6 +5,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from ..dtypes import get_default_dtype
 from ..random import generator
 from .._tensor import Tensor
 from .dataset import TensorDataset
@@ -24,10 +25,7 @@ def default_collate(items: list) -> Any:
         raise ValueError(f"default_collate: samples of shapes {sorted(shapes)} cannot be stacked")
     if isinstance(first, Tensor):
         return Tensor(np.stack([it._data for it in items]))
-    arr = np.stack([np.asarray(it) for it in items])
-    if arr.dtype == np.float64:
-        arr = arr.astype(np.float32)
-    return Tensor(arr)
+    return Tensor(_default_float(np.stack([np.asarray(it) for it in items])))
 
 
 class DataLoader:
@@ -77,10 +75,12 @@ class DataLoader:
             if self.drop_last and len(idx) < self.batch_size:
                 return
             if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
-                yield tuple(Tensor(_float32(a[idx])) for a in self.dataset.arrays)
+                yield tuple(Tensor(_default_float(a[idx])) for a in self.dataset.arrays)
             else:
                 yield self.collate_fn([self.dataset[int(i)] for i in idx])
 
 
-def _float32(a: np.ndarray) -> np.ndarray:
-    return a.astype(np.float32) if a.dtype == np.float64 else a
+def _default_float(a: np.ndarray) -> np.ndarray:
+    """float64 arrays (NumPy's and scikit-learn's default) in the default float dtype (float32 unless
+    `set_default_dtype` says otherwise), so batches match a model built with the same default."""
+    return a.astype(get_default_dtype()) if a.dtype == np.float64 else a

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ShapeError
 from .._tensor import Tensor
+from ..errors import ShapeError
+from ..functional.arguments import require_tensor
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm
 
@@ -30,6 +31,7 @@ class SyncBatchNorm(_BatchNorm):
         self.process_group = process_group
 
     def _check_input(self, x: Tensor) -> None:
+        require_tensor(type(self).__name__, "input", x, 1)
         if x.ndim < 2:
             raise ShapeError(f"SyncBatchNorm({self.num_features}): expected an input of at least 2 "
                              f"dims (N, C, *), got shape {x.shape}")

@@ -12,8 +12,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import GraphError, ShapeError
-from .function import TensorBase, last_inplace
+from .function import TensorBase, last_inplace, version_of
 from .grad_mode import _state, enable_grad, no_grad
+from .inplace import consumed_parents
 
 
 def sum_to(g: Any, shape: tuple) -> Any:
@@ -120,8 +121,9 @@ def run_backward(
                 continue
             if ctx.parents is None:
                 raise _freed(ctx)
-            _propagate(ctx, t, g, grads, owned, create_graph, not retain_graph)
-            for p in ctx.parents:
+            parents = consumed_parents(ctx)
+            _propagate(ctx, parents, t, g, grads, owned, create_graph, not retain_graph)
+            for p in parents:
                 if p.requires_grad:
                     push(p)
             if not retain_graph:
@@ -161,8 +163,8 @@ class IndexedGrad:
             buffer[self.index] += self.values
 
 
-def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph: bool,
-               release: bool = True) -> None:
+def _propagate(ctx: Any, parents: tuple, out: Any, g: Any, grads: dict, owned: set,
+               create_graph: bool, release: bool = True) -> None:
     """Run one op's backward rule and add each input's gradient into `grads`.
 
     `owned` holds the keys whose buffer nobody but the engine holds: those are added to in place
@@ -171,26 +173,26 @@ def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph
     """
     if last_inplace[0] > ctx.created and ctx.saved:
         _check_versions(ctx, out)
-    run = (lambda grad_out: _call_backward(ctx, out, grad_out)) if create_graph else ctx.backward
+    run = (lambda grad_out: _call_backward(ctx, parents, out, grad_out)) if create_graph else ctx.backward
     instrument = _state.instrument
     if instrument is None:
-        _add_input_grads(ctx, g, run(g), grads, owned, create_graph, release)
+        _add_input_grads(ctx, parents, g, run(g), grads, owned, create_graph, release)
         return
 
     def node(grad_out: Any) -> Any:  # what an instrument times: the rule and the bookkeeping
         in_grads = run(grad_out)
-        _add_input_grads(ctx, grad_out, in_grads, grads, owned, create_graph, release)
+        _add_input_grads(ctx, parents, grad_out, in_grads, grads, owned, create_graph, release)
         return in_grads
 
     instrument.backward(ctx, g, node)
 
 
-def _add_input_grads(ctx: Any, g: Any, in_grads: Any, grads: dict, owned: set, create_graph: bool,
-                     release: bool) -> None:
+def _add_input_grads(ctx: Any, parents: tuple, g: Any, in_grads: Any, grads: dict, owned: set,
+                     create_graph: bool, release: bool) -> None:
     """Add each input's gradient (reduced to the input's shape) into `grads`."""
     if type(in_grads) is not tuple:
         in_grads = (in_grads,)
-    for p, need, pg in zip(ctx.parents, ctx.needs_input_grad, in_grads):
+    for p, need, pg in zip(parents, ctx.needs_input_grad, in_grads):
         if not need or pg is None:
             continue
         key = id(p)
@@ -240,7 +242,7 @@ def _fresh(pg: Any, g: Any, in_grads: tuple, saved: tuple) -> bool:
 def _check_versions(ctx: Any, out: Any) -> None:
     """Refuse to run a backward whose saved input or output was modified in place since forward."""
     for t in (*ctx.parents, out):
-        if t._version > ctx.created and any(s is t._data for s in ctx.saved):
+        if version_of(t) > ctx.created and any(s is t._data for s in ctx.saved):
             raise GraphError(
                 f"{ctx.name}: a tensor of shape {t.shape} that this op saved for backward was modified "
                 "in place after it was used (an optimizer step, add_, x[...] = ...); its gradient "
@@ -249,7 +251,7 @@ def _check_versions(ctx: Any, out: Any) -> None:
             )
 
 
-def _call_backward(ctx: Any, out: Any, g: Any) -> Any:
+def _call_backward(ctx: Any, parents: tuple, out: Any, g: Any) -> Any:
     """Backward with Tensors in place of saved arrays, so the gradient is itself differentiable.
 
     A fused op whose backward works on arrays only (`differentiable_backward = False`) may define
@@ -262,27 +264,27 @@ def _call_backward(ctx: Any, out: Any, g: Any) -> Any:
             raise GraphError(
                 f"create_graph=True: {ctx.name} has only a first-order backward and no composite form"
             )
-        wrt = [p for p, need in zip(ctx.parents, ctx.needs_input_grad) if need]
+        wrt = [p for p, need in zip(parents, ctx.needs_input_grad) if need]
         with enable_grad():
-            recomputed = composite(*ctx.parents)
+            recomputed = composite(*parents)
         grads = iter(grad(recomputed, wrt, grad_outputs=g, create_graph=True, allow_unused=True))
         return tuple(next(grads) if need else None for need in ctx.needs_input_grad)
     arrays = ctx.saved
-    ctx.saved = tuple(_as_tensor(ctx, out, a) for a in arrays)
+    ctx.saved = tuple(_as_tensor(parents, ctx, out, a) for a in arrays)
     try:
         return ctx.backward(g)
     finally:
         ctx.saved = arrays
 
 
-def _as_tensor(ctx: Any, out: Any, value: Any) -> Any:
+def _as_tensor(parents: tuple, ctx: Any, out: Any, value: Any) -> Any:
     if isinstance(value, np.generic) and value.dtype.kind == "f":
         raise GraphError(f"create_graph=True: {ctx.name} saved a NumPy scalar, not an array")
     if not isinstance(value, np.ndarray):
         return value
     if value is out._data:
         return out
-    for p in ctx.parents:
+    for p in parents:
         if value is p._data:
             return p
     if value.dtype.kind in "biu":  # masks and indices are constants of the derivative

@@ -1,15 +1,30 @@
-"""Exception types. Each is also a standard Python exception, so `except ValueError` still works."""
+"""Exception types.
+
+Each is also the builtin exception PyTorch raises in the same situation, so code ported from PyTorch
+catches it (`except RuntimeError` around a shape or dtype mistake, `except IndexError` around an index
+out of range), and each keeps the builtin it subclassed before, so code written for this library keeps
+working (`except ValueError` for shapes, `except TypeError` for dtypes):
+
+| error           | PyTorch raises | also (this library's earlier base) |
+|-----------------|----------------|------------------------------------|
+| ShapeError      | RuntimeError   | ValueError                         |
+| DTypeError      | RuntimeError   | TypeError                          |
+| OpIndexError    | IndexError     |                                    |
+| GraphError      | RuntimeError   |                                    |
+| CheckpointError | RuntimeError   | ValueError                         |
+| DeviceError     | RuntimeError   | AssertionError (CUDA on a CPU-only PyTorch build) |
+"""
 
 
 class AutogradError(Exception):
     """Base class of every error this library raises on purpose."""
 
 
-class ShapeError(AutogradError, ValueError):
+class ShapeError(AutogradError, RuntimeError, ValueError):
     """Shapes that do not fit the operation (broadcasting, matmul, reshape, ...)."""
 
 
-class DTypeError(AutogradError, TypeError):
+class DTypeError(AutogradError, RuntimeError, TypeError):
     """A dtype the operation cannot take (e.g. requires_grad on an integer tensor)."""
 
 
@@ -21,8 +36,12 @@ class GraphError(AutogradError, RuntimeError):
     """Misuse of the graph: backward through a freed graph, non-scalar root without a gradient, ..."""
 
 
-class CheckpointError(AutogradError, ValueError):
+class CheckpointError(AutogradError, RuntimeError, ValueError):
     """A checkpoint file that is corrupt, unsafe or does not match the model."""
+
+
+class DeviceError(AutogradError, RuntimeError, AssertionError):
+    """A device this library does not have (it computes on the CPU only)."""
 
 
 def describe(arrays) -> str:

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..random import generator
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 
 
 class Dataset:
@@ -34,7 +34,7 @@ class TensorDataset(Dataset):
 
     @property
     def tensors(self) -> tuple[Tensor, ...]:
-        return tuple(Tensor(a) for a in self.arrays)
+        return tuple(as_tensor(a) for a in self.arrays)
 
     def __getitem__(self, index: Any) -> tuple:
         n = len(self.arrays[0])

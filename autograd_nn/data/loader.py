@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..random import generator
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .dataset import TensorDataset
 
 
@@ -23,11 +23,11 @@ def default_collate(items: list) -> Any:
     if len(shapes) > 1:
         raise ValueError(f"default_collate: samples of shapes {sorted(shapes)} cannot be stacked")
     if isinstance(first, Tensor):
-        return Tensor(np.stack([it._data for it in items]))
+        return as_tensor(np.stack([it._data for it in items]))
     arr = np.stack([np.asarray(it) for it in items])
     if arr.dtype == np.float64:
         arr = arr.astype(np.float32)
-    return Tensor(arr)
+    return as_tensor(arr)
 
 
 class DataLoader:
@@ -65,7 +65,7 @@ class DataLoader:
             if self.drop_last and len(idx) < self.batch_size:
                 return
             if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
-                yield tuple(Tensor(_float32(a[idx])) for a in self.dataset.arrays)
+                yield tuple(as_tensor(_float32(a[idx])) for a in self.dataset.arrays)
             else:
                 yield self.collate_fn([self.dataset[int(i)] for i in idx])
 

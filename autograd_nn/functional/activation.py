@@ -2,14 +2,19 @@
 
 Most are the Tensor methods of `_tensor/pointwise.py` (primitives in `ops/activation.py`, stable at any input
 magnitude, with PyTorch's subgradients at kinks); the rest are short compositions of Tensor ops.
-`inplace=True` is accepted for compatibility and ignored: a new tensor is always returned, because
-overwriting an input the graph may still need would silently corrupt gradients.
+
+`inplace=True` has PyTorch's meaning: the input's memory is overwritten with the result and the
+input itself is returned, its version bumped (so a backward that saved the old values refuses to
+run) and, inside a graph, its history rebased onto the activation (see `autograd_nn.inplace`). The
+`*_` functions (`relu_`, `leaky_relu_`, `elu_`, `hardtanh_`, `threshold_`, ...) are the same with
+`inplace=True`.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from ..errors import ShapeError
+from ..inplace import apply_inplace
 from ..ops.activation import Threshold
 from ..shapes import normalize_axis
 from .._tensor import as_tensor as _tensor
@@ -19,37 +24,75 @@ __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
     "sigmoid", "tanh", "logsigmoid", "hardtanh", "hardsigmoid", "hardswish", "softsign", "threshold",
     "tanhshrink", "softshrink", "hardshrink", "prelu", "glu",
+    "relu_", "leaky_relu_", "elu_", "selu_", "celu_", "hardtanh_", "threshold_",
 ]
+
+
+def _activate(op: str, input: Any, inplace: bool, method: str, *args: Any) -> Any:
+    """`input.<method>(*args)`, or with `inplace` the same written into `input` (returned)."""
+    x = _tensor(input)
+    if not inplace:
+        return getattr(x, method)(*args)
+    return apply_inplace(x, op, lambda s: getattr(s, method)(*args))
 
 
 def relu(input: Any, inplace: bool = False) -> Any:
     """max(x, 0); relu'(0) = 0."""
-    return _tensor(input).relu()
+    return _activate("relu", input, inplace, "relu")
 
 
 def relu6(input: Any, inplace: bool = False) -> Any:
     """min(max(x, 0), 6) = hardtanh(x, 0, 6); the gradient is 0 at 0 and at 6."""
-    return _tensor(input).hardtanh(0.0, 6.0)
+    return _activate("relu6", input, inplace, "hardtanh", 0.0, 6.0)
 
 
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
     """x for x > 0, negative_slope * x otherwise (the gradient at 0 is negative_slope)."""
-    return _tensor(input).leaky_relu(negative_slope)
+    return _activate("leaky_relu", input, inplace, "leaky_relu", negative_slope)
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """x for x > 0, alpha * (exp(x) - 1) otherwise; the gradient at 0 is alpha."""
-    return _tensor(input).elu(alpha)
+    return _activate("elu", input, inplace, "elu", alpha)
 
 
 def selu(input: Any, inplace: bool = False) -> Any:
     """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
-    return _tensor(input).selu()
+    return _activate("selu", input, inplace, "selu")
 
 
 def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """x for x > 0, alpha * (exp(x / alpha) - 1) otherwise (continuously differentiable ELU)."""
-    return _tensor(input).celu(alpha)
+    return _activate("celu", input, inplace, "celu", alpha)
+
+
+def relu_(input: Any) -> Any:
+    """`relu(input, inplace=True)`."""
+    return relu(input, inplace=True)
+
+
+def leaky_relu_(input: Any, negative_slope: float = 0.01) -> Any:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input: Any, alpha: float = 1.0) -> Any:
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input: Any) -> Any:
+    return selu(input, inplace=True)
+
+
+def celu_(input: Any, alpha: float = 1.0) -> Any:
+    return celu(input, alpha, inplace=True)
+
+
+def hardtanh_(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input: Any, threshold: float, value: float) -> Any:
+    return _threshold(input, threshold, value, inplace=True)
 
 
 def gelu(input: Any, approximate: str = "none") -> Any:
@@ -59,12 +102,12 @@ def gelu(input: Any, approximate: str = "none") -> Any:
 
 def silu(input: Any, inplace: bool = False) -> Any:
     """x * sigmoid(x) (swish)."""
-    return _tensor(input).silu()
+    return _activate("silu", input, inplace, "silu")
 
 
 def mish(input: Any, inplace: bool = False) -> Any:
     """x * tanh(softplus(x))."""
-    return _tensor(input).mish()
+    return _activate("mish", input, inplace, "mish")
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
@@ -87,17 +130,17 @@ def logsigmoid(input: Any) -> Any:
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Any:
     """clamp(x, min_val, max_val); unlike clamp, the gradient is 0 at the bounds (as PyTorch)."""
-    return _tensor(input).hardtanh(min_val, max_val)
+    return _activate("hardtanh", input, inplace, "hardtanh", min_val, max_val)
 
 
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
     """relu6(x + 3) / 6."""
-    return _tensor(input).hardsigmoid()
+    return _activate("hardsigmoid", input, inplace, "hardsigmoid")
 
 
 def hardswish(input: Any, inplace: bool = False) -> Any:
     """x * relu6(x + 3) / 6."""
-    return _tensor(input).hardswish()
+    return _activate("hardswish", input, inplace, "hardswish")
 
 
 def softsign(input: Any) -> Any:
@@ -108,7 +151,13 @@ def softsign(input: Any) -> Any:
 
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
     """x where x > threshold, else value."""
-    return Threshold.apply(_tensor(input), threshold=float(threshold), value=float(value))
+    x, params = _tensor(input), {"threshold": float(threshold), "value": float(value)}
+    if inplace:
+        return apply_inplace(x, "threshold", lambda s: Threshold.apply(s, **params))
+    return Threshold.apply(x, **params)
+
+
+_threshold = threshold  # for threshold_, whose argument named `threshold` hides the function
 
 
 def tanhshrink(input: Any) -> Any:

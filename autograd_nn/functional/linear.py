@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..ops.linalg import Linear
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 
 __all__ = ["bilinear", "linear"]
 
@@ -14,7 +14,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Mixed dtypes fall back to the operators, which apply PyTorch's promotion rules.
     """
     if not isinstance(input, Tensor):
-        input = Tensor(input)
+        input = as_tensor(input)
     same = input.dtype == weight.dtype and (bias is None or bias.dtype == weight.dtype)
     if not same or input.dtype.kind != "f":
         y = input @ weight.T

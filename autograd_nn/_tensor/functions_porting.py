@@ -1,0 +1,118 @@
+"""More `autograd_nn.<name>(...)` functions under PyTorch's names: matrix products (`mm`, `bmm`,
+`matmul`, `addmm`, ...), writes (`scatter`, `index_fill`, ...), sampling (`multinomial`, `normal`,
+...), counting (`unique`, `bincount`) and type queries (`is_tensor`, `is_floating_point`, `numel`).
+
+Like `functions.py`, most are the Tensor method of the same name applied to the first argument.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import dtypes
+from ..random import resolve
+from .factories import as_tensor
+from .functions import _unary
+from .tensor import Tensor
+
+__all__ = [
+    "matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "addmm", "addmv", "addbmm", "baddbmm",
+    "t", "scatter", "index_fill", "index_copy", "index_put", "multinomial", "bernoulli", "poisson",
+    "normal", "unique", "unique_consecutive", "bincount", "histc", "is_tensor", "is_floating_point",
+    "is_complex", "is_nonzero", "numel", "result_type",
+]
+
+_t = as_tensor
+
+mm = _unary("mm")
+bmm = _unary("bmm")
+mv = _unary("mv")
+dot = _unary("dot")
+vdot = _unary("vdot")
+outer = _unary("outer")
+ger = _unary("ger")
+addmm = _unary("addmm")
+addmv = _unary("addmv")
+addbmm = _unary("addbmm")
+baddbmm = _unary("baddbmm")
+t = _unary("t")
+scatter = _unary("scatter")
+index_fill = _unary("index_fill")
+index_copy = _unary("index_copy")
+index_put = _unary("index_put")
+multinomial = _unary("multinomial")
+bernoulli = _unary("bernoulli")
+poisson = _unary("poisson")
+unique_consecutive = _unary("unique_consecutive")
+bincount = _unary("bincount")
+histc = _unary("histc")
+
+
+def matmul(input: Any, other: Any) -> Any:
+    """input @ other with NumPy's (and PyTorch's) broadcasting rules (torch.matmul)."""
+    return _t(input) @ other
+
+
+def unique(input: Any, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           dim: int | None = None) -> Any:
+    """The distinct values of `input` (sorted), optionally with inverse indices and counts."""
+    return _t(input).unique(sorted, return_inverse, return_counts, dim)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+           dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal samples: elementwise for tensor `mean`/`std` (broadcast), or `size` samples for two
+    numbers (torch.normal's forms). The samples are constants of the graph."""
+    m = mean._data if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
+    s = std._data if isinstance(std, Tensor) else np.asarray(std, dtype=np.float64)
+    if np.any(s < 0):
+        raise ValueError("normal: std must be non-negative")
+    if size is not None:
+        shape = tuple(size) if isinstance(size, (tuple, list)) else (int(size),)
+        if isinstance(mean, Tensor) or isinstance(std, Tensor):
+            raise TypeError("normal: size= is for float mean and std; tensors give the shape themselves")
+    else:
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    kinds = [x.dtype for x in (mean, std) if isinstance(x, Tensor)]
+    out_dtype = dtypes.as_dtype(dtype) if dtype is not None else (
+        kinds[0] if kinds else dtypes.get_default_dtype())
+    draws = resolve(generator).standard_normal(shape) * s + m
+    out = Tensor._make(np.asarray(draws).astype(out_dtype), False)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def _need_tensor(op: str, input: Any) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expects a Tensor, got {type(input).__name__}")
+    return input
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return _need_tensor("is_floating_point", input).is_floating_point()
+
+
+def is_complex(input: Tensor) -> bool:
+    _need_tensor("is_complex", input)
+    return False
+
+
+def is_nonzero(input: Tensor) -> bool:
+    """The truth of a one-element tensor (an error for any other size, as in PyTorch)."""
+    if _need_tensor("is_nonzero", input).numel() != 1:
+        raise RuntimeError(f"is_nonzero: a tensor with {input.numel()} elements is ambiguous")
+    return bool(input.item())
+
+
+def numel(input: Tensor) -> int:
+    return _need_tensor("numel", input).numel()
+
+
+def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
+    """The dtype `tensor1 <op> tensor2` would have (PyTorch's promotion rules)."""
+    a = _t(tensor1)
+    return a._operand(tensor2)[0].dtype

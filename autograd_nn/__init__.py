@@ -23,7 +23,7 @@ from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E
 from .profiler import profile  # noqa: E402
 from .viz import draw_graph, to_dot  # noqa: E402
 from .viz.summary import LayerInfo, ModelSummary, summary  # noqa: E402
-from . import amp, backends, cuda, utils  # noqa: E402  (PyTorch's modules, as on a CPU-only build)
+from . import amp, backends, cuda, distributions, linalg, sparse, utils  # noqa: E402  (PyTorch's modules, as on a CPU-only build)
 from .amp import autocast  # noqa: E402
 from .runtime_flags import (are_deterministic_algorithms_enabled, compile,  # noqa: E402
                             get_float32_matmul_precision, get_num_interop_threads, get_num_threads,

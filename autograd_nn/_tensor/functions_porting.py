@@ -14,18 +14,18 @@ from .. import dtypes
 from ..random import resolve
 from .factories import as_tensor
 from .functions import _unary
+from .sparse import SparseTensor, sparse_coo_tensor
 from .tensor import Tensor
 
 __all__ = [
     "matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "addmm", "addmv", "addbmm", "baddbmm",
     "t", "scatter", "index_fill", "index_copy", "index_put", "multinomial", "bernoulli", "poisson",
     "normal", "unique", "unique_consecutive", "bincount", "histc", "is_tensor", "is_floating_point",
-    "is_complex", "is_nonzero", "numel", "result_type",
+    "is_complex", "is_nonzero", "numel", "result_type", "spmm", "sparse_coo_tensor",
 ]
 
 _t = as_tensor
 
-mm = _unary("mm")
 bmm = _unary("bmm")
 mv = _unary("mv")
 dot = _unary("dot")
@@ -50,8 +50,22 @@ histc = _unary("histc")
 
 
 def matmul(input: Any, other: Any) -> Any:
-    """input @ other with NumPy's (and PyTorch's) broadcasting rules (torch.matmul)."""
-    return _t(input) @ other
+    """input @ other with NumPy's (and PyTorch's) broadcasting rules (torch.matmul); a sparse
+    `input` multiplies a dense matrix."""
+    return input @ other if isinstance(input, SparseTensor) else _t(input) @ other
+
+
+def mm(input: Any, mat2: Any) -> Any:
+    """(n, m) @ (m, p) for matrices; a sparse `input` gives sparse @ dense (torch.mm)."""
+    return input.mm(mat2) if isinstance(input, SparseTensor) else _t(input).mm(mat2)
+
+
+def spmm(input: SparseTensor, mat2: Any) -> Any:
+    """sparse (n, m) @ dense (m, p) -> dense (torch.spmm), differentiable in both."""
+    if not isinstance(input, SparseTensor):
+        raise TypeError(f"spmm: input must be a sparse tensor (sparse_coo_tensor / to_sparse), got "
+                        f"{type(input).__name__}")
+    return input.mm(mat2)
 
 
 def unique(input: Any, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,

@@ -98,6 +98,18 @@ class LinalgMixin(TensorBase):
         """beta * self + alpha * sum over the batch of batch1[i] @ batch2[i]."""
         return _scaled(self, beta) + _scaled(batch1.bmm(batch2).sum(0), alpha)
 
+    def to_sparse(self, sparse_dim: int | None = None) -> Any:
+        """This 2-D tensor's non-zero elements as a sparse COO matrix (`_tensor/sparse.py`)."""
+        from .sparse import to_sparse  # the sparse class builds on Tensor
+
+        return to_sparse(self)
+
+    to_sparse_coo = to_sparse
+
+    def to_dense(self) -> Any:
+        """A dense tensor is its own dense form."""
+        return self
+
     def _mm_like(self, op: str, a: Any, b: Any, ndim: int) -> Any:
         _need(op, "mat1", a, ndim)
         _need(op, "mat2", b, ndim)

@@ -7,6 +7,7 @@ import numpy as np
 
 import autograd_nn as ag
 import autograd_nn.nn.functional as F
+from autograd_nn import nn
 
 _ro = np.ones((2, 3), np.float32)
 _ro.flags.writeable = False
@@ -181,4 +182,29 @@ PORTING_CASES = [
      ok(lambda r: isinstance(r[0], ag.Tensor) or 1 / 0)),
     ("data.get_worker_info", "main process", lambda: ag.data.get_worker_info(),
      ok(lambda r: r is None or 1 / 0)),
+    # ---- distances, DataParallel ---------------------------------------------------------------------
+    ("F.pairwise_distance", "shapes", lambda: F.pairwise_distance(_m, ag.ones(4, 3)),
+     raises(RuntimeError, "Sub")),
+    ("ag.pairwise_distance", "shapes", lambda: ag.pairwise_distance(_m, ag.ones(2, 4)),
+     raises(RuntimeError, "Sub")),
+    ("F.cosine_similarity", "dim out of range", lambda: F.cosine_similarity(_m, _m, dim=3),
+     raises(IndexError, "norm")),
+    ("ag.cosine_similarity", "dim out of range", lambda: ag.cosine_similarity(_v, _v, dim=1),
+     raises(IndexError, "norm")),
+    ("F.cdist", "feature sizes", lambda: F.cdist(_m, ag.ones(2, 4)), raises(RuntimeError, "cdist")),
+    ("ag.cdist", "vector", lambda: ag.cdist(_v, _m), raises(RuntimeError, "cdist")),
+    ("F.pdist", "3-D", lambda: F.pdist(_b), raises(RuntimeError, "pdist")),
+    ("ag.pdist", "vector", lambda: ag.pdist(_v), raises(RuntimeError, "pdist")),
+    ("F.triplet_margin_loss", "reduction", lambda: F.triplet_margin_loss(_m, _m, _m, reduction="x"),
+     raises(ValueError, "triplet_margin_loss")),
+    ("nn.TripletMarginLoss", "shapes", lambda: nn.TripletMarginLoss()(_m, _m, ag.ones(4, 3)),
+     raises(RuntimeError, "Sub")),
+    ("nn.PairwiseDistance", "shapes", lambda: nn.PairwiseDistance()(_m, ag.ones(4, 3)),
+     raises(RuntimeError, "Sub")),
+    ("nn.CosineSimilarity", "dim out of range", lambda: nn.CosineSimilarity(dim=4)(_m, _m),
+     raises(IndexError, "norm")),
+    ("nn.DataParallel", "GPU ids", lambda: nn.DataParallel(nn.Linear(2, 2), device_ids=[0]),
+     raises(RuntimeError, "CPU only")),
+    ("nn.DataParallel", "passes through", lambda: nn.DataParallel(nn.Linear(3, 2))(_m),
+     ok(_shape(2, 2))),
 ]

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import dtypes
 from ..random import resolve
+from .distances import cdist, cosine_similarity, pairwise_distance, pdist
 from .factories import as_tensor
 from .functions import _unary
 from .sparse import SparseTensor, sparse_coo_tensor
@@ -21,7 +22,8 @@ __all__ = [
     "matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "addmm", "addmv", "addbmm", "baddbmm",
     "t", "scatter", "index_fill", "index_copy", "index_put", "multinomial", "bernoulli", "poisson",
     "normal", "unique", "unique_consecutive", "bincount", "histc", "is_tensor", "is_floating_point",
-    "is_complex", "is_nonzero", "numel", "result_type", "spmm", "sparse_coo_tensor",
+    "is_complex", "is_nonzero", "numel", "result_type", "spmm", "sparse_coo_tensor", "cdist",
+    "cosine_similarity", "pairwise_distance", "pdist",
 ]
 
 _t = as_tensor

@@ -30,7 +30,7 @@ def _check_p(op: str, p: float) -> float:
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else as_tensor(x)
 
 
 def _keep_mask(shape: tuple, p: float, dtype: np.dtype) -> np.ndarray:

@@ -59,7 +59,7 @@ def _pair(op: str, input: Tensor, target: Any) -> tuple[Tensor, Tensor]:
 
 def _tensors(*xs: Any) -> Any:
     """Inputs given as lists or ndarrays as Tensors (one, or a tuple of several)."""
-    out = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in xs)
+    out = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in xs)
     return out[0] if len(out) == 1 else out
 
 

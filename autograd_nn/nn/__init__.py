@@ -3,6 +3,8 @@ from . import functional, init, utils  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .data_parallel import DataParallel
+from .distance import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
@@ -17,3 +19,4 @@ from .recurrent import *  # noqa: F401,F403
 from .residual import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
+from . import modules  # noqa: E402,F401  (PyTorch's `nn.modules.<file>` import paths)

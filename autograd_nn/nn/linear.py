@@ -8,7 +8,7 @@ from typing import Any
 from ..devices import as_device
 from .. import functional as F
 from .._tensor import empty
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -46,7 +46,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x)
+        x = x if isinstance(x, Tensor) else as_tensor(x)
         if x.shape[-1:] != (self.in_features,):
             raise ValueError(
                 f"Linear: input shape {x.shape} does not end in in_features={self.in_features}"

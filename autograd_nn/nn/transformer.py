@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..random import get_rng_state, set_rng_state
 from ..devices import as_device
 from .. import functional as F
 from ..errors import ShapeError
@@ -50,7 +51,11 @@ def _clone(module: Module) -> Module:
     config = getattr(module, "_config", None)
     if config is None:
         return copy.deepcopy(module)
+    # The rebuild's random initial values are overwritten below: put the random stream back where a
+    # deep copy (PyTorch's way) leaves it, so a seeded script draws the same numbers afterwards.
+    state = get_rng_state()
     clone = type(module)(**config)
+    set_rng_state(state)
     mine = clone.state_dict(keep_vars=True)
     theirs = module.state_dict(keep_vars=True)
     if list(mine) != list(theirs):

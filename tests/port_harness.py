@@ -79,6 +79,8 @@ def run_script(path: Path, library: str) -> dict:
         tensor_cls, rng = autograd_nn.Tensor, contextlib.nullcontext()
         autograd_nn.manual_seed(0)
     cwd = os.getcwd()
+    lib = __import__(library)
+    default_dtype = lib.get_default_dtype()
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(buffer), rng, \
             _recording_backward(tensor_cls, losses):
         os.chdir(tmp)
@@ -86,6 +88,7 @@ def run_script(path: Path, library: str) -> dict:
             exec(compile(source, str(path), "exec"), namespace)
         finally:
             os.chdir(cwd)
+            lib.set_default_dtype(default_dtype)
     return {"globals": namespace, "stdout": buffer.getvalue(), "losses": losses}
 
 

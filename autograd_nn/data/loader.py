@@ -98,6 +98,9 @@ class DataLoader:
                                          is not None else default_convert)
         self.pin_memory, self.timeout, self.worker_init_fn = pin_memory, timeout, worker_init_fn
         self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
+        self._own_batching = batch_sampler is None  # batches made here from sampler and batch_size
+        if batch_sampler is not None:
+            self.batch_size = None  # as PyTorch: the batch sampler decides
         if iterable:
             self.sampler = self.batch_sampler = None
         else:
@@ -130,8 +133,7 @@ class DataLoader:
                 yield self.collate_fn(self.dataset[int(i)])
             return
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
-        if fast and isinstance(self.sampler, (RandomSampler, SequentialSampler)) \
-                and type(self.batch_sampler) is BatchSampler:
+        if fast and self._own_batching and type(self.sampler) in (RandomSampler, SequentialSampler):
             yield from self._slices()
             return
         for idx in self.batch_sampler:

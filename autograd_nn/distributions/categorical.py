@@ -103,11 +103,12 @@ class Bernoulli(Distribution):
             self.probs = _param(probs)
             p = _clamp_probs(self.probs)
             self.logits = p.log() - (-p).log1p()
-            self._check((self.probs.numpy() >= 0) & (self.probs.numpy() <= 1), "probs in [0, 1]")
         else:
             self.logits = _param(logits)
             self.probs = self.logits.sigmoid()
         super().__init__(self.probs.shape, (), validate_args)
+        if probs is not None:
+            self._check((self.probs.numpy() >= 0) & (self.probs.numpy() <= 1), "probs in [0, 1]")
 
     @property
     def mean(self) -> Tensor:

@@ -194,7 +194,8 @@ def test_matrix_products(torch):
 
 def test_matrix_products_gradcheck():
     a, b, v = (ag.tensor(RNG.standard_normal(s), requires_grad=True) for s in ((2, 3), (3, 4), (3,)))
-    assert ag.gradcheck(lambda a, b, v: (ag.addmm(a @ b, a, b) + ag.outer(a.mv(v), a.mv(v))[:, :1]), (a, b, v))
+    assert ag.gradcheck(lambda a, b, v: ag.addmm(a @ b, a, b) + ag.outer(a.mv(v), a.mv(v))[:, :1],
+                        (a, b, v))
 
 
 def test_sparse_dense_product(torch):

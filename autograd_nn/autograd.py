@@ -6,6 +6,7 @@ its output, and the engine sums it down to each input's shape.
 from __future__ import annotations
 
 import heapq
+import importlib
 import itertools
 from typing import Any, Sequence
 
@@ -15,6 +16,7 @@ from .errors import GraphError, ShapeError
 from .function import TensorBase, last_inplace, version_of
 from .grad_mode import _state, enable_grad, no_grad
 from .inplace import consumed_parents
+from .custom_function import Function, FunctionCtx, Variable  # PyTorch's autograd.Function API
 
 
 def sum_to(g: Any, shape: tuple) -> Any:
@@ -367,4 +369,14 @@ def grad(
     return tuple(result)
 
 
-__all__ = ["backward", "grad", "sum_to", "enable_grad", "no_grad"]
+def __getattr__(name: str) -> Any:
+    """PyTorch's `torch.autograd.<name>` spellings of tools defined above the engine (loaded on use,
+    as they import the tensor layer)."""
+    if name in ("gradcheck", "gradgradcheck"):
+        return getattr(importlib.import_module(__package__ + ".gradcheck"), name)
+    if name in ("detect_anomaly", "set_detect_anomaly"):
+        return importlib.import_module(__package__ + ".anomaly").detect_anomaly
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["backward", "grad", "sum_to", "enable_grad", "no_grad", "Function", "FunctionCtx", "Variable"]

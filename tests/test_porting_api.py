@@ -417,3 +417,48 @@ def test_amp_and_compile_run_at_full_precision(torch):
     scaler.step(opt)
     scaler.update()
     assert not scaler.is_enabled() and math.isfinite(loss.item())
+
+
+def test_custom_autograd_function(torch):
+    def program(lib, x, w):
+        class GradReverse(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, alpha):
+                ctx.alpha = alpha
+                return x.view_as(x)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return grad_output.neg() * ctx.alpha, None
+
+        class ScaledSquare(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w):
+                ctx.save_for_backward(x, w)
+                return x * x * w, x + w
+
+            @staticmethod
+            def backward(ctx, g_square, g_sum):
+                x, w = ctx.saved_tensors
+                return 2 * x * w * g_square + g_sum, x * x * g_square + g_sum
+
+        a, b = ScaledSquare.apply(GradReverse.apply(x, 0.5), w)
+        return a * 2 + b.exp(), lib.autograd.Variable(x.detach(), requires_grad=False)
+    _run_both(torch, program, RNG.standard_normal(3), RNG.standard_normal(3))
+
+
+def test_custom_autograd_function_gradchecks():
+    class Cube(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x * x * g
+
+    x = ag.tensor(RNG.standard_normal(4), requires_grad=True)
+    assert ag.autograd.gradcheck(Cube.apply, (x,))
+    assert ag.autograd.gradgradcheck(Cube.apply, (x,))

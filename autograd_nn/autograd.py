@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import GraphError, ShapeError
-from .function import TensorBase, last_inplace, version_of
+from .function import TensorBase, last_inplace, reads_memory, version_of
 from .grad_mode import _state, enable_grad, no_grad
 from .inplace import consumed_parents
 from .custom_function import Function, FunctionCtx, Variable  # PyTorch's autograd.Function API
@@ -173,7 +173,7 @@ def _propagate(ctx: Any, parents: tuple, out: Any, g: Any, grads: dict, owned: s
     and become `.grad` without a copy. Any other gradient may be shared (`Add` returns `g` twice,
     `Expand` returns `g` itself), so adding to it makes a new array first.
     """
-    if last_inplace[0] > ctx.created and ctx.saved:
+    if last_inplace[0] > ctx.created:
         _check_versions(ctx, out)
     run = (lambda grad_out: _call_backward(ctx, parents, out, grad_out)) if create_graph else ctx.backward
     instrument = _state.instrument
@@ -242,9 +242,9 @@ def _fresh(pg: Any, g: Any, in_grads: tuple, saved: tuple) -> bool:
 
 
 def _check_versions(ctx: Any, out: Any) -> None:
-    """Refuse to run a backward whose saved input or output was modified in place since forward."""
+    """Refuse to run a backward that reads an input or output modified in place since forward."""
     for t in (*ctx.parents, out):
-        if version_of(t) > ctx.created and any(s is t._data for s in ctx.saved):
+        if version_of(t) > ctx.created and reads_memory(ctx, t._data):
             raise GraphError(
                 f"{ctx.name}: a tensor of shape {t.shape} that this op saved for backward was modified "
                 "in place after it was used (an optimizer step, add_, x[...] = ...); its gradient "

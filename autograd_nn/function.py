@@ -121,6 +121,16 @@ def bump_version(t: Any) -> None:
     version_owner(t)._version = last_inplace[0] = next(_clock)
 
 
+def reads_memory(fn: "Function", array: np.ndarray) -> bool:
+    """Whether the backward of `fn` may read `array`'s memory: through a value it saved (`save`) or
+    an array it kept as a plain attribute (fused ops keep views of their input), the array itself or
+    a view of it."""
+    for value in (*fn.saved, *fn.__dict__.values()):
+        if isinstance(value, np.ndarray) and (value is array or np.may_share_memory(value, array)):
+            return True
+    return False
+
+
 class Instrument:
     """Observes ops while installed (profiler, anomaly mode, module scopes for graph pictures).
 

@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import DTypeError, GraphError, ShapeError
-from .function import TensorBase, bump_version, last_rebase, share_version, tick
+from .function import TensorBase, bump_version, last_rebase, reads_memory, share_version, tick
 from .grad_mode import _state
 
 
@@ -83,7 +83,7 @@ def apply_inplace(t: Any, op: str, compute: Callable[[Any], Any], operands: tupl
     shell = _shell(t, op)
     result = compute(shell)
     ctx = result._ctx
-    if ctx is not None and any(s is t._data for s in ctx.saved):
+    if ctx is not None and reads_memory(ctx, t._data):
         result = compute(shell.clone())  # the op needs the old values: read them from a copy
         ctx = result._ctx
     write_values(t, result._data, op)

@@ -242,3 +242,13 @@ def test_old_style_parameter_updates_through_data():
     w.grad.data.zero_()
     np.testing.assert_allclose(w.numpy(), [0.85] * 3, rtol=1e-6)
     assert w.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_fused_ops_that_keep_a_view_of_their_input_are_checked_too():
+    x = ag.randn(4, 3, 5, 5)
+    conv, bn = nn.Conv2d(3, 3, 3), nn.BatchNorm2d(3)
+    y = conv(x)
+    z = bn(y)  # the fused batch norm keeps a reshaped view of y for its backward
+    y.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        z.sum().backward()

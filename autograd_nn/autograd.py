@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import GraphError, ShapeError
-from .function import TensorBase, last_inplace, reads_memory, version_of
+from .function import TensorBase, last_inplace, last_rebase, reads_memory, version_of
 from .grad_mode import _state, enable_grad, no_grad
 from .inplace import consumed_parents
 from .custom_function import Function, FunctionCtx, Variable  # PyTorch's autograd.Function API
@@ -123,7 +123,7 @@ def run_backward(
                 continue
             if ctx.parents is None:
                 raise _freed(ctx)
-            parents = consumed_parents(ctx)
+            parents = ctx.parents if last_rebase[0] <= ctx.created else consumed_parents(ctx)
             _propagate(ctx, parents, t, g, grads, owned, create_graph, not retain_graph)
             for p in parents:
                 if p.requires_grad:

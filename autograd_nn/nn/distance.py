@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from .._tensor import Tensor
+from .loss import _Loss
 from .module import Module
 
 __all__ = ["PairwiseDistance", "CosineSimilarity", "TripletMarginLoss"]
@@ -30,15 +31,14 @@ class CosineSimilarity(Module):
         return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
 
-class TripletMarginLoss(Module):
+class TripletMarginLoss(_Loss):
     """Pull the anchor towards the positive and away from the negative by a margin."""
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
                  size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
-        super().__init__()
+        super().__init__(size_average, reduce, reduction)
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
-        self.reduction = F.loss._legacy(size_average, reduce, reduction)
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps,

@@ -27,6 +27,7 @@ from . import amp, backends, cuda, distributions, linalg, sparse, utils  # noqa:
 from .amp import autocast  # noqa: E402
 from .runtime_flags import (are_deterministic_algorithms_enabled, compile,  # noqa: E402
                             get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
+                            inference_mode, is_inference_mode_enabled,
                             set_float32_matmul_precision, set_num_interop_threads, set_num_threads,
                             use_deterministic_algorithms)
 

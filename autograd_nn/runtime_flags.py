@@ -7,10 +7,14 @@
   the result computes the same values.
 - `set_num_threads` / `get_num_threads` / `set_num_interop_threads`: a thin version that sets the
   Numba kernels' thread count (the threading module of the library may replace it).
+- `inference_mode()`: `no_grad`.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+from .grad_mode import _state as _grad_state
 
 _flags = {"deterministic": False, "warn_only": False, "matmul_precision": "highest", "interop": 1}
 
@@ -69,3 +73,32 @@ def get_num_interop_threads() -> int:
     return int(_flags["interop"])
 
 
+
+
+class inference_mode:  # noqa: N801  (PyTorch's spelling)
+    """`with inference_mode():` / `@inference_mode()`: PyTorch's faster `no_grad` for inference. Here
+    it is `no_grad` (tensors made inside are ordinary tensors that record no graph);
+    `inference_mode(False)` leaves the grad mode as it is."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self._active = bool(mode)
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_grad_state.enabled)
+        if self._active:
+            _grad_state.enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        _grad_state.enabled = self._previous.pop()
+
+    def __call__(self, func: Any) -> Any:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(self._active):
+                return func(*args, **kwargs)
+        return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    return False

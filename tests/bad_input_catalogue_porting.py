@@ -207,4 +207,45 @@ PORTING_CASES = [
      raises(RuntimeError, "CPU only")),
     ("nn.DataParallel", "passes through", lambda: nn.DataParallel(nn.Linear(3, 2))(_m),
      ok(_shape(2, 2))),
+    # ---- more functions, inference mode, schedulers ------------------------------------------------
+    ("F.gumbel_softmax", "dim out of range", lambda: F.gumbel_softmax(_m, dim=4), raises(IndexError, "dim")),
+    ("ag.addcmul", "shapes", lambda: ag.addcmul(_m, _m, ag.ones(4)), raises(RuntimeError, "Mul")),
+    ("ag.addcdiv", "shapes", lambda: ag.addcdiv(_m, ag.ones(4), _m), raises(RuntimeError, "Div")),
+    ("ag.nonzero", "0-d", lambda: ag.nonzero(ag.tensor(2.0)), ok(_shape(1, 0))),
+    ("ag.argwhere", "not a tensor", lambda: ag.argwhere([[0, 1]]), ok(_shape(1, 2))),
+    ("ag.logit", "int input", lambda: ag.logit(ag.tensor([0, 1])), ok(_shape(2))),
+    ("ag.diff", "dim out of range", lambda: ag.diff(_m, dim=3), raises(IndexError, "diff")),
+    ("ag.cross", "no size-3 dim", lambda: ag.cross(ag.ones(2, 2), ag.ones(2, 2)),
+     raises(RuntimeError, "cross")),
+    ("ag.cross", "dim size", lambda: ag.cross(_m, _m, dim=0), raises(RuntimeError, "cross")),
+    ("ag.deg2rad", "int input", lambda: ag.deg2rad(ag.tensor([180])), ok(_shape(1))),
+    ("ag.rad2deg", "list", lambda: ag.rad2deg([1.0]), ok(_shape(1))),
+    ("ag.logspace", "negative steps", lambda: ag.logspace(0, 1, -1), raises(ValueError, "steps")),
+    ("ag.searchsorted", "rows differ", lambda: ag.searchsorted(ag.ones(2, 3), ag.ones(3, 2)),
+     raises(RuntimeError, "searchsorted")),
+    ("ag.bucketize", "2-D boundaries", lambda: ag.bucketize(_v, ag.ones(2, 2)),
+     raises(RuntimeError, "bucketize")),
+    ("ag.inference_mode", "records nothing", lambda: _inference_mode_check(), ok()),
+    ("ag.is_inference_mode_enabled", "outside", lambda: ag.is_inference_mode_enabled(),
+     ok(lambda r: r is False or 1 / 0)),
+    ("lr_scheduler.CosineAnnealingWarmRestarts", "T_0 zero", lambda: _sched("CosineAnnealingWarmRestarts", 0),
+     raises(ValueError, "T_0")),
+    ("lr_scheduler.CyclicLR", "no momentum", lambda: _sched("CyclicLR", 0.01, 0.1, optimizer="adagrad"),
+     raises(ValueError, "momentum")),
+    ("lr_scheduler.PolynomialLR", "total_iters 0", lambda: _sched("PolynomialLR", 0),
+     raises(ValueError, "total_iters")),
+    ("lr_scheduler.MultiplicativeLR", "not callable", lambda: _sched("MultiplicativeLR", 0.9),
+     raises(ValueError, "callables")),
 ]
+
+
+def _inference_mode_check():
+    with ag.inference_mode():
+        y = ag.ones(2, requires_grad=True) * 2
+    assert not y.requires_grad
+
+
+def _sched(name, *args, optimizer="sgd"):
+    params = [ag.nn.Parameter(ag.zeros(2))]
+    opt = ag.optim.Adagrad(params) if optimizer == "adagrad" else ag.optim.SGD(params, lr=0.1, momentum=0.9)
+    return getattr(ag.optim.lr_scheduler, name)(opt, *args)

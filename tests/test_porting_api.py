@@ -462,3 +462,76 @@ def test_custom_autograd_function_gradchecks():
     x = ag.tensor(RNG.standard_normal(4), requires_grad=True)
     assert ag.autograd.gradcheck(Cube.apply, (x,))
     assert ag.autograd.gradgradcheck(Cube.apply, (x,))
+
+
+@pytest.mark.parametrize("mode, bidirectional", [("LSTM", False), ("LSTM", True), ("GRU", True),
+                                                 ("RNN", False)])
+def test_packed_sequences_through_recurrent_layers(torch, mode, bidirectional):
+    weights = {}
+
+    def program(lib, x, h0):
+        rnn = getattr(lib.nn, mode)(3, 4, num_layers=2, bidirectional=bidirectional).double()
+        if not weights:
+            weights.update({k: v.detach().numpy().copy() for k, v in rnn.state_dict().items()})
+        rnn.load_state_dict({k: lib.from_numpy(v.copy()) for k, v in weights.items()})
+        packed = lib.nn.utils.rnn.pack_padded_sequence(x, [3, 5, 2], enforce_sorted=False)
+        hx = (h0, h0 * 0.5) if mode == "LSTM" else h0
+        out, hidden = rnn(packed, hx)
+        padded, lengths = lib.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, padding_value=-1.0)
+        h_n = hidden[0] if mode == "LSTM" else hidden
+        return padded, h_n, out.data, lengths.double()
+    dirs = 2 if bidirectional else 1
+    _run_both(torch, program, RNG.standard_normal((5, 3, 3)), RNG.standard_normal((2 * dirs, 3, 4)))
+
+
+def test_pad_and_pack_sequence(torch):
+    seqs = [RNG.standard_normal((n, 2)) for n in (4, 2, 3)]
+
+    def program(lib, a, b, c):
+        padded = lib.nn.utils.rnn.pad_sequence([a, b, c], batch_first=True, padding_value=0.5)
+        packed = lib.nn.utils.rnn.pack_sequence([a, c, b])
+        return padded, packed.data, packed.batch_sizes.double()
+    _run_both(torch, program, *seqs)
+
+
+@pytest.mark.parametrize("name, args", [
+    ("CosineAnnealingWarmRestarts", dict(T_0=4, T_mult=2, eta_min=0.01)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.2, step_size_up=3, mode="triangular2")),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.2, step_size_up=2, step_size_down=4, mode="exp_range",
+                      gamma=0.9)),
+    ("PolynomialLR", dict(total_iters=8, power=2.0)),
+    ("MultiplicativeLR", dict(lr_lambda=lambda epoch: 0.9)),
+])
+def test_more_schedulers_match_pytorch(torch, name, args):
+    def program(lib, optimizer_name):
+        p = lib.nn.Parameter(lib.zeros(2))
+        opt = (lib.optim.SGD([p], lr=0.1, momentum=0.9) if optimizer_name == "sgd"
+               else lib.optim.Adam([p], lr=0.1))
+        sched = getattr(lib.optim.lr_scheduler, name)(opt, **args)
+        trace = []
+        for _ in range(20):
+            opt.step()
+            sched.step()
+            group = opt.param_groups[0]
+            trace.append((group["lr"], group.get("momentum", group.get("betas", (0.0,))[0])))
+        return trace
+    for optimizer_name in ("sgd", "adam"):
+        np.testing.assert_allclose(program(ag, optimizer_name), program(torch, optimizer_name), rtol=1e-12)
+
+
+def test_more_functions(torch):
+    def program(lib, x, y, s):
+        return (lib.addcmul(x, x, y, value=0.5), lib.addcdiv(x, y, x.abs() + 1, value=2),
+                lib.logit(s, eps=1e-3),
+                lib.diff(x, dim=1), lib.diff(x, n=2, dim=0, append=y), lib.cross(x, y, dim=1), lib.deg2rad(x),
+                lib.rad2deg(y), x.nonzero().double(), (x > 0).nonzero(as_tuple=True)[1].double(),
+                lib.searchsorted(lib.tensor([0.1, 0.5, 0.9]), s.detach()).double(),
+                lib.bucketize(s.detach(), lib.tensor([0.2, 0.6]), right=True).double(),
+                lib.logspace(-1, 1, 4, dtype=lib.float64), x.new([1.0, 2.0]), x.new(2, 3).shape == (2, 3))
+    _run_both(torch, program, RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3)),
+              RNG.uniform(0.05, 0.95, 4))
+    with ag.inference_mode():
+        assert not (ag.ones(2, requires_grad=True) * 2).requires_grad
+    ag.manual_seed(0)
+    y = ag.nn.functional.gumbel_softmax(ag.zeros(4, 6), tau=0.5, hard=True)
+    assert np.all(y.sum(-1).numpy() == 1.0) and set(np.unique(y.numpy())) <= {0.0, 1.0}

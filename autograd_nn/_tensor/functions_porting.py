@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes
+from ..errors import ShapeError
 from ..random import resolve
 from .distances import cdist, cosine_similarity, pairwise_distance, pdist
-from .factories import as_tensor
+from .factories import as_tensor, linspace
 from .functions import _unary
 from .sparse import SparseTensor, sparse_coo_tensor
 from .tensor import Tensor
@@ -23,7 +24,8 @@ __all__ = [
     "t", "scatter", "index_fill", "index_copy", "index_put", "multinomial", "bernoulli", "poisson",
     "normal", "unique", "unique_consecutive", "bincount", "histc", "is_tensor", "is_floating_point",
     "is_complex", "is_nonzero", "numel", "result_type", "spmm", "sparse_coo_tensor", "cdist",
-    "cosine_similarity", "pairwise_distance", "pdist",
+    "cosine_similarity", "pairwise_distance", "pdist", "nonzero", "argwhere", "addcmul", "addcdiv", "logit",
+    "diff", "cross", "deg2rad", "rad2deg", "logspace", "searchsorted", "bucketize",
 ]
 
 _t = as_tensor
@@ -49,6 +51,53 @@ poisson = _unary("poisson")
 unique_consecutive = _unary("unique_consecutive")
 bincount = _unary("bincount")
 histc = _unary("histc")
+nonzero = _unary("nonzero")
+argwhere = _unary("argwhere")
+addcmul = _unary("addcmul")
+addcdiv = _unary("addcdiv")
+logit = _unary("logit")
+diff = _unary("diff")
+cross = _unary("cross")
+deg2rad = _unary("deg2rad")
+rad2deg = _unary("rad2deg")
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    """`steps` values from base**start to base**end, evenly spaced in the exponent."""
+    exponents = linspace(start, end, steps, dtype=np.float64, device=device, out=out, layout=layout)
+    values = np.power(float(base), exponents.numpy())
+    want = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+    out_t = Tensor._make(values.astype(want), False)
+    return out_t.requires_grad_(True) if requires_grad else out_t
+
+
+def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter: Any = None) -> Tensor:
+    """For each value of `input`, the index where it would be inserted in `sorted_sequence` (its last
+    dim, row by row for an N-d sequence) to keep it sorted."""
+    seq = np.asarray(_t(sorted_sequence).numpy())
+    values = np.asarray(_t(input).numpy()) if not isinstance(input, (int, float)) else np.asarray(input)
+    which = side or ("right" if right else "left")
+    if sorter is not None:
+        seq = np.take_along_axis(seq, np.asarray(_t(sorter).numpy()), -1)
+    if seq.ndim > 1 and seq.shape[:-1] != values.shape[:-1]:
+        raise ShapeError(f"searchsorted: the leading dims of sorted_sequence {seq.shape} and input "
+                         f"{values.shape} must match")
+    if seq.ndim <= 1:
+        idx = np.searchsorted(seq, values, side=which)
+    else:
+        rows = seq.reshape(-1, seq.shape[-1])
+        vals = values.reshape(rows.shape[0], -1)
+        idx = np.stack([np.searchsorted(r, v, side=which) for r, v in zip(rows, vals)]).reshape(values.shape)
+    return Tensor._make(np.asarray(idx).astype(np.int32 if out_int32 else np.int64), False)
+
+
+def bucketize(input: Any, boundaries: Any, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value of `input` among the sorted 1-D `boundaries` (torch.bucketize)."""
+    if _t(boundaries).ndim != 1:
+        raise ShapeError(f"bucketize: boundaries must be 1-D, got shape {tuple(_t(boundaries).shape)}")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 def matmul(input: Any, other: Any) -> Any:

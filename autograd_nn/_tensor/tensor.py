@@ -20,6 +20,7 @@ from ..ops import elementwise as ew
 from ..ops.linalg import MatMul
 from ..shapes import shape_arg
 from .convert import as_array
+from .compat import CompatMixin
 from .counting import CountingMixin
 from .inplace import InplaceMixin
 from .linalg import LinalgMixin
@@ -34,7 +35,7 @@ _NUMBERS = frozenset({int, float})
 
 
 class Tensor(MathMixin, ReduceMixin, ShapeMixin, InplaceMixin, PlacementMixin, LinalgMixin, SamplingMixin,
-             CountingMixin, TensorBase):
+             CountingMixin, CompatMixin, TensorBase):
     """An n-dimensional array that records the operations applied to it, for reverse-mode autodiff.
 
     `Tensor(...)` is PyTorch's legacy constructor: `Tensor(2, 3)` is a (2, 3) tensor of zeros (PyTorch

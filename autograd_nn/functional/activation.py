@@ -24,7 +24,7 @@ __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
     "sigmoid", "tanh", "logsigmoid", "hardtanh", "hardsigmoid", "hardswish", "softsign", "threshold",
     "tanhshrink", "softshrink", "hardshrink", "prelu", "glu",
-    "relu_", "leaky_relu_", "elu_", "selu_", "celu_", "hardtanh_", "threshold_",
+    "relu_", "leaky_relu_", "elu_", "selu_", "celu_", "hardtanh_", "threshold_", "gumbel_softmax",
 ]
 
 
@@ -199,3 +199,17 @@ def glu(input: Any, dim: int = -1) -> Any:
         raise ShapeError(f"glu: dim {dim} of input shape {x.shape} must have an even size")
     a, b = x.chunk(2, dim)
     return a * b.sigmoid()
+
+
+def gumbel_softmax(logits: Any, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Any:
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) drawn as -log(Exponential(1)), PyTorch's
+    recipe; with `hard`, the one-hot of the argmax in the forward and the soft gradient backward."""
+    x = _tensor(logits)
+    gumbels = -(x.detach() * 0.0).exponential_().log()  # fresh values of x's shape and dtype
+    y_soft = ((x + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = (x.detach() * 0.0).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

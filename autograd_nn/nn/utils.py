@@ -6,6 +6,7 @@ optimizer step: they are called between `backward()` and `optimizer.step()`.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Iterable, Union
 
 import numpy as np
@@ -13,6 +14,9 @@ import numpy as np
 from ..errors import DTypeError, ShapeError
 from .._tensor import Tensor, as_tensor
 from ..function import bump_version
+from . import packed_sequence as rnn  # PyTorch's torch.nn.utils.rnn
+
+sys.modules[__name__ + ".rnn"] = rnn  # so `from autograd_nn.nn.utils.rnn import ...` works too
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]

@@ -10,6 +10,7 @@ function when the pass ends.
 from __future__ import annotations
 
 import heapq
+import importlib
 import itertools
 import threading
 from typing import Any, Callable, Sequence
@@ -17,8 +18,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import GraphError, ShapeError
-from .function import TensorBase, last_inplace
+from .function import TensorBase, last_inplace, last_rebase, reads_memory, version_of
 from .grad_mode import _state, enable_grad, no_grad
+from .inplace import consumed_parents
+from .custom_function import Function, FunctionCtx, Variable  # PyTorch's autograd.Function API
 
 
 def sum_to(g: Any, shape: tuple) -> Any:
@@ -203,7 +206,8 @@ def run_backward(
             parents = ctx.parents
             if parents is None:
                 raise _freed(ctx)
-            _propagate(ctx, t, g, grads, owned, create_graph, not retain_graph)
+            parents = ctx.parents if last_rebase[0] <= ctx.created else consumed_parents(ctx)
+            _propagate(ctx, parents, t, g, grads, owned, create_graph, not retain_graph)
             for p in parents:
                 if p.requires_grad:
                     push(p)
@@ -256,36 +260,36 @@ class IndexedGrad:
             buffer[self.index] += self.values
 
 
-def _propagate(ctx: Any, out: Any, g: Any, grads: dict, owned: set, create_graph: bool,
-               release: bool = True) -> None:
+def _propagate(ctx: Any, parents: tuple, out: Any, g: Any, grads: dict, owned: set,
+               create_graph: bool, release: bool = True) -> None:
     """Run one op's backward rule and add each input's gradient into `grads`.
 
     `owned` holds the keys whose buffer nobody but the engine holds: those are added to in place
     and become `.grad` without a copy. Any other gradient may be shared (`Add` returns `g` twice,
     `Expand` returns `g` itself), so adding to it makes a new array first.
     """
-    if last_inplace[0] > ctx.created and ctx.saved:
+    if last_inplace[0] > ctx.created:
         _check_versions(ctx, out)
-    run = (lambda grad_out: _call_backward(ctx, out, grad_out)) if create_graph else ctx.backward
+    run = (lambda grad_out: _call_backward(ctx, parents, out, grad_out)) if create_graph else ctx.backward
     instrument = _state.instrument
     if instrument is None:
-        _add_input_grads(ctx, g, run(g), grads, owned, create_graph, release)
+        _add_input_grads(ctx, parents, g, run(g), grads, owned, create_graph, release)
         return
 
     def node(grad_out: Any) -> Any:  # what an instrument times: the rule and the bookkeeping
         in_grads = run(grad_out)
-        _add_input_grads(ctx, grad_out, in_grads, grads, owned, create_graph, release)
+        _add_input_grads(ctx, parents, grad_out, in_grads, grads, owned, create_graph, release)
         return in_grads
 
     instrument.backward(ctx, g, node)
 
 
-def _add_input_grads(ctx: Any, g: Any, in_grads: Any, grads: dict, owned: set, create_graph: bool,
-                     release: bool) -> None:
+def _add_input_grads(ctx: Any, parents: tuple, g: Any, in_grads: Any, grads: dict, owned: set,
+                     create_graph: bool, release: bool) -> None:
     """Add each input's gradient (reduced to the input's shape) into `grads`."""
     if type(in_grads) is not tuple:
         in_grads = (in_grads,)
-    for p, need, pg in zip(ctx.parents, ctx.needs_input_grad, in_grads):
+    for p, need, pg in zip(parents, ctx.needs_input_grad, in_grads):
         if not need or pg is None:
             continue
         key = id(p)
@@ -333,9 +337,9 @@ def _fresh(pg: Any, g: Any, in_grads: tuple, saved: tuple) -> bool:
 
 
 def _check_versions(ctx: Any, out: Any) -> None:
-    """Refuse to run a backward whose saved input or output was modified in place since forward."""
+    """Refuse to run a backward that reads an input or output modified in place since forward."""
     for t in (*ctx.parents, out):
-        if t._version > ctx.created and any(s is t._data for s in ctx.saved):
+        if version_of(t) > ctx.created and reads_memory(ctx, t._data):
             raise GraphError(
                 f"{ctx.name}: a tensor of shape {t.shape} that this op saved for backward was modified "
                 "in place after it was used (an optimizer step, add_, x[...] = ...); its gradient "
@@ -344,7 +348,7 @@ def _check_versions(ctx: Any, out: Any) -> None:
             )
 
 
-def _call_backward(ctx: Any, out: Any, g: Any) -> Any:
+def _call_backward(ctx: Any, parents: tuple, out: Any, g: Any) -> Any:
     """Backward with Tensors in place of saved arrays, so the gradient is itself differentiable.
 
     A fused op whose backward works on arrays only (`differentiable_backward = False`) may define
@@ -357,27 +361,27 @@ def _call_backward(ctx: Any, out: Any, g: Any) -> Any:
             raise GraphError(
                 f"create_graph=True: {ctx.name} has only a first-order backward and no composite form"
             )
-        wrt = [p for p, need in zip(ctx.parents, ctx.needs_input_grad) if need]
+        wrt = [p for p, need in zip(parents, ctx.needs_input_grad) if need]
         with enable_grad():
-            recomputed = composite(*ctx.parents)
+            recomputed = composite(*parents)
         grads = iter(grad(recomputed, wrt, grad_outputs=g, create_graph=True, allow_unused=True))
         return tuple(next(grads) if need else None for need in ctx.needs_input_grad)
     arrays = ctx.saved
-    ctx.saved = tuple(_as_tensor(ctx, out, a) for a in arrays)
+    ctx.saved = tuple(_as_tensor(parents, ctx, out, a) for a in arrays)
     try:
         return ctx.backward(g)
     finally:
         ctx.saved = arrays
 
 
-def _as_tensor(ctx: Any, out: Any, value: Any) -> Any:
+def _as_tensor(parents: tuple, ctx: Any, out: Any, value: Any) -> Any:
     if isinstance(value, np.generic) and value.dtype.kind == "f":
         raise GraphError(f"create_graph=True: {ctx.name} saved a NumPy scalar, not an array")
     if not isinstance(value, np.ndarray):
         return value
     if value is out._data:
         return out
-    for p in ctx.parents:
+    for p in parents:
         if value is p._data:
             return p
     if value.dtype.kind in "biu":  # masks and indices are constants of the derivative
@@ -460,4 +464,14 @@ def grad(
     return tuple(result)
 
 
-__all__ = ["backward", "grad", "queue_callback", "sum_to", "enable_grad", "no_grad"]
+def __getattr__(name: str) -> Any:
+    """PyTorch's `torch.autograd.<name>` spellings of tools defined above the engine (loaded on use,
+    as they import the tensor layer)."""
+    if name in ("gradcheck", "gradgradcheck"):
+        return getattr(importlib.import_module(__package__ + ".gradcheck"), name)
+    if name in ("detect_anomaly", "set_detect_anomaly"):
+        return importlib.import_module(__package__ + ".anomaly").detect_anomaly
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["backward", "grad", "queue_callback", "sum_to", "enable_grad", "no_grad", "Function", "FunctionCtx", "Variable"]

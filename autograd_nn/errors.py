@@ -1,4 +1,19 @@
-"""Exception types. Each is also a standard Python exception, so `except ValueError` still works."""
+"""Exception types.
+
+Each is also the builtin exception PyTorch raises in the same situation, so code ported from PyTorch
+catches it (`except RuntimeError` around a shape or dtype mistake, `except IndexError` around an index
+out of range), and each keeps the builtin it subclassed before, so code written for this library keeps
+working (`except ValueError` for shapes, `except TypeError` for dtypes):
+
+| error           | PyTorch raises | also (this library's earlier base) |
+|-----------------|----------------|------------------------------------|
+| ShapeError      | RuntimeError   | ValueError                         |
+| DTypeError      | RuntimeError   | TypeError                          |
+| OpIndexError    | IndexError     |                                    |
+| GraphError      | RuntimeError   |                                    |
+| CheckpointError | RuntimeError   | ValueError                         |
+| DeviceError     | RuntimeError   | AssertionError (CUDA on a CPU-only PyTorch build) |
+"""
 
 
 class AutogradError(Exception):
@@ -28,12 +43,16 @@ class GraphError(AutogradError, RuntimeError):
     """Misuse of the graph: backward through a freed graph, non-scalar root without a gradient, ..."""
 
 
-class CheckpointError(AutogradError, ValueError):
+class CheckpointError(AutogradError, RuntimeError, ValueError):
     """A checkpoint file that is corrupt, unsafe or does not match the model."""
 
 
 class DistributedError(AutogradError, RuntimeError):
     """Multi-process training misused or out of step: no process group, ranks that disagree."""
+
+
+class DeviceError(AutogradError, RuntimeError, AssertionError):
+    """A device this library does not have (it computes on the CPU only)."""
 
 
 def describe(arrays) -> str:

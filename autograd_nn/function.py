@@ -30,7 +30,7 @@ class TensorBase:
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_hooks",
-                 "_post_hooks", "name", "__weakref__")
+                 "_post_hooks", "name", "_base", "__weakref__")
     _data: np.ndarray
     grad: Any  # a Tensor or None
     requires_grad: bool
@@ -40,6 +40,7 @@ class TensorBase:
     _hooks: "list[Any] | None"
     _post_hooks: "dict[int, Any] | None"  # post-accumulate-grad hooks of a leaf, by handle id
     name: "str | None"
+    _base: "TensorBase | None"  # the tensor whose memory (and version counter) this one shares
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool) -> Any:
@@ -58,18 +59,78 @@ class TensorBase:
     def dtype(self) -> np.dtype:
         return self._data.dtype
 
+    def _inplace(self, op: str, replace: np.ndarray | None = None) -> np.ndarray:
+        """The door for changing a tensor's values outside the graph (optimizer steps, `nn.init`,
+        loading a state dict, running statistics); returns the array to write into, after stamping
+        the version. A tensor that requires grad may be changed this way only under `no_grad()`,
+        and a read-only array is refused. With `replace`, the tensor takes that array as its values
+        (as `p.data = x` does). In-place ops that may be recorded go through `inplace.apply_inplace`.
+        """
+        if replace is not None:
+            self._data = replace
+        else:
+            if self.requires_grad and _state.enabled:
+                raise RuntimeError(
+                    f"{op}: in-place change of a tensor that requires grad while recording the graph; "
+                    "wrap it in no_grad() (parameter updates) or use the out-of-place form"
+                )
+            if not self._data.flags.writeable:
+                raise ValueError(f"{op}: the tensor's array of shape {self.shape} is read-only (it "
+                                 "shares memory with a read-only NumPy array); copy it with "
+                                 "autograd_nn.tensor()")
+        bump_version(self)
+        return self._data
+
 
 # One clock orders everything: each recorded op takes the next tick as its `created` time (so
 # creation order is a topological order, which the backward pass walks), and each in-place change of
-# a tensor stamps the tensor's `_version` with the next tick. If a value an op saved was stamped later
+# a tensor stamps the tensor's version with the next tick. If a value an op saved was stamped later
 # than the op was created, backward would read a changed value: the engine refuses.
+#
+# Tensors that share memory share one version, as in PyTorch: a view (`x[0]`, `x.view(...)`,
+# `x.t()`) and `x.detach()` keep a reference to the tensor that owns the memory (`_base`), and the
+# version lives on that owner. `x.data` does not share it (PyTorch's documented escape hatch).
 _clock = itertools.count(1)
 last_inplace = [0]  # the tick of the latest in-place change anywhere (a cheap "nothing changed")
+last_rebase = [0]  # the tick of the latest in-place op recorded in a graph (see `rebase`)
+
+
+def tick() -> int:
+    """The next tick of the clock."""
+    return next(_clock)
+
+
+def version_owner(t: Any) -> Any:
+    """The tensor that holds `t`'s version counter: its base for views and detached aliases."""
+    base = t._base
+    return t if base is None else base
+
+
+def version_of(t: Any) -> int:
+    """The tick of the latest in-place change of `t`'s memory (0 if never changed)."""
+    base = t._base
+    return t._version if base is None else base._version
+
+
+def share_version(owner: Any, alias: Any) -> None:
+    """Make `alias` (a view or detached alias of `owner`'s memory) share `owner`'s version."""
+    alias._base = version_owner(owner)
 
 
 def bump_version(t: Any) -> None:
     """Record that `t._data` was modified in place (call after every in-place change)."""
-    t._version = last_inplace[0] = next(_clock)
+    version_owner(t)._version = last_inplace[0] = next(_clock)
+
+
+def reads_memory(fn: "Function", array: np.ndarray) -> bool:
+    """Whether the backward of `fn` may read `array`'s memory: through a value it saved (`save`) or
+    an array it kept as a plain attribute (fused ops keep views of their input), the array itself or
+    a view of it."""
+    for value in (*fn.saved, *fn.__dict__.values()):
+        if isinstance(value, np.ndarray) and (value is array or np.may_share_memory(value, array)):
+            return True
+    return False
+
 
 class Instrument:
     """Observes ops while installed (profiler, anomaly mode, module scopes for graph pictures).
@@ -88,6 +149,10 @@ class Instrument:
         """Wraps a whole backward pass (whose node rules each go through `backward`)."""
         return run()
 
+    def inplace(self, target: Any, result: Any) -> None:
+        """An in-place op wrote the values of `result` (the output of the op just applied) into
+        `target`, which stands for them from now on (see `inplace.apply_inplace`)."""
+
 
 class Function:
     """Base class of primitives. Subclasses define `forward(*arrays, **params)` and `backward(g)`."""
@@ -96,6 +161,7 @@ class Function:
     needs_input_grad: tuple
     saved: tuple = ()
     differentiable_backward = True  # False: only first-order gradients (raises under create_graph)
+    is_view = False  # True: the output may share the first input's memory (reshape, permute, x[i])
 
     def save(self, *values: Any) -> None:
         self.saved = values
@@ -120,9 +186,12 @@ class Function:
     def release(self) -> None:
         """Drop everything backward needed; a second backward through this node then fails clearly."""
         created = self.__dict__.get("created", 0)
+        rebased_from = self.__dict__.get("rebased_from")
         self.__dict__.clear()
         self.parents = None
         self.created = created  # still ordered, so a second backward reaches it and fails clearly
+        if rebased_from is not None:  # older consumers of the modified tensor still route through it
+            self.rebased_from = rebased_from
 
 
 def _run(cls: type, inputs: tuple, params: dict) -> Any:
@@ -141,6 +210,8 @@ def _run(cls: type, inputs: tuple, params: dict) -> Any:
         if fn.saved:
             fn.saved = tuple(data if s is scalar else s for s in fn.saved)
     out = inputs[0]._make(data, track)
+    if cls.is_view and np.may_share_memory(data, arrays[0]):
+        share_version(inputs[0], out)
     if track:
         fn.parents = inputs
         fn.created = next(_clock)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .autograd import grad as _grad
 from .grad_mode import no_grad
-from ._tensor import Tensor
+from ._tensor import Tensor, as_tensor
 
 
 class GradcheckError(AssertionError):
@@ -56,7 +56,7 @@ def gradcheck(
             raise TypeError(f"gradcheck: inputs must be float64 for finite differences, got {t.dtype}")
     outs = _outputs(fn, inputs)
     vs = _projection(outs, seed)
-    total = sum(((o.astype(np.float64) * Tensor(v)).sum() for o, v in zip(outs, vs)), Tensor(0.0))
+    total = sum(((o.astype(np.float64) * as_tensor(v)).sum() for o, v in zip(outs, vs)), as_tensor(0.0))
     if not total.requires_grad:
         analytic = [np.zeros(t.shape) for t in wrt]
     else:
@@ -114,7 +114,7 @@ def gradgradcheck(
 
     def first_derivative(*xs: Tensor) -> tuple:
         outs = _outputs(fn, xs)
-        total = sum(((o * Tensor(v)).sum() for o, v in zip(outs, vs)), Tensor(0.0, dtype=np.float64))
+        total = sum(((o * as_tensor(v)).sum() for o, v in zip(outs, vs)), as_tensor(0.0, dtype=np.float64))
         wrt = [xs[i] for i in wrt_index]
         grads = _grad(total, wrt, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 _generator = [np.random.default_rng(0)]
+_seed = [0]
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -15,6 +16,7 @@ def manual_seed(seed: int) -> np.random.Generator:
     if seed < 0:
         raise ValueError(f"manual_seed: seed must be non-negative, got {seed}")
     _generator[0] = np.random.default_rng(seed)
+    _seed[0] = seed
     return _generator[0]
 
 
@@ -28,4 +30,74 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    _generator[0].bit_generator.state = state
+    """Restore a state from `get_rng_state()`."""
+    try:
+        _generator[0].bit_generator.state = state
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"set_rng_state: expected a state from get_rng_state(), got "
+                        f"{type(state).__name__} ({err})") from None
+
+
+class Generator:
+    """PyTorch's `Generator`: a random stream of its own, for `randperm`, `randn`, `DataLoader`,
+    `random_split`, ... (`generator=` arguments); backed by a NumPy Generator.
+
+    `Generator().manual_seed(0)` returns the generator, as in PyTorch, so it can be built in one line.
+    """
+
+    def __init__(self, device: object = "cpu") -> None:
+        from .devices import as_device
+
+        self.device = as_device(device)
+        self._seed = 67280421310721  # PyTorch's default seed of a new generator
+        self._numpy = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        seed = int(seed)
+        if seed < 0:
+            raise ValueError(f"Generator.manual_seed: seed must be non-negative, got {seed}")
+        self._seed = seed
+        self._numpy = np.random.default_rng(seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseed from fresh entropy; returns the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy) % (2**63))
+        return self._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        return self._numpy.bit_generator.state
+
+    def set_state(self, state: dict) -> "Generator":
+        self._numpy.bit_generator.state = state
+        return self
+
+    def numpy_generator(self) -> np.random.Generator:
+        """The NumPy Generator that draws this stream."""
+        return self._numpy
+
+
+def resolve(gen: "Generator | np.random.Generator | None") -> np.random.Generator:
+    """The NumPy Generator behind a `generator=` argument (None: the library's own)."""
+    if gen is None:
+        return _generator[0]
+    if isinstance(gen, np.random.Generator):
+        return gen
+    if isinstance(gen, Generator):
+        return gen.numpy_generator()
+    raise TypeError(f"generator: expected an autograd_nn.Generator, got {type(gen).__name__}")
+
+
+def seed() -> int:
+    """Reseed the library's generator from fresh entropy (PyTorch's `torch.seed`); returns the seed."""
+    value = int(np.random.SeedSequence().entropy) % (2**63)
+    manual_seed(value)
+    return value
+
+
+def initial_seed() -> int:
+    """The seed the library's generator was last seeded with."""
+    return _seed[0]

@@ -165,6 +165,14 @@ class StackedInstrument(Instrument):
             return self.on_backward_pass(run)
         return outer.backward_pass(lambda: self.on_backward_pass(run))
 
+    def inplace(self, target: Any, result: Any) -> None:
+        self.on_inplace(target, result)
+        if self._outer is not None:
+            self._outer.inplace(target, result)
+
+    def on_inplace(self, target: Any, result: Any) -> None:
+        """Observe an in-place op: `target` now holds `result`'s values (and is what later ops use)."""
+
     def on_backward_pass(self, run: Callable) -> Any:
         """Observe a whole backward pass: call ``run()`` and return its result."""
         return run()

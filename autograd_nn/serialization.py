@@ -52,8 +52,9 @@ from typing import Any, Union
 
 import numpy as np
 
+from .devices import as_device
 from .errors import CheckpointError
-from ._tensor import Tensor
+from ._tensor import Tensor, as_tensor
 
 __all__ = ["save", "load"]
 
@@ -169,10 +170,22 @@ class _Writer:
         return f"{name}#{n}"
 
 
-def save(obj: Any, path: PathLike) -> None:
-    """Write `obj` (see the module docstring for what it may contain) to `path`, atomically."""
+def save(obj: Any, path: Any, pickle_module: Any = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True) -> None:
+    """Write `obj` (see the module docstring for what it may contain) to `path`, atomically.
+
+    `path` may also be a writable binary file object (`io.BytesIO`), as in `torch.save`. PyTorch's
+    pickle options are accepted and have nothing to do: the format is safetensors, never pickle.
+    """
     import safetensors  # late: keeps `import autograd_nn` light
 
+    if hasattr(path, "write") and not isinstance(path, (str, os.PathLike)):
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            tmp_path = os.path.join(tmp_dir, "checkpoint.safetensors")
+            save(obj, tmp_path)
+            with open(tmp_path, "rb") as f:
+                path.write(f.read())
+        return
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"save: path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
@@ -271,7 +284,7 @@ class StructureReader:
             requires_grad = node.get("requires_grad", False)
             if not isinstance(requires_grad, bool) or (requires_grad and arr.dtype.kind != "f"):
                 raise self.fail(where, f"bad requires_grad {requires_grad!r} for dtype {arr.dtype}")
-            return Tensor(arr, requires_grad=requires_grad)
+            return as_tensor(arr).requires_grad_(requires_grad)
         raise self.fail(where, f"unknown node type {kind!r}")
 
     def _scalar(self, kind: str, value: Any, where: str) -> Any:
@@ -367,9 +380,24 @@ def _safetensors_dtype(dtype: np.dtype) -> str:
     return _ST_DTYPES.get(f"{dtype.kind}{dtype.itemsize}", dtype.str)
 
 
-def load(path: PathLike) -> Any:
+def load(path: Any, map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None, **pickle_load_args: Any) -> Any:
     """Read a checkpoint written by `save` (or any safetensors file; or a checkpoint in the old
-    zip format, with a warning); raises CheckpointError if it is not one or is unsafe."""
+    zip format, with a warning); raises CheckpointError if it is not one or is unsafe.
+
+    `path` may also be a readable binary file object. `torch.load`'s other arguments are accepted:
+    `map_location` may name the CPU (as a string, device, dict or function: everything loads onto
+    the CPU; an accelerator as the target is refused), `weights_only` and `mmap` change nothing
+    (nothing is ever unpickled).
+    """
+    if isinstance(map_location, (str, int)) or (map_location is not None and hasattr(map_location, "type")):
+        as_device(map_location)
+    if hasattr(path, "read") and not isinstance(path, (str, os.PathLike)):
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            tmp_path = os.path.join(tmp_dir, "checkpoint.safetensors")
+            with open(tmp_path, "wb") as f:
+                f.write(path.read())
+            return _copied(load(tmp_path))
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"load: path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
@@ -399,7 +427,7 @@ def _load_safetensors(path: str) -> Any:
         text = metadata.get(METADATA_KEY)
         reader = _SafetensorsReader(handle, path)
         if text is None:  # written by another tool: a flat dict of tensors by name
-            return OrderedDict((name, Tensor(reader.plain(name))) for name in handle.keys())
+            return OrderedDict((name, as_tensor(reader.plain(name))) for name in handle.keys())
         try:
             header = json.loads(text)
         except (ValueError, RecursionError) as err:
@@ -412,3 +440,17 @@ def _load_safetensors(path: str) -> Any:
             raise CheckpointError(f"load {path!r}: format version {header.get('version')!r} is not "
                                   f"supported (this library reads version {VERSION})")
         return reader.build(header["root"], "")
+
+
+def _copied(obj: Any) -> Any:
+    """`obj` with every array copied into memory (a load from a file object outlives its file)."""
+    if isinstance(obj, Tensor):
+        out = as_tensor(obj._data.copy())
+        return out.requires_grad_(True) if obj.requires_grad else out
+    if isinstance(obj, np.ndarray):
+        return obj.copy()
+    if isinstance(obj, dict):
+        return type(obj)((k, _copied(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_copied(v) for v in obj)
+    return obj

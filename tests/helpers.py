@@ -54,7 +54,7 @@ def check_torch_parity(fn: Callable, torch_fn: Callable, inputs: Sequence[Any], 
     if not wrt or not out.requires_grad:
         return
     g = RNG.standard_normal(out.shape).astype(out.dtype)
-    grads = ag.grad(out, wrt, grad_outputs=ag.Tensor(g), allow_unused=True)
+    grads = ag.grad(out, wrt, grad_outputs=ag.as_tensor(g), allow_unused=True)
     twrt = [t for x, t in zip(inputs, tins) if isinstance(x, ag.Tensor) and x.requires_grad]
     tgrads = torch.autograd.grad(tout, twrt, grad_outputs=torch.from_numpy(g), allow_unused=True)
     for mine, theirs in zip(grads, tgrads):

@@ -65,11 +65,11 @@ def _unary_checks(name, f):
         _close(f(X.tolist()), ref)                           # Python list
     base = np.zeros((2, 6), np.float32)
     base[:, ::2] = X
-    _close(f(ag.Tensor(base[:, ::2])), ref)                  # non-contiguous view
-    _close(f(ag.Tensor(np.ascontiguousarray(X.T)).T), ref)   # transposed view
+    _close(f(ag.as_tensor(base[:, ::2])), ref)                  # non-contiguous view
+    _close(f(ag.as_tensor(np.ascontiguousarray(X.T)).T), ref)   # transposed view
     ro = X.copy()
     ro.flags.writeable = False
-    _close(f(ag.Tensor(ro)), ref)                            # read-only array
+    _close(f(ag.as_tensor(ro)), ref)                            # read-only array
     assert f(ag.zeros(0, 3)).shape == (0, 3)                 # empty
     out = f(ag.tensor([np.nan, np.inf, -np.inf, 0.0]))       # NaN/Inf: values, no error
     assert out.shape == (4,)
@@ -92,7 +92,7 @@ def test_int_unary_rejects_floats_clearly(name):
 def test_integer_tensor_cannot_require_grad():
     for make in (lambda: ag.tensor([1, 2], requires_grad=True),
                  lambda: ag.arange(3).requires_grad_(),
-                 lambda: ag.Tensor(np.array([True]), requires_grad=True)):
+                 lambda: ag.tensor(np.array([True]), requires_grad=True)):
         with pytest.raises(ag.DTypeError) as err:
             make()
         assert_clear(err.value, "requires_grad")

@@ -60,7 +60,7 @@ def test_layer_takes_non_contiguous_input(name):
     if good == "idx":
         return
     shapes = good if isinstance(good, list) else [good]
-    ins = [ag.Tensor(np.ascontiguousarray(np.random.randn(*s[::-1]).astype(np.float32).T))
+    ins = [ag.as_tensor(np.ascontiguousarray(np.random.randn(*s[::-1]).astype(np.float32).T))
            for s in shapes]  # transposed (Fortran-ordered) views
     ref = layer(*[ag.tensor(np.ascontiguousarray(t.numpy())) for t in ins])
     out = layer(*ins)
@@ -81,7 +81,7 @@ def test_layer_empty_readonly_and_nonfinite_input(name):
         for a in arrays:
             a.flags.writeable = False
         with np.errstate(all="ignore"):
-            assert _first(layer(*[ag.Tensor(a) for a in arrays])).shape == want
+            assert _first(layer(*[ag.as_tensor(a) for a in arrays])).shape == want
     try:  # an empty leading dim: a result or a clear error, never a crash
         out = layer(*[ag.zeros(0, *s[1:]) for s in shapes])
     except Exception as err:  # noqa: BLE001 - judged below
@@ -100,7 +100,7 @@ def test_any_shape_layer(name):
                 layer(X.tolist())
         ro = X.copy()
         ro.flags.writeable = False
-        np.testing.assert_allclose(layer(ag.Tensor(ro)).numpy(), ref.numpy())
+        np.testing.assert_allclose(layer(ag.as_tensor(ro)).numpy(), ref.numpy())
         assert layer(ag.zeros(0, 3)).shape == (0, 3)
         assert layer(ag.tensor([np.nan, np.inf, -np.inf])).shape == (3,)
     try:

@@ -17,11 +17,11 @@ def _pair(torch, dtype, scale=1.0, seed=0):
     rng = np.random.default_rng(seed)
     ours, theirs = [], []
     for i, shape in enumerate(SHAPES):
-        p = ag.Tensor(np.zeros(shape, dtype), requires_grad=True)
+        p = ag.tensor(np.zeros(shape, dtype), requires_grad=True)
         t = torch.zeros(shape, dtype=getattr(torch, np.dtype(dtype).name), requires_grad=True)
         if i != 1:  # one parameter without a gradient
             g = (rng.standard_normal(shape) * scale).astype(dtype)
-            p.grad = ag.Tensor(g.copy())
+            p.grad = ag.as_tensor(g.copy())
             t.grad = torch.from_numpy(g.copy())
         ours.append(p)
         theirs.append(t)
@@ -46,20 +46,20 @@ def test_clip_grad_norm_matches_torch(torch, dtype, rtol, norm_type, max_norm):
 
 
 def test_clip_grad_norm_result_has_the_requested_norm():
-    p = ag.Tensor(np.zeros(4, np.float32), requires_grad=True)
-    p.grad = ag.Tensor(np.array([3.0, 4.0, 0.0, 0.0], np.float32))
+    p = ag.tensor(np.zeros(4, np.float32), requires_grad=True)
+    p.grad = ag.as_tensor(np.array([3.0, 4.0, 0.0, 0.0], np.float32))
     total = utils.clip_grad_norm_(p, max_norm=1.0)
     assert float(total) == pytest.approx(5.0)
     assert np.linalg.norm(p.grad.numpy()) == pytest.approx(1.0, rel=1e-5)
-    p.grad = ag.Tensor(np.array([0.3, 0.4, 0.0, 0.0], np.float32))
+    p.grad = ag.as_tensor(np.array([0.3, 0.4, 0.0, 0.0], np.float32))
     before = p.grad.numpy().copy()
     utils.clip_grad_norm_([p], max_norm=1.0)
     np.testing.assert_array_equal(p.grad.numpy(), before)  # under the limit: untouched
 
 
 def test_clip_grad_norm_nonfinite(torch):
-    p = ag.Tensor(np.zeros(3, np.float32), requires_grad=True)
-    p.grad = ag.Tensor(np.array([1.0, np.inf, 2.0], np.float32))
+    p = ag.tensor(np.zeros(3, np.float32), requires_grad=True)
+    p.grad = ag.as_tensor(np.array([1.0, np.inf, 2.0], np.float32))
     with pytest.raises(RuntimeError, match="non-finite"):
         utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
     total = utils.clip_grad_norm_([p], 1.0)
@@ -71,9 +71,9 @@ def test_clip_grad_norm_nonfinite(torch):
 
 
 def test_clip_grad_norm_without_grads_and_generators():
-    params = [ag.Tensor(np.ones(2, np.float32), requires_grad=True) for _ in range(2)]
+    params = [ag.tensor(np.ones(2, np.float32), requires_grad=True) for _ in range(2)]
     assert float(utils.clip_grad_norm_(params, 1.0)) == 0.0
-    params[0].grad = ag.Tensor(np.full(2, 10.0, np.float32))
+    params[0].grad = ag.as_tensor(np.full(2, 10.0, np.float32))
     total = utils.clip_grad_norm_((p for p in params), 1.0)  # a generator works (consumed once)
     assert float(total) == pytest.approx(math.sqrt(200.0))
     assert np.linalg.norm(params[0].grad.numpy()) == pytest.approx(1.0, rel=1e-5)
@@ -94,19 +94,19 @@ def test_clip_grad_value_matches_torch(torch, clip):
 def test_parameters_to_vector_and_back(torch):
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
-    params = [ag.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    params = [ag.tensor(a.copy(), requires_grad=True) for a in arrays]
     vec = utils.parameters_to_vector(params)
     tvec = torch.nn.utils.parameters_to_vector([torch.from_numpy(a) for a in arrays])
     assert vec.shape == (sum(a.size for a in arrays),) and vec.dtype == np.float32
     np.testing.assert_array_equal(vec.numpy(), tvec.numpy())
-    (vec * ag.Tensor(np.arange(vec.shape[0], dtype=np.float32))).sum().backward()  # differentiable
+    (vec * ag.as_tensor(np.arange(vec.shape[0], dtype=np.float32))).sum().backward()  # differentiable
     np.testing.assert_array_equal(params[1].grad.numpy(), np.arange(12, 17, dtype=np.float32))
 
     kept = [p.numpy() for p in params]
-    utils.vector_to_parameters(ag.Tensor(np.arange(vec.shape[0], dtype=np.float32)), params)
+    utils.vector_to_parameters(ag.as_tensor(np.arange(vec.shape[0], dtype=np.float32)), params)
     assert all(p.numpy() is k for p, k in zip(params, kept))  # updated in place
     np.testing.assert_array_equal(params[2].numpy().ravel(), np.arange(17, 25, dtype=np.float32))
     with pytest.raises(ShapeError, match="has 3 elements"):
-        utils.vector_to_parameters(ag.Tensor(np.zeros(3, np.float32)), params)
+        utils.vector_to_parameters(ag.as_tensor(np.zeros(3, np.float32)), params)
     with pytest.raises(TypeError, match="expected a Tensor"):
         utils.vector_to_parameters(np.zeros(25), params)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from autograd_nn import Tensor, manual_seed
+from autograd_nn import as_tensor, manual_seed
 from autograd_nn.examples import bert, gpt, sequence, t5, vit
 from autograd_nn.examples.lm_common import LMTrainConfig, lr_factor, sample_next
 
@@ -49,7 +49,7 @@ def test_gpt_is_causal():
     a = np.array([[1, 2, 3, 4, 5, 6]])
     b = a.copy()
     b[0, 4] = 9
-    la, lb = model(Tensor(a)).numpy(), model(Tensor(b)).numpy()  # (1, 6, 10)
+    la, lb = model(as_tensor(a)).numpy(), model(as_tensor(b)).numpy()  # (1, 6, 10)
     np.testing.assert_allclose(la[:, :4], lb[:, :4], rtol=1e-5, atol=1e-6)
     assert np.abs(la[:, 4:] - lb[:, 4:]).max() > 1e-4
     assert model.lm_head.weight is model.transformer.wte.weight  # tied
@@ -71,7 +71,7 @@ def test_patch_embedding_takes_patches_in_raster_order():
     embed = vit.PatchEmbedding(cfg)
     images = np.zeros((1, 1, 8, 8), np.float32)
     images[0, 0, 4:, :4] = 1.0  # bottom-left patch = patch 2 in raster order
-    tokens = embed(Tensor(images)).numpy()  # (1, 4, 16)
+    tokens = embed(as_tensor(images)).numpy()  # (1, 4, 16)
     assert tokens.shape == (1, 4, 16)
     bias = embed.proj.bias.numpy()
     assert np.allclose(tokens[0, [0, 1, 3]], bias) and not np.allclose(tokens[0, 2], bias)

@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pytest
 
-from autograd_nn import Tensor, manual_seed, nn
+from autograd_nn import as_tensor, manual_seed, nn
 from autograd_nn.examples import lora, normalization, resnet, unet
 
 
@@ -32,7 +32,7 @@ def _single_thread():
 def test_resnet_shapes_and_projection_shortcut():
     manual_seed(0)
     model = resnet.ResNet(resnet.ResNetConfig(widths=(8, 16, 32), blocks=(1, 2, 1)))
-    assert model(Tensor(np.zeros((3, 1, 8, 8), np.float32))).shape == (3, 10)
+    assert model(as_tensor(np.zeros((3, 1, 8, 8), np.float32))).shape == (3, 10)
     first, later = model.stages[1][0], model.stages[1][1]
     assert first.downsample is not None and first.downsample[0].stride == (2, 2)
     assert model.stages[0][0].downsample is None and later.downsample is None
@@ -53,7 +53,7 @@ def test_resnet_reaches_95_percent(tmp_path):
 def test_unet_keeps_the_image_shape(mode):
     manual_seed(0)
     model = unet.UNet(unet.UNetConfig(base=4, upsample=mode))
-    assert model(Tensor(np.zeros((2, 1, 8, 8), np.float32))).shape == (2, 1, 8, 8)
+    assert model(as_tensor(np.zeros((2, 1, 8, 8), np.float32))).shape == (2, 1, 8, 8)
 
 
 def test_unet_rejects_unknown_upsampling():
@@ -87,7 +87,7 @@ def test_layer_scheme_normalises_each_sample_over_c_h_w():
     manual_seed(0)
     layer = normalization.SCHEMES["layer"](3, 4)
     x = np.random.default_rng(0).normal(2.0, 5.0, (2, 3, 4, 4)).astype(np.float32)
-    y = layer(Tensor(x)).numpy().reshape(2, -1)
+    y = layer(as_tensor(x)).numpy().reshape(2, -1)
     np.testing.assert_allclose(y.mean(1), 0.0, atol=1e-5)
     np.testing.assert_allclose(y.std(1), 1.0, atol=1e-3)
 
@@ -126,7 +126,7 @@ def test_adapt_freezes_the_right_parameters():
     assert nn.count_parameters(head) == (8 * 5 + 5, nn.count_parameters(base)[1])
     adapted = lora.adapt("LoRA", base, (16, 8), r=2, alpha=4)
     assert nn.count_parameters(adapted)[0] == 2 * (64 + 16) + 2 * (16 + 8) + 2 * (8 + 5)
-    x = Tensor(np.random.default_rng(0).random((3, 64), dtype=np.float32))
+    x = as_tensor(np.random.default_rng(0).random((3, 64), dtype=np.float32))
     np.testing.assert_allclose(adapted(x).numpy(), base(x).numpy(), atol=1e-6)  # B starts at zero
     with pytest.raises(ValueError):
         lora.adapt("prefix tuning", base, (16, 8), r=2, alpha=4)

@@ -22,7 +22,7 @@ def _groups(ours: bool, torch=None):
     rng = np.random.default_rng(3)
     arrays = [rng.standard_normal((4, 3)), rng.standard_normal(3)]
     if ours:
-        params = [ag.Tensor(a.copy(), requires_grad=True) for a in arrays]
+        params = [ag.tensor(a.copy(), requires_grad=True) for a in arrays]
     else:
         params = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
     return [{"params": [p], "lr": lr} for p, lr in zip(params, LRS)]
@@ -112,7 +112,7 @@ def test_optimizer_with_scheduler_matches_torch(torch, opt_name, opt_kwargs, nam
     for _ in range(10):
         for g, tg in zip(groups, tgroups):
             grad = rng.standard_normal(g["params"][0].shape)
-            g["params"][0].grad = ag.Tensor(grad)
+            g["params"][0].grad = ag.as_tensor(grad)
             tg["params"][0].grad = torch.from_numpy(grad.copy())
         opt.step()
         topt.step()

@@ -406,6 +406,10 @@ LAYERS: dict[str, Case] = {
     "HingeEmbeddingLoss": C(margin=1.0, inputs=lambda: [away(2, 3, kinks=(1.0,), scale=2.0),
                                                         pm_one(2, 3)]),
     "SoftMarginLoss": C(inputs=lambda: [signed(2, 3), pm_one(2, 3)]),
+    "PairwiseDistance": C(inputs=((3, 4), (3, 4))),
+    "CosineSimilarity": C(inputs=((3, 4), (3, 4))),
+    "TripletMarginLoss": C(margin=0.5, inputs=((3, 4), (3, 4), (3, 4))),
+    "DataParallel": C(build=lambda: nn.DataParallel(nn.Linear(3, 2)), inputs=((2, 3),)),
 }
 
 

@@ -47,7 +47,7 @@ def check_module_parity(ours: nn.Module, theirs, x: np.ndarray, torch, dtype=np.
         assert y.dtype == dtype
         np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol, atol)
         g = RNG.standard_normal(y.shape).astype(dtype)
-        y.backward(ag.Tensor(g))
+        y.backward(ag.as_tensor(g))
         yt.backward(torch.from_numpy(g))
         np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol, atol)
         tparams = dict(theirs.named_parameters())
@@ -293,7 +293,7 @@ def test_embedding_parity(torch, kwargs):
     y, yt = ours(ag.tensor(ids)), theirs(torch.tensor(ids))
     np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), 1e-6, 1e-7)
     g = RNG.standard_normal(y.shape).astype(np.float32)
-    y.backward(ag.Tensor(g))
+    y.backward(ag.as_tensor(g))
     yt.backward(torch.from_numpy(g))
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), 1e-6, 1e-6)
     np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), 1e-6, 1e-7)

@@ -34,7 +34,7 @@ def check_loss(name, args, kwargs, torch, grad=(0,), dtype=np.float64, module=No
     np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol, atol)
     g = RNG.standard_normal(out.shape).astype(dtype)
     wrt = [ours[i] for i in grad]
-    got = ag.grad(out, wrt, grad_outputs=ag.Tensor(g))
+    got = ag.grad(out, wrt, grad_outputs=ag.as_tensor(g))
     want = torch.autograd.grad(tout, [theirs[i] for i in grad], torch.from_numpy(g))
     for a, b in zip(got, want):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol, atol)

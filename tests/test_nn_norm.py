@@ -100,7 +100,7 @@ def test_ghost_batch_norm_is_batch_norm_per_virtual_batch(torch, vbs, n):
     yt = torch.cat([ref(chunk) for chunk in xt.split(vbs)])  # one BN step per virtual batch
     np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), 1e-10, 1e-12)
     g = RNG.standard_normal(y.shape)
-    y.backward(ag.Tensor(g))
+    y.backward(ag.as_tensor(g))
     yt.backward(torch.from_numpy(g))
     np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), 1e-9, 1e-11)
     np.testing.assert_allclose(ghost.weight.grad.numpy(), ref.weight.grad.numpy(), 1e-9, 1e-11)
@@ -209,7 +209,7 @@ def test_normalize_parity_including_zero_vectors(torch, p, dim):
     y, yt = F.normalize(xa, p, dim), torch.nn.functional.normalize(xt, p, dim)
     np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), 1e-10, 1e-12)
     g = RNG.standard_normal(y.shape)
-    y.backward(ag.Tensor(g))
+    y.backward(ag.as_tensor(g))
     yt.backward(torch.from_numpy(g))
     assert np.isfinite(xa.grad.numpy()).all()
     np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), 1e-9, 1e-11)

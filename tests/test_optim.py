@@ -26,11 +26,11 @@ def _init(dtype, seed=1):
 
 
 def _run_ours(cls, kwargs, dtype, grads, params=None):
-    params = params or [ag.Tensor(a.copy(), requires_grad=True) for a in _init(dtype)]
+    params = params or [ag.tensor(a.copy(), requires_grad=True) for a in _init(dtype)]
     opt = cls(params, **kwargs)
     for step in grads:
         for p, g in zip(params, step):
-            p.grad = None if g is None else ag.Tensor(g.copy())
+            p.grad = None if g is None else ag.as_tensor(g.copy())
         opt.step()
     return params, opt
 
@@ -103,12 +103,12 @@ def test_state_dict_round_trip_is_bit_identical(name, kwargs, tmp_path):
     del first, opt
     ckpt = load(path)
     assert ckpt["epoch"] == 4
-    resumed = [ag.Tensor(p.numpy(), requires_grad=True) for p in ckpt["params"]]
+    resumed = [ag.tensor(p.numpy(), requires_grad=True) for p in ckpt["params"]]
     opt2 = cls(resumed, **kwargs)
     opt2.load_state_dict(ckpt["optim"])
     for step in grads[4:]:
         for p, g in zip(resumed, step):
-            p.grad = None if g is None else ag.Tensor(g.copy())
+            p.grad = None if g is None else ag.as_tensor(g.copy())
         opt2.step()
     for a, b in zip(straight, resumed):
         assert a.dtype == b.dtype == np.float32
@@ -116,12 +116,12 @@ def test_state_dict_round_trip_is_bit_identical(name, kwargs, tmp_path):
 
 
 def test_state_dict_layout_uses_indices_not_ids():
-    a = ag.Tensor(np.ones(3, np.float32), requires_grad=True)
-    b = ag.Tensor(np.ones(2, np.float32), requires_grad=True)
-    c = ag.Tensor(np.ones(1, np.float32), requires_grad=True)
+    a = ag.tensor(np.ones(3, np.float32), requires_grad=True)
+    b = ag.tensor(np.ones(2, np.float32), requires_grad=True)
+    c = ag.tensor(np.ones(1, np.float32), requires_grad=True)
     opt = optim.Adam([{"params": [a, b]}, {"params": [c], "lr": 0.5}], lr=0.1)
-    a.grad = ag.Tensor(np.ones(3, np.float32))
-    c.grad = ag.Tensor(np.ones(1, np.float32))
+    a.grad = ag.as_tensor(np.ones(3, np.float32))
+    c.grad = ag.as_tensor(np.ones(1, np.float32))
     opt.step()
     sd = opt.state_dict()
     assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
@@ -136,7 +136,7 @@ def test_state_dict_layout_uses_indices_not_ids():
 
 
 def test_load_state_dict_errors_and_torch_state(torch):
-    p = ag.Tensor(np.zeros(3, np.float32), requires_grad=True)
+    p = ag.tensor(np.zeros(3, np.float32), requires_grad=True)
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     with pytest.raises(ValueError, match="parameter groups"):
         opt.load_state_dict({"state": {}, "param_groups": []})
@@ -150,7 +150,7 @@ def test_load_state_dict_errors_and_torch_state(torch):
     topt = torch.optim.Adam([tp], lr=0.1)
     tp.grad = torch.ones(3)
     topt.step()
-    q = ag.Tensor(np.zeros(3, np.float32), requires_grad=True)
+    q = ag.tensor(np.zeros(3, np.float32), requires_grad=True)
     ours = optim.Adam([q], lr=0.1)
     ours.load_state_dict(topt.state_dict())
     assert ours.state[q]["step"] == 1 and ours.state[q]["exp_avg"].dtype == np.float32
@@ -159,7 +159,7 @@ def test_load_state_dict_errors_and_torch_state(torch):
 def test_param_groups_with_different_lrs(torch):
     grads = _grads(np.float64)
     init = _init(np.float64)
-    ours = [ag.Tensor(a.copy(), requires_grad=True) for a in init]
+    ours = [ag.tensor(a.copy(), requires_grad=True) for a in init]
     opt = optim.SGD([{"params": ours[:2]}, {"params": ours[2:], "lr": 0.5, "momentum": 0.9}],
                     lr=0.01, momentum=0.1)
     theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
@@ -167,7 +167,7 @@ def test_param_groups_with_different_lrs(torch):
                                                       "momentum": 0.9}], lr=0.01, momentum=0.1)
     for step in grads:
         for p, t, g in zip(ours, theirs, step):
-            p.grad = None if g is None else ag.Tensor(g.copy())
+            p.grad = None if g is None else ag.as_tensor(g.copy())
             t.grad = None if g is None else torch.from_numpy(g.copy())
         opt.step()
         topt.step()
@@ -178,8 +178,8 @@ def test_param_groups_with_different_lrs(torch):
 
 
 def test_add_param_group_and_validation():
-    a = ag.Tensor(np.ones(2, np.float32), requires_grad=True)
-    b = ag.Tensor(np.ones(2, np.float32), requires_grad=True)
+    a = ag.tensor(np.ones(2, np.float32), requires_grad=True)
+    b = ag.tensor(np.ones(2, np.float32), requires_grad=True)
     opt = optim.Adam([a], lr=0.1)
     opt.add_param_group({"params": b, "lr": 0.01})
     assert opt.param_groups[1]["lr"] == 0.01 and opt.param_groups[1]["betas"] == (0.9, 0.999)
@@ -205,15 +205,15 @@ def test_add_param_group_and_validation():
 
 
 def test_named_parameters_are_accepted():
-    a = ag.Tensor(np.ones(2, np.float32), requires_grad=True)
+    a = ag.tensor(np.ones(2, np.float32), requires_grad=True)
     opt = optim.SGD([("w", a)], lr=0.1)
     assert opt.param_groups[0]["param_names"] == ["w"]
     assert opt.state_dict()["param_groups"][0]["param_names"] == ["w"]
 
 
 def test_zero_grad_semantics():
-    a = ag.Tensor(np.ones(3, np.float32), requires_grad=True)
-    b = ag.Tensor(np.ones(2, np.float32), requires_grad=True)
+    a = ag.tensor(np.ones(3, np.float32), requires_grad=True)
+    b = ag.tensor(np.ones(2, np.float32), requires_grad=True)
     opt = optim.SGD([a, b], lr=0.1)
     (a * 2.0).sum().backward()
     kept = a.grad
@@ -228,8 +228,8 @@ def test_zero_grad_semantics():
 
 
 def test_params_without_grad_are_skipped_and_closure_runs_with_grad():
-    a = ag.Tensor(np.ones(3, np.float32), requires_grad=True)
-    b = ag.Tensor(np.ones(2, np.float32), requires_grad=True)
+    a = ag.tensor(np.ones(3, np.float32), requires_grad=True)
+    b = ag.tensor(np.ones(2, np.float32), requires_grad=True)
     opt = optim.Adam([a, b], lr=0.1)
 
     def closure():
@@ -248,22 +248,22 @@ def test_params_without_grad_are_skipped_and_closure_runs_with_grad():
 
 
 def test_step_outside_no_grad_does_not_record_and_rejects_bad_grad_shape():
-    a = ag.Tensor(np.ones(3, np.float32), requires_grad=True)
+    a = ag.tensor(np.ones(3, np.float32), requires_grad=True)
     opt = optim.SGD([a], lr=0.5)
-    a.grad = ag.Tensor(np.ones(3, np.float32))
+    a.grad = ag.as_tensor(np.ones(3, np.float32))
     opt.step()
     assert a.is_leaf and a.grad_fn is None
     np.testing.assert_allclose(a.numpy(), 0.5)
-    a.grad = ag.Tensor(np.ones(4, np.float32))
+    a.grad = ag.as_tensor(np.ones(4, np.float32))
     with pytest.raises(ShapeError, match="gradient of shape"):
         opt.step()
 
 
 def test_optimizer_follows_replaced_param_data():
     """Module.load_state_dict replaces p.numpy(); the optimizer must update the new array."""
-    a = ag.Tensor(np.ones(3, np.float32), requires_grad=True)
+    a = ag.tensor(np.ones(3, np.float32), requires_grad=True)
     opt = optim.SGD([a], lr=1.0, momentum=0.9)
-    a.grad = ag.Tensor(np.ones(3, np.float32))
+    a.grad = ag.as_tensor(np.ones(3, np.float32))
     opt.step()
     a.data = np.full(3, 10.0, np.float32)
     opt.step()
@@ -272,10 +272,10 @@ def test_optimizer_follows_replaced_param_data():
 
 def test_trains_a_small_model():
     rng = np.random.default_rng(0)
-    x = ag.Tensor(rng.standard_normal((64, 3)).astype(np.float32))
-    y = x @ ag.Tensor(np.array([[1.0], [-2.0], [0.5]], np.float32)) + 0.3
-    w = ag.Tensor(np.zeros((3, 1), np.float32), requires_grad=True)
-    b = ag.Tensor(np.zeros(1, np.float32), requires_grad=True)
+    x = ag.as_tensor(rng.standard_normal((64, 3)).astype(np.float32))
+    y = x @ ag.as_tensor(np.array([[1.0], [-2.0], [0.5]], np.float32)) + 0.3
+    w = ag.tensor(np.zeros((3, 1), np.float32), requires_grad=True)
+    b = ag.tensor(np.zeros(1, np.float32), requires_grad=True)
     opt = optim.AdamW([w, b], lr=0.05, weight_decay=0.0)
     for _ in range(300):
         opt.zero_grad()

@@ -28,11 +28,11 @@ import safetensors  # noqa: E402  (a runtime dependency)
 
 
 def _nested():
-    w = ag.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    w = ag.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
     return {
-        "model": OrderedDict([("fc.weight", w), ("fc.bias", ag.Tensor(np.zeros(3, np.float64))),
-                              ("steps", ag.Tensor(np.array([1, 2], np.int64))),
-                              ("mask", ag.Tensor(np.array([True, False])))]),
+        "model": OrderedDict([("fc.weight", w), ("fc.bias", ag.as_tensor(np.zeros(3, np.float64))),
+                              ("steps", ag.as_tensor(np.array([1, 2], np.int64))),
+                              ("mask", ag.as_tensor(np.array([True, False])))]),
         "optim": {"state": {0: {"step": 7, "exp_avg": np.ones((2, 3), np.float16)}},
                   "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 1],
                                     "nesterov": False, "name": None}]},
@@ -448,7 +448,7 @@ def test_deep_structure_in_metadata_is_refused(tmp_path):
 
 def test_truncated_and_corrupted_files_are_refused(tmp_path):
     good = tmp_path / "good"
-    save({"w": ag.Tensor(np.arange(1000, dtype=np.float32)), "epoch": 3}, good)
+    save({"w": ag.as_tensor(np.arange(1000, dtype=np.float32)), "epoch": 3}, good)
     data = good.read_bytes()
     bad = tmp_path / "bad"
     for cut in (0, 4, 10, len(data) // 3, len(data) // 2, len(data) - 30, len(data) - 1):

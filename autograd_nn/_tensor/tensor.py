@@ -15,32 +15,47 @@ from .. import dtypes
 from ..autograd import PostAccumulateGradHookHandle
 from ..autograd import backward as _backward
 from ..errors import DTypeError, ShapeError
-from ..function import TensorBase, bump_version
-from ..grad_mode import _state
+from ..devices import as_device
+from ..function import TensorBase, bump_version, share_version
 from ..ops import elementwise as ew
 from ..ops.linalg import MatMul
+from ..shapes import shape_arg
 from .convert import as_array
+from .compat import CompatMixin
+from .counting import CountingMixin
+from .inplace import InplaceMixin
+from .linalg import LinalgMixin
+from .placement import PlacementMixin
 from .pointwise import MathMixin
 from .reductions import ReduceMixin
+from .sampling import SamplingMixin
 from .shaping import ShapeMixin
 
 
 _NUMBERS = frozenset({int, float})
 
 
-class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
+class Tensor(MathMixin, ReduceMixin, ShapeMixin, InplaceMixin, PlacementMixin, LinalgMixin, SamplingMixin,
+             CountingMixin, CompatMixin, TensorBase):
     """An n-dimensional array that records the operations applied to it, for reverse-mode autodiff.
 
-    `Tensor(ndarray)` shares the array's memory (like `torch.from_numpy`); `autograd_nn.tensor(...)`
-    copies (like `torch.tensor`).
+    `Tensor(...)` is PyTorch's legacy constructor: `Tensor(2, 3)` is a (2, 3) tensor of zeros (PyTorch
+    leaves the values undefined), `Tensor([1, 2])` copies the data into the default float dtype,
+    `Tensor(ndarray)` shares the array's memory when it already has the default float dtype (as
+    PyTorch does for a float32 array) and converts otherwise, and `Tensor(tensor)` is an alias of the
+    tensor. `dtype=` (this library's addition) keeps data of that dtype as is: `Tensor(a, a.dtype)`
+    wraps any array without a copy. Prefer `autograd_nn.tensor(...)` (copies, infers the dtype),
+    `as_tensor` / `from_numpy` (share memory, keep the dtype).
     """
 
     __slots__ = ()
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
     __array_priority__ = 1000
 
-    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self._data = as_array(data, dtype)
+    def __init__(self, *args: Any, dtype: Any = None, requires_grad: bool = False,
+                 device: Any = None) -> None:
+        as_device(device)
+        self._data = _legacy_array(args, dtype)
         self.grad = None
         self._ctx = None
         self._retains_grad = False
@@ -48,6 +63,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         self._hooks = None
         self._post_hooks = None
         self.name = None
+        self._base = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -67,6 +83,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         t._hooks = None
         t._post_hooks = None
         t.name = None
+        t._base = None
         return t
 
     # ---- basic properties -------------------------------------------------------------------
@@ -78,10 +95,6 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
     def grad_fn(self) -> Any:
         """The Function that produced this tensor (None for leaves)."""
         return self._ctx
-
-    @property
-    def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
 
     def size(self, dim: int | None = None) -> Any:
         return self._data.shape if dim is None else self._data.shape[dim]
@@ -135,7 +148,8 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         """This tensor's values as a new Tensor outside the graph, sharing memory (PyTorch's `.data`).
 
         In-place changes through it (`p.data.add_(g, alpha=-lr)`) change this tensor without being
-        recorded, as in PyTorch; assigning (`p.data = other`) swaps in other's values.
+        recorded and, as in PyTorch, without bumping this tensor's version (`detach()` is the alias
+        that keeps the check). Assigning (`p.data = other`) makes this tensor use other's memory.
         """
         return Tensor._make(self._data, False)
 
@@ -147,8 +161,11 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         self._data = arr
         bump_version(self)
 
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared memory). Detach first if you mean to modify it."""
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The underlying array (shared memory; `force=True` gives a copy, as PyTorch's does when it
+        must move or detach). Detach first if you mean to modify it."""
+        if force:
+            return self._data.copy()
         return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -182,8 +199,11 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         return self
 
     def detach(self) -> "Tensor":
-        """The same data, cut off from the graph."""
-        return Tensor._make(self._data, False)
+        """The same data, cut off from the graph; it shares this tensor's version counter, so an
+        in-place change through it still makes a backward that saved the values refuse to run."""
+        out = Tensor._make(self._data, False)
+        share_version(self, out)
+        return out
 
     def detach_(self) -> "Tensor":
         self._ctx = None
@@ -217,36 +237,6 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
         if self._post_hooks is None:
             self._post_hooks = {}
         return PostAccumulateGradHookHandle(self._post_hooks, hook)
-
-    # ---- dtype ------------------------------------------------------------------------------
-    def astype(self, dtype: Any) -> "Tensor":
-        dtype = np.dtype(dtype)
-        if dtype == self._data.dtype:
-            return self
-        if self.requires_grad and dtype.kind != "f":
-            return Tensor._make(self._data.astype(dtype), False)
-        return ew.Cast.apply(self, dtype=dtype)
-
-    to = astype
-    type = astype
-
-    def float(self) -> "Tensor":
-        return self.astype(np.float32)
-
-    def double(self) -> "Tensor":
-        return self.astype(np.float64)
-
-    def half(self) -> "Tensor":
-        return self.astype(np.float16)
-
-    def long(self) -> "Tensor":
-        return self.astype(np.int64)
-
-    def int(self) -> "Tensor":
-        return self.astype(np.int32)
-
-    def bool(self) -> "Tensor":
-        return self.astype(np.bool_)
 
     # ---- operators --------------------------------------------------------------------------
     def _operand(self, other: Any) -> tuple["Tensor", "Tensor"]:
@@ -379,65 +369,18 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, TensorBase):
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    # ---- in-place (outside the graph; bump the version counter) -----------------------------
-    def _inplace(self, op: str, value: Any) -> "Tensor":
-        if self.requires_grad and _state.enabled:
-            raise RuntimeError(
-                f"{op}: in-place change of a tensor that requires grad while recording the graph; "
-                "wrap it in no_grad() (parameter updates) or use the out-of-place form"
-            )
-        if not self._data.flags.writeable:
-            raise ValueError(f"{op}: the tensor's array of shape {self.shape} is read-only (it shares "
-                             "memory with a read-only NumPy array); copy it with autograd_nn.tensor()")
-        bump_version(self)
-        return value
 
-    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
-        self._inplace("add_", None)
-        o = other._data if isinstance(other, Tensor) else other
-        self._data += o * alpha if alpha != 1.0 else o
-        return self
-
-    def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
-        return self.add_(other, -alpha)
-
-    def mul_(self, other: Any) -> "Tensor":
-        self._inplace("mul_", None)
-        self._data *= other._data if isinstance(other, Tensor) else other
-        return self
-
-    def div_(self, other: Any) -> "Tensor":
-        self._inplace("div_", None)
-        self._data /= other._data if isinstance(other, Tensor) else other
-        return self
-
-    def zero_(self) -> "Tensor":
-        return self.fill_(0)
-
-    def fill_(self, value: Any) -> "Tensor":
-        self._inplace("fill_", None)
-        self._data.fill(value)
-        return self
-
-    def copy_(self, src: Any) -> "Tensor":
-        self._inplace("copy_", None)
-        np.copyto(self._data, src._data if isinstance(src, Tensor) else np.asarray(src))
-        return self
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._inplace("__setitem__", None)
-        index = index._data if isinstance(index, Tensor) else index
-        self._data[index] = value._data if isinstance(value, Tensor) else value
-
-    def __iadd__(self, other: Any) -> "Tensor":
-        return self.add_(other) if not self.requires_grad else self + other
-
-    def __isub__(self, other: Any) -> "Tensor":
-        return self.sub_(other) if not self.requires_grad else self - other
-
-    def __imul__(self, other: Any) -> "Tensor":
-        return self.mul_(other) if not self.requires_grad else self * other
-
-    def __itruediv__(self, other: Any) -> "Tensor":
-        return self.div_(other) if not self.requires_grad else self / other
-
+def _legacy_array(args: tuple, dtype: Any) -> np.ndarray:
+    """The array of PyTorch's legacy `Tensor(...)` constructor (see the class docstring)."""
+    dtype = None if dtype is None else dtypes.as_dtype(dtype, "Tensor")
+    if not args:
+        return np.zeros((0,), dtype or dtypes.get_default_dtype())
+    if len(args) > 1 or (isinstance(args[0], (int, np.integer)) and not isinstance(args[0], bool)):
+        shape = shape_arg("Tensor", args)
+        if any(n < 0 for n in shape):
+            raise ValueError(f"Tensor: negative size in {shape}")
+        return np.zeros(shape, dtype or dtypes.get_default_dtype())
+    data = args[0]
+    if dtype is None and isinstance(data, TensorBase):
+        return data._data
+    return as_array(data, dtypes.get_default_dtype() if dtype is None else dtype, op="Tensor")

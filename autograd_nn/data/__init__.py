@@ -1,9 +1,11 @@
 """autograd_nn.data: datasets, a DataLoader, pre-processing, and built-in datasets (no downloads)."""
-from .dataset import Dataset, Subset, TensorDataset, random_split
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .digits import load_digits
 from .distributed import DistributedSampler
 from .graphs import GraphData, stochastic_block_model
-from .loader import DataLoader, default_collate
+from .loader import DataLoader, default_collate, default_convert, get_worker_info
+from .samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                       WeightedRandomSampler)
 from .mnist import load_mnist, read_idx, write_idx
 from .text import CharCorpus, stdlib_docstrings
 from .toy import make_circles, make_gaussian_mixture, make_moons, make_spirals, make_xor
@@ -11,7 +13,10 @@ from .transforms import Standardizer, one_hot, standardize
 
 __all__ = [
     "CharCorpus", "DataLoader", "Dataset", "DistributedSampler", "GraphData", "Standardizer", "Subset", "TensorDataset",
-    "default_collate", "load_digits", "load_mnist", "make_circles", "make_gaussian_mixture",
+    "ConcatDataset", "IterableDataset", "Sampler", "SequentialSampler", "RandomSampler",
+    "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "default_convert",
+    "get_worker_info", "default_collate", "load_digits", "load_mnist", "make_circles",
+    "make_gaussian_mixture",
     "make_moons", "make_spirals", "make_xor", "one_hot", "random_split", "read_idx",
     "standardize", "stdlib_docstrings", "stochastic_block_model", "write_idx",
 ]

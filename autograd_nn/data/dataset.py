@@ -5,8 +5,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..random import generator
-from .._tensor import Tensor
+from ..random import resolve
+from .._tensor import Tensor, as_tensor
 
 
 class Dataset:
@@ -34,13 +34,14 @@ class TensorDataset(Dataset):
 
     @property
     def tensors(self) -> tuple[Tensor, ...]:
-        return tuple(Tensor(a) for a in self.arrays)
+        return tuple(as_tensor(a) for a in self.arrays)
 
     def __getitem__(self, index: Any) -> tuple:
+        """The tuple of each tensor's row `index`, as Tensors (as PyTorch's TensorDataset)."""
         n = len(self.arrays[0])
         if isinstance(index, (int, np.integer)) and not -n <= index < n:
             raise IndexError(f"TensorDataset: index {index} is out of range for {n} items")
-        return tuple(a[index] for a in self.arrays)
+        return tuple(as_tensor(a[index]) for a in self.arrays)
 
     def __len__(self) -> int:
         return len(self.arrays[0])
@@ -64,9 +65,10 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-def random_split(dataset: Any, lengths: Sequence[float | int],
-                 generator_: np.random.Generator | None = None) -> list[Subset]:
-    """Split into non-overlapping subsets of the given lengths (or fractions summing to 1)."""
+def random_split(dataset: Any, lengths: Sequence[float | int], generator: Any = None) -> list[Subset]:
+    """Split into non-overlapping subsets of the given lengths (or fractions summing to 1); the
+    permutation comes from `generator` (an `autograd_nn.Generator`, a NumPy Generator, or None for the
+    library's)."""
     n = len(dataset)
     if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1.0) < 1e-6:
         counts = [int(np.floor(n * f)) for f in lengths]
@@ -76,9 +78,41 @@ def random_split(dataset: Any, lengths: Sequence[float | int],
         counts = [int(x) for x in lengths]
     if sum(counts) != n or min(counts, default=0) < 0:
         raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the dataset size {n}")
-    order = (generator_ or generator()).permutation(n)
+    order = resolve(generator).permutation(n)
     out, start = [], 0
     for c in counts:
         out.append(Subset(dataset, order[start:start + c]))
         start += c
     return out
+
+
+class ConcatDataset(Dataset):
+    """The datasets one after another: item i of the concatenation."""
+
+    def __init__(self, datasets: Sequence[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return int(self.cumulative_sizes[-1])
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} items")
+        index %= n
+        which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = 0 if which == 0 else self.cumulative_sizes[which - 1]
+        return self.datasets[which][index - start]
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define `__iter__` (and may define `__len__`)."""
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}.__iter__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it instead")

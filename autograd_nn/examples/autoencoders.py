@@ -24,7 +24,7 @@ from .._tensor import randn, randn_like
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from ..training import evaluate, fit
 from .registry import example
 
@@ -112,7 +112,7 @@ def reconstruction_mse(model: nn.Module, x: np.ndarray) -> float:
     """Mean squared pixel error of the reconstruction (sigmoid of the logits) on `x`."""
     model.eval()
     with no_grad():
-        return float(((model.reconstruct(Tensor(x)).sigmoid().numpy() - x) ** 2).mean())
+        return float(((model.reconstruct(as_tensor(x)).sigmoid().numpy() - x) ** 2).mean())
 
 
 @example("autoencoders", "autoencoder, sparse autoencoder (L1 activity) and VAE on the digits")
@@ -162,7 +162,7 @@ def run(out_dir: str = "runs/autoencoders", quick: bool = False, epochs: int = 3
 def active_fraction(model: Autoencoder, x: np.ndarray) -> float:
     """Average fraction of code units that are non-zero for an image (lower = sparser)."""
     with no_grad():
-        return float((model.encode(Tensor(x)).numpy() > 1e-6).mean())
+        return float((model.encode(as_tensor(x)).numpy() > 1e-6).mean())
 
 
 def plot_digit_grid(images: np.ndarray, path: str, title: str) -> str:
@@ -197,7 +197,7 @@ def plot_reconstructions(x: np.ndarray, models: dict[str, nn.Module], path: str)
     for name, model in models.items():
         model.eval()
         with no_grad():
-            rows[name] = model.reconstruct(Tensor(x)).sigmoid().numpy()
+            rows[name] = model.reconstruct(as_tensor(x)).sigmoid().numpy()
     fig, axes = plt.subplots(len(rows), len(x), figsize=(len(x) * 0.8, len(rows) * 0.9))
     for r, (name, images) in enumerate(rows.items()):
         for c, img in enumerate(images):

@@ -21,7 +21,7 @@ from .. import nn, optim
 from ..data import DataLoader, TensorDataset
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .._tensor import cat
 from ..training import train_classifier
 from .data_parallel import parallelize
@@ -64,7 +64,7 @@ class BertClassifier(nn.Module):
 
     def forward(self, ids: Tensor) -> Tensor:
         B = ids.shape[0]
-        cls = Tensor(np.full((B, 1), CLS, dtype=np.int64))  # (B, 1)
+        cls = as_tensor(np.full((B, 1), CLS, dtype=np.int64))  # (B, 1)
         x = self.tok_embed(cat([cls, ids.long()], 1))  # (B, L + 1, d)
         x = self.embed_norm(self.pos_embed(x))  # (B, L + 1, d)
         x = self.encoder(x)  # (B, L + 1, d): every position has seen every other

@@ -9,7 +9,7 @@ from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from ..training import confusion_matrix, evaluate, fit
 from .data_parallel import done, finish, parallelize, unwrap_state_dict
 from .registry import example
@@ -57,14 +57,14 @@ def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: 
     model.load_state_dict(unwrap_state_dict(load(ckpt)["model"]))
     result = evaluate(model, test, F.cross_entropy)  # the one look at the test split
     with no_grad():
-        confusion = confusion_matrix(model.eval()(Tensor(d["X_test"])), d["y_test"], 10)
+        confusion = confusion_matrix(model.eval()(as_tensor(d["X_test"])), d["y_test"], 10)
     best = history.best_epoch
     headline = (f"test accuracy {result['acc']:.1%} on the {len(d['y_test'])} held-out test "
                 f"images (not used for training or checkpoint selection; the checkpoint of epoch "
                 f"{best} was chosen by the loss on {len(d['y_val'])} validation images carved from "
                 "the training split)")
     curve = history.plot(os.path.join(out_dir, "curves.png"), "digits CNN")
-    xb, yb = Tensor(d["X_test"][:2]), Tensor(d["y_test"][:2])
+    xb, yb = as_tensor(d["X_test"][:2]), as_tensor(d["y_test"][:2])
     graph = _draw_graph(model, xb, yb, os.path.join(out_dir, "graph"))
     out = {"test_accuracy": result["acc"], "test_loss": result["loss"],
            "val_accuracy": history["val_acc"][best - 1], "best_epoch": best,

@@ -27,7 +27,7 @@ from .._tensor import ones_like, rand, randn, zeros_like
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import generator, manual_seed
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .autoencoders import plot_digit_grid
 from .registry import example
 
@@ -152,7 +152,7 @@ def train_gan(g: Generator, d: Discriminator, sample_real: Callable[[int], Tenso
 
 def pool_sampler(pool: np.ndarray) -> Callable[[int], Tensor]:
     """Draw batches with replacement from a fixed array, with the library's seeded generator."""
-    return lambda n: Tensor(pool[generator().integers(0, len(pool), n)])
+    return lambda n: as_tensor(pool[generator().integers(0, len(pool), n)])
 
 
 def moment_report(samples: np.ndarray, target: np.ndarray, centers: np.ndarray | None = None,
@@ -229,8 +229,8 @@ def run_digits(epochs: int, out_dir: str, seed: int = 0) -> dict:
     grid = plot_digit_grid(samples, os.path.join(out_dir, "digits_samples.png"),
                            f"GAN samples after {epochs} epochs")
     with no_grad():
-        d_fake = float(d(Tensor(samples)).sigmoid().numpy().mean())
-        d_real = float(d(Tensor(pool[:512])).sigmoid().numpy().mean())
+        d_fake = float(d(as_tensor(samples)).sigmoid().numpy().mean())
+        d_real = float(d(as_tensor(pool[:512])).sigmoid().numpy().mean())
     return {"digits_d_real": d_real, "digits_d_fake": d_fake,
             "digits_pixel_mean_gap": float(abs(samples.mean() - pool.mean())),
             "digits_final_g_loss": float(np.mean(logs["g_loss"][-20:])),

@@ -25,7 +25,7 @@ from ..nn import functional as F
 from ..nn import init
 from ..random import manual_seed
 from ..serialization import load
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from ..training import EarlyStopping, fit
 from .registry import example
 
@@ -51,7 +51,7 @@ class GCN(nn.Module):
     def __init__(self, adjacency: np.ndarray, in_features: int, hidden: int, n_classes: int,
                  dropout: float = 0.5) -> None:
         super().__init__()
-        self.register_buffer("adj", Tensor(adjacency), persistent=False)  # (N, N) normalised
+        self.register_buffer("adj", as_tensor(adjacency), persistent=False)  # (N, N) normalised
         self.conv1 = GraphConv(in_features, hidden)
         self.conv2 = GraphConv(hidden, n_classes)
         self.dropout = nn.Dropout(dropout)
@@ -89,14 +89,14 @@ def node_loss(logits: Tensor, labels: Tensor) -> Tensor:
 
 def split_labels(graph: GraphData, mask: np.ndarray) -> Tensor:
     """The labels of the nodes in `mask`, IGNORE elsewhere: (N,) int64."""
-    return Tensor(np.where(mask, graph.y, IGNORE).astype(np.int64))
+    return as_tensor(np.where(mask, graph.y, IGNORE).astype(np.int64))
 
 
 def train_node_classifier(model: nn.Module, graph: GraphData, epochs: int, checkpoint: str,
                           lr: float = 0.01, weight_decay: float = 5e-4, patience: int = 50) -> dict:
     """Full-batch Adam on the labelled nodes, early stopping on validation loss; the best epoch's
     weights (saved to `checkpoint`) are restored before testing."""
-    x = Tensor(graph.x)
+    x = as_tensor(graph.x)
     train = [(x, split_labels(graph, graph.train_mask))]  # one batch: the whole graph
     val = [(x, split_labels(graph, graph.val_mask))]
     opt = optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -129,7 +129,7 @@ def run(out_dir: str = "runs/gcn", quick: bool = False, epochs: int = 200, hidde
                                      os.path.join(out_dir, "mlp.ckpt"))
     curves = result["history"].plot(os.path.join(out_dir, "gcn_curves.png"), "GCN on an SBM graph")
     with no_grad():
-        emb = gcn.embed(Tensor(graph.x)).numpy()  # (N, hidden)
+        emb = gcn.embed(as_tensor(graph.x)).numpy()  # (N, hidden)
     picture = plot_graph(graph, emb, os.path.join(out_dir, "gcn_embeddings.png"))
     return {"test_accuracy": result["test_accuracy"], "val_accuracy": result["val_accuracy"],
             "train_accuracy": result["train_accuracy"], "epochs_trained": result["epochs"],

@@ -18,7 +18,7 @@ from ..data.text import CharCorpus
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .lm_common import LMTrainConfig, report_lm, sample_next, train_lm
 from .registry import example
 
@@ -131,7 +131,7 @@ class GPT(nn.Module):
         if T > self.config.block_size:
             raise ValueError(f"GPT: sequence of length {T} exceeds block_size "
                              f"{self.config.block_size}")
-        pos = Tensor(np.arange(T, dtype=np.int64))  # (T,)
+        pos = as_tensor(np.arange(T, dtype=np.int64))  # (T,)
         tok_emb = self.transformer.wte(idx)  # (B, T, C)
         pos_emb = self.transformer.wpe(pos)  # (T, C)
         x = self.transformer.drop(tok_emb + pos_emb)  # (B, T, C)
@@ -149,7 +149,7 @@ class GPT(nn.Module):
         with no_grad():
             for _ in range(max_new_tokens):
                 context = idx[:, -self.config.block_size:]  # (B, <= block_size)
-                logits = self(Tensor(context)).numpy()[:, -1, :]  # (B, vocab): the last position
+                logits = self(as_tensor(context)).numpy()[:, -1, :]  # (B, vocab): the last position
                 nxt = sample_next(logits, temperature, top_k, rng)  # (B,)
                 idx = np.concatenate([idx, nxt[:, None]], axis=1)  # (B, T + 1)
         self.train(was_training)

@@ -29,7 +29,7 @@ from .. import nn, optim
 from ..data.text import CharCorpus
 from ..grad_mode import no_grad
 from ..nn import functional as F
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from ..training import History
 
 Batch = tuple[np.ndarray, np.ndarray]
@@ -64,9 +64,9 @@ def lr_factor(step: int, cfg: LMTrainConfig) -> float:
 
 def lm_loss(model: nn.Module, x: np.ndarray, y: np.ndarray) -> Tensor:
     """Mean next-character cross-entropy (nats/char) of `model` on ids x, targets y (B, T)."""
-    logits = model(Tensor(x))  # (B, T, V)
+    logits = model(as_tensor(x))  # (B, T, V)
     B, T, V = logits.shape
-    return F.cross_entropy(logits.reshape(B * T, V), Tensor(y.reshape(B * T)))
+    return F.cross_entropy(logits.reshape(B * T, V), as_tensor(y.reshape(B * T)))
 
 
 def eval_batches(corpus: CharCorpus, cfg: LMTrainConfig, split: str = "val") -> list[Batch]:

@@ -25,7 +25,7 @@ from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import save
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from ..training import History, evaluate, fit
 from .registry import example
 
@@ -96,9 +96,9 @@ def check_merge(model: nn.Module, x: np.ndarray) -> float:
     """Merge the adapters into the base weights; the largest output change it causes."""
     model.eval()
     with no_grad():
-        before = model(Tensor(x)).numpy()  # (N, classes)
+        before = model(as_tensor(x)).numpy()  # (N, classes)
         nn.merge_lora(model)
-        after = model(Tensor(x)).numpy()
+        after = model(as_tensor(x)).numpy()
     return float(np.abs(after - before).max())
 
 

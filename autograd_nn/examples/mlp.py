@@ -19,7 +19,7 @@ from ..data import Standardizer, make_xor
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from ..training import evaluate, fit
 from .registry import example
 
@@ -163,7 +163,7 @@ def plot_decision_boundaries(panels: list[tuple[nn.Module, np.ndarray, np.ndarra
         grid = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)  # (150*150, 2)
         model.eval()
         with no_grad():
-            logit = model(Tensor(grid)).numpy().reshape(gx.shape)  # (150, 150)
+            logit = model(as_tensor(grid)).numpy().reshape(gx.shape)  # (150, 150)
         ax.contourf(gx, gy, logit > 0, levels=1, cmap="coolwarm", alpha=0.3)
         ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=8, edgecolors="k", linewidths=0.2)
         ax.set_title(title, fontsize=9)

@@ -17,7 +17,7 @@ from .. import nn
 from ..data.text import CharCorpus
 from ..grad_mode import no_grad
 from ..random import manual_seed
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .lm_common import LMTrainConfig, report_lm, sample_next, train_lm
 from .registry import example
 
@@ -63,11 +63,11 @@ class CharRNN(nn.Module):
         self.eval()
         idx = np.asarray(idx, dtype=np.int64)
         with no_grad():
-            logits, state = self.step(Tensor(idx))  # (B, T, vocab)
+            logits, state = self.step(as_tensor(idx))  # (B, T, vocab)
             for _ in range(max_new_tokens):
                 nxt = sample_next(logits.numpy()[:, -1, :], temperature, top_k, rng)  # (B,)
                 idx = np.concatenate([idx, nxt[:, None]], axis=1)  # (B, T + 1)
-                logits, state = self.step(Tensor(nxt[:, None]), state)  # (B, 1, vocab)
+                logits, state = self.step(as_tensor(nxt[:, None]), state)  # (B, 1, vocab)
         self.train(was_training)
         return idx
 

@@ -18,7 +18,7 @@ from .. import nn
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .lm_common import LMTrainConfig, train_steps
 from .registry import example
 
@@ -71,10 +71,10 @@ class Seq2SeqTransformer(nn.Module):
         was_training = self.training
         self.eval()
         with no_grad():
-            memory = self.encode(Tensor(src))  # (B, S, d)
+            memory = self.encode(as_tensor(src))  # (B, S, d)
             out = np.full((len(src), 1), BOS, dtype=np.int64)  # (B, 1)
             for _ in range(length):
-                logits = self.decode(Tensor(out), memory).numpy()[:, -1]  # (B, vocab)
+                logits = self.decode(as_tensor(out), memory).numpy()[:, -1]  # (B, vocab)
                 out = np.concatenate([out, logits.argmax(-1)[:, None]], 1)  # (B, t + 1)
         self.train(was_training)
         return out[:, 1:]  # (B, length), BOS dropped
@@ -125,9 +125,9 @@ class DigitTask:
 def seq2seq_loss(model: Seq2SeqTransformer, batch: tuple) -> Tensor:
     """Teacher forcing: cross-entropy of each target token given the true previous ones."""
     src, tgt_in, tgt = batch
-    logits = model(Tensor(src), Tensor(tgt_in))  # (B, L, vocab)
+    logits = model(as_tensor(src), as_tensor(tgt_in))  # (B, L, vocab)
     B, L, V = logits.shape
-    return F.cross_entropy(logits.reshape(B * L, V), Tensor(tgt.reshape(B * L)))
+    return F.cross_entropy(logits.reshape(B * L, V), as_tensor(tgt.reshape(B * L)))
 
 
 def exact_match(model: Seq2SeqTransformer, task: DigitTask) -> tuple[float, float]:

@@ -26,7 +26,7 @@ from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import generator, manual_seed
 from ..serialization import load
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .._tensor import cat
 from ..training import fit
 from .registry import example
@@ -142,7 +142,7 @@ def run(out_dir: str = "runs/unet", quick: bool = False, epochs: int = 10, sigma
 
     def denoise_step(model: nn.Module, batch: tuple[Tensor]) -> Tensor:
         clean = batch[0]  # (B, 1, 8, 8)
-        noisy = Tensor(add_noise(clean.numpy(), sigma, generator()))  # fresh noise every batch
+        noisy = as_tensor(add_noise(clean.numpy(), sigma, generator()))  # fresh noise every batch
         return F.mse_loss(model(noisy), clean)
 
     model = UNet(config)
@@ -159,7 +159,7 @@ def run(out_dir: str = "runs/unet", quick: bool = False, epochs: int = 10, sigma
     model.load_state_dict(load(ckpt)["model"])
     model.eval()
     with no_grad():
-        denoised = model(Tensor(noisy_test)).numpy()  # (N, 1, 8, 8)
+        denoised = model(as_tensor(noisy_test)).numpy()  # (N, 1, 8, 8)
     mse_before = float(np.mean((noisy_test - x_test) ** 2))
     mse_after = float(np.mean((denoised - x_test) ** 2))
     picture = plot_denoising(x_test[:10], noisy_test[:10], denoised[:10],

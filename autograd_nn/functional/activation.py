@@ -2,14 +2,19 @@
 
 Most are the Tensor methods of `_tensor/pointwise.py` (primitives in `ops/activation.py`, stable at any input
 magnitude, with PyTorch's subgradients at kinks); the rest are short compositions of Tensor ops.
-`inplace=True` is accepted for compatibility and ignored: a new tensor is always returned, because
-overwriting an input the graph may still need would silently corrupt gradients.
+
+`inplace=True` has PyTorch's meaning: the input's memory is overwritten with the result and the
+input itself is returned, its version bumped (so a backward that saved the old values refuses to
+run) and, inside a graph, its history rebased onto the activation (see `autograd_nn.inplace`). The
+`*_` functions (`relu_`, `leaky_relu_`, `elu_`, `hardtanh_`, `threshold_`, ...) are the same with
+`inplace=True`.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from ..errors import ShapeError
+from ..inplace import apply_inplace
 from ..ops.activation import Threshold
 from ..shapes import normalize_axis
 from .._tensor import as_tensor as _tensor
@@ -20,43 +25,81 @@ __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
     "sigmoid", "tanh", "logsigmoid", "hardtanh", "hardsigmoid", "hardswish", "softsign", "threshold",
     "tanhshrink", "softshrink", "hardshrink", "prelu", "glu",
+    "relu_", "leaky_relu_", "elu_", "selu_", "celu_", "hardtanh_", "threshold_", "gumbel_softmax",
 ]
+
+
+def _activate(op: str, input: Any, inplace: bool, method: str, *args: Any) -> Any:
+    """`input.<method>(*args)`, or with `inplace` the same written into `input` (returned)."""
+    x = _tensor(input)
+    if not inplace:
+        return getattr(x, method)(*args)
+    return apply_inplace(x, op, lambda s: getattr(s, method)(*args))
 
 
 @tensor_args("input")
 def relu(input: Any, inplace: bool = False) -> Any:
     """max(x, 0); relu'(0) = 0."""
-    return _tensor(input).relu()
+    return _activate("relu", input, inplace, "relu")
 
 
 @tensor_args("input")
 def relu6(input: Any, inplace: bool = False) -> Any:
     """min(max(x, 0), 6) = hardtanh(x, 0, 6); the gradient is 0 at 0 and at 6."""
-    return _tensor(input).hardtanh(0.0, 6.0)
+    return _activate("relu6", input, inplace, "hardtanh", 0.0, 6.0)
 
 
 @tensor_args("input")
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
     """x for x > 0, negative_slope * x otherwise (the gradient at 0 is negative_slope)."""
-    return _tensor(input).leaky_relu(negative_slope)
+    return _activate("leaky_relu", input, inplace, "leaky_relu", negative_slope)
 
 
 @tensor_args("input")
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """x for x > 0, alpha * (exp(x) - 1) otherwise; the gradient at 0 is alpha."""
-    return _tensor(input).elu(alpha)
+    return _activate("elu", input, inplace, "elu", alpha)
 
 
 @tensor_args("input")
 def selu(input: Any, inplace: bool = False) -> Any:
     """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
-    return _tensor(input).selu()
+    return _activate("selu", input, inplace, "selu")
 
 
 @tensor_args("input")
 def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """x for x > 0, alpha * (exp(x / alpha) - 1) otherwise (continuously differentiable ELU)."""
-    return _tensor(input).celu(alpha)
+    return _activate("celu", input, inplace, "celu", alpha)
+
+
+def relu_(input: Any) -> Any:
+    """`relu(input, inplace=True)`."""
+    return relu(input, inplace=True)
+
+
+def leaky_relu_(input: Any, negative_slope: float = 0.01) -> Any:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input: Any, alpha: float = 1.0) -> Any:
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input: Any) -> Any:
+    return selu(input, inplace=True)
+
+
+def celu_(input: Any, alpha: float = 1.0) -> Any:
+    return celu(input, alpha, inplace=True)
+
+
+def hardtanh_(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input: Any, threshold: float, value: float) -> Any:
+    return _threshold(input, threshold, value, inplace=True)
 
 
 @tensor_args("input")
@@ -68,13 +111,13 @@ def gelu(input: Any, approximate: str = "none") -> Any:
 @tensor_args("input")
 def silu(input: Any, inplace: bool = False) -> Any:
     """x * sigmoid(x) (swish)."""
-    return _tensor(input).silu()
+    return _activate("silu", input, inplace, "silu")
 
 
 @tensor_args("input")
 def mish(input: Any, inplace: bool = False) -> Any:
     """x * tanh(softplus(x))."""
-    return _tensor(input).mish()
+    return _activate("mish", input, inplace, "mish")
 
 
 @tensor_args("input")
@@ -102,19 +145,19 @@ def logsigmoid(input: Any) -> Any:
 @tensor_args("input")
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Any:
     """clamp(x, min_val, max_val); unlike clamp, the gradient is 0 at the bounds (as PyTorch)."""
-    return _tensor(input).hardtanh(min_val, max_val)
+    return _activate("hardtanh", input, inplace, "hardtanh", min_val, max_val)
 
 
 @tensor_args("input")
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
     """relu6(x + 3) / 6."""
-    return _tensor(input).hardsigmoid()
+    return _activate("hardsigmoid", input, inplace, "hardsigmoid")
 
 
 @tensor_args("input")
 def hardswish(input: Any, inplace: bool = False) -> Any:
     """x * relu6(x + 3) / 6."""
-    return _tensor(input).hardswish()
+    return _activate("hardswish", input, inplace, "hardswish")
 
 
 @tensor_args("input")
@@ -127,7 +170,13 @@ def softsign(input: Any) -> Any:
 @tensor_args("input")
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
     """x where x > threshold, else value."""
-    return Threshold.apply(_tensor(input), threshold=float(threshold), value=float(value))
+    x, params = _tensor(input), {"threshold": float(threshold), "value": float(value)}
+    if inplace:
+        return apply_inplace(x, "threshold", lambda s: Threshold.apply(s, **params))
+    return Threshold.apply(x, **params)
+
+
+_threshold = threshold  # for threshold_, whose argument named `threshold` hides the function
 
 
 @tensor_args("input")
@@ -174,3 +223,17 @@ def glu(input: Any, dim: int = -1) -> Any:
         raise ShapeError(f"glu: dim {dim} of input shape {x.shape} must have an even size")
     a, b = x.chunk(2, dim)
     return a * b.sigmoid()
+
+
+def gumbel_softmax(logits: Any, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Any:
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) drawn as -log(Exponential(1)), PyTorch's
+    recipe; with `hard`, the one-hot of the argmax in the forward and the soft gradient backward."""
+    x = _tensor(logits)
+    gumbels = -(x.detach() * 0.0).exponential_().log()  # fresh values of x's shape and dtype
+    y_soft = ((x + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = (x.detach() * 0.0).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

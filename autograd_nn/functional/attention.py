@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from .._tensor import zeros
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .._tensor import cat
 from .arguments import tensor_args
 from .dropout import dropout
@@ -51,7 +51,7 @@ def _masked_softmax(scores: Tensor, mask: Tensor | None) -> Tensor:
 def _bool_to_additive(mask: Tensor, dtype: Any, allowed: bool) -> Tensor:
     """A bool mask as 0 / -inf in `dtype`; `allowed` says whether True means attend or ignore."""
     keep = mask._data if allowed else ~mask._data
-    return Tensor(np.where(keep, 0.0, -np.inf).astype(dtype))
+    return as_tensor(np.where(keep, 0.0, -np.inf).astype(dtype))
 
 
 @tensor_args("query", "key", "value", "attn_mask", same_dtype=("query", "key", "value"))
@@ -87,7 +87,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if is_causal:
         if attn_mask is not None:
             raise ValueError(f"{op}: pass either attn_mask or is_causal=True, not both")
-        mask = _bool_to_additive(Tensor(np.tri(L, S, dtype=bool)), query.dtype, allowed=True)
+        mask = _bool_to_additive(as_tensor(np.tri(L, S, dtype=bool)), query.dtype, allowed=True)
     elif attn_mask is not None:
         if attn_mask.dtype.kind == "b":
             mask = _bool_to_additive(attn_mask, query.dtype, allowed=True)
@@ -203,7 +203,7 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, num_heads: int, bias_k: Tensor | No
 def _causal_if_needed(attn_mask: Tensor | None, is_causal: bool, L: int, S: int) -> Tensor | None:
     """With is_causal and no mask, the (L, S) bool mask that hides future keys (True = ignore)."""
     if is_causal and attn_mask is None:
-        return Tensor(~np.tri(L, S, dtype=bool))
+        return as_tensor(~np.tri(L, S, dtype=bool))
     return attn_mask
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
+from ..inplace import apply_inplace
 from ..random import generator
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -30,7 +31,7 @@ def _check_p(op: str, p: float) -> float:
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else as_tensor(x)
 
 
 def _keep_mask(shape: tuple, p: float, dtype: np.dtype) -> np.ndarray:
@@ -38,26 +39,33 @@ def _keep_mask(shape: tuple, p: float, dtype: np.dtype) -> np.ndarray:
     return (generator().random(shape) >= p).astype(dtype)
 
 
-def _scaled_mask(x: Tensor, shape: tuple, p: float) -> Tensor:
+def _scaled_mask(x: Tensor, shape: tuple, p: float, inplace: bool = False, op: str = "dropout") -> Tensor:
+    """x times a mask of kept elements scaled by 1/(1-p); with `inplace`, written into x (PyTorch's
+    `inplace=True`: x is returned, its version bumped)."""
     if p == 1.0:
-        return x * Tensor(np.zeros(shape, dtype=x.dtype))
-    mask = _keep_mask(shape, p, x.dtype) * (1.0 / (1.0 - p))
-    return x * Tensor(mask.astype(x.dtype, copy=False))
+        mask = as_tensor(np.zeros(shape, dtype=x.dtype))
+    else:
+        scaled = _keep_mask(shape, p, x.dtype) * (1.0 / (1.0 - p))
+        mask = as_tensor(scaled.astype(x.dtype, copy=False))
+    if inplace:
+        return apply_inplace(x, op, lambda s: s * mask)
+    return x * mask
 
 
 @tensor_args("input")
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the survivors by 1/(1-p); identity in eval.
 
-    `inplace` is accepted for PyTorch compatibility; the result is always a new tensor.
+    With `inplace=True` the input itself is overwritten and returned, as in PyTorch.
     """
     p, input = _check_p("dropout", p), _as_tensor(input)
     if not training or p == 0.0:
         return input
-    return _scaled_mask(input, input.shape, p)
+    return _scaled_mask(input, input.shape, p, inplace)
 
 
-def _feature_dropout(op: str, input: Tensor, p: float, training: bool, spatial: int) -> Tensor:
+def _feature_dropout(op: str, input: Tensor, p: float, training: bool, spatial: int,
+                     inplace: bool = False) -> Tensor:
     """Channel-wise dropout of an (N, C, *spatial) or unbatched (C, *spatial) input."""
     p, input = _check_p(op, p), _as_tensor(input)
     if input.ndim not in (spatial + 1, spatial + 2):
@@ -70,13 +78,13 @@ def _feature_dropout(op: str, input: Tensor, p: float, training: bool, spatial: 
     batched = input.ndim == spatial + 2
     lead = 2 if batched else 1
     mask_shape = input.shape[:lead] + (1,) * (input.ndim - lead)  # (N, C, 1, ...) or (C, 1, ...)
-    return _scaled_mask(input, mask_shape, p)
+    return _scaled_mask(input, mask_shape, p, inplace, op)
 
 
 @tensor_args("input")
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of an (N, C, L) or (C, L) input with probability p."""
-    return _feature_dropout("dropout1d", input, p, training, 1)
+    return _feature_dropout("dropout1d", input, p, training, 1, inplace)
 
 
 @tensor_args("input")
@@ -89,27 +97,32 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if input.ndim == 3:
         warnings.warn("dropout2d: received a 3-D input; treating it as (N, C, L) and dropping "
                       "channels, as PyTorch does. Use dropout1d for that.", stacklevel=2)
-        return _feature_dropout("dropout2d", input, p, training, 1)
-    return _feature_dropout("dropout2d", input, p, training, 2)
+        return _feature_dropout("dropout2d", input, p, training, 1, inplace)
+    return _feature_dropout("dropout2d", input, p, training, 2, inplace)
 
 
 @tensor_args("input")
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability p."""
-    return _feature_dropout("dropout3d", input, p, training, 3)
+    return _feature_dropout("dropout3d", input, p, training, 3, inplace)
 
 
-def _alpha(op: str, input: Tensor, p: float, training: bool, mask_shape: tuple) -> Tensor:
+def _alpha(op: str, input: Tensor, p: float, training: bool, mask_shape: tuple,
+           inplace: bool = False) -> Tensor:
     """Set dropped values to SELU's saturation value, then restore zero mean and unit variance."""
     p, input = _check_p(op, p), _as_tensor(input)
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    a = 1.0 / np.sqrt((_SELU_ALPHA**2 * p + 1.0) * (1.0 - p))
-    keep = _keep_mask(mask_shape, p, input.dtype)
-    shift = (keep - 1.0) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
-    return input * Tensor((keep * a).astype(input.dtype)) + Tensor(shift.astype(input.dtype))
+        scale, shift = as_tensor(np.zeros((), input.dtype)), as_tensor(np.zeros((), input.dtype))
+    else:
+        a = 1.0 / np.sqrt((_SELU_ALPHA**2 * p + 1.0) * (1.0 - p))
+        keep = _keep_mask(mask_shape, p, input.dtype)
+        scale = as_tensor((keep * a).astype(input.dtype))
+        shift = as_tensor(((keep - 1.0) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p).astype(input.dtype))
+    if inplace:
+        return apply_inplace(input, op, lambda s: s * scale + shift)
+    return input * scale + shift
 
 
 @tensor_args("input")
@@ -117,7 +130,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: keeps the mean and variance of self-normalising activations."""
     input = _as_tensor(input)
-    return _alpha("alpha_dropout", input, p, training, input.shape)
+    return _alpha("alpha_dropout", input, p, training, input.shape, inplace)
 
 
 @tensor_args("input")
@@ -128,4 +141,4 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     if input.ndim < 2:
         raise ShapeError(f"feature_alpha_dropout: expected (N, C, *), got shape {input.shape}")
     return _alpha("feature_alpha_dropout", input, p, training,
-                  input.shape[:2] + (1,) * (input.ndim - 2))
+                  input.shape[:2] + (1,) * (input.ndim - 2), inplace)

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import OpIndexError, ShapeError
 from ..ops import fused
 from ..ops.loss import SquaredError
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
@@ -49,7 +49,7 @@ def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
 def _pair(op: str, input: Tensor, target: Any) -> tuple[Tensor, Tensor]:
     """The target as a Tensor of the input's dtype; PyTorch's warning when the shapes differ."""
     if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, dtype=input.dtype))
+        target = as_tensor(np.asarray(target, dtype=input.dtype))
     elif target.dtype != input.dtype:
         target = target.astype(input.dtype)
     if target.shape != input.shape:
@@ -60,13 +60,13 @@ def _pair(op: str, input: Tensor, target: Any) -> tuple[Tensor, Tensor]:
 
 def _tensors(*xs: Any) -> Any:
     """Inputs given as lists or ndarrays as Tensors (one, or a tuple of several)."""
-    out = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in xs)
+    out = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in xs)
     return out[0] if len(out) == 1 else out
 
 
 def _mask(condition: np.ndarray, dtype: np.dtype) -> Tensor:
     """A constant 0/1 tensor: multiplying by it selects elements without a graph of its own."""
-    return Tensor(condition.astype(dtype))
+    return as_tensor(condition.astype(dtype))
 
 
 @tensor_args("input", "target")
@@ -162,8 +162,8 @@ def _nll_terms(op: str, logp: Tensor, target: Any, weight: Tensor | None,
         bad = safe[(safe < 0) | (safe >= c)][0]
         raise OpIndexError(f"{op}: target {bad} is out of bounds for {c} classes")
     w = _class_weights(op, weight, c, logp.dtype)[safe] * valid  # (N, *)
-    picked = logp.gather(1, Tensor(safe[:, None])).reshape(expected)  # (N, *)
-    return -picked * Tensor(w), w, valid
+    picked = logp.gather(1, as_tensor(safe[:, None])).reshape(expected)  # (N, *)
+    return -picked * as_tensor(w), w, valid
 
 
 def _weighted_mean(total: Tensor, weight_sum: float) -> Tensor:
@@ -235,7 +235,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     nll, w, valid = _nll_terms("cross_entropy", logp, target, weight, ignore_index)
     cw = _class_weights("cross_entropy", weight, n_classes, logp.dtype)
     cw_shape = (1, n_classes) + (1,) * (logp.ndim - 2)
-    smooth = -(logp * Tensor(cw.reshape(cw_shape))).sum(dim=1) * _mask(valid, logp.dtype)  # (N, *)
+    smooth = -(logp * as_tensor(cw.reshape(cw_shape))).sum(dim=1) * _mask(valid, logp.dtype)  # (N, *)
     if reduction == "mean":
         total = float(w.sum())  # the weights of the kept targets (their count without weight)
         nll_r, smooth_r = _weighted_mean(nll.sum(), total), _weighted_mean(smooth.sum(), total)
@@ -252,7 +252,7 @@ def _cross_entropy_probs(input: Tensor, target: Any, weight: Tensor | None, redu
                          label_smoothing: float, class_dim: int) -> Tensor:
     """Cross entropy against class probabilities (soft labels) of the input's shape."""
     if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, dtype=input.dtype))
+        target = as_tensor(np.asarray(target, dtype=input.dtype))
     if target.shape != input.shape:
         raise ShapeError(f"cross_entropy: probability targets must have the input's shape "
                          f"{input.shape}, got {target.shape}")
@@ -262,7 +262,7 @@ def _cross_entropy_probs(input: Tensor, target: Any, weight: Tensor | None, redu
     terms = input.log_softmax(dim=class_dim) * target  # same shape as input
     if weight is not None:
         cw = _class_weights("cross_entropy", weight, n_classes, input.dtype)
-        terms = terms * Tensor(cw.reshape((n_classes,) + (1,) * (input.ndim - class_dim - 1)))
+        terms = terms * as_tensor(cw.reshape((n_classes,) + (1,) * (input.ndim - class_dim - 1)))
     if reduction == "mean":
         return -terms.sum() / float(input.numel() // n_classes)
     if reduction == "sum":
@@ -381,7 +381,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: flo
     """max(0, -y (x1 - x2) + margin): x1 should rank above x2 where y = 1, below where y = -1."""
     input1, input2 = _tensors(input1, input2)
     if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, dtype=input1.dtype))
+        target = as_tensor(np.asarray(target, dtype=input1.dtype))
     loss = (-target * (input1 - input2) + margin).clamp(min=0.0)
     return _reduce("margin_ranking_loss", loss, _legacy(size_average, reduce, reduction))
 

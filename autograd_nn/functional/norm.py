@@ -14,7 +14,7 @@ from ..errors import ShapeError
 from ..function import bump_version
 from ..grad_mode import no_grad
 from ..ops import fused
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -201,7 +201,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
 @tensor_args("input")
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p, eps) along `dim` (unit vectors, as `torch.nn.functional.normalize`)."""
-    input = input if isinstance(input, Tensor) else Tensor(input)
+    input = input if isinstance(input, Tensor) else as_tensor(input)
     if p == 2:
         powered = (input * input).sum(dim=dim, keepdim=True)
     else:

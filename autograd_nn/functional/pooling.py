@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..ops import pool as P
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
 __all__ = [
@@ -64,7 +64,7 @@ def _max(op: str, dims: int, x: Tensor, kernel_size: Any, stride: Any, padding: 
 
     def run(xb: Tensor) -> Any:
         out, index = P.max_pool(op, xb, *args, ceil_mode)
-        return (out, Tensor(index)) if return_indices else out
+        return (out, as_tensor(index)) if return_indices else out
 
     return _batched(op, x, dims, run)
 
@@ -143,7 +143,7 @@ def _adaptive_max(op: str, dims: int, x: Tensor, output_size: Any, return_indice
 
     def run(xb: Tensor) -> Any:
         out, index = P.adaptive_max_pool(op, xb, size)
-        return (out, Tensor(index)) if return_indices else out
+        return (out, as_tensor(index)) if return_indices else out
 
     return _batched(op, x, dims, run)
 
@@ -226,9 +226,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     mats = [_resample_matrix(n, o, mode, bool(align_corners), s)
             for n, o, s in zip(spatial, out, scales)]
     dtype = input.dtype
-    y = input @ Tensor(np.ascontiguousarray(mats[-1].T, dtype=dtype))  # (..., W) -> (..., OW)
+    y = input @ as_tensor(np.ascontiguousarray(mats[-1].T, dtype=dtype))  # (..., W) -> (..., OW)
     if dims == 2:
-        y = Tensor(mats[0].astype(dtype)) @ y  # (OH, H) @ (N, C, H, OW)
+        y = as_tensor(mats[0].astype(dtype)) @ y  # (OH, H) @ (N, C, H, OW)
     return y
 
 

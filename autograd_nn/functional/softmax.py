@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
 __all__ = ["softmax", "log_softmax", "softmin"]
@@ -21,7 +21,7 @@ def _implicit_dim(op: str, ndim: int, stacklevel: int) -> int:
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else as_tensor(x)
 
 
 @tensor_args("input")

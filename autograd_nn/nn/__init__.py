@@ -6,6 +6,8 @@ from . import functional, init, utils  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .data_parallel import DataParallel
+from .distance import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
@@ -21,6 +23,7 @@ from .residual import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .sync_batchnorm import SyncBatchNorm
 from .transformer import *  # noqa: F401,F403
+from . import modules  # noqa: E402,F401  (PyTorch's `nn.modules.<file>` import paths)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,12 +1,13 @@
 """Activation modules: each wraps the matching `F.*` function and holds its options.
 
-`inplace=True` is accepted for PyTorch compatibility; the result is always a new tensor (in-place
-changes of tensors in a recorded graph are not supported by the engine).
+`inplace=True` has PyTorch's meaning (see `autograd_nn.nn.functional.activation`): the input is
+overwritten with the result and returned.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from ..devices import as_device
 from .. import functional as F
 from .._tensor import full
 from .._tensor import Tensor
@@ -20,7 +21,7 @@ __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU",
 
 
 class _Inplace(Module):
-    """An activation with only the (ignored) `inplace` flag."""
+    """An activation with only the `inplace` flag."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -34,49 +35,49 @@ class ReLU(_Inplace):
     """max(0, x)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
+        return F.relu(x, inplace=self.inplace)
 
 
 class ReLU6(_Inplace):
     """min(max(0, x), 6)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu6(x)
+        return F.relu6(x, inplace=self.inplace)
 
 
 class SELU(_Inplace):
     """Self-normalising ELU: scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.selu(x)
+        return F.selu(x, inplace=self.inplace)
 
 
 class SiLU(_Inplace):
     """x * sigmoid(x) (swish)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.silu(x)
+        return F.silu(x, inplace=self.inplace)
 
 
 class Mish(_Inplace):
     """x * tanh(softplus(x))."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.mish(x)
+        return F.mish(x, inplace=self.inplace)
 
 
 class Hardsigmoid(_Inplace):
     """Piecewise-linear sigmoid: clamp(x / 6 + 1 / 2, 0, 1)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.hardsigmoid(x)
+        return F.hardsigmoid(x, inplace=self.inplace)
 
 
 class Hardswish(_Inplace):
     """x * hardsigmoid(x) (MobileNetV3)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.hardswish(x)
+        return F.hardswish(x, inplace=self.inplace)
 
 
 class LeakyReLU(Module):
@@ -87,7 +88,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -96,7 +97,9 @@ class LeakyReLU(Module):
 class PReLU(Module):
     """LeakyReLU with a learned slope: one shared (num_parameters=1) or one per channel (dim 1)."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25,
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.num_parameters, self.init = num_parameters, init
         self.weight = Parameter(full((num_parameters,), init, dtype=dtype))
@@ -116,7 +119,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -126,7 +129,7 @@ class CELU(ELU):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.celu(x, self.alpha)
+        return F.celu(x, self.alpha, self.inplace)
 
 
 class GELU(Module):
@@ -205,7 +208,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.hardtanh(x, self.min_val, self.max_val)
+        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}"
@@ -242,7 +245,7 @@ class Threshold(Module):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.threshold(x, self.threshold, self.value)
+        return F.threshold(x, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}, value={self.value}"

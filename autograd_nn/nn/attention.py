@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..devices import as_device
 from ..errors import ShapeError
 from .._tensor import empty
 from ..functional.arguments import require_tensor
@@ -35,7 +36,9 @@ class MultiheadAttention(Module):
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
-                 vdim: int | None = None, batch_first: bool = False, dtype: Any = None) -> None:
+                 vdim: int | None = None, batch_first: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive "

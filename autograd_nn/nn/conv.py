@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from ..devices import as_device
 from .. import functional as F
 from ..errors import ShapeError
 from .._tensor import empty
@@ -38,7 +39,8 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
                  padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
-                 output_padding: Any = 0, dtype: Any = None) -> None:
+                 output_padding: Any = 0, device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         n, name = self._dims, type(self).__name__
         if groups < 1 or in_channels % groups or out_channels % groups:
@@ -133,9 +135,10 @@ class Conv1d(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None) -> None:
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype=dtype)
+                         bias, padding_mode, device=device, dtype=dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
@@ -154,9 +157,10 @@ class Conv2d(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None) -> None:
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype=dtype)
+                         bias, padding_mode, device=device, dtype=dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
@@ -170,12 +174,14 @@ class _ConvTransposeNd(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None) -> None:
+                 dilation: Any = 1, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         if padding_mode != "zeros":
             raise ValueError(f"{type(self).__name__}: only padding_mode='zeros' is supported "
                              f"(as in PyTorch), got {padding_mode!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, output_padding, dtype)
+                         bias, padding_mode, output_padding, device, dtype)
 
     def _output_padding(self, x: Tensor, output_size: Sequence[int] | None) -> tuple[int, ...]:
         """The output_padding that gives `output_size` (PyTorch's rule), else the configured one."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+
+from ..devices import as_device
 from .. import functional as F
 from ..errors import ShapeError
 from .._tensor import empty
+from .._tensor import Tensor, as_tensor
 from ..functional.arguments import require_tensor
-from .._tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -31,7 +33,8 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
@@ -61,7 +64,8 @@ class Bilinear(Module):
     """y_k = x1^T A_k x2 + b_k, with weight of shape (out_features, in1_features, in2_features)."""
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int,
-                 bias: bool = True, dtype: Any = None) -> None:
+                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features

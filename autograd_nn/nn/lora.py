@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Iterable
 
+from ..devices import as_device
 from .._tensor import empty, zeros
 from ..grad_mode import no_grad
 from .._tensor import Tensor
@@ -38,7 +39,10 @@ class LoRALinear(Module):
     """
 
     def __init__(self, base_layer: Linear, r: int = 8, alpha: float = 16,
-                 dropout: float = 0.0) -> None:
+                 dropout: float = 0.0, device: Any = None, dtype: Any = None) -> None:
+        """`device`/`dtype` (PyTorch's factory keywords) place A and B; the dtype defaults to the
+        base layer's."""
+        as_device(device)
         super().__init__()
         if not isinstance(base_layer, Linear):
             raise TypeError(f"LoRALinear: base_layer must be a Linear, got "
@@ -48,7 +52,7 @@ class LoRALinear(Module):
         self.base_layer = base_layer.requires_grad_(False)
         self.r, self.lora_alpha = int(r), float(alpha)
         self.scaling = self.lora_alpha / self.r
-        dtype = base_layer.weight.dtype
+        dtype = base_layer.weight.dtype if dtype is None else dtype
         self.lora_A = Parameter(empty(self.r, base_layer.in_features, dtype=dtype))
         self.lora_B = Parameter(zeros(base_layer.out_features, self.r, dtype=dtype))
         self.lora_dropout = Dropout(dropout) if dropout > 0.0 else Identity()

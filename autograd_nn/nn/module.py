@@ -11,12 +11,12 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .. import scopes
+from .. import dtypes, scopes
+from ..devices import as_device, device, unavailable
 from ..errors import CheckpointError
 from ..grad_mode import no_grad
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .parameter import Buffer, Parameter
-from ..function import bump_version
 
 
 class RemovableHandle:
@@ -106,7 +106,7 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """A tensor that is part of the state (saved in state_dict if persistent) but not trained."""
         if tensor is not None and not isinstance(tensor, Tensor):
-            tensor = Tensor(np.asarray(tensor))
+            tensor = as_tensor(np.asarray(tensor))
         if tensor is not None and type(tensor) is not Tensor:
             tensor = Tensor._make(tensor._data, False)
         self._forget(name, keep="_buffers")
@@ -242,32 +242,72 @@ class Module:
             else:
                 p.grad._data.fill(0)
 
-    def _cast(self, dtype: Any) -> "Module":
+    def _cast(self, dtype: Any, floating_only: bool = True) -> "Module":
+        """Convert parameters and buffers (floating ones only, unless told) to `dtype`, in place:
+        each keeps its identity (optimizers and references stay valid), a gradient is cast too."""
+        dtype = dtypes.as_dtype(dtype, "Module.to")
         for m in self.modules():
             for store in ("_parameters", "_buffers"):
-                for k, t in m.__dict__[store].items():
-                    if t is not None and t.dtype.kind == "f":
-                        t._data = t._data.astype(dtype)
-                        if t.grad is not None:
-                            t.grad = None
+                for t in m.__dict__[store].values():
+                    if t is None or t.dtype == dtype or (floating_only and t.dtype.kind != "f"):
+                        continue
+                    t._inplace("Module.to", replace=t._data.astype(dtype))
+                    if t.grad is not None:
+                        t.grad = t.grad.astype(dtype)
         return self
 
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Module":
-        """Convert floating parameters and buffers to `dtype` (devices other than 'cpu' are refused)."""
-        dtype = kwargs.get("dtype", dtype)
-        if isinstance(dtype, str) and dtype.startswith("cpu"):
-            return self
-        if dtype is None:
-            return self
-        return self._cast(np.dtype(dtype))
-
-    def float(self) -> "Module":
-        return self._cast(np.dtype(np.float32))
-
-    def double(self) -> "Module":
-        return self._cast(np.dtype(np.float64))
+    def to(self, *args: Any, **kwargs: Any) -> "Module":
+        """PyTorch's forms: `to(device)`, `to(dtype)`, `to(device, dtype)`, `to(tensor)`, with
+        `non_blocking`; floating parameters and buffers take the dtype, the device must be the CPU
+        (anything else raises a DeviceError)."""
+        dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"Module.to: unexpected arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, bool):
+                continue  # non_blocking given positionally
+            elif isinstance(arg, (device, int)) or (isinstance(arg, str) and _names_device(arg)):
+                dev = arg
+            elif arg is not None:
+                dtype = arg
+        as_device(dev)
+        if dtype is not None:
+            if dtypes.as_dtype(dtype, "Module.to").kind != "f":
+                raise TypeError(f"Module.to only accepts floating point dtypes, but got {dtype}")
+            self._cast(dtype)
+        return self
 
     def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device: Any = None) -> "Module":
+        raise unavailable("cuda" if device is None else str(device), "Module.cuda")
+
+    def float(self) -> "Module":
+        return self._cast(np.float32)
+
+    def double(self) -> "Module":
+        return self._cast(np.float64)
+
+    def half(self) -> "Module":
+        return self._cast(np.float16)
+
+    def bfloat16(self) -> "Module":
+        return self._cast(dtypes.bfloat16)
+
+    def type(self, dst_type: Any) -> "Module":
+        """Cast every parameter and buffer (also integer ones, as PyTorch's `Module.type`)."""
+        return self._cast(dst_type, floating_only=False)
+
+    def share_memory(self) -> "Module":
+        return self
+
+    def to_empty(self, *, device: Any = None, recurse: bool = True) -> "Module":
+        as_device(device)
         return self
 
     # ---- state ---------------------------------------------------------------------------------
@@ -311,8 +351,10 @@ class Module:
         with no_grad():
             for k, arr in values.items():
                 target = own[k]
-                target._data = np.array(arr, dtype=target.dtype, copy=True)
-                bump_version(target)
+                if target._data.flags.writeable:  # into the same memory, as PyTorch's copy_
+                    np.copyto(target._inplace("load_state_dict"), arr, casting="unsafe")
+                else:
+                    target._inplace("load_state_dict", replace=np.array(arr, dtype=target.dtype))
         return missing, unexpected
 
     # ---- calling -------------------------------------------------------------------------------
@@ -375,3 +417,12 @@ class Module:
     def __dir__(self) -> list:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
                       | set(self._buffers))
+
+
+def _names_device(text: str) -> bool:
+    """Whether a string argument of `Module.to` names a device ('cpu', 'cuda:0') rather than a dtype."""
+    try:
+        device(text)
+    except (RuntimeError, ValueError):
+        return False
+    return True

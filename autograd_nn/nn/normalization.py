@@ -10,11 +10,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..devices import as_device
 from .. import functional as F
 from ..errors import ShapeError
 from .._tensor import ones, zeros
+from .._tensor import Tensor, as_tensor
 from ..functional.arguments import require_tensor
-from .._tensor import Tensor
 from .._tensor import cat
 from . import init
 from .module import Module
@@ -31,8 +32,10 @@ class _NormBase(Module):
     _layout = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype: Any = None, *,
+                 affine: bool = True, track_running_stats: bool = True,
+                 device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -41,7 +44,7 @@ class _NormBase(Module):
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+            self.register_buffer("num_batches_tracked", as_tensor(np.array(0, dtype=np.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -130,8 +133,10 @@ class _GhostBatchNorm(_BatchNorm):
 
     def __init__(self, num_features: int, virtual_batch_size: int = 32, eps: float = 1e-5,
                  momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None, *, bias: bool = True) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias=bias)
+                 track_running_stats: bool = True,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         if virtual_batch_size < 1:
             raise ValueError(f"{type(self).__name__}: virtual_batch_size must be >= 1, "
                              f"got {virtual_batch_size}")
@@ -169,9 +174,11 @@ class _InstanceNorm(_NormBase):
     track_running_stats=False. Unbatched inputs (C, *) are accepted."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = False, track_running_stats: bool = False, dtype: Any = None, *,
+                 affine: bool = False, track_running_stats: bool = False,
+                 device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias=bias)
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, x: Tensor) -> Tensor:
         require_tensor(type(self).__name__, "input", x, 1)
@@ -215,7 +222,9 @@ class LayerNorm(Module):
     """Normalise over the trailing `normalized_shape` dims of each sample (transformers' norm)."""
 
     def __init__(self, normalized_shape: Sequence[int] | int, eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None) -> None:
+                 elementwise_affine: bool = True, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
@@ -240,7 +249,8 @@ class GroupNorm(Module):
     """Normalise groups of channels per sample: batch-size independent, good for small batches."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 dtype: Any = None, *, bias: bool = True) -> None:
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         if num_channels % num_groups != 0:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
@@ -267,7 +277,8 @@ class RMSNorm(Module):
     dtype's machine epsilon, as PyTorch does."""
 
     def __init__(self, normalized_shape: Sequence[int] | int, eps: float | None = None,
-                 elementwise_affine: bool = True, dtype: Any = None) -> None:
+                 elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine

@@ -17,7 +17,8 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty((0,), dtype=np.float32)
-        super().__init__(as_array(data, op="Parameter"), requires_grad=requires_grad)
+        arr = as_array(data, op="Parameter")
+        super().__init__(arr, dtype=arr.dtype, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -29,5 +30,6 @@ class Buffer(Tensor):
     __slots__ = ("persistent",)
 
     def __init__(self, data: Any, persistent: bool = True) -> None:
-        super().__init__(as_array(data, op="Buffer"))
+        arr = as_array(data, op="Buffer")
+        super().__init__(arr, dtype=arr.dtype)
         self.persistent = persistent

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import as_device
 from ..errors import ShapeError
 from .._tensor import empty
+from .._tensor import Tensor, as_tensor
 from ..functional.arguments import require_same_dtype, require_tensor
-from .._tensor import Tensor
 from . import init
 from .dropout import Dropout
 from .module import Module
@@ -57,7 +58,8 @@ class SinusoidalPositionalEncoding(Module):
     """
 
     def __init__(self, d_model: int, max_len: int = 5000, dropout: float = 0.1,
-                 batch_first: bool = False, dtype: Any = None) -> None:
+                 batch_first: bool = False, device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.d_model, self.max_len, self.batch_first = d_model, max_len, batch_first
         position = np.arange(max_len, dtype=np.float64)[:, None]  # (max_len, 1)
@@ -65,7 +67,7 @@ class SinusoidalPositionalEncoding(Module):
         pe = np.zeros((max_len, d_model))
         pe[:, 0::2] = np.sin(position * div_term)
         pe[:, 1::2] = np.cos(position * div_term[: d_model // 2])
-        self.register_buffer("pe", Tensor(pe.astype(dtype or np.float32)), persistent=False)
+        self.register_buffer("pe", as_tensor(pe.astype(dtype or np.float32)), persistent=False)
         self.dropout = Dropout(dropout)
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
@@ -89,7 +91,8 @@ class LearnedPositionalEmbedding(Module):
     """
 
     def __init__(self, max_len: int, d_model: int, batch_first: bool = False,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.max_len, self.d_model, self.batch_first = max_len, d_model, batch_first
         self.weight = Parameter(empty(max_len, d_model, dtype=dtype))

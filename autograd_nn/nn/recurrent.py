@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..devices import as_device
 from .. import functional as F
 from ..errors import ShapeError
 from .._tensor import empty, zeros
@@ -36,6 +37,7 @@ from .._tensor import Tensor
 from .._tensor import cat, stack
 from . import init
 from .module import Module
+from .packed_sequence import PackedSequence, packed_positions, padded_from_packed
 from .parameter import Parameter
 
 __all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNN", "LSTM", "GRU"]
@@ -99,7 +101,8 @@ class RNNCellBase(Module):
     all initialised U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         gate = num_chunks * hidden_size
@@ -146,11 +149,12 @@ class RNNCell(RNNCellBase):
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu with nonlinearity='relu')."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", dtype: Any = None) -> None:
+                 nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r} "
                              "(use 'tanh' or 'relu')")
-        super().__init__(input_size, hidden_size, bias, 1, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
@@ -167,8 +171,9 @@ class LSTMCell(RNNCellBase):
     """Long short-term memory cell; returns (h', c'). Gates in PyTorch's order i, f, g, o."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, bias, 4, dtype)
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Tensor,
                 hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
@@ -181,8 +186,9 @@ class GRUCell(RNNCellBase):
     """Gated recurrent unit cell (Cho et al. 2014, PyTorch's form: r gates h W_hn + b_hn)."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, bias, 3, dtype)
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, (h,), batched = self._prepare(input, hx)
@@ -203,7 +209,9 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0, dtype: Any = None) -> None:
+                 bidirectional: bool = False, proj_size: int = 0,
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         if mode not in _GATES:
             raise ValueError(f"RNNBase: unknown mode {mode!r}")
@@ -270,10 +278,13 @@ class RNNBase(Module):
             out.append(s if batched else s.unsqueeze(1))
         return out
 
-    def _direction(self, gi: Tensor, state: list, weights: tuple, reverse: bool) -> tuple:
+    def _direction(self, gi: Tensor, state: list, weights: tuple, reverse: bool,
+                   masks: list | None = None) -> tuple:
         """Run one direction of one layer over precomputed input projections gi (T, B, G*H).
 
-        `weights` are (weight_hh, bias_hh or None, weight_hr or None)."""
+        `weights` are (weight_hh, bias_hh or None, weight_hr or None). With `masks` (one (B, 1) bool
+        array per step: the sequence is still running), a finished sequence keeps its state, so each
+        ends at its own length and the reverse direction starts at its own last step."""
         w_hh, b_hh, w_hr = weights
         steps = gi.unbind(0)  # T x (B, G*H)
         order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
@@ -281,6 +292,7 @@ class RNNBase(Module):
         h = state[0]
         c = state[1] if self.mode == "LSTM" else None
         for t in order:
+            h_prev, c_prev = h, c
             if self.mode == "LSTM":
                 h, c = _lstm_step(steps[t], h, c, w_hh, b_hh)
                 if w_hr is not None:
@@ -289,12 +301,17 @@ class RNNBase(Module):
                 h = _gru_step(steps[t], h, w_hh, b_hh)
             else:
                 h = _rnn_step(steps[t], h, w_hh, b_hh, self.mode == "RNN_RELU")
+            if masks is not None and not masks[t].all():
+                h = h.where(masks[t], h_prev)
+                c = c.where(masks[t], c_prev) if c is not None else None
             outs.append(h)
         if reverse:
             outs.reverse()
         return stack(outs, 0), h, c  # (T, B, H), (B, H), (B, H) or None
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         batched = _batched(self._name(), input, 3)
         x = input if batched else input.unsqueeze(1)  # (T, B, I) or (B, T, I)
         if batched and self.batch_first:
@@ -305,6 +322,36 @@ class RNNBase(Module):
         if x.shape[0] == 0:
             raise ShapeError(f"{self._name()}: the input sequence is empty (shape {input.shape})")
         state = self._initial(hx, x.shape[1], batched, x.dtype)
+        x, hidden = self._layers(x, state)
+        output = x.transpose(0, 1) if batched and self.batch_first else x
+        if not batched:
+            output, hidden = output.squeeze(1), [s.squeeze(1) for s in hidden]
+        return output, (tuple(hidden) if self.mode == "LSTM" else hidden[0])
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:
+        """The layers over a PackedSequence (see `nn/packed_sequence.py`): run padded, longest
+        first, with each sequence stopping at its length; the output is packed the same way and the
+        final states come back in the caller's batch order."""
+        x, lengths = padded_from_packed(packed)  # (T, B, I), lengths longest first
+        if x.shape[-1] != self.input_size:
+            raise ShapeError(f"{self._name()}: packed input of size {x.shape[-1]}, expected "
+                             f"input_size={self.input_size}")
+        if hx is not None and packed.sorted_indices is not None:
+            order = packed.sorted_indices._data
+            hx = tuple(s.index_select(1, order) for s in hx) if self.mode == "LSTM" \
+                else hx.index_select(1, order)
+        state = self._initial(hx, x.shape[1], True, x.dtype)
+        masks = [(lengths > t)[:, None] for t in range(x.shape[0])]
+        x, hidden = self._layers(x, state, masks)
+        t_idx, b_idx, _ = packed_positions(lengths)
+        output = PackedSequence(x[t_idx, b_idx], packed.batch_sizes, packed.sorted_indices,
+                                packed.unsorted_indices)
+        if packed.unsorted_indices is not None:
+            hidden = [s.index_select(1, packed.unsorted_indices._data) for s in hidden]
+        return output, (tuple(hidden) if self.mode == "LSTM" else hidden[0])
+
+    def _layers(self, x: Tensor, state: list, masks: list | None = None) -> tuple[Tensor, list]:
+        """Every layer and direction over x (T, B, I): (output (T, B, D*H), [h_n] or [h_n, c_n])."""
         dirs = 2 if self.bidirectional else 1
         h_n: list[Tensor] = []
         c_n: list[Tensor] = []
@@ -322,17 +369,13 @@ class RNNBase(Module):
                     gi = gi + b_ih  # the GRU's b_hn sits inside r * (h W_hn + b_hn)
                 k = layer * dirs + d
                 s0 = [s[k] for s in state]  # (B, H) each
-                out, h, c = self._direction(gi, s0, (w_hh, b_hh, w_hr), d == 1)
+                out, h, c = self._direction(gi, s0, (w_hh, b_hh, w_hr), d == 1, masks)
                 outs.append(out)
                 h_n.append(h)
                 if c is not None:
                     c_n.append(c)
             x = outs[0] if dirs == 1 else cat(outs, -1)  # (T, B, D*H)
-        output = x.transpose(0, 1) if batched and self.batch_first else x
-        hidden = [stack(h_n, 0)] + ([stack(c_n, 0)] if c_n else [])  # (L*D, B, H) each
-        if not batched:
-            output, hidden = output.squeeze(1), [s.squeeze(1) for s in hidden]
-        return output, (tuple(hidden) if self.mode == "LSTM" else hidden[0])
+        return x, [stack(h_n, 0)] + ([stack(c_n, 0)] if c_n else [])  # (L*D, B, H) each
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -359,12 +402,14 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None) -> None:
+                 dropout: float = 0.0, bidirectional: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r} (use 'tanh' or 'relu')")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, dtype)
+                         bidirectional, 0, device, dtype)
         self.nonlinearity = nonlinearity
 
 
@@ -373,9 +418,10 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, dtype: Any = None) -> None:
+                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, proj_size, dtype)
+                         bidirectional, proj_size, device, dtype)
 
 
 class GRU(RNNBase):
@@ -383,6 +429,7 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, dtype)
+                         bidirectional, 0, device, dtype)

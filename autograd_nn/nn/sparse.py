@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import as_device
 from .. import functional as F
 from ..errors import DTypeError, ShapeError
 from .._tensor import empty
@@ -29,7 +30,9 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, sparse: bool = False,
-                 _weight: Tensor | None = None, _freeze: bool = False, dtype: Any = None) -> None:
+                 _weight: Tensor | None = None, _freeze: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         if scale_grad_by_freq or sparse:
             raise ValueError("Embedding: scale_grad_by_freq and sparse gradients are not supported "

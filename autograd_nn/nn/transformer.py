@@ -12,10 +12,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..random import get_rng_state, set_rng_state
+from ..devices import as_device
 from .. import functional as F
 from ..errors import ShapeError
+from .._tensor import Tensor, as_tensor
 from ..functional.arguments import require_tensor
-from .._tensor import Tensor
 from . import init
 from .attention import MultiheadAttention
 from .container import ModuleList
@@ -50,7 +52,11 @@ def _clone(module: Module) -> Module:
     config = getattr(module, "_config", None)
     if config is None:
         return copy.deepcopy(module)
+    # The rebuild's random initial values are overwritten below: put the random stream back where a
+    # deep copy (PyTorch's way) leaves it, so a seeded script draws the same numbers afterwards.
+    state = get_rng_state()
     clone = type(module)(**config)
+    set_rng_state(state)
     mine = clone.state_dict(keep_vars=True)
     theirs = module.state_dict(keep_vars=True)
     if list(mine) != list(theirs):
@@ -103,7 +109,8 @@ class TransformerEncoderLayer(Module):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation: Activation = "relu",
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, dtype: Any = None) -> None:
+                 norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         _build_layer(self, 2, dict(d_model=d_model, nhead=nhead,
                                          dim_feedforward=dim_feedforward, dropout=dropout,
@@ -140,7 +147,8 @@ class TransformerDecoderLayer(Module):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation: Activation = "relu",
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, dtype: Any = None) -> None:
+                 norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         _build_layer(self, 3, dict(d_model=d_model, nhead=nhead,
                                          dim_feedforward=dim_feedforward, dropout=dropout,
@@ -238,7 +246,8 @@ class Transformer(Module):
                  activation: Activation = "relu", custom_encoder: Module | None = None,
                  custom_decoder: Module | None = None, layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
+        as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         shared = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
                       layer_norm_eps=layer_norm_eps, batch_first=batch_first,
@@ -282,4 +291,4 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz: int, dtype: Any = np.float32) -> Tensor:
         """(sz, sz) float mask: 0 on and below the diagonal, -inf above (position i sees j <= i)."""
-        return Tensor(np.triu(np.full((sz, sz), -np.inf), 1).astype(dtype))
+        return as_tensor(np.triu(np.full((sz, sz), -np.inf), 1).astype(dtype))

@@ -6,13 +6,17 @@ optimizer step: they are called between `backward()` and `optimizer.step()`.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Iterable, Union
 
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from ..function import bump_version
+from . import packed_sequence as rnn  # PyTorch's torch.nn.utils.rnn
+
+sys.modules[__name__ + ".rnn"] = rnn  # so `from autograd_nn.nn.utils.rnn import ...` works too
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]
@@ -62,7 +66,7 @@ def get_total_norm(tensors: Params, norm_type: float = 2.0, error_if_nonfinite: 
     arrays = [t._data for t in _as_list(tensors)]
     norm_type = _float("get_total_norm", "norm_type", norm_type)
     if not arrays:
-        return Tensor(np.asarray(0.0, dtype=np.float32))
+        return as_tensor(np.asarray(0.0, dtype=np.float32))
     dtype = np.result_type(*arrays)
     if dtype.kind != "f":
         raise DTypeError(f"get_total_norm: gradients must be floating point, got {dtype}")
@@ -74,7 +78,7 @@ def get_total_norm(tensors: Params, norm_type: float = 2.0, error_if_nonfinite: 
             "it cannot be clipped. To disable this error and scale the gradients by the non-finite "
             "norm anyway, set `error_if_nonfinite=False`"
         )
-    return Tensor(np.asarray(total, dtype=dtype))
+    return as_tensor(np.asarray(total, dtype=dtype))
 
 
 def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0,

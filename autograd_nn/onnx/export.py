@@ -16,7 +16,7 @@ from typing import Any, Mapping as MappingType, Sequence
 import numpy as np
 
 from ..grad_mode import no_grad
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from .builder import ExportError, GraphBuilder, require_onnx
 from .constants import constant
 from .context import OpContext, describe_scope
@@ -182,12 +182,12 @@ def _resized(t: Tensor, axes: dict[int, str], delta: dict[str, int]) -> Tensor:
     if not axes:
         rng = np.random.default_rng(1)
         if arr.dtype.kind == "f":
-            return Tensor((arr + rng.standard_normal(arr.shape)).astype(arr.dtype))
-        return Tensor(rng.permutation(arr.reshape(-1)).reshape(arr.shape))
+            return as_tensor((arr + rng.standard_normal(arr.shape)).astype(arr.dtype))
+        return as_tensor(rng.permutation(arr.reshape(-1)).reshape(arr.shape))
     for axis, label in axes.items():
         n = arr.shape[axis]
         arr = np.take(arr, np.arange(n + delta[label]) % max(n, 1), axis=axis)
-    return Tensor(np.ascontiguousarray(arr))
+    return as_tensor(np.ascontiguousarray(arr))
 
 
 def _twin_calls(model: Any, args: tuple, kwargs: dict, inputs: list[Tensor], names_in: list[str],

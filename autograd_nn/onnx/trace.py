@@ -86,6 +86,14 @@ class Tracer(scopes.record_scopes):
             call.inputs, call.outputs = tuple(flatten(args)), tuple(flatten(output))
             self.calls.append(call)
 
+    def on_inplace(self, target: Any, result: Any) -> None:
+        """An in-place op (`relu_`, `ReLU(inplace=True)`) made `result` and wrote it into `target`:
+        later ops read `target`, so the call that made `result` is recorded as making `target`."""
+        for call in reversed(self.calls):
+            if isinstance(call, OpCall) and call.output is result:
+                call.output = target
+                return
+
     def on_apply(self, cls: type, inputs: tuple, params: dict, run: Callable) -> Any:
         out = run(cls, inputs, params)
         if not self._inside:

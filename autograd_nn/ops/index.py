@@ -35,7 +35,9 @@ def _scatter_add(out: np.ndarray, index: tuple, values: np.ndarray) -> None:
 
 
 class GetItem(Function):
-    """a[index] for a normalised NumPy index (see `normalize_index`)."""
+    """a[index] for a normalised NumPy index (see `normalize_index`): a view for basic indices."""
+
+    is_view = True
 
     def forward(self, a, index, advanced):
         self.in_shape, self.index, self.advanced = a.shape, index, advanced

@@ -18,6 +18,8 @@ from . import dual
 
 
 class Reshape(Function):
+    is_view = True  # when NumPy can reshape without a copy (`Function.is_view`)
+
     def forward(self, a, shape):
         self.in_shape = a.shape
         return a.reshape(shape)
@@ -27,6 +29,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    is_view = True
+
     def forward(self, a, axes):
         self.inverse = tuple(np.argsort(axes).tolist())
         return np.transpose(a, axes)
@@ -37,6 +41,8 @@ class Permute(Function):
 
 class Expand(Function):
     """Broadcast to a larger shape (a read-only view); the engine sums the gradient back."""
+
+    is_view = True
 
     def forward(self, a, shape):
         return np.broadcast_to(a, shape)
@@ -50,7 +56,7 @@ class Flip(Function):
 
     def forward(self, a, axes):
         self.axes = axes
-        return np.flip(a, axes)
+        return np.flip(a, axes).copy()  # a copy, as in PyTorch (an in-place change must not reach a)
 
     def backward(self, g):
         return flip_any(g, self.axes)

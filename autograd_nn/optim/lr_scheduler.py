@@ -523,3 +523,10 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = self._lrs()
+
+
+# More schedulers, in their own file; defined on top of LRScheduler above, so imported last.
+from .lr_scheduler_cyclic import (CosineAnnealingWarmRestarts, CyclicLR, MultiplicativeLR,  # noqa: E402
+                                  PolynomialLR)
+
+__all__ += ["CosineAnnealingWarmRestarts", "CyclicLR", "MultiplicativeLR", "PolynomialLR"]

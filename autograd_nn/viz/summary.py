@@ -47,7 +47,7 @@ from ..nn.linear import Bilinear, Linear
 from ..nn.lora import LoRALinear
 from ..nn.module import Module
 from ..nn.recurrent import RNNBase, RNNCellBase
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 
 __all__ = ["COLUMNS", "LayerInfo", "ModelSummary", "summary"]
 
@@ -208,7 +208,7 @@ def _make_inputs(input_shape: Any, input_data: Any,
     if len(kinds) != len(shapes):
         raise ValueError(f"summary: {len(shapes)} input shape(s) but {len(kinds)} dtype(s)")
     rng = np.random.default_rng(0)
-    return [Tensor((rng.standard_normal(shape) if dtype.kind in "fc" else np.zeros(shape))
+    return [as_tensor((rng.standard_normal(shape) if dtype.kind in "fc" else np.zeros(shape))
                    .astype(dtype)) for shape, dtype in zip(shapes, kinds)], {}
 
 

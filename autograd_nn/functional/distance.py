@@ -1,0 +1,24 @@
+"""Distances between vectors (`pairwise_distance`, `cosine_similarity`, `cdist`, `pdist`, defined
+in the tensor layer) and the triplet margin loss built on them."""
+from __future__ import annotations
+
+from typing import Any
+
+from .._tensor import Tensor
+from .._tensor.distances import cdist, cosine_similarity, pairwise_distance, pdist
+from .loss import _legacy, _reduce
+
+__all__ = ["pairwise_distance", "cosine_similarity", "cdist", "pdist", "triplet_margin_loss"]
+
+
+def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0, p: float = 2.0,
+                        eps: float = 1e-6, swap: bool = False, size_average: bool | None = None,
+                        reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) with d the pairwise distance (`swap`: the smaller of
+    d(a, n) and d(p, n))."""
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    loss = (d_pos - d_neg + margin).clamp_min(0.0)
+    return _reduce("triplet_margin_loss", loss, _legacy(size_average, reduce, reduction))

@@ -13,7 +13,6 @@ import pytest
 
 import autograd_nn as ag
 from autograd_nn import nn
-from autograd_nn.nn import functional as F
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

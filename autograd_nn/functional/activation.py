@@ -73,31 +73,38 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     return _activate("celu", input, inplace, "celu", alpha)
 
 
+@tensor_args("input")
 def relu_(input: Any) -> Any:
     """`relu(input, inplace=True)`."""
     return relu(input, inplace=True)
 
 
+@tensor_args("input")
 def leaky_relu_(input: Any, negative_slope: float = 0.01) -> Any:
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+@tensor_args("input")
 def elu_(input: Any, alpha: float = 1.0) -> Any:
     return elu(input, alpha, inplace=True)
 
 
+@tensor_args("input")
 def selu_(input: Any) -> Any:
     return selu(input, inplace=True)
 
 
+@tensor_args("input")
 def celu_(input: Any, alpha: float = 1.0) -> Any:
     return celu(input, alpha, inplace=True)
 
 
+@tensor_args("input")
 def hardtanh_(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
+@tensor_args("input")
 def threshold_(input: Any, threshold: float, value: float) -> Any:
     return _threshold(input, threshold, value, inplace=True)
 
@@ -225,6 +232,7 @@ def glu(input: Any, dim: int = -1) -> Any:
     return a * b.sigmoid()
 
 
+@tensor_args("logits")
 def gumbel_softmax(logits: Any, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
                    dim: int = -1) -> Any:
     """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) drawn as -log(Exponential(1)), PyTorch's

@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from .._tensor import Tensor
-from .._tensor.distances import cdist, cosine_similarity, pairwise_distance, pdist
+from .._tensor import distances
+from .arguments import tensor_args
 from .loss import _legacy, _reduce
 
 __all__ = ["pairwise_distance", "cosine_similarity", "cdist", "pdist", "triplet_margin_loss"]
 
+# the functions of autograd_nn.* (which also take lists), with F's rule: Tensors only
+pairwise_distance = tensor_args("x1", "x2")(distances.pairwise_distance)
+cosine_similarity = tensor_args("x1", "x2")(distances.cosine_similarity)
+cdist = tensor_args("x1", "x2")(distances.cdist)
+pdist = tensor_args("input")(distances.pdist)
 
+
+@tensor_args("anchor", "positive", "negative")
 def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0, p: float = 2.0,
                         eps: float = 1e-6, swap: bool = False, size_average: bool | None = None,
                         reduce: bool | None = None, reduction: str = "mean") -> Tensor:

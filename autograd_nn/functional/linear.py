@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..ops.linalg import Linear
-from .._tensor import Tensor, as_tensor
+from .._tensor import Tensor
 from .arguments import tensor_args
 
 __all__ = ["bilinear", "linear"]

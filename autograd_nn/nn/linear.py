@@ -9,7 +9,7 @@ from ..devices import as_device
 from .. import functional as F
 from ..errors import ShapeError
 from .._tensor import empty
-from .._tensor import Tensor, as_tensor
+from .._tensor import Tensor
 from ..functional.arguments import require_tensor
 from . import init
 from .module import Module

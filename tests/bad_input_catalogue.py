@@ -180,8 +180,6 @@ LAYERS = {
                       ("dim 3", "2 dimensions")),
     "nn.Softmin": (lambda: nn.Softmin(dim=3), (1, 2, 3, 4), (2, 3), ("dim 3", "2 dimensions")),
     "nn.Dropout1d": (lambda: nn.Dropout1d(), (2, 3, 4), (2,)),
-    "nn.Dropout2d": (lambda: nn.Dropout2d(), (2, 3, 4, 4), (2,)),
-    "nn.Dropout3d": (lambda: nn.Dropout3d(), (2, 3, 2, 2, 2), (2,)),
     "nn.FeatureAlphaDropout": (lambda: nn.FeatureAlphaDropout(), (2, 3, 4), (2,)),
 }
 
@@ -578,8 +576,19 @@ CASES += [
     ("F.dropout", "p > 1", lambda: F.dropout(_img(3), 1.5), raises(ValueError, "1.5")),
     ("F.dropout", "p str", lambda: F.dropout(_img(3), "0.5"), raises(TypeError, "dropout")),
     ("F.dropout1d", "rank", lambda: F.dropout1d(_img(3)), raises(ValueError, "(3,)")),
-    ("F.dropout2d", "rank", lambda: F.dropout2d(_img(3)), raises(ValueError, "(3,)")),
-    ("F.dropout3d", "rank", lambda: F.dropout3d(_img(3)), raises(ValueError, "(3,)")),
+    ("F.dropout2d", "1-d input in training", lambda: _warns(lambda: F.dropout2d(_img(3))),
+     raises(ValueError, "(3,)")),
+    ("F.dropout2d", "2-d input warns and drops elements, as PyTorch", lambda: _warns(
+        lambda: F.dropout2d(_img(2, 3))), ok(_shape(2, 3))),
+    ("F.dropout3d", "1-d input warns and runs, as PyTorch", lambda: _warns(
+        lambda: F.dropout3d(_img(3))), ok(_shape(3))),
+    ("nn.Dropout2d", "1-d input in training", lambda: _warns(lambda: nn.Dropout2d()(_img(3))),
+     raises(ValueError, "(3,)")),
+    ("nn.Dropout2d", "1-d input in eval warns and passes through", lambda: _warns(
+        lambda: nn.Dropout2d().eval()(_img(3))), ok(_shape(3))),
+    ("nn.Dropout3d", "0-d input in training", lambda: _warns(lambda: nn.Dropout3d()(_img())),
+     raises(ValueError, "(1,)")),
+    ("nn.Dropout3d", "p > 1", lambda: nn.Dropout3d(1.5), raises(ValueError, "1.5")),
     ("F.alpha_dropout", "p < 0", lambda: F.alpha_dropout(_img(3), -0.1), raises(ValueError)),
     ("F.feature_alpha_dropout", "rank", lambda: F.feature_alpha_dropout(_img(3), 0.5, True),
      raises(ValueError, "(3,)")),
@@ -910,6 +919,14 @@ CASES += [
     ("data.CharCorpus", "empty text", lambda: ag.data.CharCorpus(""), raises(ValueError,
                                                                             "CharCorpus")),
 ]
+
+
+def _warns(run):
+    """Run a call that PyTorch answers with a UserWarning: the warning must come."""
+    import pytest
+
+    with pytest.warns(UserWarning):
+        return run()
 
 
 def _onnx(run):

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..ops import pool as P
+from ..ops.pool_nd import int_max_pool
 from .._tensor import Tensor
 
 __all__ = [
@@ -62,7 +63,11 @@ def _max(op: str, dims: int, x: Tensor, kernel_size: Any, stride: Any, padding: 
     args = _pool_args(op, dims, kernel_size, stride, padding, dilation)
 
     def run(xb: Tensor) -> Any:
-        out, index = P.max_pool(op, xb, *args, ceil_mode)
+        if dims == 2 and xb.dtype.kind in "iu":  # integer images: forward only, as in PyTorch
+            values, index = int_max_pool(op, xb._data, *args, ceil_mode)
+            out = Tensor(values)
+        else:
+            out, index = P.max_pool(op, xb, *args, ceil_mode)
         return (out, Tensor(index)) if return_indices else out
 
     return _batched(op, x, dims, run)
@@ -78,7 +83,8 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max over sliding windows of (N, C, H, W) (padding counts as -inf; stride defaults to the
-    kernel size); with return_indices also the argmax as a flat index into each H * W plane."""
+    kernel size); with return_indices also the argmax as a flat index into each H * W plane.
+    Integer inputs are pooled too (forward only, as in PyTorch)."""
     return _max("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
                 return_indices)
 

@@ -58,7 +58,8 @@ INT_UNARY = {"ag.bitwise_not": ag.bitwise_not}
 # ---- functions of two broadcastable tensors: f(a, b) -------------------------------------------
 _BINARY = (
     "add sub subtract mul multiply div divide true_divide pow atan2 arctan2 remainder fmod "
-    "floor_divide maximum minimum logical_and logical_or logical_xor"
+    "floor_divide maximum minimum logical_and logical_or logical_xor copysign logaddexp logaddexp2 "
+    "isclose"
 ).split()
 BINARY = {f"ag.{n}": getattr(ag, n) for n in _BINARY}
 BINARY.update({
@@ -480,7 +481,44 @@ CASES = [
      raises(TypeError, "lerp")),
     ("ag.where", "float condition", lambda: ag.where(_t(2), _t(2), _t(2)), ok(_shape(2))),
     ("ag.pow", "negative int exponent", lambda: ag.pow(ag.tensor([2]), -1),
+     raises(TypeError, "Integers to negative integer powers are not allowed")),
+    ("ag.pow", "negative float exponent of an int tensor", lambda: ag.pow(ag.tensor([2]), -1.0),
      ok(lambda out: np.allclose(out.numpy(), 0.5) or (_ for _ in ()).throw(AssertionError(out)))),
+    ("ag.pow", "int tensor exponents below zero", lambda: ag.pow(ag.tensor([2, 1]),
+                                                                 ag.tensor([-1, -1])),
+     ok(lambda out: np.array_equal(out.numpy(), [0, 1]) or (_ for _ in ()).throw(
+         AssertionError(out)))),
+    # comparison, grid and scatter functions (issue 11)
+    ("ag.isclose", "dtype mismatch", lambda: ag.isclose(ag.tensor([1]), ag.tensor([1.0])),
+     raises(TypeError, "same dtype")),
+    ("ag.allclose", "shapes", lambda: ag.allclose(_t(2, 3), _t(4)), raises(ValueError, "(2, 3)")),
+    ("ag.allclose", "negative atol", lambda: ag.allclose(_t(2), _t(2), atol=-1.0),
+     raises(ValueError, "atol")),
+    ("ag.equal", "different shapes are not equal", lambda: ag.equal(_t(2), _t(3)),
+     ok(lambda out: out is False or (_ for _ in ()).throw(AssertionError(out)))),
+    ("ag.equal", "not a tensor", lambda: ag.equal(_t(2), [1.0, 1.0]), raises(TypeError, "equal")),
+    ("ag.meshgrid", "2-d input", lambda: ag.meshgrid(_t(2, 2), indexing="ij"),
+     raises(ValueError, "(2, 2)")),
+    ("ag.meshgrid", "bad indexing", lambda: ag.meshgrid(_t(2), indexing="yx"),
+     raises(ValueError, "indexing")),
+    ("ag.meshgrid", "nothing to grid", lambda: ag.meshgrid(indexing="ij"),
+     raises(ValueError, "meshgrid")),
+    ("ag.scatter", "index out of range", lambda: ag.scatter(_t(2, 3), 1, ag.tensor([[3]]), 1.0),
+     raises(IndexError, "3")),
+    ("ag.scatter", "float index", lambda: ag.scatter(_t(2, 3), 1, _t(1, 1), 1.0),
+     raises(TypeError, "index")),
+    ("ag.scatter", "bad reduce", lambda: ag.scatter(_t(2, 3), 1, ag.tensor([[0]]), _t(1, 1),
+                                                    reduce="max"), raises(ValueError, "reduce")),
+    ("ag.scatter_reduce", "bad reduce", lambda: ag.scatter_reduce(
+        _t(2, 3), 1, ag.tensor([[0]]), _t(1, 1), "max"), raises(ValueError, "amax")),
+    ("ag.scatter_reduce", "src smaller than index", lambda: ag.scatter_reduce(
+        _t(2, 3), 1, ag.tensor([[0, 1]]), _t(1, 1), "sum"), raises(ValueError, "(1, 2)")),
+    ("ag.scatter_reduce", "0-d input", lambda: ag.scatter_reduce(
+        ag.tensor(1.0), 0, ag.tensor([0]), _t(1), "sum"), raises(ValueError, "0-d")),
+    ("ag.roll", "float shifts", lambda: ag.roll(_t(3), 1.5), raises(ValueError, "shifts")),
+    ("ag.linspace", "integer dtype", lambda: ag.linspace(0, 10, 4, dtype=ag.int64),
+     ok(lambda out: np.array_equal(out.numpy(), [0, 3, 6, 10]) or (_ for _ in ()).throw(
+         AssertionError(out)))),
     ("ag.div", "bad rounding_mode", lambda: ag.div(_t(2), 2.0, rounding_mode="up"),
      raises(ValueError, "rounding_mode")),
     ("ag.floor_divide", "int by zero", lambda: ag.floor_divide(ag.tensor([1]), 0),

@@ -92,7 +92,7 @@ class Pow(Function):
     """a ** b, both tensors. The gradient for b is taken where a > 0 (0 elsewhere)."""
 
     def forward(self, a, b):
-        out = a**b
+        out = _int_pow(a, b) if a.dtype.kind in "iub" and b.dtype.kind in "iub" else a**b
         self.save(a, b, out)
         return out
 
@@ -105,6 +105,18 @@ class Pow(Function):
             safe_a = dual.where(positive, a, 1.0)
             gb = dual.where(positive, g * out * dual.log(safe_a), 0.0)
         return ga, gb
+
+
+def _int_pow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Integer a ** b with PyTorch's rule for negative exponents (NumPy refuses them): 1 for a = 1,
+    +-1 for a = -1 (by the exponent's parity), 0 otherwise."""
+    negative = b < 0
+    if not negative.any():
+        return a**b
+    out = a ** np.where(negative, 0, b)
+    minus_one = np.where(b % 2 == 0, 1, -1)
+    small = np.where(a == 1, 1, np.where(a == -1, minus_one, 0))
+    return np.where(negative, small, out).astype(out.dtype)
 
 
 class Maximum(Function):

@@ -259,6 +259,10 @@ OPTIMIZERS = {
     "optim.AdamW": lambda params, **kw: ag.optim.AdamW(params, **kw),
     "optim.RMSprop": lambda params, **kw: ag.optim.RMSprop(params, **kw),
     "optim.Adagrad": lambda params, **kw: ag.optim.Adagrad(params, **kw),
+    "optim.Adadelta": lambda params, **kw: ag.optim.Adadelta(params, **kw),
+    "optim.Adamax": lambda params, **kw: ag.optim.Adamax(params, **kw),
+    "optim.NAdam": lambda params, **kw: ag.optim.NAdam(params, **kw),
+    "optim.RAdam": lambda params, **kw: ag.optim.RAdam(params, **kw),
     "optim.Optimizer": lambda params, **kw: ag.optim.Optimizer(params, {"lr": 0.1, **kw}),
 }
 
@@ -488,6 +492,18 @@ CASES = [
                                                                  ag.tensor([-1, -1])),
      ok(lambda out: np.array_equal(out.numpy(), [0, 1]) or (_ for _ in ()).throw(
          AssertionError(out)))),
+    # L-BFGS: step() needs a closure, so it is checked here rather than in OPTIMIZERS
+    ("optim.LBFGS", "no closure", lambda: ag.optim.LBFGS([_w(2)]).step(),
+     raises(TypeError, "closure")),
+    ("optim.LBFGS", "negative lr", lambda: ag.optim.LBFGS([_w(2)], lr=-1.0),
+     raises(ValueError, "learning rate")),
+    ("optim.LBFGS", "two parameter groups", lambda: ag.optim.LBFGS(
+        [{"params": [_w(2)]}, {"params": [_w(2)]}]), raises(ValueError, "groups")),
+    ("optim.LBFGS", "unknown line search", lambda: ag.optim.LBFGS([_w(2)], line_search_fn="x"),
+     raises(ValueError, "strong_wolfe")),
+    ("optim.LBFGS", "gradient of the wrong shape", lambda: _lbfgs_bad_grad(),
+     raises(ValueError, "LBFGS", "(3,)")),
+    ("optim.LBFGS", "empty params", lambda: ag.optim.LBFGS([]), raises(ValueError, "empty")),
     # comparison, grid and scatter functions (issue 11)
     ("ag.isclose", "dtype mismatch", lambda: ag.isclose(ag.tensor([1]), ag.tensor([1.0])),
      raises(TypeError, "same dtype")),
@@ -1062,6 +1078,17 @@ CASES += [
     ("data.CharCorpus", "empty text", lambda: ag.data.CharCorpus(""), raises(ValueError,
                                                                             "CharCorpus")),
 ]
+
+
+def _lbfgs_bad_grad():
+    w = _w(2)
+    opt = ag.optim.LBFGS([w])
+
+    def closure():
+        w.grad = ag.ones(3)
+        return ag.tensor(1.0)
+
+    return opt.step(closure)
 
 
 def _warns(run):

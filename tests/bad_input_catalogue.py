@@ -63,7 +63,8 @@ INT_UNARY = {"ag.bitwise_not": ag.bitwise_not}
 # ---- functions of two broadcastable tensors: f(a, b) -------------------------------------------
 _BINARY = (
     "add sub subtract mul multiply div divide true_divide pow atan2 arctan2 remainder fmod "
-    "floor_divide maximum minimum logical_and logical_or logical_xor"
+    "floor_divide maximum minimum logical_and logical_or logical_xor copysign logaddexp logaddexp2 "
+    "isclose"
 ).split()
 BINARY = {f"ag.{n}": getattr(ag, n) for n in _BINARY}
 BINARY.update({
@@ -186,9 +187,27 @@ LAYERS = {
                       ("dim 3", "2 dimensions")),
     "nn.Softmin": (lambda: nn.Softmin(dim=3), (1, 2, 3, 4), (2, 3), ("dim 3", "2 dimensions")),
     "nn.Dropout1d": (lambda: nn.Dropout1d(), (2, 3, 4), (2,)),
-    "nn.Dropout2d": (lambda: nn.Dropout2d(), (2, 3, 4, 4), (2,)),
-    "nn.Dropout3d": (lambda: nn.Dropout3d(), (2, 3, 2, 2, 2), (2,)),
     "nn.FeatureAlphaDropout": (lambda: nn.FeatureAlphaDropout(), (2, 3, 4), (2,)),
+    # 3-D layers, padding, rearranging (issue 11)
+    "nn.Conv3d": (lambda: nn.Conv3d(3, 4, 3), (1, 3, 5, 5, 5), (1, 2, 5, 5, 5)),
+    "nn.ConvTranspose3d": (lambda: nn.ConvTranspose3d(3, 4, 3), (1, 3, 3, 3, 3), (1, 2, 3, 3, 3)),
+    "nn.MaxPool3d": (lambda: nn.MaxPool3d(2), (1, 2, 4, 4, 4), (4, 4)),
+    "nn.AvgPool3d": (lambda: nn.AvgPool3d(2), (1, 2, 4, 4, 4), (4, 4)),
+    "nn.AdaptiveAvgPool3d": (lambda: nn.AdaptiveAvgPool3d(2), (1, 2, 4, 4, 4), (4, 4)),
+    "nn.AdaptiveMaxPool3d": (lambda: nn.AdaptiveMaxPool3d(2), (1, 2, 4, 4, 4), (4, 4)),
+    "nn.InstanceNorm3d": (lambda: nn.InstanceNorm3d(3, affine=True), (2, 3, 2, 2, 2),
+                          (2, 5, 2, 2, 2)),
+    "nn.PixelShuffle": (lambda: nn.PixelShuffle(2), (1, 8, 3, 3), (1, 6, 3, 3)),
+    "nn.PixelUnshuffle": (lambda: nn.PixelUnshuffle(2), (1, 2, 4, 4), (1, 2, 3, 4)),
+    "nn.Unfold": (lambda: nn.Unfold(2), (1, 2, 4, 4), (4, 4)),
+    "nn.Fold": (lambda: nn.Fold((4, 4), 2), (1, 8, 9), (1, 8, 8)),
+    **{f"nn.{kind}Pad{d}d": ((lambda kind, d: lambda: getattr(nn, f"{kind}Pad{d}d")(1))(kind, d),
+                             (1, 2) + (3,) * d, (3,) * (d + 3))
+       for kind in ("Reflection", "Replication", "Circular") for d in (1, 2, 3)},
+    **{f"nn.ZeroPad{d}d": ((lambda d: lambda: getattr(nn, f"ZeroPad{d}d")(1))(d), (2,) * d,
+                           (2,) * (d - 1)) for d in (1, 2, 3)},
+    **{f"nn.ConstantPad{d}d": ((lambda d: lambda: getattr(nn, f"ConstantPad{d}d")(1, 0.5))(d),
+                               (2,) * d, (2,) * (d - 1)) for d in (1, 2, 3)},
 }
 
 # layers that take any shape: lists, views, empty tensors and NaN behave as in the pointwise check
@@ -246,6 +265,10 @@ OPTIMIZERS = {
     "optim.AdamW": lambda params, **kw: ag.optim.AdamW(params, **kw),
     "optim.RMSprop": lambda params, **kw: ag.optim.RMSprop(params, **kw),
     "optim.Adagrad": lambda params, **kw: ag.optim.Adagrad(params, **kw),
+    "optim.Adadelta": lambda params, **kw: ag.optim.Adadelta(params, **kw),
+    "optim.Adamax": lambda params, **kw: ag.optim.Adamax(params, **kw),
+    "optim.NAdam": lambda params, **kw: ag.optim.NAdam(params, **kw),
+    "optim.RAdam": lambda params, **kw: ag.optim.RAdam(params, **kw),
     "optim.Optimizer": lambda params, **kw: ag.optim.Optimizer(params, {"lr": 0.1, **kw}),
 }
 
@@ -471,7 +494,56 @@ CASES = [
      raises(TypeError, "lerp")),
     ("ag.where", "float condition", lambda: ag.where(_t(2), _t(2), _t(2)), ok(_shape(2))),
     ("ag.pow", "negative int exponent", lambda: ag.pow(ag.tensor([2]), -1),
+     raises(TypeError, "Integers to negative integer powers are not allowed")),
+    ("ag.pow", "negative float exponent of an int tensor", lambda: ag.pow(ag.tensor([2]), -1.0),
      ok(lambda out: np.allclose(out.numpy(), 0.5) or (_ for _ in ()).throw(AssertionError(out)))),
+    ("ag.pow", "int tensor exponents below zero", lambda: ag.pow(ag.tensor([2, 1]),
+                                                                 ag.tensor([-1, -1])),
+     ok(lambda out: np.array_equal(out.numpy(), [0, 1]) or (_ for _ in ()).throw(
+         AssertionError(out)))),
+    # L-BFGS: step() needs a closure, so it is checked here rather than in OPTIMIZERS
+    ("optim.LBFGS", "no closure", lambda: ag.optim.LBFGS([_w(2)]).step(),
+     raises(TypeError, "closure")),
+    ("optim.LBFGS", "negative lr", lambda: ag.optim.LBFGS([_w(2)], lr=-1.0),
+     raises(ValueError, "learning rate")),
+    ("optim.LBFGS", "two parameter groups", lambda: ag.optim.LBFGS(
+        [{"params": [_w(2)]}, {"params": [_w(2)]}]), raises(ValueError, "groups")),
+    ("optim.LBFGS", "unknown line search", lambda: ag.optim.LBFGS([_w(2)], line_search_fn="x"),
+     raises(ValueError, "strong_wolfe")),
+    ("optim.LBFGS", "gradient of the wrong shape", lambda: _lbfgs_bad_grad(),
+     raises(ValueError, "LBFGS", "(3,)")),
+    ("optim.LBFGS", "empty params", lambda: ag.optim.LBFGS([]), raises(ValueError, "empty")),
+    # comparison, grid and scatter functions (issue 11)
+    ("ag.isclose", "dtype mismatch", lambda: ag.isclose(ag.tensor([1]), ag.tensor([1.0])),
+     raises(TypeError, "same dtype")),
+    ("ag.allclose", "shapes", lambda: ag.allclose(_t(2, 3), _t(4)), raises(ValueError, "(2, 3)")),
+    ("ag.allclose", "negative atol", lambda: ag.allclose(_t(2), _t(2), atol=-1.0),
+     raises(ValueError, "atol")),
+    ("ag.equal", "different shapes are not equal", lambda: ag.equal(_t(2), _t(3)),
+     ok(lambda out: out is False or (_ for _ in ()).throw(AssertionError(out)))),
+    ("ag.equal", "not a tensor", lambda: ag.equal(_t(2), [1.0, 1.0]), raises(TypeError, "equal")),
+    ("ag.meshgrid", "2-d input", lambda: ag.meshgrid(_t(2, 2), indexing="ij"),
+     raises(ValueError, "(2, 2)")),
+    ("ag.meshgrid", "bad indexing", lambda: ag.meshgrid(_t(2), indexing="yx"),
+     raises(ValueError, "indexing")),
+    ("ag.meshgrid", "nothing to grid", lambda: ag.meshgrid(indexing="ij"),
+     raises(ValueError, "meshgrid")),
+    ("ag.scatter", "index out of range", lambda: ag.scatter(_t(2, 3), 1, ag.tensor([[3]]), 1.0),
+     raises(IndexError, "3")),
+    ("ag.scatter", "float index", lambda: ag.scatter(_t(2, 3), 1, _t(1, 1), 1.0),
+     raises(TypeError, "index")),
+    ("ag.scatter", "bad reduce", lambda: ag.scatter(_t(2, 3), 1, ag.tensor([[0]]), _t(1, 1),
+                                                    reduce="max"), raises(ValueError, "reduce")),
+    ("ag.scatter_reduce", "bad reduce", lambda: ag.scatter_reduce(
+        _t(2, 3), 1, ag.tensor([[0]]), _t(1, 1), "max"), raises(ValueError, "amax")),
+    ("ag.scatter_reduce", "src smaller than index", lambda: ag.scatter_reduce(
+        _t(2, 3), 1, ag.tensor([[0, 1]]), _t(1, 1), "sum"), raises(ValueError, "(1, 2)")),
+    ("ag.scatter_reduce", "0-d input", lambda: ag.scatter_reduce(
+        ag.tensor(1.0), 0, ag.tensor([0]), _t(1), "sum"), raises(ValueError, "0-d")),
+    ("ag.roll", "float shifts", lambda: ag.roll(_t(3), 1.5), raises(ValueError, "shifts")),
+    ("ag.linspace", "integer dtype", lambda: ag.linspace(0, 10, 4, dtype=ag.int64),
+     ok(lambda out: np.array_equal(out.numpy(), [0, 3, 6, 10]) or (_ for _ in ()).throw(
+         AssertionError(out)))),
     ("ag.div", "bad rounding_mode", lambda: ag.div(_t(2), 2.0, rounding_mode="up"),
      raises(ValueError, "rounding_mode")),
     ("ag.floor_divide", "int by zero", lambda: ag.floor_divide(ag.tensor([1]), 0),
@@ -559,6 +631,15 @@ CASES += [
                                                                                "cubic9")),
     ("F.interpolate", "rank", lambda: F.interpolate(_img(4), scale_factor=2),
      raises(ValueError, "(4,)")),
+    ("F.upsample_nearest", "rank", lambda: F.upsample_nearest(_img(4), scale_factor=2),
+     raises(ValueError, "(4,)")),
+    ("F.upsample_bilinear", "3-d input", lambda: F.upsample_bilinear(_img(1, 2, 4), size=3),
+     raises(ValueError, "bilinear", "(1, 2, 4)")),
+    ("F.interpolate", "trilinear on 4-d", lambda: F.interpolate(_img(1, 2, 4, 4), size=3,
+                                                                mode="trilinear"),
+     raises(ValueError, "5-D")),
+    ("F.interpolate", "integer input, nearest", lambda: F.interpolate(
+        ag.ones(1, 1, 2, 2, dtype=ag.int64), scale_factor=2), ok(_shape(1, 1, 4, 4))),
     ("F.upsample", "negative size", lambda: F.upsample(_img(1, 2, 4, 4), size=-2),
      raises(ValueError, "-2")),
     ("F.pad", "odd pad length", lambda: F.pad(_img(2, 3), (1, 2, 3)), raises(ValueError, "pad")),
@@ -591,8 +672,95 @@ CASES += [
     ("F.dropout", "p > 1", lambda: F.dropout(_img(3), 1.5), raises(ValueError, "1.5")),
     ("F.dropout", "p str", lambda: F.dropout(_img(3), "0.5"), raises(TypeError, "dropout")),
     ("F.dropout1d", "rank", lambda: F.dropout1d(_img(3)), raises(ValueError, "(3,)")),
-    ("F.dropout2d", "rank", lambda: F.dropout2d(_img(3)), raises(ValueError, "(3,)")),
-    ("F.dropout3d", "rank", lambda: F.dropout3d(_img(3)), raises(ValueError, "(3,)")),
+    ("F.dropout2d", "1-d input in training", lambda: _warns(lambda: F.dropout2d(_img(3))),
+     raises(ValueError, "(3,)")),
+    ("F.dropout2d", "2-d input warns and drops elements, as PyTorch", lambda: _warns(
+        lambda: F.dropout2d(_img(2, 3))), ok(_shape(2, 3))),
+    ("F.dropout3d", "1-d input warns and runs, as PyTorch", lambda: _warns(
+        lambda: F.dropout3d(_img(3))), ok(_shape(3))),
+    ("nn.Dropout2d", "1-d input in training", lambda: _warns(lambda: nn.Dropout2d()(_img(3))),
+     raises(ValueError, "(3,)")),
+    ("nn.Dropout2d", "1-d input in eval warns and passes through", lambda: _warns(
+        lambda: nn.Dropout2d().eval()(_img(3))), ok(_shape(3))),
+    ("nn.Dropout3d", "0-d input in training", lambda: _warns(lambda: nn.Dropout3d()(_img())),
+     raises(ValueError, "(1,)")),
+    ("nn.Dropout3d", "p > 1", lambda: nn.Dropout3d(1.5), raises(ValueError, "1.5")),
+    # 3-D convolution and pooling, unpooling, fold / unfold, pixel shuffle (issue 11)
+    ("F.conv3d", "channel mismatch", lambda: F.conv3d(_img(1, 2, 4, 4, 4), _img(4, 3, 3, 3, 3)),
+     raises(ValueError, "2 channels", "(4, 3, 3, 3, 3)")),
+    ("F.conv3d", "kernel larger than input", lambda: F.conv3d(_img(1, 3, 2, 4, 4),
+                                                             _img(4, 3, 3, 3, 3)),
+     raises(ValueError, "conv3d", "larger")),
+    ("F.conv3d", "2-d weight", lambda: F.conv3d(_img(1, 3, 4, 4, 4), _img(4, 3)),
+     raises(ValueError, "(4, 3)")),
+    ("F.conv3d", "strided 'same'", lambda: F.conv3d(_img(1, 3, 4, 4, 4), _img(4, 3, 3, 3, 3),
+                                                    stride=2, padding="same"),
+     raises(ValueError, "same")),
+    ("F.conv_transpose3d", "channel mismatch", lambda: F.conv_transpose3d(
+        _img(1, 2, 3, 3, 3), _img(3, 4, 3, 3, 3)), raises(ValueError, "2 channels")),
+    ("F.conv_transpose3d", "output_padding too big", lambda: F.conv_transpose3d(
+        _img(1, 3, 3, 3, 3), _img(3, 4, 3, 3, 3), stride=2, output_padding=2),
+     raises(ValueError, "output_padding")),
+    ("F.max_pool3d", "kernel larger than input", lambda: F.max_pool3d(_img(1, 2, 3, 3, 3), 4),
+     raises(ValueError, "max_pool3d")),
+    ("F.max_pool3d", "integer input pools", lambda: F.max_pool3d(
+        ag.ones(1, 1, 2, 2, 2, dtype=ag.int64), 2), ok(_shape(1, 1, 1, 1, 1))),
+    ("F.max_pool3d", "bool input", lambda: F.max_pool3d(ag.ones(1, 1, 2, 2, 2, dtype=ag.bool_), 2),
+     raises(TypeError, "bool")),
+    ("F.max_pool2d", "integer input pools (forward only)", lambda: F.max_pool2d(
+        ag.ones(1, 1, 4, 4, dtype=ag.int32), 2), ok(_shape(1, 1, 2, 2))),
+    ("F.avg_pool3d", "rank", lambda: F.avg_pool3d(_img(3, 3), 2), raises(ValueError, "(3, 3)")),
+    ("F.avg_pool3d", "padding over half kernel", lambda: F.avg_pool3d(_img(1, 1, 4, 4, 4), 2,
+                                                                      padding=2),
+     raises(ValueError, "pad")),
+    ("F.adaptive_avg_pool3d", "zero output", lambda: F.adaptive_avg_pool3d(_img(1, 2, 4, 4, 4), 0),
+     raises(ValueError, "adaptive_avg_pool3d")),
+    ("F.adaptive_max_pool3d", "rank", lambda: F.adaptive_max_pool3d(_img(4), 2),
+     raises(ValueError, "(4,)")),
+    ("F.max_unpool1d", "index out of range", lambda: F.max_unpool1d(_img(1, 1, 2),
+                                                                    ag.tensor([[[0, 9]]]), 2),
+     raises(IndexError, "9")),
+    ("F.max_unpool2d", "indices shape", lambda: F.max_unpool2d(
+        _img(1, 1, 2, 2), ag.zeros(1, 1, 2, dtype=ag.int64), 2), raises(ValueError, "(1, 1, 2)")),
+    ("F.max_unpool2d", "output_size out of range", lambda: F.max_unpool2d(
+        _img(1, 1, 2, 2), ag.zeros(1, 1, 2, 2, dtype=ag.int64), 2, output_size=(9, 9)),
+     raises(ValueError, "output_size")),
+    ("F.max_unpool3d", "float indices", lambda: F.max_unpool3d(
+        _img(1, 1, 1, 1, 1), _img(1, 1, 1, 1, 1), 2), raises(ValueError, "integer")),
+    ("nn.MaxUnpool1d", "index out of range", lambda: nn.MaxUnpool1d(2)(
+        _img(1, 1, 2), ag.tensor([[[0, -1]]])), raises(IndexError, "-1")),
+    ("nn.MaxUnpool2d", "round trip", lambda: nn.MaxUnpool2d(2)(
+        *F.max_pool2d(_img(1, 1, 4, 4), 2, return_indices=True)), ok(_shape(1, 1, 4, 4))),
+    ("nn.MaxUnpool3d", "rank", lambda: nn.MaxUnpool3d(2)(_img(2, 2), ag.zeros(2, 2, dtype=ag.int64)),
+     raises(ValueError, "(2, 2)")),
+    ("F.unfold", "rank", lambda: F.unfold(_img(4, 4), 2), raises(ValueError, "(4, 4)")),
+    ("F.unfold", "kernel larger than input", lambda: F.unfold(_img(1, 1, 2, 2), 3),
+     raises(ValueError, "unfold")),
+    ("F.unfold", "integer input", lambda: F.unfold(ag.ones(1, 1, 3, 3, dtype=ag.int64), 2),
+     raises(TypeError, "int64")),
+    ("F.fold", "block count", lambda: F.fold(_img(1, 8, 8), (4, 4), 2), raises(ValueError, "fold")),
+    ("F.fold", "channels not a multiple of the kernel", lambda: F.fold(_img(1, 7, 9), (4, 4), 2),
+     raises(ValueError, "divisible")),
+    ("F.pixel_shuffle", "channels", lambda: F.pixel_shuffle(_img(1, 5, 2, 2), 2),
+     raises(ValueError, "divisible")),
+    ("F.pixel_shuffle", "zero factor", lambda: F.pixel_shuffle(_img(1, 4, 2, 2), 0),
+     raises(ValueError, "positive")),
+    ("F.pixel_unshuffle", "height", lambda: F.pixel_unshuffle(_img(1, 1, 3, 4), 2),
+     raises(ValueError, "height")),
+    ("F.pad", "negative reflect padding crops", lambda: F.pad(_img(1, 6), (-1, 2), mode="reflect"),
+     ok(_shape(1, 7))),
+    ("F.pad", "replicate padding leaving nothing", lambda: F.pad(_img(1, 6), (0, -6),
+                                                                 mode="replicate"),
+     raises(ValueError, "at least 1")),
+    ("F.pad", "circular wrap past the cropped size", lambda: F.pad(_img(1, 6), (3, -4),
+                                                                   mode="circular"),
+     raises(ValueError, "more than once")),
+    ("nn.ReflectionPad2d", "wrong padding length", lambda: nn.ReflectionPad2d((1, 2)),
+     raises(ValueError, "4 ints")),
+    ("nn.Conv3d", "groups don't divide", lambda: nn.Conv3d(3, 4, 3, groups=2),
+     raises(ValueError, "groups")),
+    ("nn.Conv3d", "accelerator device", lambda: nn.Conv3d(3, 4, 3, device="cuda"),
+     raises(RuntimeError, "CPU")),
     ("F.alpha_dropout", "p < 0", lambda: F.alpha_dropout(_img(3), -0.1), raises(ValueError)),
     ("F.feature_alpha_dropout", "rank", lambda: F.feature_alpha_dropout(_img(3), 0.5, True),
      raises(ValueError, "(3,)")),
@@ -935,6 +1103,25 @@ CASES += [
     ("data.CharCorpus", "empty text", lambda: ag.data.CharCorpus(""), raises(ValueError,
                                                                             "CharCorpus")),
 ]
+
+
+def _lbfgs_bad_grad():
+    w = _w(2)
+    opt = ag.optim.LBFGS([w])
+
+    def closure():
+        w.grad = ag.ones(3)
+        return ag.tensor(1.0)
+
+    return opt.step(closure)
+
+
+def _warns(run):
+    """Run a call that PyTorch answers with a UserWarning: the warning must come."""
+    import pytest
+
+    with pytest.warns(UserWarning):
+        return run()
 
 
 def _onnx(run):

@@ -278,8 +278,8 @@ def test_dropout_validates_p():
             nn.Dropout(bad)
         with pytest.raises(ValueError, match="between 0 and 1"):
             F.dropout(ag.randn(3), bad)
-    with pytest.raises(ShapeError, match="dropout2d"):
-        F.dropout2d(ag.randn(3, 4))
+    with pytest.raises(ShapeError, match="dropout1d"):
+        F.dropout1d(ag.randn(3, 4, 5, 6))
     assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25, inplace=False)"
 
 

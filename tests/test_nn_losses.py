@@ -180,6 +180,49 @@ def test_binary_cross_entropy_clamps_log_at_minus_100(torch):
         F.binary_cross_entropy(ag.tensor([0.5]), ag.tensor([1.0, 0.0]))
 
 
+_SATURATED_P = [0.0, 1.0, 1e-7, 1.0 - 1e-7]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy_at_saturated_probabilities(torch, dtype, reduction, weighted):
+    """p in {0, 1, eps, 1 - eps} x t in {0, 1, 0.3}: PyTorch's clamped values and gradients (p = 1,
+    t = 0 gives 1e12, not NaN; p = t = 1 gives 0, not -1), also for the target's gradient."""
+    p = np.repeat(np.array(_SATURATED_P), 3).astype(dtype)
+    t = np.tile(np.array([0.0, 1.0, 0.3]), 4).astype(dtype)
+    kw = {"weight": np.linspace(0.5, 2.0, p.size).astype(dtype)} if weighted else {}
+    ours_p, theirs_p = ag.tensor(p, requires_grad=True), torch.tensor(p, requires_grad=True)
+    ours_t, theirs_t = ag.tensor(t, requires_grad=True), torch.tensor(t, requires_grad=True)
+    okw = {k: ag.tensor(v) for k, v in kw.items()}
+    tkw = {k: torch.tensor(v) for k, v in kw.items()}
+    out = F.binary_cross_entropy(ours_p, ours_t, reduction=reduction, **okw)
+    want = torch.nn.functional.binary_cross_entropy(theirs_p, theirs_t, reduction=reduction, **tkw)
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=rtol, atol=0)
+    g = np.ones(out.shape, dtype)
+    gp, gt = ag.grad(out, [ours_p, ours_t], grad_outputs=ag.Tensor(g))
+    wp, wt = torch.autograd.grad(want, [theirs_p, theirs_t], torch.from_numpy(g))
+    assert np.isfinite(gp.numpy()).all()
+    np.testing.assert_allclose(gp.numpy(), wp.numpy(), rtol=rtol, atol=0)
+    np.testing.assert_allclose(gt.numpy(), wt.numpy(), rtol=rtol, atol=0)
+
+
+def test_binary_cross_entropy_gradients_of_any_order():
+    p = ag.tensor(RNG.uniform(0.05, 0.95, (3, 2)), requires_grad=True)
+    t = ag.tensor(RNG.uniform(0.0, 1.0, (3, 2)), requires_grad=True)
+    w = ag.tensor(RNG.uniform(0.5, 2.0, (3, 2)))
+    for reduction in REDUCTIONS:
+        fn = lambda a, b: F.binary_cross_entropy(a, b, weight=w, reduction=reduction)  # noqa: E731
+        assert ag.gradcheck(fn, (p, t))
+        assert ag.gradgradcheck(fn, (p, t))
+
+
+def test_binary_cross_entropy_rejects_targets_outside_0_1():
+    with pytest.raises(ValueError, match="target should be between 0 and 1"):
+        F.binary_cross_entropy(ag.tensor([0.5]), ag.tensor([1.5]))
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("opts", [{}, {"weight": True}, {"pos_weight": True},
                                   {"weight": True, "pos_weight": True}])

@@ -182,7 +182,7 @@ ERRORS = [
     (lambda x: F.pad(x, (1,)), ag.ShapeError, "even length"),
     (lambda x: F.pad(x, (4, 0), mode="reflect"), ag.ShapeError, "reflect padding \\(4, 0\\)"),
     (lambda x: F.pad(x, (5, 0), mode="circular"), ag.ShapeError, "circular padding"),
-    (lambda x: F.pad(x, (-1, 0), mode="replicate"), ag.ShapeError, "negative padding"),
+    (lambda x: F.pad(x, (-3, -1), mode="replicate"), ag.ShapeError, "must be at least 1"),
     (lambda x: F.pad(x, (-3, -2)), ag.ShapeError, "removes more"),
     (lambda x: F.pad(x, (1, 1), mode="wrap"), ValueError, "mode must be one of"),
     (lambda x: x.mT.sum().reshape(1).mT, ag.ShapeError, "mT"),

@@ -140,10 +140,34 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype
 
 def linspace(start: float, end: float, steps: int, *, out: Any = None, dtype: Any = None,
              layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end, as PyTorch's CPU kernel computes them: the
+    first half as start + step * i, the second half as end - step * (steps - 1 - i) (each a fused
+    multiply-add, rounded once), in the result's dtype; an integer dtype truncates start and end,
+    steps in double and truncates each value. PyTorch's vectorised loop continues a SIMD register's
+    lanes from its first value, so beyond a register's width (8 to 64 values, by CPU and dtype) its
+    values may differ from these by an ulp (floats) or by one (integers)."""
     _check_options("linspace", device, layout, out)
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
-    return _make(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    dt = _float(dtype)
+    idx = np.arange(steps)
+    exact = np.longdouble if dt.itemsize >= 8 or dt.kind in "iub" else np.float64
+    if dt.kind in "iub":
+        lo, hi = float(int(start)), float(int(end))
+        step = (hi - lo) / (steps - 1) if steps > 1 else 0.0
+        round_to = np.float64
+    else:
+        lo, hi = dt.type(start), dt.type(end)
+        step = (hi - lo) / dt.type(steps - 1) if steps > 1 else dt.type(0)
+        round_to = dt.type
+    wide = idx.astype(exact)
+    up = (exact(lo) + exact(step) * wide).astype(round_to)
+    down = (exact(hi) - exact(step) * (steps - 1 - wide)).astype(round_to)
+    values = np.where(idx < steps // 2, up, down)
+    if steps == 1:
+        values[0] = lo
+    return _make((np.trunc(values) if dt.kind in "iub" else values).astype(dt), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, layout: Any = None,

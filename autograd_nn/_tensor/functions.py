@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..function import TensorBase
 from ..ops import diag as dg
 from ..ops import index as ix
@@ -43,6 +44,8 @@ __all__ = [
     "vstack", "split", "chunk", "unbind", "narrow", "gather", "scatter_add", "index_select", "index_add",
     "masked_fill", "masked_select", "take_along_dim", "tril", "triu", "diagonal", "diag", "diag_embed",
     "trace", "einsum", "clone", "pad",
+    "copysign", "logaddexp", "logaddexp2", "isclose", "allclose", "equal", "meshgrid", "scatter",
+    "scatter_reduce",
 ]
 
 
@@ -184,6 +187,26 @@ bitwise_or = _binary("bitwise_or")
 bitwise_xor = _binary("bitwise_xor")
 bitwise_left_shift = _binary("bitwise_left_shift")
 bitwise_right_shift = _binary("bitwise_right_shift")
+copysign = _binary("copysign")
+logaddexp = _binary("logaddexp")
+logaddexp2 = _binary("logaddexp2")
+
+
+def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Any:
+    """|input - other| <= atol + rtol * |other| elementwise, as a bool tensor (torch.isclose)."""
+    return _t(input).isclose(other, rtol, atol, equal_nan)
+
+
+def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True when all elements are isclose (torch.allclose)."""
+    return _t(input).allclose(other, rtol, atol, equal_nan)
+
+
+def equal(input: Any, other: Any) -> bool:
+    """True when both have the same shape and values (torch.equal)."""
+    return _t(input).equal(other)
 
 
 def pow(input: Any, exponent: Any) -> Any:
@@ -357,6 +380,52 @@ masked_fill, masked_select, take_along_dim = map(_on_tensor, (ix.masked_fill, ix
                                                               ix.take_along_dim))
 tril, triu, diagonal, diag, diag_embed, trace = map(_on_tensor, (dg.tril, dg.triu, dg.diagonal,
                                                                  dg.diag, dg.diag_embed, dg.trace))
+
+
+def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None, *,
+            reduce: str | None = None) -> Any:
+    """torch.scatter: `input.scatter(dim, index, src or value)`."""
+    return _t(input).scatter(dim, index, src, value, reduce=reduce)
+
+
+def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *,
+                   include_self: bool = True) -> Any:
+    """torch.scatter_reduce: `input.scatter_reduce(dim, index, src, reduce)`."""
+    return _t(input).scatter_reduce(dim, index, src, reduce, include_self=include_self)
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-D (or 0-d) tensors: output i holds tensors[i]'s values along its
+    own dim. indexing='ij' (matrix order, the default, which warns as PyTorch does when not given)
+    or 'xy' (Cartesian: the first two dims swapped). The grids are expanded views in the graph."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = [_t(t) for t in tensors]
+    if not ts:
+        raise ShapeError("meshgrid: expects a non-empty list of tensors")
+    for i, t in enumerate(ts):
+        if t.ndim > 1:
+            raise ShapeError(f"meshgrid: expects 0-d or 1-d tensors, got tensor {i} of shape "
+                             f"{t.shape}")
+        if t.dtype != ts[0].dtype:
+            raise DTypeError(f"meshgrid: expects all tensors to have the same dtype, got "
+                             f"{ts[0].dtype} and {t.dtype}")
+    order = list(range(len(ts)))
+    if indexing == "xy" and len(ts) >= 2:
+        order[0], order[1] = 1, 0
+    sizes = [ts[k].numel() for k in order]
+    grids = []
+    for i, t in enumerate(ts):
+        axis = order.index(i)
+        view = t.reshape(*[-1 if a == axis else 1 for a in range(len(ts))])
+        grids.append(view.expand(*sizes))
+    return tuple(grids)
 
 
 def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:

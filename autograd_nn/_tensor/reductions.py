@@ -249,13 +249,16 @@ class ReduceMixin(TensorBase):
         x = _as_int64(self) if dtype is None else _cast(self, dtype)
         return _scan(x, "cumprod", pick("cumprod", dim, axis), Cumprod)
 
-    def softmax(self, dim: int = -1, dtype: Any = None) -> Any:
-        """exp(x) / sum(exp(x)) along `dim`, computed stably."""
-        return _softmax_like(self, "softmax", Softmax, dim, dtype)
+    def softmax(self, dim: int | None = None, dtype: Any = None, *, axis: int | None = None) -> Any:
+        """exp(x) / sum(exp(x)) along `dim` (or NumPy's `axis`; default the last), computed
+        stably."""
+        return _softmax_like(self, "softmax", Softmax, _softmax_dim("softmax", dim, axis), dtype)
 
-    def log_softmax(self, dim: int = -1, dtype: Any = None) -> Any:
-        """x - logsumexp(x) along `dim`, computed stably."""
-        return _softmax_like(self, "log_softmax", LogSoftmax, dim, dtype)
+    def log_softmax(self, dim: int | None = None, dtype: Any = None, *,
+                    axis: int | None = None) -> Any:
+        """x - logsumexp(x) along `dim` (or NumPy's `axis`; default the last), computed stably."""
+        return _softmax_like(self, "log_softmax", LogSoftmax,
+                             _softmax_dim("log_softmax", dim, axis), dtype)
 
     # ---- sorting and order statistics ----------------------------------------------------------
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
@@ -328,6 +331,11 @@ def _median_index(a: np.ndarray, axis: int) -> np.ndarray:
     has_nan = nan.any(axis=axis, keepdims=True)
     first_nan = np.argmax(nan, axis=axis, keepdims=True)
     return np.where(has_nan, first_nan, idx).astype(np.int64)
+
+
+def _softmax_dim(op: str, dim: Any, axis: Any) -> int:
+    dim = pick(op, dim, axis)
+    return -1 if dim is None else dim
 
 
 def _softmax_like(x: Any, op: str, fn: type, dim: int, dtype: Any) -> Any:

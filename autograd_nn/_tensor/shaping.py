@@ -15,6 +15,7 @@ from ..ops import diag as dg
 from ..ops import index as ix
 from ..ops import join as jn
 from ..ops import movement as mv
+from ..ops import scatter as sc
 from ..shapes import normalize_axis, pick, shape_arg
 
 
@@ -150,6 +151,25 @@ class ShapeMixin(TensorBase):
 
     def scatter_add(self, dim: int, index: Any, src: Any) -> Any:
         return ix.scatter_add(self, dim, index, src)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, value: Any = None, *,
+                reduce: str | None = None) -> Any:
+        """A copy with `src` (a tensor, or the scalar `value`) written at `index` along `dim`:
+        out[i][index[i][j]] = src[i][j] for dim=1 (where an index repeats, the last write wins)."""
+        if (src is None) == (value is None):
+            raise TypeError("scatter: give exactly one of src (a tensor or a scalar) and value")
+        return sc.scatter(self, dim, index, src if value is None else value, reduce)
+
+    def scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str, *,
+                       include_self: bool = True) -> Any:
+        """A copy with every src value combined into its position along `dim` by `reduce`
+        ('sum', 'prod', 'mean', 'amax', 'amin'); include_self=False leaves the old value out."""
+        return sc.scatter_reduce(self, dim, index, src, reduce, include_self)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Any:
+        """Every slice of length `size` along `dimension`, `step` apart, as a new last dim:
+        dim `dimension` becomes the number of slices (torch.Tensor.unfold)."""
+        return mv.unfold(self, dimension, size, step)
 
     def index_select(self, dim: int, index: Any) -> Any:
         return ix.index_select(self, dim, index)

@@ -2,8 +2,9 @@
 
 The state lives in `function.TensorBase` (what the engine and the ops touch). This file holds the core
 (construction, values out, graph, dtype, arithmetic operators, in-place updates); the named methods
-live in three mixins, one file per family: `pointwise.py` (maths and activations), `reductions.py`
-(reductions, softmax, sorting) and `shaping.py` (reshaping, joining and indexing).
+live in mixins, one file per family: `pointwise.py` (maths and activations), `binary.py` (copysign,
+logaddexp, isclose, ...), `reductions.py` (reductions, softmax, sorting) and `shaping.py` (reshaping,
+joining and indexing).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ..function import TensorBase, bump_version, share_version
 from ..ops import elementwise as ew
 from ..ops.linalg import MatMul
 from ..shapes import shape_arg
+from .binary import BinaryMixin
 from .convert import as_array
 from .compat import CompatMixin
 from .counting import CountingMixin
@@ -35,8 +37,8 @@ from .shaping import ShapeMixin
 _NUMBERS = frozenset({int, float})
 
 
-class Tensor(MathMixin, ReduceMixin, ShapeMixin, InplaceMixin, PlacementMixin, LinalgMixin, SamplingMixin,
-             CountingMixin, CompatMixin, TensorBase):
+class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, PlacementMixin, LinalgMixin,
+             SamplingMixin, CountingMixin, CompatMixin, TensorBase):
     """An n-dimensional array that records the operations applied to it, for reverse-mode autodiff.
 
     `Tensor(...)` is PyTorch's legacy constructor: `Tensor(2, 3)` is a (2, 3) tensor of zeros (PyTorch
@@ -319,13 +321,17 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, InplaceMixin, PlacementMixin, L
 
     def __pow__(self, other: Any) -> "Tensor":
         if isinstance(other, (int, float)) and not isinstance(other, bool):
-            if self._data.dtype.kind != "f" and (isinstance(other, float) or other < 0):
+            if self._data.dtype.kind != "f" and isinstance(other, int) and other < 0:
+                raise DTypeError(f"pow: Integers to negative integer powers are not allowed "
+                                 f"({self._data.dtype} tensor ** {other})")
+            if self._data.dtype.kind != "f" and isinstance(other, float):
                 return self.astype(dtypes.get_default_dtype()) ** other
             return ew.PowScalar.apply(self, exponent=other)
         return ew.Pow.apply(*self._operand(other))
 
     def __rpow__(self, other: Any) -> "Tensor":
-        if isinstance(other, (int, float)) and not isinstance(other, bool) and other > 0:
+        if isinstance(other, (int, float)) and not isinstance(other, bool) and other > 0 and \
+                (isinstance(other, float) or self._data.dtype.kind == "f"):
             base = self if self._data.dtype.kind == "f" else self.astype(dtypes.get_default_dtype())
             return ew.RPowScalar.apply(base, base=other)
         a, b = self._operand(other)

@@ -64,47 +64,75 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return _scaled_mask(input, input.shape, p, inplace)
 
 
-def _feature_dropout(op: str, input: Tensor, p: float, training: bool, spatial: int,
-                     inplace: bool = False) -> Tensor:
-    """Channel-wise dropout of an (N, C, *spatial) or unbatched (C, *spatial) input."""
-    p, input = _check_p(op, p), _as_tensor(input)
-    if input.ndim not in (spatial + 1, spatial + 2):
-        raise ShapeError(
-            f"{op}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D (batched) input, "
-            f"got shape {input.shape}"
-        )
-    if not training or p == 0.0:
+def _feature_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bool = False,
+                     batched: bool = True) -> Tensor:
+    """PyTorch's feature dropout: one draw per (sample, channel) of an (N, C, *) input (per channel
+    of an unbatched (C, *) one), broadcast over the rest (a 2-D batched input thus drops single
+    elements). Identity in eval, for p = 0 and for an empty input; p = 1 multiplies by zero (NaN
+    stays NaN)."""
+    if not training or p == 0.0 or input.numel() == 0:
         return input
-    batched = input.ndim == spatial + 2
+    if p == 1.0:
+        return input.mul_(0.0) if inplace else input * 0.0
     lead = 2 if batched else 1
-    mask_shape = input.shape[:lead] + (1,) * (input.ndim - lead)  # (N, C, 1, ...) or (C, 1, ...)
-    return _scaled_mask(input, mask_shape, p, inplace, op)
+    if input.ndim < lead:
+        raise ShapeError(f"{op}: feature dropout requires at least 2 dimensions in the input, got "
+                         f"shape {input.shape}")
+    return _scaled_mask(input, input.shape[:lead] + (1,) * (input.ndim - lead), p, inplace, op)
 
 
 @tensor_args("input")
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of an (N, C, L) or (C, L) input with probability p."""
-    return _feature_dropout("dropout1d", input, p, training, 1, inplace)
+    """Zero whole channels of an (N, C, L) or unbatched (C, L) input with probability p."""
+    p, input = _check_p("dropout1d", p), _as_tensor(input)
+    if input.ndim not in (2, 3):
+        raise ShapeError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{input.shape}")
+    return _feature_dropout("dropout1d", input, p, training, inplace, batched=input.ndim == 3)
 
 
 @tensor_args("input")
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of an (N, C, H, W) input with probability p.
 
-    As in PyTorch, a 3-D input is taken as (N, C, L) (channel-wise 1-D dropout), with a warning.
+    Exactly PyTorch's behaviour on other ranks: any rank but 3 or 4 warns (deprecated) and runs
+    feature dropout on dims (0, 1) (a 2-D (N, C) input drops single elements); a 3-D input warns that
+    it is taken as (N, C, L) (channel-wise 1-D dropout), not as an unbatched (C, H, W).
     """
-    input = _as_tensor(input)
+    p, input = _check_p("dropout2d", p), _as_tensor(input)
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
+                      "deprecated and will result in an error in a future release. To retain the "
+                      "behavior and silence this warning, please use dropout instead. Note that "
+                      "dropout2d exists to provide channel-wise dropout on inputs with 2 spatial "
+                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 3D "
+                      "or 4D inputs).", stacklevel=2)
     if input.ndim == 3:
-        warnings.warn("dropout2d: received a 3-D input; treating it as (N, C, L) and dropping "
-                      "channels, as PyTorch does. Use dropout1d for that.", stacklevel=2)
-        return _feature_dropout("dropout2d", input, p, training, 1, inplace)
-    return _feature_dropout("dropout2d", input, p, training, 2, inplace)
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim. This behavior will change in a future release "
+                      "to interpret the input as one without a batch dimension, i.e. shape "
+                      "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch "
+                      "to using dropout1d instead.", stacklevel=2)
+    return _feature_dropout("dropout2d", input, p, training, inplace)
 
 
 @tensor_args("input")
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability p."""
-    return _feature_dropout("dropout3d", input, p, training, 3, inplace)
+    """Zero whole channels of an (N, C, D, H, W) or unbatched (C, D, H, W) input with probability p.
+
+    As in PyTorch, other ranks warn (deprecated) and are treated as unbatched: a batch dim is added,
+    feature dropout runs on dims (0, 1) of that, and the batch dim is removed again.
+    """
+    p, input = _check_p("dropout3d", p), _as_tensor(input)
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
+                      "deprecated and will result in an error in a future release. To retain the "
+                      "behavior and silence this warning, please use dropout instead. Note that "
+                      "dropout3d exists to provide channel-wise dropout on inputs with 3 spatial "
+                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 4D "
+                      "or 5D inputs).", stacklevel=2)
+    return _feature_dropout("dropout3d", input, p, training, inplace, batched=input.ndim == 5)
 
 
 def _alpha(op: str, input: Tensor, p: float, training: bool, mask_shape: tuple,

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import OpIndexError, ShapeError
 from ..ops import fused
-from ..ops.loss import SquaredError
+from ..ops.loss import BinaryCrossEntropy, SquaredError
 from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
@@ -24,7 +24,6 @@ __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "c
            "soft_margin_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
-_EXP_M100 = float(np.exp(-100.0))  # binary_cross_entropy's floor: log is clamped at -100
 
 
 def _legacy(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
@@ -274,7 +273,8 @@ def _cross_entropy_probs(input: Tensor, target: Any, weight: Tensor | None, redu
 def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:
-    """-(t log p + (1 - t) log(1 - p)) for probabilities p, each log clamped at -100 like PyTorch."""
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p, with PyTorch's clamps: each log at -100
+    in the forward, and p (1 - p) at 1e-12 in the gradient (so p = 0 or 1 gives finite values)."""
     input = _tensors(input)
     if isinstance(target, Tensor) and target.shape != input.shape:
         raise ShapeError(f"binary_cross_entropy: target shape {target.shape} must equal the input "
@@ -282,11 +282,16 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
     input, target = _pair("binary_cross_entropy", input, target)
     if input.numel() and (input._data.min() < 0 or input._data.max() > 1):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
-    # max(log p, -100) == log(max(p, e^-100)); clamping p first also keeps log(0) from warning
-    log_p = input.clamp(min=_EXP_M100).log().clamp(min=-100.0)
-    log_q = (1.0 - input).clamp(min=_EXP_M100).log().clamp(min=-100.0)
-    loss = -(target * log_p + (1.0 - target) * log_q)
+    if target.numel() and (target._data.min() < 0 or target._data.max() > 1):
+        raise ValueError("binary_cross_entropy: all elements of target should be between 0 and 1")
+    loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
+        weight = _tensors(weight)
+        try:
+            np.broadcast_shapes(weight.shape, input.shape)
+        except ValueError:
+            raise ShapeError(f"binary_cross_entropy: weight of shape {weight.shape} does not "
+                             f"broadcast to the input shape {input.shape}") from None
         loss = loss * weight
     return _reduce("binary_cross_entropy", loss, _legacy(size_average, reduce, reduction))
 

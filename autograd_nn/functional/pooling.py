@@ -1,26 +1,23 @@
-"""F.* (pooling and resampling): max/avg/adaptive pooling in 1-D and 2-D, interpolate.
+"""F.* (pooling): max/avg/adaptive pooling in 1-D and 2-D (3-D in `pooling3d.py`).
 
 PyTorch's signatures and semantics. The pooling maths is in `ops/pool.py` (Numba loops); here the
 arguments are normalised ((h, w) pairs, h = 1 for 1-D) and unbatched inputs get a batch axis.
-`interpolate` ('nearest', 'linear', 'bilinear') is separable, so it is two products with small
-constant interpolation matrices, (OH, H) @ x @ (W, OW): BLAS does the work and the existing matmul
-gives the gradients (to any order).
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import ShapeError
 from ..ops import pool as P
+from ..ops.pool_nd import int_max_pool
 from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-    "avg_pool1d", "avg_pool2d", "interpolate", "max_pool1d", "max_pool2d", "upsample",
+    "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d",
 ]
 
 
@@ -63,7 +60,11 @@ def _max(op: str, dims: int, x: Tensor, kernel_size: Any, stride: Any, padding: 
     args = _pool_args(op, dims, kernel_size, stride, padding, dilation)
 
     def run(xb: Tensor) -> Any:
-        out, index = P.max_pool(op, xb, *args, ceil_mode)
+        if dims == 2 and xb.dtype.kind in "iu":  # integer images: forward only, as in PyTorch
+            values, index = int_max_pool(op, xb._data, *args, ceil_mode)
+            out = as_tensor(values)
+        else:
+            out, index = P.max_pool(op, xb, *args, ceil_mode)
         return (out, as_tensor(index)) if return_indices else out
 
     return _batched(op, x, dims, run)
@@ -81,7 +82,8 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max over sliding windows of (N, C, H, W) (padding counts as -inf; stride defaults to the
-    kernel size); with return_indices also the argmax as a flat index into each H * W plane."""
+    kernel size); with return_indices also the argmax as a flat index into each H * W plane.
+    Integer inputs are pooled too (forward only, as in PyTorch)."""
     return _max("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
                 return_indices)
 
@@ -158,82 +160,3 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over (H, W) split into an output_size grid of windows."""
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
-
-
-# ---- interpolate -----------------------------------------------------------------------------
-def _resample_matrix(n_in: int, n_out: int, mode: str, align_corners: bool,
-                     scale: float | None) -> np.ndarray:
-    """(n_out, n_in) matrix of one axis' resampling weights, with PyTorch's index rules."""
-    dst = np.arange(n_out)
-    ratio = n_in / n_out if scale is None else 1.0 / scale
-    mat = np.zeros((n_out, n_in))
-    if mode == "nearest":  # PyTorch computes floor(dst * scale) in float32
-        src = np.floor(dst.astype(np.float32) * np.float32(ratio)).astype(np.int64)
-        mat[dst, np.minimum(src, n_in - 1)] = 1.0
-        return mat
-    if align_corners:
-        pos = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
-    else:
-        pos = np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
-    lo = np.minimum(np.floor(pos).astype(np.int64), n_in - 1)
-    hi = np.minimum(lo + 1, n_in - 1)
-    frac = pos - lo
-    np.add.at(mat, (dst, lo), 1.0 - frac)
-    np.add.at(mat, (dst, hi), frac)
-    return mat
-
-
-@tensor_args("input")
-def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
-                antialias: bool = False) -> Tensor:
-    """Resize (N, C, L) or (N, C, H, W) to `size` or by `scale_factor`.
-
-    mode: 'nearest' (1-D or 2-D), 'linear' (1-D) or 'bilinear' (2-D); align_corners as in PyTorch
-    (linear modes only, default False).
-    """
-    op = "interpolate"
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    dims = input.ndim - 2
-    wanted = {"nearest": (1, 2), "linear": (1,), "bilinear": (2,)}
-    if mode not in wanted:
-        raise ShapeError(f"{op}: mode must be 'nearest', 'linear' or 'bilinear', got {mode!r}")
-    if dims not in wanted[mode]:
-        raise ShapeError(f"{op}: mode {mode!r} needs a {wanted[mode][0] + 2}-D input, got shape "
-                         f"{input.shape}")
-    if mode == "nearest" and align_corners is not None:
-        raise ShapeError(f"{op}: align_corners only applies to the linear modes, not {mode!r}")
-    if antialias:
-        raise ShapeError(f"{op}: antialias=True is not supported")
-    if (size is None) == (scale_factor is None):
-        raise ShapeError(f"{op}: give exactly one of size and scale_factor")
-    spatial = input.shape[2:]
-    if size is not None:
-        out = tuple(size) if isinstance(size, (tuple, list)) else (size,) * dims
-        scales: tuple = (None,) * dims
-    else:
-        scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else \
-            (scale_factor,) * dims
-        if len(scales) != dims or min(scales) <= 0:
-            raise ShapeError(f"{op}: scale_factor must be positive, one per spatial dim, got "
-                             f"{scale_factor!r}")
-        out = tuple(int(math.floor(n * s)) for n, s in zip(spatial, scales))
-        if recompute_scale_factor:
-            scales = (None,) * dims
-    if len(out) != dims or min(out) < 1:
-        raise ShapeError(f"{op}: output size must be {dims} positive ints, got {out}")
-    mats = [_resample_matrix(n, o, mode, bool(align_corners), s)
-            for n, o, s in zip(spatial, out, scales)]
-    dtype = input.dtype
-    y = input @ as_tensor(np.ascontiguousarray(mats[-1].T, dtype=dtype))  # (..., W) -> (..., OW)
-    if dims == 2:
-        y = as_tensor(mats[0].astype(dtype)) @ y  # (OH, H) @ (N, C, H, OW)
-    return y
-
-
-@tensor_args("input")
-def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-             align_corners: bool | None = None) -> Tensor:
-    """Deprecated alias of `interpolate` (kept for PyTorch compatibility)."""
-    return interpolate(input, size, scale_factor, mode, align_corners)

@@ -15,9 +15,11 @@ from .lora import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .module import Module, RemovableHandle
 from .normalization import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
 from .parameter import Buffer, Parameter
 from .pooling import *  # noqa: F401,F403
 from .positional import *  # noqa: F401,F403
+from .rearrange import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .residual import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403

@@ -22,7 +22,7 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GhostBatchNorm1d", "GhostBatchNorm2d",
-           "InstanceNorm1d", "InstanceNorm2d", "LayerNorm", "GroupNorm", "RMSNorm"]
+           "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "GroupNorm", "RMSNorm"]
 
 
 class _NormBase(Module):
@@ -210,6 +210,12 @@ class InstanceNorm2d(_InstanceNorm):
     """Instance norm of (N, C, H, W) or (C, H, W) inputs."""
 
     _dims, _layout = (4,), "4-D (N, C, H, W) or 3-D (C, H, W)"
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm of (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    _dims, _layout = (5,), "5-D (N, C, D, H, W) or 4-D (C, D, H, W)"
 
 
 def _as_shape(normalized_shape: Sequence[int] | int) -> tuple[int, ...]:

@@ -98,7 +98,7 @@ class Pow(Function):
     """
 
     def forward(self, a, b):
-        out = a**b
+        out = _int_pow(a, b) if a.dtype.kind in "iub" and b.dtype.kind in "iub" else a**b
         self.save(a, b, out)
         return out
 
@@ -113,6 +113,18 @@ class Pow(Function):
                 flat = np.broadcast_to((bd >= 0) & (ad == 0), g.shape)
                 gb = dual.where(flat, 0.0, g * out * dual.log(a))
         return ga, gb
+
+
+def _int_pow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Integer a ** b with PyTorch's rule for negative exponents (NumPy refuses them): 1 for a = 1,
+    +-1 for a = -1 (by the exponent's parity), 0 otherwise."""
+    negative = b < 0
+    if not negative.any():
+        return a**b
+    out = a ** np.where(negative, 0, b)
+    minus_one = np.where(b % 2 == 0, 1, -1)
+    small = np.where(a == 1, 1, np.where(a == -1, minus_one, 0))
+    return np.where(negative, small, out).astype(out.dtype)
 
 
 class Maximum(Function):

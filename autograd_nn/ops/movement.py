@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ShapeError
-from ..function import Function
+from ..function import Function, TensorBase
 from ..shapes import normalize_axes, normalize_axis
 from . import dual
 
@@ -246,15 +246,46 @@ def flip(x: Any, dims: Any) -> Any:
     return Flip.apply(x, axes=axes)
 
 
+def _int_tuple(op: str, name: str, value: Any) -> tuple[int, ...]:
+    """An int, a sequence of ints or an integer tensor (0-d or 1-d) as a tuple of ints."""
+    arr = np.asarray(value._data if isinstance(value, TensorBase) else value)
+    if arr.dtype.kind not in "iu" or arr.ndim > 1:
+        raise ShapeError(f"{op}: {name} must be an int or a sequence of ints, got {value!r}")
+    return tuple(int(v) for v in arr.reshape(-1))
+
+
 def roll(x: Any, shifts: Any, dims: Any = None) -> Any:
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    """Shift elements cyclically; several (shift, dim) pairs roll one after another (a dim given
+    twice adds its shifts); without dims the flattened tensor rolls and keeps its shape."""
+    shifts = _int_tuple("roll", "shifts", shifts)
     if dims is None:
         if len(shifts) != 1:
-            raise ShapeError(f"roll: {len(shifts)} shifts given without dims")
+            raise ShapeError(f"roll: {len(shifts)} shifts given without dims (shifts and "
+                             "dimensions must align)")
         flat = reshape(x, (-1,), "roll")
         return reshape(Roll.apply(flat, shifts=shifts, axes=(0,)), x.shape, "roll")
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = _int_tuple("roll", "dims", dims)
     if len(dims) != len(shifts):
         raise ShapeError(f"roll: shifts {shifts} and dims {dims} differ in length")
     dims = tuple(normalize_axis(d, x.ndim, "roll") for d in dims)
     return Roll.apply(x, shifts=shifts, axes=dims)
+
+
+def unfold(x: Any, dimension: int, size: int, step: int) -> Any:
+    """Slices x[..., i * step : i * step + size, ...] along `dimension` as a new last dim."""
+    from .index import GetItem
+
+    base = x if x.ndim else reshape(x, (1,), "unfold")
+    d = normalize_axis(dimension, base.ndim, "unfold")
+    n = base.shape[d]
+    if step <= 0:
+        raise ShapeError(f"unfold: step is {step} but must be > 0")
+    if not 0 <= size <= n:
+        raise ShapeError(f"unfold: maximum size for tensor at dimension {d} is {n} but size is "
+                         f"{size} (tensor shape {x.shape})")
+    count = (n - size) // step + 1
+    index = np.arange(count)[:, None] * step + np.arange(size)  # (count, size)
+    moved = movedim(base, d, -1)  # (..., n)
+    windows = GetItem.apply(moved, index=(Ellipsis, index), advanced=True)  # (..., count, size)
+    out = movedim(windows, -2, d)
+    return reshape(out, (size,), "unfold") if x.ndim == 0 else out

@@ -27,17 +27,30 @@ class ConstantPad(Function):
 
 
 def _source_positions(mode: str, n: int, lo: int, hi: int, dim: int) -> np.ndarray:
-    """For each output position along one dim, the input position it copies."""
-    pos = np.arange(-lo, n + hi)
-    if mode == "replicate":
-        if n == 0:
-            raise ShapeError(f"pad: replicate padding of the empty dim {dim}")
-        return np.clip(pos, 0, n - 1)
+    """For each output position along one dim, the input position it copies.
+
+    Negative widths crop, as in PyTorch: reflect and replicate read the positions -lo .. n + hi - 1
+    of the reflected / edge-extended input, circular crops first and then wraps around what is left.
+    """
     if mode == "circular":
         if lo > n or hi > n:
             raise ShapeError(f"pad: circular padding ({lo}, {hi}) of dim {dim} must not exceed its "
-                             f"size {n}")
-        return pos % n
+                             f"size {n} (it would wrap around more than once)")
+        if n + lo + hi < 0:
+            raise ShapeError(f"pad: negative circular padding ({lo}, {hi}) of dim {dim} removes "
+                             f"more than its size {n}")
+        start, kept = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
+        left, right = max(lo, 0), max(hi, 0)
+        if left > kept or right > kept:
+            raise ShapeError(f"pad: circular padding ({lo}, {hi}) of dim {dim} wraps around the "
+                             f"{kept} elements left after cropping more than once")
+        return start + np.arange(-left, kept + right) % max(kept, 1)
+    if n + lo + hi < 1:
+        raise ShapeError(f"pad: {mode} padding ({lo}, {hi}) of dim {dim} of size {n} leaves an "
+                         f"output size of {n + lo + hi}; it must be at least 1")
+    pos = np.arange(-lo, n + hi)
+    if mode == "replicate":
+        return np.clip(pos, 0, n - 1)
     if lo >= n or hi >= n:
         raise ShapeError(f"pad: reflect padding ({lo}, {hi}) of dim {dim} must be smaller than its "
                          f"size {n}")
@@ -49,8 +62,8 @@ def _source_positions(mode: str, n: int, lo: int, hi: int, dim: int) -> np.ndarr
 def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Any:
     """Pad the last len(pad)//2 dims; `pad` lists (left, right) pairs from the last dim backwards.
 
-    'constant' fills with `value` (0 by default) and allows negative padding (cropping); 'reflect'
-    mirrors without repeating the edge, 'replicate' repeats the edge, 'circular' wraps around.
+    'constant' fills with `value` (0 by default); 'reflect' mirrors without repeating the edge,
+    'replicate' repeats the edge, 'circular' wraps around. Negative widths crop, in every mode.
     """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
@@ -77,8 +90,6 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float | None 
         if x.dtype.kind != "f":
             fill = int(fill)
         return ConstantPad.apply(x, widths=positive, value=fill)
-    if any(lo < 0 or hi < 0 for lo, hi in widths):
-        raise ShapeError(f"pad: negative padding {pad} is only allowed for mode='constant'")
     for d, (lo, hi) in enumerate(widths):
         if lo or hi:
             src = _source_positions(mode, x.shape[d], lo, hi, d)

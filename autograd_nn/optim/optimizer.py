@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..grad_mode import enable_grad, no_grad
-from .._tensor import Tensor
+from .._tensor import Tensor, as_tensor
 from ..function import bump_version
 
 
@@ -210,10 +210,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p in self.state:
-                    state[index[id(p)]] = {
-                        k: Tensor(np.array(v, copy=True)) if isinstance(v, np.ndarray) else v
-                        for k, v in self.state[p].items()
-                    }
+                    state[index[id(p)]] = {k: _snapshot(v) for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -252,8 +249,7 @@ class Optimizer:
         self.state = new_state
         self.param_groups = new_groups
 
-    @staticmethod
-    def _cast_state(value: Any, param: Tensor, index: Any, name: str) -> Any:
+    def _cast_state(self, value: Any, param: Tensor, index: Any, name: str) -> Any:
         """A saved state entry made ready to use: arrays copied in the parameter's dtype, steps as int."""
         if hasattr(value, "detach") and hasattr(value, "numpy"):  # a Tensor (ours or a torch one)
             value = np.asarray(value.detach().numpy())
@@ -282,6 +278,16 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k not in ("params", "param_names")]
         return "\n".join(lines + [")"])
+
+
+def _snapshot(value: Any) -> Any:
+    """A state entry as state_dict() hands it out: arrays copied into Tensors (also inside lists,
+    as L-BFGS keeps its history), everything else as is or deep-copied."""
+    if isinstance(value, np.ndarray):
+        return as_tensor(np.array(value, copy=True))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_snapshot(v) for v in value)
+    return value if isinstance(value, np.generic) else copy.deepcopy(value)
 
 
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -> None:

@@ -59,7 +59,7 @@ def _check_values_and_adjoint(torch, x, opts, atol):
     want = torch.nn.functional.interpolate(torch.tensor(x.numpy()), **opts)
     np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=rtol, atol=atol)
     g = RNG.standard_normal(y.shape)
-    (got,) = ag.grad(y, [x], grad_outputs=ag.Tensor(g.astype(x.dtype)))
+    (got,) = ag.grad(y, [x], grad_outputs=ag.as_tensor(g.astype(x.dtype)))
     for _ in range(3):
         v = RNG.standard_normal(x.shape)
         v = v.astype(x.dtype)

@@ -201,7 +201,7 @@ def test_binary_cross_entropy_at_saturated_probabilities(torch, dtype, reduction
     rtol = 1e-6 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=rtol, atol=0)
     g = np.ones(out.shape, dtype)
-    gp, gt = ag.grad(out, [ours_p, ours_t], grad_outputs=ag.Tensor(g))
+    gp, gt = ag.grad(out, [ours_p, ours_t], grad_outputs=ag.as_tensor(g))
     wp, wt = torch.autograd.grad(want, [theirs_p, theirs_t], torch.from_numpy(g))
     assert np.isfinite(gp.numpy()).all()
     np.testing.assert_allclose(gp.numpy(), wp.numpy(), rtol=rtol, atol=0)

@@ -35,9 +35,9 @@ def _groups(params, kwargs, grouped):
 
 
 def _run(lib, name, kwargs, dtype, grads, grouped=False):
-    make = (lambda a: ag.Tensor(a.copy(), requires_grad=True)) if lib is ag else \
+    make = (lambda a: ag.tensor(a.copy(), requires_grad=True)) if lib is ag else \
         (lambda a: lib.tensor(a.copy(), requires_grad=True))
-    wrap = ag.Tensor if lib is ag else lib.from_numpy
+    wrap = ag.as_tensor if lib is ag else lib.from_numpy
     params = [make(a) for a in _init(dtype)]
     opt = getattr(lib.optim, name)(_groups(params, kwargs, grouped), **kwargs)
     for step in grads:
@@ -87,12 +87,12 @@ def test_state_dict_round_trip_is_bit_identical(name, kwargs, tmp_path):
     path = tmp_path / "opt.ckpt"
     save({"params": [p.detach() for p in first], "optim": opt.state_dict()}, path)
     ckpt = load(path)
-    resumed = [ag.Tensor(p.numpy(), requires_grad=True) for p in ckpt["params"]]
+    resumed = [ag.tensor(p.numpy(), requires_grad=True) for p in ckpt["params"]]
     opt2 = getattr(optim, name)(resumed, **kwargs)
     opt2.load_state_dict(ckpt["optim"])
     for step in grads[4:]:
         for p, g in zip(resumed, step):
-            p.grad = None if g is None else ag.Tensor(g.copy())
+            p.grad = None if g is None else ag.tensor(g)
         opt2.step()
     for a, b in zip(straight, resumed):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -103,12 +103,12 @@ def test_torch_state_dict_loads_and_continues_like_torch(torch, name, kwargs):
     """PyTorch's own state dict (0-d step and mu_product tensors included) resumes our optimizer."""
     grads = _grads(np.float64)
     theirs, topt = _run(torch, name, kwargs, np.float64, grads[:5])
-    ours = [ag.Tensor(t.detach().numpy().copy(), requires_grad=True) for t in theirs]
+    ours = [ag.tensor(t.detach().numpy(), requires_grad=True) for t in theirs]
     opt = getattr(optim, name)(ours, **kwargs)
     opt.load_state_dict(topt.state_dict())
     for step in grads[5:]:
         for p, t, g in zip(ours, theirs, step):
-            p.grad = None if g is None else ag.Tensor(g.copy())
+            p.grad = None if g is None else ag.tensor(g)
             t.grad = None if g is None else torch.from_numpy(g.copy())
         opt.step()
         topt.step()

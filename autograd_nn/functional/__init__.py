@@ -9,12 +9,12 @@ from .conv import *  # noqa: F401,F403
 from .conv3d import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403
+from .interpolate import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .pooling3d import *  # noqa: F401,F403
-from .interpolate import *  # noqa: F401,F403
 from .rearrange import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
-from .indexing import *  # noqa: F401,F403
-from .linear import *  # noqa: F401,F403

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._tensor import as_tensor as _tensor
+from .._tensor import where
 from ..errors import ShapeError
 from ..inplace import apply_inplace
 from ..ops.activation import Threshold
 from ..shapes import normalize_axis
-from .._tensor import as_tensor as _tensor
-from .._tensor import where
 from .arguments import tensor_args
 
 __all__ = [

@@ -18,8 +18,8 @@ import functools
 import inspect
 from typing import Any, Callable, TypeVar
 
-from ..errors import DTypeError
 from .._tensor import Tensor
+from ..errors import DTypeError
 
 __all__ = ["require_same_dtype", "require_tensor", "tensor_args"]
 

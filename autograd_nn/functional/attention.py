@@ -23,10 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor, cat, zeros
 from ..errors import DTypeError, ShapeError
-from .._tensor import zeros
-from .._tensor import Tensor, as_tensor
-from .._tensor import cat
 from .arguments import tensor_args
 from .dropout import dropout
 from .linear import linear

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._tensor import Tensor
 from ..errors import ShapeError
 from ..ops.conv import Conv, ConvTranspose, check_dtypes, conv_geometry
-from .._tensor import Tensor
 from .arguments import tensor_args
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]

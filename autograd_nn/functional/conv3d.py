@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._tensor import Tensor
 from ..errors import ShapeError
 from ..ops.conv import check_dtypes
 from ..ops.join import stack
 from ..ops.pad import pad
-from .._tensor import Tensor
+from .arguments import tensor_args
 from .conv import conv2d, conv_transpose2d
 
 __all__ = ["conv3d", "conv_transpose3d"]
@@ -64,6 +65,7 @@ def _fold_kernel_depth(w: Tensor) -> Tensor:
     return w.permute(0, 2, 1, 3, 4).reshape(a, kd * b, kh, kw)
 
 
+@tensor_args("input", "weight", "bias", same_dtype=True)
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """3-D cross-correlation: input (N, C, D, H, W), weight (OC, C / groups, kd, kh, kw) ->
@@ -110,6 +112,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return y.squeeze(0) if unbatched else y
 
 
+@tensor_args("input", "weight", "bias", same_dtype=True)
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._tensor import Tensor
-from .._tensor import distances
+from .._tensor import Tensor, distances
 from .arguments import tensor_args
 from .loss import _legacy, _reduce
 

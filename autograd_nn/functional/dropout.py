@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..errors import ShapeError
 from ..inplace import apply_inplace
 from ..random import generator
-from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -75,9 +75,10 @@ def _feature_dropout(op: str, input: Tensor, p: float, training: bool, inplace: 
     if p == 1.0:
         return input.mul_(0.0) if inplace else input * 0.0
     lead = 2 if batched else 1
-    if input.ndim < lead:
+    if input.ndim < lead:  # an unbatched input counts with the batch dim PyTorch adds to it
+        shape = input.shape if batched else (1, *input.shape)
         raise ShapeError(f"{op}: feature dropout requires at least 2 dimensions in the input, got "
-                         f"shape {input.shape}")
+                         f"shape {shape}")
     return _scaled_mask(input, input.shape[:lead] + (1,) * (input.ndim - lead), p, inplace, op)
 
 

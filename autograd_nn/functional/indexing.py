@@ -5,10 +5,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..errors import DTypeError, OpIndexError, ShapeError
 from ..ops.index import GetItem, IndexAdd
 from ..ops.pad import pad as _pad
-from .._tensor import Tensor
 from .arguments import tensor_args
 
 __all__ = ["pad", "one_hot", "embedding"]

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
 from .._tensor import Tensor, as_tensor
+from ..errors import DTypeError, ShapeError
+from .arguments import tensor_args
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .pooling3d import adaptive_avg_pool3d
 
@@ -154,6 +155,7 @@ def _sizes(op: str, x: Tensor, size: Any, scale_factor: Any, mode: str,
     return out, tuple(float(s) for s in scales)
 
 
+@tensor_args("input")
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -212,17 +214,20 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     return y
 
 
+@tensor_args("input")
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
     """Deprecated alias of `interpolate` (kept for PyTorch compatibility)."""
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+@tensor_args("input")
 def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
     """Deprecated: `interpolate(..., mode='nearest')`."""
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
+@tensor_args("input")
 def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
     """Deprecated: `interpolate(..., mode='bilinear', align_corners=True)`."""
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -1,8 +1,8 @@
 """F.linear and F.bilinear."""
 from __future__ import annotations
 
-from ..ops.linalg import Linear
 from .._tensor import Tensor
+from ..ops.linalg import Linear
 from .arguments import tensor_args
 
 __all__ = ["bilinear", "linear"]

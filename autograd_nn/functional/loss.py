@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..errors import OpIndexError, ShapeError
 from ..ops import fused
 from ..ops.loss import BinaryCrossEntropy, SquaredError
-from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",

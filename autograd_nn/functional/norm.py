@@ -10,11 +10,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..errors import ShapeError
 from ..function import bump_version
 from ..grad_mode import no_grad
 from ..ops import fused
-from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))

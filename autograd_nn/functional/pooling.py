@@ -9,10 +9,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..errors import ShapeError
 from ..ops import pool as P
 from ..ops.pool_nd import int_max_pool
-from .._tensor import Tensor, as_tensor
 from .arguments import tensor_args
 
 __all__ = [

@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..errors import DTypeError, ShapeError
 from ..ops import pool_nd as PN
-from .._tensor import Tensor, as_tensor
+from .arguments import tensor_args
 from .pooling import _batched, _out_size
 
 __all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
@@ -33,6 +34,7 @@ def _stride(op: str, stride: Any, kernel: tuple) -> tuple:
     return _tuple(op, "stride", stride, len(kernel))
 
 
+@tensor_args("input")
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max over sliding (kd, kh, kw) windows of (N, C, D, H, W) (or (C, D, H, W)); with
@@ -57,6 +59,7 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return _batched(op, input, 3, run)
 
 
+@tensor_args("input")
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
@@ -74,6 +77,7 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return _batched(op, input, 3, run)
 
 
+@tensor_args("input")
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     """Mean over (D, H, W) split into an output_size grid of windows (None keeps that size)."""
     op = "adaptive_avg_pool3d"
@@ -87,6 +91,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     return _batched(op, input, 3, run)
 
 
+@tensor_args("input")
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over (D, H, W) split into an output_size grid of windows."""
     op = "adaptive_max_pool3d"
@@ -137,12 +142,14 @@ def _unpool(op: str, dims: int, input: Tensor, indices: Any, kernel_size: Any, s
     return out.squeeze(0)
 
 
+@tensor_args("input", "indices")
 def max_unpool1d(input: Tensor, indices: Any, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """The partial inverse of max_pool1d: each value back at its argmax, zeros elsewhere."""
     return _unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
 
 
+@tensor_args("input", "indices")
 def max_unpool2d(input: Tensor, indices: Any, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """The partial inverse of max_pool2d (with return_indices=True): (N, C, H, W) back to
@@ -150,6 +157,7 @@ def max_unpool2d(input: Tensor, indices: Any, kernel_size: Any, stride: Any = No
     return _unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
 
 
+@tensor_args("input", "indices")
 def max_unpool3d(input: Tensor, indices: Any, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """The partial inverse of max_pool3d."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._tensor import Tensor
 from ..errors import DTypeError, ShapeError
 from ..ops.fold import Fold, Unfold, blocks
-from .._tensor import Tensor
+from .arguments import tensor_args
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "unfold", "fold"]
 
@@ -23,6 +24,7 @@ def _factor(op: str, name: str, value: Any) -> int:
     return value
 
 
+@tensor_args("input")
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C * r^2, H, W) -> (*, C, H * r, W * r): channel blocks become r x r pixel blocks."""
     op = "pixel_shuffle"
@@ -41,6 +43,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     return x.reshape(*lead, c // (r * r), h * r, w * r)
 
 
+@tensor_args("input")
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H * r, W * r) -> (*, C * r^2, H, W): the inverse of pixel_shuffle."""
     op = "pixel_unshuffle"
@@ -82,6 +85,7 @@ def _float_tensor(op: str, input: Any) -> Tensor:
     return input
 
 
+@tensor_args("input")
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
            stride: Any = 1) -> Tensor:
     """Sliding blocks of (N, C, H, W) (or unbatched (C, H, W)) as columns: (N, C * kh * kw, L),
@@ -102,6 +106,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     return out if x.ndim == 4 else out.squeeze(0)
 
 
+@tensor_args("input")
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
          stride: Any = 1) -> Tensor:
     """The adjoint of unfold: columns (N, C * kh * kw, L) (or (C * kh * kw, L)) summed back into an

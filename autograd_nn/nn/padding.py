@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
-from ..errors import ShapeError
 from .._tensor import Tensor
+from ..errors import ShapeError
+from ..functional.arguments import require_tensor
 from .module import Module
 
 __all__ = ["ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
@@ -45,6 +46,7 @@ class _PadNd(Module):
         self.value = float(value)
 
     def forward(self, x: Tensor) -> Tensor:
+        require_tensor(type(self).__name__, "input", x, 1)
         ranks = (self._dims + 1, self._dims + 2)
         if self._mode != "constant" and x.ndim not in ranks:
             raise ShapeError(f"{type(self).__name__}: expected a {ranks[0]}-D (unbatched) or "

@@ -9,6 +9,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .devices import device
 from .random import manual_seed
+from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 from ._tensor import *  # noqa: F401,F403  (Tensor, factories, exp, sum, cat, einsum, ...)
@@ -22,3 +23,5 @@ from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E
 from .profiler import profile  # noqa: E402
 from .viz import draw_graph, to_dot  # noqa: E402
 from .viz.summary import LayerInfo, ModelSummary, summary  # noqa: E402
+
+get_num_threads()  # reads OMP_NUM_THREADS & co. and gives NumPy's BLAS one thread (see threads.py)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_ROWS = {"W1", "W2", "W3f", "W3b", "W4", "W5", "W6", "W7", "GEMM", "OVH"}
+BENCH_ROWS = {"W1", "W2", "W3f", "W3b", "W4", "W5", "W6", "W7", "GEMM", "OVH", "CNNt", "LSTMt"}
+ONE_TIME_ROWS = {"CNNt0", "LSTMt0"}
 COLD_ROWS = {"COLDw", "COLDc", "KERN"}
 
 
@@ -27,8 +28,8 @@ def _run(tmp_path: Path, *extra: str) -> tuple[dict, str]:
 def test_quick_run_every_row(tmp_path: Path) -> None:
     data, stdout = _run(tmp_path)
     rows = {r["key"]: r for r in data["rows"]}
-    assert set(rows) == BENCH_ROWS | COLD_ROWS
-    with_torch = data["meta"]["torch"] is not None  # without torch there is no ratio to report
+    assert set(rows) == BENCH_ROWS | ONE_TIME_ROWS | COLD_ROWS
+    with_torch = "torch" in data["meta"]["workers"]["1"]  # without torch there is no ratio
     for key, row in rows.items():
         assert row["error"] is None, f"{key}: {row['error']}"
         if with_torch or key in COLD_ROWS or key == "GEMM":
@@ -41,7 +42,13 @@ def test_quick_run_every_row(tmp_path: Path) -> None:
         assert "numpy" in rows[key]["times"], f"{key} has no NumPy baseline"
     assert "no RecursionError" in rows["W7"]["note"]
     assert "NOT exercised" not in rows["KERN"]["note"], rows["KERN"]["note"]
-    assert data["meta"]["threads"] == 1 and data["meta"]["numba_threads"] == 1
+    assert data["meta"]["threads"] == [1]
+    workers = data["meta"]["workers"]["1"]  # each library in its own process, at one thread
+    assert workers["ours"]["autograd_nn"] == 1
+    assert set(workers["numpy"]["blas"].values()) == {1} and set(workers["ours"]["blas"].values()) == {1}
+    assert "torch" not in workers["ours"]["loaded"] and "autograd_nn" not in workers["numpy"]["loaded"]
+    if with_torch:
+        assert workers["torch"]["torch"] == 1 and "autograd_nn" not in workers["torch"]["loaded"]
     assert "ratio" in stdout and "W7" in stdout
 
 

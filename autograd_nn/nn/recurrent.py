@@ -31,6 +31,7 @@ from .. import functional as F
 from ..errors import ShapeError
 from .._tensor import empty, zeros
 from ..ops.fused import gru_cell, lstm_cell
+from ..ops.fused.rnn_layer import gru_layer, lstm_layer, rnn_layer
 from .._tensor import Tensor
 from .._tensor import cat, stack
 from . import init
@@ -44,6 +45,10 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 # NumPy for large ones; benchmarked against the Tensor-op version below, which stays as the reference
 # maths and runs when this is False).
 FUSED_CELLS = True
+# A multi-layer module runs each layer and direction as one fused op over the whole sequence
+# (ops/fused/rnn_layer.py: the time loop, BPTT and one weight-gradient GEMM inside one node). False
+# runs the per-step path below instead (the cells' code), one graph node per step and operation.
+FUSED_LAYERS = True
 
 
 # ---- one time step, shared by the cells and the multi-layer modules ---------------------------
@@ -273,6 +278,12 @@ class RNNBase(Module):
 
         `weights` are (weight_hh, bias_hh or None, weight_hr or None)."""
         w_hh, b_hh, w_hr = weights
+        if FUSED_LAYERS:
+            if self.mode == "LSTM":
+                return lstm_layer(gi, state[0], state[1], w_hh, w_hr, reverse)
+            if self.mode == "GRU":
+                return (*gru_layer(gi, state[0], w_hh, b_hh, reverse), None)
+            return (*rnn_layer(gi, state[0], w_hh, self.mode == "RNN_RELU", reverse), None)
         steps = gi.unbind(0)  # T x (B, G*H)
         order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
         outs: list[Tensor] = []
@@ -312,12 +323,12 @@ class RNNBase(Module):
             outs = []
             for d in range(dirs):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d == 1)
-                gi = F.linear(x, w_ih)  # (T, B, G*H): every step's input projection at once
+                # every step's input projection at once, (T, B, G*H); b_hh is outside every
+                # nonlinearity except the GRU's (r * (h W_hn + b_hn)): add both biases here, once
                 if b_ih is not None and self.mode != "GRU":
-                    # b_hh is outside every nonlinearity here: add both biases once, not per step
-                    gi, b_hh = gi + (b_ih + b_hh), None
-                elif b_ih is not None:
-                    gi = gi + b_ih  # the GRU's b_hn sits inside r * (h W_hn + b_hn)
+                    gi, b_hh = F.linear(x, w_ih, b_ih + b_hh), None
+                else:
+                    gi = F.linear(x, w_ih, b_ih)
                 k = layer * dirs + d
                 s0 = [s[k] for s in state]  # (B, H) each
                 out, h, c = self._direction(gi, s0, (w_hh, b_hh, w_hr), d == 1)

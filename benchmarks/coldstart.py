@@ -111,7 +111,12 @@ def _exercise_kernels() -> None:
     fb(lambda x: fused.batch_norm_train(x, an.ones(2), an.zeros(2)), 3, 2, 2)
     fb(lambda x: fused.softmax(x) * x, 3, 5)
     fb(fused.log_softmax, 3, 5)
-    fb(lambda x: fused.cross_entropy_indices(x, an.tensor([0, 1, 4])), 3, 5)
+    fb(lambda x: fused.cross_entropy_indices(x, an.tensor([0, 1, 4])), 3, 5)  # NumPy rows
+    big = np.random.default_rng(0).integers(0, 5, 4000)  # 20,000 entries: the one-pass kernels
+    fb(lambda x: fused.cross_entropy_indices(x, an.tensor(big)), 4000, 5)
+    from autograd_nn.kernels import softmax as ksoftmax
+    x2 = np.ones((2, 3), np.float32)  # the ops take their exp passes from NumPy now
+    ksoftmax.softmax_from_lse(x2, *ksoftmax.logsumexp_rows(x2))
     scatter_add_rows(np.zeros((3, 2), np.float32), np.array([0, 2, 0]),
                      np.ones((3, 2), np.float32))  # not used by any op yet
     kspecial.erf(np.ones(4, np.float32))  # the erf op uses the kernel only on large arrays

@@ -4,20 +4,18 @@ Parameter names, shapes, gate order (LSTM: i, f, g, o; GRU: r, z, n), default in
 U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) and return conventions follow PyTorch, so state dicts
 load across both ways.
 
-A multi-layer module computes the input projection of every time step in one matmul per layer and
-direction (BLAS), then loops over time with only the hidden matmul and the pointwise maths.
-Per-step slices are read with `unbind` (the engine adds their gradients into one buffer, so the
-backward stays linear in sequence length) and the outputs are joined with one `stack`.
+A multi-layer module computes the input projection of every time step in one GEMM per layer and
+direction (F.linear over the whole sequence, both biases folded in where they sit outside every
+nonlinearity), then runs the recurrence as one fused op per layer and direction
+(`ops/fused/rnn_layer.py`): the loop over time with one GEMM and one vectorised pointwise kernel per
+step, back-propagation through time inside the same op, the weight gradient as one GEMM over all
+steps, and the batch split over autograd_nn's threads. Its `composite` is the per-step maths below,
+so `create_graph=True` works through it. With `FUSED_LAYERS = False` the modules run that per-step
+path directly (one graph node per step and operation), as the cells always do.
 
-Fused cells. For small states the LSTM/GRU pointwise maths runs as one fused op from
-`ops/fused.py` (one Numba pass, with a Tensor-op `composite` so `create_graph=True` still works).
-Measured forward+backward of the pointwise part alone (float32, one BLAS thread): at batch*hidden =
-256 fused is 1.7x (LSTM) / 4.5x (GRU) faster, at 1024 1.1x / 3x; at 4096 it is 1.2x / 1.3x slower
-and at 65536 6x / 3.6x slower (the kernels call scalar exp where NumPy uses SIMD). So the fused
-op is used up to the crossovers below and the plain Tensor-op maths above them. Known issue:
-second-order gradients through the fused path currently miss the terms that flow through the
-output gradient (an engine issue with `create_graph`, see tests/test_nn_recurrent.py's xfail);
-first-order gradients are exact.
+Cells. The LSTM/GRU cell pointwise maths runs as one fused op from `ops/fused/recurrent.py` (one
+Numba pass for small states, vectorised NumPy above the crossover; a Tensor-op `composite` keeps
+`create_graph=True` working); `FUSED_CELLS = False` runs the plain Tensor-op maths instead.
 
 State goes in and out explicitly: `forward(x, hx)` returns the new state; nothing is kept on the
 module between calls.

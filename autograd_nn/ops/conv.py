@@ -25,6 +25,7 @@ order, so the result does not depend on which thread ran which block.
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -191,7 +192,7 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
         mine = scratch.setdefault(threading.get_ident(), {})
         if name not in mine:
             mine[name] = np.empty(size * width, dtype)
-        return mine[name][:int(np.prod(shape))].reshape(shape)
+        return mine[name][:math.prod(shape)].reshape(shape)
 
     def block(i: int) -> None:
         n0 = starts[i]

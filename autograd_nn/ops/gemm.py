@@ -8,6 +8,7 @@ time (the split depends only on the shapes and the thread count).
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -22,13 +23,14 @@ MIN_MACS_PER_THREAD = 1 << 21
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """np.matmul(a, b, out=out), split over the pool when the product is large enough."""
     threads = get_num_threads()
-    if threads == 1 or a.ndim == 0 or b.ndim == 0 or a.ndim == 1 or b.ndim == 1:
+    if threads == 1 or a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b, out=out)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    if m * k * n < MIN_MACS_PER_THREAD * 2 and a.ndim == 2 and b.ndim == 2:  # the common small case
+        return np.matmul(a, b, out=out)
     lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    count = int(np.prod(lead)) if lead else 1
-    macs = count * m * k * n
-    parts = min(threads, macs // MIN_MACS_PER_THREAD)
+    count = math.prod(lead)
+    parts = min(threads, count * m * k * n // MIN_MACS_PER_THREAD)
     if parts < 2 or k != b.shape[-2]:
         return np.matmul(a, b, out=out)
     if out is None:

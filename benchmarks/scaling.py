@@ -105,6 +105,7 @@ def plot(path: str, results: dict[str, Any], threads: int) -> bool:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib import ticker
     except ImportError:
         return False
     fig, axes = plt.subplots(len(SWEEPS), len(DIMENSIONS), figsize=(12, 13))
@@ -125,14 +126,17 @@ def plot(path: str, results: dict[str, Any], threads: int) -> bool:
                             marker=marker, ls=line, label=label)
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(ticker.NullFormatter())
             ax.grid(True, which="both", alpha=0.3)
             others = ", ".join(f"{k} {v}" for k, v in fixed.items() if k != dim)
-            ax.set_title(f"{family}: vs {dim} ({others})", fontsize=9)
+            title = f"{family} vs {dim} ({others})"
+            ax.set_title(title if c else f"{what}\n{title}", fontsize=8)
             ax.set_xlabel(dim)
             ax.set_ylabel("ms per step")
             ax.legend(fontsize=8)
-    fig.suptitle(f"time per step, log-log, {threads} thread(s) each: autograd_nn vs PyTorch CPU\n"
-                 + "; ".join(f"{fam} = {spec[0]}" for fam, spec in SWEEPS.items()), fontsize=8)
+    fig.suptitle(f"time per step (log-log), {threads} thread(s) each, every library in its own "
+                 "process: autograd_nn vs PyTorch CPU", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -175,9 +175,9 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
     oc, c, length = geo.out_channels, geo.channels, geo.out[0] * geo.out[1]
     ocg, kg = oc // g, c // g * geo.kernel[0] * geo.kernel[1]
     per = geo.images_per_block()
-    need_cols, need_small_t = conv or bool(weight), conv_t or bool(weight)
+    need_cols, need_small = conv or bool(weight), conv_t or bool(weight)  # small: (N, OC, L)
     x4 = np.ascontiguousarray(big.reshape((n, c) + geo.image)) if need_cols else None
-    s4 = small.reshape(n, g, ocg, length) if need_small_t else None
+    s4 = small.reshape(n, g, ocg, length) if need_small else None
     wm = geo.weight_matrix(w) if conv or conv_t else None
     wm_t = np.ascontiguousarray(wm.transpose(0, 2, 1)) if conv_t else None
     y = np.empty((n, g, ocg, length), dtype) if conv else None
@@ -201,26 +201,27 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
         if need_cols:  # (G, rows, kh * kw * C / G)
             cols = kconv.im2col(x4, *args, groups=g, images=(n0, n1),
                                 out=buffer("cols", kg, (g, rows, kg)))
-        if need_small_t:  # (G, rows, OC / G)
-            small_t = buffer("small_t", ocg, (g, rows, ocg))
-            np.copyto(small_t.reshape(g, n1 - n0, length, ocg), s4[n0:n1].transpose(1, 0, 3, 2))
+        if need_small:  # (G, OC / G, rows): a view for one image, else runs of `length` copied
+            small_g = s4[n0:n1].transpose(1, 2, 0, 3).reshape(g, ocg, rows)
         if conv:
             out = np.matmul(cols, wm, out=buffer("y", ocg, (g, rows, ocg)))
             y[n0:n1] = out.reshape(g, n1 - n0, length, ocg).transpose(1, 0, 3, 2)
             if bias is not None:  # while the block is in cache
                 y[n0:n1] += bias.reshape(g, ocg, 1)
-        if weight:
-            partial_gw[i] = np.matmul(cols.transpose(0, 2, 1), small_t)
-        if conv_t:
-            dcols = np.matmul(small_t, wm_t, out=buffer("dcols", kg, (g, rows, kg)))
+        if weight:  # (G, OC / G, kh * kw * C / G): the weight matrix's transpose
+            partial_gw[i] = np.matmul(small_g, cols)
+        if conv_t:  # BLAS reads small_g transposed: no (rows, OC / G) copy
+            dcols = np.matmul(small_g.transpose(0, 2, 1), wm_t,
+                              out=buffer("dcols", kg, (g, rows, kg)))
             kconv.col2im(dcols, geo.image, *args, images=(n0, n1), out=gx)
 
     parallel_for(len(starts), block)
     gw = None
     if weight:
-        gw = partial_gw[0] if starts else np.zeros((g, kg, ocg), dtype)
+        gw = partial_gw[0] if starts else np.zeros((g, ocg, kg), dtype)
         for p in partial_gw[1:]:
             gw += p
+        gw = gw.transpose(0, 2, 1)  # (G, kh * kw * C / G, OC / G), as weight_matrix lays it out
     return (None if y is None else y.reshape(geo.small_shape(n)),
             None if gx is None else gx.reshape(geo.big_shape(n)),
             None if gw is None else geo.weight_from_matrix(gw, weight))

@@ -77,9 +77,10 @@ def report(n_ops: int = N_OPS, repeats: int = 30, profile: bool = False) -> str:
     """Forward and backward microseconds per op for each library, interleaved repeats."""
     import autograd_nn as an
 
-    from .common import have_torch, lib
+    from .common import have_torch
+    from .common import lib as library
 
-    libs = {"autograd_nn": an} | ({"torch": lib("torch")} if have_torch() else {})
+    libs = {"autograd_nn": an} | ({"torch": library("torch")} if have_torch() else {})
     for lib in libs.values():
         _split(lib, n_ops, 3)  # warm-up
     rows, results = [], {}

@@ -183,5 +183,15 @@ class _Pool:
             self.queue.put(None)
 
 
+def _forget_pool_in_child() -> None:
+    """A forked child has none of the parent's threads: start a pool of its own when needed."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 __all__ = ["blocks", "get_num_threads", "parallel_for", "set_num_threads", "threads_from_environment",
            "usable_cores"]

@@ -109,3 +109,16 @@ def test_split_matmul_matches_numpy(set_threads, shapes):
         gemm.MIN_MACS_PER_THREAD = old
     np.testing.assert_array_equal(out, again)
     np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_a_pool_of_its_own(set_threads):
+    set_threads(2)
+    th.parallel_for(4, lambda i: None)  # the parent's pool exists
+    pid = os.fork()
+    if pid == 0:  # child: its pool must work (the parent's threads are gone)
+        seen = []
+        th.parallel_for(8, seen.append)
+        os._exit(0 if sorted(seen) == list(range(8)) and th._pool is not None else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0

@@ -10,6 +10,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .devices import device, get_default_device, set_default_device
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 from ._tensor import *  # noqa: F401,F403  (Tensor, factories, exp, sum, cat, einsum, ...)
@@ -26,9 +27,9 @@ from .viz.summary import LayerInfo, ModelSummary, summary  # noqa: E402
 from . import amp, backends, cuda, distributions, linalg, sparse, utils  # noqa: E402  (PyTorch's modules, as on a CPU-only build)
 from .amp import autocast  # noqa: E402
 from .runtime_flags import (are_deterministic_algorithms_enabled, compile,  # noqa: E402
-                            get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
+                            get_float32_matmul_precision, get_num_interop_threads,
                             inference_mode, is_inference_mode_enabled,
-                            set_float32_matmul_precision, set_num_interop_threads, set_num_threads,
+                            set_float32_matmul_precision, set_num_interop_threads,
                             use_deterministic_algorithms)
 
 # PyTorch's dtype names that shadow Python builtins inside this namespace only (`autograd_nn.float`):
@@ -37,3 +38,5 @@ float = float32  # noqa: A001
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
 strided = "strided"  # the only tensor layout (`layout=autograd_nn.strided`)
+
+get_num_threads()  # reads OMP_NUM_THREADS & co. and gives NumPy's BLAS one thread (see threads.py)

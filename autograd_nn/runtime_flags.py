@@ -5,8 +5,8 @@
 - `set_float32_matmul_precision(...)`: float32 products always run in float32 (no TF32 here).
 - `compile(model)`: returns `model` (or the function) unchanged; there is no compiler to run, and
   the result computes the same values.
-- `set_num_threads` / `get_num_threads` / `set_num_interop_threads`: a thin version that sets the
-  Numba kernels' thread count (the threading module of the library may replace it).
+- `set_num_interop_threads` / `get_num_interop_threads`: recorded only (there is one pool; the
+  thread count itself is `threads.set_num_threads`).
 - `inference_mode()`: `no_grad`.
 """
 from __future__ import annotations
@@ -46,21 +46,6 @@ def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None, 
     if not callable(model):
         raise TypeError(f"compile: expected a Module or a function, got {type(model).__name__}")
     return model
-
-
-def set_num_threads(n: int) -> None:
-    """The number of threads the library's Numba kernels use."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
-    import numba
-
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-
-
-def get_num_threads() -> int:
-    import numba
-
-    return int(numba.get_num_threads())
 
 
 def set_num_interop_threads(n: int) -> None:

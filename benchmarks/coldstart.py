@@ -6,7 +6,7 @@ temporary directory: the first child there compiles every kernel it touches (col
 ones load them from that directory (warm cache). Rows:
 
 - COLDw: import + first step with a warm Numba cache (target <= 1.5 s), median of the runs.
-- COLDc: the same with an empty cache (compile included; no target).
+- COLDc: the same with an empty cache (compile included; target <= 2.5 s).
 - KERN:  every kernel in `autograd_nn.kernels` compiled from an empty cache on tiny inputs, the
          compile time (Numba's own compile events) reported apart from the run time.
 
@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 from typing import Any
+
+from .harness import Target  # the standard library only
 
 
 # ---- children ----------------------------------------------------------------------------------
@@ -101,11 +103,20 @@ def _exercise_kernels() -> None:
     fb(nn.AdaptiveAvgPool2d(2), 2, 2, 5, 5)
     fb(nn.LSTMCell(3, 4), 2, 3)
     fb(nn.GRUCell(3, 4), 2, 3)
+    fb(nn.LSTM(3, 4), 2, 2, 3)  # the fused layers (kernels/rnn_layer.py)
+    fb(nn.GRU(3, 4), 2, 2, 3)
+    fb(nn.RNN(3, 4), 2, 2, 3)
+    fb(nn.RNN(3, 4, nonlinearity="relu"), 2, 2, 3)
     fb(lambda x: fused.layer_norm(x, 4, an.ones(4), an.zeros(4)), 3, 4)
     fb(lambda x: fused.batch_norm_train(x, an.ones(2), an.zeros(2)), 3, 2, 2)
     fb(lambda x: fused.softmax(x) * x, 3, 5)
     fb(fused.log_softmax, 3, 5)
-    fb(lambda x: fused.cross_entropy_indices(x, an.tensor([0, 1, 4])), 3, 5)
+    fb(lambda x: fused.cross_entropy_indices(x, an.tensor([0, 1, 4])), 3, 5)  # NumPy rows
+    big = np.random.default_rng(0).integers(0, 5, 4000)  # 20,000 entries: the one-pass kernels
+    fb(lambda x: fused.cross_entropy_indices(x, an.tensor(big)), 4000, 5)
+    from autograd_nn.kernels import softmax as ksoftmax
+    x2 = np.ones((2, 3), np.float32)  # the ops take their exp passes from NumPy now
+    ksoftmax.softmax_from_lse(x2, *ksoftmax.logsumexp_rows(x2))
     scatter_add_rows(np.zeros((3, 2), np.float32), np.array([0, 2, 0]),
                      np.ones((3, 2), np.float32))  # not used by any op yet
     kspecial.erf(np.ones(4, np.float32))  # the erf op uses the kernel only on large arrays
@@ -148,6 +159,7 @@ def child_kernels() -> dict[str, Any]:
 
 
 # ---- parent ------------------------------------------------------------------------------------
+COLD_TARGET = Target("<=", 2.5)  # the issue's target for a first run on a fresh machine
 def _spawn(mode: str, cache_dir: str, threads: int, batch: int) -> dict[str, Any]:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -166,19 +178,20 @@ def _spawn(mode: str, cache_dir: str, threads: int, batch: int) -> dict[str, Any
 
 def rows(threads: int, quick: bool = False, warm_runs: int = 3) -> list[Any]:
     """The COLDc, COLDw and KERN rows (each a `harness.Row`; failures become error rows)."""
-    from .harness import Row, Stats, Target
+    from .harness import Row, Stats
 
     batch = 4 if quick else 64
     warm_runs = 1 if quick else warm_runs
     target = Target("<=", 1.5)
     name = f"import + first conv train step (CNN, batch {batch})"
-    cold = Row("COLDc", f"{name}, cold Numba cache", unit="s")
+    cold = Row("COLDc", f"{name}, cold Numba cache", unit="s", target=str(COLD_TARGET))
     warm = Row("COLDw", f"{name}, warm Numba cache", unit="s", target=str(target))
     kern = Row("KERN", "compile every kernel from an empty cache (tiny inputs)", unit="s")
     with tempfile.TemporaryDirectory(prefix="agnn-numba-") as cache:
         try:
             c = _spawn("child-step", cache, threads, batch)
             cold.metric, cold.times = c["total_s"], {"ours": Stats.of([c["total_s"]])}
+            cold.met = COLD_TARGET.met(cold.metric)
             cold.note = (f"import {c['import_s']:.2f} s, step {c['step_s']:.2f} s of which "
                          f"Numba compile {c['compile_s']:.2f} s; whole process {c['process_s']:.2f} s "
                           f"wall, {c['cpu_s']:.2f} s CPU")

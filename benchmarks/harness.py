@@ -1,23 +1,19 @@
-"""Timing, statistics, the results table, JSON output and the optional ratio plot.
+"""Workloads, statistics, the results table, JSON output and the optional ratio plot.
 
-A `Workload` holds up to three callables that do the same work (`ours`, `torch`, `numpy`), built
-with identical weights and data. `measure` warms each one up, checks that their first outputs
-agree, then times them *interleaved*: every repeat runs each implementation once, in a rotating
-order, so a burst of load from another process on the shared cores hits all of them alike. Rows
-report the median and the interquartile range over repeats, and the ratio of medians
-ours / baseline (or baseline / ours for throughput rows such as GEMM, where higher is better).
+A `Workload` describes up to three implementations of the same work (`ours`, `torch`, `numpy`),
+built from identical weights and data. `runner.py` times each implementation in a worker process of
+its own (`worker.py`), alternating short batches of repeats between them. Rows report the median and
+the interquartile range over repeats, and the ratio of medians ours / baseline (or baseline / ours
+for throughput rows such as GEMM, where higher is better).
 
-This module imports only the standard library at top level (matplotlib is imported lazily), so
-importing it does not load NumPy before the CLI has set thread counts.
+This module imports only the standard library at top level (NumPy and matplotlib lazily), so the
+parent process of a benchmark run never loads a numerical library.
 """
 from __future__ import annotations
 
-import gc
 import json
 import math
 import statistics
-import time
-import traceback
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -43,24 +39,53 @@ class Target:
 
 @dataclass
 class Workload:
-    """Callables doing the same work in each implementation (None where there is no such baseline).
+    """The same work in each implementation (None where there is no such baseline).
 
+    `make` maps an implementation to a factory that builds its callable: a worker calls only the
+    factory of the library it times, so the other libraries are never imported there. (`impls`, the
+    callables themselves, still works for rows built eagerly; every worker then builds all of them.)
     `baseline` names the implementation the ratio is taken against. With `higher_is_better` the
     ratio is baseline time / ours time (a throughput ratio, e.g. GFLOP/s ours over NumPy's).
-    `flops` (per call) adds GFLOP/s to the note, `ops` (per call) microseconds per op. `check` is run once after the agreement check and
-    may return a sentence for the note (e.g. "no RecursionError at depth 10000").
+    `flops` (per call) adds GFLOP/s to the note, `ops` (per call) microseconds per op. `check(ours)`
+    runs once in the autograd_nn worker and may return a sentence for the note. `repeats` caps the
+    timed repeats of a slow row; `one_time` adds a row with the first call's extra cost (compiling,
+    caches), which the timed repeats exclude.
     """
 
     key: str
     name: str
-    impls: dict[str, Callable[[], Any] | None]
+    impls: dict[str, Callable[[], Any] | None] = field(default_factory=dict)
     target: Target | None = None
     baseline: str = "torch"
     higher_is_better: bool = False
     flops: float | None = None
     ops: int | None = None
-    check: Callable[[], str] | None = None
+    check: Callable[[Callable[[], Any]], str] | None = None
     note: str = ""
+    make: dict[str, Callable[[], Callable[[], Any]]] | None = None
+    repeats: int | None = None
+    one_time: bool = False
+
+    def factory(self, impl: str) -> Callable[[], Callable[[], Any]] | None:
+        """What builds `impl`'s callable, or None when this row has no such implementation."""
+        if self.make is not None:
+            return self.make.get(impl)
+        fn = self.impls.get(impl)
+        return None if fn is None else (lambda: fn)
+
+    def describe(self) -> dict[str, Any]:
+        """Everything but the callables, as JSON-ready data (what a worker tells the parent)."""
+        return {"key": self.key, "name": self.name, "baseline": self.baseline,
+                "target": None if self.target is None else [self.target.op, self.target.value],
+                "higher_is_better": self.higher_is_better, "flops": self.flops, "ops": self.ops,
+                "note": self.note, "repeats": self.repeats, "one_time": self.one_time}
+
+    @classmethod
+    def described(cls, d: dict[str, Any]) -> "Workload":
+        """The inverse of `describe` (a Workload without callables)."""
+        d = dict(d)
+        target = d.pop("target")
+        return cls(target=None if target is None else Target(*target), **d)
 
 
 @dataclass
@@ -92,6 +117,7 @@ class Row:
 
     key: str
     name: str
+    threads: int = 1
     unit: str = "ratio"
     metric: float | None = None
     metric_spread: tuple[float, float] | None = None  # min-max of the per-repeat paired ratios
@@ -107,7 +133,7 @@ class Row:
         return self.error is None
 
 
-def _summary(value: Any) -> float | None:
+def summary(value: Any) -> float | None:
     """A float fingerprint of a callable's output (sum of |values|) for the agreement check."""
     import numpy as np
 
@@ -120,60 +146,21 @@ def _summary(value: Any) -> float | None:
     return float(np.abs(np.asarray(value, dtype=np.float64)).sum())
 
 
-def _calibrate(seconds: float, min_time: float) -> int:
+def calibrate(seconds: float, min_time: float) -> int:
     """Calls per sample so that one sample lasts at least `min_time` seconds."""
     if min_time <= 0 or seconds <= 0:
         return 1
     return max(1, min(1000, math.ceil(min_time / seconds)))
 
 
-def _time(fn: Callable[[], Any], number: int) -> float:
-    gc.collect()
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - start) / number
-
-
-def measure(work: Workload, repeats: int, warmup: int, min_time: float) -> Row:
-    """Warm up, check agreement, then time every implementation interleaved; never raises."""
-    row = Row(work.key, work.name, target=str(work.target) if work.target else None,
-              note=work.note)
-    impls = {k: fn for k, fn in work.impls.items() if fn is not None}
-    try:
-        first, last = {}, {}
-        for name, fn in impls.items():
-            start = time.perf_counter()
-            first[name] = _summary(fn())
-            for _ in range(max(0, warmup - 1)):
-                start = time.perf_counter()
-                fn()
-            last[name] = time.perf_counter() - start
-        row.agree = _agree(first, work.baseline)
-        if work.check is not None:
-            row.note = "; ".join(s for s in (row.note, work.check()) if s)
-        numbers = {k: _calibrate(last[k], min_time) for k in impls}
-        samples: dict[str, list[float]] = {k: [] for k in impls}
-        order = list(impls)
-        for r in range(repeats):
-            for name in order[r % len(order):] + order[:r % len(order)]:
-                samples[name].append(_time(impls[name], numbers[name]))
-        row.times = {k: Stats.of(v) for k, v in samples.items()}
-        _fill_metric(row, work, samples)
-    except Exception as err:  # a failing workload is a row with an error, not a crash
-        where = traceback.extract_tb(err.__traceback__)[-1]
-        row.error = f"{type(err).__name__}: {err} (at {where.filename}:{where.lineno})"
-    return row
-
-
-def _agree(first: dict[str, float | None], baseline: str, rtol: float = 2e-3) -> bool | None:
+def agree(first: dict[str, float | None], baseline: str, rtol: float = 2e-3) -> bool | None:
     ours, ref = first.get("ours"), first.get(baseline)
     if ours is None or ref is None:
         return None
     return abs(ours - ref) <= rtol * max(abs(ref), 1e-12)
 
 
-def _fill_metric(row: Row, work: Workload, samples: dict[str, list[float]]) -> None:
+def fill_metric(row: Row, work: Workload, samples: dict[str, list[float]]) -> None:
     if "ours" not in samples or work.baseline not in samples:
         row.note = "; ".join(s for s in (row.note, f"no {work.baseline} baseline") if s)
         return
@@ -262,6 +249,26 @@ def format_table(rows: list[Row], quick: bool = False) -> str:
     return "\n".join(out)
 
 
+def format_summary(rows: list[Row], quick: bool = False) -> str:
+    """One line per row key: the ratio (or seconds) at each thread count, the target and status."""
+    counts = sorted({r.threads for r in rows})
+    keys = list(dict.fromkeys(r.key for r in rows))
+    by = {(r.key, r.threads): r for r in rows}
+    head = ("key", *[f"{n} thread{'s' if n > 1 else ''}" for n in counts], "target", "status")
+    body = []
+    for key in keys:
+        cells = [by.get((key, n)) for n in counts]
+        present = [r for r in cells if r is not None]
+        verdicts = {status(r, quick) for r in present}
+        verdict = ("ERROR" if "ERROR" in verdicts else "NOT MET" if "NOT MET" in verdicts
+                   else verdicts.pop() if len(verdicts) == 1 else "mixed")
+        body.append((key, *["-" if r is None else _metric_cell(r).split(" (")[0] for r in cells],
+                     present[0].target or "-", verdict))
+    widths = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
+
+
 def write_json(path: str, rows: list[Row], meta: dict[str, Any]) -> None:
     """Rows and run metadata (threads, versions, mode) as JSON."""
     with open(path, "w", encoding="utf-8") as f:
@@ -278,18 +285,32 @@ def plot_ratios(path: str, rows: list[Row]) -> bool:
     except ImportError:
         return False
     shown = [r for r in rows if r.metric is not None and r.unit != "s"]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(shown) + 1.2))
-    ys = range(len(shown))
-    colors = ["tab:green" if r.met else "tab:red" if r.met is False else "tab:gray" for r in shown]
-    ax.barh(list(ys), [r.metric for r in shown], color=colors)
-    for y, r in zip(ys, shown):
+    counts = sorted({r.threads for r in shown})
+    keys = list(dict.fromkeys(r.key for r in shown))
+    by = {(r.key, r.threads): r for r in shown}
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(keys) * max(1, len(counts)) / 1.5 + 1.4))
+    height = 0.8 / max(1, len(counts))
+    for k, n in enumerate(counts):
+        for y, key in enumerate(keys):
+            r = by.get((key, n))
+            if r is None:
+                continue
+            color = "tab:green" if r.met else "tab:red" if r.met is False else "tab:gray"
+            ax.barh(y - 0.4 + height * (k + 0.5), r.metric, height=height * 0.9, color=color,
+                    alpha=1.0 if k == 0 else 0.6, hatch=None if k == 0 else "//")
+    ys = range(len(keys))
+    for y, key in zip(ys, keys):
+        r = next(by[(key, n)] for n in counts if (key, n) in by)
         if r.target:
             ax.plot([float(r.target.split()[1])] * 2, [y - 0.4, y + 0.4], color="black", lw=2)
-    ax.set_yticks(list(ys), [f"{r.key} {r.name}" for r in shown], fontsize=8)
+    names = {r.key: r.name for r in shown}
+    ax.set_yticks(list(ys), [f"{k} {names[k]}" for k in keys], fontsize=7)
     ax.invert_yaxis()
     ax.axvline(1.0, color="gray", ls=":", lw=1)
-    ax.set_xlabel("ratio (see unit per row; black tick = target; green met, red not met)")
-    ax.set_title("autograd_nn vs baseline")
+    ax.set_xlabel("ratio; bars per row: " + ", ".join(
+        f"{n} thread{'s' if n > 1 else ''}{' (hatched)' if k else ''}" for k, n in enumerate(counts))
+        + "; black tick = target")
+    ax.set_title("autograd_nn vs baseline (green met, red not met)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

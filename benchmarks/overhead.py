@@ -49,18 +49,13 @@ def chain_step(lib: Any, n_ops: int = N_OPS) -> Callable[[], Any]:
 
 
 def workload(quick: bool = False) -> Any:
-    """The OVH row: same-process ratio, and microseconds per op in the note."""
-    import autograd_nn as an
-
-    from .common import torch
+    """The OVH row: microseconds per op in the note."""
+    from .common import lib, per_library
     from .harness import Workload
 
     n_ops = 200 if quick else N_OPS
-    work = Workload("OVH", f"per-op overhead: {n_ops} elementwise ops on ({SIZE},) fwd+bwd",
-                    {"ours": chain_step(an, n_ops),
-                     "torch": chain_step(torch, n_ops) if torch is not None else None},
-                    ops=n_ops + 1)
-    return work
+    return Workload("OVH", f"per-op overhead: {n_ops} elementwise ops on ({SIZE},) fwd+bwd",
+                    make=per_library(lambda impl: chain_step(lib(impl), n_ops)), ops=n_ops + 1)
 
 
 def _split(lib: Any, n_ops: int, repeats: int) -> tuple[float, float]:
@@ -82,9 +77,10 @@ def report(n_ops: int = N_OPS, repeats: int = 30, profile: bool = False) -> str:
     """Forward and backward microseconds per op for each library, interleaved repeats."""
     import autograd_nn as an
 
-    from .common import torch
+    from .common import have_torch
+    from .common import lib as library
 
-    libs = {"autograd_nn": an} | ({"torch": torch} if torch is not None else {})
+    libs = {"autograd_nn": an} | ({"torch": library("torch")} if have_torch() else {})
     for lib in libs.values():
         _split(lib, n_ops, 3)  # warm-up
     rows, results = [], {}

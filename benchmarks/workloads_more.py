@@ -1,6 +1,6 @@
 """W5-W7 and GEMM builders, and `REGISTRY`: every benchmark row in table order.
 
-See `workloads.py` for the conventions (quick sizes, twin models, identical data).
+See `workloads.py` for the conventions (quick sizes, per-library factories, identical data).
 """
 from __future__ import annotations
 
@@ -9,32 +9,31 @@ from typing import Any, Callable
 
 import numpy as np
 
-import autograd_nn as an
-
-from . import numpy_ref, overhead
-from .common import forward_backward, ours_tensor, randn, torch, torch_tensor, twin_models
+from . import numpy_ref, overhead, training
+from .common import build_model, forward_backward, lib, per_library, randn, tensor
 from .harness import Target, Workload
 from .workloads import w1_tiny_mlp, w2_mlp, w3_conv_backward, w3_conv_forward, w4_cnn
 
 
 # ---- W5: LSTM ----------------------------------------------------------------------------------------
+def lstm_step(impl: str, batch: int, seq: int, n_in: int, hidden: int) -> Callable[[], Any]:
+    """nn.LSTM(n_in, hidden, batch_first) forward + backward from a fixed output gradient."""
+    model = build_model(impl, lambda nn: nn.LSTM(n_in, hidden, batch_first=True))
+    x, g = randn(batch, seq, n_in), randn(batch, seq, hidden)
+    return forward_backward(model, tensor(impl, x), tensor(impl, g), lambda m: m.weight_hh_l0.grad,
+                            lambda res: res[0])
+
+
 def w5_lstm(quick: bool = False) -> Workload:
     """nn.LSTM(64, 128, batch_first) on (32, 32, 64): forward + backward from a fixed output grad."""
     batch, seq, n_in, hidden = (2, 4, 8, 16) if quick else (32, 32, 64, 128)
-    ours, theirs = twin_models(lambda nn: nn.LSTM(n_in, hidden, batch_first=True))
-    x, g = randn(batch, seq, n_in), randn(batch, seq, hidden)
-    grad_w = lambda m: m.weight_hh_l0.grad
-    out = lambda res: res[0]
-    run_torch = None
-    if theirs is not None:
-        run_torch = forward_backward(theirs, torch_tensor(x), torch_tensor(g), grad_w, out)
     return Workload("W5", f"LSTM in {n_in} hid {hidden}, batch {batch}, seq {seq}, fwd+bwd",
-                    {"ours": forward_backward(ours, ours_tensor(x), ours_tensor(g), grad_w, out),
-                     "torch": run_torch}, Target("<=", 1.3))
+                    target=Target("<=", 1.0),
+                    make=per_library(lambda impl: lstm_step(impl, batch, seq, n_in, hidden)))
 
 
 # ---- W6: self-attention block --------------------------------------------------------------------
-def _attention_block(d_model: int, heads: int) -> Callable[[Any], Any]:
+def attention_block(d_model: int, heads: int) -> Callable[[Any], Any]:
     def build(nn: Any) -> Any:
         class Block(nn.Module):
             """x + MultiheadAttention(x, x, x), then LayerNorm (post-norm, no dropout)."""
@@ -51,18 +50,20 @@ def _attention_block(d_model: int, heads: int) -> Callable[[Any], Any]:
     return build
 
 
+def attention_step(impl: str, batch: int, seq: int, d_model: int, heads: int) -> Callable[[], Any]:
+    """`attention_block` forward + backward from a fixed output gradient."""
+    model = build_model(impl, attention_block(d_model, heads))
+    x, g = randn(batch, seq, d_model), randn(batch, seq, d_model)
+    return forward_backward(model, tensor(impl, x, True), tensor(impl, g),
+                            lambda m: m.attn.in_proj_weight.grad)
+
+
 def w6_attention(quick: bool = False) -> Workload:
     """MultiheadAttention + residual + LayerNorm, batch 8, seq 64, d_model 128, 4 heads: fwd+bwd."""
     batch, seq, d_model, heads = (2, 8, 32, 4) if quick else (8, 64, 128, 4)
-    ours, theirs = twin_models(_attention_block(d_model, heads))
-    x, g = randn(batch, seq, d_model), randn(batch, seq, d_model)
-    grad_w = lambda m: m.attn.in_proj_weight.grad
-    run_torch = None
-    if theirs is not None:
-        run_torch = forward_backward(theirs, torch_tensor(x, True), torch_tensor(g), grad_w)
     return Workload("W6", f"MHA+residual+LayerNorm b{batch} T{seq} d{d_model} h{heads}, fwd+bwd",
-                    {"ours": forward_backward(ours, ours_tensor(x, True), ours_tensor(g), grad_w),
-                     "torch": run_torch}, Target("<=", 1.3))
+                    target=Target("<=", 1.0),
+                    make=per_library(lambda impl: attention_step(impl, batch, seq, d_model, heads)))
 
 
 # ---- W7: a long chain of scalar ops --------------------------------------------------------------
@@ -81,10 +82,8 @@ def _chain(x0: Any, n_ops: int) -> Callable[[], Any]:
 def w7_scalar_chain(quick: bool = False) -> Workload:
     """10,000 scalar ops then backward: per-op overhead, and proof the graph walk is not recursive."""
     n_ops = 10_000  # kept in quick mode too: the depth is the point
-    ours = _chain(an.tensor(0.5, requires_grad=True), n_ops)
-    theirs = _chain(torch.tensor(0.5, requires_grad=True), n_ops) if torch is not None else None
 
-    def check() -> str:
+    def check(ours: Callable[[], Any]) -> str:
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(min(limit, 1000))
         try:
@@ -94,33 +93,32 @@ def w7_scalar_chain(quick: bool = False) -> Workload:
         finally:
             sys.setrecursionlimit(limit)
         return f"no RecursionError at depth {n_ops} (recursion limit {min(limit, 1000)})"
-    return Workload("W7", f"chain of {n_ops:,} scalar ops + backward",
-                    {"ours": ours, "torch": theirs, "numpy": numpy_ref.scalar_chain(n_ops)},
-                    Target("<=", 1.0), check=check)
+    make = per_library(lambda impl: _chain(lib(impl).tensor(0.5, requires_grad=True), n_ops))
+    make["numpy"] = lambda: numpy_ref.scalar_chain(n_ops)
+    return Workload("W7", f"chain of {n_ops:,} scalar ops + backward", target=Target("<=", 0.5),
+                    check=check, make=make)
 
 
 # ---- GEMM --------------------------------------------------------------------------------------
+def _gemm(impl: str, a: np.ndarray, b: np.ndarray) -> Callable[[], Any]:
+    L = lib(impl)
+    ta, tb = L.from_numpy(a), L.from_numpy(b)
+
+    def run() -> Any:
+        with L.no_grad():
+            return ta @ tb
+    return run
+
+
 def gemm(quick: bool = False) -> Workload:
     """float32 n^3 `@` on Tensors under no_grad against NumPy's own `@` (throughput ratio)."""
     n = 128 if quick else 2048
     a, b = randn(n, n), np.random.default_rng(1).standard_normal((n, n)).astype(np.float32)
-    ta, tb = ours_tensor(a), ours_tensor(b)
-
-    def run_ours() -> Any:
-        with an.no_grad():
-            return ta @ tb
-
-    run_torch = None
-    if torch is not None:
-        pa, pb = torch.from_numpy(a), torch.from_numpy(b)
-
-        def run_torch() -> Any:
-            with torch.no_grad():
-                return pa @ pb
+    make = per_library(lambda impl: _gemm(impl, a, b))
+    make["numpy"] = lambda: (lambda: a @ b)
     return Workload("GEMM", f"GEMM {n}^3 float32 `@`, no_grad (throughput vs NumPy)",
-                    {"ours": run_ours, "torch": run_torch, "numpy": lambda: a @ b},
-                    Target(">=", 0.95), baseline="numpy", higher_is_better=True,
-                    flops=2.0 * n ** 3)
+                    target=Target(">=", 0.95), baseline="numpy", higher_is_better=True,
+                    flops=2.0 * n ** 3, make=make)
 
 
 REGISTRY: dict[str, Callable[[bool], Workload]] = {
@@ -134,4 +132,6 @@ REGISTRY: dict[str, Callable[[bool], Workload]] = {
     "W7": w7_scalar_chain,
     "GEMM": gemm,
     "OVH": overhead.workload,
+    "CNNt": training.digits_cnn,
+    "LSTMt": training.char_lstm,
 }

@@ -8,6 +8,7 @@ bounds.
 - `conv`: im2col / col2im (2-D with stride, padding, dilation; 1-D as H = 1).
 - `pool`: max pooling with argmax, average pooling, their backward passes, window helpers.
 - `scatter`: scatter-add of rows (embedding and advanced-index gradients).
+- `rnn_layer`: one time step of an LSTM/GRU/RNN layer, forward and backward, into given buffers.
 """
 from .conv import col2im, conv_output_size, im2col
 from .pool import (adaptive_windows, avg_pool, avg_pool_backward, max_pool, pool_output_size,

@@ -20,9 +20,9 @@ One general 2-D pair serves every case: 1-D convolutions are 2-D ones with H = 1
 asymmetric ('same' with an even kernel) because only the top/left padding and the output size are
 needed; positions outside the image read as zero.
 
-The loops are serial: they only move memory, and on the shared 2-core machine a second thread gained
-nothing at these sizes (while competing with BLAS and other processes); serial kernels also compile
-several times faster than `parallel=True` ones. The jitted loops index without bounds checks, so the
+The loops are serial (they compile several times faster than `parallel=True` ones) and release the
+GIL (`nogil=True`): `ops/conv.py` runs blocks of images on autograd_nn's thread pool, each block an
+im2col, a single-threaded GEMM and a copy. The jitted loops index without bounds checks, so the
 Python wrappers validate shapes, dtypes and geometry first.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ from numba import njit
 Pair = tuple[int, int]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out):  # pragma: no cover - jitted
     n_ch, h, w = x.shape[1], x.shape[2], x.shape[3]
     groups, rows, kg = out.shape
@@ -85,7 +85,7 @@ def _im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out):  # pragma: 
                             s += step
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _col2im(cols, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out):  # pragma: no cover - jitted
     n_ch, h, w = out.shape[1], out.shape[2], out.shape[3]
     groups, rows, kg = cols.shape

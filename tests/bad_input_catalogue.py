@@ -996,6 +996,10 @@ CASES += [
     ("ag.set_grad_enabled", "truthy value", lambda: ag.set_grad_enabled(1), ok()),
     ("ag.manual_seed", "negative seed", lambda: ag.manual_seed(-1), raises(ValueError, "-1")),
     ("ag.manual_seed", "string seed", lambda: ag.manual_seed("x"), raises(TypeError)),
+    ("ag.set_num_threads", "zero", lambda: ag.set_num_threads(0), raises(ValueError,
+                                                                          "set_num_threads")),
+    ("ag.set_num_threads", "string", lambda: ag.set_num_threads("2"), raises(ValueError, "'2'")),
+    ("ag.get_num_threads", "no arguments", lambda: ag.get_num_threads(), ok()),
     # nn.init
     ("init.calculate_gain", "unknown", lambda: init.calculate_gain("foo"), raises(ValueError,
                                                                                   "foo")),

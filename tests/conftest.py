@@ -1,7 +1,8 @@
 """Shared fixtures. PyTorch parity tests use the `torch` fixture and skip cleanly without it.
 
-Under pytest-xdist each worker gets one BLAS thread and one Numba thread: the workers already use
-every core, and more threads than cores make small ops tens of times slower.
+Under pytest-xdist each worker runs autograd_nn with one thread (its pool and BLAS): the workers
+already use every core, and more threads than cores make small ops tens of times slower. The tests
+of the thread pool set their own thread count.
 """
 import os
 import sys
@@ -18,15 +19,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 import autograd_nn as ag
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    import numba
-
-    numba.set_num_threads(1)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # threadpoolctl comes with scikit-learn; without it BLAS keeps its default
-        pass
+    ag.set_num_threads(1)  # autograd_nn's pool; BLAS is single-threaded under autograd_nn anyway
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_ROWS = {"W1", "W2", "W3f", "W3b", "W4", "W5", "W6", "W7", "GEMM", "OVH"}
+BENCH_ROWS = {"W1", "W2", "W3f", "W3b", "W4", "W5", "W6", "W7", "GEMM", "OVH", "CNNt", "LSTMt"}
+ONE_TIME_ROWS = {"CNNt0", "LSTMt0"}
 COLD_ROWS = {"COLDw", "COLDc", "KERN"}
 DDP_ROWS = {"DDPt", "DDPo"}  # need mpirun + mpi4py; without them the rows say so and skip
 
@@ -30,8 +31,8 @@ def _run(tmp_path: Path, *extra: str) -> tuple[dict, str]:
 def test_quick_run_every_row(tmp_path: Path) -> None:
     data, stdout = _run(tmp_path)
     rows = {r["key"]: r for r in data["rows"]}
-    assert set(rows) == BENCH_ROWS | COLD_ROWS | DDP_ROWS
-    with_torch = data["meta"]["torch"] is not None  # without torch there is no ratio to report
+    assert set(rows) == BENCH_ROWS | ONE_TIME_ROWS | COLD_ROWS | DDP_ROWS
+    with_torch = "torch" in data["meta"]["workers"]["1"]  # without torch there is no ratio
     with_mpi = shutil.which("mpirun") is not None and importlib.util.find_spec("mpi4py") is not None
     for key, row in rows.items():
         assert row["error"] is None, f"{key}: {row['error']}"
@@ -47,7 +48,13 @@ def test_quick_run_every_row(tmp_path: Path) -> None:
         assert "numpy" in rows[key]["times"], f"{key} has no NumPy baseline"
     assert "no RecursionError" in rows["W7"]["note"]
     assert "NOT exercised" not in rows["KERN"]["note"], rows["KERN"]["note"]
-    assert data["meta"]["threads"] == 1 and data["meta"]["numba_threads"] == 1
+    assert data["meta"]["threads"] == [1]
+    workers = data["meta"]["workers"]["1"]  # each library in its own process, at one thread
+    assert workers["ours"]["autograd_nn"] == 1
+    assert set(workers["numpy"]["blas"].values()) == {1} and set(workers["ours"]["blas"].values()) == {1}
+    assert "torch" not in workers["ours"]["loaded"] and "autograd_nn" not in workers["numpy"]["loaded"]
+    if with_torch:
+        assert workers["torch"]["torch"] == 1 and "autograd_nn" not in workers["torch"]["loaded"]
     assert "W7" in stdout and "quick: no verdict" in stdout
     assert "<=" not in stdout and ">=" not in stdout  # no target is shown next to a cold ratio
 

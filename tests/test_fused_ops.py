@@ -14,8 +14,10 @@ F32 = {"rtol": 1e-4, "atol": 1e-5}
 
 @pytest.fixture(params=["numba", "numpy"])
 def exp_path(request, monkeypatch):
-    """Run the softmax-family ops through both exp paths (Numba loop / NumPy SIMD exp)."""
+    """Run the softmax-family ops through both exp paths (Numba loop / NumPy SIMD exp), and
+    cross-entropy's per-row work through its kernels / its NumPy form."""
     monkeypatch.setattr(fused_softmax, "NUMPY_EXP_MIN", 1 << 62 if request.param == "numba" else 0)
+    monkeypatch.setattr(fused_softmax, "CE_KERNEL_MIN", 0 if request.param == "numba" else 1 << 62)
     return request.param
 
 

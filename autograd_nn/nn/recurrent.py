@@ -4,20 +4,18 @@ Parameter names, shapes, gate order (LSTM: i, f, g, o; GRU: r, z, n), default in
 U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) and return conventions follow PyTorch, so state dicts
 load across both ways.
 
-A multi-layer module computes the input projection of every time step in one matmul per layer and
-direction (BLAS), then loops over time with only the hidden matmul and the pointwise maths.
-Per-step slices are read with `unbind` (the engine adds their gradients into one buffer, so the
-backward stays linear in sequence length) and the outputs are joined with one `stack`.
+A multi-layer module computes the input projection of every time step in one GEMM per layer and
+direction (F.linear over the whole sequence, both biases folded in where they sit outside every
+nonlinearity), then runs the recurrence as one fused op per layer and direction
+(`ops/fused/rnn_layer.py`): the loop over time with one GEMM and one vectorised pointwise kernel per
+step, back-propagation through time inside the same op, the weight gradient as one GEMM over all
+steps, and the batch split over autograd_nn's threads. Its `composite` is the per-step maths below,
+so `create_graph=True` works through it. With `FUSED_LAYERS = False` the modules run that per-step
+path directly (one graph node per step and operation), as the cells always do.
 
-Fused cells. For small states the LSTM/GRU pointwise maths runs as one fused op from
-`ops/fused.py` (one Numba pass, with a Tensor-op `composite` so `create_graph=True` still works).
-Measured forward+backward of the pointwise part alone (float32, one BLAS thread): at batch*hidden =
-256 fused is 1.7x (LSTM) / 4.5x (GRU) faster, at 1024 1.1x / 3x; at 4096 it is 1.2x / 1.3x slower
-and at 65536 6x / 3.6x slower (the kernels call scalar exp where NumPy uses SIMD). So the fused
-op is used up to the crossovers below and the plain Tensor-op maths above them. Known issue:
-second-order gradients through the fused path currently miss the terms that flow through the
-output gradient (an engine issue with `create_graph`, see tests/test_nn_recurrent.py's xfail);
-first-order gradients are exact.
+Cells. The LSTM/GRU cell pointwise maths runs as one fused op from `ops/fused/recurrent.py` (one
+Numba pass for small states, vectorised NumPy above the crossover; a Tensor-op `composite` keeps
+`create_graph=True` working); `FUSED_CELLS = False` runs the plain Tensor-op maths instead.
 
 State goes in and out explicitly: `forward(x, hx)` returns the new state; nothing is kept on the
 module between calls.
@@ -33,6 +31,7 @@ from ..errors import ShapeError
 from .._tensor import empty, zeros
 from ..functional.arguments import require_tensor
 from ..ops.fused import gru_cell, lstm_cell
+from ..ops.fused.rnn_layer import gru_layer, lstm_layer, rnn_layer
 from .._tensor import Tensor
 from .._tensor import cat, stack
 from . import init
@@ -47,6 +46,10 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 # NumPy for large ones; benchmarked against the Tensor-op version below, which stays as the reference
 # maths and runs when this is False).
 FUSED_CELLS = True
+# A multi-layer module runs each layer and direction as one fused op over the whole sequence
+# (ops/fused/rnn_layer.py: the time loop, BPTT and one weight-gradient GEMM inside one node). False
+# runs the per-step path below instead (the cells' code), one graph node per step and operation.
+FUSED_LAYERS = True
 
 
 # ---- one time step, shared by the cells and the multi-layer modules ---------------------------
@@ -286,6 +289,12 @@ class RNNBase(Module):
         array per step: the sequence is still running), a finished sequence keeps its state, so each
         ends at its own length and the reverse direction starts at its own last step."""
         w_hh, b_hh, w_hr = weights
+        if FUSED_LAYERS:
+            if self.mode == "LSTM":
+                return lstm_layer(gi, state[0], state[1], w_hh, w_hr, reverse)
+            if self.mode == "GRU":
+                return (*gru_layer(gi, state[0], w_hh, b_hh, reverse), None)
+            return (*rnn_layer(gi, state[0], w_hh, self.mode == "RNN_RELU", reverse), None)
         steps = gi.unbind(0)  # T x (B, G*H)
         order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
         outs: list[Tensor] = []
@@ -361,12 +370,12 @@ class RNNBase(Module):
             outs = []
             for d in range(dirs):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d == 1)
-                gi = F.linear(x, w_ih)  # (T, B, G*H): every step's input projection at once
+                # every step's input projection at once, (T, B, G*H); b_hh is outside every
+                # nonlinearity except the GRU's (r * (h W_hn + b_hn)): add both biases here, once
                 if b_ih is not None and self.mode != "GRU":
-                    # b_hh is outside every nonlinearity here: add both biases once, not per step
-                    gi, b_hh = gi + (b_ih + b_hh), None
-                elif b_ih is not None:
-                    gi = gi + b_ih  # the GRU's b_hn sits inside r * (h W_hn + b_hn)
+                    gi, b_hh = F.linear(x, w_ih, b_ih + b_hh), None
+                else:
+                    gi = F.linear(x, w_ih, b_ih)
                 k = layer * dirs + d
                 s0 = [s[k] for s in state]  # (B, H) each
                 out, h, c = self._direction(gi, s0, (w_hh, b_hh, w_hr), d == 1, masks)

@@ -17,9 +17,16 @@ group does the block (cols @ W, tall and skinny; a transposing copy then gives (
 Measured on W3 (32x16x32x32, 16->32, 3x3), this is about 2x faster than one GEMM over all the
 columns at once (19 MB written, then read back from memory), and it saves no columns: the weight
 gradient recomputes them, which costs less than keeping them.
+
+The blocks are independent, so they run on autograd_nn's thread pool (`threads.py`): each thread
+takes the next block, with buffers of its own, and does its im2col, GEMM and copy (the kernels release
+the GIL). A block writes only its own images; the weight gradient is summed over the blocks in block
+order, so the result does not depend on which thread ran which block.
 """
 from __future__ import annotations
 
+import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +35,7 @@ import numpy as np
 from ..errors import DTypeError, ShapeError
 from ..function import Function
 from ..kernels import conv as kconv
+from ..threads import parallel_for
 from . import dual
 
 Pair = tuple[int, int]
@@ -167,41 +175,53 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
     oc, c, length = geo.out_channels, geo.channels, geo.out[0] * geo.out[1]
     ocg, kg = oc // g, c // g * geo.kernel[0] * geo.kernel[1]
     per = geo.images_per_block()
-    need_cols, need_small_t = conv or bool(weight), conv_t or bool(weight)
-    if need_cols:
-        x4 = np.ascontiguousarray(big.reshape((n, c) + geo.image))
-        col_buf = np.empty(g * min(n, per) * length * kg, dtype)
-    if need_small_t:
-        s4 = small.reshape(n, g, ocg, length)
-        st_buf = np.empty(g * min(n, per) * length * ocg, dtype)
+    need_cols, need_small = conv or bool(weight), conv_t or bool(weight)  # small: (N, OC, L)
+    x4 = np.ascontiguousarray(big.reshape((n, c) + geo.image)) if need_cols else None
+    s4 = small.reshape(n, g, ocg, length) if need_small else None
     wm = geo.weight_matrix(w) if conv or conv_t else None
     wm_t = np.ascontiguousarray(wm.transpose(0, 2, 1)) if conv_t else None
     y = np.empty((n, g, ocg, length), dtype) if conv else None
     gx = np.empty((n, c) + geo.image, dtype) if conv_t else None
-    gw = np.zeros((g, kg, ocg), dtype) if weight else None  # summed over the blocks
-    y_buf = np.empty(g * min(n, per) * length * ocg, dtype) if conv else None
-    dcol_buf = np.empty(g * min(n, per) * length * kg, dtype) if conv_t else None
+    starts = range(0, n, per)
+    partial_gw: list = [None] * len(starts)  # one per block, summed in block order below
     args = (geo.kernel, geo.stride, geo.padding, geo.dilation, geo.out)
-    for n0 in range(0, n, per):
+    scratch: dict[int, dict[str, np.ndarray]] = {}  # per thread: buffers reused block after block
+    size = g * min(n, per) * length
+
+    def buffer(name: str, width: int, shape: tuple) -> np.ndarray:
+        mine = scratch.setdefault(threading.get_ident(), {})
+        if name not in mine:
+            mine[name] = np.empty(size * width, dtype)
+        return mine[name][:math.prod(shape)].reshape(shape)
+
+    def block(i: int) -> None:
+        n0 = starts[i]
         n1 = min(n, n0 + per)
         rows = (n1 - n0) * length
         if need_cols:  # (G, rows, kh * kw * C / G)
             cols = kconv.im2col(x4, *args, groups=g, images=(n0, n1),
-                                out=col_buf[:g * rows * kg].reshape(g, rows, kg))
-        if need_small_t:  # (G, rows, OC / G)
-            small_t = st_buf[:g * rows * ocg].reshape(g, rows, ocg)
-            np.copyto(small_t.reshape(g, n1 - n0, length, ocg), s4[n0:n1].transpose(1, 0, 3, 2))
+                                out=buffer("cols", kg, (g, rows, kg)))
+        if need_small:  # (G, OC / G, rows): a view for one image, else runs of `length` copied
+            small_g = s4[n0:n1].transpose(1, 2, 0, 3).reshape(g, ocg, rows)
         if conv:
-            out = np.matmul(cols, wm, out=y_buf[:g * rows * ocg].reshape(g, rows, ocg))
+            out = np.matmul(cols, wm, out=buffer("y", ocg, (g, rows, ocg)))
             y[n0:n1] = out.reshape(g, n1 - n0, length, ocg).transpose(1, 0, 3, 2)
-        if weight:
-            gw += np.matmul(cols.transpose(0, 2, 1), small_t)
-        if conv_t:
-            dcols = np.matmul(small_t, wm_t,
-                              out=dcol_buf[:g * rows * kg].reshape(g, rows, kg))
+            if bias is not None:  # while the block is in cache
+                y[n0:n1] += bias.reshape(g, ocg, 1)
+        if weight:  # (G, OC / G, kh * kw * C / G): the weight matrix's transpose
+            partial_gw[i] = np.matmul(small_g, cols)
+        if conv_t:  # BLAS reads small_g transposed: no (rows, OC / G) copy
+            dcols = np.matmul(small_g.transpose(0, 2, 1), wm_t,
+                              out=buffer("dcols", kg, (g, rows, kg)))
             kconv.col2im(dcols, geo.image, *args, images=(n0, n1), out=gx)
-    if bias is not None:  # one pass at the end: faster than adding it in the transposing copy
-        y += bias.reshape(g, ocg, 1)
+
+    parallel_for(len(starts), block)
+    gw = None
+    if weight:
+        gw = partial_gw[0] if starts else np.zeros((g, ocg, kg), dtype)
+        for p in partial_gw[1:]:
+            gw += p
+        gw = gw.transpose(0, 2, 1)  # (G, kh * kw * C / G, OC / G), as weight_matrix lays it out
     return (None if y is None else y.reshape(geo.small_shape(n)),
             None if gx is None else gx.reshape(geo.big_shape(n)),
             None if gw is None else geo.weight_from_matrix(gw, weight))

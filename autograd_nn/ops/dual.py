@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..function import TensorBase
+from .gemm import matmul_any
 
 
 def is_tensor(x: Any) -> bool:
@@ -77,4 +78,5 @@ def swapaxes(x: Any, a: int, b: int) -> Any:
 
 
 def matmul(a: Any, b: Any) -> Any:
-    return a @ b
+    """a @ b; two arrays are multiplied over the thread pool when large (`ops/gemm.py`)."""
+    return matmul_any(a, b)

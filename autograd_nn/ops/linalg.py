@@ -1,11 +1,10 @@
-"""Matrix products. Dense matmul goes to BLAS through NumPy."""
+"""Matrix products. Dense matmul goes to BLAS through NumPy, split over the thread pool (gemm.py)."""
 from __future__ import annotations
-
-import numpy as np
 
 from ..errors import ShapeError
 from ..function import Function
 from . import dual
+from .gemm import matmul
 
 
 class MatMul(Function):
@@ -18,17 +17,18 @@ class MatMul(Function):
             raise ShapeError(f"MatMul: inner dimensions differ: {a.shape} @ {b.shape}")
         self.save(a, b)
         if a.ndim > 2 and b.ndim == 2:  # (..., M, K) @ (K, N): all rows in one GEMM
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[1],))
-        return np.matmul(a, b)
+            return matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+        return matmul(a, b)
 
     def backward(self, g):
         a, b = self.saved
         if a.ndim > 2 and b.ndim == 2:  # folded as in forward: no per-batch products, no batch sum
             g2 = g.reshape(-1, g.shape[-1])  # (rows, N)
-            ga = (g2 @ dual.swapaxes(b, 0, 1)).reshape(a.shape) if self.needs_input_grad[0] else None
+            ga = dual.matmul(g2, dual.swapaxes(b, 0, 1)).reshape(a.shape) \
+                if self.needs_input_grad[0] else None
             gb = None
             if self.needs_input_grad[1]:
-                gb = dual.swapaxes(a.reshape(-1, a.shape[-1]), 0, 1) @ g2  # (K, N)
+                gb = dual.matmul(dual.swapaxes(a.reshape(-1, a.shape[-1]), 0, 1), g2)  # (K, N)
             return ga, gb
         a_vec, b_vec = a.ndim == 1, b.ndim == 1
         a2 = a.reshape(1, -1) if a_vec else a  # promote vectors to matrices, as matmul does
@@ -43,10 +43,10 @@ class MatMul(Function):
             g2 = g
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = g2 @ dual.swapaxes(b2, -1, -2)
+            ga = dual.matmul(g2, dual.swapaxes(b2, -1, -2))
             ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],)) if a_vec else ga
         if self.needs_input_grad[1]:
-            gb = dual.swapaxes(a2, -1, -2) @ g2
+            gb = dual.matmul(dual.swapaxes(a2, -1, -2), g2)
             gb = gb.reshape(gb.shape[:-1]) if b_vec else gb
         return ga, gb
 
@@ -65,7 +65,7 @@ class Linear(Function):
         if b is not None and b.shape != (w.shape[0],):
             raise ShapeError(f"linear: bias {b.shape} does not fit weight {w.shape}")
         self.save(x, w)
-        y = x.reshape(-1, x.shape[-1]) @ w.T  # (rows, N)
+        y = matmul(x.reshape(-1, x.shape[-1]), w.T)  # (rows, N)
         if b is not None:
             y += b
         return y.reshape(x.shape[:-1] + (w.shape[0],))
@@ -73,10 +73,10 @@ class Linear(Function):
     def backward(self, g):
         x, w = self.saved
         g2 = g.reshape(-1, g.shape[-1])  # (rows, N)
-        gx = (g2 @ w).reshape(x.shape) if self.needs_input_grad[0] else None
+        gx = dual.matmul(g2, w).reshape(x.shape) if self.needs_input_grad[0] else None
         gw = None
         if self.needs_input_grad[1]:
-            gw = dual.swapaxes(g2, 0, 1) @ x.reshape(-1, x.shape[-1])  # (N, K)
+            gw = dual.matmul(dual.swapaxes(g2, 0, 1), x.reshape(-1, x.shape[-1]))  # (N, K)
         if len(self.needs_input_grad) == 2:
             return gx, gw
         gb = g2.sum(axis=0) if self.needs_input_grad[2] else None

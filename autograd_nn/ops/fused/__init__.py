@@ -7,6 +7,8 @@ plain functions below each class are what `functional` calls where a benchmark s
     log_softmax, softmax, cross_entropy_indices   (ops/fused/softmax_ce.py, kernels/softmax.py)
     layer_norm, batch_norm_train                  (ops/fused/norm.py, kernels/norm.py)
     lstm_cell, gru_cell                           (ops/fused/recurrent.py, kernels/recurrent.py)
+    lstm_layer, gru_layer, rnn_layer              (ops/fused/rnn_layer.py, kernels/rnn_layer.py):
+                                                  a whole layer and direction over a sequence
 """
 from .norm import BatchNormTrainFused, LayerNormFused, batch_norm_train, layer_norm
 from .recurrent import GRUCellFused, LSTMCellFused, gru_cell, lstm_cell

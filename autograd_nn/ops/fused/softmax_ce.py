@@ -17,12 +17,18 @@ from ...kernels import softmax as ksoftmax
 from .common import NUMPY_EXP_MIN, check_float, from_rows, norm_dim, stable_shift, to_rows
 
 _REDUCTIONS = ("none", "mean", "sum")
+# Cross-entropy takes its exp passes from NumPy at every size, and below CE_KERNEL_MIN entries it
+# does the rest in NumPy too: a first training step (the usual 10-class head) then compiles none of
+# the four kernels it used to (1.2 s of a 3.6 s cold start, measured), for about 20 us a call more
+# on small batches. Larger inputs use the one-pass kernels, where they save more than that.
+CE_NUMBA_EXP_BELOW = 0
+CE_KERNEL_MIN = 1 << 14
 
 
-def _logsumexp(x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _logsumexp(x2: np.ndarray, numba_below: int = NUMPY_EXP_MIN) -> tuple[np.ndarray, np.ndarray]:
     """Each row's log-sum-exp as `kernels.softmax.logsumexp_rows`'s pair (m, ls): the Numba kernel
-    on small inputs, NumPy's SIMD exp on large ones."""
-    if x2.size < NUMPY_EXP_MIN:
+    on inputs smaller than `numba_below`, NumPy's SIMD exp on larger ones."""
+    if x2.size < numba_below:
         return ksoftmax.logsumexp_rows(x2)
     m = x2.max(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -31,15 +37,51 @@ def _logsumexp(x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return m[:, 0], np.log(e.sum(axis=1, dtype=np.float64))
 
 
-def _probs(x2: np.ndarray, lse: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def _probs(x2: np.ndarray, lse: tuple[np.ndarray, np.ndarray],
+           numba_below: int = NUMPY_EXP_MIN) -> np.ndarray:
     """exp((x2 - m) - ls) as a new array."""
     m, ls = lse
-    if x2.size < NUMPY_EXP_MIN:
+    if x2.size < numba_below:
         return ksoftmax.softmax_from_lse(x2, m, ls)
     with np.errstate(invalid="ignore", over="ignore"):
         p = np.subtract(x2, m[:, None])
         p -= ls.astype(x2.dtype)[:, None]
         return np.exp(p, out=p)
+
+
+def _ce_valid(target: np.ndarray, c: int, ignore_index: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(rows that count, their targets with 0 elsewhere, the first out-of-range row or -1)."""
+    kept = target != ignore_index
+    bad = kept & ((target < 0) | (target >= c))
+    valid = kept & ~bad
+    return valid, np.where(valid, target, 0), int(bad.argmax()) if bad.any() else -1
+
+
+def _ce_forward_np(x, target, weight, mx, ls, ignore_index, smoothing):
+    """`kernels.softmax.cross_entropy_forward` in NumPy (the same formula, for small inputs)."""
+    n, c = x.shape
+    valid, t, bad = _ce_valid(target, c, ignore_index)
+    wt = np.where(valid, weight[t], 0.0)  # float64
+    rows = np.arange(n)
+    loss = (1.0 - smoothing) * wt * ((mx - x[rows, t]) + ls)
+    if smoothing != 0.0:
+        nll = (mx[:, None] - x) + ls[:, None]  # (N, C): -log p
+        loss += (smoothing / c) * np.where(valid, nll @ weight.astype(np.float64), 0.0)
+    return loss.astype(x.dtype), float(wt.sum()), bad
+
+
+def _ce_backward_np(p, target, weight, ignore_index, smoothing, grow):
+    """`kernels.softmax.cross_entropy_backward` in NumPy: turns the probabilities into dlogits."""
+    n, c = p.shape
+    valid, t, _ = _ce_valid(target, c, ignore_index)
+    g = np.where(valid, grow, 0.0)  # float64; ignored and bad rows get zeros
+    keep, share = 1.0 - smoothing, smoothing / c if c else 0.0
+    wt = weight[t].astype(np.float64)
+    p *= (g * (keep * wt + share * float(weight.sum(dtype=np.float64))))[:, None].astype(p.dtype)
+    if smoothing != 0.0:
+        p -= ((g * share)[:, None] * weight[None, :]).astype(p.dtype)
+    p[np.arange(n), t] -= (g * keep * wt).astype(p.dtype)
+    return p
 
 
 class LogSoftmaxRows(Function):
@@ -149,9 +191,9 @@ class CrossEntropyIndices(Function):
         self.cls_dim = 0 if logits.ndim == 1 else 1
         x2 = to_rows(logits, self.cls_dim)
         tgt = np.ascontiguousarray(target, dtype=np.int64).reshape(-1)
-        lse = _logsumexp(x2)
-        loss, total, bad = ksoftmax.cross_entropy_forward(x2, tgt, w, lse[0], lse[1],
-                                                          int(ignore_index), float(label_smoothing))
+        lse = _logsumexp(x2, CE_NUMBA_EXP_BELOW)
+        rows = ksoftmax.cross_entropy_forward if x2.size >= CE_KERNEL_MIN else _ce_forward_np
+        loss, total, bad = rows(x2, tgt, w, lse[0], lse[1], int(ignore_index), float(label_smoothing))
         if bad >= 0:
             raise OpIndexError(f"{op}: target {tgt[bad]} (row {bad}) is out of range for {n_cls} "
                                f"classes (ignore_index={ignore_index})")
@@ -175,8 +217,9 @@ class CrossEntropyIndices(Function):
             if self.reduction == "mean":
                 scale = scale / self.total if self.total != 0.0 else 0.0
             grow = np.full(n, scale, x2.dtype)
-        dx2 = ksoftmax.cross_entropy_backward(_probs(x2, self.lse), self.tgt, self.w,
-                                              self.ignore_index, float(self.smoothing), grow)
+        rows = ksoftmax.cross_entropy_backward if x2.size >= CE_KERNEL_MIN else _ce_backward_np
+        dx2 = rows(_probs(x2, self.lse, CE_NUMBA_EXP_BELOW), self.tgt, self.w, self.ignore_index,
+                   float(self.smoothing), grow)
         shape = self.target_shape[:1] + (x2.shape[1],) + self.target_shape[1:]
         return from_rows(dx2, shape, self.cls_dim)
 

@@ -60,11 +60,11 @@ def test_every_picture_is_rendered_in_its_formats(name):
 
 
 def test_the_readme_shows_only_pictures_that_make_images_draws():
-    """Every graph picture the README links to is one this script makes (the benchmark chart
-    comes from `python -m benchmarks --plot`)."""
+    """Every graph picture the README links to is one this script makes (the benchmark charts
+    come from `python -m benchmarks --plot` and `--scaling`)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     linked = set(re.findall(r"docs/images/([\w]+)\.(?:png|svg)", readme))
-    assert linked and linked - {"benchmark_ratios"} <= set(make_images.PICTURES)
+    assert linked and linked - {"benchmark_ratios", "scaling"} <= set(make_images.PICTURES)
 
 
 def test_the_micrograd_picture_shows_the_roots_grad_of_one():

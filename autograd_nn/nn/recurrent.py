@@ -289,7 +289,7 @@ class RNNBase(Module):
         array per step: the sequence is still running), a finished sequence keeps its state, so each
         ends at its own length and the reverse direction starts at its own last step."""
         w_hh, b_hh, w_hr = weights
-        if FUSED_LAYERS:
+        if FUSED_LAYERS and masks is None:  # packed sequences (masks) take the per-step path
             if self.mode == "LSTM":
                 return lstm_layer(gi, state[0], state[1], w_hh, w_hr, reverse)
             if self.mode == "GRU":

@@ -63,6 +63,7 @@ def test_gpt_on_bpe_tokens_reports_loss_per_character(tmp_path):
     # 40 steps: better than a uniform guess over the vocabulary, per character
     assert r["val_nats_per_char"] < math.log(320) / r["chars_per_token"], r
     assert r["sample"].startswith("Return ")
+    assert BPETokenizer.load(r["tokenizer_file"]).vocab_size == 320
     with pytest.raises(ValueError, match="tokenizer must be 'char' or 'bpe'"):
         gpt.run(str(tmp_path), quick=True, tokenizer="words")
 

@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from .. import nn, optim
+from ..data import DataLoader
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
@@ -114,8 +115,10 @@ def run(out_dir: str = "runs/degradation", quick: bool = False, shallow: int = 8
             label = f"{'residual' if residual else 'plain'}-{depth}"
             manual_seed(seed)  # same weights for a plain net and its residual twin
             model = DeepCNN(depth, residual, width)
-            train, val, test = digits_loaders(64)
-            train.generator = np.random.default_rng(seed)  # same batches for every network
+            digits, val, test = digits_loaders(64)
+            # the same batches for every network; no 13-image last batch (a noisy BatchNorm step)
+            train = DataLoader(digits.dataset, batch_size=64, shuffle=True, drop_last=True,
+                               generator=np.random.default_rng(seed))
             opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
             sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
             losses: list[float] = []

@@ -186,7 +186,11 @@ def run(out_dir: str = "runs/gpt", quick: bool = False, steps: int = 1000, seed:
     history = train_lm(model, corpus, train, log=print if log else None)
     result = report_lm(model, corpus, history, out_dir, "gpt", config,
                        sample_chars=60 if quick else 300, seed=seed)
-    char_counts = corpus.val_char_counts if isinstance(corpus, TokenCorpus) else None
+    char_counts = None
+    if isinstance(corpus, TokenCorpus):
+        char_counts = corpus.val_char_counts
+        result["tokenizer_file"] = os.path.join(out_dir, "tokenizer.json")
+        corpus.tokenizer.save(result["tokenizer_file"])
     n_chars = len(corpus.val) if char_counts is None else int(char_counts.sum())
     result.update(
         tokenizer=tokenizer, tokenizer_train_s=tokenizer_s,

@@ -57,6 +57,13 @@ def test_incremental_training_equals_the_naive_reference(words, num_merges, min_
         naive_merges(words, num_merges, min_frequency)
 
 
+def test_training_benchmark_runs(capsys):
+    from benchmarks.tokenizers import main
+
+    assert main(["--vocab", "300", "--repeats", "1"]) == 0
+    assert "vocab    300: train" in capsys.readouterr().out
+
+
 # ---- BPE: round trips --------------------------------------------------------------------------
 @SETTINGS
 @given(st.text())

@@ -9,6 +9,7 @@ import time
 
 from .distributed.run import launch, world_size_from_environment
 from .examples import all_examples, get
+from .examples.options import parse_example_options, settable_options
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,17 +24,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nproc", type=int, default=1,
                         help="train on N processes, data-parallel over MPI (needs the distributed "
                              "extra; examples marked [nproc] in --list)")
+    parser.epilog = ("Options of the example's run() can follow: --example gpt --tokenizer bpe "
+                     "(--list shows them).")
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
     if args.list:
         for name, ex in examples.items():
             print(f"  {name:16s} {ex.description}{' [nproc]' if ex.distributed else ''}")
+            defaults = " ".join(f"--{k.replace('_', '-')} {v}"
+                                for k, v in settable_options(ex.run).items() if k != "export")
+            if defaults:
+                print(f"  {'':16s} options (defaults): {defaults}")
         return 0
     try:
         ex = get(args.example)
+        options = parse_example_options(ex.run, extra)
     except KeyError as err:
         print(err.args[0], file=sys.stderr)
         return 2
+    except ValueError as err:
+        parser.error(f"--example {args.example}: {err}")
     ranks = world_size_from_environment()  # > 0 when mpirun started this process
     if args.nproc < 1 or (args.nproc > 1 or ranks > 1) and not ex.distributed:
         able = ", ".join(n for n, e in examples.items() if e.distributed)
@@ -46,16 +56,16 @@ def main(argv: list[str] | None = None) -> int:
             print(err, file=sys.stderr)
             return 2
     main_rank = _join_job(args.nproc) if ranks > 1 else True
-    _one_blas_thread()
     if main_rank:
         print(f"autograd_nn: running example {ex.name!r}: {ex.description}"
               + (f" (on {ranks} processes)" if ranks > 1 else ""))
     start = time.perf_counter()
-    kwargs = {"export": args.export} if args.export else {}
-    if args.export and "export" not in inspect.signature(ex.run).parameters:
-        print(f"example {ex.name!r} has no --export", file=sys.stderr)
-        return 2
-    result = ex.run(out_dir=args.out or f"runs/{ex.name}", quick=args.quick, **kwargs)
+    if args.export:
+        if "export" not in inspect.signature(ex.run).parameters:
+            print(f"example {ex.name!r} has no --export", file=sys.stderr)
+            return 2
+        options["export"] = args.export
+    result = ex.run(out_dir=args.out or f"runs/{ex.name}", quick=args.quick, **options)
     elapsed = time.perf_counter() - start
     if not main_rank:
         return 0
@@ -79,16 +89,6 @@ def _join_job(nproc: int) -> bool:
     if nproc > 1 and size != nproc:
         raise SystemExit(f"--nproc {nproc}, but mpirun started {size} processes")
     return distributed.get_rank() == 0
-
-
-def _one_blas_thread() -> None:
-    """The examples' matrices are small: one BLAS thread is faster than several (measured ~10x
-    on a busy 2-core machine, where extra BLAS threads only contend for the cores)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(1, user_api="blas")
 
 
 if __name__ == "__main__":

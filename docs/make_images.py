@@ -8,7 +8,9 @@ Everything is seeded, so re-running gives the same graphs (timings in the heat m
 from __future__ import annotations
 
 import pathlib
+import shutil
 import sys
+import tempfile
 from typing import Callable
 
 import graphviz
@@ -109,13 +111,43 @@ def build(name: str) -> graphviz.Digraph:
     return PICTURES[name][0]()
 
 
+# ---- degradation and TDNN (the examples' own pictures, at their default settings) ---------------
+def degradation_curves() -> None:
+    """Training-loss curves of plain and residual CNNs of 8 and 20 layers (about a minute)."""
+    from autograd_nn.examples import degradation
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = degradation.run(tmp, verbose=False)
+        shutil.copyfile(result["curves"], OUT / "degradation.png")
+
+
+def tdnn_utterances() -> None:
+    """Four synthetic spoken words as the TDNN sees them (words 0 and 1: same phonemes)."""
+    from autograd_nn.examples import tdnn
+
+    utterances = tdnn.spoken_digits(40, np.random.default_rng(0))
+    tdnn.plot_utterances(utterances, str(OUT / "tdnn_utterances.png"))
+
+
+# name -> maker of a picture that an example draws itself (PNG, checked by the example's tests)
+EXAMPLE_PICTURES: dict[str, Callable[[], None]] = {
+    "degradation": degradation_curves,
+    "tdnn_utterances": tdnn_utterances,
+}
+
+
 def main(names: list[str]) -> None:
+    """Render the named pictures (default: all): graphs with their DOT source, then the examples'."""
     OUT.mkdir(exist_ok=True)
-    for name in names or PICTURES:
-        dot = build(name)
-        (OUT / f"{name}.dot").write_text(dot.source, encoding="utf-8")
-        for fmt in PICTURES[name][1]:
-            dot.render(OUT / name, format=fmt, cleanup=True)
+    for name in names or [*PICTURES, *EXAMPLE_PICTURES]:
+        if name in EXAMPLE_PICTURES:
+            ag.manual_seed(0)
+            EXAMPLE_PICTURES[name]()
+        else:
+            dot = build(name)
+            (OUT / f"{name}.dot").write_text(dot.source, encoding="utf-8")
+            for fmt in PICTURES[name][1]:
+                dot.render(OUT / name, format=fmt, cleanup=True)
         print("made", name)
 
 

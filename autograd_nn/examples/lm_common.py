@@ -11,6 +11,8 @@
 * `train_steps`: the step loop itself, also used by the examples that generate their batches. It
   keeps the weights of the evaluation with the lowest validation loss and restores them at the
   end; the test split is read once, afterwards, by `report_lm`.
+* `nats_per_char`: the loss over a whole validation text per character, comparable across
+  tokenizers (characters, BPE).
 
 A language model here is any Module with `forward(idx) -> logits`, idx (B, T) int64 ids and logits
 (B, T, vocab_size).
@@ -27,12 +29,14 @@ import numpy as np
 
 from .. import nn, optim
 from ..data.text import CharCorpus
+from ..data.token_corpus import TokenCorpus
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from .._tensor import Tensor, as_tensor
 from ..training import History
 
 Batch = tuple[np.ndarray, np.ndarray]
+Corpus = CharCorpus | TokenCorpus  # one id per character, or per subword token
 
 
 @dataclass
@@ -69,7 +73,7 @@ def lm_loss(model: nn.Module, x: np.ndarray, y: np.ndarray) -> Tensor:
     return F.cross_entropy(logits.reshape(B * T, V), as_tensor(y.reshape(B * T)))
 
 
-def eval_batches(corpus: CharCorpus, cfg: LMTrainConfig, split: str = "val") -> list[Batch]:
+def eval_batches(corpus: Corpus, cfg: LMTrainConfig, split: str = "val") -> list[Batch]:
     """`eval_iters` fixed windows from `split` (seeded apart from the training batches)."""
     rng = np.random.default_rng(10_000 + cfg.seed + (1 if split == "test" else 0))
     return [corpus.batch(cfg.block_size, cfg.batch_size, split, rng) for _ in range(cfg.eval_iters)]
@@ -85,6 +89,41 @@ def estimate_loss(model: nn.Module, batches: list[Batch]) -> float:
     return float(np.mean(losses))
 
 
+def nats_per_char(model: nn.Module, ids: np.ndarray, block_size: int,
+                  char_counts: np.ndarray | None = None, batch_size: int = 32) -> float:
+    """Total cross-entropy (nats) of predicting ids[1:] from what precedes each, divided by the
+    number of characters those tokens hold (`char_counts[i]` for token i; one per token if None).
+
+    The text is read in consecutive windows of `block_size` targets, so each token is predicted
+    once, from the previous ones in its window (at most block_size tokens of context).
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    counts = np.ones(len(ids), np.int64) if char_counts is None else np.asarray(char_counts)
+    if len(ids) < 2 or counts.shape != ids.shape:
+        raise ValueError(f"nats_per_char: need >= 2 ids and one char count per id, got "
+                         f"{len(ids)} ids and counts of shape {counts.shape}")
+    starts = list(range(0, len(ids) - 1, block_size))
+    full = [s for s in starts if s + block_size < len(ids)]
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    with no_grad():
+        for i in range(0, len(full), batch_size):
+            rows = np.array(full[i:i + batch_size])[:, None] + np.arange(block_size)  # (B, T)
+            total += _sum_loss(model, ids[rows], ids[rows + 1])
+        for s in starts[len(full):]:  # the last, shorter window
+            total += _sum_loss(model, ids[None, s:-1], ids[None, s + 1:])
+    model.train(was_training)
+    return total / float(counts[1:].sum())
+
+
+def _sum_loss(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+    logits = model(as_tensor(x))  # (B, T, V)
+    B, T, V = logits.shape
+    return float(F.cross_entropy(logits.reshape(B * T, V), as_tensor(y.reshape(B * T)),
+                                 reduction="sum").item())
+
+
 def make_optimizer(model: nn.Module, cfg: LMTrainConfig) -> optim.AdamW:
     """AdamW with weight decay on matrices only (biases, norms, embeddings of size 1 excluded)."""
     decay = [p for p in model.parameters() if p.ndim >= 2]
@@ -94,7 +133,7 @@ def make_optimizer(model: nn.Module, cfg: LMTrainConfig) -> optim.AdamW:
     return optim.AdamW([g for g in groups if g["params"]], lr=cfg.lr, betas=cfg.betas)
 
 
-def train_lm(model: nn.Module, corpus: CharCorpus, cfg: LMTrainConfig,
+def train_lm(model: nn.Module, corpus: Corpus, cfg: LMTrainConfig,
              log: Callable[[str], Any] | None = print, restore_best: bool = True) -> History:
     """Train a character LM on random windows of `corpus`; returns the History.
 
@@ -176,7 +215,7 @@ def train_steps(model: nn.Module, next_batch: Callable[[int], Any],
     return history
 
 
-def report_lm(model: nn.Module, corpus: CharCorpus, history: History, out_dir: str, name: str,
+def report_lm(model: nn.Module, corpus: Corpus, history: History, out_dir: str, name: str,
               config: Any, train: LMTrainConfig, sample_chars: int = 300, seed: int = 0,
               prompt: str = "Return ") -> dict:
     """The common end of an LM example: the test loss (read once, here, on fixed windows of the

@@ -27,6 +27,11 @@ EXAMPLE_MODULES = (
     "autograd_nn.examples.t5",
     "autograd_nn.examples.bert",
     "autograd_nn.examples.vit",
+    # issue 16: tokenizers, degradation, TDNN, DSN
+    "autograd_nn.examples.text_classifier",
+    "autograd_nn.examples.degradation",
+    "autograd_nn.examples.tdnn",
+    "autograd_nn.examples.dsn",
 )
 
 

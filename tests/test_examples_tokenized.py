@@ -26,7 +26,8 @@ TEXT = "héllo wörld, hello world! 😀 " * 40
 def test_token_corpus_counts_every_validation_character_once():
     tok = BPETokenizer.train(TEXT, 300)
     corpus = TokenCorpus(TEXT, tok)
-    assert corpus.val_text == TEXT[int(0.9 * len(TEXT)):]  # the cut CharCorpus makes
+    assert corpus.val_text == TEXT[int(0.9 * len(TEXT)):int(0.95 * len(TEXT))]  # CharCorpus's cuts
+    assert corpus.test_text == TEXT[int(0.95 * len(TEXT)):]
     assert corpus.val_text == CharCorpus(TEXT).decode(CharCorpus(TEXT).val)
     assert int(corpus.val_char_counts.sum()) == len(corpus.val_text)
     assert len(corpus.val) < len(corpus.val_text)  # BPE tokens hold several characters

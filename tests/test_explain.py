@@ -208,3 +208,17 @@ def test_plot_heatmaps_writes_a_picture(tmp_path):
     assert path.stat().st_size > 0
     with pytest.raises(ShapeError, match="2 maps for 3 images"):
         explain.plot_heatmaps(x, {"bad": np.zeros((2, 8, 8))})
+
+
+# ---- the example ---------------------------------------------------------------------------------
+def test_explain_example_quick_run(tmp_path):
+    from autograd_nn.examples import explain_digits
+
+    result = explain_digits.run(str(tmp_path), quick=True, verbose=False)
+    errors = result["ig_completeness_error"]
+    assert errors[128] < errors[32] < errors[8] and errors[128] < 0.02  # about 0.008
+    drops = result["deletion_probability_drop"]
+    assert drops["integrated_gradients"] > drops["random"] + 0.1  # about 0.68 against 0.17
+    assert result["cnn_test_accuracy"] > 0.8
+    for key in ("cnn_attributions", "vit_attention"):
+        assert (tmp_path / result[key].split("/")[-1]).stat().st_size > 0

@@ -27,6 +27,9 @@ EXAMPLE_MODULES = (
     "autograd_nn.examples.t5",
     "autograd_nn.examples.bert",
     "autograd_nn.examples.vit",
+    "autograd_nn.examples.clip",
+    "autograd_nn.examples.diffusion",
+    "autograd_nn.examples.explain_digits",
 )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -105,22 +105,25 @@ def attention_rollout(maps: Sequence[Any] | dict[str, Any], residual: bool = Tru
     layers = list(maps.values()) if isinstance(maps, dict) else list(maps)
     if not layers:
         raise ValueError("attention_rollout: no attention maps given")
-    fuse = {"mean": np.mean, "max": np.max, "min": np.min}.get(head_fusion)
-    if fuse is None:
+    fusions: dict[str, Callable[..., np.ndarray]] = {"mean": np.mean, "max": np.max,
+                                                     "min": np.min}
+    if head_fusion not in fusions:
         raise ValueError(f"attention_rollout: head_fusion must be 'mean', 'max' or 'min', got "
                          f"{head_fusion!r}")
-    rollout = None
+    fused: list[np.ndarray] = []
     for i, layer in enumerate(layers):
         w = np.asarray(layer.numpy() if isinstance(layer, Tensor) else layer, np.float64)
-        w = fuse(w, axis=1) if w.ndim == 4 else w  # (N, L, L)
-        if w.ndim != 3 or w.shape[1] != w.shape[2]:
+        w = fusions[head_fusion](w, axis=1) if w.ndim == 4 else w  # (N, L, L)
+        first = fused[0].shape if fused else w.shape
+        if w.ndim != 3 or w.shape[1] != w.shape[2] or w.shape != first:
             raise ShapeError(f"attention_rollout: layer {i} must be (N, heads, L, L) or (N, L, L) "
-                             f"self-attention weights, got shape {np.shape(layer)}")
+                             f"self-attention weights like the layers before it, got shape "
+                             f"{np.shape(layer)}")
         if residual:
             w = 0.5 * w + 0.5 * np.eye(w.shape[-1])
             w = w / w.sum(-1, keepdims=True)
-        if rollout is not None and rollout.shape != w.shape:
-            raise ShapeError(f"attention_rollout: layer {i} has shape {w.shape}, the layers "
-                             f"before it {rollout.shape}")
-        rollout = w if rollout is None else w @ rollout  # (N, L, L)
+        fused.append(w)
+    rollout = fused[0]
+    for w in fused[1:]:
+        rollout = w @ rollout  # (N, L, L): the later layer mixes what the earlier ones gathered
     return Tensor(rollout.astype(np.float32))

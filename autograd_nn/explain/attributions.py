@@ -18,7 +18,7 @@ Samples are explained independently only if the model treats them independently:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -168,6 +168,20 @@ def _baseline(x: Tensor, baseline: Any) -> np.ndarray:
     except ValueError:
         raise ShapeError(f"integrated_gradients: baseline of shape {b.shape} does not broadcast "
                          f"to the inputs' shape {data.shape}") from None
+
+
+@overload
+def integrated_gradients(forward_fn: ForwardFn, inputs: Any, target: Target = ...,
+                         baseline: Any = ..., steps: int = ..., method: str = ...,
+                         batch_size: int = ..., return_convergence_delta: Literal[False] = ...
+                         ) -> Tensor: ...
+
+
+@overload
+def integrated_gradients(forward_fn: ForwardFn, inputs: Any, target: Target = ...,
+                         baseline: Any = ..., steps: int = ..., method: str = ...,
+                         batch_size: int = ..., *, return_convergence_delta: Literal[True]
+                         ) -> tuple[Tensor, Tensor]: ...
 
 
 def integrated_gradients(forward_fn: ForwardFn, inputs: Any, target: Target = None,

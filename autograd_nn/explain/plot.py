@@ -27,14 +27,15 @@ def _images(x: Any, name: str) -> np.ndarray:
 
 
 def plot_heatmaps(images: Any, heatmaps: dict[str, Any], path: str | None = None,
-                  titles: Sequence[str] | None = None, alpha: float = 0.75,
+                  titles: Sequence[str] | None = None, outline: float | None = 0.5,
                   title: str | None = None) -> Any:
     """A grid: the images in the first row, then one row per heat map drawn over them.
 
     `heatmaps` maps a row label to (N, h, w) maps (or (N, 1, h, w)); a map coarser than the image
     (attention over patches) is stretched over it. Maps with negative values get a diverging colour
-    scale centred on 0 (red positive, blue negative), others a sequential one; each map is scaled
-    to its own largest magnitude. Saves to `path` when given; returns the matplotlib Figure.
+    scale centred on 0 (red positive, blue negative), others a white-to-red one; each map is scaled
+    to its own largest magnitude. The image's contour at the level `outline` (None: none) is drawn
+    over each map. Saves to `path` when given; returns the matplotlib Figure.
     """
     import matplotlib
 
@@ -58,10 +59,12 @@ def plot_heatmaps(images: Any, heatmaps: dict[str, Any], path: str | None = None
         for r, m in enumerate(rows.values(), start=1):
             scale = float(np.abs(m[j]).max()) or 1.0
             signed = bool((m < 0).any())
-            axes[r, j].imshow(imgs[j], cmap="gray_r", extent=extent)
-            axes[r, j].imshow(m[j], cmap="RdBu_r" if signed else "inferno",
-                              vmin=-scale if signed else 0.0, vmax=scale, alpha=alpha,
-                              extent=extent, interpolation="nearest")
+            axes[r, j].imshow(m[j], cmap="RdBu_r" if signed else "Reds",
+                              vmin=-scale if signed else 0.0, vmax=scale, extent=extent,
+                              interpolation="nearest")
+            if outline:  # the digit's outline on top, so the map can be read against it
+                axes[r, j].contour(np.arange(w), np.arange(h), imgs[j], levels=[outline],
+                                   colors="black", linewidths=0.7, alpha=0.8)
     for r, label in enumerate(["input", *rows]):
         axes[r, 0].set_ylabel(label, fontsize=8)
     for ax in axes.flat:

@@ -1,10 +1,16 @@
 """Render the pictures the README shows into docs/images/ (run: python docs/make_images.py).
 
 Everything is seeded, so re-running gives the same graphs (timings in the heat map vary).
+`python docs/make_images.py NAME ...` renders only the named functions; the example pictures
+(clip_similarity, diffusion_samples, explain_heatmaps) train their examples in full (minutes).
 """
 from __future__ import annotations
 
 import pathlib
+import shutil
+import sys
+import tempfile
+import time
 
 import numpy as np
 
@@ -80,9 +86,49 @@ def profile_heatmap() -> None:
                rankdir="TB").render(OUT / "profile_heatmap", format="png", cleanup=True)
 
 
+# ---- pictures made by training an example in full ----------------------------------------------
+def _example_pictures(name: str, pictures: dict[str, str], **kwargs: object) -> None:
+    """Run example `name` at its defaults in a scratch folder; copy result[key] to docs/images."""
+    from threadpoolctl import threadpool_limits
+
+    from autograd_nn.examples import get
+
+    with tempfile.TemporaryDirectory() as scratch, threadpool_limits(1, user_api="blas"):
+        start = time.perf_counter()
+        result = get(name).run(out_dir=scratch, verbose=False, **kwargs)
+        print(name, f"{time.perf_counter() - start:.0f} s:",
+              {k: v for k, v in result.items() if k != "history"})
+        for key, target in pictures.items():
+            shutil.copyfile(result[key], OUT / target)
+
+
+def clip_similarity() -> None:
+    _example_pictures("clip", {"similarity": "clip_similarity.png"})
+
+
+def diffusion_samples() -> None:
+    _example_pictures("diffusion", {"samples": "diffusion_samples.png",
+                                    "trajectory": "diffusion_trajectory.png"},
+                      classifier_checkpoint=None)
+
+
+def explain_heatmaps() -> None:
+    _example_pictures("explain", {"cnn_attributions": "explain_cnn.png",
+                                  "vit_attention": "explain_vit_attention.png"})
+
+
+GRAPH_PICTURES = (micrograd_expression, mlp_graph, cnn_graph, transformer_graphs, profile_heatmap)
+EXAMPLE_PICTURES = (clip_similarity, diffusion_samples, explain_heatmaps)
+
 if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)
-    for make in (micrograd_expression, mlp_graph, cnn_graph, transformer_graphs, profile_heatmap):
+    makers = {make.__name__: make for make in (*GRAPH_PICTURES, *EXAMPLE_PICTURES)}
+    unknown = set(sys.argv[1:]) - set(makers)
+    if unknown:
+        sys.exit(f"unknown pictures {sorted(unknown)}; choose from {sorted(makers)}")
+    for name, make in makers.items():
+        if sys.argv[1:] and name not in sys.argv[1:]:
+            continue
         ag.manual_seed(0)
         make()
-        print("made", make.__name__)
+        print("made", name)

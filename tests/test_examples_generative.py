@@ -107,10 +107,10 @@ def test_caption_embedding_ignores_the_padding_and_other_captions():
 def test_clip_quick_run(tmp_path):
     result = clip.run(str(tmp_path), quick=True, verbose=False)
     history = result["history"]
-    assert len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0]
+    assert len(history["loss"]) == 6 and history["loss"][-1] < history["loss"][0] - 0.1
     for key in ("zero_shot_accuracy", "image_to_caption_accuracy", "caption_to_image_accuracy"):
         assert 0.0 <= result[key] <= 1.0
-    assert result["zero_shot_accuracy"] > 0.1  # above chance after 3 epochs (about 0.2)
+    assert result["zero_shot_accuracy"] > 0.15  # above chance (0.1) after 6 epochs: about 0.25
     assert os.path.getsize(result["similarity"]) > 0 and os.path.getsize(result["checkpoint"]) > 0
 
 

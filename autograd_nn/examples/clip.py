@@ -245,15 +245,17 @@ def _shift(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def run(out_dir: str = "runs/clip", quick: bool = False, epochs: int = 100, batch_size: int = 64,
         lr: float = 3e-3, config: CLIPConfig | None = None, seed: int = 0,
         verbose: bool = True) -> dict:
-    """Train the two encoders contrastively; report zero-shot accuracy and retrieval on test."""
+    """Train the two encoders contrastively; report zero-shot accuracy and retrieval on test.
+
+    quick=True trains a narrower model for 6 epochs (about 25% zero-shot accuracy)."""
     manual_seed(seed)
     rng = np.random.default_rng(seed)
     os.makedirs(out_dir, exist_ok=True)
     d = load_digits()
     x_val, y_val = d["X_train"][:200], d["y_train"][:200]
     x_train, y_train = d["X_train"][200:], d["y_train"][200:]
-    if quick:
-        epochs, config = 3, config or CLIPConfig(image_width=32, image_layers=1)
+    if quick:  # a narrower image encoder, few epochs, a higher learning rate
+        epochs, lr, config = 6, 5e-3, config or CLIPConfig(image_width=32, image_layers=1)
     vocab = CaptionVocab([caption(t, k) for t in TRAIN_TEMPLATES for k in range(10)])
     model = CLIP(len(vocab), config)
     context = model.config.context

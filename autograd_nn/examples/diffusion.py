@@ -45,7 +45,7 @@ from .unet import up_conv
 class DiffusionConfig:
     timesteps: int = 200
     schedule: str = "cosine"  # "cosine" (Nichol & Dhariwal 2021) or "linear" (Ho et al. 2020)
-    base: int = 32  # U-Net channels at full resolution, doubled at every level down
+    base: int = 16  # U-Net channels at full resolution, doubled at every level down
     time_dim: int = 64  # width of the time embedding
 
 
@@ -291,7 +291,7 @@ def _to01(x: np.ndarray) -> np.ndarray:
 
 
 @example("diffusion", "DDPM with a time-conditioned U-Net drawing new digits (scored by the CNN)")
-def run(out_dir: str = "runs/diffusion", quick: bool = False, epochs: int = 60,
+def run(out_dir: str = "runs/diffusion", quick: bool = False, epochs: int = 150,
         config: DiffusionConfig | None = None, lr: float = 2e-3, batch_size: int = 64,
         ema_decay: float = 0.995, num_samples: int = 100,
         classifier_checkpoint: str | None = "runs/cnn/best.ckpt", seed: int = 0,

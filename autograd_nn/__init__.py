@@ -19,7 +19,7 @@ from . import functional  # noqa: E402
 from .errors import CheckpointError
 from .serialization import load, save
 from . import data, nn, optim  # noqa: E402
-from . import profiler, scopes, viz  # noqa: E402
+from . import explain, profiler, scopes, viz  # noqa: E402
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E402
 from .profiler import profile  # noqa: E402
 from .viz import draw_graph, to_dot  # noqa: E402

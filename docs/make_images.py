@@ -4,6 +4,8 @@ Each picture's Graphviz source is written next to it as NAME.dot, and `tests/tes
 fails when a committed .dot no longer matches what this script builds from today's library (the
 DOT text is compared, not pixels): re-run the script and commit the new pictures when it does.
 Everything is seeded, so re-running gives the same graphs (timings in the heat map vary).
+`python docs/make_images.py NAME ...` renders only the named functions; the example pictures
+(clip_similarity, diffusion_samples, explain_heatmaps) train their examples in full (minutes).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pathlib
 import shutil
 import sys
 import tempfile
+import time
 from typing import Callable
 
 import graphviz
@@ -129,10 +132,45 @@ def tdnn_utterances() -> None:
     tdnn.plot_utterances(utterances, str(OUT / "tdnn_utterances.png"))
 
 
-# name -> maker of a picture that an example draws itself (PNG, checked by the example's tests)
-EXAMPLE_PICTURES: dict[str, Callable[[], None]] = {
-    "degradation": degradation_curves,
-    "tdnn_utterances": tdnn_utterances,
+# ---- pictures made by training an example in full ----------------------------------------------
+def _example_pictures(name: str, pictures: dict[str, str], **kwargs: object) -> None:
+    """Run example `name` at its defaults in a scratch folder; copy result[key] to docs/images."""
+    from threadpoolctl import threadpool_limits
+
+    from autograd_nn.examples import get
+
+    with tempfile.TemporaryDirectory() as scratch, threadpool_limits(1, user_api="blas"):
+        start = time.perf_counter()
+        result = get(name).run(out_dir=scratch, verbose=False, **kwargs)
+        print(name, f"{time.perf_counter() - start:.0f} s:",
+              {k: v for k, v in result.items() if k != "history"})
+        for key, target in pictures.items():
+            shutil.copyfile(result[key], OUT / target)
+
+
+def clip_similarity() -> None:
+    _example_pictures("clip", {"similarity": "clip_similarity.png"})
+
+
+def diffusion_samples() -> None:
+    _example_pictures("diffusion", {"samples": "diffusion_samples.png",
+                                    "trajectory": "diffusion_trajectory.png"},
+                      classifier_checkpoint=None)
+
+
+def explain_heatmaps() -> None:
+    _example_pictures("explain", {"cnn_attributions": "explain_cnn.png",
+                                  "vit_attention": "explain_vit_attention.png"})
+
+
+# maker name -> (maker, the pictures it writes): pictures an example draws itself (PNG), made by
+# training the example at its defaults (seconds to minutes each)
+EXAMPLE_PICTURES: dict[str, tuple[Callable[[], None], tuple[str, ...]]] = {
+    "degradation": (degradation_curves, ("degradation",)),
+    "tdnn_utterances": (tdnn_utterances, ("tdnn_utterances",)),
+    "clip_similarity": (clip_similarity, ("clip_similarity",)),
+    "diffusion_samples": (diffusion_samples, ("diffusion_samples", "diffusion_trajectory")),
+    "explain_heatmaps": (explain_heatmaps, ("explain_cnn", "explain_vit_attention")),
 }
 
 
@@ -142,13 +180,15 @@ def main(names: list[str]) -> None:
     for name in names or [*PICTURES, *EXAMPLE_PICTURES]:
         if name in EXAMPLE_PICTURES:
             ag.manual_seed(0)
-            EXAMPLE_PICTURES[name]()
+            EXAMPLE_PICTURES[name][0]()
         else:
             dot = build(name)
             (OUT / f"{name}.dot").write_text(dot.source, encoding="utf-8")
             for fmt in PICTURES[name][1]:
                 dot.render(OUT / name, format=fmt, cleanup=True)
         print("made", name)
+
+
 
 
 if __name__ == "__main__":

@@ -27,11 +27,13 @@ EXAMPLE_MODULES = (
     "autograd_nn.examples.t5",
     "autograd_nn.examples.bert",
     "autograd_nn.examples.vit",
-    # issue 16: tokenizers, degradation, TDNN, DSN
     "autograd_nn.examples.text_classifier",
     "autograd_nn.examples.degradation",
     "autograd_nn.examples.tdnn",
     "autograd_nn.examples.dsn",
+    "autograd_nn.examples.clip",
+    "autograd_nn.examples.diffusion",
+    "autograd_nn.examples.explain_digits",
 )
 
 

@@ -33,6 +33,32 @@ class RemovableHandle:
         self._hooks.pop(self.id, None)
 
 
+class _WithKwargs:
+    """A forward (pre-)hook registered with `with_kwargs=True`: it also receives the kwargs."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+
+
+def _register(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def _hook_args_kwargs(fn: Callable, result: Any) -> tuple[tuple, dict]:
+    """A with_kwargs pre-hook's return value, checked: it must be an (args, kwargs) pair."""
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+        raise RuntimeError(f"forward pre-hook {fn!r} registered with with_kwargs=True must return "
+                           f"None or a tuple (new_args, new_kwargs), got {type(result).__name__}")
+    args = result[0] if isinstance(result[0], tuple) else (result[0],)
+    return args, result[1]
+
+
 class Module:
     """Base class of all layers. Subclasses define `forward` and assign parameters in `__init__`."""
 
@@ -365,6 +391,11 @@ class Module:
         if not (self._forward_pre_hooks or self._forward_hooks or scopes.is_recording()):
             return self.forward(*args, **kwargs)  # the common case: nothing to run around forward
         for hook in tuple(self._forward_pre_hooks.values()):
+            if isinstance(hook, _WithKwargs):
+                result = hook.fn(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = _hook_args_kwargs(hook.fn, result)
+                continue
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
@@ -379,22 +410,30 @@ class Module:
             if recording:
                 scopes.pop()
         for hook in tuple(self._forward_hooks.values()):
-            result = hook(self, args, out)
+            if isinstance(hook, _WithKwargs):
+                result = hook.fn(self, args, kwargs, out)
+            else:
+                result = hook(self, args, out)
             if result is not None:
                 out = result
         return out
 
-    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """`hook(module, args)` runs before forward; it may return replacement args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """`hook(module, args)` runs before forward; it may return replacement args.
 
-    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
-        """`hook(module, args, output)` runs after forward; it may return a replacement output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+        With `with_kwargs=True` it is called as `hook(module, args, kwargs)` and may return a
+        replacement `(args, kwargs)` pair (PyTorch's convention). `prepend` runs it before the
+        hooks already registered."""
+        return _register(self._forward_pre_hooks, _WithKwargs(hook) if with_kwargs else hook,
+                         prepend)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """`hook(module, args, output)` runs after forward; it may return a replacement output.
+
+        With `with_kwargs=True` it is called as `hook(module, args, kwargs, output)`."""
+        return _register(self._forward_hooks, _WithKwargs(hook) if with_kwargs else hook, prepend)
 
     # ---- display -------------------------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -20,6 +20,7 @@ def _imported_examples() -> set[str]:
             source = "".join(cell["source"])
             for names in re.findall(r"from autograd_nn\.examples import ([\w ,]+)", source):
                 found |= {n.split(" as ")[0].strip() for n in names.split(",")}
+            found |= set(re.findall(r"from autograd_nn\.examples\.(\w+) import", source))
     return found
 
 

@@ -35,13 +35,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor, zeros
 from ..data import load_digits
-from ..factories import zeros
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load, save
-from .._tensor import Tensor, as_tensor
 from .registry import example
 from .vit import ViT, ViTConfig
 

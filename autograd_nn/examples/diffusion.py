@@ -27,14 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor, cat
 from ..data import DataLoader, TensorDataset, load_digits
 from ..errors import CheckpointError
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import generator, manual_seed
 from ..serialization import load, save
-from .._tensor import Tensor, as_tensor
-from ..tensor_shape import cat
 from ..training import fit
 from .cnn import DigitsCNN
 from .registry import example

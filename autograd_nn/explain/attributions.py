@@ -81,7 +81,7 @@ def _scores(output: Tensor, idx: np.ndarray | None) -> Tensor:
 def _input_gradient(forward_fn: ForwardFn, x: Tensor, idx: np.ndarray | None,
                     repeats: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """(d score / d x, score) for a batch made of `repeats` stacked copies of the samples."""
-    leaf = as_tensor(np.ascontiguousarray(x.numpy()), requires_grad=True)
+    leaf = as_tensor(np.array(x.numpy(), copy=True)).requires_grad_(True)
     with enable_grad():
         out = forward_fn(leaf)
         scores = _scores(out, None if idx is None else np.tile(idx, repeats))

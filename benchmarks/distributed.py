@@ -14,8 +14,9 @@
   256-10 MLP of W2 (batch 128, 1 MB of gradients in 0.25 MB buckets) and, in the note, the digits
   CNN (24 KB of gradients in 4 KB buckets; one 25 MB bucket could hide nothing).
 
-Children: `python -m benchmarks.distributed train|overlap ...` (under mpirun for 2 processes),
-printing one JSON line from rank 0. Without mpirun or mpi4py the rows say so and carry no metric.
+Children: `python -m benchmarks.distributed train|overlap --out FILE ...` (under mpirun for 2
+processes); rank 0 writes its JSON result to FILE, so nothing MPI prints on stdout can garble it.
+Without mpirun or mpi4py the rows say so and carry no metric.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -202,16 +204,19 @@ def _spawn(procs: int, threads: int, args: list[str]) -> dict[str, Any]:
     env = dict(os.environ)
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
-    cmd = [sys.executable, "-m", "benchmarks.distributed", *args]
-    if procs > 1:
-        cmd = ["mpirun", "-n", str(procs), "--oversubscribe", "--bind-to", "none"] + \
-            (["--allow-run-as-root"] if os.geteuid() == 0 else []) + cmd
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args[:1])} child on {procs} process(es) failed: "
-                           f"{proc.stderr.strip().splitlines()[-3:]}")
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    return json.loads(lines[-1])
+    with tempfile.TemporaryDirectory(prefix="ddp-bench-") as folder:
+        result = os.path.join(folder, "result.json")
+        cmd = [sys.executable, "-m", "benchmarks.distributed", *args, "--out", result]
+        if procs > 1:
+            cmd = ["mpirun", "-n", str(procs), "--oversubscribe", "--bind-to", "none"] + \
+                (["--allow-run-as-root"] if os.geteuid() == 0 else []) + cmd
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0 or not os.path.exists(result):
+            tail = (proc.stdout.strip().splitlines() + proc.stderr.strip().splitlines())[-4:]
+            raise RuntimeError(f"{args[0]} child on {procs} process(es) exited {proc.returncode} "
+                               f"without a result: {tail}")
+        with open(result, encoding="utf-8") as f:
+            return json.load(f)
 
 
 def rows(quick: bool = False, repeats: int = 3) -> list[Any]:
@@ -272,13 +277,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--plain-batchnorm", action="store_true")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--out", required=True, help="rank 0 writes its JSON result here")
     args = p.parse_args(argv)
     if args.mode == "train":
         out = child_train(64, args.steps, args.warmup, not args.plain_batchnorm)
     else:
         out = child_overlap(args.steps, args.quick)
     if out["rank"] == 0:
-        print(json.dumps(out), flush=True)
+        with open(args.out + ".part", "w", encoding="utf-8") as f:
+            json.dump(out, f)
+        os.replace(args.out + ".part", args.out)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import graphviz
 import numpy as np

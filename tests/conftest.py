@@ -16,7 +16,7 @@ settings.register_profile("ci", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-import autograd_nn as ag
+import autograd_nn as ag  # noqa: E402  (after the profile, so imports see it)
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     ag.set_num_threads(1)  # autograd_nn's pool; BLAS is single-threaded under autograd_nn anyway

@@ -1,7 +1,8 @@
 """Helpers shared by the op and layer tests."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -21,11 +21,10 @@ def here() -> int:
 
 def test_log_of_zero_is_caught_in_forward_with_the_source_line():
     x = ag.tensor([0.0, 1.0, 2.0], requires_grad=True)
-    with pytest.raises(AnomalyError) as info:
-        with detect_anomaly():
-            y = x * 2.0
-            line = here()
-            z = y.log()  # noqa: F841
+    with pytest.raises(AnomalyError) as info, detect_anomaly():
+        y = x * 2.0
+        line = here()
+        z = y.log()  # noqa: F841
     err = info.value
     assert isinstance(err, RuntimeError) and isinstance(err, AutogradError)
     assert err.op == "Log" and err.phase == "forward"
@@ -97,9 +96,9 @@ def test_check_nan_false_and_decorator():
 
 def test_the_module_scope_is_named():
     x = ag.tensor([0.0], requires_grad=True)
-    with detect_anomaly(), scope("encoder.layers.3", "EncoderLayer"):
-        with pytest.raises(AnomalyError, match=r"inside module encoder\.layers\.3 \(EncoderLayer\)"):
-            x.log()
+    expected = r"inside module encoder\.layers\.3 \(EncoderLayer\)"
+    with detect_anomaly(), scope("encoder.layers.3", "EncoderLayer"), pytest.raises(AnomalyError, match=expected):
+        x.log()
 
 
 def test_nested_with_the_profiler():

@@ -10,8 +10,17 @@ import numpy as np
 import pytest
 
 import autograd_nn as ag
-from tests.bad_input_catalogue import BINARY, DIM, INT_BINARY, INT_UNARY, UNARY
-from tests.bad_input_catalogue import EXEMPT, assert_clear, catalogued, public_names
+from tests.bad_input_catalogue import (
+    BINARY,
+    DIM,
+    EXEMPT,
+    INT_BINARY,
+    INT_UNARY,
+    UNARY,
+    assert_clear,
+    catalogued,
+    public_names,
+)
 
 
 def test_every_public_callable_is_catalogued():
@@ -133,7 +142,7 @@ def test_dim_wrong_type(name):
 def test_dim_functions_take_lists_or_fail_clearly(name):
     try:
         out = DIM[name](X.tolist(), 1)
-    except Exception as err:  # noqa: BLE001 - judged below
+    except Exception as err:
         assert_clear(err, name)
     else:
         _close(out, DIM[name](ag.tensor(X), 1))

@@ -5,10 +5,10 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import check_torch_parity, rand
 
 import autograd_nn as ag
 import autograd_nn.functional as F
-from helpers import check_torch_parity, rand
 
 # (input shape, weight shape, kwargs) for conv2d; channels divide by groups
 CONV2D = [

@@ -40,7 +40,7 @@ def _env(fixed_threads: bool = True) -> dict[str, str]:
     env.pop("PYTEST_XDIST_WORKER", None)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     if fixed_threads:
-        env.update({k: "1" for k in THREAD_VARIABLES})
+        env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
     return env
 
 

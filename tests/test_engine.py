@@ -142,9 +142,8 @@ def test_no_grad_records_nothing_as_context_and_decorator():
 
 
 def test_no_grad_restores_mode_after_exception():
-    with pytest.raises(ValueError):
-        with ag.no_grad():
-            raise ValueError
+    with pytest.raises(ValueError), ag.no_grad():
+        raise ValueError
     assert ag.is_grad_enabled()
 
 

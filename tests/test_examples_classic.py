@@ -14,14 +14,13 @@ from autograd_nn import nn
 from autograd_nn.examples import autoencoders, gan, gcn, micrograd, mlp
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def _one_blas_thread():
     """Small matmuls gain nothing from BLAS threads, and on a shared 2-core box they thrash."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # scikit-learn's dependency; without it, run as configured
-        threadpool_limits = lambda limits: contextlib.nullcontext()  # noqa: E731
+        threadpool_limits = lambda limits: contextlib.nullcontext()
     with threadpool_limits(1):
         yield
 

@@ -2,12 +2,12 @@
 PyTorch parity of values and gradients, float32 in -> float32 out, and clear errors."""
 import numpy as np
 import pytest
+from helpers import check_torch_parity, rand
 
 import autograd_nn as ag
 from autograd_nn.errors import DTypeError, OpIndexError, ShapeError
 from autograd_nn.ops import fused
 from autograd_nn.ops.fused import softmax_ce as fused_softmax
-from helpers import check_torch_parity, rand
 
 F32 = {"rtol": 1e-4, "atol": 1e-5}
 

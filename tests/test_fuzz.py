@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import os
 
+import fuzz_programs as fp
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
 import autograd_nn as ag
-import fuzz_programs as fp
 
 try:
     import torch as _torch

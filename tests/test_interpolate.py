@@ -112,7 +112,7 @@ def test_nearest_copies_inf_and_nan(torch):
 ])
 def test_interpolate_gradients_of_any_order(mode, shape, kw):
     x = rand(shape)
-    fn = lambda t: F.interpolate(t, mode=mode, **kw)  # noqa: E731
+    fn = lambda t: F.interpolate(t, mode=mode, **kw)
     assert ag.gradcheck(fn, x)
     assert ag.gradgradcheck(fn, x)
 

@@ -12,9 +12,18 @@ import sys
 import numpy as np
 import pytest
 
-from autograd_nn.kernels import (adaptive_windows, avg_pool, avg_pool_backward, col2im,
-                                 conv_output_size, im2col, max_pool, pool_windows,
-                                 scatter_add_rows, scatter_planes)
+from autograd_nn.kernels import (
+    adaptive_windows,
+    avg_pool,
+    avg_pool_backward,
+    col2im,
+    conv_output_size,
+    im2col,
+    max_pool,
+    pool_windows,
+    scatter_add_rows,
+    scatter_planes,
+)
 
 RNG = np.random.default_rng(7)
 DTYPES = [np.float32, np.float64]

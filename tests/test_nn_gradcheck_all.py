@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import inspect
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest

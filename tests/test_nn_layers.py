@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import autograd_nn as ag
+import autograd_nn.functional as F
 from autograd_nn import nn
 from autograd_nn.errors import ShapeError
-import autograd_nn.functional as F
 from tests.helpers import RNG
 
 TOL = {np.float64: (1e-9, 1e-11), np.float32: (2e-4, 2e-5)}
@@ -64,7 +64,7 @@ def check_module_parity(ours: nn.Module, theirs, x: np.ndarray, torch, dtype=np.
 def gradcheck_module(module: nn.Module, shape: tuple) -> None:
     module.double()
     x = ag.tensor(RNG.uniform(-1, 1, shape), requires_grad=True)
-    params = [p for p in module.parameters()]
+    params = list(module.parameters())
     assert ag.gradcheck(lambda inp, *ps: module(inp), [x, *params])
 
 

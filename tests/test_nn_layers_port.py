@@ -68,11 +68,11 @@ def test_conv_transpose3d_output_size_argument(torch):
 
 def test_conv3d_gradients_of_any_order():
     x, w, b = rand((1, 2, 3, 4, 3)), rand((2, 1, 2, 2, 2)), rand((2,))
-    conv = lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding=1, groups=2)  # noqa: E731
+    conv = lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding=1, groups=2)
     assert ag.gradcheck(conv, (x, w, b))
     assert ag.gradgradcheck(conv, (x, w, b))
     wt = rand((2, 1, 2, 2, 2))
-    convt = lambda x, w: F.conv_transpose3d(x, w, stride=2, padding=1, output_padding=1,  # noqa
+    convt = lambda x, w: F.conv_transpose3d(x, w, stride=2, padding=1, output_padding=1,
                                             groups=2)
     assert ag.gradcheck(convt, (rand((1, 2, 2, 3, 2)), wt))
     assert ag.gradgradcheck(convt, (rand((1, 2, 2, 2, 2)), wt))

@@ -213,7 +213,7 @@ def test_binary_cross_entropy_gradients_of_any_order():
     t = ag.tensor(RNG.uniform(0.0, 1.0, (3, 2)), requires_grad=True)
     w = ag.tensor(RNG.uniform(0.5, 2.0, (3, 2)))
     for reduction in REDUCTIONS:
-        fn = lambda a, b: F.binary_cross_entropy(a, b, weight=w, reduction=reduction)  # noqa: E731
+        fn = lambda a, b: F.binary_cross_entropy(a, b, weight=w, reduction=reduction)
         assert ag.gradcheck(fn, (p, t))
         assert ag.gradgradcheck(fn, (p, t))
 
@@ -306,7 +306,7 @@ def test_losses_keep_float32():
 def test_mse_loss_single_node_gradchecks_to_second_order(reduction):
     a = ag.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
     b = ag.tensor(np.random.default_rng(1).standard_normal((1, 4)), requires_grad=True)  # broadcasts
-    f = lambda x, y: F.mse_loss(x, y.expand(3, 4), reduction=reduction)  # noqa: E731
+    f = lambda x, y: F.mse_loss(x, y.expand(3, 4), reduction=reduction)
     assert type(f(a, b).grad_fn).__name__ == "SquaredError"
     assert ag.gradcheck(f, [a, b])
     assert ag.gradgradcheck(f, [a, b])

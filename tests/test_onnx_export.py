@@ -223,8 +223,22 @@ def _images(b, t):
 
 
 def _example_models():
-    from autograd_nn.examples import (autoencoders, bert, cnn, gan, gcn, gpt, lora, mlp,
-                                      normalization, resnet, sequence, t5, unet, vit)
+    from autograd_nn.examples import (
+        autoencoders,
+        bert,
+        cnn,
+        gan,
+        gcn,
+        gpt,
+        lora,
+        mlp,
+        normalization,
+        resnet,
+        sequence,
+        t5,
+        unet,
+        vit,
+    )
 
     yield "cnn", cnn.DigitsCNN(), _images, BATCH
     yield "resnet", resnet.ResNet(), _images, BATCH

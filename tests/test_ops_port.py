@@ -203,7 +203,7 @@ def test_scatter_reduce_gradients_of_any_order(reduce, include_self):
     idx = ag.tensor([[0, 2, 0], [1, 1, 1]])
     x = rand((2, 4), low=0.5, high=1.5)
     src = rand((2, 3), low=-1.5, high=-0.5)  # no ties, no zeros: the rules are smooth here
-    fn = lambda a, s: a.scatter_reduce(1, idx, s, reduce, include_self=include_self)  # noqa: E731
+    fn = lambda a, s: a.scatter_reduce(1, idx, s, reduce, include_self=include_self)
     assert ag.gradcheck(fn, (x, src))
     assert ag.gradgradcheck(fn, (x, src))
 
@@ -335,7 +335,7 @@ def test_sdpa_grouped_query_attention_matches_torch(torch, dtype, kw):
 
 def test_sdpa_gqa_gradients_and_errors():
     q, k, v = rand((1, 4, 2, 3)), rand((1, 2, 3, 3)), rand((1, 2, 3, 2))
-    fn = lambda a, b, c: F.scaled_dot_product_attention(a, b, c, enable_gqa=True,  # noqa: E731
+    fn = lambda a, b, c: F.scaled_dot_product_attention(a, b, c, enable_gqa=True,
                                                         is_causal=True)
     assert ag.gradcheck(fn, (q, k, v))
     assert ag.gradgradcheck(fn, (q, k, v))

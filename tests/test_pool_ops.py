@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import check_torch_parity, rand
 
 import autograd_nn as ag
 import autograd_nn.functional as F
-from helpers import check_torch_parity, rand
 
 MAX2D = [
     {"kernel_size": 2},

@@ -327,12 +327,12 @@ def test_linalg_gradchecks():
 def test_pytorch_import_paths_exist():
     import autograd_nn.backends.cudnn as cudnn
     import autograd_nn.nn.parallel
-    import autograd_nn.onnx  # noqa: F401
+    import autograd_nn.onnx
     from autograd_nn.nn.modules.loss import _Loss  # noqa: F401
     from autograd_nn.nn.modules.module import Module
     from autograd_nn.nn.parameter import Parameter  # noqa: F401
-    from autograd_nn.utils.data import DataLoader, Dataset, TensorDataset  # noqa: F401
     from autograd_nn.utils.checkpoint import checkpoint
+    from autograd_nn.utils.data import DataLoader, Dataset, TensorDataset  # noqa: F401
 
     cudnn.benchmark, cudnn.deterministic = True, True
     assert Module is nn.Module and autograd_nn.nn.parallel.DataParallel is nn.DataParallel

@@ -98,11 +98,10 @@ def test_nested_ops_are_not_counted_twice():
 
 def test_profile_cannot_be_entered_twice_and_restores_on_error():
     prof = profile()
-    with pytest.raises(ZeroDivisionError):
-        with prof:
-            with pytest.raises(RuntimeError, match="already active"):
-                prof.__enter__()
-            1 / 0
+    with pytest.raises(ZeroDivisionError), prof:
+        with pytest.raises(RuntimeError, match="already active"):
+            prof.__enter__()
+        1 / 0  # noqa: B018  (raises inside the profiled block)
     assert _state.instrument is None
 
 

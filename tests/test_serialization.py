@@ -18,13 +18,12 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+import safetensors
 
 import autograd_nn as ag
 from autograd_nn.errors import CheckpointError
 from autograd_nn.serialization import METADATA_KEY, load, save
 from autograd_nn.serialization_zip import STRUCTURE
-
-import safetensors  # noqa: E402  (a runtime dependency)
 
 
 def _nested():

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import threading
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
 import autograd_nn as ag
 from autograd_nn import scopes, viz
-from autograd_nn.viz import labels as viz_labels
-from autograd_nn.scopes import StackedInstrument
 from autograd_nn.profiler import profile
+from autograd_nn.scopes import StackedInstrument
+from autograd_nn.viz import labels as viz_labels
 from autograd_nn.viz import record_scopes, scope
 
 
@@ -282,7 +283,7 @@ def test_show_backward_numbers_ops_in_engine_order():
     graph = viz.build_graph(loss, show_backward=True)
 
     class Order(StackedInstrument):  # records the order in which the engine runs backward rules
-        names: list = []
+        names: ClassVar[list] = []
 
         def on_backward(self, ctx, g, run):
             self.names.append(ctx.name)
@@ -293,7 +294,7 @@ def test_show_backward_numbers_ops_in_engine_order():
     expected = order.names
     numbered = sorted((int(n.order[1:]), n.title) for n in graph.nodes if n.order)
     assert [title for _, title in numbered] == expected
-    assert [n for _, n in numbered][0] == "Sum" and len(numbered) == 5
+    assert next(n for _, n in numbered) == "Sum" and len(numbered) == 5
 
 
 def test_nan_values_are_flagged():

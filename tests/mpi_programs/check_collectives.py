@@ -7,7 +7,8 @@ input and the NumPy answer locally. Reports {"rank", "size", "failures": [...], 
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from report import report
@@ -62,7 +63,7 @@ class Checker:
             fn()
         except error:
             return
-        except Exception as err:  # noqa: BLE001 - recorded as a failure
+        except Exception as err:
             self.failures.append(f"{name}: raised {type(err).__name__}: {err}, want {error.__name__}")
             return
         self.failures.append(f"{name}: did not raise {error.__name__}")

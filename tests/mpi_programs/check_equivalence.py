@@ -9,7 +9,8 @@ parameters. The DDP models start from different seeds on each rank: construction
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from report import report

@@ -46,7 +46,7 @@ def main() -> None:
     fit(model, loader, loss_fn, opt, EPOCHS, scheduler=sched, progress=False,
         state_path=args.state, resume=True)
     if dist.get_rank() == 0:
-        ag.save({k: v for k, v in model.state_dict().items()}, args.out)
+        ag.save(dict(model.state_dict().items()), args.out)
     dist.barrier()
 
 

@@ -298,6 +298,7 @@ def _add_input_grads(ctx: Any, parents: tuple, g: Any, in_grads: Any, grads: dic
             if key not in owned:
                 prev = np.zeros(p._data.shape, p._data.dtype) if prev is None else prev.copy()
                 owned.add(key)
+            assert prev is not None  # owned keys have a gradient array
             pg.add_into(prev)
             grads[key] = prev
             continue
@@ -449,7 +450,8 @@ def grad(
             raise GraphError(f"grad: input {i} is not a tensor that requires grad")
     retain = create_graph if retain_graph is None else retain_graph
     captured = run_backward(roots, list(grad_outputs), retain, create_graph, capture=ins)
-    result = []
+    assert captured is not None  # with capture=, run_backward returns the gradients
+    result: list[TensorBase | None] = []
     for i, t in enumerate(ins):
         g = captured.get(id(t))
         if g is None:

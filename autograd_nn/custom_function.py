@@ -62,8 +62,15 @@ class FunctionCtx:
 class _UserNode(_Primitive):
     """The graph node of one output of a user Function (see the module docstring)."""
 
+    user_fn: type[Function]
+    user_ctx: FunctionCtx
+    outputs: list[TensorBase]  # the Tensor outputs of the call
+    index: int  # this node's output among them
+    arg_positions: tuple[int, ...]  # where the Tensor arguments sit among the arguments
+
     def backward(self, g: Any) -> Any:
         fn, ctx, outputs, index = self.user_fn, self.user_ctx, self.outputs, self.index
+        assert self.parents is not None  # the engine never runs a released node
         like = self.parents[0]
         grads = []
         for i, out in enumerate(outputs):
@@ -124,7 +131,7 @@ class Function:
         if track:
             if not tensor_args:
                 raise GraphError(f"{cls.__name__}.apply: no Tensor arguments to differentiate")
-            skip = getattr(ctx, "non_differentiable", set())
+            skip: set[int] = getattr(ctx, "non_differentiable", set())
             tensors = [o for o in outputs if isinstance(o, TensorBase)]
             for index, out in enumerate(outputs):
                 if not isinstance(out, TensorBase) or id(out) in skip or out.dtype.kind != "f":

@@ -24,6 +24,8 @@ class device:  # noqa: N801  (PyTorch's spelling)
     which can be described but not used)."""
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, type: Any = "cpu", index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):

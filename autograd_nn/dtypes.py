@@ -31,7 +31,7 @@ char = int8
 byte = uint8
 
 # PyTorch's type names for each dtype (what `Tensor.type()` returns and accepts).
-TENSOR_TYPE_NAMES = {
+TENSOR_TYPE_NAMES: dict[np.dtype, str] = {
     float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
     int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor",
     bool_: "BoolTensor",
@@ -119,7 +119,7 @@ def get_default_dtype() -> np.dtype:
     return _default[0]
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(dtype: Any) -> None:
     """Set the float dtype of new tensors made from Python floats (float32 or float64)."""
     dtype = as_dtype(dtype, "set_default_dtype")
     if dtype.kind != "f":
@@ -142,7 +142,7 @@ def promote(a: np.dtype, b: np.dtype) -> np.dtype:
     return np.promote_types(a, b)
 
 
-def scalar_result(dtype: np.dtype, value) -> np.dtype:
+def scalar_result(dtype: np.dtype, value: bool | int | float | complex) -> np.dtype:
     """Result dtype of a binary op between a tensor of `dtype` and a Python scalar `value`."""
     if isinstance(value, bool):
         return dtype

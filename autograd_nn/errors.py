@@ -14,6 +14,9 @@ working (`except ValueError` for shapes, `except TypeError` for dtypes):
 | CheckpointError | RuntimeError   | ValueError                         |
 | DeviceError     | RuntimeError   | AssertionError (CUDA on a CPU-only PyTorch build) |
 """
+from __future__ import annotations
+
+from collections.abc import Iterable
 
 
 class AutogradError(Exception):
@@ -55,7 +58,7 @@ class DeviceError(AutogradError, RuntimeError, AssertionError):
     """A device this library does not have (it computes on the CPU only)."""
 
 
-def describe(arrays) -> str:
+def describe(arrays: Iterable[object]) -> str:
     """'shapes (2, 3) float32, (3,) float64' for error messages."""
     parts = []
     for a in arrays:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+if TYPE_CHECKING:
+    from .function import Instrument
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _GradState(threading.local):
     enabled = True
-    instrument = None  # a function.Instrument observing ops in this thread (profiler, anomaly mode)
+    instrument: Instrument | None = None  # observes ops in this thread (profiler, anomaly mode)
 
 
 _state = _GradState()

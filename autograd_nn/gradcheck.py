@@ -69,7 +69,7 @@ def gradcheck(
             raise ValueError(f"gradcheck: input {k} is read-only; pass a copy")
         saved = data.copy()
         if data.size <= max_elements:
-            directions = [None] * data.size
+            directions: list[np.ndarray | None] = [None] * data.size
         else:
             directions = [rng.standard_normal(data.shape) for _ in range(n_directions)]
         for j, d in enumerate(directions):

@@ -1,6 +1,9 @@
 """The library's random state: one NumPy Generator, reseeded by `manual_seed`."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, cast
+
 import numpy as np
 
 _generator = [np.random.default_rng(0)]
@@ -25,11 +28,11 @@ def generator() -> np.random.Generator:
     return _generator[0]
 
 
-def get_rng_state() -> dict:
+def get_rng_state() -> Mapping[str, Any]:
     return _generator[0].bit_generator.state
 
 
-def set_rng_state(state: dict) -> None:
+def set_rng_state(state: Mapping[str, Any]) -> None:
     """Restore a state from `get_rng_state()`."""
     try:
         _generator[0].bit_generator.state = state
@@ -62,16 +65,16 @@ class Generator:
 
     def seed(self) -> int:
         """Reseed from fresh entropy; returns the new seed."""
-        self.manual_seed(int(np.random.SeedSequence().entropy) % (2**63))
+        self.manual_seed(int(cast(int, np.random.SeedSequence().entropy)) % (2**63))
         return self._seed
 
     def initial_seed(self) -> int:
         return self._seed
 
-    def get_state(self) -> dict:
+    def get_state(self) -> Mapping[str, Any]:
         return self._numpy.bit_generator.state
 
-    def set_state(self, state: dict) -> "Generator":
+    def set_state(self, state: Mapping[str, Any]) -> "Generator":
         self._numpy.bit_generator.state = state
         return self
 
@@ -93,7 +96,7 @@ def resolve(gen: "Generator | np.random.Generator | None") -> np.random.Generato
 
 def seed() -> int:
     """Reseed the library's generator from fresh entropy (PyTorch's `torch.seed`); returns the seed."""
-    value = int(np.random.SeedSequence().entropy) % (2**63)
+    value = int(cast(int, np.random.SeedSequence().entropy)) % (2**63)
     manual_seed(value)
     return value
 

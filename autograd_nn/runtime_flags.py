@@ -16,7 +16,8 @@ from typing import Any
 
 from .grad_mode import _state as _grad_state
 
-_flags = {"deterministic": False, "warn_only": False, "matmul_precision": "highest", "interop": 1}
+_flags: dict[str, bool | str | int] = {"deterministic": False, "warn_only": False,
+                                       "matmul_precision": "highest", "interop": 1}
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:

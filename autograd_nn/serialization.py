@@ -48,7 +48,7 @@ import tempfile
 import warnings
 import zlib
 from collections import OrderedDict
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import numpy as np
 
@@ -93,7 +93,7 @@ def _from_stored(stored: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def _crc32(arr: np.ndarray) -> int:
-    return zlib.crc32(np.require(arr, None, "C").reshape(-1).view(np.uint8))
+    return zlib.crc32(np.require(arr, None, "C").reshape(-1).view(np.uint8).data)
 
 
 # ---- save ------------------------------------------------------------------------------------------
@@ -288,14 +288,16 @@ class StructureReader:
         raise self.fail(where, f"unknown node type {kind!r}")
 
     def _scalar(self, kind: str, value: Any, where: str) -> Any:
-        expected = {"bool": bool, "int": int, "str": str, "float": (float, int, str)}[kind]
+        kinds: dict[str, type | tuple[type, ...]] = {"bool": bool, "int": int, "str": str,
+                                                     "float": (float, int, str)}
+        expected = kinds[kind]
         if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
             raise self.fail(where, f"{kind} node holds {type(value).__name__}")
         if kind == "float":
             if isinstance(value, str):
                 if value not in ("inf", "-inf", "nan"):
                     raise self.fail(where, f"float node holds the string {value[:40]!r}")
-            return float(value)
+            return float(cast("float | str", value))  # checked above: a number or one of those strings
         return value
 
     def _list(self, node: dict, key: str, where: str) -> list:

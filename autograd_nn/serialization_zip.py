@@ -17,10 +17,12 @@ equal the JSON's and fit the entry's size. Any failure raises `CheckpointError` 
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
 import zipfile
+from typing import cast
 
 import numpy as np
 
@@ -67,7 +69,7 @@ class _ZipReader(StructureReader):
         if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
             raise self.fail(where, f"entry {name} is compressed; only stored entries are allowed")
         try:
-            with self.zf.open(info) as f:
+            with cast(io.BufferedIOBase, self.zf.open(info)) as f:  # a ZipExtFile
                 version = np.lib.format.read_magic(f)
                 if version not in _HEADER_READERS:
                     raise self.fail(where, f"entry {name} has NPY format version {version}")
@@ -81,7 +83,7 @@ class _ZipReader(StructureReader):
                                            f"({count * dtype.itemsize} bytes) but holds only "
                                            f"{info.file_size - f.tell()} bytes")
                 arr = np.empty(count, dtype=dtype)
-                buf = memoryview(arr).cast("B")
+                buf = arr.data.cast("B")
                 filled = 0
                 while filled < len(buf):
                     n = f.readinto(buf[filled:])

@@ -6,7 +6,7 @@ Like `functions.py`, most are the Tensor method of the same name applied to the 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -78,7 +78,7 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, r
     dim, row by row for an N-d sequence) to keep it sorted."""
     seq = np.asarray(_t(sorted_sequence).numpy())
     values = np.asarray(_t(input).numpy()) if not isinstance(input, (int, float)) else np.asarray(input)
-    which = side or ("right" if right else "left")
+    which = cast(Literal["left", "right"], side or ("right" if right else "left"))  # NumPy checks it
     if sorter is not None:
         seq = np.take_along_axis(seq, np.asarray(_t(sorter).numpy()), -1)
     if seq.ndim > 1 and seq.shape[:-1] != values.shape[:-1]:

@@ -20,7 +20,7 @@ class _TypedTensorMeta(type):
     def __instancecheck__(cls, obj: Any) -> bool:
         return isinstance(obj, Tensor) and obj.dtype == cls.dtype
 
-    def __call__(cls, *args: Any, **kwargs: Any) -> Tensor:  # type: ignore[override]
+    def __call__(cls, *args: Any, **kwargs: Any) -> Tensor:
         return Tensor(*args, dtype=cls.dtype, **kwargs)
 
     def __repr__(cls) -> str:

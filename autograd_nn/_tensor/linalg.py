@@ -6,11 +6,14 @@ so a mistake names the op and both shapes (PyTorch's `mm` refuses a batch, `dot`
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ShapeError
 from ..function import TensorBase
 from ..ops import movement as mv
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 
 def _need(op: str, name: str, x: Any, ndim: int) -> None:
@@ -102,7 +105,7 @@ class LinalgMixin(TensorBase):
         """This 2-D tensor's non-zero elements as a sparse COO matrix (`_tensor/sparse.py`)."""
         from .sparse import to_sparse  # the sparse class builds on Tensor
 
-        return to_sparse(self)
+        return to_sparse(cast("Tensor", self))
 
     to_sparse_coo = to_sparse
 

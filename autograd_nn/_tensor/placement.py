@@ -8,6 +8,7 @@ change is a recorded op (the gradient flows back, cast to the original dtype).
 """
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -156,55 +157,60 @@ class PlacementMixin(TensorBase):
     def bool(self, memory_format: Any = None) -> Any:
         return self.astype(np.bool_)
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         return self._data.dtype.kind == "f"
 
-    def is_complex(self) -> bool:
+    def is_complex(self) -> builtins.bool:
         return False
 
-    def is_signed(self) -> bool:
+    def is_signed(self) -> builtins.bool:
         return self._data.dtype.kind in "if"
 
-    def element_size(self) -> int:
+    def element_size(self) -> builtins.int:
         return self._data.itemsize
 
     @property
-    def itemsize(self) -> int:
+    def itemsize(self) -> builtins.int:
         return self._data.itemsize
 
     @property
-    def nbytes(self) -> int:
+    def nbytes(self) -> builtins.int:
         return self._data.nbytes
 
     # ---- new tensors like this one (this dtype unless told otherwise) ------------------------------
-    def _new(self, data: np.ndarray, dtype: Any, dev: Any, requires_grad: bool) -> Any:
+    def _new(self, data: np.ndarray, dtype: Any, dev: Any, requires_grad: builtins.bool) -> Any:
         as_device(dev)
         if dtype is not None:
             data = data.astype(dtypes.as_dtype(dtype), copy=False)
         out = self._make(data, False)
         return out.requires_grad_(True) if requires_grad else out
 
-    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-                  layout: Any = None, pin_memory: bool = False) -> Any:
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: builtins.bool = False, layout: Any = None,
+                  pin_memory: builtins.bool = False) -> Any:
         return self._new(np.zeros(shape_arg("new_zeros", size), self.dtype), dtype, device, requires_grad)
 
-    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-                 layout: Any = None, pin_memory: bool = False) -> Any:
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: builtins.bool = False, layout: Any = None,
+                 pin_memory: builtins.bool = False) -> Any:
         return self._new(np.ones(shape_arg("new_ones", size), self.dtype), dtype, device, requires_grad)
 
-    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-                  layout: Any = None, pin_memory: bool = False) -> Any:
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: builtins.bool = False, layout: Any = None,
+                  pin_memory: builtins.bool = False) -> Any:
         """Zeros (PyTorch leaves the values undefined; zeros keep runs reproducible)."""
         return self._new(np.zeros(shape_arg("new_empty", size), self.dtype), dtype, device, requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
-                 requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Any:
+                 requires_grad: builtins.bool = False, layout: Any = None,
+                 pin_memory: builtins.bool = False) -> Any:
         value = fill_value.item() if isinstance(fill_value, TensorBase) else fill_value
         return self._new(np.full(shape_arg("new_full", (size,)), value, self.dtype), dtype, device,
                          requires_grad)
 
     def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None,
-                   requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Any:
+                   requires_grad: builtins.bool = False, layout: Any = None,
+                   pin_memory: builtins.bool = False) -> Any:
         """A copy of `data` with this tensor's dtype unless `dtype` is given (torch's new_tensor)."""
         arr = np.array(as_array(data), dtype=self.dtype if dtype is None else dtypes.as_dtype(dtype))
         return self._new(arr, None, device, requires_grad)

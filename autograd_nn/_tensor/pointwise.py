@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import DTypeError
-from ..function import TensorBase
+from ..function import Function, TensorBase
 from .convert import as_array
 from ..ops import activation as act
 from ..ops import bitwise as bw
@@ -239,7 +239,7 @@ class MathMixin(TensorBase):
         return act.Hardswish.apply(_float(self))
 
     # ---- rounding and remainders (zero gradient, except frac and the remainders) -------------
-    def _rounded(self, cls: type, **params: Any) -> Any:
+    def _rounded(self, cls: type[Function], **params: Any) -> Any:
         if self.dtype.kind != "f":  # integers are already whole numbers
             return self._make(self._data.copy(), False)
         return cls.apply(self, **params)
@@ -264,7 +264,7 @@ class MathMixin(TensorBase):
             raise DTypeError(f"frac: expected a floating-point tensor, got {self.dtype}")
         return rnd.Frac.apply(self)
 
-    def _divide_like(self, other: Any, cls: type, op: str, reflected: bool = False) -> Any:
+    def _divide_like(self, other: Any, cls: type[Function], op: str, reflected: bool = False) -> Any:
         a, b = self._operand(other)
         a, b = (b, a) if reflected else (a, b)
         if b.dtype.kind != "f" and np.any(b._data == 0):

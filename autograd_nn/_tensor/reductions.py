@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import DTypeError, OpIndexError, ShapeError
-from ..function import TensorBase
+from ..function import Function, TensorBase
 from ..ops import elementwise as ew
 from ..ops import reduce as red
 from ..ops import sorting as srt
@@ -26,7 +26,7 @@ from ..shapes import normalize_axes, normalize_axis, pick
 
 
 def _pair_type(name: str) -> type:
-    cls = namedtuple(name, ["values", "indices"])
+    cls = namedtuple(name, ["values", "indices"])  # type: ignore[misc]  # one class per name in a loop
     cls.__module__ = "autograd_nn.return_types"
     return cls
 
@@ -71,7 +71,7 @@ def _nonempty(x: Any, axes: tuple | None, op: str) -> None:
                          f"dim {axes}); this reduction has no identity")
 
 
-def _index(x: Any, arr: np.ndarray) -> Any:
+def _index(x: Any, arr: np.ndarray | np.integer) -> Any:
     return type(x)._make(np.asarray(arr, dtype=np.int64), False)
 
 
@@ -86,7 +86,7 @@ def _select(x: Any, op: str, dim: Any, keepdim: bool, index_fn: Any, kind: str) 
     return getattr(return_types, kind)(values, _index(x, idx if keep else np.squeeze(idx, axis)))
 
 
-def _scan(x: Any, op: str, dim: int, fn: type) -> Any:
+def _scan(x: Any, op: str, dim: int, fn: type[Function]) -> Any:
     """cumsum/cumprod along `dim` (a 0-d input is treated as shape (1,))."""
     axis = normalize_axis(dim, x.ndim, op)
     if x.ndim == 0:
@@ -119,7 +119,7 @@ class ReduceMixin(TensorBase):
         _need_float(x, "mean")
         return red.Mean.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
-    def _moment(self, op: str, fn: type, dim: Any, unbiased: Any, keepdim: bool, correction: Any,
+    def _moment(self, op: str, fn: type[Function], dim: Any, unbiased: Any, keepdim: bool, correction: Any,
                 axis: Any, keepdims: Any, ddof: Any) -> Any:
         if isinstance(dim, bool):  # x.var(False): the legacy `unbiased` positional form
             dim, unbiased = None, dim
@@ -219,9 +219,9 @@ class ReduceMixin(TensorBase):
         fn = np.argmax if op == "argmax" else np.argmin
         if dim is None:
             _nonempty(self, None, op)
-            flat = fn(self._data.reshape(-1))
+            pos = fn(self._data.reshape(-1))
             keep = _keep(keepdim, keepdims)
-            return _index(self, np.reshape(flat, (1,) * self.ndim) if keep else flat)
+            return _index(self, np.reshape(pos, (1,) * self.ndim) if keep else pos)
         flat = self if self.ndim else self.reshape(1)
         ax = normalize_axis(dim, self.ndim, op)
         _nonempty(flat, (ax,), op)
@@ -338,7 +338,7 @@ def _softmax_dim(op: str, dim: Any, axis: Any) -> int:
     return -1 if dim is None else dim
 
 
-def _softmax_like(x: Any, op: str, fn: type, dim: int, dtype: Any) -> Any:
+def _softmax_like(x: Any, op: str, fn: type[Function], dim: int, dtype: Any) -> Any:
     x = _cast(x, dtype)
     _need_float(x, op)
     axis = normalize_axis(dim, x.ndim, op)

@@ -226,7 +226,8 @@ class LBFGS(Optimizer):
                 d = -flat_grad
                 old_dirs, old_stps, ro = [], [], []
                 h_diag = 1
-            else:
+            else:  # the state of an earlier iteration, of this step or of the last
+                assert d is not None and old_dirs is not None and old_stps is not None and ro is not None
                 y = flat_grad - prev_flat_grad
                 s = d * t
                 ys = y.dot(s)

@@ -364,6 +364,10 @@ class OneCycleLR(LRScheduler):
     then anneal to initial_lr/final_div_factor; momentum (or Adam's beta1) cycles inversely.
     Step it once per batch; stepping past `total_steps` is an error."""
 
+    # Per phase: [last step, start lr key, end lr key, start momentum key, end momentum key] (lists,
+    # as in PyTorch's state_dict)
+    _schedule_phases: list[list[Any]]
+
     def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float],
                  total_steps: int | None = None, epochs: int | None = None,
                  steps_per_epoch: int | None = None, pct_start: float = 0.3,

@@ -327,6 +327,6 @@ def _check_lr(lr: Any) -> None:
     _check(lr >= 0.0, "learning rate", lr)
 
 
-def _check(condition: bool, what: str, value: Any) -> None:
+def _check(condition: object, what: str, value: Any) -> None:  # a 0-d tensor for a tensor lr
     if not condition:
         raise ValueError(f"Invalid {what}: {value}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import zlib
+from functools import partial
 from typing import Any, Callable
 
 import numpy as np
@@ -128,4 +129,4 @@ def forward_backward(model: Any, x: Any, g: Any, grad_of: Callable[[Any], Any],
 def per_library(make: Callable[[str], Callable[[], Any]],
                 impls: tuple[str, ...] = ("ours", "torch")) -> dict[str, Callable[[], Any]]:
     """{impl: factory} for `Workload.make`: each factory builds its callable in its own worker."""
-    return {impl: (lambda impl=impl: make(impl)) for impl in impls}
+    return {impl: partial(make, impl) for impl in impls}

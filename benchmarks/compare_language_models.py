@@ -85,12 +85,13 @@ def _torch_models() -> dict[str, Any]:
     class TorchGPT(nn.Module):
         def __init__(self, c: GPTConfig) -> None:
             super().__init__()
-            self.transformer = nn.ModuleDict(dict(
+            # entries reached by name (ModuleDict attributes are Tensor | Module to a type checker)
+            self.transformer: Any = nn.ModuleDict(dict(
                 wte=nn.Embedding(c.vocab_size, c.n_embd), wpe=nn.Embedding(c.block_size, c.n_embd),
                 drop=nn.Dropout(c.dropout), h=nn.ModuleList([Block(c) for _ in range(c.n_layer)]),
                 ln_f=nn.LayerNorm(c.n_embd, bias=c.bias)))
             self.lm_head = nn.Linear(c.n_embd, c.vocab_size, bias=False)
-            self.transformer.wte.weight = self.lm_head.weight
+            self.transformer["wte"].weight = self.lm_head.weight  # tied, as in nanoGPT
 
         def forward(self, idx: torch.Tensor) -> torch.Tensor:
             pos = torch.arange(idx.shape[1])
@@ -144,7 +145,7 @@ def build(name: str, corpus: CharCorpus, cfg: LMTrainConfig, seed: int = 0) -> t
     if name == "lstm":
         config: Any = CharRNNConfig(vocab_size=corpus.vocab_size, cell="lstm", n_embd=32,
                                     hidden_size=64)
-        ours = CharRNN(config)
+        ours: CharRNN | GPT = CharRNN(config)
     elif name == "gpt":
         config = GPTConfig(block_size=cfg.block_size, vocab_size=corpus.vocab_size, n_layer=2,
                            n_head=4, n_embd=32)

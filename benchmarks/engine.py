@@ -7,18 +7,20 @@ Each measurement runs autograd_nn and PyTorch (when installed) in this process, 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
 import autograd_nn as ag
 
+torch: Any  # the module, or None without PyTorch
 try:
     import torch
 except ImportError:  # the autograd_nn rows still run
     torch = None
 
 
-def _chain(lib, n: int):
+def _chain(lib: Any, n: int) -> tuple[Any, Any]:
     x = lib.tensor(0.5, requires_grad=True)
     t = x
     for _ in range(n // 2):
@@ -26,7 +28,7 @@ def _chain(lib, n: int):
     return x, t
 
 
-def _small_graph(lib) -> None:
+def _small_graph(lib: Any) -> None:
     xs = lib.ones(4, requires_grad=True)
     t = xs
     for i in range(500):

@@ -293,7 +293,7 @@ def plot_ratios(path: str, rows: list[Row]) -> bool:
     for k, n in enumerate(counts):
         for y, key in enumerate(keys):
             r = by.get((key, n))
-            if r is None:
+            if r is None or r.metric is None:  # shown rows all have a metric
                 continue
             color = "tab:green" if r.met else "tab:red" if r.met is False else "tab:gray"
             ax.barh(y - 0.4 + height * (k + 0.5), r.metric, height=height * 0.9, color=color,

@@ -104,13 +104,13 @@ def conv_forward_backward(weight: np.ndarray, bias: np.ndarray, x: np.ndarray,
     return step
 
 
-def scalar_chain(n_ops: int) -> Callable[[], float]:
+def scalar_chain(n_ops: int) -> Callable[[], np.float32]:
     """x <- x * 1.0001 and x <- x + 0.001 alternately, recorded on a tape, then the reverse sweep."""
     mul, add = np.float32(1.0001), np.float32(0.001)
 
-    def step() -> float:
+    def step() -> np.float32:
         x = np.float32(0.5)
-        tape = []
+        tape: list[np.float32 | None] = []
         for i in range(n_ops):
             if i % 2 == 0:
                 tape.append(mul)

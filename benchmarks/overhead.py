@@ -83,7 +83,8 @@ def report(n_ops: int = N_OPS, repeats: int = 30, profile: bool = False) -> str:
     libs = {"autograd_nn": an} | ({"torch": library("torch")} if have_torch() else {})
     for lib in libs.values():
         _split(lib, n_ops, 3)  # warm-up
-    rows, results = [], {}
+    rows: list[str] = []
+    results: dict[str, list[tuple[float, float]]] = {}
     for _ in range(5):  # interleave rounds so load spikes hit both libraries
         for name, lib in libs.items():
             results.setdefault(name, []).append(_split(lib, n_ops, max(1, repeats // 5)))

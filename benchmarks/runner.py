@@ -54,10 +54,12 @@ class WorkerProcess:
                                      stderr=self.log, text=True, bufsize=1)
 
     def ask(self, **cmd: Any) -> dict[str, Any]:
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None  # opened with PIPE
         try:
-            self.proc.stdin.write(json.dumps(cmd) + "\n")
-            self.proc.stdin.flush()
-            line = self.proc.stdout.readline()
+            stdin.write(json.dumps(cmd) + "\n")
+            stdin.flush()
+            line = stdout.readline()
         except (BrokenPipeError, OSError):
             line = ""
         if not line:
@@ -67,9 +69,11 @@ class WorkerProcess:
         return json.loads(line)
 
     def close(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None  # opened with PIPE
         try:
-            self.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
-            self.proc.stdin.close()
+            stdin.write(json.dumps({"cmd": "quit"}) + "\n")
+            stdin.close()
             self.proc.wait(timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             self.proc.kill()

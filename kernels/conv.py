@@ -156,8 +156,9 @@ def conv_output_size(size: int, kernel: int, stride: int, pad_total: int, dilati
 
 
 def _default_out(image: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
-    return tuple(conv_output_size(image[a], kernel[a], stride[a], 2 * padding[a], dilation[a])
-                 for a in range(2))
+    oh, ow = (conv_output_size(image[a], kernel[a], stride[a], 2 * padding[a], dilation[a])
+              for a in range(2))
+    return oh, ow
 
 
 def im2col(x: np.ndarray, kernel: Pair, stride: Pair = (1, 1), padding: Pair = (0, 0),

@@ -208,7 +208,8 @@ def avg_pool_backward(g: np.ndarray, image_size: tuple[int, int], rows: Windows,
 
 
 def _avg_args(rows: Windows, cols: Windows, row_div: np.ndarray, col_div: np.ndarray,
-              dtype: np.dtype) -> tuple:
+              dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                        np.ndarray]:
     if rows[2] != 1 or cols[2] != 1:
         raise ValueError("avg_pool: windows must have step 1")
     if row_div.shape != rows[0].shape or col_div.shape != cols[0].shape:

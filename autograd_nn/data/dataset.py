@@ -50,7 +50,7 @@ class TensorDataset(Dataset):
 class Subset(Dataset):
     """The items of `dataset` at `indices`."""
 
-    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+    def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray) -> None:
         self.dataset, self.indices = dataset, np.asarray(indices, dtype=np.int64)
 
     def __getitem__(self, index: Any) -> Any:

@@ -33,7 +33,7 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = False
     x = (bunch.images / 16.0).astype(np.float32)
     y = bunch.target.astype(np.int64)
     rng = np.random.default_rng(seed)
-    test_idx = []
+    test_idx: list[int] = []
     for c in range(10):  # stratified: the same fraction of every class in the test set
         idx = np.flatnonzero(y == c)
         rng.shuffle(idx)

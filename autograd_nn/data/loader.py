@@ -99,6 +99,9 @@ class DataLoader:
         self._own_batching = batch_sampler is None  # batches made here from sampler and batch_size
         if batch_sampler is not None:
             self.batch_size = None  # as PyTorch: the batch sampler decides
+        # samplers are any iterables of indices (of lists of them); None for an IterableDataset
+        self.sampler: Any
+        self.batch_sampler: Any
         if iterable:
             self.sampler = self.batch_sampler = None
         else:

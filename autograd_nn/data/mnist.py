@@ -9,8 +9,10 @@ import gzip
 import pathlib
 
 import numpy as np
+import numpy.typing as npt
 
-_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_TYPES: dict[int, npt.DTypeLike] = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4",
+                                    0x0D: ">f4", 0x0E: ">f8"}
 
 
 def read_idx(path: str | pathlib.Path) -> np.ndarray:

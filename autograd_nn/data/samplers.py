@@ -6,7 +6,7 @@ or a NumPy Generator), so `manual_seed` makes every epoch's order repeatable.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Generic, Iterator, Sequence, TypeVar
 
 import numpy as np
 
@@ -17,17 +17,20 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
            "WeightedRandomSampler", "BatchSampler"]
 
 
-class Sampler:
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Sampler(Generic[T_co]):
     """Base class: subclasses define `__iter__` (indices) and usually `__len__`."""
 
     def __init__(self, data_source: Any = None) -> None:
         self.data_source = data_source
 
-    def __iter__(self) -> Iterator[int]:
+    def __iter__(self) -> Iterator[T_co]:
         raise NotImplementedError(f"{type(self).__name__}.__iter__")
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """0, 1, ..., len(data_source) - 1."""
 
     def __init__(self, data_source: Any) -> None:
@@ -43,7 +46,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """A random permutation each epoch, or `num_samples` draws with replacement."""
 
     def __init__(self, data_source: Any, replacement: bool = False, num_samples: int | None = None,
@@ -71,7 +74,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given indices, in a random order each epoch."""
 
     def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
@@ -86,7 +89,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """`num_samples` indices drawn with probabilities proportional to `weights`."""
 
     def __init__(self, weights: Any, num_samples: int, replacement: bool = True,
@@ -114,7 +117,7 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Lists of `batch_size` indices from `sampler` (the last one shorter unless `drop_last`)."""
 
     def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
@@ -123,7 +126,7 @@ class BatchSampler(Sampler):
             raise ValueError(f"BatchSampler: batch_size should be a positive integer, got {batch_size!r}")
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, bool(drop_last)
 
-    def __iter__(self) -> Iterator[list]:
+    def __iter__(self) -> Iterator[list[int]]:
         batch: list = []
         for i in self.sampler:
             batch.append(int(i))

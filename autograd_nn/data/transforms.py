@@ -21,7 +21,7 @@ class Standardizer:
         return self
 
     def transform(self, x: Any) -> np.ndarray:
-        if self.mean is None:
+        if self.mean is None or self.std is None:
             raise RuntimeError("Standardizer.transform called before fit")
         x = np.asarray(x)
         try:

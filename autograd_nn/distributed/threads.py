@@ -53,4 +53,5 @@ def limit_threads(threads: int) -> None:
         pass
     import numba
 
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    limit = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set by numba at import
+    numba.set_num_threads(max(1, min(threads, limit)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -126,7 +127,8 @@ def run(out_dir: str = "runs/autoencoders", quick: bool = False, epochs: int = 3
     x_train, x_val, x_test = d["X_train"], d["X_val"], d["X_test"]
     train = DataLoader(TensorDataset(x_train, x_train), batch_size=64, shuffle=True)
     val = DataLoader(TensorDataset(x_val, x_val), batch_size=512)
-    quiet = {"progress": False, "verbose": False, "restore_best": True}  # best epoch by val loss
+    # restore_best: the best epoch by validation loss
+    quiet: dict[str, Any] = {"progress": False, "verbose": False, "restore_best": True}
 
     plain = Autoencoder(code=16)
     fit(plain, train, reconstruction_loss, optim.Adam(plain.parameters(), lr=2e-3), epochs,

@@ -59,6 +59,7 @@ def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: 
     with no_grad():
         confusion = confusion_matrix(model.eval()(as_tensor(d["X_test"])), d["y_test"], 10)
     best = history.best_epoch
+    assert best is not None  # chosen by the validation loss
     headline = (f"test accuracy {result['acc']:.1%} on the {len(d['y_test'])} held-out test "
                 f"images (not used for training or checkpoint selection; the checkpoint of epoch "
                 f"{best} was chosen by the loss on {len(d['y_val'])} validation images carved from "

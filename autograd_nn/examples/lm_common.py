@@ -23,7 +23,7 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -37,6 +37,7 @@ from ..training import History
 
 Batch = tuple[np.ndarray, np.ndarray]
 Corpus = CharCorpus | TokenCorpus  # one id per character, or per subword token
+ModelT = TypeVar("ModelT", bound=nn.Module)
 
 
 @dataclass
@@ -169,8 +170,8 @@ def sample_next(logits: np.ndarray, temperature: float = 1.0, top_k: int | None 
     return np.array([rng.choice(len(p), p=p) for p in probs], dtype=np.int64)  # (B,)
 
 
-def train_steps(model: nn.Module, next_batch: Callable[[int], Any],
-                loss_fn: Callable[[nn.Module, Any], Tensor], cfg: LMTrainConfig,
+def train_steps(model: ModelT, next_batch: Callable[[int], Any],
+                loss_fn: Callable[[ModelT, Any], Tensor], cfg: LMTrainConfig,
                 evaluate: Callable[[], dict[str, float]] | None = None,
                 log: Callable[[str], Any] | None = print, restore_best: bool = False) -> History:
     """The step loop under `train_lm`, also used directly for freshly generated batches.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import numpy as np
 
@@ -149,8 +150,9 @@ def run(out_dir: str = "runs/lora", quick: bool = False, pretrain_epochs: int = 
     pretrained = DigitsMLP(hidden)
     fit(pretrained, a_train, F.cross_entropy, optim.Adam(pretrained.parameters(), lr["pretrain"]),
         epochs=pretrain_epochs, val_loader=a_val, progress=False, verbose=verbose)
-    result = {"pretrained_task_A_accuracy": evaluate(pretrained, a_test, F.cross_entropy)["acc"],
-              "pretrained_task_B_accuracy": evaluate(pretrained, b_test, F.cross_entropy)["acc"]}
+    result: dict[str, Any] = {
+        "pretrained_task_A_accuracy": evaluate(pretrained, a_test, F.cross_entropy)["acc"],
+        "pretrained_task_B_accuracy": evaluate(pretrained, b_test, F.cross_entropy)["acc"]}
 
     histories, report, models = {}, {}, {}
     for method in METHODS:

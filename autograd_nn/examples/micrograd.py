@@ -85,7 +85,7 @@ class Neuron(nn.Module):
         self.nonlinear = nonlinear
 
     def forward(self, x: Sequence[Tensor]) -> Tensor:
-        act = self.b
+        act: Tensor = self.b
         for wi, xi in zip(self.w, x):
             act = act + wi * xi  # a chain of scalar multiply-adds
         return act.tanh() if self.nonlinear else act

@@ -169,6 +169,7 @@ def run(out_dir: str = "runs/t5", quick: bool = False, steps: int = 1200, length
                 for s, p in zip(src, model.greedy_decode(src, data.length))]
     curves = history.plot(os.path.join(out_dir, "curves.png"),
                           f"{task} {data.length} digits (one point per {cfg.eval_every} steps)")
+    assert history.best_epoch is not None  # restore_best=True picked a row
     return {"exact_match": match, "digit_accuracy": digits, "train_loss": history["loss"][-1],
             "best_step": int(history["step"][history.best_epoch - 1]),
             "num_params": sum(p.numel() for p in model.parameters()),

@@ -31,7 +31,7 @@ def _triple(op: str, name: str, value: Any, least: int) -> Triple:
         raise ShapeError(f"{op}: {name} must be an int or a tuple of 3 ints, got {value!r}")
     if min(vals) < least:
         raise ShapeError(f"{op}: {name} must be >= {least}, got {value!r}")
-    return vals  # type: ignore[return-value]
+    return vals
 
 
 def _batched(op: str, x: Any, w: Any, b: Any) -> tuple[Tensor, bool]:
@@ -84,6 +84,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     if bias is not None and bias.shape != (oc,):
         raise ShapeError(f"{op}: bias must have shape ({oc},), got {bias.shape}")
     span = tuple(di * (k - 1) for di, k in zip(d, (kd, kh, kw)))
+    plane_pad: str | tuple[int, int]  # 'same', 'valid' or the (h, w) padding
     if padding == "same":
         if max(s) != 1:
             raise ShapeError(f"{op}: padding='same' needs stride 1, got {s}")
@@ -161,6 +162,7 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         front = k * d[0]
         tap = pad(z[:, k], (0, 0, 0, 0, front, full - front - span))  # (N, C_out, full, OH, OW)
         y = tap if y is None else y + tap
+    assert y is not None  # kd >= 1 taps
     if p[0] or op_[0]:
         y = pad(y, (0, 0, 0, 0, -p[0], op_[0] - p[0]))  # crop the padding, add output_padding
     if bias is not None:

@@ -79,7 +79,7 @@ def _source_index(n_in: int, n_out: int, align_corners: bool, scale: float | Non
                   cubic: bool) -> tuple[np.ndarray, np.ndarray]:
     """(floor index, fraction) of each output position's real source position (PyTorch's
     area_pixel_compute_source_index + guard_index_and_lambda), computed in the float type `ft`."""
-    dst = np.arange(n_out).astype(ft)
+    dst: np.ndarray = np.arange(n_out).astype(ft)
     if align_corners:
         ratio = ft(n_in - 1) / ft(n_out - 1) if n_out > 1 else ft(0)
         real = ratio * dst
@@ -95,7 +95,7 @@ def _source_index(n_in: int, n_out: int, align_corners: bool, scale: float | Non
 def _weights(n_in: int, n_out: int, mode: str, align_corners: bool, scale: float | None,
              ft: type) -> np.ndarray:
     """(n_out, n_in) interpolation weights of one axis, in float type `ft`."""
-    mat = np.zeros((n_out, n_in), dtype=ft)
+    mat: np.ndarray = np.zeros((n_out, n_in), dtype=ft)
     dst = np.arange(n_out)
     cubic = mode == "bicubic"
     if n_out == n_in and not cubic:  # the linear kernels copy when the size does not change

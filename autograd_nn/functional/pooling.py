@@ -21,6 +21,9 @@ __all__ = [
 ]
 
 
+Pair = tuple[int, int]
+
+
 def _pair(op: str, name: str, value: Any, dims: int) -> tuple[int, int]:
     vals = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
     if len(vals) != dims or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
@@ -31,7 +34,7 @@ def _pair(op: str, name: str, value: Any, dims: int) -> tuple[int, int]:
 
 
 def _pool_args(op: str, dims: int, kernel_size: Any, stride: Any, padding: Any,
-               dilation: Any = 1) -> tuple:
+               dilation: Any = 1) -> tuple[Pair, Pair, Pair, Pair]:
     kernel = _pair(op, "kernel_size", kernel_size, dims)
     empty = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
     stride = kernel if empty else _pair(op, "stride", stride, dims)

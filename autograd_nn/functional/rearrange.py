@@ -69,7 +69,7 @@ def _pair(op: str, name: str, value: Any, least: int) -> tuple[int, int]:
         raise ShapeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if min(vals) < least:
         raise ShapeError(f"{op}: {name} must be >= {least}, got {value!r}")
-    return vals  # type: ignore[return-value]
+    return vals
 
 
 def _geometry(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> tuple:

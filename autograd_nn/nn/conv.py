@@ -57,6 +57,7 @@ class _ConvNd(Module):
         self.dilation = _ntuple("dilation", dilation, n)
         self.output_padding = _ntuple("output_padding", output_padding, n)
         self.padding_mode = padding_mode
+        self.padding: str | tuple[int, ...]  # 'same', 'valid' or one int per spatial dim
         if isinstance(padding, str):
             if padding not in ("same", "valid") or self._transposed:
                 raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same' "
@@ -101,11 +102,12 @@ class _ConvNd(Module):
         if self.padding == "valid":
             return x, 0
         if self.padding == "same":
-            widths = []
+            widths: list[int] = []
             for d, k in zip(reversed(self.dilation), reversed(self.kernel_size)):
                 total = d * (k - 1)
                 widths += [total // 2, total - total // 2]
         else:
+            assert not isinstance(self.padding, str)  # 'same' and 'valid' are the only strings
             widths = [p for p in reversed(self.padding) for _ in range(2)]
         return F.pad(x, widths, mode=self.padding_mode), 0  # (N, C, *padded)
 

@@ -236,8 +236,8 @@ class RNNBase(Module):
         for layer in range(num_layers):
             layer_in = input_size if layer == 0 else out_size * dirs
             for suffix in ("", "_reverse")[:dirs]:
-                shapes = {f"weight_ih_l{layer}{suffix}": (gate, layer_in),
-                          f"weight_hh_l{layer}{suffix}": (gate, out_size)}
+                shapes: dict[str, tuple[int, ...]] = {f"weight_ih_l{layer}{suffix}": (gate, layer_in),
+                                                      f"weight_hh_l{layer}{suffix}": (gate, out_size)}
                 if bias:
                     shapes[f"bias_ih_l{layer}{suffix}"] = (gate,)
                     shapes[f"bias_hh_l{layer}{suffix}"] = (gate,)
@@ -303,6 +303,7 @@ class RNNBase(Module):
         for t in order:
             h_prev, c_prev = h, c
             if self.mode == "LSTM":
+                assert c is not None  # an LSTM's state is (h, c)
                 h, c = _lstm_step(steps[t], h, c, w_hh, b_hh)
                 if w_hr is not None:
                     h = F.linear(h, w_hr)  # (B, proj_size)

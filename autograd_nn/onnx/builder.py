@@ -12,7 +12,7 @@ find exactly (safer than a derived guess: two sizes may grow in the same ratio b
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, cast
 
 import numpy as np
 
@@ -159,4 +159,5 @@ class GraphBuilder:
                                       f"dimension that was {pairs[i][0]} here and {pairs[i][1]} "
                                       "with the dynamic axes resized; export with fewer dynamic "
                                       "axes")
-        return self.op("Concat", parts, hint="shape", axis=0)
+        # every None was filled above
+        return self.op("Concat", cast(list[str], parts), hint="shape", axis=0)

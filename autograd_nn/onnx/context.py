@@ -73,11 +73,12 @@ class OpContext:
             return None
         if isinstance(self.call, OpCall):
             if t is self.call.output:
-                return self.twin.output  # type: ignore[union-attr]
+                return self.twin.output
             for mine, theirs in zip(self.call.inputs, self.twin.inputs):
                 if t is mine:
                     return theirs
         else:
+            assert isinstance(self.twin, ModuleCall)  # the twin is the same kind of call
             for mine, theirs in zip(self.call.inputs + self.call.outputs,
                                     self.twin.inputs + self.twin.outputs):
                 if t is mine:
@@ -85,7 +86,7 @@ class OpContext:
         return None
 
     def out_pairs(self) -> tuple[Pair, ...]:
-        return self.pairs(self.call.output)  # type: ignore[union-attr]
+        return self.pairs(self.call.output)
 
     def in_pairs(self, i: int = 0) -> tuple[Pair, ...]:
         return self.pairs(self.call.inputs[i])

@@ -126,7 +126,9 @@ def _basic_index(ctx: OpContext, x: str, index: tuple, twin_index: tuple, pairs:
     ends: list = []
     axes: list[int] = []
     steps: list[int] = []
-    squeeze, unsqueeze, dim, out_dim = [], [], 0, 0
+    squeeze: list[int] = []
+    unsqueeze: list[int] = []
+    dim, out_dim = 0, 0
     for it, tw in zip(items, twins):
         if it is None:
             unsqueeze.append(out_dim)

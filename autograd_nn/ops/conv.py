@@ -144,9 +144,9 @@ def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Pair, padding
         raise ShapeError(f"{op}: kernel {kernel[1] if one_d else kernel} (dilation "
                          f"{dilation[1] if one_d else dilation}) is larger than the padded input "
                          f"{x_shape[2:]}")
-    out = tuple(kconv.conv_output_size(n, k, s, p, d)
-                for n, k, s, p, d in zip(size, kernel, stride, pad_total, dilation))
-    return ConvGeometry(c_in, c_out, size, out, kernel, stride, padding, dilation, groups, one_d)
+    oh, ow = (kconv.conv_output_size(n, k, s, p, d)
+              for n, k, s, p, d in zip(size, kernel, stride, pad_total, dilation))
+    return ConvGeometry(c_in, c_out, size, (oh, ow), kernel, stride, padding, dilation, groups, one_d)
 
 
 def check_dtypes(op: str, *arrays: Any) -> None:
@@ -171,15 +171,18 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
     `small` are shared by the maps that need them and stay in cache between the kernel and the GEMM.
     """
     ref = big if big is not None else small
+    assert ref is not None, "stream: give big or small"
     n, dtype, g = ref.shape[0], ref.dtype, geo.groups
     oc, c, length = geo.out_channels, geo.channels, geo.out[0] * geo.out[1]
     ocg, kg = oc // g, c // g * geo.kernel[0] * geo.kernel[1]
     per = geo.images_per_block()
     need_cols, need_small = conv or bool(weight), conv_t or bool(weight)  # small: (N, OC, L)
-    x4 = np.ascontiguousarray(big.reshape((n, c) + geo.image)) if need_cols else None
-    s4 = small.reshape(n, g, ocg, length) if need_small else None
-    wm = geo.weight_matrix(w) if conv or conv_t else None
-    wm_t = np.ascontiguousarray(wm.transpose(0, 2, 1)) if conv_t else None
+    # each map needs its operands: big for the columns, small, w for conv and conv_t
+    x4 = np.ascontiguousarray(big.reshape((n, c) + geo.image)) \
+        if need_cols and big is not None else None
+    s4 = small.reshape(n, g, ocg, length) if need_small and small is not None else None
+    wm = geo.weight_matrix(w) if (conv or conv_t) and w is not None else None
+    wm_t = np.ascontiguousarray(wm.transpose(0, 2, 1)) if conv_t and wm is not None else None
     y = np.empty((n, g, ocg, length), dtype) if conv else None
     gx = np.empty((n, c) + geo.image, dtype) if conv_t else None
     starts = range(0, n, per)
@@ -199,11 +202,14 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
         n1 = min(n, n0 + per)
         rows = (n1 - n0) * length
         if need_cols:  # (G, rows, kh * kw * C / G)
+            assert x4 is not None
             cols = kconv.im2col(x4, *args, groups=g, images=(n0, n1),
                                 out=buffer("cols", kg, (g, rows, kg)))
         if need_small:  # (G, OC / G, rows): a view for one image, else runs of `length` copied
+            assert s4 is not None
             small_g = s4[n0:n1].transpose(1, 2, 0, 3).reshape(g, ocg, rows)
         if conv:
+            assert wm is not None and y is not None
             out = np.matmul(cols, wm, out=buffer("y", ocg, (g, rows, ocg)))
             y[n0:n1] = out.reshape(g, n1 - n0, length, ocg).transpose(1, 0, 3, 2)
             if bias is not None:  # while the block is in cache
@@ -211,6 +217,7 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
         if weight:  # (G, OC / G, kh * kw * C / G): the weight matrix's transpose
             partial_gw[i] = np.matmul(small_g, cols)
         if conv_t:  # BLAS reads small_g transposed: no (rows, OC / G) copy
+            assert wm_t is not None
             dcols = np.matmul(small_g.transpose(0, 2, 1), wm_t,
                               out=buffer("dcols", kg, (g, rows, kg)))
             kconv.col2im(dcols, geo.image, *args, images=(n0, n1), out=gx)
@@ -221,10 +228,11 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
         gw = partial_gw[0] if starts else np.zeros((g, ocg, kg), dtype)
         for p in partial_gw[1:]:
             gw += p
-        gw = gw.transpose(0, 2, 1)  # (G, kh * kw * C / G, OC / G), as weight_matrix lays it out
+        # (G, kh * kw * C / G, OC / G), as weight_matrix lays it out
+        gw = geo.weight_from_matrix(gw.transpose(0, 2, 1), weight)
     return (None if y is None else y.reshape(geo.small_shape(n)),
             None if gx is None else gx.reshape(geo.big_shape(n)),
-            None if gw is None else geo.weight_from_matrix(gw, weight))
+            gw)
 
 
 def conv_arrays(big: np.ndarray, w: np.ndarray, geo: ConvGeometry,
@@ -262,7 +270,8 @@ def _bias_grad(g: Any) -> Any:
 class Conv(Function):
     """Cross-correlation of x (N, C, [H,] W) with w (OC, C / groups, [kh,] kw), plus an optional bias."""
 
-    def forward(self, x, w, b=None, *, geo: ConvGeometry):
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
+                geo: ConvGeometry) -> np.ndarray:
         self.geo = geo
         self.save(x, w)
         return conv_arrays(x, w, geo, b)
@@ -284,7 +293,8 @@ class Conv(Function):
 class ConvTranspose(Function):
     """Transposed convolution (the input-gradient of `Conv`): x (N, C_in, ...) -> (N, C_out, ...)."""
 
-    def forward(self, x, w, b=None, *, geo: ConvGeometry):
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
+                geo: ConvGeometry) -> np.ndarray:
         self.geo = geo
         self.save(x, w)
         y = conv_transpose_arrays(x, w, geo)
@@ -309,7 +319,8 @@ class ConvTranspose(Function):
 class ConvWeight(Function):
     """The weight-gradient map of `Conv`, as an op of (big, small), so second derivatives work."""
 
-    def forward(self, big, small, *, w_shape: tuple, geo: ConvGeometry):
+    def forward(self, big: np.ndarray, small: np.ndarray, *, w_shape: tuple,
+                geo: ConvGeometry) -> np.ndarray:
         self.geo = geo
         self.save(big, small)
         return conv_weight_arrays(big, small, w_shape, geo)

@@ -126,7 +126,7 @@ class Cumprod(Function):
         return (grad + np.where(first_zero, at_zero, 0.0)).astype(a.dtype, copy=False)
 
 
-def _cumprod_grad_dense(a, g, axis: int):
+def _cumprod_grad_dense(a: Any, g: Any, axis: int) -> Any:
     """grad_k = sum_{i >= k} g_i prod_{j <= i, j != k} a_j, built from differentiable ops.
 
     A new axis k (placed before `axis`) holds n copies of the input, copy k with a_k replaced by 1;

@@ -31,9 +31,9 @@ class Blocks:
 
 
 def blocks(image: Pair, kernel: Pair, dilation: Pair, padding: Pair, stride: Pair) -> Blocks:
-    out = tuple(kconv.conv_output_size(n, k, s, 2 * p, d)
-                for n, k, s, p, d in zip(image, kernel, stride, padding, dilation))
-    return Blocks(tuple(image), tuple(kernel), tuple(dilation), tuple(padding), tuple(stride), out)
+    oh, ow = (kconv.conv_output_size(n, k, s, 2 * p, d)
+              for n, k, s, p, d in zip(image, kernel, stride, padding, dilation))
+    return Blocks(image, kernel, dilation, padding, stride, (oh, ow))
 
 
 def _unfold(x: np.ndarray, b: Blocks) -> np.ndarray:
@@ -60,7 +60,7 @@ def _fold(cols: np.ndarray, b: Blocks) -> np.ndarray:
 class Unfold(Function):
     """x (N, C, H, W) -> (N, C * kh * kw, L): each column one sliding block, zero where padded."""
 
-    def forward(self, x, *, blocks: Blocks):
+    def forward(self, x: np.ndarray, *, blocks: Blocks) -> np.ndarray:
         self.blocks = blocks
         return _unfold(x, blocks)
 
@@ -73,7 +73,7 @@ class Unfold(Function):
 class Fold(Function):
     """cols (N, C * kh * kw, L) -> (N, C, H, W): each block added back where it came from."""
 
-    def forward(self, cols, *, blocks: Blocks):
+    def forward(self, cols: np.ndarray, *, blocks: Blocks) -> np.ndarray:
         self.blocks = blocks
         return _fold(cols, blocks)
 

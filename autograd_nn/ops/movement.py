@@ -217,8 +217,8 @@ def expand(x: Any, shape: Sequence[int], op: str = "expand") -> Any:
             raise ShapeError(f"{op}: cannot expand shape {x.shape} to {shape} "
                              f"(dim {i}: size {n} is neither 1 nor {s})")
         out.append(s)
-    out = tuple(out)
-    return x if out == x.shape else Expand.apply(x, shape=out)
+    target = tuple(out)
+    return x if target == x.shape else Expand.apply(x, shape=target)
 
 
 def repeat(x: Any, reps: Sequence[int]) -> Any:

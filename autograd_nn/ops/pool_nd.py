@@ -149,7 +149,7 @@ def int_max_pool(op: str, x: np.ndarray, kernel: tuple, stride: tuple, padding: 
 class MaxUnpool(Function):
     """out (N, C, *image) = 0, then out[n, c].flat[index[n, c, k]] = x[n, c, k] (last write wins)."""
 
-    def forward(self, x, *, index: np.ndarray, image: tuple):
+    def forward(self, x: np.ndarray, *, index: np.ndarray, image: tuple) -> np.ndarray:
         n, c = x.shape[:2]
         self.index = index
         out = np.zeros((n, c, int(np.prod(image))), dtype=x.dtype)

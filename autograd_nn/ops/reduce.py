@@ -7,6 +7,7 @@ are computed once from the data and kept as plain attributes: they are constants
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from . import dual
 from .cumulative import prod_others
 
 
-def expand_reduced(g, in_shape: tuple, axis: tuple | None, keepdims: bool):
+def expand_reduced(g: Any, in_shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
     """Give a reduced gradient back the reduced axes (size 1), so it broadcasts against the input."""
     if keepdims or axis is None and g.ndim == len(in_shape):
         return g

@@ -47,6 +47,7 @@ def _reduce_arrays(x: np.ndarray, src: np.ndarray, grid: tuple, touched: np.ndar
         out[touched] = _identity(reduce, x.dtype)
     _UFUNC[reduce].at(out, grid, src)
     if reduce == "mean":
+        assert counts is not None, "mean needs the counts"
         safe = np.maximum(counts, 1)
         if out.dtype.kind == "f":
             out = out / safe.astype(out.dtype)
@@ -59,7 +60,8 @@ def _reduce_arrays(x: np.ndarray, src: np.ndarray, grid: tuple, touched: np.ndar
 class ScatterReduce(Function):
     """out = input with each src value combined into out[..., index[..], ..] along `dim`."""
 
-    def forward(self, x, src, *, grid: tuple, reduce: str, include_self: bool):
+    def forward(self, x: np.ndarray, src: np.ndarray, *, grid: tuple, reduce: str,
+                include_self: bool) -> np.ndarray:
         touched = np.zeros(x.shape, bool)
         touched[grid] = True
         counts = None
@@ -83,6 +85,7 @@ class ScatterReduce(Function):
         if reduce == "sum":
             gx, gs = g, gather(g)
         elif reduce == "mean":
+            assert self.counts is not None  # set by forward for 'mean'
             inv = 1.0 / np.maximum(self.counts, 1).astype(g.dtype)
             gx, gs = g * inv, gather(g * inv)
         elif reduce in ("amax", "amin"):
@@ -133,7 +136,7 @@ def _scatter_reduce_any(x: Any, src: Any, grid: tuple, reduce: str, include_self
 class Scatter(Function):
     """out = input with src[i] written at out[..., index[i], ..] along `dim` (last write wins)."""
 
-    def forward(self, x, src, *, grid: tuple):
+    def forward(self, x: np.ndarray, src: np.ndarray, *, grid: tuple) -> np.ndarray:
         out = np.array(x, copy=True)
         out[grid] = src
         keep = np.ones(x.shape, bool)

@@ -12,6 +12,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Sized
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -137,7 +138,7 @@ def evaluate(model: Any, loader: Iterable, loss_fn: Callable,
     return {k: v / max(n, 1) for k, v in total.items()}
 
 
-def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, epochs: int,
+def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer: Any, epochs: int,
         val_loader: Iterable | None = None, scheduler: Any = None,
         metrics: dict[str, Callable] | None = None, early_stopping: EarlyStopping | None = None,
         checkpoint_path: str | None = None, progress: bool = True, verbose: bool = True,
@@ -181,7 +182,7 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
         model.train()
         ranks.set_epoch(train_loader, epoch)
         start, seen, running = time.perf_counter(), 0, 0.0
-        bar = _progress(train_loader, len(train_loader) if hasattr(train_loader, "__len__") else 0,
+        bar = _progress(train_loader, len(train_loader) if isinstance(train_loader, Sized) else 0,
                         f"epoch {epoch}/{epochs}", progress)
         for batch in bar:
             if step_fn is not None:
@@ -189,6 +190,7 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
                 size = 1
             else:
                 x, y = _split(batch)
+                assert loss_fn is not None, "fit: loss_fn is needed unless step_fn is given"
                 loss = loss_fn(model(x), y)
                 size = len(y)
             optimizer.zero_grad()
@@ -203,6 +205,7 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable, optimizer: Any, e
             scheduler.step()
         record = {"loss": ranks.global_mean(running, seen), "time": time.perf_counter() - start}
         if val_loader is not None:  # on rank 0 only; the others get its numbers just below
+            assert loss_fn is not None, "fit: val_loader needs loss_fn"
             val = evaluate(model, val_loader, loss_fn, metrics) if main else \
                 {k: math.nan for k in ("loss", *metrics)}
             record.update({f"val_{k}": v for k, v in val.items()})

@@ -35,7 +35,7 @@ def is_main_process() -> bool:
 def set_epoch(loader: Any, epoch: int) -> None:
     """Tell a DistributedSampler (or any sampler with `set_epoch`) which epoch's order to use."""
     sampler = getattr(loader, "sampler", None)
-    if hasattr(sampler, "set_epoch"):
+    if sampler is not None and hasattr(sampler, "set_epoch"):
         sampler.set_epoch(epoch)
 
 

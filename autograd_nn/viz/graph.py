@@ -150,7 +150,7 @@ def build_graph(
     edges = [VizEdge(*e) for e in skeleton_edges]
     if show_backward:
         _number_backward(nodes, sk.groups, walk, roots)
-    clusters = {}
+    clusters: dict[Key, str] = {}
     for node in nodes:
         for k in range(1, len(node.cluster) + 1):
             clusters.setdefault(node.cluster[:k], scope_label(node.cluster[:k]))
@@ -196,10 +196,11 @@ def _skeleton(walk: _Walk, tree: ScopeTree, depth: int | None, root_ids: list[in
                 gid = box_ids.setdefault(group, f"{kind[0]}{len(box_ids)}")
                 groups.setdefault(gid, [kind, group, [], []])
                 resolved[key] = (gid, group[:-1])
-        gid, cluster = resolved[key]
-        if gid is None:
+        box, cluster = resolved[key]
+        if box is None:
             gid = f"op{i}"
         else:
+            gid = box
             groups[gid][2].append(i)
         rep_op[i] = gid
         where[gid] = cluster

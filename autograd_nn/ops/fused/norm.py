@@ -18,7 +18,7 @@ from ...kernels import norm as knorm
 from .common import affine_arrays, check_float
 
 
-def _affine_grads(self: Function, dw: np.ndarray, db: np.ndarray, shape: tuple,
+def _affine_grads(self: LayerNormFused | BatchNormTrainFused, dw: np.ndarray, db: np.ndarray, shape: tuple,
                   dtype: np.dtype) -> tuple:
     """The weight and bias gradients that this op's inputs take (None where not needed)."""
     grads: list = []

@@ -114,7 +114,7 @@ class LSTMLayer(Function):
                 h = hs[s, r0:r1] if hp is None else hp[s, r0:r1]
                 k.lstm_forward_step(z, gi[s, r0:r1], scale, shift, c_prev, acts[s, r0:r1],
                                     cs[s, r0:r1], h)
-                if hp is not None:
+                if wr_t is not None:  # projected: hp holds the unprojected h
                     np.matmul(h, wr_t, out=hs[s, r0:r1])
                 h_prev, c_prev = hs[s, r0:r1], cs[s, r0:r1]
         parallel_for(len(spans), run)
@@ -146,6 +146,7 @@ class LSTMLayer(Function):
                     k.lstm_backward_step(dhs[s, r0:r1], dh_rec, dcs[s, r0:r1], acts[s, r0:r1],
                                          c_prev, dz[s, r0:r1], dc)
                 else:  # through the projection h = hp W_hr^T first
+                    assert dh_all is not None
                     np.add(dhs[s, r0:r1], dh_rec, out=dh_all[s, r0:r1])
                     np.matmul(dh_all[s, r0:r1], w_r, out=dhp)
                     k.lstm_backward_step(dhp, zero, dcs[s, r0:r1], acts[s, r0:r1], c_prev,
@@ -157,6 +158,7 @@ class LSTMLayer(Function):
         grads = [dz, dh0 if need[1] else None, dc0 if need[2] else None,
                  _weight_grad(dz, hs, h0, reverse) if need[3] else None]
         if w_r is not None:
+            assert dh_all is not None and hp is not None
             grads.append(matmul(dh_all.reshape(-1, p).T, hp.reshape(-1, hid)) if need[4] else None)
         return tuple(grads)
 

@@ -65,6 +65,16 @@ def test_restore_best_needs_validation_data():
             restore_best=True, progress=False, verbose=False)
 
 
+def test_a_missing_loss_fn_is_a_clear_error():
+    model = _model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="fit: loss_fn is None"):
+        fit(model, _moons(), None, opt, epochs=1, progress=False, verbose=False)
+    with pytest.raises(TypeError, match="fit: loss_fn is None"):  # validation needs it too
+        fit(model, _moons(), None, opt, epochs=1, val_loader=_moons(), progress=False, verbose=False,
+            step_fn=lambda m, batch: F.cross_entropy(m(batch[0]), batch[1]))
+
+
 def test_progress_in_a_file_is_one_line_per_epoch(monkeypatch):
     """stderr redirected to a file: no carriage-return bar, one line per epoch."""
     pytest.importorskip("tqdm")

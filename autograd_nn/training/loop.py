@@ -168,6 +168,9 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer:
 
     if restore_best and val_loader is None:
         raise ValueError("fit: restore_best=True needs a val_loader to choose the best epoch by")
+    if loss_fn is None and (step_fn is None or val_loader is not None):
+        raise TypeError("fit: loss_fn is None; it is needed unless step_fn computes the loss and "
+                        "there is no val_loader to evaluate")
     metrics = {"acc": accuracy} if metrics is None else metrics
     main, world = ranks.is_main_process(), ranks.world_size()
     progress, verbose = progress and main, verbose and main
@@ -190,7 +193,7 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer:
                 size = 1
             else:
                 x, y = _split(batch)
-                assert loss_fn is not None, "fit: loss_fn is needed unless step_fn is given"
+                assert loss_fn is not None  # checked on entry
                 loss = loss_fn(model(x), y)
                 size = len(y)
             optimizer.zero_grad()
@@ -205,7 +208,7 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer:
             scheduler.step()
         record = {"loss": ranks.global_mean(running, seen), "time": time.perf_counter() - start}
         if val_loader is not None:  # on rank 0 only; the others get its numbers just below
-            assert loss_fn is not None, "fit: val_loader needs loss_fn"
+            assert loss_fn is not None  # checked on entry
             val = evaluate(model, val_loader, loss_fn, metrics) if main else \
                 {k: math.nan for k in ("loss", *metrics)}
             record.update({f"val_{k}": v for k, v in val.items()})

@@ -14,8 +14,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..function import TensorBase, bump_version
-from ..inplace import apply_inplace, apply_inplace_view, check_writable, writes_recorded
+from ..function import TensorBase
+from ..inplace import apply_inplace, apply_inplace_view, writes_recorded
 from ..ops import index as ix
 from ..ops.index_put import IndexPut, index_steps
 from ..random import resolve
@@ -54,9 +54,10 @@ class InplaceMixin(TensorBase):
     # ---- the two ways of writing (see the module docstring) ------------------------------------
     def _ufunc_(self, op: str, ufunc: Any, value: Any) -> Any:
         """`ufunc(self, value, out=self)`: the fast path outside a recorded graph."""
-        check_writable(self, op)
+        writing = self._inplace(op)  # checks first: its errors are not the ones translated below
         try:
-            ufunc(self._data, value, out=self._data, casting="same_kind")
+            with writing as data:
+                ufunc(data, value, out=data, casting="same_kind")
         except TypeError:
             got = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
             raise DTypeError(f"{op}: result type of {self.dtype} and {got} can't be cast to the "
@@ -64,7 +65,6 @@ class InplaceMixin(TensorBase):
         except ValueError as err:
             raise ShapeError(f"{op}: operand of shape {np.shape(value)} does not broadcast to the "
                              f"tensor's shape {self.shape} ({err})") from None
-        bump_version(self)
         return self
 
     def _apply_(self, op: str, compute: Callable[[Any], Any], *operands: Any) -> Any:
@@ -74,9 +74,8 @@ class InplaceMixin(TensorBase):
         """Overwrite every element with `values` (an array or scalar); the gradient to the old
         values is zero, to a values tensor that requires grad it is the output gradient."""
         if not writes_recorded(self, (values,)):
-            check_writable(self, op)
-            np.copyto(self._data, _array(values), casting="unsafe")
-            bump_version(self)
+            with self._inplace(op) as data:
+                np.copyto(data, _array(values), casting="unsafe")
             return self
         return self._apply_(op, lambda s: s.where(_FALSE, values if isinstance(values, TensorBase)
                                                   else s._make(np.asarray(values, s.dtype), False)),
@@ -249,16 +248,15 @@ class InplaceMixin(TensorBase):
         """x[index] = value, with PyTorch's indexing (integer and bool tensors, lists, slices)."""
         steps, advanced = index_steps(index, self.shape)
         if not writes_recorded(self, (value,)):
-            check_writable(self, "__setitem__")
-            target = self._data
-            for step in steps[:-1]:
-                target = target[step]
+            writing = self._inplace("__setitem__")  # checks outside the try below
             try:
-                target[steps[-1]] = _array(value)
+                with writing as target:
+                    for step in steps[:-1]:
+                        target = target[step]
+                    target[steps[-1]] = _array(value)
             except ValueError as err:
                 raise ShapeError(f"__setitem__: value of shape {np.shape(_array(value))} does not fit "
                                  f"the indexed part of a tensor of shape {self.shape}: {err}") from None
-            bump_version(self)
             return
         self._apply_("__setitem__", lambda s: IndexPut.apply(
             s, _as_values(s, value), steps=steps, advanced=advanced), value)
@@ -303,9 +301,8 @@ class InplaceMixin(TensorBase):
             mask = np.zeros(self.shape, dtype=bool)
             np.fill_diagonal(mask, True, wrap=wrap)
             return self._apply_("fill_diagonal_", lambda s: s.masked_fill(mask, fill_value))
-        check_writable(self, "fill_diagonal_")
-        np.fill_diagonal(self._data, fill_value, wrap=wrap)
-        bump_version(self)
+        with self._inplace("fill_diagonal_") as data:
+            np.fill_diagonal(data, fill_value, wrap=wrap)
         return self
 
     # ---- random fills (values drawn from the library's generator unless one is given) ------------

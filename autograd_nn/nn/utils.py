@@ -13,7 +13,6 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from .._tensor import Tensor, as_tensor
-from ..function import bump_version
 from . import packed_sequence as rnn  # PyTorch's torch.nn.utils.rnn
 
 sys.modules[__name__ + ".rnn"] = rnn  # so `from autograd_nn.nn.utils.rnn import ...` works too
@@ -155,6 +154,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     offset = 0
     for p in params:
         n = p._data.size
-        np.copyto(p._data, vec._data[offset:offset + n].reshape(p._data.shape), casting="same_kind")
-        bump_version(p)
+        with p._inplace("vector_to_parameters", check=False) as data:  # outside the graph, as .data
+            np.copyto(data, vec._data[offset:offset + n].reshape(data.shape), casting="same_kind")
         offset += n

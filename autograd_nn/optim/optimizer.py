@@ -26,7 +26,6 @@ import numpy as np
 from ..errors import ShapeError
 from ..grad_mode import enable_grad, no_grad
 from .._tensor import Tensor, as_tensor
-from ..function import bump_version
 
 
 class _RequiredParameter:
@@ -158,14 +157,11 @@ class Optimizer:
                     if grad.shape != p._data.shape:
                         raise ShapeError(f"{type(self).__name__}.step: gradient of shape {grad.shape} "
                                          f"for a parameter of shape {p._data.shape}")
-                    if not p._data.flags.writeable:
-                        raise ValueError(f"{type(self).__name__}.step: the parameter of shape "
-                                         f"{p._data.shape} wraps a read-only array")
-                    state = self.state.get(p)
-                    if state is None:
-                        state = self.state[p] = {}
-                    self._update(group, p._data, grad, state)
-                    bump_version(p)
+                    with p._inplace(f"{type(self).__name__}.step") as param:  # refuses read-only
+                        state = self.state.get(p)
+                        if state is None:
+                            state = self.state[p] = {}
+                        self._update(group, param, grad, state)
         return loss
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,

@@ -266,7 +266,8 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad._data.fill(0)
+                with p.grad._inplace("zero_grad", check=False) as grad:
+                    grad.fill(0)
 
     def _cast(self, dtype: Any, floating_only: bool = True) -> "Module":
         """Convert parameters and buffers (floating ones only, unless told) to `dtype`, in place:

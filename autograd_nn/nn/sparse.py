@@ -58,8 +58,8 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            with no_grad():
-                self.weight._data[self.padding_idx] = 0.0
+            with no_grad(), self.weight._inplace("Embedding") as weight:
+                weight[self.padding_idx] = 0.0
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,

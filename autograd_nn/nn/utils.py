@@ -105,11 +105,11 @@ def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0,
 def _scale_grads(grads: list[Tensor], coef: np.ndarray) -> None:
     """Multiply every gradient by `coef` in place (or replace it when its array is read-only)."""
     for g in grads:
-        arr = g._data
-        if arr.flags.writeable:
-            np.multiply(arr, coef, out=arr, casting="unsafe")
-        else:
-            g._data = (arr * coef).astype(arr.dtype)
+        with g._inplace("clip_grad_norm_", check=False) as arr:
+            if arr.flags.writeable:
+                np.multiply(arr, coef, out=arr, casting="unsafe")
+            else:
+                g._data = (arr * coef).astype(arr.dtype)
 
 
 def clip_grad_value_(parameters: Params, clip_value: float, foreach: bool | None = None) -> None:
@@ -118,11 +118,12 @@ def clip_grad_value_(parameters: Params, clip_value: float, foreach: bool | None
     for p in _as_list(parameters):
         if p.grad is None:
             continue
-        arr = p.grad._data
-        if arr.flags.writeable:
-            np.clip(arr, -clip_value, clip_value, out=arr)
-        else:
-            p.grad._data = np.clip(arr, -clip_value, clip_value)
+        grad = p.grad
+        with grad._inplace("clip_grad_value_", check=False) as arr:
+            if arr.flags.writeable:
+                np.clip(arr, -clip_value, clip_value, out=arr)
+            else:
+                grad._data = np.clip(arr, -clip_value, clip_value)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:

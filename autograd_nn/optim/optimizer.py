@@ -134,7 +134,8 @@ class Optimizer:
                 if g.requires_grad or not g._data.flags.writeable:
                     p.grad = Tensor._make(np.zeros_like(g._data), False)
                 else:
-                    g._data.fill(0)
+                    with g._inplace("zero_grad", check=False) as grad:
+                        grad.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns `closure()`'s loss when one is given.

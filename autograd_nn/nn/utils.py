@@ -12,7 +12,7 @@ from typing import Any, Iterable, Union
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from .._tensor import Tensor, as_tensor
+from .._tensor import Tensor, as_tensor, cat
 from . import packed_sequence as rnn  # PyTorch's torch.nn.utils.rnn
 
 sys.modules[__name__ + ".rnn"] = rnn  # so `from autograd_nn.nn.utils.rnn import ...` works too
@@ -128,8 +128,6 @@ def clip_grad_value_(parameters: Params, clip_value: float, foreach: bool | None
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one 1-D Tensor (differentiable, like PyTorch)."""
-    from .. import cat  # the concatenation op lives in the tensor layer below nn
-
     params = _as_list(parameters)
     if not params:
         raise ShapeError("parameters_to_vector: got no parameters")

@@ -334,7 +334,7 @@ def _finish(onnx: Any, g: GraphBuilder, model: Any, opset: int, out: Any, twins:
     graph = helper.make_graph(g.nodes, type(model).__name__, graph_inputs, graph_outputs,
                               initializer=initializers)
     opsets = [helper.make_opsetid("", opset)]
-    from .. import __version__
+    from ..version import __version__
 
     proto = helper.make_model(graph, opset_imports=opsets, producer_name="autograd_nn",
                               producer_version=__version__)

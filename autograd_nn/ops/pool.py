@@ -18,6 +18,11 @@ from ..function import Function
 from ..kernels import pool as kpool
 from . import dual
 
+# The kernels' window geometry, for code above ops that must agree with it (the ONNX exporter
+# recovers stride, padding and ceil_mode of a pooling op by matching these).
+pool_output_size = kpool.pool_output_size
+pool_windows = kpool.pool_windows
+
 Windows = tuple[np.ndarray, np.ndarray, int]
 
 

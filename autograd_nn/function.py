@@ -59,7 +59,7 @@ class TensorBase:
     def dtype(self) -> np.dtype:
         return self._data.dtype
 
-    def _inplace(self, op: str, *, check: bool = True) -> "InplaceWrite":
+    def _inplace(self, op: str, *, check: bool = True) -> InplaceWrite:
         """The one door for changing a tensor's values in place, outside the graph or not.
 
         Every write into a tensor's array, and every swap of the array for another one, goes
@@ -227,7 +227,7 @@ class Function:
             self.rebased_from = rebased_from
 
 
-def _run(cls: type, inputs: tuple, params: dict) -> Any:
+def _run(cls: type[Function], inputs: tuple, params: dict) -> Any:
     """The plain forward of `Function.apply`."""
     fn = cls.__new__(cls)
     needs = tuple([t.requires_grad for t in inputs])

@@ -31,7 +31,8 @@ from .harness import Target  # the standard library only
 # ---- children ----------------------------------------------------------------------------------
 def _compile_seconds(buffer: list) -> tuple[float, dict[str, float]]:
     """Wall time covered by top-level Numba compile events, in total and per dispatcher."""
-    total, per, depth, start, name = 0.0, {}, 0, 0.0, ""
+    per: dict[str, float] = {}
+    total, depth, start, name = 0.0, 0, 0.0, ""
     for stamp, event in sorted(buffer, key=lambda e: e[0]):
         if event.is_start:
             if depth == 0:

@@ -9,7 +9,7 @@ back, so each has exactly the maths (and, inside a graph, the gradient) of that 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from ..ops.index_put import IndexPut, index_steps
 from ..random import resolve
 from ..shapes import normalize_axis
 from .convert import as_array
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 _FALSE = np.zeros((), dtype=bool)  # a where() condition that keeps the new values everywhere
 
@@ -50,6 +53,12 @@ def _old_alpha_form(op: str, other: Any, args: tuple, alpha: Any) -> tuple[Any, 
 
 class InplaceMixin(TensorBase):
     __slots__ = ()
+
+    if TYPE_CHECKING:  # defined by the other mixins of Tensor (shaping, placement) and Tensor itself
+        def numel(self) -> int: ...
+        def reshape(self, *shape: Any) -> Any: ...
+        def clone(self) -> Any: ...
+        def scatter_add(self, dim: int, index: Any, src: Any) -> Any: ...
 
     # ---- the two ways of writing (see the module docstring) ------------------------------------
     def _ufunc_(self, op: str, ufunc: Any, value: Any) -> Any:
@@ -238,7 +247,7 @@ class InplaceMixin(TensorBase):
             raise ShapeError(f"copy_: source of shape {arr.shape} does not broadcast to the "
                              f"destination's shape {self.shape}") from None
         if isinstance(src, TensorBase) and src.requires_grad and src.dtype != self.dtype:
-            src = src.astype(self.dtype)
+            src = cast("Tensor", src).astype(self.dtype)  # TensorBase is a Tensor's state only
         return self._fill_values_("copy_", src if isinstance(src, TensorBase) else arr)
 
     def masked_fill_(self, mask: Any, value: Any) -> Any:
@@ -414,7 +423,7 @@ class InplaceMixin(TensorBase):
         d = normalize_axis(dim, self.ndim, "scatter") if self.ndim else 0
         idx = ix._int_index(index, "scatter")
         if self.ndim == 0:
-            flat_src = src.reshape(-1) if isinstance(src, TensorBase) else src
+            flat_src = cast("Tensor", src).reshape(-1) if isinstance(src, TensorBase) else src
             return self.reshape(1).scatter(0, idx.reshape(-1), flat_src).reshape(())
         grid = ix._gather_index("scatter", self.shape, d, idx)
         values = _as_values(self, src)
@@ -449,7 +458,7 @@ class InplaceMixin(TensorBase):
 def _as_values(like: Any, value: Any) -> Any:
     """`value` as a Tensor of `like`'s dtype (differentiably, if it is a Tensor)."""
     if isinstance(value, TensorBase):
-        return value if value.dtype == like.dtype else value.astype(like.dtype)
+        return value if value.dtype == like.dtype else cast("Tensor", value).astype(like.dtype)
     return like._make(np.asarray(_array(value)).astype(like.dtype), False)  # floats truncate
 
 

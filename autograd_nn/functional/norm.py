@@ -10,7 +10,7 @@ Statistics use the biased variance, as PyTorch does for normalising; the running
 from __future__ import annotations
 
 import contextlib
-from typing import Any, ContextManager, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -69,7 +69,7 @@ def update_running_stats(running: Tensor | None, value: np.ndarray, momentum: fl
 
 
 
-def _writing(running: Tensor | None, op: str) -> ContextManager[Any]:
+def _writing(running: Tensor | None, op: str) -> contextlib.AbstractContextManager[Any]:
     """The in-place door of a running statistic that a fused kernel updates (or nothing)."""
     return contextlib.nullcontext() if running is None else running._inplace(op)
 

@@ -65,8 +65,8 @@ class MultiheadAttention(Module):
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
         if add_bias_kv:
-            self.bias_k = Parameter(empty(1, 1, embed_dim, dtype=dtype))
-            self.bias_v = Parameter(empty(1, 1, embed_dim, dtype=dtype))
+            self.bias_k: Parameter | None = Parameter(empty(1, 1, embed_dim, dtype=dtype))
+            self.bias_v: Parameter | None = Parameter(empty(1, 1, embed_dim, dtype=dtype))
         else:
             self.bias_k = self.bias_v = None
         self._reset_parameters()
@@ -80,8 +80,9 @@ class MultiheadAttention(Module):
                 init.xavier_uniform_(w)
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
+            assert self.out_proj.bias is not None  # Linear(bias=bias) has one when in_proj_bias does
             init.zeros_(self.out_proj.bias)
-        if self.bias_k is not None:
+        if self.bias_k is not None and self.bias_v is not None:  # both or neither (add_bias_kv)
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 

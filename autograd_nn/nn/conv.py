@@ -68,7 +68,7 @@ class _ConvNd(Module):
             if padding == "same" and any(s != 1 for s in self.stride):
                 raise ValueError(f"{name}: padding='same' is not supported for strided "
                                  f"convolutions (stride={self.stride})")
-            self.padding = padding
+            self.padding: str | tuple[int, ...] = padding
         else:
             self.padding = _ntuple("padding", padding, n)
         if self._transposed:
@@ -110,6 +110,7 @@ class _ConvNd(Module):
                 total = d * (k - 1)
                 widths += [total // 2, total - total // 2]
         else:
+            assert isinstance(self.padding, tuple)  # the strings are handled above
             widths = [p for p in reversed(self.padding) for _ in range(2)]
         return F.pad(x, widths, mode=self.padding_mode), 0  # (N, C, *padded)
 

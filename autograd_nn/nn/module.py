@@ -7,7 +7,7 @@ PyTorch's for the same architecture.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 import numpy as np
 
@@ -42,7 +42,8 @@ class _WithKwargs:
         self.fn = fn
 
 
-def _register(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+def _register(hooks: OrderedDict, hook: Callable[..., Any] | _WithKwargs,
+              prepend: bool) -> RemovableHandle:
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     if prepend:
@@ -209,7 +210,8 @@ class Module:
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
-        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+        members = self._named_members("_parameters", prefix, recurse, remove_duplicate)
+        return cast("Iterator[tuple[str, Parameter]]", members)  # _parameters holds Parameters
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):

@@ -239,7 +239,8 @@ def _build(onnx: Any, model: Any, opset: int, inputs: list[Tensor], twin_shapes:
     state = {}
     for n, p in list(model.named_buffers())[::-1] + list(model.named_parameters())[::-1]:
         state[id(p)] = state[id(p._data)] = n  # by the Tensor, and by its array (for detach())
-    graph_inputs, weights = [], []
+    graph_inputs: list[Any] = []  # onnx ValueInfoProtos
+    weights: list[tuple[str, Tensor]] = []
     labels: dict[tuple, str] = {}  # (size, resized size) of a dynamic input axis -> its name
     for t, shape, name in zip(inputs, twin_shapes, names_in):
         names[id(t)] = g.reserve(name)

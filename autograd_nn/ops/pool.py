@@ -33,8 +33,8 @@ class PoolWindows:
     rows: Windows
     cols: Windows
     image: tuple[int, int]
-    row_div: np.ndarray | None = None
-    col_div: np.ndarray | None = None
+    row_div: np.ndarray
+    col_div: np.ndarray
 
 
 def _plane4(a: np.ndarray) -> np.ndarray:
@@ -44,22 +44,22 @@ def _plane4(a: np.ndarray) -> np.ndarray:
 class GatherPlanes(Function):
     """out[n, c, k] = x[n, c].flat[index[n, c, k]]; the values of max pooling at its argmax."""
 
-    def forward(self, x, *, index: np.ndarray):
+    def forward(self, x: np.ndarray, *, index: np.ndarray) -> np.ndarray:
         self.index, self.image = index, x.shape[2:]
         n, c = x.shape[:2]
         flat = np.take_along_axis(x.reshape(n, c, -1), index.reshape(n, c, -1), axis=2)
         return flat.reshape(index.shape)
 
-    def backward(self, g):
+    def backward(self, g: Any) -> Any:
         return scatter(g, self.index, self.image)
 
 
-class MaxPool(GatherPlanes):
-    """Max pooling: the kernel finds each window's max and where it is; backward (inherited) sends
-    the gradient back to those places. The argmax is also put in `found["index"]` for callers that
-    return the indices."""
+class MaxPool(Function):
+    """Max pooling: the kernel finds each window's max and where it is; backward (GatherPlanes')
+    sends the gradient back to those places. The argmax is also put in `found["index"]` for callers
+    that return the indices."""
 
-    def forward(self, x, *, rows: Windows, cols: Windows, found: dict):
+    def forward(self, x: np.ndarray, *, rows: Windows, cols: Windows, found: dict) -> np.ndarray:
         values, index = kpool.max_pool(_plane4(x), rows, cols)
         if x.ndim == 3:
             values, index = values[:, :, 0], index[:, :, 0]
@@ -67,16 +67,18 @@ class MaxPool(GatherPlanes):
         found["index"] = index
         return values
 
+    backward = GatherPlanes.backward
+
 
 class ScatterPlanes(Function):
     """out[n, c].flat[index[n, c, k]] += g[n, c, k], out of spatial shape `image`."""
 
-    def forward(self, g, *, index: np.ndarray, image: tuple):
+    def forward(self, g: np.ndarray, *, index: np.ndarray, image: tuple) -> np.ndarray:
         self.index = index
         out = kpool.scatter_planes(_plane4(g), _plane4(index), _image2(image))
         return out.reshape(g.shape[:2] + tuple(image))
 
-    def backward(self, h):
+    def backward(self, h: Any) -> Any:
         if dual.is_tensor(h):
             return GatherPlanes.apply(h, index=self.index)
         n, c = h.shape[:2]
@@ -110,11 +112,11 @@ def _avg_adjoint(g: np.ndarray, win: PoolWindows, one_d: bool) -> np.ndarray:
 class AvgPool(Function):
     """Average over each window (divisors given per axis: count_include_pad, adaptive, override)."""
 
-    def forward(self, x, *, win: PoolWindows):
+    def forward(self, x: np.ndarray, *, win: PoolWindows) -> np.ndarray:
         self.win = win
         return _avg(x, win)
 
-    def backward(self, g):
+    def backward(self, g: Any) -> Any:
         if dual.is_tensor(g):
             return AvgPoolAdjoint.apply(g, win=self.win)
         return _avg_adjoint(g, self.win, g.ndim == 3)
@@ -123,11 +125,11 @@ class AvgPool(Function):
 class AvgPoolAdjoint(Function):
     """The adjoint of `AvgPool`: spreads each value evenly over its window."""
 
-    def forward(self, g, *, win: PoolWindows):
+    def forward(self, g: np.ndarray, *, win: PoolWindows) -> np.ndarray:
         self.win = win
         return _avg_adjoint(g, win, g.ndim == 3)
 
-    def backward(self, h):
+    def backward(self, h: Any) -> Any:
         if dual.is_tensor(h):
             return AvgPool.apply(h, win=self.win)
         return _avg(h, self.win)

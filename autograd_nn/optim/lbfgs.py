@@ -212,8 +212,12 @@ class LBFGS(Optimizer):
         opt_cond = np.abs(flat_grad).max() <= tolerance_grad
         if opt_cond:
             return orig_loss
-        d, t = state.get("d"), state.get("t")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        # the state of earlier steps (None before the first step, which sets them)
+        d: Any = state.get("d")
+        t: Any = state.get("t")
+        old_dirs: list[np.ndarray] = state.get("old_dirs") or []
+        old_stps: list[np.ndarray] = state.get("old_stps") or []
+        ro: list[Any] = state.get("ro") or []
         h_diag = state.get("H_diag")
         prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
         n_iter = 0

@@ -302,6 +302,9 @@ class OneCycleLR(LRScheduler):
         self.anneal_strategy = anneal_strategy
         up = float(pct_start * self.total_steps) - 1
         end = self.total_steps - 1
+        # [end step, lr start key, lr end key, momentum start key, momentum end key] per phase,
+        # lists as in PyTorch's state_dict
+        self._schedule_phases: list[list[Any]]
         if three_phase:
             self._schedule_phases = [
                 [up, "initial_lr", "max_lr", "max_momentum", "base_momentum"],

@@ -25,7 +25,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             raise ValueError(f"CosineAnnealingWarmRestarts: expected integer T_mult >= 1, but got {T_mult!r}")
         self.T_0, self.T_i, self.T_mult = T_0, T_0, T_mult
         self.eta_min = _number("CosineAnnealingWarmRestarts", "eta_min", eta_min)
-        self.T_cur = last_epoch
+        self.T_cur: float = last_epoch  # fractional after step(epoch) with a float epoch
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:

@@ -321,7 +321,7 @@ def _effective_grad(opt: Optimizer, param: np.ndarray, grad: np.ndarray, weight_
 def _check_lr(lr: Any) -> None:
     if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, Tensor)):
         raise TypeError(f"Invalid learning rate: {lr!r} (expected a number, got {type(lr).__name__})")
-    _check(lr >= 0.0, "learning rate", lr)
+    _check(bool(lr >= 0.0), "learning rate", lr)
 
 
 def _check(condition: bool, what: str, value: Any) -> None:

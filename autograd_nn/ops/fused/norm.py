@@ -48,7 +48,7 @@ def normalize_channels(x: Any, mean: Any, var: Any, weight: Any, bias: Any, eps:
     return y
 
 
-def _affine_grads(self: Function, dw: np.ndarray, db: np.ndarray, shape: tuple,
+def _affine_grads(self: LayerNormFused | BatchNormTrainFused, dw: np.ndarray, db: np.ndarray, shape: tuple,
                   dtype: np.dtype) -> tuple:
     """The weight and bias gradients that this op's inputs take (None where not needed)."""
     grads: list = []

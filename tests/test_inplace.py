@@ -259,10 +259,9 @@ def test_the_door_stamps_the_owner_only_when_the_write_succeeds():
     x = ag.tensor([1.0, 2.0, 3.0, 4.0])
     v = x.view(2, 2)
     before = ag.function.version_of(x)
-    with pytest.raises(ZeroDivisionError):
-        with v._inplace("test") as array:
-            array[0, 0] = 5.0
-            raise ZeroDivisionError  # the block failed: no stamp (the write itself is not undone)
+    with pytest.raises(ZeroDivisionError), v._inplace("test") as array:
+        array[0, 0] = 5.0
+        raise ZeroDivisionError  # the block failed: no stamp (the write itself is not undone)
     assert ag.function.version_of(x) == before
     with v._inplace("test") as array:
         array[1, 1] = 7.0
@@ -277,7 +276,7 @@ def test_the_door_refuses_a_recorded_leaf_and_a_read_only_array():
         array += 1.0
     ro = np.zeros(3)
     ro.flags.writeable = False
-    with pytest.raises(ValueError, match="test: .*read-only"):
+    with pytest.raises(ValueError, match=r"test: .*read-only"):
         ag.as_tensor(ro)._inplace("test")
 
 

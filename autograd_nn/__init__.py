@@ -12,7 +12,7 @@ from .devices import device, get_default_device, set_default_device
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .threads import get_num_threads, set_num_threads
 
-__version__ = "0.1.0"
+from .version import __version__ as __version__
 from ._tensor import *  # noqa: F401,F403  (Tensor, factories, exp, sum, cat, einsum, ...)
 from ._tensor import return_types
 from . import functional  # noqa: E402

@@ -88,27 +88,59 @@ class TensorBase:
     def dtype(self) -> np.dtype:
         return self._data.dtype
 
-    def _inplace(self, op: str, replace: np.ndarray | None = None) -> np.ndarray:
-        """The door for changing a tensor's values outside the graph (optimizer steps, `nn.init`,
-        loading a state dict, running statistics); returns the array to write into, after stamping
-        the version. A tensor that requires grad may be changed this way only under `no_grad()`,
-        and a read-only array is refused. With `replace`, the tensor takes that array as its values
-        (as `p.data = x` does). In-place ops that may be recorded go through `inplace.apply_inplace`.
+    def _inplace(self, op: str, *, check: bool = True) -> InplaceWrite:
+        """The one door for changing a tensor's values in place, outside the graph or not.
+
+        Every write into a tensor's array, and every swap of the array for another one, goes
+        through it, so the version counter cannot be forgotten::
+
+            with p._inplace("SGD.step") as array:  # the tensor's array, to write into
+                array -= lr * grad
+            with t._inplace("Tensor.data", check=False):
+                t._data = new_array  # or take another array as the values
+
+        On a clean exit the version is stamped (on the tensor that owns the memory: the `_base`
+        of a view or detached alias, so every alias sees the change; see `bump_version`). If the
+        block raises, nothing is stamped. With `check` (the default) the change is refused up
+        front for a read-only array and for a tensor that requires grad while the graph is being
+        recorded (change parameters under `no_grad()`). `check=False` is for callers that made
+        their own checks or cannot refuse: an in-place op being recorded in the graph
+        (`inplace.apply_inplace`), an array swap (`p.data = x`), a collective whose memory MPI
+        already filled.
         """
-        if replace is not None:
-            self._data = replace
-        else:
+        if check:
             if self.requires_grad and _state.enabled:
                 raise RuntimeError(
                     f"{op}: in-place change of a tensor that requires grad while recording the graph; "
                     "wrap it in no_grad() (parameter updates) or use the out-of-place form"
                 )
-            if not self._data.flags.writeable:
-                raise ValueError(f"{op}: the tensor's array of shape {self.shape} is read-only (it "
-                                 "shares memory with a read-only NumPy array); copy it with "
-                                 "autograd_nn.tensor()")
-        bump_version(self)
-        return self._data
+            check_writable(self, op)
+        return InplaceWrite(self)
+
+
+class InplaceWrite:
+    """The context `TensorBase._inplace` returns: gives the array, stamps the version on success."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: TensorBase) -> None:
+        self.tensor = tensor
+
+    def __enter__(self) -> np.ndarray:
+        return self.tensor._data
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: Any) -> None:
+        if kind is None:
+            bump_version(self.tensor)
+
+
+def check_writable(t: TensorBase, op: str) -> None:
+    """Refuse to write into a read-only array (a read-only NumPy array wrapped without a copy, or
+    an expanded view)."""
+    if not t._data.flags.writeable:
+        raise ValueError(f"{op}: the tensor of shape {t.shape} is read-only (it wraps a read-only "
+                         "NumPy array or is an expanded view); copy it with .clone() first")
 
 
 # One clock orders everything: each recorded op takes the next tick as its `created` time (so
@@ -147,7 +179,8 @@ def share_version(owner: Any, alias: Any) -> None:
 
 
 def bump_version(t: Any) -> None:
-    """Record that `t._data` was modified in place (call after every in-place change)."""
+    """Record that `t._data` was modified in place: the implementation of `TensorBase._inplace`,
+    which is what the rest of the library calls."""
     version_owner(t)._version = last_inplace[0] = next(_clock)
 
 

@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import DTypeError, GraphError, ShapeError
-from .function import TensorBase, bump_version, last_rebase, reads_memory, share_version, tick
+from .function import TensorBase, check_writable, last_rebase, reads_memory, share_version, tick
 from .grad_mode import _state
 
 
@@ -43,14 +43,9 @@ def writes_recorded(t: Any, operands: tuple = ()) -> bool:
     return t.requires_grad or any(isinstance(o, TensorBase) and o.requires_grad for o in operands)
 
 
-def check_writable(t: Any, op: str) -> None:
-    if not t._data.flags.writeable:
-        raise ValueError(f"{op}: the tensor of shape {t.shape} is read-only (it wraps a read-only "
-                         "NumPy array or is an expanded view); copy it with .clone() first")
-
-
 def write_values(t: Any, values: np.ndarray, op: str) -> None:
-    """Copy `values` into `t`'s memory, with PyTorch's rules: same shape, no float -> int cast."""
+    """Copy `values` into `t`'s memory, with PyTorch's rules: same shape, no float -> int cast.
+    The caller has checked the write (`check_writable`, and the graph rules of `apply_inplace`)."""
     if values.shape != t._data.shape:
         raise ShapeError(f"{op}: the result has shape {values.shape}, but an in-place op cannot change "
                          f"the shape of the tensor it writes to ({t._data.shape})")
@@ -59,7 +54,8 @@ def write_values(t: Any, values: np.ndarray, op: str) -> None:
                          f"{t._data.dtype}")
     if np.may_share_memory(values, t._data):
         values = values.copy()
-    np.copyto(t._data, values, casting="unsafe")
+    with t._inplace(op, check=False) as target:
+        np.copyto(target, values, casting="unsafe")
 
 
 def apply_inplace(t: Any, op: str, compute: Callable[[Any], Any], operands: tuple = ()) -> Any:
@@ -77,7 +73,6 @@ def apply_inplace(t: Any, op: str, compute: Callable[[Any], Any], operands: tupl
         finally:
             _state.enabled = previous
         write_values(t, result._data, op)
-        bump_version(t)
         _tell_instrument(t, result)
         return t
     shell = _shell(t, op)
@@ -87,7 +82,6 @@ def apply_inplace(t: Any, op: str, compute: Callable[[Any], Any], operands: tupl
         result = compute(shell.clone())  # the op needs the old values: read them from a copy
         ctx = result._ctx
     write_values(t, result._data, op)
-    bump_version(t)
     _tell_instrument(t, result)
     if ctx is None:  # nothing the new values depend on requires grad (e.g. fill_ of a constant)
         t._ctx, t.requires_grad = None, False

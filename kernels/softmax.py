@@ -1,4 +1,4 @@
-"""Softmax, log-softmax and cross-entropy over the last axis of a 2-D (rows, classes) array.
+"""Log-sum-exp, softmax probabilities and cross-entropy over the last axis of a 2-D (rows, classes) array.
 
 Plain array code for `autograd_nn/ops/fused/softmax_ce.py`. Every kernel takes C-contiguous float32 or
 float64 arrays and returns arrays of the input's dtype; sums are accumulated in float64, so float32
@@ -61,71 +61,6 @@ def softmax_from_lse(x, mx, ls):
         for j in range(c):
             out[i, j] = np.exp((x[i, j] - m) - l)
     return out
-
-
-@njit(cache=True, fastmath=_FM)
-def log_softmax_forward(x):
-    """log_softmax of each row of `x` (rows, classes): (x - m) - ls."""
-    n, c = x.shape
-    mx, ls = logsumexp_rows(x)
-    out = np.empty_like(x)
-    for i in range(n):
-        m = mx[i]
-        l = ls[i]
-        for j in range(c):
-            out[i, j] = (x[i, j] - m) - l
-    return out
-
-
-@njit(cache=True, fastmath=_FM)
-def log_softmax_backward(g, out):
-    """dx = g - softmax * sum(g), from the forward's output `out` (the log-probabilities)."""
-    n, c = out.shape
-    dx = np.empty_like(out)
-    for i in range(n):
-        s = np.float64(0.0)
-        for j in range(c):
-            s += g[i, j]
-        for j in range(c):
-            dx[i, j] = g[i, j] - np.exp(out[i, j]) * s
-    return dx
-
-
-@njit(cache=True, fastmath=_FM)
-def softmax_forward(x):
-    """softmax of each row of `x` (rows, classes)."""
-    n, c = x.shape
-    out = np.empty_like(x)
-    for i in range(n):
-        if c == 0:
-            continue
-        m = x[i, 0]
-        for j in range(1, c):
-            if x[i, j] > m:
-                m = x[i, j]
-        s = np.float64(0.0)
-        for j in range(c):
-            e = np.exp(x[i, j] - m)
-            out[i, j] = e
-            s += e
-        inv = 1.0 / s
-        for j in range(c):
-            out[i, j] = out[i, j] * inv
-    return out
-
-
-@njit(cache=True, fastmath=_FM)
-def softmax_backward(g, out):
-    """dx = y * (g - sum(g * y)), from the forward's output `out` = y."""
-    n, c = out.shape
-    dx = np.empty_like(out)
-    for i in range(n):
-        s = np.float64(0.0)
-        for j in range(c):
-            s += g[i, j] * out[i, j]
-        for j in range(c):
-            dx[i, j] = out[i, j] * (g[i, j] - s)
-    return dx
 
 
 @njit(cache=True, fastmath=_FM)

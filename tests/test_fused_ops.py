@@ -27,34 +27,7 @@ def targets(shape, n_cls, ignore=-100, seed=0):
     return t
 
 
-# ---- softmax family ----------------------------------------------------------------------------
-@pytest.mark.parametrize("dim", [0, 1, -1])
-def test_softmax_log_softmax_grads(dim, exp_path):
-    x = rand((3, 4, 5))
-    for fn in (fused.log_softmax, fused.softmax):
-        assert ag.gradcheck(lambda a: fn(a, dim), [x])
-        assert ag.gradgradcheck(lambda a: fn(a, dim), [x])
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_softmax_torch_parity(torch, dtype, exp_path):
-    x = rand((6, 11), dtype, -30, 30)
-    tol = F32 if dtype == np.float32 else {}
-    check_torch_parity(lambda a: fused.log_softmax(a, 1), lambda a: torch.log_softmax(a, 1), [x],
-                       torch, **tol)
-    check_torch_parity(lambda a: fused.softmax(a, 0), lambda a: torch.softmax(a, 0), [x], torch, **tol)
-    assert fused.softmax(x, -1).dtype == dtype
-
-
-def test_softmax_zero_dim_and_errors():
-    x = ag.tensor(2.0, dtype=np.float64, requires_grad=True)
-    assert fused.softmax(x).item() == 1.0 and fused.log_softmax(x).item() == 0.0
-    with pytest.raises(OpIndexError, match="LogSoftmaxRows"):
-        fused.log_softmax(rand((2, 3)), 2)
-    with pytest.raises(DTypeError, match="SoftmaxRows"):
-        fused.softmax(ag.tensor(np.arange(6).reshape(2, 3)))
-
-
+# ---- cross-entropy ------------------------------------------------------------------------------
 CE_CASES = [  # (logits shape, weight?, ignore_index, label_smoothing, reduction)
     ((7, 5), False, -100, 0.0, "mean"),
     ((7, 5), True, -100, 0.2, "mean"),

@@ -252,3 +252,49 @@ def test_fused_ops_that_keep_a_view_of_their_input_are_checked_too():
     y.add_(1.0)
     with pytest.raises(RuntimeError, match="modified in place"):
         z.sum().backward()
+
+
+# ---- the in-place door (TensorBase._inplace) ----------------------------------------------------
+def test_the_door_stamps_the_owner_only_when_the_write_succeeds():
+    x = ag.tensor([1.0, 2.0, 3.0, 4.0])
+    v = x.view(2, 2)
+    before = ag.function.version_of(x)
+    with pytest.raises(ZeroDivisionError), v._inplace("test") as array:
+        array[0, 0] = 5.0
+        raise ZeroDivisionError  # the block failed: no stamp (the write itself is not undone)
+    assert ag.function.version_of(x) == before
+    with v._inplace("test") as array:
+        array[1, 1] = 7.0
+    assert ag.function.version_of(x) == ag.function.version_of(v) > before and x.tolist()[3] == 7.0
+
+
+def test_the_door_refuses_a_recorded_leaf_and_a_read_only_array():
+    w = _t(3)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w._inplace("test")
+    with ag.no_grad(), w._inplace("test") as array:
+        array += 1.0
+    ro = np.zeros(3)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match=r"test: .*read-only"):
+        ag.as_tensor(ro)._inplace("test")
+
+
+@pytest.mark.parametrize("change", [
+    lambda p: ag.nn.init.zeros_(p),
+    lambda p: (setattr(p, "grad", ag.ones_like(p)), ag.optim.SGD([p], lr=0.1).step()),
+    lambda p: ag.nn.utils.vector_to_parameters(ag.zeros(p.numel()), [p]),
+])
+def test_library_updates_go_through_the_door(change):
+    p = nn.Parameter(ag.tensor([1.0, 2.0, 3.0]))
+    loss = (p * p).sum()  # saves p for backward
+    change(p)
+    with pytest.raises(ag.errors.GraphError, match="modified in place"):
+        loss.backward()
+
+
+def test_assigning_data_stamps_the_version():
+    p = nn.Parameter(ag.tensor([1.0, 2.0, 3.0]))
+    before = ag.function.version_of(p)
+    p.data = ag.zeros(3)  # a new array: a saved old one is still intact, but the values changed
+    assert ag.function.version_of(p) > before

@@ -187,6 +187,18 @@ def test_conv_errors_name_the_layer_and_shapes():
         nn.Conv2d(3, 8, 3, padding_mode="mirror")
 
 
+@pytest.mark.parametrize("name", ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+                                  "ConvTranspose3d"])
+def test_conv_dtype_argument(name):
+    conv = getattr(nn, name)(2, 4, 3, dtype=np.float64)  # ConvTranspose3d once passed it as device
+    assert conv.weight.dtype == conv.bias.dtype == np.float64
+
+
+def test_conv_has_no_output_padding():
+    with pytest.raises(TypeError, match="output_padding"):
+        nn.Conv2d(3, 8, 3, output_padding=1)
+
+
 def test_conv_repr_matches_pytorch(torch):
     for args, kw in [((3, 8, 3), {"stride": 2, "padding": 1, "bias": False}),
                      ((4, 4, 3), {"groups": 4, "dilation": 2})]:

@@ -535,3 +535,15 @@ def test_more_functions(torch):
     ag.manual_seed(0)
     y = ag.nn.functional.gumbel_softmax(ag.zeros(4, 6), tau=0.5, hard=True)
     assert np.all(y.sum(-1).numpy() == 1.0) and set(np.unique(y.numpy())) <= {0.0, 1.0}
+
+
+def test_import_paths_are_aliases_not_copies():
+    """`autograd_nn.nn.functional` is the functional module itself (one module, one set of names),
+    and `nn.modules.<file>` are the nn modules, as ported `torch.nn.modules...` imports expect."""
+    import autograd_nn.functional
+    import autograd_nn.nn.functional as F
+    from autograd_nn.nn.functional import relu
+    from autograd_nn.nn.modules.module import Module
+
+    assert F is autograd_nn.functional and nn.functional is F and relu is F.relu
+    assert Module is nn.Module and nn.modules.loss.MSELoss is nn.MSELoss

@@ -9,18 +9,21 @@ back, so each has exactly the maths (and, inside a graph, the gradient) of that 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..function import TensorBase, bump_version
-from ..inplace import apply_inplace, apply_inplace_view, check_writable, writes_recorded
+from ..function import TensorBase
+from ..inplace import apply_inplace, apply_inplace_view, writes_recorded
 from ..ops import index as ix
 from ..ops.index_put import IndexPut, index_steps
 from ..random import resolve
 from ..shapes import normalize_axis
 from .convert import as_array
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 _FALSE = np.zeros((), dtype=bool)  # a where() condition that keeps the new values everywhere
 
@@ -51,12 +54,19 @@ def _old_alpha_form(op: str, other: Any, args: tuple, alpha: Any) -> tuple[Any, 
 class InplaceMixin(TensorBase):
     __slots__ = ()
 
+    if TYPE_CHECKING:  # defined by the other mixins of Tensor (shaping, placement) and Tensor itself
+        def numel(self) -> int: ...
+        def reshape(self, *shape: Any) -> Any: ...
+        def clone(self) -> Any: ...
+        def scatter_add(self, dim: int, index: Any, src: Any) -> Any: ...
+
     # ---- the two ways of writing (see the module docstring) ------------------------------------
     def _ufunc_(self, op: str, ufunc: Any, value: Any) -> Any:
         """`ufunc(self, value, out=self)`: the fast path outside a recorded graph."""
-        check_writable(self, op)
+        writing = self._inplace(op)  # checks first: its errors are not the ones translated below
         try:
-            ufunc(self._data, value, out=self._data, casting="same_kind")
+            with writing as data:
+                ufunc(data, value, out=data, casting="same_kind")
         except TypeError:
             got = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
             raise DTypeError(f"{op}: result type of {self.dtype} and {got} can't be cast to the "
@@ -64,7 +74,6 @@ class InplaceMixin(TensorBase):
         except ValueError as err:
             raise ShapeError(f"{op}: operand of shape {np.shape(value)} does not broadcast to the "
                              f"tensor's shape {self.shape} ({err})") from None
-        bump_version(self)
         return self
 
     def _apply_(self, op: str, compute: Callable[[Any], Any], *operands: Any) -> Any:
@@ -74,9 +83,8 @@ class InplaceMixin(TensorBase):
         """Overwrite every element with `values` (an array or scalar); the gradient to the old
         values is zero, to a values tensor that requires grad it is the output gradient."""
         if not writes_recorded(self, (values,)):
-            check_writable(self, op)
-            np.copyto(self._data, _array(values), casting="unsafe")
-            bump_version(self)
+            with self._inplace(op) as data:
+                np.copyto(data, _array(values), casting="unsafe")
             return self
         return self._apply_(op, lambda s: s.where(_FALSE, values if isinstance(values, TensorBase)
                                                   else s._make(np.asarray(values, s.dtype), False)),
@@ -239,7 +247,7 @@ class InplaceMixin(TensorBase):
             raise ShapeError(f"copy_: source of shape {arr.shape} does not broadcast to the "
                              f"destination's shape {self.shape}") from None
         if isinstance(src, TensorBase) and src.requires_grad and src.dtype != self.dtype:
-            src = src.astype(self.dtype)
+            src = cast("Tensor", src).astype(self.dtype)  # TensorBase is a Tensor's state only
         return self._fill_values_("copy_", src if isinstance(src, TensorBase) else arr)
 
     def masked_fill_(self, mask: Any, value: Any) -> Any:
@@ -249,16 +257,15 @@ class InplaceMixin(TensorBase):
         """x[index] = value, with PyTorch's indexing (integer and bool tensors, lists, slices)."""
         steps, advanced = index_steps(index, self.shape)
         if not writes_recorded(self, (value,)):
-            check_writable(self, "__setitem__")
-            target = self._data
-            for step in steps[:-1]:
-                target = target[step]
+            writing = self._inplace("__setitem__")  # checks outside the try below
             try:
-                target[steps[-1]] = _array(value)
+                with writing as target:
+                    for step in steps[:-1]:
+                        target = target[step]
+                    target[steps[-1]] = _array(value)
             except ValueError as err:
                 raise ShapeError(f"__setitem__: value of shape {np.shape(_array(value))} does not fit "
                                  f"the indexed part of a tensor of shape {self.shape}: {err}") from None
-            bump_version(self)
             return
         self._apply_("__setitem__", lambda s: IndexPut.apply(
             s, _as_values(s, value), steps=steps, advanced=advanced), value)
@@ -303,9 +310,8 @@ class InplaceMixin(TensorBase):
             mask = np.zeros(self.shape, dtype=bool)
             np.fill_diagonal(mask, True, wrap=wrap)
             return self._apply_("fill_diagonal_", lambda s: s.masked_fill(mask, fill_value))
-        check_writable(self, "fill_diagonal_")
-        np.fill_diagonal(self._data, fill_value, wrap=wrap)
-        bump_version(self)
+        with self._inplace("fill_diagonal_") as data:
+            np.fill_diagonal(data, fill_value, wrap=wrap)
         return self
 
     # ---- random fills (values drawn from the library's generator unless one is given) ------------
@@ -417,7 +423,7 @@ class InplaceMixin(TensorBase):
         d = normalize_axis(dim, self.ndim, "scatter") if self.ndim else 0
         idx = ix._int_index(index, "scatter")
         if self.ndim == 0:
-            flat_src = src.reshape(-1) if isinstance(src, TensorBase) else src
+            flat_src = cast("Tensor", src).reshape(-1) if isinstance(src, TensorBase) else src
             return self.reshape(1).scatter(0, idx.reshape(-1), flat_src).reshape(())
         grid = ix._gather_index("scatter", self.shape, d, idx)
         values = _as_values(self, src)
@@ -452,7 +458,7 @@ class InplaceMixin(TensorBase):
 def _as_values(like: Any, value: Any) -> Any:
     """`value` as a Tensor of `like`'s dtype (differentiably, if it is a Tensor)."""
     if isinstance(value, TensorBase):
-        return value if value.dtype == like.dtype else value.astype(like.dtype)
+        return value if value.dtype == like.dtype else cast("Tensor", value).astype(like.dtype)
     return like._make(np.asarray(_array(value)).astype(like.dtype), False)  # floats truncate
 
 

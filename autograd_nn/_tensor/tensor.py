@@ -17,7 +17,7 @@ from ..autograd import PostAccumulateGradHookHandle
 from ..autograd import backward as _backward
 from ..errors import DTypeError, ShapeError
 from ..devices import as_device
-from ..function import TensorBase, bump_version, share_version
+from ..function import TensorBase, share_version
 from ..ops import elementwise as ew
 from ..ops.linalg import MatMul
 from ..shapes import shape_arg
@@ -160,8 +160,8 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
         arr = value._data if isinstance(value, TensorBase) else value
         if not isinstance(arr, np.ndarray):
             raise TypeError(f"Tensor.data: assigned value must be a Tensor, got {type(value).__name__}")
-        self._data = arr
-        bump_version(self)
+        with self._inplace("Tensor.data", check=False):
+            self._data = arr
 
     def numpy(self, force: bool = False) -> np.ndarray:
         """The underlying array (shared memory; `force=True` gives a copy, as PyTorch's does when it

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..function import TensorBase, bump_version
+from ..function import TensorBase
 from .process_group import group as default_group
 from .process_group import mpi, wait_all
 
@@ -71,6 +71,13 @@ def _array(op: str, tensor: Any) -> np.ndarray:
     if not arr.flags.writeable:
         raise ValueError(f"{op}: the tensor's memory is read-only, so it cannot receive the result")
     return arr
+
+
+def _written(tensor: TensorBase, op: str) -> None:
+    """Stamp the version of a tensor whose array MPI has filled (in-place door, after the fact;
+    `_array` made the checks before MPI was given the array)."""
+    with tensor._inplace(op, check=False):
+        pass
 
 
 def _mpi_op(op: str, reduce_op: ReduceOp, dtype: np.dtype) -> Any:
@@ -130,7 +137,7 @@ def all_reduce_array(arr: np.ndarray, op: ReduceOp = ReduceOp.SUM, what: str = "
         if op is ReduceOp.AVG:
             np.divide(arr, g.size, out=arr, casting="unsafe")
         if owner is not None:
-            bump_version(owner)
+            _written(owner, what)
 
     return Work([request], what, done)
 
@@ -142,7 +149,7 @@ def broadcast(tensor: Any, src: int = 0, group: Any = None, async_op: bool = Fal
     g = default_group()
     src = _check_rank("broadcast", "src", src, g.size)
     request = g.comm.Ibcast(arr, root=src)
-    return _run(Work([request], "broadcast", lambda: bump_version(tensor)), async_op)
+    return _run(Work([request], "broadcast", lambda: _written(tensor, "broadcast")), async_op)
 
 
 def reduce(tensor: Any, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any = None,
@@ -162,7 +169,7 @@ def reduce(tensor: Any, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any = 
         if g.rank == dst:
             if op is ReduceOp.AVG:
                 np.divide(arr, g.size, out=arr, casting="unsafe")
-            bump_version(tensor)
+            _written(tensor, "reduce")
 
     return _run(Work([request], "reduce", done), async_op)
 
@@ -191,8 +198,8 @@ def all_gather(tensor_list: Sequence[Any], tensor: Any, group: Any = None,
 
     def done() -> None:
         for out, part in zip(outs, gathered):
-            out._data[...] = part
-            bump_version(out)
+            with out._inplace("all_gather", check=False) as target:  # checked above
+                target[...] = part
 
     return _run(Work([request], "all_gather", done), async_op)
 
@@ -212,8 +219,8 @@ def all_gather_into_tensor(output_tensor: Any, input_tensor: Any, group: Any = N
                          f"{g.size} inputs of {arr.shape} {arr.dtype} (expected {stacked}"
                          + (f" or {concatenated})" if concatenated else ")"))
     request = g.comm.Iallgather(arr, out)
-    return _run(Work([request], "all_gather_into_tensor", lambda: bump_version(output_tensor)),
-                async_op)
+    return _run(Work([request], "all_gather_into_tensor",
+                     lambda: _written(output_tensor, "all_gather_into_tensor")), async_op)
 
 
 def barrier(group: Any = None, async_op: bool = False) -> Work | None:

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..function import Function, bump_version
+from ..function import Function
+from ..functional.norm import update_running_stats
 from .._tensor import Tensor
 from .collectives import Work, all_reduce_array
 from .process_group import group
@@ -50,9 +51,7 @@ class SyncBatchNormalize(Function):
         self.count, self.axes = n, axes
         for running, value in ((running_mean, mean), (running_var, m2 / (n - 1))):
             if running is not None:  # the running variance is the unbiased one, as in PyTorch
-                running._data *= 1.0 - momentum
-                running._data += (momentum * value).astype(running.dtype, copy=False)
-                bump_version(running)
+                update_running_stats(running, value, momentum, "SyncBatchNorm")
         xhat = (x - mean.astype(x.dtype).reshape(shape)) * self.invstd
         self.save(xhat)
         return xhat

@@ -15,6 +15,11 @@ is detected from the masked scores, its scores are replaced by 0 before the soft
 by 0 after it, so the backward never sees -inf - (-inf). `multi_head_attention_forward` uses the
 same rule on both of its paths; PyTorch gives zeros when need_weights=False but NaN when
 need_weights=True, so only that NaN case differs from PyTorch.
+
+Package-internal API (not in `__all__`, so not in `F`; `nn.MultiheadAttention` runs the same steps
+as `multi_head_attention_forward` with them): `in_projection` (q, k, v from the packed or separate
+weights), `causal_if_needed` (the causal mask for `is_causal`), `attend` (heads, masks, softmax,
+dropout, merge).
 """
 from __future__ import annotations
 
@@ -107,10 +112,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
 
 
 # ---- multi-head attention ----------------------------------------------------------------------
-def _in_projection(query: Tensor, key: Tensor, value: Tensor, in_proj_weight: Tensor | None,
-                   in_proj_bias: Tensor | None, q_proj_weight: Tensor | None = None,
-                   k_proj_weight: Tensor | None = None,
-                   v_proj_weight: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+def in_projection(query: Tensor, key: Tensor, value: Tensor, in_proj_weight: Tensor | None,
+                  in_proj_bias: Tensor | None, q_proj_weight: Tensor | None = None,
+                  k_proj_weight: Tensor | None = None,
+                  v_proj_weight: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """q, k, v = query W_q^T + b_q, key W_k^T + b_k, value W_v^T + b_v.
 
     The weights are the three row blocks of `in_proj_weight` (3E, E), or the separate
@@ -147,11 +152,11 @@ def _pad_key_column(mask: Tensor | None) -> Tensor | None:
     return cat([mask, zeros(*mask.shape[:-1], 1, dtype=mask.dtype)], -1)
 
 
-def _attend(q: Tensor, k: Tensor, v: Tensor, num_heads: int, bias_k: Tensor | None,
-            bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float,
-            key_padding_mask: Tensor | None, attn_mask: Tensor | None, need_weights: bool,
-            average_attn_weights: bool, static_k: Tensor | None = None,
-            static_v: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+def attend(q: Tensor, k: Tensor, v: Tensor, num_heads: int, bias_k: Tensor | None,
+           bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float,
+           key_padding_mask: Tensor | None, attn_mask: Tensor | None, need_weights: bool,
+           average_attn_weights: bool, static_k: Tensor | None = None,
+           static_v: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
     """Split projected q (L, N, E), k, v (S, N, E) into heads, attend, merge the heads.
 
     Returns the attention output (L, N, E) before the output projection, and the weights
@@ -198,7 +203,7 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, num_heads: int, bias_k: Tensor | No
     return out, (weights.mean(1) if average_attn_weights else weights)
 
 
-def _causal_if_needed(attn_mask: Tensor | None, is_causal: bool, L: int, S: int) -> Tensor | None:
+def causal_if_needed(attn_mask: Tensor | None, is_causal: bool, L: int, S: int) -> Tensor | None:
     """With is_causal and no mask, the (L, S) bool mask that hides future keys (True = ignore)."""
     if is_causal and attn_mask is None:
         return as_tensor(~np.tri(L, S, dtype=bool))
@@ -236,15 +241,15 @@ def multi_head_attention_forward(
         raise ShapeError(f"multi_head_attention_forward: query shape {query.shape} does not match "
                          f"embed_dim={embed_dim_to_check}, or it is not divisible by "
                          f"num_heads={num_heads}")
-    attn_mask = _causal_if_needed(attn_mask, is_causal, query.shape[0], key.shape[0])
+    attn_mask = causal_if_needed(attn_mask, is_causal, query.shape[0], key.shape[0])
     if use_separate_proj_weight:
-        q, k, v = _in_projection(query, key, value, None, in_proj_bias, q_proj_weight,
-                                 k_proj_weight, v_proj_weight)
+        q, k, v = in_projection(query, key, value, None, in_proj_bias, q_proj_weight,
+                                k_proj_weight, v_proj_weight)
     else:
-        q, k, v = _in_projection(query, key, value, in_proj_weight, in_proj_bias)
-    out, weights = _attend(q, k, v, num_heads, bias_k, bias_v, add_zero_attn,
-                           dropout_p if training else 0.0, key_padding_mask, attn_mask,
-                           need_weights, average_attn_weights, static_k, static_v)
+        q, k, v = in_projection(query, key, value, in_proj_weight, in_proj_bias)
+    out, weights = attend(q, k, v, num_heads, bias_k, bias_v, add_zero_attn,
+                          dropout_p if training else 0.0, key_padding_mask, attn_mask,
+                          need_weights, average_attn_weights, static_k, static_v)
     out = linear(out, out_proj_weight, out_proj_bias)  # (L, N, E)
     if not batched:
         out = out.squeeze(1)

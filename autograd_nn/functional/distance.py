@@ -6,7 +6,7 @@ from typing import Any
 
 from .._tensor import Tensor, distances
 from .arguments import tensor_args
-from .loss import _legacy, _reduce
+from .loss import _reduce, legacy_reduction
 
 __all__ = ["pairwise_distance", "cosine_similarity", "cdist", "pdist", "triplet_margin_loss"]
 
@@ -28,4 +28,4 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     if swap:
         d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
     loss = (d_pos - d_neg + margin).clamp_min(0.0)
-    return _reduce("triplet_margin_loss", loss, _legacy(size_average, reduce, reduction))
+    return _reduce("triplet_margin_loss", loss, legacy_reduction(size_average, reduce, reduction))

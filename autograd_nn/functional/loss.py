@@ -4,6 +4,9 @@ Class-index losses pick each sample's log-probability with `gather`; log-probabi
 `log_softmax`, and the logit losses shift by the larger of 0 and -x before exponentiating, so logits
 of +-1e4 give finite values and gradients. Weighted means divide by the sum of the weights that were
 used, as PyTorch does.
+
+Package-internal API (not in `__all__`): `legacy_reduction` maps PyTorch's deprecated
+size_average/reduce flags onto `reduction`, for these functions and the `nn` loss modules.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "c
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def _legacy(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
     """Map PyTorch's deprecated size_average/reduce flags onto `reduction`."""
     if size_average is None and reduce is None:
         return reduction
@@ -74,7 +77,7 @@ def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
     """|input - target|."""
     input = _tensors(input)
     input, target = _pair("l1_loss", input, target)
-    return _reduce("l1_loss", (input - target).abs(), _legacy(size_average, reduce, reduction))
+    return _reduce("l1_loss", (input - target).abs(), legacy_reduction(size_average, reduce, reduction))
 
 
 @tensor_args("input", "target")
@@ -83,7 +86,7 @@ def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
     """(input - target)^2."""
     input = _tensors(input)
     input, target = _pair("mse_loss", input, target)
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if reduction in ("mean", "sum") and input.dtype == target.dtype and input.dtype.kind == "f":
         return SquaredError.apply(input, target, reduction=reduction)  # one node, same maths
     diff = input - target
@@ -110,7 +113,7 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
     input, target = _pair("smooth_l1_loss", input, target)
     diff = input - target
     loss = diff.abs() if beta == 0 else _quadratic_near_zero(diff, beta, 1.0)
-    return _reduce("smooth_l1_loss", loss, _legacy(size_average, reduce, reduction))
+    return _reduce("smooth_l1_loss", loss, legacy_reduction(size_average, reduce, reduction))
 
 
 @tensor_args("input", "target", "weight")
@@ -184,7 +187,7 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices, given log-probabilities (N, C, *) or (C,)."""
     input = _tensors(input)
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     logp, target, unbatched = _batched(input, target)
     if logp.ndim < 2:
         raise ShapeError(f"nll_loss: expected input (N, C, *) or (C,), got {input.shape}")
@@ -212,7 +215,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     `label_smoothing` mixes the target with the uniform distribution, as in PyTorch.
     """
     input = _tensors(input)
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -293,7 +296,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
             raise ShapeError(f"binary_cross_entropy: weight of shape {weight.shape} does not "
                              f"broadcast to the input shape {input.shape}") from None
         loss = loss * weight
-    return _reduce("binary_cross_entropy", loss, _legacy(size_average, reduce, reduction))
+    return _reduce("binary_cross_entropy", loss, legacy_reduction(size_average, reduce, reduction))
 
 
 def _softplus_neg(x: Tensor) -> Tensor:
@@ -320,7 +323,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor 
     if weight is not None:
         loss = loss * weight
     return _reduce("binary_cross_entropy_with_logits", loss,
-                   _legacy(size_average, reduce, reduction))
+                   legacy_reduction(size_average, reduce, reduction))
 
 
 @tensor_args("input", "target")
@@ -330,7 +333,7 @@ def soft_margin_loss(input: Tensor, target: Any, size_average: bool | None = Non
     input = _tensors(input)
     input, target = _pair("soft_margin_loss", input, target)
     return _reduce("soft_margin_loss", _softplus_neg(input * target),
-                   _legacy(size_average, reduce, reduction))
+                   legacy_reduction(size_average, reduce, reduction))
 
 
 @tensor_args("input", "target")
@@ -349,7 +352,7 @@ def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
         # target * log(target) with 0 where target == 0 (xlogy): log(1) = 0 there
         safe = target + _mask(target._data == 0, input.dtype)
         loss = target * safe.log() - target * input
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if reduction == "batchmean":
         return loss.sum() / float(input.shape[0] if input.ndim else 1)
     return _reduce("kl_div", loss, reduction)
@@ -376,7 +379,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: f
     cos = dot / mag**0.5  # (N,)
     pos, neg = _label_masks("cosine_embedding_loss", target, cos.dtype)
     loss = pos * (1.0 - cos) + neg * (cos - margin).clamp(min=0.0)
-    return _reduce("cosine_embedding_loss", loss, _legacy(size_average, reduce, reduction))
+    return _reduce("cosine_embedding_loss", loss, legacy_reduction(size_average, reduce, reduction))
 
 
 @tensor_args("input1", "input2", "target")
@@ -388,7 +391,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: flo
     if not isinstance(target, Tensor):
         target = as_tensor(np.asarray(target, dtype=input1.dtype))
     loss = (-target * (input1 - input2) + margin).clamp(min=0.0)
-    return _reduce("margin_ranking_loss", loss, _legacy(size_average, reduce, reduction))
+    return _reduce("margin_ranking_loss", loss, legacy_reduction(size_average, reduce, reduction))
 
 
 @tensor_args("input", "target")
@@ -401,4 +404,4 @@ def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0,
     keep_self = _mask(t != -1, input.dtype)
     keep_margin = _mask(t != 1, input.dtype)
     loss = keep_self * input + keep_margin * (margin - input).clamp(min=0.0)
-    return _reduce("hinge_embedding_loss", loss, _legacy(size_average, reduce, reduction))
+    return _reduce("hinge_embedding_loss", loss, legacy_reduction(size_average, reduce, reduction))

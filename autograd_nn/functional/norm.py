@@ -1,20 +1,25 @@
 """Normalisation functions (batch, layer, group, instance, RMS norm and `normalize`).
 
 Each is composed from Tensor ops (mean, subtraction, power), so gradients of gradients work
-(`create_graph=True`). Statistics use the biased variance, as PyTorch does for normalising; the running
-variance that `batch_norm` and `instance_norm` keep is the unbiased one, also as in PyTorch.
+(`create_graph=True`); batch and layer norm take the fused Numba kernels (`ops/fused/norm.py`) for
+float32/float64. The Tensor-op maths of batch, instance and layer norm is `ops.fused.norm`'s
+(`moments`, `standardize`, `normalize_channels`), the same that the fused ops' composites use.
+Statistics use the biased variance, as PyTorch does for normalising; the running variance that
+`batch_norm` and `instance_norm` keep is the unbiased one, also as in PyTorch.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Sequence
 
 import numpy as np
 
 from .._tensor import Tensor, as_tensor
 from ..errors import ShapeError
-from ..function import bump_version
 from ..grad_mode import no_grad
 from ..ops import fused
+from ..ops.fused.norm import moments as _moments
+from ..ops.fused.norm import normalize_channels, standardize
 from .arguments import tensor_args
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -25,13 +30,6 @@ def _fusable(input: Tensor, *others: Tensor | None) -> bool:
     return input.dtype in _FUSED_DTYPES and all(o is None or o.dtype == input.dtype for o in others)
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize"]
-
-
-def _moments(x: Tensor, dims: tuple) -> tuple[Tensor, Tensor]:
-    """Mean and biased variance of `x` over `dims`, kept as size-1 dims for broadcasting."""
-    mean = x.mean(dim=dims, keepdim=True)
-    centred = x - mean
-    return mean, (centred * centred).mean(dim=dims, keepdim=True)
 
 
 def _channel_shape(x: Tensor) -> tuple:
@@ -58,14 +56,22 @@ def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple)
     return y
 
 
-def _update_running(running: Tensor | None, value: np.ndarray, momentum: float) -> None:
-    """running <- (1 - momentum) * running + momentum * value, in place and outside the graph."""
+def update_running_stats(running: Tensor | None, value: np.ndarray, momentum: float,
+                         op: str = "batch_norm") -> None:
+    """running <- (1 - momentum) * running + momentum * value, in place and outside the graph
+    (through the in-place door, so the version is stamped). Package-internal: batch and instance
+    norm here and `distributed.SyncBatchNorm` keep their running statistics with it."""
     if running is None:
         return
-    with no_grad():
-        running._data *= 1.0 - momentum
-        running._data += (momentum * value).astype(running.dtype, copy=False)
-        bump_version(running)
+    with no_grad(), running._inplace(op) as stats:
+        stats *= 1.0 - momentum
+        stats += (momentum * value).astype(stats.dtype, copy=False)
+
+
+
+def _writing(running: Tensor | None, op: str) -> contextlib.AbstractContextManager[Any]:
+    """The in-place door of a running statistic that a fused kernel updates (or nothing)."""
+    return contextlib.nullcontext() if running is None else running._inplace(op)
 
 
 @tensor_args("input", "running_mean", "running_var", "weight", "bias", same_dtype=True)
@@ -91,21 +97,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             )
         if _fusable(input, weight, bias, running_mean, running_var):  # one Numba pass each way
             # (benchmarked ~5x faster than the ops below, which are the same maths)
-            out = fused.batch_norm_train(input, weight, bias, running_mean, running_var, momentum, eps)
-            for running in (running_mean, running_var):
-                if running is not None:
-                    bump_version(running)
-            return out
+            with _writing(running_mean, "batch_norm"), _writing(running_var, "batch_norm"):
+                return fused.batch_norm_train(input, weight, bias, running_mean, running_var,
+                                              momentum, eps)
         mean, var = _moments(input, dims)  # (1, C, 1, ...) each
-        _update_running(running_mean, mean._data.reshape(-1), momentum)
-        _update_running(running_var, var._data.reshape(-1) * (count / (count - 1)), momentum)
+        update_running_stats(running_mean, mean._data.reshape(-1), momentum)
+        update_running_stats(running_var, var._data.reshape(-1) * (count / (count - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when not training")
         mean = running_mean.detach().reshape(shape)
         var = running_var.detach().reshape(shape)
-    y = (input - mean) * (var + eps) ** -0.5  # (N, C, *)
-    return _affine(y, weight, bias, shape)
+    return normalize_channels(input, mean, var, weight, bias, eps)  # (N, C, *)
 
 
 @tensor_args("input", "running_mean", "running_var", "weight", "bias", same_dtype=True)
@@ -136,15 +139,14 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         if input.shape[0]:  # an empty batch leaves the running stats as they are
             flat_mean = mean._data.reshape(input.shape[:2]).mean(axis=0)
             flat_var = var._data.reshape(input.shape[:2]).mean(axis=0) * (count / (count - 1))
-            _update_running(running_mean, flat_mean, momentum)
-            _update_running(running_var, flat_var, momentum)
+            update_running_stats(running_mean, flat_mean, momentum, "instance_norm")
+            update_running_stats(running_var, flat_var, momentum, "instance_norm")
     else:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: running stats are needed when use_input_stats=False")
         mean = running_mean.detach().reshape(shape)
         var = running_var.detach().reshape(shape)
-    y = (input - mean) * (var + eps) ** -0.5  # (N, C, *)
-    return _affine(y, weight, bias, shape)
+    return normalize_channels(input, mean, var, weight, bias, eps)  # (N, C, *)
 
 
 def _normalized_dims(op: str, x: Tensor, normalized_shape: Sequence[int] | int) -> tuple:
@@ -164,8 +166,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
     dims = _normalized_dims("layer_norm", input, normalized_shape)
     if _fusable(input, weight, bias):  # fused Numba kernel (benchmarked ~2x the ops below); same maths
         return fused.layer_norm(input, input.shape[dims[0]:], weight, bias, eps)
-    mean, var = _moments(input, dims)  # (..., 1, ..., 1)
-    y = (input - mean) * (var + eps) ** -0.5  # same shape as input
+    y = standardize(input, *_moments(input, dims), eps)  # same shape as input
     if weight is not None:
         y = y * weight
     if bias is not None:
@@ -194,7 +195,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise ShapeError(f"group_norm: {c} channels do not split into {num_groups} groups")
     grouped = input.reshape(n, num_groups, -1)  # (N, G, C/G * spatial)
     mean, var = _moments(grouped, (2,))  # (N, G, 1) each
-    y = ((grouped - mean) * (var + eps) ** -0.5).reshape(input.shape)  # (N, C, *)
+    y = standardize(grouped, mean, var, eps).reshape(input.shape)  # (N, C, *)
     return _affine(y, weight, bias, _channel_shape(input))
 
 

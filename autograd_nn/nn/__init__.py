@@ -25,12 +25,13 @@ from .residual import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .sync_batchnorm import SyncBatchNorm
 from .transformer import *  # noqa: F401,F403
-from . import modules  # noqa: E402,F401  (PyTorch's `nn.modules.<file>` import paths)
 
 
 def __getattr__(name: str) -> Any:
     """`nn.parallel` (DistributedDataParallel) is imported on first use, keeping `import
-    autograd_nn` free of the distributed machinery."""
-    if name == "parallel":
-        return importlib.import_module(".parallel", __name__)
+    autograd_nn` free of the distributed machinery; so is `nn.modules` (PyTorch's
+    `nn.modules.<file>` import paths), which re-exports this package's names and so comes after it
+    (importing it here would be an import cycle)."""
+    if name in ("parallel", "modules"):
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,7 @@ from ..devices import as_device
 from ..errors import ShapeError
 from .._tensor import empty
 from ..functional.arguments import require_tensor
-from ..functional.attention import _attend, _causal_if_needed, _in_projection
+from ..functional.attention import attend, causal_if_needed, in_projection
 from .._tensor import Tensor
 from . import init
 from .linear import Linear
@@ -81,10 +81,10 @@ class MultiheadAttention(Module):
             for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
                 init.xavier_uniform_(w)
         if self.in_proj_bias is not None:
-            assert self.out_proj.bias is not None  # both follow `bias`
             init.zeros_(self.in_proj_bias)
+            assert self.out_proj.bias is not None  # Linear(bias=bias) has one when in_proj_bias does
             init.zeros_(self.out_proj.bias)
-        if self.bias_k is not None and self.bias_v is not None:
+        if self.bias_k is not None and self.bias_v is not None:  # both or neither (add_bias_kv)
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
@@ -120,13 +120,13 @@ class MultiheadAttention(Module):
             k_t = q_t if key is query else key.transpose(0, 1)  # (S, N, kdim)
             v_t = k_t if value is key else value.transpose(0, 1)  # (S, N, vdim)
             query, key, value = q_t, k_t, v_t
-        attn_mask = _causal_if_needed(attn_mask, is_causal, query.shape[0], key.shape[0])
-        q, k, v = _in_projection(query, key, value, self.in_proj_weight, self.in_proj_bias,
-                                 self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        out, weights = _attend(q, k, v, self.num_heads, self.bias_k, self.bias_v,
-                               self.add_zero_attn, self.dropout if self.training else 0.0,
-                               key_padding_mask, attn_mask, need_weights,
-                               average_attn_weights)  # (L, N, E)
+        attn_mask = causal_if_needed(attn_mask, is_causal, query.shape[0], key.shape[0])
+        q, k, v = in_projection(query, key, value, self.in_proj_weight, self.in_proj_bias,
+                                self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        out, weights = attend(q, k, v, self.num_heads, self.bias_k, self.bias_v,
+                              self.add_zero_attn, self.dropout if self.training else 0.0,
+                              key_padding_mask, attn_mask, need_weights,
+                              average_attn_weights)  # (L, N, E)
         out = self.out_proj(out)  # (L, N, E)
         if not batched:
             return out.squeeze(1), (weights.squeeze(0) if weights is not None else None)

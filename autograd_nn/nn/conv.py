@@ -32,17 +32,21 @@ def _ntuple(name: str, value: Any, n: int) -> tuple[int, ...]:
 
 
 class _ConvNd(Module):
-    """Shared construction, init and checks for the convolution layers."""
+    """Shared construction, init and checks for the convolution layers. Its constructor is the one
+    of Conv1d/2d/3d (PyTorch's arguments and defaults); the transposed ones add output_padding."""
 
     _dims = 0
     _transposed = False
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
-                 padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
-                 output_padding: Any = 0, device: Any = None, dtype: Any = None) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None, *,
+                 output_padding: Any = 0) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         n, name = self._dims, type(self).__name__
+        if output_padding != 0 and not self._transposed:
+            raise TypeError(f"{name}.__init__() got an unexpected keyword argument 'output_padding'")
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")
@@ -107,7 +111,7 @@ class _ConvNd(Module):
                 total = d * (k - 1)
                 widths += [total // 2, total - total // 2]
         else:
-            assert not isinstance(self.padding, str)  # 'same' and 'valid' are the only strings
+            assert isinstance(self.padding, tuple)  # the strings are handled above
             widths = [p for p in reversed(self.padding) for _ in range(2)]
         return F.pad(x, widths, mode=self.padding_mode), 0  # (N, C, *padded)
 
@@ -135,13 +139,6 @@ class Conv1d(_ConvNd):
 
     _dims = 1
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        as_device(device)  # the CPU; an accelerator raises a DeviceError
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device=device, dtype=dtype)
-
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
         x, padding = self._pad_input(x)
@@ -156,13 +153,6 @@ class Conv2d(_ConvNd):
     """
 
     _dims = 2
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        as_device(device)  # the CPU; an accelerator raises a DeviceError
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device=device, dtype=dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
@@ -183,7 +173,7 @@ class _ConvTransposeNd(_ConvNd):
             raise ValueError(f"{type(self).__name__}: only padding_mode='zeros' is supported "
                              f"(as in PyTorch), got {padding_mode!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, output_padding, device, dtype)
+                         bias, padding_mode, device, dtype, output_padding=output_padding)
 
     def _output_padding(self, x: Tensor, output_size: Sequence[int] | None) -> tuple[int, ...]:
         """The output_padding that gives `output_size` (PyTorch's rule), else the configured one."""
@@ -235,13 +225,6 @@ class Conv3d(_ConvNd):
 
     _dims = 3
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        as_device(device)
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype=dtype)
-
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
         x, padding = self._pad_input(x)
@@ -253,14 +236,6 @@ class ConvTranspose3d(_ConvTransposeNd):
     """3-D transposed convolution (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)."""
 
     _dims = 3
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
-        as_device(device)
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
-                         groups, bias, dilation, padding_mode, dtype)
 
     def forward(self, x: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         self._check_input(x)

@@ -9,7 +9,6 @@ import numpy as np
 from ..grad_mode import no_grad
 from ..random import generator
 from .._tensor import Tensor
-from ..function import bump_version
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -48,12 +47,8 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    if not tensor._data.flags.writeable:
-        raise ValueError(f"init: cannot fill a tensor of shape {tensor.shape} that wraps a read-only "
-                         "array")
-    with no_grad():
-        tensor._data[...] = values.astype(tensor.dtype, copy=False)
-        bump_version(tensor)
+    with no_grad(), tensor._inplace("init") as data:  # refuses a read-only array
+        data[...] = values.astype(tensor.dtype, copy=False)
     return tensor
 
 

@@ -22,7 +22,6 @@ from .dropout import Dropout
 from .linear import Identity, Linear
 from .module import Module
 from .parameter import Parameter
-from ..function import bump_version
 
 __all__ = ["LoRALinear", "apply_lora", "merge_lora", "unmerge_lora", "count_parameters",
            "mark_only_lora_as_trainable"]
@@ -96,8 +95,8 @@ class LoRALinear(Module):
         if not self.merged:
             with no_grad():
                 w = self.base_layer.weight
-                w._data = w._data + self.delta_weight()._data.astype(w.dtype)
-                bump_version(w)
+                with w._inplace("LoRA merge", check=False):
+                    w._data = w._data + self.delta_weight()._data.astype(w.dtype)
             self.merged = True
 
     def unmerge(self) -> None:
@@ -105,8 +104,8 @@ class LoRALinear(Module):
         if self.merged:
             with no_grad():
                 w = self.base_layer.weight
-                w._data = w._data - self.delta_weight()._data.astype(w.dtype)
-                bump_version(w)
+                with w._inplace("LoRA unmerge", check=False):
+                    w._data = w._data - self.delta_weight()._data.astype(w.dtype)
             self.merged = False
 
     def extra_repr(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
-from ..functional.loss import _legacy
+from ..functional.loss import legacy_reduction
 from .._tensor import Tensor
 from .module import Module
 
@@ -21,7 +21,7 @@ class _Loss(Module):
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = _legacy(size_average, reduce, reduction)
+        self.reduction = legacy_reduction(size_average, reduce, reduction)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""

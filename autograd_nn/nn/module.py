@@ -268,7 +268,8 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad._data.fill(0)
+                with p.grad._inplace("zero_grad", check=False) as grad:
+                    grad.fill(0)
 
     def _cast(self, dtype: Any, floating_only: bool = True) -> "Module":
         """Convert parameters and buffers (floating ones only, unless told) to `dtype`, in place:
@@ -279,7 +280,8 @@ class Module:
                 for t in m.__dict__[store].values():
                     if t is None or t.dtype == dtype or (floating_only and t.dtype.kind != "f"):
                         continue
-                    t._inplace("Module.to", replace=t._data.astype(dtype))
+                    with t._inplace("Module.to", check=False):
+                        t._data = t._data.astype(dtype)
                     if t.grad is not None:
                         t.grad = t.grad.astype(dtype)
         return self
@@ -380,9 +382,11 @@ class Module:
             for k, arr in values.items():
                 target = own[k]
                 if target._data.flags.writeable:  # into the same memory, as PyTorch's copy_
-                    np.copyto(target._inplace("load_state_dict"), arr, casting="unsafe")
+                    with target._inplace("load_state_dict") as data:
+                        np.copyto(data, arr, casting="unsafe")
                 else:
-                    target._inplace("load_state_dict", replace=np.array(arr, dtype=target.dtype))
+                    with target._inplace("load_state_dict", check=False):
+                        target._data = np.array(arr, dtype=target.dtype)
         return missing, unexpected
 
     # ---- calling -------------------------------------------------------------------------------

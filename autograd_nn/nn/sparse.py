@@ -14,7 +14,6 @@ from .._tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
-from ..function import bump_version
 
 __all__ = ["Embedding"]
 
@@ -59,8 +58,8 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            with no_grad():
-                self.weight._data[self.padding_idx] = 0.0
+            with no_grad(), self.weight._inplace("Embedding") as weight:
+                weight[self.padding_idx] = 0.0
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
@@ -82,10 +81,9 @@ class Embedding(Module):
         norms = np.linalg.norm(w[rows].astype(np.float64), ord=self.norm_type, axis=1)
         big = norms > self.max_norm
         if big.any():
-            with no_grad():
-                scale = self.max_norm / (norms[big] + 1e-7)
+            scale = self.max_norm / (norms[big] + 1e-7)
+            with no_grad(), self.weight._inplace("Embedding(max_norm)") as w:
                 w[rows[big]] *= scale[:, None].astype(w.dtype)
-                bump_version(self.weight)
 
     def forward(self, ids: Any) -> Tensor:
         arr = ids._data if isinstance(ids, Tensor) else np.asarray(ids)

@@ -77,58 +77,50 @@ def _check_d_model(name: str, d_model: int, **tensors: Tensor) -> None:
                              f"batch_first, or unbatched (L, {d_model}); got shape {t.shape}")
 
 
-def _build_layer(layer: Module, blocks: int, config: dict) -> None:
-    """The parts of an encoder (2 blocks) or decoder (3 blocks: + cross-attention) layer, assigned
-    in PyTorch's order so parameter names and state_dict keys match it one to one."""
-    c = config
-    layer._config = config
-    layer.d_model = c["d_model"]
+class _TransformerLayer(Module):
+    """What the encoder and decoder layers share: the parts, built in PyTorch's order so parameter
+    names and state_dict keys match it one to one, the self-attention and feed-forward blocks, and
+    the residual wiring of each block (post-norm or pre-norm). An encoder layer has 2 blocks, a
+    decoder layer 3 (cross-attention over the encoder's memory in the middle)."""
 
-    def attention() -> MultiheadAttention:
-        return MultiheadAttention(c["d_model"], c["nhead"], dropout=c["dropout"], bias=c["bias"],
-                                  batch_first=c["batch_first"], dtype=c["dtype"])
-
-    layer.self_attn = attention()
-    if blocks == 3:
-        layer.multihead_attn = attention()
-    layer.linear1 = Linear(c["d_model"], c["dim_feedforward"], bias=c["bias"], dtype=c["dtype"])
-    layer.dropout = Dropout(c["dropout"])
-    layer.linear2 = Linear(c["dim_feedforward"], c["d_model"], bias=c["bias"], dtype=c["dtype"])
-    layer.norm_first = c["norm_first"]
-    for i in range(1, blocks + 1):
-        setattr(layer, f"norm{i}", LayerNorm(c["d_model"], eps=c["layer_norm_eps"], bias=c["bias"],
-                                             dtype=c["dtype"]))
-    for i in range(1, blocks + 1):
-        setattr(layer, f"dropout{i}", Dropout(c["dropout"]))
-    layer.activation = _activation_fn(c["activation"])
-
-
-class TransformerEncoderLayer(Module):
-    """Self-attention then a position-wise feed-forward net, each with residual and LayerNorm."""
+    _blocks: int  # 2 (encoder) or 3 (decoder)
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation: Activation = "relu",
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+                 norm_first: bool = False, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
-        _build_layer(self, 2, dict(d_model=d_model, nhead=nhead,
-                                         dim_feedforward=dim_feedforward, dropout=dropout,
-                                         activation=activation, layer_norm_eps=layer_norm_eps,
-                                         batch_first=batch_first, norm_first=norm_first, bias=bias,
-                                         dtype=dtype))
+        self._config = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward,
+                            dropout=dropout, activation=activation, layer_norm_eps=layer_norm_eps,
+                            batch_first=batch_first, norm_first=norm_first, bias=bias, dtype=dtype)
+        self.d_model = d_model
 
-    def forward(self, src: Tensor, src_mask: Tensor | None = None,
-                src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
-        _check_d_model("TransformerEncoderLayer", self.d_model, src=src)
-        x = src  # (L, N, E) or (N, L, E)
+        def attention() -> MultiheadAttention:
+            return MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                      batch_first=batch_first, dtype=dtype)
+
+        self.self_attn = attention()
+        if self._blocks == 3:
+            self.multihead_attn = attention()
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        for i in range(1, self._blocks + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        for i in range(1, self._blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self.activation = _activation_fn(activation)
+
+    def _residual(self, x: Tensor, i: int, block: Callable[[Tensor], Tensor]) -> Tensor:
+        """Block i (1-based) with its residual connection and norm{i}: x + block(norm(x)) with
+        norm_first, else norm(x + block(x))."""
+        norm = getattr(self, f"norm{i}")
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._ff_block(self.norm2(x))
-        else:
-            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._ff_block(x))
-        return x
+            return x + block(norm(x))
+        return norm(x + block(x))
 
     def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
                   is_causal: bool) -> Tensor:
@@ -138,23 +130,27 @@ class TransformerEncoderLayer(Module):
 
     def _ff_block(self, x: Tensor) -> Tensor:
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))  # E -> F -> E
-        return self.dropout2(x)
+        return getattr(self, f"dropout{self._blocks}")(x)
 
 
-class TransformerDecoderLayer(Module):
+class TransformerEncoderLayer(_TransformerLayer):
+    """Self-attention then a position-wise feed-forward net, each with residual and LayerNorm."""
+
+    _blocks = 2
+
+    def forward(self, src: Tensor, src_mask: Tensor | None = None,
+                src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
+        _check_d_model("TransformerEncoderLayer", self.d_model, src=src)
+        x = src  # (L, N, E) or (N, L, E)
+        x = self._residual(x, 1, lambda h: self._sa_block(h, src_mask, src_key_padding_mask,
+                                                          is_causal))
+        return self._residual(x, 2, self._ff_block)
+
+
+class TransformerDecoderLayer(_TransformerLayer):
     """Masked self-attention, cross-attention over the encoder's memory, then a feed-forward net."""
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: Activation = "relu",
-                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
-        as_device(device)  # the CPU; an accelerator raises a DeviceError
-        super().__init__()
-        _build_layer(self, 3, dict(d_model=d_model, nhead=nhead,
-                                         dim_feedforward=dim_feedforward, dropout=dropout,
-                                         activation=activation, layer_norm_eps=layer_norm_eps,
-                                         batch_first=batch_first, norm_first=norm_first, bias=bias,
-                                         dtype=dtype))
+    _blocks = 3
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
@@ -162,23 +158,12 @@ class TransformerDecoderLayer(Module):
                 memory_is_causal: bool = False) -> Tensor:
         _check_d_model("TransformerDecoderLayer", self.d_model, tgt=tgt, memory=memory)
         x = tgt  # (T, N, E) or (N, T, E)
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
-            x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask,
-                                    memory_is_causal)
-            x = x + self._ff_block(self.norm3(x))
-        else:
-            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
-            x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
-                                               memory_is_causal))
-            x = self.norm3(x + self._ff_block(x))
-        return x
-
-    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
-                  is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
+        x = self._residual(x, 1, lambda h: self._sa_block(h, tgt_mask, tgt_key_padding_mask,
+                                                          tgt_is_causal))
+        x = self._residual(x, 2, lambda h: self._mha_block(h, memory, memory_mask,
+                                                           memory_key_padding_mask,
+                                                           memory_is_causal))
+        return self._residual(x, 3, self._ff_block)
 
     def _mha_block(self, x: Tensor, mem: Tensor, attn_mask: Tensor | None,
                    key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
@@ -187,12 +172,21 @@ class TransformerDecoderLayer(Module):
                                 is_causal=is_causal)[0]
         return self.dropout2(x)
 
-    def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))  # E -> F -> E
-        return self.dropout3(x)
+
+class _LayerStack(Module):
+    """`num_layers` independent copies of `layer` (see `_clone`), then an optional final norm."""
+
+    def __init__(self, layer: Module, num_layers: int, norm: Module | None = None) -> None:
+        super().__init__()
+        self.layers = ModuleList([_clone(layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def _final(self, x: Tensor) -> Tensor:
+        return self.norm(x) if self.norm is not None else x
 
 
-class TransformerEncoder(Module):
+class TransformerEncoder(_LayerStack):
     """`num_layers` independent copies of `encoder_layer`, then an optional final norm.
 
     `enable_nested_tensor` and `mask_check` are accepted for PyTorch compatibility; there are no
@@ -201,10 +195,7 @@ class TransformerEncoder(Module):
 
     def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
-        super().__init__()
-        self.layers = ModuleList([_clone(encoder_layer) for _ in range(num_layers)])
-        self.num_layers = num_layers
-        self.norm = norm
+        super().__init__(encoder_layer, num_layers, norm)
 
     def forward(self, src: Tensor, mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None,
@@ -213,17 +204,14 @@ class TransformerEncoder(Module):
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                       is_causal=bool(is_causal))
-        return self.norm(x) if self.norm is not None else x
+        return self._final(x)
 
 
-class TransformerDecoder(Module):
+class TransformerDecoder(_LayerStack):
     """`num_layers` independent copies of `decoder_layer`, then an optional final norm."""
 
     def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
-        super().__init__()
-        self.layers = ModuleList([_clone(decoder_layer) for _ in range(num_layers)])
-        self.num_layers = num_layers
-        self.norm = norm
+        super().__init__(decoder_layer, num_layers, norm)
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
@@ -235,7 +223,7 @@ class TransformerDecoder(Module):
                       tgt_key_padding_mask=tgt_key_padding_mask,
                       memory_key_padding_mask=memory_key_padding_mask,
                       tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
-        return self.norm(x) if self.norm is not None else x
+        return self._final(x)
 
 
 class Transformer(Module):

@@ -12,8 +12,7 @@ from typing import Any, Iterable, Union
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from .._tensor import Tensor, as_tensor
-from ..function import bump_version
+from .._tensor import Tensor, as_tensor, cat
 from . import packed_sequence as rnn  # PyTorch's torch.nn.utils.rnn
 
 sys.modules[__name__ + ".rnn"] = rnn  # so `from autograd_nn.nn.utils.rnn import ...` works too
@@ -106,11 +105,11 @@ def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0,
 def _scale_grads(grads: list[Tensor], coef: np.ndarray) -> None:
     """Multiply every gradient by `coef` in place (or replace it when its array is read-only)."""
     for g in grads:
-        arr = g._data
-        if arr.flags.writeable:
-            np.multiply(arr, coef, out=arr, casting="unsafe")
-        else:
-            g._data = (arr * coef).astype(arr.dtype)
+        with g._inplace("clip_grad_norm_", check=False) as arr:
+            if arr.flags.writeable:
+                np.multiply(arr, coef, out=arr, casting="unsafe")
+            else:
+                g._data = (arr * coef).astype(arr.dtype)
 
 
 def clip_grad_value_(parameters: Params, clip_value: float, foreach: bool | None = None) -> None:
@@ -119,17 +118,16 @@ def clip_grad_value_(parameters: Params, clip_value: float, foreach: bool | None
     for p in _as_list(parameters):
         if p.grad is None:
             continue
-        arr = p.grad._data
-        if arr.flags.writeable:
-            np.clip(arr, -clip_value, clip_value, out=arr)
-        else:
-            p.grad._data = np.clip(arr, -clip_value, clip_value)
+        grad = p.grad
+        with grad._inplace("clip_grad_value_", check=False) as arr:
+            if arr.flags.writeable:
+                np.clip(arr, -clip_value, clip_value, out=arr)
+            else:
+                grad._data = np.clip(arr, -clip_value, clip_value)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one 1-D Tensor (differentiable, like PyTorch)."""
-    from .. import cat  # the concatenation op lives in the tensor layer below nn
-
     params = _as_list(parameters)
     if not params:
         raise ShapeError("parameters_to_vector: got no parameters")
@@ -155,6 +153,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     offset = 0
     for p in params:
         n = p._data.size
-        np.copyto(p._data, vec._data[offset:offset + n].reshape(p._data.shape), casting="same_kind")
-        bump_version(p)
+        with p._inplace("vector_to_parameters", check=False) as data:  # outside the graph, as .data
+            np.copyto(data, vec._data[offset:offset + n].reshape(data.shape), casting="same_kind")
         offset += n

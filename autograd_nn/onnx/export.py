@@ -239,7 +239,7 @@ def _build(onnx: Any, model: Any, opset: int, inputs: list[Tensor], twin_shapes:
     state = {}
     for n, p in list(model.named_buffers())[::-1] + list(model.named_parameters())[::-1]:
         state[id(p)] = state[id(p._data)] = n  # by the Tensor, and by its array (for detach())
-    graph_inputs: list = []
+    graph_inputs: list[Any] = []  # onnx ValueInfoProtos
     weights: list[tuple[str, Tensor]] = []
     labels: dict[tuple, str] = {}  # (size, resized size) of a dynamic input axis -> its name
     for t, shape, name in zip(inputs, twin_shapes, names_in):
@@ -335,7 +335,7 @@ def _finish(onnx: Any, g: GraphBuilder, model: Any, opset: int, out: Any, twins:
     graph = helper.make_graph(g.nodes, type(model).__name__, graph_inputs, graph_outputs,
                               initializer=initializers)
     opsets = [helper.make_opsetid("", opset)]
-    from .. import __version__
+    from ..version import __version__
 
     proto = helper.make_model(graph, opset_imports=opsets, producer_name="autograd_nn",
                               producer_version=__version__)

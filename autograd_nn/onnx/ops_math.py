@@ -262,5 +262,4 @@ MAPPINGS: dict[str, Mapping] = {
     "Prod": _reduction("ReduceProd"), "LogSumExp": _reduction("ReduceLogSumExp"),
     "AMax": _amax, "Var": _var, "Std": lambda ctx: _var(ctx, std=True), "Norm": _norm,
     "Softmax": _softmax("Softmax", "axis"), "LogSoftmax": _softmax("LogSoftmax", "axis"),
-    "SoftmaxRows": _softmax("Softmax", "dim"), "LogSoftmaxRows": _softmax("LogSoftmax", "dim"),
 }

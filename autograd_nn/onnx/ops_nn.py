@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..kernels import pool as kpool
+from ..ops.pool import pool_output_size, pool_windows
 from .context import OpContext
 from .ops_math import Mapping
 
@@ -79,9 +79,9 @@ def _pool_geometry(size: int, win: tuple) -> tuple | None:
         for p in range(0, k // 2 + 1):
             for s in range(1, size + 2 * p + 1):
                 for ceil in (False, True):
-                    if kpool.pool_output_size(size, k, s, p, step, ceil) != n_out:
+                    if pool_output_size(size, k, s, p, step, ceil) != n_out:
                         continue
-                    (st, ct, _), _, _ = kpool.pool_windows(size, k, s, p, step, ceil)
+                    (st, ct, _), _, _ = pool_windows(size, k, s, p, step, ceil)
                     if np.array_equal(st, start) and np.array_equal(ct, count):
                         return k, s, p, ceil
     return None
@@ -124,7 +124,7 @@ def _avg_pool(ctx: OpContext) -> str:
         return ctx.op("GlobalAveragePool", [ctx.input(0)])
     attrs, found = _pool_attrs(ctx, win.rows, win.cols)
     geos = ([(1, 1, 0, False)] if len(found) == 1 else []) + found
-    divisors = [kpool.pool_windows(n, k, s, p, 1, ceil)[1:]
+    divisors = [pool_windows(n, k, s, p, 1, ceil)[1:]
                 for n, (k, s, p, ceil) in zip(win.image, geos)]
     for include, pick in ((1, 0), (0, 1)):
         if (np.allclose(divisors[0][pick], win.row_div)

@@ -18,6 +18,11 @@ from ..function import Function
 from ..kernels import pool as kpool
 from . import dual
 
+# The kernels' window geometry, for code above ops that must agree with it (the ONNX exporter
+# recovers stride, padding and ceil_mode of a pooling op by matching these).
+pool_output_size = kpool.pool_output_size
+pool_windows = kpool.pool_windows
+
 Windows = tuple[np.ndarray, np.ndarray, int]
 
 
@@ -78,7 +83,7 @@ class ScatterPlanes(Function):
         out = kpool.scatter_planes(_plane4(g), _plane4(index), _image2(image))
         return out.reshape(g.shape[:2] + tuple(image))
 
-    def backward(self, h):
+    def backward(self, h: Any) -> Any:
         if dual.is_tensor(h):
             return GatherPlanes.apply(h, index=self.index)
         n, c = h.shape[:2]
@@ -116,7 +121,7 @@ class AvgPool(Function):
         self.win = win
         return _avg(x, win)
 
-    def backward(self, g):
+    def backward(self, g: Any) -> Any:
         if dual.is_tensor(g):
             return AvgPoolAdjoint.apply(g, win=self.win)
         return _avg_adjoint(g, self.win, g.ndim == 3)
@@ -129,7 +134,7 @@ class AvgPoolAdjoint(Function):
         self.win = win
         return _avg_adjoint(g, win, g.ndim == 3)
 
-    def backward(self, h):
+    def backward(self, h: Any) -> Any:
         if dual.is_tensor(h):
             return AvgPool.apply(h, win=self.win)
         return _avg(h, self.win)

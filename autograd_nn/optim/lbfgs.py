@@ -14,7 +14,6 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..errors import ShapeError
-from ..function import bump_version
 from ..grad_mode import enable_grad, no_grad
 from .optimizer import Optimizer, _check_lr
 
@@ -161,8 +160,8 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p._data.size
             alpha = p._data.dtype.type(step_size)
-            p._data += alpha * update[offset:offset + n].reshape(p._data.shape)
-            bump_version(p)
+            with p._inplace("LBFGS.step") as param:
+                param += alpha * update[offset:offset + n].reshape(param.shape)
             offset += n
 
     def _clone_param(self) -> list[np.ndarray]:
@@ -170,8 +169,8 @@ class LBFGS(Optimizer):
 
     def _set_param(self, params_data: list[np.ndarray]) -> None:
         for p, data in zip(self._params, params_data):
-            np.copyto(p._data, data)
-            bump_version(p)
+            with p._inplace("LBFGS.step") as param:
+                np.copyto(param, data)
 
     def _directional_evaluate(self, closure: Callable, x: list, t: Any,
                               d: np.ndarray) -> tuple[float, np.ndarray]:
@@ -213,8 +212,12 @@ class LBFGS(Optimizer):
         opt_cond = np.abs(flat_grad).max() <= tolerance_grad
         if opt_cond:
             return orig_loss
-        d, t = state.get("d"), state.get("t")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        # the state of earlier steps (None before the first step, which sets them)
+        d: Any = state.get("d")
+        t: Any = state.get("t")
+        old_dirs: list[np.ndarray] = state.get("old_dirs") or []
+        old_stps: list[np.ndarray] = state.get("old_stps") or []
+        ro: list[Any] = state.get("ro") or []
         h_diag = state.get("H_diag")
         prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
         n_iter = 0

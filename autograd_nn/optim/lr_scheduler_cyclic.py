@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from .lr_scheduler import LRScheduler, _number, _positive
+from .lr_scheduler_base import LRScheduler, _number, _positive
 from .optimizer import Optimizer
 
 __all__ = ["CosineAnnealingWarmRestarts", "CyclicLR", "PolynomialLR", "MultiplicativeLR"]

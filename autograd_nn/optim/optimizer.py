@@ -26,7 +26,6 @@ import numpy as np
 from ..errors import ShapeError
 from ..grad_mode import enable_grad, no_grad
 from .._tensor import Tensor, as_tensor
-from ..function import bump_version
 
 
 class _RequiredParameter:
@@ -135,7 +134,8 @@ class Optimizer:
                 if g.requires_grad or not g._data.flags.writeable:
                     p.grad = Tensor._make(np.zeros_like(g._data), False)
                 else:
-                    g._data.fill(0)
+                    with g._inplace("zero_grad", check=False) as grad:
+                        grad.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns `closure()`'s loss when one is given.
@@ -158,14 +158,11 @@ class Optimizer:
                     if grad.shape != p._data.shape:
                         raise ShapeError(f"{type(self).__name__}.step: gradient of shape {grad.shape} "
                                          f"for a parameter of shape {p._data.shape}")
-                    if not p._data.flags.writeable:
-                        raise ValueError(f"{type(self).__name__}.step: the parameter of shape "
-                                         f"{p._data.shape} wraps a read-only array")
-                    state = self.state.get(p)
-                    if state is None:
-                        state = self.state[p] = {}
-                    self._update(group, p._data, grad, state)
-                    bump_version(p)
+                    with p._inplace(f"{type(self).__name__}.step") as param:  # refuses read-only
+                        state = self.state.get(p)
+                        if state is None:
+                            state = self.state[p] = {}
+                        self._update(group, param, grad, state)
         return loss
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
@@ -324,7 +321,7 @@ def _effective_grad(opt: Optimizer, param: np.ndarray, grad: np.ndarray, weight_
 def _check_lr(lr: Any) -> None:
     if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, Tensor)):
         raise TypeError(f"Invalid learning rate: {lr!r} (expected a number, got {type(lr).__name__})")
-    _check(lr >= 0.0, "learning rate", lr)
+    _check(bool(lr >= 0.0), "learning rate", lr)
 
 
 def _check(condition: object, what: str, value: Any) -> None:  # a 0-d tensor for a tensor lr

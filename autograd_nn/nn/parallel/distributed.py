@@ -19,7 +19,6 @@ import numpy as np
 from ...distributed.collectives import Work
 from ...distributed.process_group import ProcessGroup, group, mpi
 from ...errors import DistributedError
-from ...function import bump_version
 from ...grad_mode import is_grad_enabled
 from ..module import Module
 from .reducer import MB, Reducer
@@ -131,6 +130,6 @@ def _broadcast_coalesced(tensors: list[Any], g: ProcessGroup) -> None:
     if g.rank != 0:
         start = 0
         for t, n in zip(tensors, sizes):
-            t._data[...] = flat[start:start + n].view(t._data.dtype).reshape(t._data.shape)
+            with t._inplace("DDP broadcast", check=False) as data:  # parameters, outside the graph
+                data[...] = flat[start:start + n].view(data.dtype).reshape(data.shape)
             start += n
-            bump_version(t)

@@ -4,7 +4,7 @@ Each op is a `Function` with a first-order backward on arrays (`differentiable_b
 and a `composite` form in Tensor ops, so higher-order gradients still flow through the engine. The
 plain functions below each class are what `functional` calls where a benchmark shows they pay:
 
-    log_softmax, softmax, cross_entropy_indices   (ops/fused/softmax_ce.py, kernels/softmax.py)
+    cross_entropy_indices                         (ops/fused/softmax_ce.py, kernels/softmax.py)
     layer_norm, batch_norm_train                  (ops/fused/norm.py, kernels/norm.py)
     lstm_cell, gru_cell                           (ops/fused/recurrent.py, kernels/recurrent.py)
     lstm_layer, gru_layer, rnn_layer              (ops/fused/rnn_layer.py, kernels/rnn_layer.py):
@@ -12,11 +12,9 @@ plain functions below each class are what `functional` calls where a benchmark s
 """
 from .norm import BatchNormTrainFused, LayerNormFused, batch_norm_train, layer_norm
 from .recurrent import GRUCellFused, LSTMCellFused, gru_cell, lstm_cell
-from .softmax_ce import (CrossEntropyIndices, LogSoftmaxRows, SoftmaxRows, cross_entropy_indices,
-                            log_softmax, softmax)
+from .softmax_ce import CrossEntropyIndices, cross_entropy_indices
 
 __all__ = [
     "BatchNormTrainFused", "CrossEntropyIndices", "GRUCellFused", "LSTMCellFused", "LayerNormFused",
-    "LogSoftmaxRows", "SoftmaxRows", "batch_norm_train", "cross_entropy_indices", "gru_cell",
-    "layer_norm", "log_softmax", "lstm_cell", "softmax",
+    "batch_norm_train", "cross_entropy_indices", "gru_cell", "layer_norm", "lstm_cell",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import DTypeError, OpIndexError, ShapeError
+from ...errors import DTypeError, ShapeError
 
 KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -26,14 +26,6 @@ def check_float(op: str, *arrays: np.ndarray) -> np.dtype:
             got = ", ".join(f"{tuple(x.shape)} {x.dtype}" for x in arrays)
             raise DTypeError(f"{op}: needs float32 or float64 arrays of one dtype, got {got}")
     return dtype
-
-
-def norm_dim(op: str, dim: int, ndim: int) -> int:
-    """`dim` as a non-negative axis of an `ndim`-d array (a 0-d array counts as 1-d, as in PyTorch)."""
-    n = max(ndim, 1)
-    if not isinstance(dim, (int, np.integer)) or not -n <= dim < n:
-        raise OpIndexError(f"{op}: dim {dim!r} is out of range for a {ndim}-d input")
-    return int(dim) % n
 
 
 def to_rows(a: np.ndarray, dim: int) -> np.ndarray:

@@ -4,6 +4,11 @@ Inputs are (x, [weight], [bias]); which affine arrays are present is said by `ha
 `has_bias`. The forward saves the per-row (per-channel) mean and reciprocal standard deviation, and
 the backward gives dx, dweight and dbias in one pass. The backward works on arrays only;
 `composite` recomputes the forward with Tensor ops, so `create_graph=True` still works.
+
+The Tensor-op form of the normalisations is defined once, here (`moments`, `standardize`,
+`normalize_channels`): the composites below use it, and so do `functional.norm`'s batch, instance
+and layer norm where the fused kernels do not apply (other dtypes, evaluation mode). The Numba
+kernels in `kernels/norm.py` are the same maths on arrays, the fast path.
 """
 from __future__ import annotations
 
@@ -16,6 +21,31 @@ from ...errors import ShapeError
 from ...function import Function, TensorBase
 from ...kernels import norm as knorm
 from .common import affine_arrays, check_float
+
+
+def moments(x: Any, dims: tuple) -> tuple[Any, Any]:
+    """Mean and biased variance of the Tensor `x` over `dims`, kept as size-1 dims (Tensor ops, so
+    differentiable to any order). The variance is the biased one, as PyTorch normalises with."""
+    mean = x.mean(dim=dims, keepdim=True)
+    centred = x - mean
+    return mean, (centred * centred).mean(dim=dims, keepdim=True)
+
+
+def standardize(x: Any, mean: Any, var: Any, eps: float) -> Any:
+    """(x - mean) / sqrt(var + eps), with `mean` and `var` broadcasting against `x`."""
+    return (x - mean) * (var + eps) ** -0.5
+
+
+def normalize_channels(x: Any, mean: Any, var: Any, weight: Any, bias: Any, eps: float) -> Any:
+    """Batch (and instance) norm of x (N, C, *) in Tensor ops: `standardize` with the given
+    statistics, then the per-channel (dim 1) `weight` and `bias` (C,) where given."""
+    y = standardize(x, mean, var, eps)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
 
 
 def _affine_grads(self: LayerNormFused | BatchNormTrainFused, dw: np.ndarray, db: np.ndarray, shape: tuple,
@@ -62,9 +92,7 @@ class LayerNormFused(Function):
 
     def composite(self, x: Any, *affine: Any) -> Any:
         axes = tuple(range(x.ndim - len(self.shape), x.ndim))
-        count = float(math.prod(self.shape))
-        d = x - x.sum(axes, keepdim=True) / count
-        y = d * ((d * d).sum(axes, keepdim=True) / count + self.eps) ** -0.5
+        y = standardize(x, *moments(x, axes), self.eps)
         it = iter(affine)
         if self.has_weight:
             y = y * next(it)
@@ -116,17 +144,11 @@ class BatchNormTrainFused(Function):
         return (dx,) + _affine_grads(self, dw, db, (x3.shape[1],), x3.dtype)
 
     def composite(self, x: Any, *affine: Any) -> Any:
-        axes = (0,) + tuple(range(2, x.ndim))
-        count = float(x._data.size // x.shape[1])
-        d = x - x.sum(axes, keepdim=True) / count
-        y = d * ((d * d).sum(axes, keepdim=True) / count + self.eps) ** -0.5
-        bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         it = iter(affine)
-        if self.has_weight:
-            y = y * next(it).reshape(bshape)
-        if self.has_bias:
-            y = y + next(it).reshape(bshape)
-        return y
+        weight = next(it) if self.has_weight else None
+        bias = next(it) if self.has_bias else None
+        mean, var = moments(x, (0,) + tuple(range(2, x.ndim)))
+        return normalize_channels(x, mean, var, weight, bias, self.eps)
 
 
 def _affine(weight: Any, bias: Any) -> tuple[tuple, dict]:

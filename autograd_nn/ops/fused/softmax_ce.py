@@ -1,4 +1,4 @@
-"""Fused softmax, log-softmax and cross-entropy with class indices (kernels in `kernels/softmax.py`).
+"""Fused cross-entropy with class indices (kernels in `kernels/softmax.py`).
 
 Each op runs its forward and first-order backward as one or two passes over a (rows, classes) view
 instead of the five or six NumPy temporaries of the composite form. Their backward works on arrays
@@ -14,7 +14,7 @@ import numpy as np
 from ...errors import DTypeError, OpIndexError, ShapeError
 from ...function import Function, TensorBase
 from ...kernels import softmax as ksoftmax
-from .common import NUMPY_EXP_MIN, check_float, from_rows, norm_dim, stable_shift, to_rows
+from .common import NUMPY_EXP_MIN, check_float, from_rows, stable_shift, to_rows
 
 _REDUCTIONS = ("none", "mean", "sum")
 # Cross-entropy takes its exp passes from NumPy at every size, and below CE_KERNEL_MIN entries it
@@ -82,76 +82,6 @@ def _ce_backward_np(p, target, weight, ignore_index, smoothing, grow):
         p -= ((g * share)[:, None] * weight[None, :]).astype(p.dtype)
     p[np.arange(n), t] -= (g * keep * wt).astype(p.dtype)
     return p
-
-
-class LogSoftmaxRows(Function):
-    """log_softmax(x, dim): x - logsumexp(x, dim), fused."""
-
-    differentiable_backward = False
-
-    def forward(self, x: np.ndarray, dim: int = -1) -> np.ndarray:
-        check_float("LogSoftmaxRows", x)
-        self.dim = norm_dim("LogSoftmaxRows", dim, x.ndim)
-        x2 = to_rows(x, self.dim)
-        if x2.size < NUMPY_EXP_MIN:
-            out2 = ksoftmax.log_softmax_forward(x2)
-        else:
-            m, ls = _logsumexp(x2)
-            with np.errstate(invalid="ignore"):
-                out2 = np.subtract(x2, m[:, None])
-                out2 -= ls.astype(x2.dtype)[:, None]
-        self.out2 = out2
-        return from_rows(out2, x.shape, self.dim)
-
-    def backward(self, g: np.ndarray) -> np.ndarray:
-        out2 = self.out2
-        g2 = to_rows(g, self.dim)
-        if g2.size < NUMPY_EXP_MIN:
-            dx2 = ksoftmax.log_softmax_backward(g2, out2)
-        else:
-            dx2 = np.exp(out2)
-            dx2 *= g2.sum(axis=1, keepdims=True)
-            np.subtract(g2, dx2, out=dx2)
-        return from_rows(dx2, g.shape, self.dim)
-
-    def composite(self, x: Any) -> Any:
-        if x.ndim == 0:
-            return x - x
-        z = x - stable_shift(x._data, self.dim)
-        return z - z.exp().sum(self.dim, keepdim=True).log()
-
-
-class SoftmaxRows(Function):
-    """softmax(x, dim): exp(x - max) / sum(exp(x - max)), fused."""
-
-    differentiable_backward = False
-
-    def forward(self, x: np.ndarray, dim: int = -1) -> np.ndarray:
-        check_float("SoftmaxRows", x)
-        self.dim = norm_dim("SoftmaxRows", dim, x.ndim)
-        x2 = to_rows(x, self.dim)
-        if x2.size < NUMPY_EXP_MIN:
-            out2 = ksoftmax.softmax_forward(x2)
-        else:
-            out2 = _probs(x2, _logsumexp(x2))
-        self.out2 = out2
-        return from_rows(out2, x.shape, self.dim)
-
-    def backward(self, g: np.ndarray) -> np.ndarray:
-        out2 = self.out2
-        g2 = to_rows(g, self.dim)
-        if g2.size < NUMPY_EXP_MIN:
-            dx2 = ksoftmax.softmax_backward(g2, out2)
-        else:
-            dx2 = g2 - (g2 * out2).sum(axis=1, keepdims=True)
-            dx2 *= out2
-        return from_rows(dx2, g.shape, self.dim)
-
-    def composite(self, x: Any) -> Any:
-        if x.ndim == 0:
-            return x - x + 1.0
-        e = (x - stable_shift(x._data, self.dim)).exp()
-        return e / e.sum(self.dim, keepdim=True)
 
 
 class CrossEntropyIndices(Function):
@@ -249,16 +179,6 @@ class CrossEntropyIndices(Function):
 
 def _data(x: Any) -> Any:
     return x._data if isinstance(x, TensorBase) else x
-
-
-def log_softmax(x: Any, dim: int = -1) -> Any:
-    """Fused `log_softmax(x, dim)`: one Numba pass (small inputs) or NumPy's SIMD exp (large)."""
-    return LogSoftmaxRows.apply(x, dim=dim)
-
-
-def softmax(x: Any, dim: int = -1) -> Any:
-    """Fused `softmax(x, dim)`."""
-    return SoftmaxRows.apply(x, dim=dim)
 
 
 def cross_entropy_indices(logits: Any, target: Any, weight: Any = None, ignore_index: int = -100,

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         parser.error(f"--example {args.example}: {err}")
     ranks = world_size_from_environment()  # > 0 when mpirun started this process
-    if args.nproc < 1 or (args.nproc > 1 or ranks > 1) and not ex.distributed:
+    if args.nproc < 1 or ((args.nproc > 1 or ranks > 1) and not ex.distributed):
         able = ", ".join(n for n, e in examples.items() if e.distributed)
         print(f"--nproc: example {ex.name!r} runs on one process; on several: {able}", file=sys.stderr)
         return 2

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _warned = [False]
 
 
-class autocast:  # noqa: N801  (PyTorch's spelling)
+class autocast:
     """`with autocast(device_type, dtype=None, enabled=True, cache_enabled=None):` (also a
     decorator): runs the block in the tensors' own dtypes (see the module docstring)."""
 
@@ -33,7 +34,7 @@ class autocast:  # noqa: N801  (PyTorch's spelling)
                           "has no bfloat16), so the block runs in full precision.", UserWarning,
                           stacklevel=2)
 
-    def __enter__(self) -> "autocast":
+    def __enter__(self) -> autocast:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -18,8 +18,9 @@ import functools
 import linecache
 import sys
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -37,7 +38,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class AnomalyError(AutogradError, RuntimeError):
     """An op produced NaN or Inf in anomaly mode. `op`, `phase` and `location` say where."""
 
-    def __init__(self, message: str, op: str, phase: str, location: "Location | None") -> None:
+    def __init__(self, message: str, op: str, phase: str, location: Location | None) -> None:
         super().__init__(message)
         self.op = op
         self.phase = phase
@@ -109,9 +110,9 @@ class detect_anomaly(StackedInstrument):
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = check_nan
         self._backward_of: list[Function] = []  # ops whose backward rule is running (create_graph)
-        self._origins: "weakref.WeakKeyDictionary[Function, tuple]" = weakref.WeakKeyDictionary()
+        self._origins: weakref.WeakKeyDictionary[Function, tuple] = weakref.WeakKeyDictionary()
 
-    def __enter__(self) -> "detect_anomaly":
+    def __enter__(self) -> detect_anomaly:
         super().__enter__()
         return self
 

@@ -13,15 +13,16 @@ import heapq
 import importlib
 import itertools
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
+from .custom_function import Function, FunctionCtx, Variable  # PyTorch's autograd.Function API
 from .errors import GraphError, ShapeError
 from .function import TensorBase, last_inplace, last_rebase, reads_memory, version_of
 from .grad_mode import _state, enable_grad, no_grad
 from .inplace import consumed_parents
-from .custom_function import Function, FunctionCtx, Variable  # PyTorch's autograd.Function API
 
 
 def sum_to(g: Any, shape: tuple) -> Any:
@@ -248,7 +249,7 @@ class IndexedGrad:
     repeated indices must accumulate.
     """
 
-    __slots__ = ("index", "values", "advanced", "scatter")
+    __slots__ = ("advanced", "index", "scatter", "values")
 
     def __init__(self, index: tuple, values: np.ndarray, advanced: bool, scatter: Any) -> None:
         self.index, self.values, self.advanced, self.scatter = index, values, advanced, scatter

@@ -133,7 +133,7 @@ class Function:
                 raise GraphError(f"{cls.__name__}.apply: no Tensor arguments to differentiate")
             skip: set[int] = getattr(ctx, "non_differentiable", set())
             tensors = [o for o in outputs if isinstance(o, TensorBase)]
-            for index, out in enumerate(outputs):
+            for _index, out in enumerate(outputs):
                 if not isinstance(out, TensorBase) or id(out) in skip or out.dtype.kind != "f":
                     continue
                 node = _UserNode.__new__(_UserNode)
@@ -148,7 +148,7 @@ class Function:
         return outputs[0] if single else tuple(outputs)
 
 
-def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:
     """PyTorch's legacy `Variable(tensor)`: since PyTorch 0.4 the tensor itself."""
     if not isinstance(data, TensorBase):
         raise TypeError(f"Variable: expected a Tensor, got {type(data).__name__}")

@@ -19,15 +19,15 @@ _ACCELERATORS = ("cuda", "mps", "xpu", "xla", "hip", "meta", "vulkan", "ipu", "h
                  "lazy", "ve", "ort", "mkldnn", "opengl", "opencl", "ideep", "fpga", "maia")
 
 
-class device:  # noqa: N801  (PyTorch's spelling)
+class device:
     """A device: `device("cpu")`, `device("cpu", 0)`, `device("cpu:0")` (or an accelerator's name,
     which can be described but not used)."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("index", "type")
     type: str
     index: int | None
 
-    def __init__(self, type: Any = "cpu", index: int | None = None) -> None:  # noqa: A002
+    def __init__(self, type: Any = "cpu", index: int | None = None) -> None:
         if isinstance(type, device):
             type, index = type.type, type.index if index is None else index
         if isinstance(type, int) and not isinstance(type, bool):  # device(0) means an accelerator
@@ -67,7 +67,7 @@ class device:  # noqa: N801  (PyTorch's spelling)
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
-    def __enter__(self) -> "device":
+    def __enter__(self) -> device:
         """`with device("cpu"):` (PyTorch's default-device context) is accepted; others refused."""
         as_device(self)
         return self

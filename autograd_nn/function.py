@@ -32,18 +32,29 @@ class TensorBase:
     `_make` on a tensor they were given, which `Tensor` defines to return a plain `Tensor`.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_hooks",
-                 "_post_hooks", "name", "_base", "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_base",
+        "_ctx",
+        "_data",
+        "_hooks",
+        "_post_hooks",
+        "_retains_grad",
+        "_version",
+        "grad",
+        "name",
+        "requires_grad",
+    )
     _data: np.ndarray
     grad: Any  # a Tensor or None
     requires_grad: bool
-    _ctx: "Function | None"
+    _ctx: Function | None
     _retains_grad: bool
     _version: int
-    _hooks: "list[Any] | None"
-    _post_hooks: "dict[int, Any] | None"  # post-accumulate-grad hooks of a leaf, by handle id
-    name: "str | None"
-    _base: "TensorBase | None"  # the tensor whose memory (and version counter) this one shares
+    _hooks: list[Any] | None
+    _post_hooks: dict[int, Any] | None  # post-accumulate-grad hooks of a leaf, by handle id
+    name: str | None
+    _base: TensorBase | None  # the tensor whose memory (and version counter) this one shares
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool) -> Any:
@@ -184,7 +195,7 @@ def bump_version(t: Any) -> None:
     version_owner(t)._version = last_inplace[0] = next(_clock)
 
 
-def reads_memory(fn: "Function", array: np.ndarray) -> bool:
+def reads_memory(fn: Function, array: np.ndarray) -> bool:
     """Whether the backward of `fn` may read `array`'s memory: through a value it saved (`save`) or
     an array it kept as a plain attribute (fused ops keep views of their input), the array itself or
     a view of it."""
@@ -204,7 +215,7 @@ class Instrument:
     def apply(self, cls: type, inputs: tuple, params: dict, run: Any) -> Any:
         return run(cls, inputs, params)
 
-    def backward(self, ctx: "Function", g: Any, run: Any) -> Any:
+    def backward(self, ctx: Function, g: Any, run: Any) -> Any:
         return run(g)
 
     def backward_pass(self, run: Any) -> Any:

@@ -6,13 +6,14 @@ with central differences: element by element for small inputs, along random dire
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
+from ._tensor import Tensor, as_tensor
 from .autograd import grad as _grad
 from .grad_mode import no_grad
-from ._tensor import Tensor, as_tensor
 
 
 class GradcheckError(AssertionError):

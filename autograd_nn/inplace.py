@@ -27,7 +27,8 @@ would keep a history that no longer matches its values. `clone()` first, or writ
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

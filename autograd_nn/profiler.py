@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .function import Function
 from .scopes import StackedInstrument
 
 __all__ = ["OpStats", "profile"]
 
-_SORT_KEYS: dict[str, Callable[["OpStats"], Any]] = {
+_SORT_KEYS: dict[str, Callable[[OpStats], Any]] = {
     "total": lambda s: -s.total_time,
     "forward": lambda s: -s.forward_time,
     "backward": lambda s: -s.backward_time,
@@ -65,10 +66,10 @@ class profile(StackedInstrument):
 
     def __init__(self) -> None:
         self._stats: dict[str, OpStats] = {}
-        self._nodes: "weakref.WeakKeyDictionary[Function, list[float]]" = weakref.WeakKeyDictionary()
+        self._nodes: weakref.WeakKeyDictionary[Function, list[float]] = weakref.WeakKeyDictionary()
         self._child = [0.0]  # time of ops nested in the one running now, per nesting level
 
-    def __enter__(self) -> "profile":
+    def __enter__(self) -> profile:
         super().__enter__()
         return self
 

@@ -55,7 +55,7 @@ class Generator:
         self._seed = 67280421310721  # PyTorch's default seed of a new generator
         self._numpy = np.random.default_rng(self._seed)
 
-    def manual_seed(self, seed: int) -> "Generator":
+    def manual_seed(self, seed: int) -> Generator:
         seed = int(seed)
         if seed < 0:
             raise ValueError(f"Generator.manual_seed: seed must be non-negative, got {seed}")
@@ -74,7 +74,7 @@ class Generator:
     def get_state(self) -> Mapping[str, Any]:
         return self._numpy.bit_generator.state
 
-    def set_state(self, state: Mapping[str, Any]) -> "Generator":
+    def set_state(self, state: Mapping[str, Any]) -> Generator:
         self._numpy.bit_generator.state = state
         return self
 
@@ -83,7 +83,7 @@ class Generator:
         return self._numpy
 
 
-def resolve(gen: "Generator | np.random.Generator | None") -> np.random.Generator:
+def resolve(gen: Generator | np.random.Generator | None) -> np.random.Generator:
     """The NumPy Generator behind a `generator=` argument (None: the library's own)."""
     if gen is None:
         return _generator[0]

@@ -61,7 +61,7 @@ def get_num_interop_threads() -> int:
 
 
 
-class inference_mode:  # noqa: N801  (PyTorch's spelling)
+class inference_mode:
     """`with inference_mode():` / `@inference_mode()`: PyTorch's faster `no_grad` for inference. Here
     it is `no_grad` (tensors made inside are ordinary tensors that record no graph);
     `inference_mode(False)` leaves the grad mode as it is."""

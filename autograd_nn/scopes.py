@@ -27,7 +27,8 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .function import Function, Instrument
 from .grad_mode import _state as _grad_state
@@ -48,7 +49,7 @@ class _ScopeState(threading.local):
 _state = _ScopeState()
 _calls = itertools.count()
 # Function (op) -> the scope stack when it was created. Keyed weakly: no graph is kept alive.
-_tags: "weakref.WeakKeyDictionary[Function, tuple[ScopeEntry, ...]]" = weakref.WeakKeyDictionary()
+_tags: weakref.WeakKeyDictionary[Function, tuple[ScopeEntry, ...]] = weakref.WeakKeyDictionary()
 
 
 # While recording: per scope, what ran inside it in order (op names and child scopes), including ops
@@ -99,7 +100,7 @@ class scope:
         self.name = name
         self.kind = kind or name
 
-    def __enter__(self) -> "scope":
+    def __enter__(self) -> scope:
         push(self.name, self.kind)
         return self
 
@@ -201,7 +202,7 @@ class record_scopes(StackedInstrument):
     >>> draw_graph(loss, params=model)      # ops clustered by module
     """
 
-    def __enter__(self) -> "record_scopes":
+    def __enter__(self) -> record_scopes:
         super().__enter__()
         if not _state.recording:
             _log.clear()  # a new outermost recording: the previous one's log is no longer needed

@@ -52,9 +52,9 @@ from typing import Any, Union, cast
 
 import numpy as np
 
+from ._tensor import Tensor, as_tensor
 from .devices import as_device
 from .errors import CheckpointError
-from ._tensor import Tensor, as_tensor
 
 __all__ = ["save", "load"]
 
@@ -294,9 +294,8 @@ class StructureReader:
         if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
             raise self.fail(where, f"{kind} node holds {type(value).__name__}")
         if kind == "float":
-            if isinstance(value, str):
-                if value not in ("inf", "-inf", "nan"):
-                    raise self.fail(where, f"float node holds the string {value[:40]!r}")
+            if isinstance(value, str) and value not in ("inf", "-inf", "nan"):
+                raise self.fail(where, f"float node holds the string {value[:40]!r}")
             return float(cast("float | str", value))  # checked above: a number or one of those strings
         return value
 
@@ -429,7 +428,7 @@ def _load_safetensors(path: str) -> Any:
         text = metadata.get(METADATA_KEY)
         reader = _SafetensorsReader(handle, path)
         if text is None:  # written by another tool: a flat dict of tensors by name
-            return OrderedDict((name, as_tensor(reader.plain(name))) for name in handle.keys())
+            return OrderedDict((name, as_tensor(reader.plain(name))) for name in handle)
         try:
             header = json.loads(text)
         except (ValueError, RecursionError) as err:

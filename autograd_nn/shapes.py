@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import operator
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .errors import OpIndexError, ShapeError
 

@@ -33,11 +33,11 @@ def sum(input: SparseTensor, dim: Any = None) -> Any:
     return x.values().sum() if dim is None else x.to_dense().sum(dim)
 
 
-def FloatTensor(indices: Any, values: Any, size: Any = None) -> SparseTensor:  # noqa: N802
+def FloatTensor(indices: Any, values: Any, size: Any = None) -> SparseTensor:
     """Legacy `torch.sparse.FloatTensor(indices, values, size)`: float32 values."""
     return sparse_coo_tensor(indices, values, size, dtype=dtypes.float32)
 
 
-def DoubleTensor(indices: Any, values: Any, size: Any = None) -> SparseTensor:  # noqa: N802
+def DoubleTensor(indices: Any, values: Any, size: Any = None) -> SparseTensor:
     """Legacy `torch.sparse.DoubleTensor(indices, values, size)`: float64 values."""
     return sparse_coo_tensor(indices, values, size, dtype=dtypes.float64)

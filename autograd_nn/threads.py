@@ -28,13 +28,14 @@ import itertools
 import os
 import queue
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 ENV_VARS = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 _lock = threading.Lock()
 _num_threads = 0  # 0: not set yet (read from the environment on first use)
-_pool: "_Pool | None" = None
+_pool: _Pool | None = None
 _blas_limited = False
 _local = threading.local()  # .busy: this thread is running a block (nested calls run inline)
 
@@ -141,7 +142,7 @@ class _Job:
                 try:
                     if self.error is None:
                         self.task(i)
-                except BaseException as err:  # noqa: BLE001 - handed to the caller
+                except BaseException as err:
                     self.error = self.error or err
                 with self.lock:
                     self.done += 1

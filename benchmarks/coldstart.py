@@ -141,8 +141,9 @@ def _dispatchers() -> dict[str, Any]:
 
 def child_kernels() -> dict[str, Any]:
     t0 = time.perf_counter()
-    import autograd_nn  # noqa: F401
     from numba.core import event
+
+    import autograd_nn  # noqa: F401
 
     dispatchers = _dispatchers()
     t1 = time.perf_counter()
@@ -202,7 +203,7 @@ def rows(threads: int, quick: bool = False, warm_runs: int = 3) -> list[Any]:
                          f"{statistics.median(r['step_s'] for r in w):.2f} s, whole process "
                          f"{statistics.median(r['process_s'] for r in w):.2f} s wall, "
                           f"{statistics.median(r['cpu_s'] for r in w):.2f} s CPU; {len(w)} run(s)")
-        except Exception as err:  # noqa: BLE001 - reported in the row
+        except Exception as err:
             for row in (cold, warm):
                 row.error = row.error or f"{type(err).__name__}: {err}"
     with tempfile.TemporaryDirectory(prefix="agnn-numba-") as cache:
@@ -215,7 +216,7 @@ def rows(threads: int, quick: bool = False, warm_runs: int = 3) -> list[Any]:
                          f"{k['compiled']}/{k['kernels']} kernels compiled; slowest: {slow}")
             if k["missing"]:
                 kern.note += f"; NOT exercised: {', '.join(k['missing'])}"
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             kern.error = f"{type(err).__name__}: {err}"
     return [warm, cold, kern]
 

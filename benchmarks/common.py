@@ -14,8 +14,9 @@ from __future__ import annotations
 import importlib.util
 import math
 import zlib
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

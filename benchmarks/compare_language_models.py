@@ -23,8 +23,7 @@ import numpy as np
 from autograd_nn import manual_seed
 from autograd_nn.data.text import CharCorpus
 from autograd_nn.examples.gpt import GPT, GPTConfig
-from autograd_nn.examples.lm_common import (LMTrainConfig, eval_batches, estimate_loss, lr_factor,
-                                            train_lm)
+from autograd_nn.examples.lm_common import LMTrainConfig, estimate_loss, eval_batches, lr_factor, train_lm
 from autograd_nn.examples.sequence import CharRNN, CharRNNConfig
 
 TOLERANCE = 0.05  # nats/char

@@ -250,7 +250,7 @@ def rows(quick: bool = False, repeats: int = 3) -> list[Any]:
                     f"BatchNorm); 1 proc x 1 thread {statistics.median(single):.0f}; median of "
                     f"{repeats} alternating run(s) of {steps} steps; the "
                     "'autograd_nn' column is seconds per step on 2 procs, 'numpy' on 1 proc")
-    except Exception as err:  # noqa: BLE001 - reported in the row
+    except Exception as err:
         thr.error = f"{type(err).__name__}: {err}"
     try:
         runs = [_spawn(2, 1, ["overlap", "--steps", str(steps // 3 if not quick else 3)]
@@ -265,7 +265,7 @@ def rows(quick: bool = False, repeats: int = 3) -> list[Any]:
                     f"KB in {m['buckets']} buckets); digits CNN: {c['serial_ms']:.2f} / "
                     f"{c['ddp_ms']:.2f} / {c['comm_ms']:.2f} ms ({c['grad_kb']:.0f} KB, {c['buckets']} "
                     f"buckets), hidden {c['hidden']:.2f}; medians over steps, {repeats} run(s)")
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         ovl.error = f"{type(err).__name__}: {err}"
     return [thr, ovl]
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 IMPLS = ("ours", "torch", "numpy")
 QUICK_VERDICT = "quick: no verdict"  # what quick mode's table shows instead of a ratio
@@ -81,7 +82,7 @@ class Workload:
                 "note": self.note, "repeats": self.repeats, "one_time": self.one_time}
 
     @classmethod
-    def described(cls, d: dict[str, Any]) -> "Workload":
+    def described(cls, d: dict[str, Any]) -> Workload:
         """The inverse of `describe` (a Workload without callables)."""
         d = dict(d)
         target = d.pop("target")
@@ -100,7 +101,7 @@ class Stats:
     n: int
 
     @classmethod
-    def of(cls, samples: list[float]) -> "Stats":
+    def of(cls, samples: list[float]) -> Stats:
         if len(samples) >= 2:
             q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
         else:

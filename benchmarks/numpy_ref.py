@@ -6,7 +6,7 @@ or a gradient). Weights use PyTorch's layouts: Linear (out, in), Conv2d (out, in
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -63,7 +63,7 @@ class Conv2d:
         self.cols: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        n, c, h, w = x.shape
+        n, c, _h, _w = x.shape
         o, _, kh, kw = self.w.shape
         xp = np.pad(x, ((0, 0), (0, 0), (self.p, self.p), (self.p, self.p)))
         win = sliding_window_view(xp, (kh, kw), axis=(2, 3))  # (N, C, OH, OW, kh, kw)

@@ -15,7 +15,8 @@ import io
 import pstats
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 N_OPS = 1000
 SIZE = 4

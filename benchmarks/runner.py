@@ -30,6 +30,7 @@ import time
 from typing import Any
 
 from .harness import Row, Stats, Workload, agree, calibrate, fill_metric
+import contextlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "MKL_NUM_THREADS",
@@ -146,15 +147,13 @@ def measure(key: str, workers: dict[str, WorkerProcess], threads: int, *, quick:
             previous = impl
         row.times = {k: Stats.of(v) for k, v in samples.items()}
         fill_metric(row, work, samples)
-    except Exception as err:  # noqa: BLE001 - a failing row is a row with an error, not a crash
+    except Exception as err:
         row.error = f"{type(err).__name__}: {err}"
         return [row]
     finally:
         for w in workers.values():
-            try:
+            with contextlib.suppress(WorkerError):
                 w.ask(cmd="drop", key=key)
-            except WorkerError:
-                pass
     rows = [row]
     if work.one_time:
         rows.append(one_time_row(row, built))

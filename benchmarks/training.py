@@ -16,7 +16,8 @@ and the standard library only, so no worker imports a library it does not time.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -25,7 +25,8 @@ import os
 import sys
 import time
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .harness import Workload, summary
 
@@ -128,7 +129,7 @@ def main(impl: str) -> None:
             break
         try:
             reply = worker.handle(cmd)
-        except Exception as err:  # noqa: BLE001 - reported to the parent, which makes it a row error
+        except Exception as err:
             where = traceback.extract_tb(err.__traceback__)[-1]
             reply = {"error": f"{type(err).__name__}: {err} (at {os.path.basename(where.filename)}:"
                               f"{where.lineno})"}

@@ -7,19 +7,30 @@ top. W1-W4 live here; W5-W7, GEMM and the registry of every row are in `workload
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import numpy_ref
-from .common import (build_model, forward_backward, labels, lib, param_values, per_library, randn,
-                     sgd_step, tensor)
+from .common import (
+    build_model,
+    forward_backward,
+    labels,
+    lib,
+    param_values,
+    per_library,
+    randn,
+    sgd_step,
+    tensor,
+)
 from .harness import Target, Workload
+import itertools
 
 
 # ---- W1 / W2: MLP training steps -------------------------------------------------------------------
 def _mlp(sizes: list[int], act: str) -> Callable[[Any], Any]:
     def build(nn: Any) -> Any:
         layers: list[Any] = []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
             layers.append(nn.Linear(fan_in, fan_out))
             if i < len(sizes) - 2:
                 layers.append(nn.Tanh() if act == "tanh" else nn.ReLU())
@@ -30,7 +41,7 @@ def _mlp(sizes: list[int], act: str) -> Callable[[Any], Any]:
 def _mlp_numpy(sizes: list[int], act: str, loss: str, lr: float, x: Any, y: Any) -> Callable:
     """The NumPy baseline with the weights `param_values` gives Sequential's Linear layers."""
     ws, bs = [], []
-    for k, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+    for k, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         idx = 2 * k  # Sequential index of the k-th Linear (an activation follows each but the last)
         ws.append(param_values(f"{idx}.weight", (fan_out, fan_in)))
         bs.append(param_values(f"{idx}.bias", (fan_out,)))

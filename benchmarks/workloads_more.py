@@ -5,7 +5,8 @@ See `workloads.py` for the conventions (quick sizes, per-library factories, iden
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

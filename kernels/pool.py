@@ -22,7 +22,7 @@ Windows = tuple[np.ndarray, np.ndarray, int]  # (start, count, step) along one a
 
 @njit(cache=True)
 def _max_pool(x, hs, hc, dh, ws, wc, dw, out, arg):  # pragma: no cover - jitted
-    n_img, n_ch, h, w = x.shape
+    n_img, n_ch, _h, w = x.shape
     oh, ow = hs.size, ws.size
     for nc in range(n_img * n_ch):
         n = nc // n_ch

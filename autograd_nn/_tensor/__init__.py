@@ -6,13 +6,43 @@ It sits above `ops/` (the primitives) and below `functional/` and `nn/`. The pac
 
 from . import functions, functions_porting
 from .factories import (
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
-    rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from .functions import *  # noqa: F403  (one list of names: functions.__all__)
 from .functions_porting import *  # noqa: F403  (functions_porting.__all__)
-from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
-                     LongTensor, ShortTensor, Size, set_default_tensor_type)
+from .legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    Size,
+    set_default_tensor_type,
+)
 from .reductions import return_types
 from .tensor import Tensor
 

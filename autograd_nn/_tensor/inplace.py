@@ -9,7 +9,8 @@ back, so each has exactly the maths (and, inside a graph, the gradient) of that 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 

@@ -15,14 +15,13 @@ import numpy as np
 from .. import dtypes
 from ..errors import DTypeError
 from ..function import Function, TensorBase
-from .convert import as_array
 from ..ops import activation as act
 from ..ops import bitwise as bw
 from ..ops import elementwise as ew
 from ..ops import rounding as rnd
 from ..ops import special as sp
 from ..ops import unary as un
-
+from .convert import as_array
 
 
 def _float(x: Any) -> Any:

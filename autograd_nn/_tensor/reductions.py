@@ -24,7 +24,6 @@ from ..ops.softmax import LogSoftmax, Softmax
 from ..shapes import normalize_axes, normalize_axis, pick
 
 
-
 def _pair_type(name: str) -> type:
     cls = namedtuple(name, ["values", "indices"])  # type: ignore[misc]  # one class per name in a loop
     cls.__module__ = "autograd_nn.return_types"

@@ -5,7 +5,8 @@ The methods are one-liners: the argument handling and the primitives live in `op
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,6 @@ from ..ops import join as jn
 from ..ops import movement as mv
 from ..ops import scatter as sc
 from ..shapes import normalize_axis, pick, shape_arg
-
 
 
 class ShapeMixin(TensorBase):

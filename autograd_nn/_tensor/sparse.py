@@ -81,7 +81,7 @@ class SparseTensor:
         keys = self._idx[0] * self.shape[1] + self._idx[1]
         return bool(np.all(np.diff(keys) > 0))
 
-    def coalesce(self) -> "SparseTensor":
+    def coalesce(self) -> SparseTensor:
         """Sorted positions, each once (values at a repeated position summed)."""
         keys = self._idx[0] * self.shape[1] + self._idx[1]
         unique, inverse = np.unique(keys, return_inverse=True)
@@ -89,7 +89,7 @@ class SparseTensor:
         indices = np.stack([unique // self.shape[1], unique % self.shape[1]]).astype(np.int64)
         return SparseTensor(indices, summed, self.shape)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "SparseTensor":
+    def requires_grad_(self, requires_grad: bool = True) -> SparseTensor:
         self._vals.requires_grad_(requires_grad)
         return self
 
@@ -99,36 +99,36 @@ class SparseTensor:
         return IndexAdd.apply(self._vals, index=(self._idx[0], self._idx[1]), advanced=True,
                               shape=self.shape)
 
-    def to(self, *args: Any, **kwargs: Any) -> "SparseTensor":
+    def to(self, *args: Any, **kwargs: Any) -> SparseTensor:
         values = self._vals.to(*args, **kwargs)
         return self if values is self._vals else SparseTensor(self._idx, values, self.shape)
 
-    def cpu(self) -> "SparseTensor":
+    def cpu(self) -> SparseTensor:
         return self
 
-    def cuda(self, device: Any = None, non_blocking: bool = False) -> "SparseTensor":
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> SparseTensor:
         as_device("cuda" if device is None else device)
         return self  # pragma: no cover - as_device raises
 
-    def float(self) -> "SparseTensor":
+    def float(self) -> SparseTensor:
         return self.to(dtypes.float32)
 
-    def double(self) -> "SparseTensor":
+    def double(self) -> SparseTensor:
         return self.to(dtypes.float64)
 
-    def detach(self) -> "SparseTensor":
+    def detach(self) -> SparseTensor:
         return SparseTensor(self._idx, self._vals.detach(), self.shape)
 
-    def t(self) -> "SparseTensor":
+    def t(self) -> SparseTensor:
         return SparseTensor(self._idx[::-1].copy(), self._vals, self.shape[::-1])
 
-    def transpose(self, dim0: int = 0, dim1: int = 1) -> "SparseTensor":
+    def transpose(self, dim0: int = 0, dim1: int = 1) -> SparseTensor:
         if {dim0 % 2, dim1 % 2} != {0, 1}:
             return self
         return self.t()
 
     @property
-    def T(self) -> "SparseTensor":
+    def T(self) -> SparseTensor:
         return self.t()
 
     # ---- products ----------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ class SparseTensor:
     def __matmul__(self, other: Any) -> Tensor:
         return self.mm(other)
 
-    def __mul__(self, other: Any) -> "SparseTensor":
+    def __mul__(self, other: Any) -> SparseTensor:
         if not isinstance(other, (int, float)):
             raise TypeError("sparse *: only a Python number can scale a sparse tensor here")
         return SparseTensor(self._idx, self._vals * other, self.shape)

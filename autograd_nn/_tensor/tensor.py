@@ -15,15 +15,15 @@ import numpy as np
 from .. import dtypes
 from ..autograd import PostAccumulateGradHookHandle
 from ..autograd import backward as _backward
-from ..errors import DTypeError, ShapeError
 from ..devices import as_device
+from ..errors import DTypeError, ShapeError
 from ..function import TensorBase, share_version
 from ..ops import elementwise as ew
 from ..ops.linalg import MatMul
 from ..shapes import shape_arg
 from .binary import BinaryMixin
-from .convert import as_array
 from .compat import CompatMixin
+from .convert import as_array
 from .counting import CountingMixin
 from .inplace import InplaceMixin
 from .linalg import LinalgMixin
@@ -32,7 +32,6 @@ from .pointwise import MathMixin
 from .reductions import ReduceMixin
 from .sampling import SamplingMixin
 from .shaping import ShapeMixin
-
 
 _NUMBERS = frozenset({int, float})
 
@@ -71,7 +70,7 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, data: np.ndarray, requires_grad: bool) -> "Tensor":
+    def _make(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
         """A plain Tensor around an array the library just made (no checks, no copy): the hot path
         of every op. Always a `Tensor`, also when called on a subclass (ops on a Parameter give a
         Tensor, as in PyTorch)."""
@@ -146,7 +145,7 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
 
     # ---- values out -------------------------------------------------------------------------
     @property
-    def data(self) -> "Tensor":
+    def data(self) -> Tensor:
         """This tensor's values as a new Tensor outside the graph, sharing memory (PyTorch's `.data`).
 
         In-place changes through it (`p.data.add_(g, alpha=-lr)`) change this tensor without being
@@ -190,7 +189,7 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
         _backward(self, gradient, retain_graph, create_graph)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self._data.dtype.kind != "f":
             raise DTypeError(
                 f"requires_grad_: only floating-point tensors can require gradients, got {self.dtype}"
@@ -200,14 +199,14 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
         self.requires_grad = bool(requires_grad)
         return self
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same data, cut off from the graph; it shares this tensor's version counter, so an
         in-place change through it still makes a backward that saved the values refuse to run."""
         out = Tensor._make(self._data, False)
         share_version(self, out)
         return out
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         self._ctx = None
         self.requires_grad = False
         return self
@@ -241,7 +240,7 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
         return PostAccumulateGradHookHandle(self._post_hooks, hook)
 
     # ---- operators --------------------------------------------------------------------------
-    def _operand(self, other: Any) -> tuple["Tensor", "Tensor"]:
+    def _operand(self, other: Any) -> tuple[Tensor, Tensor]:
         """Make `other` a Tensor and bring both to the result dtype (PyTorch's promotion rules)."""
         da = self._data.dtype
         if isinstance(other, Tensor):
@@ -264,40 +263,40 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
         """True when `other` is a Python number that keeps this (floating) tensor's dtype."""
         return type(other) in _NUMBERS and self._data.dtype.kind == "f"
 
-    def __add__(self, other: Any) -> "Tensor":
+    def __add__(self, other: Any) -> Tensor:
         if self._scalar_ok(other):
             return ew.AddScalar.apply(self, c=other)
         return ew.Add.apply(*self._operand(other))
 
-    def __radd__(self, other: Any) -> "Tensor":
+    def __radd__(self, other: Any) -> Tensor:
         if self._scalar_ok(other):
             return ew.AddScalar.apply(self, c=other)
         a, b = self._operand(other)
         return ew.Add.apply(b, a)
 
-    def __sub__(self, other: Any) -> "Tensor":
+    def __sub__(self, other: Any) -> Tensor:
         if self._scalar_ok(other):
             return ew.AddScalar.apply(self, c=-other)
         return ew.Sub.apply(*self._operand(other))
 
-    def __rsub__(self, other: Any) -> "Tensor":
+    def __rsub__(self, other: Any) -> Tensor:
         if self._scalar_ok(other):
             return ew.RSubScalar.apply(self, c=other)
         a, b = self._operand(other)
         return ew.Sub.apply(b, a)
 
-    def __mul__(self, other: Any) -> "Tensor":
+    def __mul__(self, other: Any) -> Tensor:
         if self._scalar_ok(other):
             return ew.MulScalar.apply(self, c=other)
         return ew.Mul.apply(*self._operand(other))
 
-    def __rmul__(self, other: Any) -> "Tensor":
+    def __rmul__(self, other: Any) -> Tensor:
         if self._scalar_ok(other):
             return ew.MulScalar.apply(self, c=other)
         a, b = self._operand(other)
         return ew.Mul.apply(b, a)
 
-    def __truediv__(self, other: Any) -> "Tensor":
+    def __truediv__(self, other: Any) -> Tensor:
         if self._scalar_ok(other):
             return ew.DivScalar.apply(self, c=other)
         a, b = self._operand(other)
@@ -305,7 +304,7 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
             a, b = a.astype(dtypes.get_default_dtype()), b.astype(dtypes.get_default_dtype())
         return ew.Div.apply(a, b)
 
-    def __rtruediv__(self, other: Any) -> "Tensor":
+    def __rtruediv__(self, other: Any) -> Tensor:
         if self._scalar_ok(other):
             return ew.RDivScalar.apply(self, c=other)
         a, b = self._operand(other)
@@ -313,13 +312,13 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
             a, b = a.astype(dtypes.get_default_dtype()), b.astype(dtypes.get_default_dtype())
         return ew.Div.apply(b, a)
 
-    def __neg__(self) -> "Tensor":
+    def __neg__(self) -> Tensor:
         return ew.Neg.apply(self)
 
-    def __pos__(self) -> "Tensor":
+    def __pos__(self) -> Tensor:
         return self
 
-    def __pow__(self, other: Any) -> "Tensor":
+    def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             if self._data.dtype.kind != "f" and isinstance(other, int) and other < 0:
                 raise DTypeError(f"pow: Integers to negative integer powers are not allowed "
@@ -329,7 +328,7 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
             return ew.PowScalar.apply(self, exponent=other)
         return ew.Pow.apply(*self._operand(other))
 
-    def __rpow__(self, other: Any) -> "Tensor":
+    def __rpow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool) and other > 0 and \
                 (isinstance(other, float) or self._data.dtype.kind == "f"):
             base = self if self._data.dtype.kind == "f" else self.astype(dtypes.get_default_dtype())
@@ -337,40 +336,40 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
         a, b = self._operand(other)
         return ew.Pow.apply(b, a)
 
-    def __matmul__(self, other: Any) -> "Tensor":
+    def __matmul__(self, other: Any) -> Tensor:
         return MatMul.apply(*self._operand(other))
 
-    def __rmatmul__(self, other: Any) -> "Tensor":
+    def __rmatmul__(self, other: Any) -> Tensor:
         a, b = self._operand(other)
         return MatMul.apply(b, a)
 
-    def matmul(self, other: Any) -> "Tensor":
+    def matmul(self, other: Any) -> Tensor:
         return self @ other
 
     # comparisons give bool tensors, outside the graph
-    def _compare(self, other: Any, ufunc: Any) -> "Tensor":
+    def _compare(self, other: Any, ufunc: Any) -> Tensor:
         b = other._data if isinstance(other, Tensor) else other
         try:
             return Tensor._make(np.asarray(ufunc(self._data, b)), False)
         except ValueError as err:
             raise ShapeError(f"{ufunc.__name__}: {err} (shapes {self.shape} and {np.shape(b)})") from None
 
-    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
 
-    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal)
 
-    def __lt__(self, other: Any) -> "Tensor":
+    def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
 
-    def __le__(self, other: Any) -> "Tensor":
+    def __le__(self, other: Any) -> Tensor:
         return self._compare(other, np.less_equal)
 
-    def __gt__(self, other: Any) -> "Tensor":
+    def __gt__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater)
 
-    def __ge__(self, other: Any) -> "Tensor":
+    def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater_equal)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__

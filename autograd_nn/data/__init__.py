@@ -4,9 +4,15 @@ from .digits import load_digits
 from .distributed import DistributedSampler
 from .graphs import GraphData, stochastic_block_model
 from .loader import DataLoader, default_collate, default_convert, get_worker_info
-from .samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
-                       WeightedRandomSampler)
 from .mnist import load_mnist, read_idx, write_idx
+from .samplers import (
+                       BatchSampler,
+                       RandomSampler,
+                       Sampler,
+                       SequentialSampler,
+                       SubsetRandomSampler,
+                       WeightedRandomSampler,
+)
 from .text import CharCorpus, stdlib_docstrings
 from .toy import make_circles, make_gaussian_mixture, make_moons, make_spirals, make_xor
 from .transforms import Standardizer, one_hot, standardize

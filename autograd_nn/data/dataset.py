@@ -1,12 +1,13 @@
 """Datasets: anything with `__len__` and `__getitem__`, as in `torch.utils._data`."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ..random import resolve
 from .._tensor import Tensor, as_tensor
+from ..random import resolve
 
 
 class Dataset:

@@ -37,7 +37,7 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = False
     for c in range(10):  # stratified: the same fraction of every class in the test set
         idx = np.flatnonzero(y == c)
         rng.shuffle(idx)
-        test_idx.extend(idx[: int(round(len(idx) * test_fraction))])
+        test_idx.extend(idx[: round(len(idx) * test_fraction)])
     test_mask = np.zeros(len(y), bool)
     test_mask[test_idx] = True
     x = x.reshape(len(x), 64) if flatten else x[:, None]
@@ -46,7 +46,7 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = False
     val_mask = np.zeros(len(train_order), bool)  # the first images of each class in train_order
     for c in range(10):
         of_class = np.flatnonzero(y[train_order] == c)
-        val_mask[of_class[: int(round(len(of_class) * val_fraction))]] = True
+        val_mask[of_class[: round(len(of_class) * val_fraction)]] = True
     val_order, train_order = train_order[val_mask], train_order[~val_mask]
     return {"X_train": x[train_order], "y_train": y[train_order],
             "X_val": x[val_order], "y_val": y[val_order],

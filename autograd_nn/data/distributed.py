@@ -9,7 +9,8 @@ batches: a rank that ran out of batches early would leave the others waiting in 
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 

@@ -1,13 +1,14 @@
 """DataLoader: batches from a dataset, shuffled with a seeded generator, with PyTorch's signature."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..dtypes import get_default_dtype
 from ..random import resolve
-from .._tensor import Tensor, as_tensor
 from .dataset import IterableDataset, TensorDataset
 from .samplers import BatchSampler, RandomSampler, SequentialSampler
 

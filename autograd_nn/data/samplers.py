@@ -6,7 +6,8 @@ or a NumPy Generator), so `manual_seed` makes every epoch's order repeatable.
 """
 from __future__ import annotations
 
-from typing import Any, Generic, Iterator, Sequence, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 

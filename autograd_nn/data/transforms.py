@@ -14,7 +14,7 @@ class Standardizer:
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
 
-    def fit(self, x: Any, axis: Any = 0) -> "Standardizer":
+    def fit(self, x: Any, axis: Any = 0) -> Standardizer:
         x = np.asarray(x, dtype=np.float64)
         self.mean = x.mean(axis=axis, keepdims=True)
         self.std = x.std(axis=axis, keepdims=True)

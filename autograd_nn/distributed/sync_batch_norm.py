@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..function import Function
 from ..functional.norm import update_running_stats
-from .._tensor import Tensor
 from .collectives import Work, all_reduce_array
 from .process_group import group
 

@@ -9,7 +9,8 @@ the library's generator, so `autograd_nn.manual_seed` makes them repeatable.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

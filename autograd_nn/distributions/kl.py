@@ -2,10 +2,10 @@
 registry has them; `register_kl` adds a pair."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from .._tensor import Tensor
 from .. import linalg
+from .._tensor import Tensor
 from .categorical import Bernoulli, Categorical
 from .distribution import Distribution
 from .multivariate_normal import Independent, MultivariateNormal

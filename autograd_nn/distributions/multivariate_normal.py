@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor, as_tensor
 from .. import linalg
+from .._tensor import Tensor, as_tensor
 from ..random import generator
 from .distribution import Distribution
 

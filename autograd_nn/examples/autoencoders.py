@@ -20,12 +20,11 @@ from typing import Any
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor, randn, randn_like
 from ..data import DataLoader, TensorDataset, load_digits
-from .._tensor import randn, randn_like
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor, as_tensor
 from ..training import evaluate, fit
 from .registry import example
 

@@ -18,11 +18,10 @@ from functools import partial
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor, cat
 from ..data import DataLoader, TensorDataset
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor, as_tensor
-from .._tensor import cat
 from ..training import train_classifier
 from .data_parallel import parallelize
 from .registry import example

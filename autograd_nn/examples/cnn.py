@@ -4,12 +4,12 @@ from __future__ import annotations
 import os
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor
 from ..data import DataLoader, TensorDataset, load_digits
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
-from .._tensor import Tensor, as_tensor
 from ..training import confusion_matrix, evaluate, fit
 from .data_parallel import done, finish, parallelize, unwrap_state_dict
 from .registry import example

@@ -22,11 +22,11 @@ import time
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor
 from ..data import DataLoader
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
-from .._tensor import Tensor
 from ..training import evaluate, fit
 from .registry import example
 from .resnet import digits_loaders

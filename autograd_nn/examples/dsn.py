@@ -22,12 +22,12 @@ import time
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor, cat
 from ..data import DataLoader, Standardizer, TensorDataset, load_digits
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
-from .._tensor import Tensor, as_tensor, cat
 from ..training import evaluate, fit
 from .registry import example
 

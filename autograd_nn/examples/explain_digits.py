@@ -23,12 +23,12 @@ from typing import TypeVar
 import numpy as np
 
 from .. import explain, nn, optim
+from .._tensor import as_tensor
 from ..data import DataLoader, TensorDataset, load_digits
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
-from .._tensor import as_tensor
 from ..training import evaluate, fit
 from .cnn import DigitsCNN
 from .registry import example

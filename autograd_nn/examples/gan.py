@@ -15,21 +15,21 @@ All three share one alternating loop, `train_gan`, parameterised by the two loss
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor, ones_like, rand, randn, zeros_like
 from ..autograd import grad
 from ..data import load_digits, make_gaussian_mixture
-from .._tensor import ones_like, rand, randn, zeros_like
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import generator, manual_seed
-from .._tensor import Tensor, as_tensor
 from .autoencoders import plot_digit_grid
 from .registry import example
+import itertools
 
 MEAN_TOL = 0.25  # max |mean_generated - mean_target| per coordinate (target std is about 1.4)
 COV_TOL = 0.5  # max |cov_generated - cov_target| per entry (target variances are about 2.0)
@@ -52,7 +52,7 @@ def mlp(sizes: list[int], act: Callable[[], nn.Module],
         out_act: nn.Module | None = None) -> nn.Sequential:
     """Linear layers of `sizes` with `act` between them (and `out_act` at the end)."""
     layers: list[nn.Module] = []
-    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (d_in, d_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(d_in, d_out))
         if i < len(sizes) - 2:
             layers.append(act())

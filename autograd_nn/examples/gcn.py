@@ -19,13 +19,13 @@ import os
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor
 from ..data import GraphData, stochastic_block_model
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..nn import init
 from ..random import manual_seed
 from ..serialization import load
-from .._tensor import Tensor, as_tensor
 from ..training import EarlyStopping, fit
 from .registry import example
 
@@ -134,7 +134,7 @@ def run(out_dir: str = "runs/gcn", quick: bool = False, epochs: int = 200, hidde
     return {"test_accuracy": result["test_accuracy"], "val_accuracy": result["val_accuracy"],
             "train_accuracy": result["train_accuracy"], "epochs_trained": result["epochs"],
             "mlp_baseline_test_accuracy": baseline["test_accuracy"],
-            "n_nodes": graph.num_nodes, "n_edges": int(len(graph.edges)),
+            "n_nodes": graph.num_nodes, "n_edges": len(graph.edges),
             "n_labelled": int(graph.train_mask.sum()), "curves": curves, "embeddings": picture}
 
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import nn
+from .._tensor import Tensor, as_tensor
 from ..data.text import CharCorpus, stdlib_docstrings
 from ..data.token_corpus import TokenCorpus
 from ..data.tokenizers import BPETokenizer
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor, as_tensor
 from .lm_common import LMTrainConfig, nats_per_char, report_lm, sample_next, train_lm
 from .registry import example
 
@@ -130,8 +130,8 @@ class GPT(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
     def forward(self, idx: Tensor) -> Tensor:
-        B, T = idx.shape
-        if T > self.config.block_size:
+        _B, T = idx.shape
+        if self.config.block_size < T:
             raise ValueError(f"GPT: sequence of length {T} exceeds block_size "
                              f"{self.config.block_size}")
         pos = as_tensor(np.arange(T, dtype=np.int64))  # (T,)

@@ -22,17 +22,18 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor
 from ..data.text import CharCorpus
 from ..data.token_corpus import TokenCorpus
 from ..grad_mode import no_grad
 from ..nn import functional as F
-from .._tensor import Tensor, as_tensor
 from ..training import History
 
 Batch = tuple[np.ndarray, np.ndarray]

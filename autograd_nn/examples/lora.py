@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor
 from ..data import DataLoader, TensorDataset, load_digits
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import save
-from .._tensor import Tensor, as_tensor
 from ..training import History, evaluate, fit
 from .registry import example
 

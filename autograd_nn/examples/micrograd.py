@@ -9,15 +9,14 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, tensor
 from ..dtypes import float64
-from .._tensor import tensor
 from ..random import generator, manual_seed
-from .._tensor import Tensor
 from ..training import fit
 from .registry import example
 

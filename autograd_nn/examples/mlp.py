@@ -9,19 +9,27 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from .. import nn, optim
-from ..data import DataLoader, TensorDataset, load_digits, make_gaussian_mixture, make_moons
-from ..data import Standardizer, make_xor
+from .._tensor import Tensor, as_tensor
+from ..data import (
+    DataLoader,
+    Standardizer,
+    TensorDataset,
+    load_digits,
+    make_gaussian_mixture,
+    make_moons,
+    make_xor,
+)
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor, as_tensor
 from ..training import evaluate, fit
 from .registry import example
+import itertools
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
@@ -45,7 +53,7 @@ class MLP(nn.Module):
         super().__init__()
         dims = [n_inputs, *hidden]
         layers: list[nn.Module] = []
-        for d_in, d_out in zip(dims[:-1], dims[1:]):
+        for d_in, d_out in itertools.pairwise(dims):
             layers += [nn.Linear(d_in, d_out), ACTIVATIONS[activation]()]
             layers += [nn.Dropout(dropout)] if dropout > 0 else []
         layers.append(nn.Linear(dims[-1], n_outputs))

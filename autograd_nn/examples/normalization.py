@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor
 from ..data import DataLoader, TensorDataset, load_digits
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor
 from ..training import evaluate, fit
 from .registry import example
 

@@ -7,8 +7,8 @@ trains a model from `autograd_nn.nn` on built-in data, writes its pictures and c
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 # Modules that register examples when imported (kept in one place so the CLI can list them).
 EXAMPLE_MODULES = (

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor
 from ..data import DataLoader, TensorDataset, load_digits
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
-from .._tensor import Tensor
 from ..training import confusion_matrix, evaluate, fit
 from .registry import example
 

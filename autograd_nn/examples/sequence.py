@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from .. import nn
+from .._tensor import Tensor, as_tensor
 from ..data.text import CharCorpus
 from ..grad_mode import no_grad
 from ..random import manual_seed
-from .._tensor import Tensor, as_tensor
 from .lm_common import LMTrainConfig, report_lm, sample_next, train_lm
 from .registry import example
 

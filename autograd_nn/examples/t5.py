@@ -15,10 +15,10 @@ from functools import partial
 import numpy as np
 
 from .. import nn
+from .._tensor import Tensor, as_tensor
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor, as_tensor
 from .lm_common import LMTrainConfig, train_steps
 from .registry import example
 

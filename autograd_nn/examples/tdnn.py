@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor
 from ..data import DataLoader, TensorDataset
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
-from .._tensor import Tensor
 from ..training import evaluate, fit
 from .registry import example
 

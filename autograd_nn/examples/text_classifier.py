@@ -25,13 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor
 from ..data import DataLoader, TensorDataset
 from ..data.tokenizers import WordTokenizer
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..serialization import load
-from .._tensor import Tensor, as_tensor
 from ..training import confusion_matrix, evaluate, fit
 from .registry import example
 

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import nn, optim
+from .._tensor import Tensor, as_tensor, cat
 from ..data import DataLoader, TensorDataset, load_digits
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import generator, manual_seed
 from ..serialization import load
-from .._tensor import Tensor, as_tensor
-from .._tensor import cat
 from ..training import fit
 from .registry import example
 

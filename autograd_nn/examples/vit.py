@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from functools import partial
 
 from .. import nn, optim
+from .._tensor import Tensor, cat, zeros
 from ..data import DataLoader, TensorDataset, load_digits
-from .._tensor import zeros
 from ..nn import functional as F
 from ..random import manual_seed
-from .._tensor import Tensor
-from .._tensor import cat
 from ..training import train_classifier
 from .registry import example
 

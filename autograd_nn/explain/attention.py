@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..errors import ShapeError
 from ..grad_mode import no_grad
 from ..nn import Module, MultiheadAttention
 from ..nn.module import RemovableHandle
-from .._tensor import Tensor, as_tensor
 
 __all__ = ["AttentionRecorder", "attention_maps", "attention_rollout"]
 

@@ -22,11 +22,11 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..autograd import grad
 from ..errors import ShapeError
 from ..grad_mode import enable_grad, no_grad
 from ..random import generator
-from .._tensor import Tensor, as_tensor
 
 __all__ = [
     "completeness_error",

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
 from .._tensor import Tensor
+from ..errors import ShapeError
 
 __all__ = ["plot_heatmaps"]
 

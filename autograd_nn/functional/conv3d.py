@@ -130,7 +130,7 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     op_ = _triple(op, "output_padding", output_padding, 0)
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise ShapeError(f"{op}: groups must be a positive integer, got {groups!r}")
-    c_in, cg, kd, kh, kw = weight.shape
+    c_in, cg, kd, _kh, _kw = weight.shape
     if x.shape[1] != c_in:
         raise ShapeError(f"{op}: input has {x.shape[1]} channels but weight {weight.shape} expects "
                          f"{c_in}")

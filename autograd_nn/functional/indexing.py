@@ -1,7 +1,8 @@
 """F.* (indexing: pad, one_hot, embedding lookups)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -149,7 +149,7 @@ def _sizes(op: str, x: Tensor, size: Any, scale_factor: Any, mode: str,
     if not all(isinstance(s, (int, float, np.number)) and not isinstance(s, bool) and s > 0
                for s in scales):
         raise ShapeError(f"{op}: scale_factor must be positive numbers, got {scale_factor!r}")
-    out = tuple(int(math.floor(float(n) * float(s))) for n, s in zip(x.shape[2:], scales))
+    out = tuple(math.floor(float(n) * float(s)) for n, s in zip(x.shape[2:], scales))
     if recompute_scale_factor or mode == "area":
         return out, (None,) * dims
     return out, tuple(float(s) for s in scales)

@@ -10,7 +10,8 @@ Statistics use the biased variance, as PyTorch does for normalising; the running
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -5,7 +5,8 @@ arguments are normalised ((h, w) pairs, h = 1 for 1-D) and unbatched inputs get 
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

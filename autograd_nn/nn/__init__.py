@@ -2,29 +2,29 @@
 import importlib
 from typing import Any
 
-from . import functional, init, utils  # noqa: F401
-from .activation import *  # noqa: F401,F403
-from .attention import *  # noqa: F401,F403
+from . import functional, init, utils
+from .activation import *  # noqa: F403
+from .attention import *  # noqa: F403
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import *  # noqa: F403
 from .data_parallel import DataParallel
-from .distance import *  # noqa: F401,F403
-from .conv import *  # noqa: F401,F403
-from .dropout import *  # noqa: F401,F403
+from .distance import *  # noqa: F403
+from .dropout import *  # noqa: F403
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
-from .lora import *  # noqa: F401,F403
-from .loss import *  # noqa: F401,F403
+from .lora import *  # noqa: F403
+from .loss import *  # noqa: F403
 from .module import Module, RemovableHandle
-from .normalization import *  # noqa: F401,F403
-from .padding import *  # noqa: F401,F403
+from .normalization import *  # noqa: F403
+from .padding import *  # noqa: F403
 from .parameter import Buffer, Parameter
-from .pooling import *  # noqa: F401,F403
-from .positional import *  # noqa: F401,F403
-from .rearrange import *  # noqa: F401,F403
-from .recurrent import *  # noqa: F401,F403
-from .residual import *  # noqa: F401,F403
-from .sparse import *  # noqa: F401,F403
+from .pooling import *  # noqa: F403
+from .positional import *  # noqa: F403
+from .rearrange import *  # noqa: F403
+from .recurrent import *  # noqa: F403
+from .residual import *  # noqa: F403
+from .sparse import *  # noqa: F403
 from .sync_batchnorm import SyncBatchNorm
-from .transformer import *  # noqa: F401,F403
+from .transformer import *  # noqa: F403
 
 
 def __getattr__(name: str) -> Any:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..devices import as_device
 from .. import functional as F
-from .._tensor import full
-from .._tensor import Tensor
+from .._tensor import Tensor, full
+from ..devices import as_device
 from .module import Module
 from .parameter import Parameter
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._tensor import Tensor, empty
 from ..devices import as_device
 from ..errors import ShapeError
-from .._tensor import empty
 from ..functional.arguments import require_tensor
 from ..functional.attention import attend, causal_if_needed, in_projection
-from .._tensor import Tensor
 from . import init
 from .linear import Linear
 from .module import Module

@@ -7,14 +7,14 @@ transposed ones) and PyTorch's default init: kaiming_uniform_(a=sqrt(5)), i.e. U
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from ..devices import as_device
 from .. import functional as F
+from .._tensor import Tensor, empty
+from ..devices import as_device
 from ..errors import ShapeError
-from .._tensor import empty
 from ..functional.arguments import require_tensor
-from .._tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter

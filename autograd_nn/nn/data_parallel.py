@@ -20,7 +20,7 @@ class DataParallel(Module):
                  dim: int = 0) -> None:
         super().__init__()
         if device_ids:
-            raise unavailable(f"cuda:{list(device_ids)[0]}", "DataParallel")
+            raise unavailable(f"cuda:{next(iter(device_ids))}", "DataParallel")
         self.module = module
         self.device_ids: list = []
         self.output_device, self.dim = output_device, dim

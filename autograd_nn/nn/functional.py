@@ -10,6 +10,6 @@ from typing import TYPE_CHECKING
 from .. import functional
 
 if TYPE_CHECKING:
-    from ..functional import *  # noqa: F401,F403
+    from ..functional import *  # noqa: F403
 else:
     sys.modules[__name__] = functional

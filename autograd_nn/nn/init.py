@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..grad_mode import no_grad
 from ..random import generator
-from .._tensor import Tensor
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

@@ -4,12 +4,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-
-from ..devices import as_device
 from .. import functional as F
+from .._tensor import Tensor, empty
+from ..devices import as_device
 from ..errors import ShapeError
-from .._tensor import empty
-from .._tensor import Tensor
 from ..functional.arguments import require_tensor
 from . import init
 from .module import Module

@@ -11,12 +11,12 @@ Names follow PEFT where it helps: the wrapped layer is `base_layer`, the factors
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from .._tensor import Tensor, empty, zeros
 from ..devices import as_device
-from .._tensor import empty, zeros
 from ..grad_mode import no_grad
-from .._tensor import Tensor
 from . import init
 from .dropout import Dropout
 from .linear import Identity, Linear

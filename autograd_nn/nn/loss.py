@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
-from ..functional.loss import legacy_reduction
 from .._tensor import Tensor
+from ..functional.loss import legacy_reduction
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss",

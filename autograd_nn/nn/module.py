@@ -7,15 +7,16 @@ PyTorch's for the same architecture.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, cast
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 import numpy as np
 
 from .. import dtypes, scopes
+from .._tensor import Tensor, as_tensor
 from ..devices import as_device, device, unavailable
 from ..errors import CheckpointError
 from ..grad_mode import no_grad
-from .._tensor import Tensor, as_tensor
 from .parameter import Buffer, Parameter
 
 
@@ -142,7 +143,7 @@ class Module:
         else:
             self._non_persistent.add(name)
 
-    def add_module(self, name: str, module: "Module | None") -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         if module is not None:
@@ -166,7 +167,7 @@ class Module:
 
     # ---- traversal ---------------------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every descendant, depth first, each once."""
         memo = set() if memo is None else memo
         stack = [(prefix, self)]
@@ -181,18 +182,18 @@ class Module:
                         if m is not None]
             stack.extend(reversed(children))
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
                 seen.add(id(m))
                 yield name, m
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
@@ -224,7 +225,7 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def get_submodule(self, target: str) -> "Module":
+    def get_submodule(self, target: str) -> Module:
         module = self
         for part in target.split(".") if target else []:
             if part not in module._modules:
@@ -239,7 +240,7 @@ class Module:
             raise AttributeError(f"{type(module).__name__} has no parameter {name!r}")
         return module._parameters[name]
 
-    def apply(self, fn: Callable[["Module"], Any]) -> "Module":
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call `fn` on every submodule (children first) and on self, as in PyTorch."""
         for m in self.children():
             m.apply(fn)
@@ -247,15 +248,15 @@ class Module:
         return self
 
     # ---- modes and gradients ------------------------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         for m in self.modules():
             m.__dict__["training"] = bool(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze (True) every parameter."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
@@ -271,7 +272,7 @@ class Module:
                 with p.grad._inplace("zero_grad", check=False) as grad:
                     grad.fill(0)
 
-    def _cast(self, dtype: Any, floating_only: bool = True) -> "Module":
+    def _cast(self, dtype: Any, floating_only: bool = True) -> Module:
         """Convert parameters and buffers (floating ones only, unless told) to `dtype`, in place:
         each keeps its identity (optimizers and references stay valid), a gradient is cast too."""
         dtype = dtypes.as_dtype(dtype, "Module.to")
@@ -286,7 +287,7 @@ class Module:
                         t.grad = t.grad.astype(dtype)
         return self
 
-    def to(self, *args: Any, **kwargs: Any) -> "Module":
+    def to(self, *args: Any, **kwargs: Any) -> Module:
         """PyTorch's forms: `to(device)`, `to(dtype)`, `to(device, dtype)`, `to(tensor)`, with
         `non_blocking`; floating parameters and buffers take the dtype, the device must be the CPU
         (anything else raises a DeviceError)."""
@@ -311,32 +312,32 @@ class Module:
             self._cast(dtype)
         return self
 
-    def cpu(self) -> "Module":
+    def cpu(self) -> Module:
         return self
 
-    def cuda(self, device: Any = None) -> "Module":
+    def cuda(self, device: Any = None) -> Module:
         raise unavailable("cuda" if device is None else str(device), "Module.cuda")
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         return self._cast(np.float32)
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         return self._cast(np.float64)
 
-    def half(self) -> "Module":
+    def half(self) -> Module:
         return self._cast(np.float16)
 
-    def bfloat16(self) -> "Module":
+    def bfloat16(self) -> Module:
         return self._cast(dtypes.bfloat16)
 
-    def type(self, dst_type: Any) -> "Module":
+    def type(self, dst_type: Any) -> Module:
         """Cast every parameter and buffer (also integer ones, as PyTorch's `Module.type`)."""
         return self._cast(dst_type, floating_only=False)
 
-    def share_memory(self) -> "Module":
+    def share_memory(self) -> Module:
         return self
 
-    def to_empty(self, *, device: Any = None, recurse: bool = True) -> "Module":
+    def to_empty(self, *, device: Any = None, recurse: bool = True) -> Module:
         as_device(device)
         return self
 

@@ -6,17 +6,16 @@ defaults follow PyTorch, so state dicts load across. The maths is in `functional
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ..devices import as_device
 from .. import functional as F
+from .._tensor import Tensor, as_tensor, cat, ones, zeros
+from ..devices import as_device
 from ..errors import ShapeError
-from .._tensor import ones, zeros
-from .._tensor import Tensor, as_tensor
 from ..functional.arguments import require_tensor
-from .._tensor import cat
 from . import init
 from .module import Module
 from .parameter import Parameter

@@ -10,14 +10,15 @@ final state is the one at its last step; the reverse direction starts at its las
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor, cat, stack
 from ..errors import ShapeError
 from ..function import TensorBase
 from ..ops.index import IndexAdd
-from .._tensor import Tensor, as_tensor, cat, stack
 
 __all__ = ["PackedSequence", "pad_sequence", "pack_padded_sequence", "pad_packed_sequence",
            "pack_sequence", "unpad_sequence", "unpack_sequence"]
@@ -29,16 +30,16 @@ class PackedSequence(NamedTuple):
     sorted_indices: Tensor | None = None
     unsorted_indices: Tensor | None = None
 
-    def to(self, *args: Any, **kwargs: Any) -> "PackedSequence":
+    def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
         return self._replace(data=self.data.to(*args, **kwargs))
 
-    def cpu(self) -> "PackedSequence":
+    def cpu(self) -> PackedSequence:
         return self
 
-    def float(self) -> "PackedSequence":
+    def float(self) -> PackedSequence:
         return self._replace(data=self.data.float())
 
-    def double(self) -> "PackedSequence":
+    def double(self) -> PackedSequence:
         return self._replace(data=self.data.double())
 
     @property

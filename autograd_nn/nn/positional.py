@@ -12,10 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor, empty
 from ..devices import as_device
 from ..errors import ShapeError
-from .._tensor import empty
-from .._tensor import Tensor, as_tensor
 from ..functional.arguments import require_same_dtype, require_tensor
 from . import init
 from .dropout import Dropout

@@ -25,15 +25,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..devices import as_device
 from .. import functional as F
+from .._tensor import Tensor, cat, empty, stack, zeros
+from ..devices import as_device
 from ..errors import ShapeError
-from .._tensor import empty, zeros
 from ..functional.arguments import require_tensor
 from ..ops.fused import gru_cell, lstm_cell
 from ..ops.fused.rnn_layer import gru_layer, lstm_layer, rnn_layer
-from .._tensor import Tensor
-from .._tensor import cat, stack
 from . import init
 from .module import Module
 from .packed_sequence import PackedSequence, packed_positions, padded_from_packed

@@ -6,10 +6,11 @@ to and from torchvision's ResNets.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from ..errors import ShapeError
 from .._tensor import Tensor
+from ..errors import ShapeError
 from .activation import ReLU
 from .container import Sequential
 from .conv import Conv2d

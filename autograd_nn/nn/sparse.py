@@ -5,12 +5,11 @@ from typing import Any
 
 import numpy as np
 
-from ..devices import as_device
 from .. import functional as F
+from .._tensor import Tensor, empty
+from ..devices import as_device
 from ..errors import DTypeError, ShapeError
-from .._tensor import empty
 from ..grad_mode import no_grad
-from .._tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -65,7 +64,7 @@ class Embedding(Module):
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
                         padding_idx: int | None = None, max_norm: float | None = None,
                         norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                        sparse: bool = False) -> "Embedding":
+                        sparse: bool = False) -> Embedding:
         """An Embedding holding a copy of `embeddings` (2-D); frozen unless freeze=False."""
         if embeddings.ndim != 2:
             raise ShapeError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "

@@ -8,16 +8,17 @@ across both ways. `norm_first=False` is the paper's post-norm (x = norm(x + subl
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from ..random import get_rng_state, set_rng_state
-from ..devices import as_device
 from .. import functional as F
-from ..errors import ShapeError
 from .._tensor import Tensor, as_tensor
+from ..devices import as_device
+from ..errors import ShapeError
 from ..functional.arguments import require_tensor
+from ..random import get_rng_state, set_rng_state
 from . import init
 from .attention import MultiheadAttention
 from .container import ModuleList

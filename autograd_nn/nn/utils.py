@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any, Iterable, Union
+from collections.abc import Iterable
+from typing import Any, Union
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
 from .._tensor import Tensor, as_tensor, cat
+from ..errors import DTypeError, ShapeError
 from . import packed_sequence as rnn  # PyTorch's torch.nn.utils.rnn
 
 sys.modules[__name__ + ".rnn"] = rnn  # so `from autograd_nn.nn.utils.rnn import ...` works too

@@ -12,7 +12,8 @@ find exactly (safer than a derived guess: two sizes may grow in the same ratio b
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence, cast
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import numpy as np
 

@@ -2,7 +2,8 @@
 trace), the ONNX names of its inputs, the shapes of everything as (main, resized) pairs."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

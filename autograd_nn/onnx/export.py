@@ -11,12 +11,14 @@ from __future__ import annotations
 import inspect
 import os
 import tempfile
-from typing import Any, Mapping as MappingType, Sequence
+from collections.abc import Mapping as MappingType
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ..grad_mode import no_grad
 from .._tensor import Tensor, as_tensor
+from ..grad_mode import no_grad
 from .builder import ExportError, GraphBuilder, require_onnx
 from .constants import constant
 from .context import OpContext, describe_scope
@@ -211,7 +213,7 @@ def _twin_calls(model: Any, args: tuple, kwargs: dict, inputs: list[Tensor], nam
         except Exception as err:  # the model refuses the new size: try the other direction
             error = err
             continue
-        for i, (mine, theirs) in enumerate(zip(calls, twins)):
+        for _i, (mine, theirs) in enumerate(zip(calls, twins)):
             if mine.name != theirs.name or len(mine.inputs) != len(theirs.inputs):
                 raise ExportError(f"onnx.export: with the dynamic axes resized, the model runs "
                                   f"{theirs.name!r} {describe_scope(theirs.scope)} where it ran "

@@ -7,7 +7,7 @@ exporter makes the same choices: rsqrt = Reciprocal(Sqrt), silu = x * Sigmoid(x)
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

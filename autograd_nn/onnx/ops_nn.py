@@ -76,7 +76,7 @@ def _pool_geometry(size: int, win: tuple) -> tuple | None:
     n_out = len(start)
     kernel = int(count.max()) if n_out else 1
     for k in range(kernel, kernel + size + 1):
-        for p in range(0, k // 2 + 1):
+        for p in range(k // 2 + 1):
             for s in range(1, size + 2 * p + 1):
                 for ceil in (False, True):
                     if pool_output_size(size, k, s, p, step, ceil) != n_out:

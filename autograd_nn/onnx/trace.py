@@ -8,8 +8,9 @@ and the module scope it ran in (it is a `record_scopes`, so modules push their n
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .. import scopes
 from .._tensor import Tensor

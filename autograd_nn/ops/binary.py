@@ -11,7 +11,6 @@ from ..function import Function
 from . import dual
 
 
-
 class CopySign(Function):
     """|a| with the sign of b (also of b = -0.0). Gradient for a: g * result / a, 0 where a = 0
     (PyTorch's copysign_tensor_self_backward); for b: 0 (the sign is piecewise constant)."""

@@ -12,7 +12,8 @@ need constant helper operands so that it stays one einsum:
 from __future__ import annotations
 
 import string
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

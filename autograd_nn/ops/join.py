@@ -5,7 +5,8 @@ slicing (`GetItem`), so every piece is its own node; the engine adds the pieces'
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
     if ref.ndim == 0:
         raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     d = normalize_axis(dim, ref.ndim, "cat")
-    for i, t in enumerate(kept):
+    for _i, t in enumerate(kept):
         if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
             raise ShapeError(f"cat: shapes {[tuple(x.shape) for x in kept]} differ outside dim {d}")
     return kept[0] if len(kept) == 1 else Cat.apply(*kept, axis=d)

@@ -7,7 +7,8 @@ tuple of dims, ...) lives in the plain functions after the primitives.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -18,7 +18,7 @@ from .cumulative import prod_others
 
 def expand_reduced(g: Any, in_shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
     """Give a reduced gradient back the reduced axes (size 1), so it broadcasts against the input."""
-    if keepdims or axis is None and g.ndim == len(in_shape):
+    if keepdims or (axis is None and g.ndim == len(in_shape)):
         return g
     if axis is None:
         return g.reshape((1,) * len(in_shape))

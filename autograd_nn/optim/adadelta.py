@@ -1,7 +1,8 @@
 """Adadelta: a per-parameter step size from running averages of squared gradients and updates."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

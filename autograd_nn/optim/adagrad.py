@@ -1,7 +1,8 @@
 """Adagrad: per-element learning rates that shrink with the sum of squared gradients."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

@@ -1,7 +1,8 @@
 """Adam (with the AMSGrad variant) and AdamW (Adam with decoupled weight decay)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

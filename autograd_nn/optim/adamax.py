@@ -1,7 +1,8 @@
 """Adamax: Adam with the infinity norm of past gradients in place of their root mean square."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

@@ -9,7 +9,8 @@ here, so float32 runs round as PyTorch's do.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -180,7 +181,7 @@ class LBFGS(Optimizer):
         self._set_param(x)
         return loss, flat_grad
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # noqa: C901 (PyTorch's)
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run up to max_iter L-BFGS iterations; returns the loss of the first closure call."""
         if closure is None:
             raise TypeError("LBFGS.step needs a closure that reevaluates the model and returns "

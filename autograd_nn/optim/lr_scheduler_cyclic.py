@@ -4,7 +4,8 @@ Re-exported by `optim.lr_scheduler`."""
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .lr_scheduler_base import LRScheduler, _number, _positive
 from .optimizer import Optimizer

@@ -1,7 +1,8 @@
 """NAdam: Adam with Nesterov momentum and a warming-up momentum schedule."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

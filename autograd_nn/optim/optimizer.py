@@ -19,13 +19,14 @@ allocates nothing after the first, and the state stays in the parameter's dtype.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..errors import ShapeError
 from ..grad_mode import enable_grad, no_grad
-from .._tensor import Tensor, as_tensor
 
 
 class _RequiredParameter:

@@ -1,7 +1,8 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

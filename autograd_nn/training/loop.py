@@ -12,9 +12,9 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sized
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ..grad_mode import no_grad
 from .metrics import accuracy
@@ -124,7 +124,7 @@ def evaluate(model: Any, loader: Iterable, loss_fn: Callable,
     metrics = {"acc": accuracy} if metrics is None else metrics
     was_training = getattr(model, "training", False)
     model.eval()
-    total, n = {"loss": 0.0, **{k: 0.0 for k in metrics}}, 0
+    total, n = {"loss": 0.0, **dict.fromkeys(metrics, 0.0)}, 0
     with no_grad():
         for batch in loader:
             x, y = _split(batch)
@@ -210,7 +210,7 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer:
         if val_loader is not None:  # on rank 0 only; the others get its numbers just below
             assert loss_fn is not None  # checked on entry
             val = evaluate(model, val_loader, loss_fn, metrics) if main else \
-                {k: math.nan for k in ("loss", *metrics)}
+                dict.fromkeys(("loss", *metrics), math.nan)
             record.update({f"val_{k}": v for k, v in val.items()})
         record = ranks.rank0_values(record)
         history.log(**record)

@@ -6,7 +6,8 @@ activations, as without checkpointing). Scripts that wrap blocks in `checkpoint`
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | None = None,

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import labels as lab
 from ..scopes import record_scopes, scope
+from . import labels as lab
 from .graph import VizEdge, VizGraph, VizNode, build_graph
 from .tree import Key
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import labels as lab
 from ..function import TensorBase
 from ..scopes import has_tags, scope_tag
+from . import labels as lab
 from .tree import Key, ScopeTree, common_prefix, scope_label
 
 

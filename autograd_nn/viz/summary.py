@@ -34,11 +34,13 @@ forward activations) and of the parameters.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..dtypes import get_default_dtype
 from ..grad_mode import no_grad
 from ..nn.attention import MultiheadAttention
@@ -47,7 +49,6 @@ from ..nn.linear import Bilinear, Linear
 from ..nn.lora import LoRALinear
 from ..nn.module import Module
 from ..nn.recurrent import RNNBase, RNNCellBase
-from .._tensor import Tensor, as_tensor
 
 __all__ = ["COLUMNS", "LayerInfo", "ModelSummary", "summary"]
 
@@ -72,7 +73,7 @@ class LayerInfo:
     trainable_params: int = 0  # of those, the ones that require grad
     mult_adds: int = 0  # own, summed over the calls
     output_bytes: int = 0  # bytes of the outputs, summed over the calls
-    children: list["LayerInfo"] = field(default_factory=list, repr=False)
+    children: list[LayerInfo] = field(default_factory=list, repr=False)
 
     @property
     def output_shape(self) -> tuple[int, ...] | None:

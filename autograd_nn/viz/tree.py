@@ -8,7 +8,7 @@ sibling scopes with equal signatures, which `draw_graph` folds into one 'Block x
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..scopes import scope_log
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ...errors import CheckpointError
 from ..._tensor import Tensor, as_tensor
+from ...errors import CheckpointError
 from .files import PathLike, field, read_tokenizer_json, write_json_atomic
 from .inputs import iter_texts
 

@@ -8,7 +8,7 @@ Each `nn.modules.<name>` is registered as the library's own module that holds th
 import importlib
 import sys
 
-from .. import *  # noqa: F401,F403  (torch.nn.modules re-exports every layer, as PyTorch's does)
+from .. import *  # noqa: F403  (torch.nn.modules re-exports every layer, as PyTorch's does)
 
 _ALIASES = {
     "module": "module", "linear": "linear", "conv": "conv", "activation": "activation",

@@ -11,8 +11,9 @@ find_unused_parameters=False)`, `.module`, `no_sync()`, state_dict keys prefixed
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 

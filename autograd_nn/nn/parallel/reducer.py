@@ -14,16 +14,17 @@ forever for a bucket another rank will not send.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
+from ..._tensor import Tensor
 from ...autograd import queue_callback
 from ...distributed.collectives import ReduceOp, Work, all_reduce_array
 from ...errors import DistributedError
 from ...function import TensorBase
-from ..._tensor import Tensor
 
 MB = 1024 * 1024
 FIRST_BUCKET_BYTES = 1 * MB  # PyTorch's first bucket: small, so communication starts early

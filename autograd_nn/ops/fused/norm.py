@@ -13,7 +13,8 @@ kernels in `kernels/norm.py` are the same maths on arrays, the fast path.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -14,9 +14,8 @@ import numpy as np
 from ...errors import ShapeError
 from ...function import Function
 from ...kernels import recurrent as krec
-from .common import check_float
 from ..join import Cat
-
+from .common import check_float
 
 # From this many gate entries on, NumPy's vectorised tanh beats the kernels' scalar exp/tanh loops.
 NUMPY_MIN = 4096

@@ -19,7 +19,8 @@ The backward works on arrays only; `composite` is the same layer in Tensor ops, 
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def _order(t: int, reverse: bool) -> list[int]:
 
 def _weight_grad(dz: np.ndarray, hs: np.ndarray, h0: np.ndarray, reverse: bool) -> np.ndarray:
     """sum over steps of dz_t^T h_prev(t): one GEMM over all steps, plus the first step's h0 term."""
-    t, b, g = dz.shape
+    t, _b, g = dz.shape
     p = hs.shape[2]
     now, before = (slice(0, t - 1), slice(1, t)) if reverse else (slice(1, t), slice(0, t - 1))
     first = t - 1 if reverse else 0

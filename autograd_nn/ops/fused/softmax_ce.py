@@ -103,8 +103,8 @@ class CrossEntropyIndices(Function):
         target = np.asarray(target)
         if target.dtype.kind not in "iu":
             raise DTypeError(f"{op}: target must hold integer class indices, got {target.dtype}")
-        if logits.ndim == 0 or target.shape != logits.shape[:1] + logits.shape[2:] and not (
-                logits.ndim == 1 and target.ndim == 0):
+        if logits.ndim == 0 or (target.shape != logits.shape[:1] + logits.shape[2:] and not (
+                logits.ndim == 1 and target.ndim == 0)):
             raise ShapeError(f"{op}: logits {logits.shape} and target {target.shape} do not match; "
                              "expected logits (N, C, *) with target (N, *), or (C,) with ()")
         if reduction not in _REDUCTIONS:

@@ -1,4 +1,5 @@
 """`python -m autograd_nn`: train the digits CNN (or `--example NAME`) and report the results."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,20 +20,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="output folder (default: runs/NAME)")
     parser.add_argument("--quick", action="store_true", help="a few steps only (smoke test)")
     parser.add_argument("--list", action="store_true", help="list the examples and exit")
-    parser.add_argument("--export", metavar="PATH", default=None,
-                        help="also write the trained model as ONNX to PATH (needs the onnx extra)")
-    parser.add_argument("--nproc", type=int, default=1,
-                        help="train on N processes, data-parallel over MPI (needs the distributed "
-                             "extra; examples marked [nproc] in --list)")
-    parser.epilog = ("Options of the example's run() can follow: --example gpt --tokenizer bpe "
-                     "(--list shows them).")
+    parser.add_argument(
+        "--export",
+        metavar="PATH",
+        default=None,
+        help="also write the trained model as ONNX to PATH (needs the onnx extra)",
+    )
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        help="train on N processes, data-parallel over MPI (needs the distributed "
+        "extra; examples marked [nproc] in --list)",
+    )
+    parser.epilog = (
+        "Options of the example's run() can follow: --example gpt --tokenizer bpe (--list shows them)."
+    )
     argv = sys.argv[1:] if argv is None else list(argv)
     args, extra = parser.parse_known_args(argv)
     if args.list:
         for name, ex in examples.items():
             print(f"  {name:16s} {ex.description}{' [nproc]' if ex.distributed else ''}")
-            defaults = " ".join(f"--{k.replace('_', '-')} {v}"
-                                for k, v in settable_options(ex.run).items() if k != "export")
+            defaults = " ".join(
+                f"--{k.replace('_', '-')} {v}" for k, v in settable_options(ex.run).items() if k != "export"
+            )
             if defaults:
                 print(f"  {'':16s} options (defaults): {defaults}")
         return 0
@@ -57,8 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     main_rank = _join_job(args.nproc) if ranks > 1 else True
     if main_rank:
-        print(f"autograd_nn: running example {ex.name!r}: {ex.description}"
-              + (f" (on {ranks} processes)" if ranks > 1 else ""))
+        print(
+            f"autograd_nn: running example {ex.name!r}: {ex.description}"
+            + (f" (on {ranks} processes)" if ranks > 1 else "")
+        )
     start = time.perf_counter()
     if args.export:
         if "export" not in inspect.signature(ex.run).parameters:

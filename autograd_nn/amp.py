@@ -7,6 +7,7 @@ and says so once. `GradScaler` on a CPU-only build disables itself: `scale(loss)
 `step(optimizer)` is `optimizer.step()`, `update()` does nothing, so scripts written for AMP train
 unchanged, at full precision.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,18 +22,29 @@ class autocast:
     """`with autocast(device_type, dtype=None, enabled=True, cache_enabled=None):` (also a
     decorator): runs the block in the tensors' own dtypes (see the module docstring)."""
 
-    def __init__(self, device_type: str = "cuda", dtype: Any = None, enabled: bool = True,
-                 cache_enabled: bool | None = None) -> None:
+    def __init__(
+        self,
+        device_type: str = "cuda",
+        dtype: Any = None,
+        enabled: bool = True,
+        cache_enabled: bool | None = None,
+    ) -> None:
         self.device_type, self.dtype, self.enabled = str(device_type), dtype, bool(enabled)
         if self.enabled and self.device_type != "cpu":
-            warnings.warn("CUDA is not available. Disabling autocast (autograd_nn runs on the CPU).",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                "CUDA is not available. Disabling autocast (autograd_nn runs on the CPU).",
+                UserWarning,
+                stacklevel=2,
+            )
             self.enabled = False
         elif self.enabled and not _warned[0]:
             _warned[0] = True
-            warnings.warn("autocast on the CPU: autograd_nn computes in each tensor's own dtype (NumPy "
-                          "has no bfloat16), so the block runs in full precision.", UserWarning,
-                          stacklevel=2)
+            warnings.warn(
+                "autocast on the CPU: autograd_nn computes in each tensor's own dtype (NumPy "
+                "has no bfloat16), so the block runs in full precision.",
+                UserWarning,
+                stacklevel=2,
+            )
 
     def __enter__(self) -> autocast:
         return self
@@ -45,6 +57,7 @@ class autocast:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self:
                 return func(*args, **kwargs)
+
         return wrapper
 
 
@@ -55,11 +68,22 @@ def is_autocast_available(device_type: str) -> bool:
 class GradScaler:
     """PyTorch's gradient scaler, disabled as on a CPU-only build (see the module docstring)."""
 
-    def __init__(self, device: str = "cuda", init_scale: float = 2.0**16, growth_factor: float = 2.0,
-                 backoff_factor: float = 0.5, growth_interval: int = 2000, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        device: str = "cuda",
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ) -> None:
         if enabled:
-            warnings.warn("GradScaler is enabled, but CUDA is not available. Disabling (autograd_nn "
-                          "runs on the CPU in full precision).", UserWarning, stacklevel=2)
+            warnings.warn(
+                "GradScaler is enabled, but CUDA is not available. Disabling (autograd_nn "
+                "runs on the CPU in full precision).",
+                UserWarning,
+                stacklevel=2,
+            )
         self._enabled = False
 
     def is_enabled(self) -> bool:

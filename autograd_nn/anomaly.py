@@ -12,6 +12,7 @@ NumPy's floating-point warnings are silenced inside the checked ops: the error r
 Checking costs a pass over each output, so use it to debug, not to train. It checks the thread it
 was entered in, and nests with `profile()` and `record_scopes()`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -145,12 +146,16 @@ class detect_anomaly(StackedInstrument):
                     f"anomaly: {outer.name} produced non-finite values in backward: {cls.__name__}, "
                     f"an op of its gradient formula, made {bad} from finite inputs."
                     f"{_where(scope, location)}",
-                    outer.name, "backward", location,
+                    outer.name,
+                    "backward",
+                    location,
                 )
             raise AnomalyError(
                 f"anomaly: {cls.__name__} produced non-finite values in its forward output ({bad}); "
                 f"its inputs were all finite.{_where(scope, location)}",
-                cls.__name__, "forward", location,
+                cls.__name__,
+                "forward",
+                location,
             )
         return out
 
@@ -169,13 +174,18 @@ class detect_anomaly(StackedInstrument):
                 continue
             location, scope = self._origins.get(ctx, (None, ()))
             incoming = _count_bad(_array(g))
-            before = (f"the incoming gradient already had {incoming}" if incoming
-                      else "the incoming gradient was finite")
+            before = (
+                f"the incoming gradient already had {incoming}"
+                if incoming
+                else "the incoming gradient was finite"
+            )
             name = ctx.name
             raise AnomalyError(
                 f"anomaly: {name} produced non-finite values in backward, in the gradient for its "
                 f"input {slot} ({bad}); {before}.{_where(scope, location)}",
-                name, "backward", location,
+                name,
+                "backward",
+                location,
             )
         return grads
 

@@ -7,6 +7,7 @@ Two hooks let work overlap the pass (DistributedDataParallel's gradient all-redu
 post-accumulate-grad hooks run as soon as its gradient is complete, and `queue_callback` runs a
 function when the pass ends.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -261,8 +262,16 @@ class IndexedGrad:
             buffer[self.index] += self.values
 
 
-def _propagate(ctx: Any, parents: tuple, out: Any, g: Any, grads: dict, owned: set,
-               create_graph: bool, release: bool = True) -> None:
+def _propagate(
+    ctx: Any,
+    parents: tuple,
+    out: Any,
+    g: Any,
+    grads: dict,
+    owned: set,
+    create_graph: bool,
+    release: bool = True,
+) -> None:
     """Run one op's backward rule and add each input's gradient into `grads`.
 
     `owned` holds the keys whose buffer nobody but the engine holds: those are added to in place
@@ -285,8 +294,16 @@ def _propagate(ctx: Any, parents: tuple, out: Any, g: Any, grads: dict, owned: s
     instrument.backward(ctx, g, node)
 
 
-def _add_input_grads(ctx: Any, parents: tuple, g: Any, in_grads: Any, grads: dict, owned: set,
-                     create_graph: bool, release: bool) -> None:
+def _add_input_grads(
+    ctx: Any,
+    parents: tuple,
+    g: Any,
+    in_grads: Any,
+    grads: dict,
+    owned: set,
+    create_graph: bool,
+    release: bool,
+) -> None:
     """Add each input's gradient (reduced to the input's shape) into `grads`."""
     if type(in_grads) is not tuple:
         in_grads = (in_grads,)
@@ -308,8 +325,9 @@ def _add_input_grads(ctx: Any, parents: tuple, g: Any, in_grads: Any, grads: dic
             try:
                 pg = sum_to(pg, shape)
             except ShapeError as err:
-                raise ShapeError(f"{ctx.name}.backward returned a gradient that does not fit its "
-                                 f"input: {err}") from None
+                raise ShapeError(
+                    f"{ctx.name}.backward returned a gradient that does not fit its input: {err}"
+                ) from None
         if create_graph:
             if not isinstance(pg, TensorBase):
                 pg = p._make(np.asarray(pg, dtype=p._data.dtype), False)
@@ -477,4 +495,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["backward", "grad", "queue_callback", "sum_to", "enable_grad", "no_grad", "Function", "FunctionCtx", "Variable"]
+__all__ = [
+    "backward",
+    "grad",
+    "queue_callback",
+    "sum_to",
+    "enable_grad",
+    "no_grad",
+    "Function",
+    "FunctionCtx",
+    "Variable",
+]

@@ -23,6 +23,7 @@ those calls is the one call PyTorch makes, as a backward is linear in the output
 (The library's own primitives subclass `function.Function`, which works on arrays; this class is
 for code written against PyTorch.)
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -15,8 +15,28 @@ from typing import Any
 from .errors import DeviceError
 
 # PyTorch's device types; all but the CPU are accelerators this library does not have.
-_ACCELERATORS = ("cuda", "mps", "xpu", "xla", "hip", "meta", "vulkan", "ipu", "hpu", "mtia", "privateuseone",
-                 "lazy", "ve", "ort", "mkldnn", "opengl", "opencl", "ideep", "fpga", "maia")
+_ACCELERATORS = (
+    "cuda",
+    "mps",
+    "xpu",
+    "xla",
+    "hip",
+    "meta",
+    "vulkan",
+    "ipu",
+    "hpu",
+    "mtia",
+    "privateuseone",
+    "lazy",
+    "ve",
+    "ort",
+    "mkldnn",
+    "opengl",
+    "opencl",
+    "ideep",
+    "fpga",
+    "maia",
+)
 
 
 class device:
@@ -42,8 +62,10 @@ class device:
                 raise RuntimeError(f"device: invalid device string {type!r}")
             index = int(idx)
         if name != "cpu" and name not in _ACCELERATORS:
-            raise RuntimeError(f"device: unknown device type {name!r} in {type!r} (autograd_nn runs on "
-                               "'cpu'; PyTorch's accelerator names are recognised but not available)")
+            raise RuntimeError(
+                f"device: unknown device type {name!r} in {type!r} (autograd_nn runs on "
+                "'cpu'; PyTorch's accelerator names are recognised but not available)"
+            )
         if index is not None and index < 0:
             raise RuntimeError(f"device: device index must not be negative, got {index}")
         self.type = name

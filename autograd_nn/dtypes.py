@@ -5,6 +5,7 @@
 - Two tensors: the wider float wins; int with float gives the float; two ints give the wider int.
 - Comparisons give bool.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,8 +33,14 @@ byte = uint8
 
 # PyTorch's type names for each dtype (what `Tensor.type()` returns and accepts).
 TENSOR_TYPE_NAMES: dict[np.dtype, str] = {
-    float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
-    int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor",
+    float32: "FloatTensor",
+    float64: "DoubleTensor",
+    float16: "HalfTensor",
+    int64: "LongTensor",
+    int32: "IntTensor",
+    int16: "ShortTensor",
+    int8: "CharTensor",
+    uint8: "ByteTensor",
     bool_: "BoolTensor",
 }
 
@@ -49,8 +56,9 @@ class UnsupportedDType:
 
     @property
     def dtype(self) -> np.dtype:  # NumPy reads this attribute when given the object as a dtype
-        raise DTypeError(f"{self.name}: NumPy, on which autograd_nn computes, has no {self.name} "
-                         f"type; use {self.instead}")
+        raise DTypeError(
+            f"{self.name}: NumPy, on which autograd_nn computes, has no {self.name} type; use {self.instead}"
+        )
 
     def __repr__(self) -> str:
         return f"autograd_nn.{self.name}"
@@ -111,7 +119,6 @@ def can_cast(from_: Any, to: Any) -> bool:
 
 def is_signed(dtype: Any) -> bool:
     return as_dtype(dtype).kind in "if"
-
 
 
 def get_default_dtype() -> np.dtype:

@@ -14,6 +14,7 @@ working (`except ValueError` for shapes, `except TypeError` for dtypes):
 | CheckpointError | RuntimeError   | ValueError                         |
 | DeviceError     | RuntimeError   | AssertionError (CUDA on a CPU-only PyTorch build) |
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

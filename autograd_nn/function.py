@@ -11,6 +11,7 @@ rule, written with operators and methods that arrays and Tensors share (see `ops
 differentiable graph. Extra state that is not an input or the output (indices, masks) is saved as plain
 attributes; a float intermediate saved with `save` makes the op first-order only.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -140,8 +141,7 @@ class InplaceWrite:
     def __enter__(self) -> np.ndarray:
         return self.tensor._data
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: Any) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, traceback: Any) -> None:
         if kind is None:
             bump_version(self.tensor)
 
@@ -150,8 +150,10 @@ def check_writable(t: TensorBase, op: str) -> None:
     """Refuse to write into a read-only array (a read-only NumPy array wrapped without a copy, or
     an expanded view)."""
     if not t._data.flags.writeable:
-        raise ValueError(f"{op}: the tensor of shape {t.shape} is read-only (it wraps a read-only "
-                         "NumPy array or is an expanded view); copy it with .clone() first")
+        raise ValueError(
+            f"{op}: the tensor of shape {t.shape} is read-only (it wraps a read-only "
+            "NumPy array or is an expanded view); copy it with .clone() first"
+        )
 
 
 # One clock orders everything: each recorded op takes the next tick as its `created` time (so

@@ -4,6 +4,7 @@ The flag is thread-local, so `no_grad()` in one thread never switches off record
 `no_grad`, `enable_grad` and `set_grad_enabled` are context managers and decorators that restore the
 previous mode on exit, even when an exception escapes.
 """
+
 from __future__ import annotations
 
 import functools

@@ -4,6 +4,7 @@
 with central differences: element by element for small inputs, along random directions for large ones.
 `gradgradcheck` does the same for the gradient itself (requires `create_graph` support).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -89,8 +90,10 @@ def gradcheck(
             numeric = (plus - minus) / (2 * eps)
             if not abs(numeric - expected) <= atol + rtol * abs(numeric):
                 where = f"element {j}" if d is None else f"random direction {j}"
-                msg = (f"gradcheck: input {k} (shape {t.shape}), {where}: analytical {expected:.8g} "
-                       f"vs numerical {numeric:.8g}")
+                msg = (
+                    f"gradcheck: input {k} (shape {t.shape}), {where}: analytical {expected:.8g} "
+                    f"vs numerical {numeric:.8g}"
+                )
                 if raise_exception:
                     raise GradcheckError(msg)
                 return False

@@ -25,6 +25,7 @@ PyTorch: its `.grad` would no longer be the gradient of anything), and a view of
 would keep a history that no longer matches its values. `clone()` first, or write through the base
 (`x[0] += 1`, which is `x.__setitem__`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -48,11 +49,14 @@ def write_values(t: Any, values: np.ndarray, op: str) -> None:
     """Copy `values` into `t`'s memory, with PyTorch's rules: same shape, no float -> int cast.
     The caller has checked the write (`check_writable`, and the graph rules of `apply_inplace`)."""
     if values.shape != t._data.shape:
-        raise ShapeError(f"{op}: the result has shape {values.shape}, but an in-place op cannot change "
-                         f"the shape of the tensor it writes to ({t._data.shape})")
+        raise ShapeError(
+            f"{op}: the result has shape {values.shape}, but an in-place op cannot change "
+            f"the shape of the tensor it writes to ({t._data.shape})"
+        )
     if values.dtype != t._data.dtype and not np.can_cast(values.dtype, t._data.dtype, "same_kind"):
-        raise DTypeError(f"{op}: result type {values.dtype} can't be cast to the desired output type "
-                         f"{t._data.dtype}")
+        raise DTypeError(
+            f"{op}: result type {values.dtype} can't be cast to the desired output type {t._data.dtype}"
+        )
     if np.may_share_memory(values, t._data):
         values = values.copy()
     with t._inplace(op, check=False) as target:

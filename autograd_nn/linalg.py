@@ -1,6 +1,7 @@
 """`autograd_nn.linalg`: PyTorch's `torch.linalg` functions that ported models use: `cholesky`,
 `solve_triangular`, `inv`, `norm` / `vector_norm`, `matrix_norm` (Frobenius), with gradients (see
 `ops/decompositions.py` for the rules)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,9 @@ def cholesky(A: Any, *, upper: bool = False) -> Tensor:
     return out.mT if upper else out
 
 
-def solve_triangular(A: Any, B: Any, *, upper: bool, left: bool = True,
-                     unitriangular: bool = False) -> Tensor:
+def solve_triangular(
+    A: Any, B: Any, *, upper: bool, left: bool = True, unitriangular: bool = False
+) -> Tensor:
     """X with A X = B (left=True) or X A = B (left=False), A triangular."""
     a, b = as_tensor(A), as_tensor(B)
     if unitriangular:
@@ -33,14 +35,14 @@ def inv(A: Any) -> Tensor:
     return Inverse.apply(as_tensor(A))
 
 
-def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
-                dtype: Any = None) -> Tensor:
+def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The vector `ord`-norm over `dim` (all elements by default)."""
     return as_tensor(x).norm(ord, dim, keepdim, dtype)
 
 
-def matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *,
-                dtype: Any = None) -> Tensor:
+def matrix_norm(
+    A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:
     """The Frobenius norm of the matrices over `dim` (other orders are not supported)."""
     if ord != "fro":
         raise ValueError(f"matrix_norm: only ord='fro' is supported, got {ord!r}")

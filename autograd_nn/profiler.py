@@ -13,6 +13,7 @@ the column totals add up to the time spent in ops. Time the engine spends betwee
 broadcast gradients, accumulating into ``.grad``) and Python code outside ops is not counted.
 It profiles the thread it was entered in. It nests with `detect_anomaly()` and `record_scopes()`.
 """
+
 from __future__ import annotations
 
 import time
@@ -153,9 +154,17 @@ class profile(StackedInstrument):
         total = self.total_time or 1.0
         header = ("Name", "Calls", "Forward", "Bwd calls", "Backward", "Total", "%", "Avg", "Bytes")
         lines = [
-            (s.name, str(s.count), _ms(s.forward_time), str(s.backward_count), _ms(s.backward_time),
-             _ms(s.total_time), f"{100.0 * s.total_time / total:.1f}", _ms(s.avg_time),
-             _bytes(s.bytes))
+            (
+                s.name,
+                str(s.count),
+                _ms(s.forward_time),
+                str(s.backward_count),
+                _ms(s.backward_time),
+                _ms(s.total_time),
+                f"{100.0 * s.total_time / total:.1f}",
+                _ms(s.avg_time),
+                _bytes(s.bytes),
+            )
             for s in shown
         ]
         widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]

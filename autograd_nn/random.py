@@ -1,4 +1,5 @@
 """The library's random state: one NumPy Generator, reseeded by `manual_seed`."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -37,8 +38,9 @@ def set_rng_state(state: Mapping[str, Any]) -> None:
     try:
         _generator[0].bit_generator.state = state
     except (TypeError, ValueError) as err:
-        raise TypeError(f"set_rng_state: expected a state from get_rng_state(), got "
-                        f"{type(state).__name__} ({err})") from None
+        raise TypeError(
+            f"set_rng_state: expected a state from get_rng_state(), got {type(state).__name__} ({err})"
+        ) from None
 
 
 class Generator:

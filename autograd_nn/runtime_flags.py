@@ -9,6 +9,7 @@
   thread count itself is `threads.set_num_threads`).
 - `inference_mode()`: `no_grad`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,8 +17,12 @@ from typing import Any
 
 from .grad_mode import _state as _grad_state
 
-_flags: dict[str, bool | str | int] = {"deterministic": False, "warn_only": False,
-                                       "matmul_precision": "highest", "interop": 1}
+_flags: dict[str, bool | str | int] = {
+    "deterministic": False,
+    "warn_only": False,
+    "matmul_precision": "highest",
+    "interop": 1,
+}
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
@@ -30,8 +35,9 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def set_float32_matmul_precision(precision: str) -> None:
     if precision not in ("highest", "high", "medium"):
-        raise ValueError(f"set_float32_matmul_precision: expected 'highest', 'high' or 'medium', "
-                         f"got {precision!r}")
+        raise ValueError(
+            f"set_float32_matmul_precision: expected 'highest', 'high' or 'medium', got {precision!r}"
+        )
     _flags["matmul_precision"] = precision
 
 
@@ -39,8 +45,16 @@ def get_float32_matmul_precision() -> str:
     return str(_flags["matmul_precision"])
 
 
-def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None, backend: Any = "inductor",
-            mode: Any = None, options: Any = None, disable: bool = False) -> Any:
+def compile(
+    model: Any = None,
+    *,
+    fullgraph: bool = False,
+    dynamic: Any = None,
+    backend: Any = "inductor",
+    mode: Any = None,
+    options: Any = None,
+    disable: bool = False,
+) -> Any:
     """`model` itself (see the module docstring); `compile()` with only options is a decorator."""
     if model is None:
         return lambda fn: fn
@@ -57,8 +71,6 @@ def set_num_interop_threads(n: int) -> None:
 
 def get_num_interop_threads() -> int:
     return int(_flags["interop"])
-
-
 
 
 class inference_mode:
@@ -83,6 +95,7 @@ class inference_mode:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with inference_mode(self._active):
                 return func(*args, **kwargs)
+
         return wrapper
 
 

@@ -22,6 +22,7 @@ Each push also gets a call number, so two calls of the same module (an RNN cell 
 are two scopes, not one. This file also holds `StackedInstrument`, the base that lets instruments
 (profiler, anomaly mode, scope recording) be nested as context managers.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -36,8 +37,15 @@ from .grad_mode import _state as _grad_state
 ScopeEntry = tuple[str, str, int]  # (qualified_name, class_name, call number)
 
 __all__ = [
-    "StackedInstrument", "current_scope", "has_tags", "is_recording", "pop", "push", "record_scopes",
-    "scope", "scope_tag",
+    "StackedInstrument",
+    "current_scope",
+    "has_tags",
+    "is_recording",
+    "pop",
+    "push",
+    "record_scopes",
+    "scope",
+    "scope_tag",
 ]
 
 

@@ -39,6 +39,7 @@ naming the offending key path (e.g. `['model']['fc.weight']`). A safetensors fil
 tool (no `"autograd_nn"` metadata) loads as a dict of Tensors by name. Checkpoints in this library's
 previous format (a zip of `.npy` files, version 1) still load, with a warning saying how to convert.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,23 @@ METADATA_KEY = "autograd_nn"
 MAX_DEPTH = 64
 _ARRAY_KINDS = "biufc"
 # dtypes the safetensors NumPy API stores natively (little-endian); others are converted
-_NATIVE = {np.dtype(t) for t in (np.float64, np.float32, np.float16, np.int64, np.uint64, np.int32,
-                                 np.uint32, np.int16, np.uint16, np.int8, np.uint8, np.bool_)}
+_NATIVE = {
+    np.dtype(t)
+    for t in (
+        np.float64,
+        np.float32,
+        np.float16,
+        np.int64,
+        np.uint64,
+        np.int32,
+        np.uint32,
+        np.int16,
+        np.uint16,
+        np.int8,
+        np.uint8,
+        np.bool_,
+    )
+}
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -129,29 +145,47 @@ class _Writer:
             return self._array(obj, obj, "ndarray", where, path)
         if isinstance(obj, (list, tuple)):
             kind = "tuple" if isinstance(obj, tuple) else "list"
-            return {"type": kind, "items": [self.node(v, f"{where}[{i}]", path + (str(i),), depth + 1)
-                                            for i, v in enumerate(obj)]}
+            return {
+                "type": kind,
+                "items": [
+                    self.node(v, f"{where}[{i}]", path + (str(i),), depth + 1) for i, v in enumerate(obj)
+                ],
+            }
         if isinstance(obj, dict):
             items = []
             for k, v in obj.items():
                 if not isinstance(k, (str, int, float, bool)) and k is not None:
-                    raise TypeError(f"save: key {k!r} at {where or 'top level'} is a "
-                                    f"{type(k).__name__}; keys must be str, int, float, bool or None")
-                items.append([self.node(k, where, path, depth + 1),
-                              self.node(v, f"{where}[{k!r}]", path + (str(k),), depth + 1)])
+                    raise TypeError(
+                        f"save: key {k!r} at {where or 'top level'} is a "
+                        f"{type(k).__name__}; keys must be str, int, float, bool or None"
+                    )
+                items.append(
+                    [
+                        self.node(k, where, path, depth + 1),
+                        self.node(v, f"{where}[{k!r}]", path + (str(k),), depth + 1),
+                    ]
+                )
             return {"type": "odict" if isinstance(obj, OrderedDict) else "dict", "items": items}
-        raise TypeError(f"save: cannot save a {type(obj).__name__} at {where or 'top level'}; "
-                        "supported: dict, list, tuple, Tensor, ndarray, bool, int, float, str, None")
+        raise TypeError(
+            f"save: cannot save a {type(obj).__name__} at {where or 'top level'}; "
+            "supported: dict, list, tuple, Tensor, ndarray, bool, int, float, str, None"
+        )
 
-    def _array(self, owner: Any, arr: np.ndarray, kind: str, where: str,
-               path: tuple) -> dict[str, Any]:
+    def _array(self, owner: Any, arr: np.ndarray, kind: str, where: str, path: tuple) -> dict[str, Any]:
         if arr.dtype.kind not in _ARRAY_KINDS:
-            raise TypeError(f"save: array at {where or 'top level'} has dtype {arr.dtype}; only "
-                            "bool, integer, float and complex arrays can be saved")
+            raise TypeError(
+                f"save: array at {where or 'top level'} has dtype {arr.dtype}; only "
+                "bool, integer, float and complex arrays can be saved"
+            )
         name = self._unique(".".join(path) or "tensor")
         stored = _to_stored(arr)
-        out = {"type": kind, "name": name, "dtype": arr.dtype.str, "shape": list(arr.shape),
-               "crc32": _crc32(stored)}
+        out = {
+            "type": kind,
+            "name": name,
+            "dtype": arr.dtype.str,
+            "shape": list(arr.shape),
+            "crc32": _crc32(stored),
+        }
         first = self._names.get(id(owner))
         if first is None:
             self._names[id(owner)] = name
@@ -170,8 +204,13 @@ class _Writer:
         return f"{name}#{n}"
 
 
-def save(obj: Any, path: Any, pickle_module: Any = None, pickle_protocol: int = 2,
-         _use_new_zipfile_serialization: bool = True) -> None:
+def save(
+    obj: Any,
+    path: Any,
+    pickle_module: Any = None,
+    pickle_protocol: int = 2,
+    _use_new_zipfile_serialization: bool = True,
+) -> None:
     """Write `obj` (see the module docstring for what it may contain) to `path`, atomically.
 
     `path` may also be a writable binary file object (`io.BytesIO`), as in `torch.save`. PyTorch's
@@ -197,9 +236,12 @@ def save(obj: Any, path: Any, pickle_module: Any = None, pickle_protocol: int = 
     try:
         os.close(fd)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        specs = {name: safetensors.TensorSpec(dtype=arr.dtype.name, shape=arr.shape,
-                                              data_ptr=arr.ctypes.data, data_len=arr.nbytes)
-                 for name, arr in writer.arrays.items()}
+        specs = {
+            name: safetensors.TensorSpec(
+                dtype=arr.dtype.name, shape=arr.shape, data_ptr=arr.ctypes.data, data_len=arr.nbytes
+            )
+            for name, arr in writer.arrays.items()
+        }
         safetensors.serialize_file(specs, tmp, metadata=metadata)
         _fsync_file(tmp)
         os.replace(tmp, path)
@@ -288,8 +330,12 @@ class StructureReader:
         raise self.fail(where, f"unknown node type {kind!r}")
 
     def _scalar(self, kind: str, value: Any, where: str) -> Any:
-        kinds: dict[str, type | tuple[type, ...]] = {"bool": bool, "int": int, "str": str,
-                                                     "float": (float, int, str)}
+        kinds: dict[str, type | tuple[type, ...]] = {
+            "bool": bool,
+            "int": int,
+            "str": str,
+            "float": (float, int, str),
+        }
         expected = kinds[kind]
         if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
             raise self.fail(where, f"{kind} node holds {type(value).__name__}")
@@ -315,8 +361,11 @@ class StructureReader:
         except TypeError:
             dtype = None
         if dtype is None or dtype.kind not in _ARRAY_KINDS or dtype.str != dtype_str:
-            raise self.fail(where, f"unsupported declared dtype {str(dtype_str)[:40]!r} "
-                                   "(only bool, integer, float and complex arrays are allowed)")
+            raise self.fail(
+                where,
+                f"unsupported declared dtype {str(dtype_str)[:40]!r} "
+                "(only bool, integer, float and complex arrays are allowed)",
+            )
         return dtype, shape
 
 
@@ -338,8 +387,11 @@ class _SafetensorsReader(StructureReader):
         if same_as is not None:
             first = self._built.get(same_as) if isinstance(same_as, str) else None
             if first is None or first.dtype != dtype or list(first.shape) != shape:
-                raise self.fail(where, f"same_as {str(same_as)[:80]!r} is not an earlier array of "
-                                       f"dtype {dtype.str} and shape {shape}")
+                raise self.fail(
+                    where,
+                    f"same_as {str(same_as)[:80]!r} is not an earlier array of "
+                    f"dtype {dtype.str} and shape {shape}",
+                )
             self._check_stored(name, dtype, shape, where)
             return first
         if name in self._built:
@@ -347,8 +399,9 @@ class _SafetensorsReader(StructureReader):
         self._check_stored(name, dtype, shape, where)
         stored = self._read(name, where)
         if node.get("crc32") != _crc32(stored):
-            raise self.fail(where, f"tensor {name!r} is corrupt: its bytes do not match the "
-                                   "checksum saved with it")
+            raise self.fail(
+                where, f"tensor {name!r} is corrupt: its bytes do not match the checksum saved with it"
+            )
         arr = _from_stored(stored, dtype)
         self._built[name] = arr
         return arr
@@ -358,8 +411,11 @@ class _SafetensorsReader(StructureReader):
         view = self.handle.get_slice(name)
         got_dtype, got_shape = view.get_dtype(), list(view.get_shape())
         if got_dtype != _safetensors_dtype(want_dtype) or got_shape != list(want_shape):
-            raise self.fail(where, f"tensor {name!r} is stored as {got_dtype} {got_shape}, the "
-                                   f"structure declares {dtype.str} {shape}")
+            raise self.fail(
+                where,
+                f"tensor {name!r} is stored as {got_dtype} {got_shape}, the "
+                f"structure declares {dtype.str} {shape}",
+            )
 
     def plain(self, name: str) -> np.ndarray:
         """A tensor of a file without autograd_nn metadata, as a writeable array."""
@@ -373,16 +429,35 @@ class _SafetensorsReader(StructureReader):
             raise self.fail(where, f"tensor {name!r} cannot be read: {err}") from None
 
 
-_ST_DTYPES = {"f8": "F64", "f4": "F32", "f2": "F16", "i8": "I64", "u8": "U64", "i4": "I32",
-              "u4": "U32", "i2": "I16", "u2": "U16", "i1": "I8", "u1": "U8", "b1": "BOOL"}
+_ST_DTYPES = {
+    "f8": "F64",
+    "f4": "F32",
+    "f2": "F16",
+    "i8": "I64",
+    "u8": "U64",
+    "i4": "I32",
+    "u4": "U32",
+    "i2": "I16",
+    "u2": "U16",
+    "i1": "I8",
+    "u1": "U8",
+    "b1": "BOOL",
+}
 
 
 def _safetensors_dtype(dtype: np.dtype) -> str:
     return _ST_DTYPES.get(f"{dtype.kind}{dtype.itemsize}", dtype.str)
 
 
-def load(path: Any, map_location: Any = None, pickle_module: Any = None, *,
-         weights_only: bool | None = None, mmap: bool | None = None, **pickle_load_args: Any) -> Any:
+def load(
+    path: Any,
+    map_location: Any = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+    **pickle_load_args: Any,
+) -> Any:
     """Read a checkpoint written by `save` (or any safetensors file; or a checkpoint in the old
     zip format, with a warning); raises CheckpointError if it is not one or is unsafe.
 
@@ -408,9 +483,13 @@ def load(path: Any, map_location: Any = None, pickle_module: Any = None, *,
         from .serialization_zip import load_zip
 
         obj = load_zip(path)
-        warnings.warn(f"load {path!r}: this checkpoint is in autograd_nn's old format (a zip of .npy "
-                      "files); it still loads, but save it again with autograd_nn.save to write the "
-                      "safetensors format that other tools read", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"load {path!r}: this checkpoint is in autograd_nn's old format (a zip of .npy "
+            "files); it still loads, but save it again with autograd_nn.save to write the "
+            "safetensors format that other tools read",
+            UserWarning,
+            stacklevel=2,
+        )
         return obj
     return _load_safetensors(path)
 
@@ -421,25 +500,26 @@ def _load_safetensors(path: str) -> Any:
     try:
         handle = safe_open(path, framework="np")
     except Exception as err:  # SafetensorError and the like: header too large, bad offsets, ...
-        raise CheckpointError(f"load {path!r}: not a valid safetensors file ({err}); truncated, or "
-                              "a different format (pickle?)") from None
+        raise CheckpointError(
+            f"load {path!r}: not a valid safetensors file ({err}); truncated, or a different format (pickle?)"
+        ) from None
     with handle:
         metadata = handle.metadata() or {}
         text = metadata.get(METADATA_KEY)
         reader = _SafetensorsReader(handle, path)
         if text is None:  # written by another tool: a flat dict of tensors by name
-            return OrderedDict((name, as_tensor(reader.plain(name))) for name in handle)
+            return OrderedDict((name, as_tensor(reader.plain(name))) for name in handle.keys())  # noqa: SIM118  (safe_open has no __iter__)
         try:
             header = json.loads(text)
         except (ValueError, RecursionError) as err:
-            raise CheckpointError(f"load {path!r}: the {METADATA_KEY!r} metadata is corrupt: "
-                                  f"{err}") from None
+            raise CheckpointError(f"load {path!r}: the {METADATA_KEY!r} metadata is corrupt: {err}") from None
         if not isinstance(header, dict) or header.get("format") != FORMAT or "root" not in header:
-            raise CheckpointError(f"load {path!r}: the {METADATA_KEY!r} metadata is not an {FORMAT} "
-                                  "header")
+            raise CheckpointError(f"load {path!r}: the {METADATA_KEY!r} metadata is not an {FORMAT} header")
         if header.get("version") != VERSION:
-            raise CheckpointError(f"load {path!r}: format version {header.get('version')!r} is not "
-                                  f"supported (this library reads version {VERSION})")
+            raise CheckpointError(
+                f"load {path!r}: format version {header.get('version')!r} is not "
+                f"supported (this library reads version {VERSION})"
+            )
         return reader.build(header["root"], "")
 
 

@@ -15,6 +15,7 @@ file name (no path separators, no '..'), that the JSON is well formed, and, for 
 entry exists, is stored uncompressed, holds no object dtype, and that the NPY header's dtype and shape
 equal the JSON's and fit the entry's size. Any failure raises `CheckpointError` naming the key path.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,8 +37,7 @@ STRUCTURE = "__structure__.json"
 MAX_STRUCTURE_BYTES = 64 * 1024 * 1024
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _ARRAY_KINDS = "biufc"
-_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
-                   (2, 0): np.lib.format.read_array_header_2_0}
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
 class _ZipReader(StructureReader):
@@ -57,8 +57,11 @@ class _ZipReader(StructureReader):
         if arr is None:
             arr = self._arrays[name] = self._read_entry(name, where)
         if arr.dtype != dtype or list(arr.shape) != shape:
-            raise self.fail(where, f"entry {name} holds a {arr.dtype.str} array of shape "
-                                   f"{list(arr.shape)}, the structure declares {dtype.str} {shape}")
+            raise self.fail(
+                where,
+                f"entry {name} holds a {arr.dtype.str} array of shape "
+                f"{list(arr.shape)}, the structure declares {dtype.str} {shape}",
+            )
         return arr
 
     def _read_entry(self, name: str, where: str) -> np.ndarray:
@@ -75,13 +78,18 @@ class _ZipReader(StructureReader):
                     raise self.fail(where, f"entry {name} has NPY format version {version}")
                 shape, fortran, dtype = _HEADER_READERS[version](f, max_header_size=10000)
                 if dtype.hasobject or dtype.kind not in _ARRAY_KINDS:
-                    raise self.fail(where, f"entry {name} has dtype {dtype}: object and other "
-                                           "non-numeric arrays are refused")
+                    raise self.fail(
+                        where,
+                        f"entry {name} has dtype {dtype}: object and other non-numeric arrays are refused",
+                    )
                 count = math.prod(shape)
                 if count * dtype.itemsize > info.file_size - f.tell():
-                    raise self.fail(where, f"entry {name} declares shape {shape} {dtype} "
-                                           f"({count * dtype.itemsize} bytes) but holds only "
-                                           f"{info.file_size - f.tell()} bytes")
+                    raise self.fail(
+                        where,
+                        f"entry {name} declares shape {shape} {dtype} "
+                        f"({count * dtype.itemsize} bytes) but holds only "
+                        f"{info.file_size - f.tell()} bytes",
+                    )
                 arr = np.empty(count, dtype=dtype)
                 buf = arr.data.cast("B")
                 filled = 0
@@ -109,8 +117,10 @@ def load_zip(path: str) -> object:
     try:
         zf = zipfile.ZipFile(path, "r")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
-        raise CheckpointError(f"load {path!r}: not an autograd_nn checkpoint (not a valid zip "
-                              f"archive: {err}); truncated, or a different format (pickle?)") from None
+        raise CheckpointError(
+            f"load {path!r}: not an autograd_nn checkpoint (not a valid zip "
+            f"archive: {err}); truncated, or a different format (pickle?)"
+        ) from None
     with zf:
         for name in zf.namelist():
             if not _safe_name(name):
@@ -118,19 +128,23 @@ def load_zip(path: str) -> object:
         try:
             info = zf.getinfo(STRUCTURE)
         except KeyError:
-            raise CheckpointError(f"load {path!r}: missing entry {STRUCTURE}; not an autograd_nn "
-                                  "checkpoint") from None
+            raise CheckpointError(
+                f"load {path!r}: missing entry {STRUCTURE}; not an autograd_nn checkpoint"
+            ) from None
         if info.file_size > MAX_STRUCTURE_BYTES:
-            raise CheckpointError(f"load {path!r}: {STRUCTURE} declares {info.file_size} bytes, "
-                                  f"more than the {MAX_STRUCTURE_BYTES} allowed")
+            raise CheckpointError(
+                f"load {path!r}: {STRUCTURE} declares {info.file_size} bytes, "
+                f"more than the {MAX_STRUCTURE_BYTES} allowed"
+            )
         try:
             header = json.loads(zf.read(info).decode("utf-8"))
         except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as err:
             raise CheckpointError(f"load {path!r}: {STRUCTURE} is corrupt: {err}") from None
-        if (not isinstance(header, dict) or header.get("format") != FORMAT
-                or "root" not in header):
+        if not isinstance(header, dict) or header.get("format") != FORMAT or "root" not in header:
             raise CheckpointError(f"load {path!r}: {STRUCTURE} is not an {FORMAT} header")
         if header.get("version") != VERSION:
-            raise CheckpointError(f"load {path!r}: format version {header.get('version')!r} is not "
-                                  f"supported (this library reads version {VERSION})")
+            raise CheckpointError(
+                f"load {path!r}: format version {header.get('version')!r} is not "
+                f"supported (this library reads version {VERSION})"
+            )
         return _ZipReader(zf, path).build(header["root"], "")

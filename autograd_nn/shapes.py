@@ -1,4 +1,5 @@
 """Argument normalisation shared by Tensor methods: axes, shapes, PyTorch/NumPy keyword aliases."""
+
 from __future__ import annotations
 
 import operator

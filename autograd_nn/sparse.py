@@ -1,6 +1,7 @@
 """`autograd_nn.sparse`: PyTorch's `torch.sparse` functions for 2-D COO matrices (see
 `autograd_nn/_tensor/sparse.py`): `mm`, `addmm`, `sum`, and the legacy `sparse.FloatTensor(indices,
 values, size)` constructors that older graph-network code uses."""
+
 from __future__ import annotations
 
 from typing import Any

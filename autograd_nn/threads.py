@@ -22,6 +22,7 @@ The default is the first positive integer among the environment variables `OMP_N
 `NUMBA_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS`, else the number of cores this
 process may run on.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -158,8 +159,9 @@ class _Pool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.threads = [threading.Thread(target=self._loop, name=f"autograd_nn-{k}", daemon=True)
-                        for k in range(workers)]
+        self.threads = [
+            threading.Thread(target=self._loop, name=f"autograd_nn-{k}", daemon=True) for k in range(workers)
+        ]
         for t in self.threads:
             t.start()
 
@@ -194,5 +196,11 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
-__all__ = ["blocks", "get_num_threads", "parallel_for", "set_num_threads", "threads_from_environment",
-           "usable_cores"]
+__all__ = [
+    "blocks",
+    "get_num_threads",
+    "parallel_for",
+    "set_num_threads",
+    "threads_from_environment",
+    "usable_cores",
+]

@@ -6,6 +6,7 @@ rows are timed in alternating short batches across the workers. One table per th
 summary of the ratios side by side. `--scaling PATH` draws how time per step grows with batch size,
 sequence length and width instead (`scaling.py`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,30 +40,56 @@ def parse_threads(text: str) -> list[int]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    p.add_argument("--threads", default="1,all",
-                   help="comma-separated thread counts, 'all' = every usable core (default 1,all)")
-    p.add_argument("--only", default="",
-                   help="comma-separated row keys or prefixes, e.g. W1,W3 (W3 = W3f and W3b), COLD")
-    p.add_argument("--quick", action="store_true",
-                   help="tiny sizes, 1 repeat: checks every row runs end to end (for CI)")
+    p.add_argument(
+        "--threads",
+        default="1,all",
+        help="comma-separated thread counts, 'all' = every usable core (default 1,all)",
+    )
+    p.add_argument(
+        "--only", default="", help="comma-separated row keys or prefixes, e.g. W1,W3 (W3 = W3f and W3b), COLD"
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="tiny sizes, 1 repeat: checks every row runs end to end (for CI)"
+    )
     p.add_argument("--repeats", type=int, default=None, help="timed samples (default 20; quick 1)")
-    p.add_argument("--batch", type=int, default=4,
-                   help="samples per turn of a library before the next one's turn (default 4)")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=4,
+        help="samples per turn of a library before the next one's turn (default 4)",
+    )
     p.add_argument("--warmup", type=int, default=None, help="warm-up calls (default 3; quick 1)")
-    p.add_argument("--min-time", type=float, default=None,
-                   help="seconds per timed sample; short calls are looped (default 0.05; quick 0)")
-    p.add_argument("--settle", type=float, default=None,
-                   help="pause between two libraries' turns, seconds (default 0.05; quick 0)")
+    p.add_argument(
+        "--min-time",
+        type=float,
+        default=None,
+        help="seconds per timed sample; short calls are looped (default 0.05; quick 0)",
+    )
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=None,
+        help="pause between two libraries' turns, seconds (default 0.05; quick 0)",
+    )
     p.add_argument("--no-coldstart", action="store_true", help="skip the subprocess rows")
-    p.add_argument("--no-distributed", action="store_true",
-                   help="skip the multi-process rows (DDPt, DDPo: mpirun children)")
-    p.add_argument("--overhead-detail", action="store_true",
-                   help="also print the forward/backward per-op split (benchmarks.overhead)")
+    p.add_argument(
+        "--no-distributed",
+        action="store_true",
+        help="skip the multi-process rows (DDPt, DDPo: mpirun children)",
+    )
+    p.add_argument(
+        "--overhead-detail",
+        action="store_true",
+        help="also print the forward/backward per-op split (benchmarks.overhead)",
+    )
     p.add_argument("--json", metavar="PATH", help="write rows and metadata as JSON")
     p.add_argument("--plot", metavar="PATH", help="bar chart of the ratios (needs matplotlib)")
-    p.add_argument("--scaling", metavar="PATH",
-                   help="instead of the table: time per step against batch, length and width, "
-                        "both libraries, log-log (PNG; needs matplotlib; data as PATH.json)")
+    p.add_argument(
+        "--scaling",
+        metavar="PATH",
+        help="instead of the table: time per step against batch, length and width, "
+        "both libraries, log-log (PNG; needs matplotlib; data as PATH.json)",
+    )
     args = p.parse_args(argv)
     try:
         args.thread_counts = parse_threads(args.threads)
@@ -80,11 +107,21 @@ def selected(key: str, only: list[str]) -> bool:
 
 
 def metadata(args: argparse.Namespace) -> dict[str, Any]:
-    meta = {"threads": args.thread_counts, "quick": args.quick, "repeats": args.repeats,
-            "batch": args.batch, "warmup": args.warmup, "min_time": args.min_time,
-            "settle": args.settle, "python": platform.python_version(),
-            "platform": platform.platform(), "cpus": os.cpu_count(), "usable_cores": usable_cores(),
-            "time": time.strftime("%Y-%m-%d %H:%M:%S"), "workers": {}}
+    meta = {
+        "threads": args.thread_counts,
+        "quick": args.quick,
+        "repeats": args.repeats,
+        "batch": args.batch,
+        "warmup": args.warmup,
+        "min_time": args.min_time,
+        "settle": args.settle,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "usable_cores": usable_cores(),
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "workers": {},
+    }
     if hasattr(os, "getloadavg"):
         meta["loadavg_start"] = os.getloadavg()
     return meta
@@ -117,12 +154,23 @@ def timed_rows(args: argparse.Namespace, only: list[str], meta: dict[str, Any]) 
         workers = runner.start_workers(threads, have_torch())
         try:
             for key in keys:
-                got = runner.measure(key, workers, threads, quick=args.quick, repeats=args.repeats,
-                                     batch=args.batch, warmup=args.warmup, min_time=args.min_time,
-                                     settle=args.settle)
+                got = runner.measure(
+                    key,
+                    workers,
+                    threads,
+                    quick=args.quick,
+                    repeats=args.repeats,
+                    batch=args.batch,
+                    warmup=args.warmup,
+                    min_time=args.min_time,
+                    settle=args.settle,
+                )
                 for row in got:
-                    print(f"  {threads}t {row.key:6s} {harness.status(row, args.quick)}",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"  {threads}t {row.key:6s} {harness.status(row, args.quick)}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 rows += got
             meta["workers"][str(threads)] = runner.worker_threads(workers)  # after: what got loaded
         finally:
@@ -151,9 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         return scaling.main(args)
     only = [o.strip() for o in args.only.split(",") if o.strip()]
     meta = metadata(args)
-    print(f"autograd_nn benchmarks: threads {args.thread_counts}, "
-          f"{'quick' if args.quick else 'full'} mode, {args.repeats} sample(s) per library and row, "
-          f"each library in its own worker process", flush=True)
+    print(
+        f"autograd_nn benchmarks: threads {args.thread_counts}, "
+        f"{'quick' if args.quick else 'full'} mode, {args.repeats} sample(s) per library and row, "
+        f"each library in its own worker process",
+        flush=True,
+    )
     rows = timed_rows(args, only, meta)
     if not args.no_coldstart and any(selected(k, only) for k in ("COLDw", "COLDc", "KERN")):
         from . import coldstart

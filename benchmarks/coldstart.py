@@ -14,6 +14,7 @@ Times are measured inside the child from just before `import autograd_nn`; inter
 in the note. This module imports only the standard library at top level, so the child's clock
 starts before NumPy loads.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,9 +54,16 @@ def _first_conv_step(batch: int) -> float:
     from autograd_nn import nn
 
     an.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 7 * 7, 10),
+    )
     opt = an.optim.SGD(model.parameters(), lr=0.01)
     x, y = an.randn(batch, 1, 28, 28), an.randint(0, 10, (batch,))
     loss = nn.CrossEntropyLoss()(model(x), y)
@@ -68,6 +76,7 @@ def _first_conv_step(batch: int) -> float:
 def child_step(batch: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     import autograd_nn  # noqa: F401
+
     t1 = time.perf_counter()
     from numba.core import event
 
@@ -75,8 +84,13 @@ def child_step(batch: int) -> dict[str, Any]:
         _first_conv_step(batch)
     t2 = time.perf_counter()
     compile_s, _ = _compile_seconds(rec.buffer)
-    return {"import_s": t1 - t0, "step_s": t2 - t1, "total_s": t2 - t0, "compile_s": compile_s,
-            "cpu_s": time.process_time()}
+    return {
+        "import_s": t1 - t0,
+        "step_s": t2 - t1,
+        "total_s": t2 - t0,
+        "compile_s": compile_s,
+        "cpu_s": time.process_time(),
+    }
 
 
 def _exercise_kernels() -> None:
@@ -114,10 +128,12 @@ def _exercise_kernels() -> None:
     big = np.random.default_rng(0).integers(0, 5, 4000)  # 20,000 entries: the one-pass kernels
     fb(lambda x: fused.cross_entropy_indices(x, an.tensor(big)), 4000, 5)
     from autograd_nn.kernels import softmax as ksoftmax
+
     x2 = np.ones((2, 3), np.float32)  # the ops take their exp passes from NumPy now
     ksoftmax.softmax_from_lse(x2, *ksoftmax.logsumexp_rows(x2))
-    scatter_add_rows(np.zeros((3, 2), np.float32), np.array([0, 2, 0]),
-                     np.ones((3, 2), np.float32))  # not used by any op yet
+    scatter_add_rows(
+        np.zeros((3, 2), np.float32), np.array([0, 2, 0]), np.ones((3, 2), np.float32)
+    )  # not used by any op yet
     kspecial.erf(np.ones(4, np.float32))  # the erf op uses the kernel only on large arrays
 
 
@@ -152,22 +168,36 @@ def child_kernels() -> dict[str, Any]:
     t2 = time.perf_counter()
     compile_s, per = _compile_seconds(rec.buffer)
     missing = sorted(k for k, d in dispatchers.items() if not d.signatures)
-    return {"import_s": t1 - t0, "compile_s": compile_s, "run_s": t2 - t1 - compile_s,
-            "cpu_s": time.process_time(),
-            "kernels": len(dispatchers), "compiled": len(dispatchers) - len(missing),
-            "missing": missing, "slowest": sorted(per.items(), key=lambda kv: -kv[1])[:3]}
+    return {
+        "import_s": t1 - t0,
+        "compile_s": compile_s,
+        "run_s": t2 - t1 - compile_s,
+        "cpu_s": time.process_time(),
+        "kernels": len(dispatchers),
+        "compiled": len(dispatchers) - len(missing),
+        "missing": missing,
+        "slowest": sorted(per.items(), key=lambda kv: -kv[1])[:3],
+    }
 
 
 # ---- parent ------------------------------------------------------------------------------------
 COLD_TARGET = Target("<=", 2.5)  # the issue's target for a first run on a fresh machine
+
+
 def _spawn(mode: str, cache_dir: str, threads: int, batch: int) -> dict[str, Any]:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.coldstart", mode, str(batch)],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.coldstart", mode, str(batch)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{mode} child failed: {proc.stderr.strip().splitlines()[-1:]}")
@@ -192,17 +222,21 @@ def rows(threads: int, quick: bool = False, warm_runs: int = 3) -> list[Any]:
             c = _spawn("child-step", cache, threads, batch)
             cold.metric, cold.times = c["total_s"], {"ours": Stats.of([c["total_s"]])}
             cold.met = COLD_TARGET.met(cold.metric)
-            cold.note = (f"import {c['import_s']:.2f} s, step {c['step_s']:.2f} s of which "
-                         f"Numba compile {c['compile_s']:.2f} s; whole process {c['process_s']:.2f} s "
-                          f"wall, {c['cpu_s']:.2f} s CPU")
+            cold.note = (
+                f"import {c['import_s']:.2f} s, step {c['step_s']:.2f} s of which "
+                f"Numba compile {c['compile_s']:.2f} s; whole process {c['process_s']:.2f} s "
+                f"wall, {c['cpu_s']:.2f} s CPU"
+            )
             w = [_spawn("child-step", cache, threads, batch) for _ in range(warm_runs)]
             totals = [r["total_s"] for r in w]
             warm.metric, warm.times = statistics.median(totals), {"ours": Stats.of(totals)}
             warm.met = target.met(warm.metric)
-            warm.note = (f"import {statistics.median(r['import_s'] for r in w):.2f} s, step "
-                         f"{statistics.median(r['step_s'] for r in w):.2f} s, whole process "
-                         f"{statistics.median(r['process_s'] for r in w):.2f} s wall, "
-                          f"{statistics.median(r['cpu_s'] for r in w):.2f} s CPU; {len(w)} run(s)")
+            warm.note = (
+                f"import {statistics.median(r['import_s'] for r in w):.2f} s, step "
+                f"{statistics.median(r['step_s'] for r in w):.2f} s, whole process "
+                f"{statistics.median(r['process_s'] for r in w):.2f} s wall, "
+                f"{statistics.median(r['cpu_s'] for r in w):.2f} s CPU; {len(w)} run(s)"
+            )
         except Exception as err:
             for row in (cold, warm):
                 row.error = row.error or f"{type(err).__name__}: {err}"
@@ -211,9 +245,11 @@ def rows(threads: int, quick: bool = False, warm_runs: int = 3) -> list[Any]:
             k = _spawn("child-kernels", cache, threads, batch)
             kern.metric, kern.times = k["compile_s"], {"ours": Stats.of([k["compile_s"]])}
             slow = ", ".join(f"{n} {s:.1f}s" for n, s in k["slowest"])
-            kern.note = (f"compile {k['compile_s']:.2f} s, run {k['run_s']:.2f} s, process CPU "
-                         f"{k['cpu_s']:.2f} s; "
-                         f"{k['compiled']}/{k['kernels']} kernels compiled; slowest: {slow}")
+            kern.note = (
+                f"compile {k['compile_s']:.2f} s, run {k['run_s']:.2f} s, process CPU "
+                f"{k['cpu_s']:.2f} s; "
+                f"{k['compiled']}/{k['kernels']} kernels compiled; slowest: {slow}"
+            )
             if k["missing"]:
                 kern.note += f"; NOT exercised: {', '.join(k['missing'])}"
         except Exception as err:

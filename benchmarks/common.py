@@ -9,6 +9,7 @@ A model is written once as `build(nn)` and built in each worker with that librar
 seeded by the parameter's name (`param_values`), so both libraries, and the hand-written NumPy
 baselines, start from the same float32 weights without ever seeing each other's objects.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -94,40 +95,48 @@ def tensor(impl: str, a: np.ndarray, requires_grad: bool = False) -> Any:
 
 def train_step(model: Any, loss_fn: Any, opt: Any, x: Any, y: Any) -> Callable[[], Any]:
     """One step of ordinary training code; the same source runs on both frameworks."""
+
     def step() -> Any:
         opt.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         return loss
+
     return step
 
 
-def sgd_step(impl: str, build: Callable[[Any], Any], loss: str, x: np.ndarray, y: np.ndarray,
-             lr: float) -> Callable[[], Any]:
+def sgd_step(
+    impl: str, build: Callable[[Any], Any], loss: str, x: np.ndarray, y: np.ndarray, lr: float
+) -> Callable[[], Any]:
     """A training-step callable (forward, loss, backward, SGD) for the library of `impl`."""
     L = lib(impl)
     model = build_model(impl, build)
-    return train_step(model, getattr(L.nn, loss)(), L.optim.SGD(model.parameters(), lr=lr),
-                      tensor(impl, x), tensor(impl, y))
+    return train_step(
+        model, getattr(L.nn, loss)(), L.optim.SGD(model.parameters(), lr=lr), tensor(impl, x), tensor(impl, y)
+    )
 
 
-def forward_backward(model: Any, x: Any, g: Any, grad_of: Callable[[Any], Any],
-                     first: Callable[[Any], Any] = lambda out: out) -> Callable[[], Any]:
+def forward_backward(
+    model: Any, x: Any, g: Any, grad_of: Callable[[Any], Any], first: Callable[[Any], Any] = lambda out: out
+) -> Callable[[], Any]:
     """Zero grads, forward, backward with the fixed output gradient `g`; returns `grad_of(model)`.
 
     `first` picks the tensor to differentiate from the module's output (e.g. LSTM's `out`).
     """
+
     def step() -> Any:
         model.zero_grad(set_to_none=True)
         if x.requires_grad:
             x.grad = None
         first(model(x)).backward(g)
         return grad_of(model)
+
     return step
 
 
-def per_library(make: Callable[[str], Callable[[], Any]],
-                impls: tuple[str, ...] = ("ours", "torch")) -> dict[str, Callable[[], Any]]:
+def per_library(
+    make: Callable[[str], Callable[[], Any]], impls: tuple[str, ...] = ("ours", "torch")
+) -> dict[str, Callable[[], Any]]:
     """{impl: factory} for `Workload.make`: each factory builds its callable in its own worker."""
     return {impl: partial(make, impl) for impl in impls}

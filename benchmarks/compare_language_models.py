@@ -10,6 +10,7 @@ two runs differ only by float32 rounding.
 
     python -m benchmarks.compare_language_models [--steps N] [--model lstm|gpt|both]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,9 @@ def _torch_models() -> dict[str, Any]:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             B, T, C = x.shape
             q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
-            q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-                       for t in (q, k, v))  # (B, nh, T, hs)
+            q, k, v = (
+                t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v)
+            )  # (B, nh, T, hs)
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
             return self.c_proj(y.transpose(1, 2).reshape(B, T, C))
 
@@ -85,10 +87,15 @@ def _torch_models() -> dict[str, Any]:
         def __init__(self, c: GPTConfig) -> None:
             super().__init__()
             # entries reached by name (ModuleDict attributes are Tensor | Module to a type checker)
-            self.transformer: Any = nn.ModuleDict(dict(
-                wte=nn.Embedding(c.vocab_size, c.n_embd), wpe=nn.Embedding(c.block_size, c.n_embd),
-                drop=nn.Dropout(c.dropout), h=nn.ModuleList([Block(c) for _ in range(c.n_layer)]),
-                ln_f=nn.LayerNorm(c.n_embd, bias=c.bias)))
+            self.transformer: Any = nn.ModuleDict(
+                dict(
+                    wte=nn.Embedding(c.vocab_size, c.n_embd),
+                    wpe=nn.Embedding(c.block_size, c.n_embd),
+                    drop=nn.Dropout(c.dropout),
+                    h=nn.ModuleList([Block(c) for _ in range(c.n_layer)]),
+                    ln_f=nn.LayerNorm(c.n_embd, bias=c.bias),
+                )
+            )
             self.lm_head = nn.Linear(c.n_embd, c.vocab_size, bias=False)
             self.transformer["wte"].weight = self.lm_head.weight  # tied, as in nanoGPT
 
@@ -106,8 +113,9 @@ def _torch_loss(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
     import torch
 
     logits = model(torch.from_numpy(x))  # (B, T, V)
-    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                             torch.from_numpy(y).reshape(-1))
+    return torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).reshape(-1)
+    )
 
 
 def train_torch(model: Any, corpus: CharCorpus, cfg: LMTrainConfig) -> float:
@@ -117,8 +125,10 @@ def train_torch(model: Any, corpus: CharCorpus, cfg: LMTrainConfig) -> float:
     rng = np.random.default_rng(cfg.seed)
     val = eval_batches(corpus, cfg)
     params = list(model.parameters())
-    groups = [{"params": [p for p in params if p.ndim >= 2], "weight_decay": cfg.weight_decay},
-              {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for p in params if p.ndim >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+    ]
     opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg.lr, betas=cfg.betas)
     model.train()
     for step in range(1, cfg.steps + 1):
@@ -142,12 +152,12 @@ def build(name: str, corpus: CharCorpus, cfg: LMTrainConfig, seed: int = 0) -> t
 
     manual_seed(seed)
     if name == "lstm":
-        config: Any = CharRNNConfig(vocab_size=corpus.vocab_size, cell="lstm", n_embd=32,
-                                    hidden_size=64)
+        config: Any = CharRNNConfig(vocab_size=corpus.vocab_size, cell="lstm", n_embd=32, hidden_size=64)
         ours: CharRNN | GPT = CharRNN(config)
     elif name == "gpt":
-        config = GPTConfig(block_size=cfg.block_size, vocab_size=corpus.vocab_size, n_layer=2,
-                           n_head=4, n_embd=32)
+        config = GPTConfig(
+            block_size=cfg.block_size, vocab_size=corpus.vocab_size, n_layer=2, n_head=4, n_embd=32
+        )
         ours = GPT(config)
     else:
         raise ValueError(f"unknown model {name!r} (use 'lstm' or 'gpt')")
@@ -157,13 +167,22 @@ def build(name: str, corpus: CharCorpus, cfg: LMTrainConfig, seed: int = 0) -> t
     return ours, theirs
 
 
-def compare(name: str, steps: int = 200, seed: int = 0, max_chars: int = 50_000,
-            verbose: bool = True) -> dict[str, float]:
+def compare(
+    name: str, steps: int = 200, seed: int = 0, max_chars: int = 50_000, verbose: bool = True
+) -> dict[str, float]:
     """Train `name` ('lstm' or 'gpt') in both frameworks; validation losses and their gap."""
     corpus = CharCorpus(max_chars=max_chars)
-    cfg = LMTrainConfig(steps=steps, batch_size=16, block_size=32, lr=3e-3,
-                        warmup=min(20, steps // 5), weight_decay=0.1, eval_every=steps,
-                        eval_iters=4, seed=seed)
+    cfg = LMTrainConfig(
+        steps=steps,
+        batch_size=16,
+        block_size=32,
+        lr=3e-3,
+        warmup=min(20, steps // 5),
+        weight_decay=0.1,
+        eval_every=steps,
+        eval_iters=4,
+        seed=seed,
+    )
     ours, theirs = build(name, corpus, cfg, seed)
     initial = estimate_loss(ours, eval_batches(corpus, cfg))
     start = time.perf_counter()
@@ -173,21 +192,29 @@ def compare(name: str, steps: int = 200, seed: int = 0, max_chars: int = 50_000,
     torch_val = train_torch(theirs, corpus, cfg)
     torch_time = time.perf_counter() - start
     ours_val = history["val_loss"][-1]
-    result = {"initial_val_loss": initial, "autograd_nn_val_loss": ours_val,
-              "torch_val_loss": torch_val, "difference": abs(ours_val - torch_val),
-              "unigram_loss": corpus.unigram_loss("val"), "autograd_nn_time_s": ours_time,
-              "torch_time_s": torch_time}
+    result = {
+        "initial_val_loss": initial,
+        "autograd_nn_val_loss": ours_val,
+        "torch_val_loss": torch_val,
+        "difference": abs(ours_val - torch_val),
+        "unigram_loss": corpus.unigram_loss("val"),
+        "autograd_nn_time_s": ours_time,
+        "torch_time_s": torch_time,
+    }
     if verbose:
-        print(f"{name:5s} {steps} steps: autograd_nn {ours_val:.4f} ({ours_time:.1f} s)  "
-              f"torch {torch_val:.4f} ({torch_time:.1f} s)  difference "
-              f"{result['difference']:.4f} nats/char  (start {initial:.4f}, unigram "
-              f"{result['unigram_loss']:.4f})")
+        print(
+            f"{name:5s} {steps} steps: autograd_nn {ours_val:.4f} ({ours_time:.1f} s)  "
+            f"torch {torch_val:.4f} ({torch_time:.1f} s)  difference "
+            f"{result['difference']:.4f} nats/char  (start {initial:.4f}, unigram "
+            f"{result['unigram_loss']:.4f})"
+        )
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.compare_language_models",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.compare_language_models", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--steps", type=int, default=200, help="training steps (default 200)")
     parser.add_argument("--model", choices=("lstm", "gpt", "both"), default="both")
     parser.add_argument("--seed", type=int, default=0)
@@ -202,8 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         r = compare(name, args.steps, args.seed)
         ok &= math.isfinite(r["difference"]) and r["difference"] <= TOLERANCE
-    print(f"PASS: every difference within {TOLERANCE} nats/char" if ok
-          else f"FAIL: a difference exceeds {TOLERANCE} nats/char")
+    print(
+        f"PASS: every difference within {TOLERANCE} nats/char"
+        if ok
+        else f"FAIL: a difference exceeds {TOLERANCE} nats/char"
+    )
     return 0 if ok else 1
 
 

@@ -18,6 +18,7 @@ Children: `python -m benchmarks.distributed train|overlap --out FILE ...` (under
 processes); rank 0 writes its JSON result to FILE, so nothing MPI prints on stdout can garble it.
 Without mpirun or mpi4py the rows say so and carry no metric.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,8 +94,12 @@ def child_train(batch: int, steps: int, warmup: int, sync_bn: bool) -> dict[str,
         step()
     _sync()
     elapsed = time.perf_counter() - start
-    return {"rank": rank, "size": size, "samples_per_s": steps * batch / elapsed,
-            "step_ms": 1e3 * elapsed / steps}
+    return {
+        "rank": rank,
+        "size": size,
+        "samples_per_s": steps * batch / elapsed,
+        "step_ms": 1e3 * elapsed / steps,
+    }
 
 
 def child_overlap(steps: int, quick: bool) -> dict[str, Any]:
@@ -112,18 +117,26 @@ def child_overlap(steps: int, quick: bool) -> dict[str, Any]:
     an.manual_seed(0)
     rng = np.random.default_rng(rank)
     sizes = [784, 64, 64, 10] if quick else [784, 256, 256, 10]
-    mlp = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]),
-                        nn.ReLU(), nn.Linear(sizes[2], sizes[3]))
+    mlp = nn.Sequential(
+        nn.Linear(sizes[0], sizes[1]),
+        nn.ReLU(),
+        nn.Linear(sizes[1], sizes[2]),
+        nn.ReLU(),
+        nn.Linear(sizes[2], sizes[3]),
+    )
     setups = {
-        "mlp": (DistributedDataParallel(mlp, bucket_cap_mb=0.25),
-                rng.normal(size=(128 // size, 784)).astype(np.float32)),
-        "cnn": (DistributedDataParallel(DigitsCNN(), bucket_cap_mb=4 / 1024),
-                rng.normal(size=(64 // size, 1, 8, 8)).astype(np.float32)),
+        "mlp": (
+            DistributedDataParallel(mlp, bucket_cap_mb=0.25),
+            rng.normal(size=(128 // size, 784)).astype(np.float32),
+        ),
+        "cnn": (
+            DistributedDataParallel(DigitsCNN(), bucket_cap_mb=4 / 1024),
+            rng.normal(size=(64 // size, 1, 8, 8)).astype(np.float32),
+        ),
     }
     out: dict[str, Any] = {"rank": rank}
     for name, (model, xs) in setups.items():
-        out[name] = _overlap_times(model, an.tensor(xs), an.tensor(rng.integers(0, 10, len(xs))),
-                                   steps)
+        out[name] = _overlap_times(model, an.tensor(xs), an.tensor(rng.integers(0, 10, len(xs))), steps)
     return out
 
 
@@ -161,13 +174,14 @@ def _overlap_times(model: Any, x: Any, y: Any, steps: int) -> dict[str, Any]:
         loss.backward()
         for b in buckets:
             for p, offset in zip(b.params, b.offsets):
-                b.flat[offset:offset + p._data.size] = p.grad._data.reshape(-1)
+                b.flat[offset : offset + p._data.size] = p.grad._data.reshape(-1)
         works = [all_reduce_array(b.flat, ReduceOp.SUM, "bucket") for b in buckets]
         for b, w in zip(buckets, works):
             w.wait()
             for p, offset in zip(b.params, b.offsets):
-                np.divide(b.flat[offset:offset + p._data.size].reshape(p._data.shape), size,
-                          out=p.grad._data)
+                np.divide(
+                    b.flat[offset : offset + p._data.size].reshape(p._data.shape), size, out=p.grad._data
+                )
         return time.perf_counter() - start
 
     def comm() -> float:
@@ -186,8 +200,12 @@ def _overlap_times(model: Any, x: Any, y: Any, steps: int) -> dict[str, Any]:
                 times[k].append(v)
     med = {k: statistics.median(v) for k, v in times.items()}
     hidden = (med["serial"] - med["ddp"]) / med["comm"] if med["comm"] > 0 else 0.0
-    return {**{f"{k}_ms": 1e3 * v for k, v in med.items()}, "hidden": min(1.0, max(0.0, hidden)),
-            "buckets": len(buckets), "grad_kb": sum(b.flat.nbytes for b in buckets) / 1024}
+    return {
+        **{f"{k}_ms": 1e3 * v for k, v in med.items()},
+        "hidden": min(1.0, max(0.0, hidden)),
+        "buckets": len(buckets),
+        "grad_kb": sum(b.flat.nbytes for b in buckets) / 1024,
+    }
 
 
 # ---- parent -------------------------------------------------------------------------------------
@@ -208,13 +226,17 @@ def _spawn(procs: int, threads: int, args: list[str]) -> dict[str, Any]:
         result = os.path.join(folder, "result.json")
         cmd = [sys.executable, "-m", "benchmarks.distributed", *args, "--out", result]
         if procs > 1:
-            cmd = ["mpirun", "-n", str(procs), "--oversubscribe", "--bind-to", "none"] + \
-                (["--allow-run-as-root"] if os.geteuid() == 0 else []) + cmd
+            cmd = (
+                ["mpirun", "-n", str(procs), "--oversubscribe", "--bind-to", "none"]
+                + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
+                + cmd
+            )
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0 or not os.path.exists(result):
             tail = (proc.stdout.strip().splitlines() + proc.stderr.strip().splitlines())[-4:]
-            raise RuntimeError(f"{args[0]} child on {procs} process(es) exited {proc.returncode} "
-                               f"without a result: {tail}")
+            raise RuntimeError(
+                f"{args[0]} child on {procs} process(es) exited {proc.returncode} without a result: {tail}"
+            )
         with open(result, encoding="utf-8") as f:
             return json.load(f)
 
@@ -225,10 +247,10 @@ def rows(quick: bool = False, repeats: int = 3) -> list[Any]:
 
     steps, warmup = (5, 2) if quick else (300, 20)
     repeats = 1 if quick else repeats
-    thr = Row("DDPt", "digits CNN samples/s, 2 procs x 1 thread vs 1 proc x 2 threads, batch 64",
-              unit="2p/1p rate")
-    ovl = Row("DDPo", "share of DDP all-reduce time hidden by backward, 2 ranks (MLP of W2)",
-              unit="share")
+    thr = Row(
+        "DDPt", "digits CNN samples/s, 2 procs x 1 thread vs 1 proc x 2 threads, batch 64", unit="2p/1p rate"
+    )
+    ovl = Row("DDPo", "share of DDP all-reduce time hidden by backward, 2 ranks (MLP of W2)", unit="share")
     missing = available()
     if missing:
         thr.note = ovl.note = f"skipped: {missing}"
@@ -245,26 +267,36 @@ def rows(quick: bool = False, repeats: int = 3) -> list[Any]:
         thr.metric = two_m / one_m
         thr.metric_spread = (min(two) / max(one), max(two) / min(one))
         thr.times = {"ours": Stats.of([64 / s for s in two]), "numpy": Stats.of([64 / s for s in one])}
-        thr.note = (f"samples/s: 1 proc x 2 threads {one_m:.0f}, 2 procs x 1 thread {two_m:.0f} "
-                    f"(DDP + SyncBatchNorm), {statistics.median(two_plain):.0f} (DDP, plain "
-                    f"BatchNorm); 1 proc x 1 thread {statistics.median(single):.0f}; median of "
-                    f"{repeats} alternating run(s) of {steps} steps; the "
-                    "'autograd_nn' column is seconds per step on 2 procs, 'numpy' on 1 proc")
+        thr.note = (
+            f"samples/s: 1 proc x 2 threads {one_m:.0f}, 2 procs x 1 thread {two_m:.0f} "
+            f"(DDP + SyncBatchNorm), {statistics.median(two_plain):.0f} (DDP, plain "
+            f"BatchNorm); 1 proc x 1 thread {statistics.median(single):.0f}; median of "
+            f"{repeats} alternating run(s) of {steps} steps; the "
+            "'autograd_nn' column is seconds per step on 2 procs, 'numpy' on 1 proc"
+        )
     except Exception as err:
         thr.error = f"{type(err).__name__}: {err}"
     try:
-        runs = [_spawn(2, 1, ["overlap", "--steps", str(steps // 3 if not quick else 3)]
-                       + (["--quick"] if quick else [])) for _ in range(repeats)]
+        runs = [
+            _spawn(
+                2,
+                1,
+                ["overlap", "--steps", str(steps // 3 if not quick else 3)] + (["--quick"] if quick else []),
+            )
+            for _ in range(repeats)
+        ]
         mlp = [r["mlp"]["hidden"] for r in runs]
         ovl.metric = statistics.median(mlp)
         ovl.metric_spread = (min(mlp), max(mlp))
         m, c = runs[len(runs) // 2]["mlp"], runs[len(runs) // 2]["cnn"]
         ovl.times = {"ours": Stats.of([r["mlp"]["ddp_ms"] / 1e3 for r in runs])}
-        ovl.note = (f"MLP: backward then all-reduce {m['serial_ms']:.2f} ms, DDP backward "
-                    f"{m['ddp_ms']:.2f} ms, all-reduce alone {m['comm_ms']:.2f} ms ({m['grad_kb']:.0f} "
-                    f"KB in {m['buckets']} buckets); digits CNN: {c['serial_ms']:.2f} / "
-                    f"{c['ddp_ms']:.2f} / {c['comm_ms']:.2f} ms ({c['grad_kb']:.0f} KB, {c['buckets']} "
-                    f"buckets), hidden {c['hidden']:.2f}; medians over steps, {repeats} run(s)")
+        ovl.note = (
+            f"MLP: backward then all-reduce {m['serial_ms']:.2f} ms, DDP backward "
+            f"{m['ddp_ms']:.2f} ms, all-reduce alone {m['comm_ms']:.2f} ms ({m['grad_kb']:.0f} "
+            f"KB in {m['buckets']} buckets); digits CNN: {c['serial_ms']:.2f} / "
+            f"{c['ddp_ms']:.2f} / {c['comm_ms']:.2f} ms ({c['grad_kb']:.0f} KB, {c['buckets']} "
+            f"buckets), hidden {c['hidden']:.2f}; medians over steps, {repeats} run(s)"
+        )
     except Exception as err:
         ovl.error = f"{type(err).__name__}: {err}"
     return [thr, ovl]

@@ -4,6 +4,7 @@
 
 Each measurement runs autograd_nn and PyTorch (when installed) in this process, one thread each.
 """
+
 from __future__ import annotations
 
 import time
@@ -46,8 +47,10 @@ def main() -> None:
         forward = time.perf_counter() - start
         start = time.perf_counter()
         t.backward()
-        print(f"{lib.__name__:12s} 100,000-op chain: forward {forward * 1e3:.0f} ms, "
-              f"backward {(time.perf_counter() - start) * 1e3:.0f} ms")
+        print(
+            f"{lib.__name__:12s} 100,000-op chain: forward {forward * 1e3:.0f} ms, "
+            f"backward {(time.perf_counter() - start) * 1e3:.0f} ms"
+        )
     for lib in libs:
         _small_graph(lib)
         times = []
@@ -63,8 +66,10 @@ def main() -> None:
             start = time.perf_counter()
             ag.grad(t, x, create_graph=create_graph)
             times.append(time.perf_counter() - start)
-        print(f"autograd_nn  backward of 10,000 ops, create_graph={create_graph}: "
-              f"{np.median(times) * 1e3:.1f} ms")
+        print(
+            f"autograd_nn  backward of 10,000 ops, create_graph={create_graph}: "
+            f"{np.median(times) * 1e3:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

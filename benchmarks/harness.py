@@ -9,12 +9,13 @@ for throughput rows such as GEMM, where higher is better).
 This module imports only the standard library at top level (NumPy and matplotlib lazily), so the
 parent process of a benchmark run never loads a numerical library.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -76,10 +77,18 @@ class Workload:
 
     def describe(self) -> dict[str, Any]:
         """Everything but the callables, as JSON-ready data (what a worker tells the parent)."""
-        return {"key": self.key, "name": self.name, "baseline": self.baseline,
-                "target": None if self.target is None else [self.target.op, self.target.value],
-                "higher_is_better": self.higher_is_better, "flops": self.flops, "ops": self.ops,
-                "note": self.note, "repeats": self.repeats, "one_time": self.one_time}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "baseline": self.baseline,
+            "target": None if self.target is None else [self.target.op, self.target.value],
+            "higher_is_better": self.higher_is_better,
+            "flops": self.flops,
+            "ops": self.ops,
+            "note": self.note,
+            "repeats": self.repeats,
+            "one_time": self.one_time,
+        }
 
     @classmethod
     def described(cls, d: dict[str, Any]) -> Workload:
@@ -173,12 +182,10 @@ def fill_metric(row: Row, work: Workload, samples: dict[str, list[float]]) -> No
     row.unit = f"ours/{work.baseline}" if not work.higher_is_better else f"{work.baseline}/ours time"
     row.met = work.target.met(row.metric) if work.target else None
     if work.flops:
-        rates = ", ".join(f"{k} {work.flops / statistics.median(v) / 1e9:.1f}"
-                          for k, v in samples.items())
+        rates = ", ".join(f"{k} {work.flops / statistics.median(v) / 1e9:.1f}" for k, v in samples.items())
         row.note = "; ".join(s for s in (row.note, f"GFLOP/s: {rates}") if s)
     if work.ops:
-        rates = ", ".join(f"{k} {statistics.median(v) / work.ops * 1e6:.2f}"
-                          for k, v in samples.items())
+        rates = ", ".join(f"{k} {statistics.median(v) / work.ops * 1e6:.2f}" for k, v in samples.items())
         row.note = "; ".join(s for s in (row.note, f"us/op: {rates}") if s)
 
 
@@ -225,20 +232,43 @@ def format_table(rows: list[Row], quick: bool = False) -> str:
     the ratio and target columns become one that says "quick: no verdict", and the status column
     only says "ran".
     """
-    head = ("key", "workload", "autograd_nn median [IQR]", "torch", "numpy",
-            *(("ratio vs target",) if quick else ("ratio (min-max)", "target")), "status")
+    head = (
+        "key",
+        "workload",
+        "autograd_nn median [IQR]",
+        "torch",
+        "numpy",
+        *(("ratio vs target",) if quick else ("ratio (min-max)", "target")),
+        "status",
+    )
     body = []
     for r in rows:
-        verdict = ((QUICK_VERDICT if r.metric is not None else "-",) if quick
-                   else (_metric_cell(r), r.target or "-"))
-        body.append((r.key, r.name, _cell(r.times.get("ours")), _cell(r.times.get("torch")),
-                     _cell(r.times.get("numpy")), *verdict, status(r, quick)))
+        verdict = (
+            (QUICK_VERDICT if r.metric is not None else "-",) if quick else (_metric_cell(r), r.target or "-")
+        )
+        body.append(
+            (
+                r.key,
+                r.name,
+                _cell(r.times.get("ours")),
+                _cell(r.times.get("torch")),
+                _cell(r.times.get("numpy")),
+                *verdict,
+                status(r, quick),
+            )
+        )
     widths = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    def line(cells: Sequence[Any]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     out = [line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
     if quick:
-        out += ["", "quick mode: tiny sizes, one cold call each: no ratio is shown and no target is "
-                "judged (run without --quick for the comparison)"]
+        out += [
+            "",
+            "quick mode: tiny sizes, one cold call each: no ratio is shown and no target is "
+            "judged (run without --quick for the comparison)",
+        ]
     notes = []
     for r in rows:
         extra = [] if r.agree is not False else ["OUTPUTS DISAGREE with the baseline"]
@@ -261,12 +291,28 @@ def format_summary(rows: list[Row], quick: bool = False) -> str:
         cells = [by.get((key, n)) for n in counts]
         present = [r for r in cells if r is not None]
         verdicts = {status(r, quick) for r in present}
-        verdict = ("ERROR" if "ERROR" in verdicts else "NOT MET" if "NOT MET" in verdicts
-                   else verdicts.pop() if len(verdicts) == 1 else "mixed")
-        body.append((key, *["-" if r is None else _metric_cell(r).split(" (")[0] for r in cells],
-                     present[0].target or "-", verdict))
+        verdict = (
+            "ERROR"
+            if "ERROR" in verdicts
+            else "NOT MET"
+            if "NOT MET" in verdicts
+            else verdicts.pop()
+            if len(verdicts) == 1
+            else "mixed"
+        )
+        body.append(
+            (
+                key,
+                *["-" if r is None else _metric_cell(r).split(" (")[0] for r in cells],
+                present[0].target or "-",
+                verdict,
+            )
+        )
     widths = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    def line(cells: Sequence[Any]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
 
 
@@ -297,8 +343,14 @@ def plot_ratios(path: str, rows: list[Row]) -> bool:
             if r is None or r.metric is None:  # shown rows all have a metric
                 continue
             color = "tab:green" if r.met else "tab:red" if r.met is False else "tab:gray"
-            ax.barh(y - 0.4 + height * (k + 0.5), r.metric, height=height * 0.9, color=color,
-                    alpha=1.0 if k == 0 else 0.6, hatch=None if k == 0 else "//")
+            ax.barh(
+                y - 0.4 + height * (k + 0.5),
+                r.metric,
+                height=height * 0.9,
+                color=color,
+                alpha=1.0 if k == 0 else 0.6,
+                hatch=None if k == 0 else "//",
+            )
     ys = range(len(keys))
     for y, key in zip(ys, keys):
         r = next(by[(key, n)] for n in counts if (key, n) in by)
@@ -308,9 +360,13 @@ def plot_ratios(path: str, rows: list[Row]) -> bool:
     ax.set_yticks(list(ys), [f"{k} {names[k]}" for k in keys], fontsize=7)
     ax.invert_yaxis()
     ax.axvline(1.0, color="gray", ls=":", lw=1)
-    ax.set_xlabel("ratio; bars per row: " + ", ".join(
-        f"{n} thread{'s' if n > 1 else ''}{' (hatched)' if k else ''}" for k, n in enumerate(counts))
-        + "; black tick = target")
+    ax.set_xlabel(
+        "ratio; bars per row: "
+        + ", ".join(
+            f"{n} thread{'s' if n > 1 else ''}{' (hatched)' if k else ''}" for k, n in enumerate(counts)
+        )
+        + "; black tick = target"
+    )
     ax.set_title("autograd_nn vs baseline (green met, red not met)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)

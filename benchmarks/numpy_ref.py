@@ -4,6 +4,7 @@ Each baseline takes plain float32 arrays (copies of the weights the autograd_nn 
 and returns a callable that does one step and returns something the harness can compare (a loss
 or a gradient). Weights use PyTorch's layouts: Linear (out, in), Conv2d (out, in, kh, kw).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,8 +16,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 class MLP:
     """Fully connected net with tanh or relu between layers, MSE or cross-entropy loss, plain SGD."""
 
-    def __init__(self, weights: list[np.ndarray], biases: list[np.ndarray], act: str,
-                 loss: str, lr: float) -> None:
+    def __init__(
+        self, weights: list[np.ndarray], biases: list[np.ndarray], act: str, loss: str, lr: float
+    ) -> None:
         self.w = [np.array(w, np.float32) for w in weights]
         self.b = [np.array(b, np.float32) for b in biases]
         self.act, self.loss, self.lr = act, loss, np.float32(lr)
@@ -85,8 +87,8 @@ class Conv2d:
         dxp = np.zeros((n, c, h + 2 * self.p, w + 2 * self.p), np.float32)
         for i in range(kh):
             for j in range(kw):
-                dxp[:, :, i:i + oh, j:j + ow] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
-        return dxp[:, :, self.p:self.p + h, self.p:self.p + w], gw, gb
+                dxp[:, :, i : i + oh, j : j + ow] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+        return dxp[:, :, self.p : self.p + h, self.p : self.p + w], gw, gb
 
 
 def conv_forward(weight: np.ndarray, bias: np.ndarray, x: np.ndarray) -> Callable[[], np.ndarray]:
@@ -94,13 +96,15 @@ def conv_forward(weight: np.ndarray, bias: np.ndarray, x: np.ndarray) -> Callabl
     return lambda: conv.forward(x)
 
 
-def conv_forward_backward(weight: np.ndarray, bias: np.ndarray, x: np.ndarray,
-                          g: np.ndarray) -> Callable[[], np.ndarray]:
+def conv_forward_backward(
+    weight: np.ndarray, bias: np.ndarray, x: np.ndarray, g: np.ndarray
+) -> Callable[[], np.ndarray]:
     conv = Conv2d(weight, bias, padding=1)
 
     def step() -> np.ndarray:
         conv.forward(x)
         return conv.backward(g)[1]
+
     return step
 
 
@@ -123,4 +127,5 @@ def scalar_chain(n_ops: int) -> Callable[[], np.float32]:
             if factor is not None:
                 g = g * factor
         return g
+
     return step

@@ -7,6 +7,7 @@ run this module for the forward / backward split and a cProfile of the autograd_
 
     python -m benchmarks.overhead [--ops 1000] [--profile]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,6 +47,7 @@ def chain_step(lib: Any, n_ops: int = N_OPS) -> Callable[[], Any]:
         loss = forward()
         backward(loss)
         return loss
+
     return step
 
 
@@ -55,8 +57,12 @@ def workload(quick: bool = False) -> Any:
     from .harness import Workload
 
     n_ops = 200 if quick else N_OPS
-    return Workload("OVH", f"per-op overhead: {n_ops} elementwise ops on ({SIZE},) fwd+bwd",
-                    make=per_library(lambda impl: chain_step(lib(impl), n_ops)), ops=n_ops + 1)
+    return Workload(
+        "OVH",
+        f"per-op overhead: {n_ops} elementwise ops on ({SIZE},) fwd+bwd",
+        make=per_library(lambda impl: chain_step(lib(impl), n_ops)),
+        ops=n_ops + 1,
+    )
 
 
 def _split(lib: Any, n_ops: int, repeats: int) -> tuple[float, float]:

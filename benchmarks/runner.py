@@ -18,8 +18,10 @@ OMP_NUM_THREADS=N. All three libraries read it (PyTorch for its intra-op pool, O
 OPENBLAS_NUM_THREADS is unset, autograd_nn for `set_num_threads`). Nothing else is set: no
 OMP_WAIT_POLICY, no OpenBLAS thread timeout, no pinning: each library runs as a user gets it.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -30,11 +32,17 @@ import time
 from typing import Any
 
 from .harness import Row, Stats, Workload, agree, calibrate, fill_metric
-import contextlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "MKL_NUM_THREADS",
-               "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "GOTO_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
 
 class WorkerError(RuntimeError):
@@ -49,10 +57,18 @@ class WorkerProcess:
         env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
         env["OMP_NUM_THREADS"] = str(threads)
         env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-        self.log = tempfile.TemporaryFile(mode="w+", prefix=f"bench-{impl}-")
-        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.worker", impl], cwd=ROOT,
-                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.log, text=True, bufsize=1)
+        # the worker's stderr, read back on failure; closed in close()
+        self.log = tempfile.TemporaryFile(mode="w+", prefix=f"bench-{impl}-")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", impl],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            bufsize=1,
+        )
 
     def ask(self, **cmd: Any) -> dict[str, Any]:
         stdin, stdout = self.proc.stdin, self.proc.stdout
@@ -99,9 +115,19 @@ def alternating(impls: list[str], rounds: int) -> list[str]:
     return order
 
 
-def measure(key: str, workers: dict[str, WorkerProcess], threads: int, *, quick: bool,
-            repeats: int, batch: int, warmup: int, min_time: float, settle: float,
-            budget: float = 120.0) -> list[Row]:
+def measure(
+    key: str,
+    workers: dict[str, WorkerProcess],
+    threads: int,
+    *,
+    quick: bool,
+    repeats: int,
+    batch: int,
+    warmup: int,
+    min_time: float,
+    settle: float,
+    budget: float = 120.0,
+) -> list[Row]:
     """One row (plus its one-time-cost row, if the workload asks) timed across the workers.
 
     Sampling stops early, after whole rounds, once the row has run for `budget` seconds (a loaded
@@ -132,8 +158,14 @@ def measure(key: str, workers: dict[str, WorkerProcess], threads: int, *, quick:
         started = time.perf_counter()
         for turn, impl in enumerate(alternating(list(built), math.ceil(n / per))):
             if turn and turn % len(built) == 0 and time.perf_counter() - started > budget:
-                row.note = "; ".join(s for s in (row.note, f"stopped after {budget:.0f} s: "
-                                                 f"{min(map(len, samples.values()))} samples") if s)
+                row.note = "; ".join(
+                    s
+                    for s in (
+                        row.note,
+                        f"stopped after {budget:.0f} s: {min(map(len, samples.values()))} samples",
+                    )
+                    if s
+                )
                 break
             if previous is not None and previous != impl:
                 time.sleep(settle)
@@ -162,15 +194,21 @@ def measure(key: str, workers: dict[str, WorkerProcess], threads: int, *, quick:
 
 def one_time_row(row: Row, built: dict[str, dict[str, Any]]) -> Row:
     """The first call's extra cost over the median call, per library (compiling, caches, buffers)."""
-    extra = Row(row.key + "0", f"{row.name}: first run's extra cost (compile / load, once)",
-                threads=row.threads, unit="s")
+    extra = Row(
+        row.key + "0",
+        f"{row.name}: first run's extra cost (compile / load, once)",
+        threads=row.threads,
+        unit="s",
+    )
     for impl, reply in built.items():
         if impl in row.times:
             extra.times[impl] = Stats.of([max(0.0, reply["first_s"] - row.times[impl].median)])
     if "ours" in extra.times:
         extra.metric = extra.times["ours"].median
-    extra.note = ("first call minus the median call; autograd_nn's includes loading (or, on an "
-                  "empty cache, compiling) the Numba kernels this workload runs")
+    extra.note = (
+        "first call minus the median call; autograd_nn's includes loading (or, on an "
+        "empty cache, compiling) the Numba kernels this workload runs"
+    )
     return extra
 
 

@@ -6,6 +6,7 @@ exactly as the main table does (`runner.py`). Drawn on log-log axes, each curve 
 fixed per-step cost (Python, dispatch, thread hand-offs: the flat left part) ends and its arithmetic
 (the slope-1 part) begins.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,26 +19,38 @@ from .harness import Workload
 
 # family -> (the row it extends, its fixed sizes, {swept size: values})
 SWEEPS: dict[str, tuple[str, dict[str, int], dict[str, list[int]]]] = {
-    "MLP": ("W2: 784-w-w-10 relu, CE + SGD step", {"batch": 128, "width": 256},
-            {"batch": [1, 8, 32, 128, 512, 2048], "width": [32, 64, 128, 256, 512, 1024]}),
-    "CNN": ("W4: conv(1->w)-pool-conv(w->2w)-pool-linear on 28x28, CE + SGD step",
-            {"batch": 64, "width": 8},
-            {"batch": [1, 4, 16, 64, 256], "width": [4, 8, 16, 32, 64]}),
-    "LSTM": ("W5: LSTM(64, w), fwd + bwd", {"batch": 32, "length": 32, "width": 128},
-             {"batch": [1, 4, 16, 64, 256], "length": [4, 16, 64, 256],
-              "width": [32, 64, 128, 256, 512]}),
-    "attention": ("W6: MHA (4 heads) + residual + LayerNorm, fwd + bwd",
-                  {"batch": 8, "length": 64, "width": 128},
-                  {"batch": [1, 2, 8, 32], "length": [16, 32, 64, 128, 256],
-                   "width": [32, 64, 128, 256, 512]}),
+    "MLP": (
+        "W2: 784-w-w-10 relu, CE + SGD step",
+        {"batch": 128, "width": 256},
+        {"batch": [1, 8, 32, 128, 512, 2048], "width": [32, 64, 128, 256, 512, 1024]},
+    ),
+    "CNN": (
+        "W4: conv(1->w)-pool-conv(w->2w)-pool-linear on 28x28, CE + SGD step",
+        {"batch": 64, "width": 8},
+        {"batch": [1, 4, 16, 64, 256], "width": [4, 8, 16, 32, 64]},
+    ),
+    "LSTM": (
+        "W5: LSTM(64, w), fwd + bwd",
+        {"batch": 32, "length": 32, "width": 128},
+        {"batch": [1, 4, 16, 64, 256], "length": [4, 16, 64, 256], "width": [32, 64, 128, 256, 512]},
+    ),
+    "attention": (
+        "W6: MHA (4 heads) + residual + LayerNorm, fwd + bwd",
+        {"batch": 8, "length": 64, "width": 128},
+        {"batch": [1, 2, 8, 32], "length": [16, 32, 64, 128, 256], "width": [32, 64, 128, 256, 512]},
+    ),
 }
 DIMENSIONS = ("batch", "length", "width")
 
 
 def keys() -> list[str]:
     """Every point as a row key, SCALE:family:dimension:value."""
-    return [f"SCALE:{fam}:{dim}:{v}" for fam, (_, _, sweeps) in SWEEPS.items()
-            for dim, values in sweeps.items() for v in values]
+    return [
+        f"SCALE:{fam}:{dim}:{v}"
+        for fam, (_, _, sweeps) in SWEEPS.items()
+        for dim, values in sweeps.items()
+        for v in values
+    ]
 
 
 def _step(family: str, size: dict[str, int]) -> Callable[[str], Callable[[], Any]]:
@@ -48,8 +61,7 @@ def _step(family: str, size: dict[str, int]) -> Callable[[str], Callable[[], Any
     b, w = size["batch"], size["width"]
     if family == "MLP":
         x, y = randn(b, 784), labels(b, 10)
-        return lambda impl: sgd_step(impl, _mlp([784, w, w, 10], "relu"), "CrossEntropyLoss", x, y,
-                                     0.01)
+        return lambda impl: sgd_step(impl, _mlp([784, w, w, 10], "relu"), "CrossEntropyLoss", x, y, 0.01)
     if family == "CNN":
         x, y = randn(b, 1, 28, 28), labels(b, 10)
         return lambda impl: sgd_step(impl, cnn(28, w, 2 * w), "CrossEntropyLoss", x, y, 0.01)
@@ -73,6 +85,7 @@ def builder(key: str) -> Callable[[bool], Workload]:
             size["width"] = max(4, size["width"] // 4 * 4)  # divisible by the 4 heads
         make = per_library(_step(family, size))
         return Workload(key, f"{family} {dim}={value}", make=make)
+
     return build
 
 
@@ -86,14 +99,30 @@ def measure_all(threads: int, args: Any) -> dict[str, Any]:
     results: dict[str, Any] = {}
     try:
         for key in keys():
-            row = runner.measure(key, workers, threads, quick=args.quick,
-                                 repeats=min(args.repeats, 6), batch=3, warmup=2,
-                                 min_time=min(args.min_time, 0.02), settle=args.settle)[0]
-            results[key] = {"error": row.error} if row.error else \
-                {impl: st.median for impl, st in row.times.items()}
-            print(f"  {key:28s} " + ("ERROR " + row.error if row.error else "  ".join(
-                f"{impl} {t * 1e3:8.2f} ms" for impl, t in results[key].items())),
-                file=sys.stderr, flush=True)
+            row = runner.measure(
+                key,
+                workers,
+                threads,
+                quick=args.quick,
+                repeats=min(args.repeats, 6),
+                batch=3,
+                warmup=2,
+                min_time=min(args.min_time, 0.02),
+                settle=args.settle,
+            )[0]
+            results[key] = (
+                {"error": row.error} if row.error else {impl: st.median for impl, st in row.times.items()}
+            )
+            print(
+                f"  {key:28s} "
+                + (
+                    "ERROR " + row.error
+                    if row.error
+                    else "  ".join(f"{impl} {t * 1e3:8.2f} ms" for impl, t in results[key].items())
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
     finally:
         runner.close_workers(workers)
     return results
@@ -110,8 +139,7 @@ def plot(path: str, results: dict[str, Any], threads: int) -> bool:
     except ImportError:
         return False
     fig, axes = plt.subplots(len(SWEEPS), len(DIMENSIONS), figsize=(12, 13))
-    styles = {"ours": ("tab:blue", "o", "-", "autograd_nn"), "torch": ("tab:orange", "s", "--",
-                                                                        "PyTorch")}
+    styles = {"ours": ("tab:blue", "o", "-", "autograd_nn"), "torch": ("tab:orange", "s", "--", "PyTorch")}
     for r, (family, (what, fixed, sweeps)) in enumerate(SWEEPS.items()):
         for c, dim in enumerate(DIMENSIONS):
             ax = axes[r][c]
@@ -119,12 +147,17 @@ def plot(path: str, results: dict[str, Any], threads: int) -> bool:
                 ax.axis("off")
                 continue
             for impl, (color, marker, line, label) in styles.items():
-                pts = [(v, results.get(f"SCALE:{family}:{dim}:{v}", {}).get(impl))
-                       for v in sweeps[dim]]
+                pts = [(v, results.get(f"SCALE:{family}:{dim}:{v}", {}).get(impl)) for v in sweeps[dim]]
                 pts = [(v, t) for v, t in pts if isinstance(t, float)]
                 if pts:
-                    ax.plot([v for v, _ in pts], [t * 1e3 for _, t in pts], color=color,
-                            marker=marker, ls=line, label=label)
+                    ax.plot(
+                        [v for v, _ in pts],
+                        [t * 1e3 for _, t in pts],
+                        color=color,
+                        marker=marker,
+                        ls=line,
+                        label=label,
+                    )
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
             ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
@@ -136,8 +169,11 @@ def plot(path: str, results: dict[str, Any], threads: int) -> bool:
             ax.set_xlabel(dim)
             ax.set_ylabel("ms per step")
             ax.legend(fontsize=8)
-    fig.suptitle(f"time per step (log-log), {threads} thread(s) each, every library in its own "
-                 "process: autograd_nn vs PyTorch CPU", fontsize=10)
+    fig.suptitle(
+        f"time per step (log-log), {threads} thread(s) each, every library in its own "
+        "process: autograd_nn vs PyTorch CPU",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -146,16 +182,24 @@ def plot(path: str, results: dict[str, Any], threads: int) -> bool:
 
 def main(args: Any) -> int:
     threads = max(args.thread_counts)
-    print(f"scaling sweeps: {len(keys())} points, {threads} thread(s), each library in its own "
-          f"worker process", flush=True)
+    print(
+        f"scaling sweeps: {len(keys())} points, {threads} thread(s), each library in its own worker process",
+        flush=True,
+    )
     results = measure_all(threads, args)
     base = os.path.splitext(args.scaling)[0]
     with open(base + ".json", "w", encoding="utf-8") as f:
-        json.dump({"threads": threads, "sweeps": {k: [v[0], v[1], v[2]] for k, v in SWEEPS.items()},
-                   "results": results}, f, indent=1)
+        json.dump(
+            {
+                "threads": threads,
+                "sweeps": {k: [v[0], v[1], v[2]] for k, v in SWEEPS.items()},
+                "results": results,
+            },
+            f,
+            indent=1,
+        )
     if not plot(args.scaling, results, threads):
-        print("--scaling: matplotlib is not installed; data written to " + base + ".json",
-              file=sys.stderr)
+        print("--scaling: matplotlib is not installed; data written to " + base + ".json", file=sys.stderr)
     else:
         print(f"wrote {args.scaling} and {base}.json")
     return 1 if any("error" in v for v in results.values()) else 0

@@ -7,6 +7,7 @@ timed only at the smallest vocabulary: it grows with merges x corpus.
 
     python -m benchmarks.tokenizers [--vocab 512,1024,4096] [--repeats 3] [--naive]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,9 @@ from autograd_nn.data.text import stdlib_docstrings
 from autograd_nn.data.tokenizers import BPETokenizer
 
 
-def naive_merges(words: Sequence[tuple[Sequence[int], int]], num_merges: int,
-                 min_frequency: int = 2) -> list[tuple[int, int]]:
+def naive_merges(
+    words: Sequence[tuple[Sequence[int], int]], num_merges: int, min_frequency: int = 2
+) -> list[tuple[int, int]]:
     """Reference trainer: before each merge, count every adjacent pair of every word (weighted by
     the word's count); merge the most frequent (ties: the smallest pair) left to right."""
     current = [(list(w), c) for w, c in words]
@@ -63,8 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     start = time.perf_counter()
     text = stdlib_docstrings(10**9)
-    print(f"corpus: {len(text):,} characters of stdlib docstrings "
-          f"(built in {time.perf_counter() - start:.1f} s)")
+    print(
+        f"corpus: {len(text):,} characters of stdlib docstrings "
+        f"(built in {time.perf_counter() - start:.1f} s)"
+    )
     for vocab in (int(v) for v in args.vocab.split(",")):
         times = []
         for _ in range(args.repeats):
@@ -75,9 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         ids = tok.encode(text)
         encode_s = time.perf_counter() - start
         assert tok.decode(ids) == text
-        print(f"vocab {vocab:6d}: train {statistics.median(times):6.2f} s (median of "
-              f"{args.repeats}; min {min(times):.2f}), {len(tok.merges)} merges, encode "
-              f"{encode_s:.2f} s, {len(text) / len(ids):.2f} characters per token")
+        print(
+            f"vocab {vocab:6d}: train {statistics.median(times):6.2f} s (median of "
+            f"{args.repeats}; min {min(times):.2f}), {len(tok.merges)} merges, encode "
+            f"{encode_s:.2f} s, {len(text) / len(ids):.2f} characters per token"
+        )
     if args.naive:
         vocab = int(args.vocab.split(",")[0])
         words = word_counts(BPETokenizer(), text)

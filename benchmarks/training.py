@@ -13,6 +13,7 @@ The first call of each (compiling or loading kernels, first-touch allocations) i
 extra cost is the row's one-time-cost row (`CNNt0`, `LSTMt0`). The data is built here with NumPy
 and the standard library only, so no worker imports a library it does not time.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -33,13 +34,20 @@ def digits_cnn_model(nn: Any) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.features = nn.Sequential(
-                nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Conv2d(1, 16, 3, padding=1),
+                nn.BatchNorm2d(16),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(16, 32, 3, padding=1),
+                nn.BatchNorm2d(32),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
             )  # (B, 32, 2, 2)
             self.classifier = nn.Linear(32 * 4, 10)
 
         def forward(self, x: Any) -> Any:
             return self.classifier(self.features(x).flatten(1))  # (B, 10)
+
     return DigitsCNN()
 
 
@@ -67,21 +75,27 @@ def cnn_epoch(impl: str, quick: bool) -> Callable[[], Any]:
         model.train()
         perm = shuffles.permutation(len(y))
         for i in range(0, len(y), batch):
-            idx = perm[i:i + batch]
+            idx = perm[i : i + batch]
             loss = F.cross_entropy(model(L.from_numpy(x[idx])), L.from_numpy(y[idx]))
             opt.zero_grad()
             loss.backward()
             opt.step()
         return loss
+
     return epoch
 
 
 def digits_cnn(quick: bool = False) -> Workload:
     """One epoch of the digits CNN (examples/cnn.py), Adam, batch 32."""
     steps = "3 steps, batch 8" if quick else "1 epoch = 45 steps of 32"
-    return Workload("CNNt", f"train digits CNN (examples/cnn.py), {steps}, end to end",
-                    target=Target("<=", 1.0), make=per_library(lambda impl: cnn_epoch(impl, quick)),
-                    repeats=8, one_time=True)
+    return Workload(
+        "CNNt",
+        f"train digits CNN (examples/cnn.py), {steps}, end to end",
+        target=Target("<=", 1.0),
+        make=per_library(lambda impl: cnn_epoch(impl, quick)),
+        repeats=8,
+        one_time=True,
+    )
 
 
 # ---- character LSTM ------------------------------------------------------------------------------
@@ -92,9 +106,12 @@ def char_ids() -> tuple[np.ndarray, int]:
     import json
     import textwrap
 
-    text = "\n\n".join(inspect.getdoc(obj) or "" for mod in (collections, functools, json, textwrap)
-                       for obj in [mod, *vars(mod).values()]
-                       if inspect.isclass(obj) or inspect.isfunction(obj) or inspect.ismodule(obj))
+    text = "\n\n".join(
+        inspect.getdoc(obj) or ""
+        for mod in (collections, functools, json, textwrap)
+        for obj in [mod, *vars(mod).values()]
+        if inspect.isclass(obj) or inspect.isfunction(obj) or inspect.ismodule(obj)
+    )
     vocab = sorted(set(text))
     lookup = {ch: i for i, ch in enumerate(vocab)}
     return np.array([lookup[ch] for ch in text], dtype=np.int64), len(vocab)
@@ -113,7 +130,9 @@ def char_lstm_model(vocab: int, n_embd: int, hidden: int) -> Callable[[Any], Any
 
             def forward(self, idx: Any) -> Any:
                 return self.head(self.rnn(self.embedding(idx))[0])  # (B, T, vocab)
+
         return CharLSTM()
+
     return build
 
 
@@ -125,9 +144,11 @@ def lstm_steps(impl: str, quick: bool) -> Callable[[], Any]:
     model = build_model(impl, char_lstm_model(vocab, n_embd, hidden))
     decay = [p for p in model.parameters() if p.ndim >= 2]
     rest = [p for p in model.parameters() if p.ndim < 2]
-    opt = L.optim.AdamW([{"params": decay, "weight_decay": 0.0}, {"params": rest,
-                                                                   "weight_decay": 0.0}],
-                        lr=5e-3, betas=(0.9, 0.99))
+    opt = L.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.0}, {"params": rest, "weight_decay": 0.0}],
+        lr=5e-3,
+        betas=(0.9, 0.99),
+    )
     windows = np.random.default_rng(2)
 
     def run() -> Any:
@@ -137,20 +158,24 @@ def lstm_steps(impl: str, quick: bool) -> Callable[[], Any]:
             rows = start[:, None] + np.arange(block + 1)  # (B, T + 1)
             x, y = ids[rows[:, :-1]], ids[rows[:, 1:]]
             logits = model(L.from_numpy(x))  # (B, T, vocab)
-            loss = F.cross_entropy(logits.reshape(batch * block, vocab),
-                                   L.from_numpy(y.reshape(-1)))
+            loss = F.cross_entropy(logits.reshape(batch * block, vocab), L.from_numpy(y.reshape(-1)))
             opt.zero_grad()
             loss.backward()
             L.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
         return loss
+
     return run
 
 
 def char_lstm(quick: bool = False) -> Workload:
     """20 training steps of the character LSTM (examples/sequence.py, char_lstm)."""
     what = "2 steps, tiny" if quick else "20 steps, batch 32 x 64 chars, hidden 128"
-    return Workload("LSTMt", f"train char LSTM (examples char_lstm), {what}, end to end",
-                    target=Target("<=", 1.0),
-                    make=per_library(lambda impl: lstm_steps(impl, quick)), repeats=8,
-                    one_time=True)
+    return Workload(
+        "LSTMt",
+        f"train char LSTM (examples char_lstm), {what}, end to end",
+        target=Target("<=", 1.0),
+        make=per_library(lambda impl: lstm_steps(impl, quick)),
+        repeats=8,
+        one_time=True,
+    )

@@ -17,6 +17,7 @@ one JSON line on the protocol stream (its original stdout; anything a library pr
 
 Every answer is {"error": "..."} instead when the command failed; the worker keeps serving.
 """
+
 from __future__ import annotations
 
 import gc
@@ -64,13 +65,17 @@ def _threads(impl: str) -> dict[str, Any]:
     try:
         from threadpoolctl import threadpool_info
 
-        info["blas"] = {f"{pool['internal_api']} ({pool['prefix']})": pool["num_threads"]
-                        for pool in threadpool_info()}
+        info["blas"] = {
+            f"{pool['internal_api']} ({pool['prefix']})": pool["num_threads"] for pool in threadpool_info()
+        }
     except ImportError:
         pass
     info["loaded"] = sorted(m for m in ("autograd_nn", "torch", "numba") if m in sys.modules)
-    info["versions"] = {m: getattr(sys.modules.get(m), "__version__", None)
-                        for m in ("numpy", "numba", "torch") if m in sys.modules}
+    info["versions"] = {
+        m: getattr(sys.modules.get(m), "__version__", None)
+        for m in ("numpy", "numba", "torch")
+        if m in sys.modules
+    }
     return info
 
 
@@ -131,8 +136,9 @@ def main(impl: str) -> None:
             reply = worker.handle(cmd)
         except Exception as err:
             where = traceback.extract_tb(err.__traceback__)[-1]
-            reply = {"error": f"{type(err).__name__}: {err} (at {os.path.basename(where.filename)}:"
-                              f"{where.lineno})"}
+            reply = {
+                "error": f"{type(err).__name__}: {err} (at {os.path.basename(where.filename)}:{where.lineno})"
+            }
         proto.write(json.dumps(reply) + "\n")
 
 

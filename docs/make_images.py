@@ -7,6 +7,7 @@ Everything is seeded, so re-running gives the same graphs (timings in the heat m
 `python docs/make_images.py NAME ...` renders only the named functions; the example pictures
 (clip_similarity, diffusion_samples, explain_heatmaps) train their examples in full (minutes).
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -31,6 +32,7 @@ OUT = pathlib.Path(__file__).resolve().parent / "images"
 
 def micrograd_expression() -> graphviz.Digraph:
     """micrograd's README expression, with values, grads (the root's is 1.0) and backward order."""
+
     def leaf(value: float, name: str) -> ag.Tensor:
         t = ag.tensor(value, requires_grad=True)
         t.name = name
@@ -81,20 +83,29 @@ def transformer_folded() -> graphviz.Digraph:
 
 def transformer_collapsed() -> graphviz.Digraph:
     model, loss = _transformer_loss()
-    return draw_graph(loss, params=model, show_values=False, show_intermediates=False,
-                      fold_repeats=False, collapse_depth=2, rankdir="TB")
+    return draw_graph(
+        loss,
+        params=model,
+        show_values=False,
+        show_intermediates=False,
+        fold_repeats=False,
+        collapse_depth=2,
+        rankdir="TB",
+    )
 
 
 def profile_heatmap() -> graphviz.Digraph:
-    cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(8 * 14 * 14, 10))
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 14 * 14, 10)
+    )
     images, labels = ag.randn(32, 1, 28, 28), ag.randint(0, 10, (32,))
     F.cross_entropy(cnn(images), labels).backward()  # warm-up: compiles the kernels
     with profile() as prof, record_scopes():
         loss = F.cross_entropy(cnn(images), labels)
         loss.backward(retain_graph=True)
-    return draw_graph(loss, params=cnn, profile=prof, show_values=False, show_intermediates=False,
-                      rankdir="TB")
+    return draw_graph(
+        loss, params=cnn, profile=prof, show_values=False, show_intermediates=False, rankdir="TB"
+    )
 
 
 # name -> (builder, the formats the README uses)
@@ -142,8 +153,9 @@ def _example_pictures(name: str, pictures: dict[str, str], **kwargs: object) -> 
     with tempfile.TemporaryDirectory() as scratch, threadpool_limits(1, user_api="blas"):
         start = time.perf_counter()
         result = get(name).run(out_dir=scratch, verbose=False, **kwargs)
-        print(name, f"{time.perf_counter() - start:.0f} s:",
-              {k: v for k, v in result.items() if k != "history"})
+        print(
+            name, f"{time.perf_counter() - start:.0f} s:", {k: v for k, v in result.items() if k != "history"}
+        )
         for key, target in pictures.items():
             shutil.copyfile(result[key], OUT / target)
 
@@ -153,14 +165,17 @@ def clip_similarity() -> None:
 
 
 def diffusion_samples() -> None:
-    _example_pictures("diffusion", {"samples": "diffusion_samples.png",
-                                    "trajectory": "diffusion_trajectory.png"},
-                      classifier_checkpoint=None)
+    _example_pictures(
+        "diffusion",
+        {"samples": "diffusion_samples.png", "trajectory": "diffusion_trajectory.png"},
+        classifier_checkpoint=None,
+    )
 
 
 def explain_heatmaps() -> None:
-    _example_pictures("explain", {"cnn_attributions": "explain_cnn.png",
-                                  "vit_attention": "explain_vit_attention.png"})
+    _example_pictures(
+        "explain", {"cnn_attributions": "explain_cnn.png", "vit_attention": "explain_vit_attention.png"}
+    )
 
 
 # maker name -> (maker, the pictures it writes): pictures an example draws itself (PNG), made by
@@ -187,8 +202,6 @@ def main(names: list[str]) -> None:
             for fmt in PICTURES[name][1]:
                 dot.render(OUT / name, format=fmt, cleanup=True)
         print("made", name)
-
-
 
 
 if __name__ == "__main__":

@@ -10,19 +10,29 @@ bounds.
 - `scatter`: scatter-add of rows (embedding and advanced-index gradients).
 - `rnn_layer`: one time step of an LSTM/GRU/RNN layer, forward and backward, into given buffers.
 """
+
 from .conv import col2im, conv_output_size, im2col
 from .pool import (
-                   adaptive_windows,
-                   avg_pool,
-                   avg_pool_backward,
-                   max_pool,
-                   pool_output_size,
-                   pool_windows,
-                   scatter_planes,
+    adaptive_windows,
+    avg_pool,
+    avg_pool_backward,
+    max_pool,
+    pool_output_size,
+    pool_windows,
+    scatter_planes,
 )
 from .scatter import scatter_add_rows
 
 __all__ = [
-    "adaptive_windows", "avg_pool", "avg_pool_backward", "col2im", "conv_output_size", "im2col",
-    "max_pool", "pool_output_size", "pool_windows", "scatter_add_rows", "scatter_planes",
+    "adaptive_windows",
+    "avg_pool",
+    "avg_pool_backward",
+    "col2im",
+    "conv_output_size",
+    "im2col",
+    "max_pool",
+    "pool_output_size",
+    "pool_windows",
+    "scatter_add_rows",
+    "scatter_planes",
 ]

@@ -25,6 +25,7 @@ GIL (`nogil=True`): `ops/conv.py` runs blocks of images on autograd_nn's thread 
 im2col, a single-threaded GEMM and a copy. The jitted loops index without bounds checks, so the
 Python wrappers validate shapes, dtypes and geometry first.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -120,27 +121,35 @@ def _col2im(cols, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out):  # pragm
 
 
 @lru_cache(maxsize=256)  # called once per block of images: keep it cheap
-def _check_geometry(op: str, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-                    out_size: Pair = (0, 0)) -> None:
-    for name, pair, least in (("kernel", kernel, 1), ("stride", stride, 1), ("padding", padding, 0),
-                              ("dilation", dilation, 1), ("output size", out_size, 0)):
+def _check_geometry(
+    op: str, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair = (0, 0)
+) -> None:
+    for name, pair, least in (
+        ("kernel", kernel, 1),
+        ("stride", stride, 1),
+        ("padding", padding, 0),
+        ("dilation", dilation, 1),
+        ("output size", out_size, 0),
+    ):
         if len(pair) != 2 or any(int(v) != v or v < least for v in pair):
             raise ValueError(f"{op}: {name} must be two integers >= {least}, got {pair}")
 
 
 def _check_float(op: str, name: str, a: np.ndarray, ndim: int) -> None:
     if not isinstance(a, np.ndarray) or a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{op}: {name} must be a float32 or float64 ndarray, got "
-                        f"{getattr(a, 'dtype', type(a).__name__)}")
+        raise TypeError(
+            f"{op}: {name} must be a float32 or float64 ndarray, got {getattr(a, 'dtype', type(a).__name__)}"
+        )
     if a.ndim != ndim:
         raise ValueError(f"{op}: {name} must have {ndim} dimensions, got shape {a.shape}")
 
 
 def _check_buffer(op: str, name: str, a: np.ndarray, shape: tuple, dtype: np.dtype) -> None:
-    if not isinstance(a, np.ndarray) or a.shape != shape or a.dtype != dtype or \
-            not a.flags.c_contiguous:
-        raise ValueError(f"{op}: {name} must be a C-contiguous {np.dtype(dtype)} array of shape "
-                         f"{shape}, got {getattr(a, 'dtype', None)} {getattr(a, 'shape', None)}")
+    if not isinstance(a, np.ndarray) or a.shape != shape or a.dtype != dtype or not a.flags.c_contiguous:
+        raise ValueError(
+            f"{op}: {name} must be a C-contiguous {np.dtype(dtype)} array of shape "
+            f"{shape}, got {getattr(a, 'dtype', None)} {getattr(a, 'shape', None)}"
+        )
 
 
 def _image_range(op: str, images: Pair | None, n: int) -> Pair:
@@ -156,14 +165,21 @@ def conv_output_size(size: int, kernel: int, stride: int, pad_total: int, dilati
 
 
 def _default_out(image: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
-    oh, ow = (conv_output_size(image[a], kernel[a], stride[a], 2 * padding[a], dilation[a])
-              for a in range(2))
+    oh, ow = (conv_output_size(image[a], kernel[a], stride[a], 2 * padding[a], dilation[a]) for a in range(2))
     return oh, ow
 
 
-def im2col(x: np.ndarray, kernel: Pair, stride: Pair = (1, 1), padding: Pair = (0, 0),
-           dilation: Pair = (1, 1), out_size: Pair | None = None, groups: int = 1,
-           images: Pair | None = None, out: np.ndarray | None = None) -> np.ndarray:
+def im2col(
+    x: np.ndarray,
+    kernel: Pair,
+    stride: Pair = (1, 1),
+    padding: Pair = (0, 0),
+    dilation: Pair = (1, 1),
+    out_size: Pair | None = None,
+    groups: int = 1,
+    images: Pair | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Rows of receptive fields of x (N, C, H, W): (groups, B * OH * OW, kh * kw * C / groups).
 
     `padding` is the top/left padding; `out_size` (OH, OW) defaults to the symmetric-padding size.
@@ -190,9 +206,17 @@ def im2col(x: np.ndarray, kernel: Pair, stride: Pair = (1, 1), padding: Pair = (
     return out
 
 
-def col2im(cols: np.ndarray, image_size: Pair, kernel: Pair, stride: Pair = (1, 1),
-           padding: Pair = (0, 0), dilation: Pair = (1, 1), out_size: Pair | None = None,
-           images: Pair | None = None, out: np.ndarray | None = None) -> np.ndarray:
+def col2im(
+    cols: np.ndarray,
+    image_size: Pair,
+    kernel: Pair,
+    stride: Pair = (1, 1),
+    padding: Pair = (0, 0),
+    dilation: Pair = (1, 1),
+    out_size: Pair | None = None,
+    images: Pair | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """The adjoint of `im2col`: add rows (groups, B * OH * OW, kh * kw * C / groups) back into
     images (B, C, H, W); entries that `im2col` would have read from the padding are dropped.
 
@@ -211,8 +235,9 @@ def col2im(cols: np.ndarray, image_size: Pair, kernel: Pair, stride: Pair = (1, 
     (kh, kw), (oh, ow) = kernel, out_size
     batch = length // (oh * ow) if oh * ow else 0
     if groups < 1 or rows % (kh * kw) or length != batch * oh * ow:
-        raise ValueError(f"col2im: columns of shape {cols.shape} do not fit kernel {kernel} and "
-                         f"output size {out_size}")
+        raise ValueError(
+            f"col2im: columns of shape {cols.shape} do not fit kernel {kernel} and output size {out_size}"
+        )
     shape = (batch, groups * rows // (kh * kw), h, w)
     if out is None:
         out = np.empty(shape, dtype=cols.dtype)

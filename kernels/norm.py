@@ -10,6 +10,7 @@ compiled kernel serves affine and non-affine layers. Shapes are checked by the c
 
 All kernels are serial: on two shared cores `parallel=True` measured no faster at the benchmark sizes.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -12,6 +12,7 @@ CNN benchmark's sizes, `parallel=True` versions were 1.2x to 15x slower (thread 
 and took about 3x longer to compile. The jitted loops index without bounds checks; the Python
 wrappers validate every window and index against the image first.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -92,8 +93,9 @@ def _avg_pool_backward(g, hs, hc, ws, wc, hdiv, wdiv, out):  # pragma: no cover 
                         dst[iy, ix] += share
 
 
-def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
-                     ceil_mode: bool) -> int:
+def pool_output_size(
+    size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
+) -> int:
     """PyTorch's pooling output length; with ceil_mode the last window must start inside the input
     or the left padding."""
     span = size + 2 * padding - dilation * (kernel - 1) - 1
@@ -103,8 +105,9 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation
     return out
 
 
-def pool_windows(size: int, kernel: int, stride: int, padding: int, dilation: int,
-                 ceil_mode: bool) -> tuple[Windows, np.ndarray, np.ndarray]:
+def pool_windows(
+    size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
+) -> tuple[Windows, np.ndarray, np.ndarray]:
     """Windows of ordinary pooling along one axis, clipped to [0, size).
 
     Returns ((start, count, dilation), include_pad_divisor, valid_divisor): the divisors of average
@@ -133,8 +136,9 @@ def adaptive_windows(size: int, out: int) -> Windows:
 
 def _check(op: str, x: np.ndarray, rows: Windows, cols: Windows) -> None:
     if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{op}: input must be a float32 or float64 ndarray, got "
-                        f"{getattr(x, 'dtype', type(x).__name__)}")
+        raise TypeError(
+            f"{op}: input must be a float32 or float64 ndarray, got {getattr(x, 'dtype', type(x).__name__)}"
+        )
     if x.ndim != 4:
         raise ValueError(f"{op}: input must be (N, C, H, W), got shape {x.shape}")
     for axis, (start, count, step) in zip((2, 3), (rows, cols)):
@@ -163,31 +167,48 @@ def max_pool(x: np.ndarray, rows: Windows, cols: Windows) -> tuple[np.ndarray, n
     shape = x.shape[:2] + (rows[0].size, cols[0].size)
     out = np.empty(shape, dtype=x.dtype)
     arg = np.empty(shape, dtype=np.int64)
-    _max_pool(np.ascontiguousarray(x), _ints(rows[0]), _ints(rows[1]), int(rows[2]),
-              _ints(cols[0]), _ints(cols[1]), int(cols[2]), out, arg)
+    _max_pool(
+        np.ascontiguousarray(x),
+        _ints(rows[0]),
+        _ints(rows[1]),
+        int(rows[2]),
+        _ints(cols[0]),
+        _ints(cols[1]),
+        int(cols[2]),
+        out,
+        arg,
+    )
     return out, arg
 
 
 def scatter_planes(g: np.ndarray, arg: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
     """out[n, c].flat[arg[n, c, k]] += g[n, c, k]: the backward of max pooling."""
     if not isinstance(g, np.ndarray) or g.dtype not in (np.float32, np.float64) or g.ndim < 2:
-        raise TypeError(f"scatter_planes: g must be a float32/float64 array with N, C axes, got "
-                        f"{getattr(g, 'dtype', None)} {getattr(g, 'shape', None)}")
+        raise TypeError(
+            f"scatter_planes: g must be a float32/float64 array with N, C axes, got "
+            f"{getattr(g, 'dtype', None)} {getattr(g, 'shape', None)}"
+        )
     if not isinstance(arg, np.ndarray) or arg.shape != g.shape or arg.dtype.kind not in "iu":
-        raise ValueError(f"scatter_planes: indices {getattr(arg, 'shape', None)} must be integers "
-                         f"shaped like the gradient {g.shape}")
+        raise ValueError(
+            f"scatter_planes: indices {getattr(arg, 'shape', None)} must be integers "
+            f"shaped like the gradient {g.shape}"
+        )
     h, w = image_size
     if arg.size and (arg.min() < 0 or arg.max() >= h * w):
         raise IndexError(f"scatter_planes: an index is outside the {h}x{w} plane")
     n, c = g.shape[:2]
     out = np.empty((n, c, h * w), dtype=g.dtype)
-    _scatter_planes(np.ascontiguousarray(g).reshape(n, c, -1),
-                    np.ascontiguousarray(arg, dtype=np.int64).reshape(n, c, -1), out)
+    _scatter_planes(
+        np.ascontiguousarray(g).reshape(n, c, -1),
+        np.ascontiguousarray(arg, dtype=np.int64).reshape(n, c, -1),
+        out,
+    )
     return out.reshape(n, c, h, w)
 
 
-def avg_pool(x: np.ndarray, rows: Windows, cols: Windows, row_div: np.ndarray,
-             col_div: np.ndarray) -> np.ndarray:
+def avg_pool(
+    x: np.ndarray, rows: Windows, cols: Windows, row_div: np.ndarray, col_div: np.ndarray
+) -> np.ndarray:
     """Sum over each (step-1) window divided by row_div[oy] * col_div[ox]."""
     _check("avg_pool", x, rows, cols)
     out = np.empty(x.shape[:2] + (rows[0].size, cols[0].size), dtype=x.dtype)
@@ -195,28 +216,46 @@ def avg_pool(x: np.ndarray, rows: Windows, cols: Windows, row_div: np.ndarray,
     return out
 
 
-def avg_pool_backward(g: np.ndarray, image_size: tuple[int, int], rows: Windows, cols: Windows,
-                      row_div: np.ndarray, col_div: np.ndarray) -> np.ndarray:
+def avg_pool_backward(
+    g: np.ndarray,
+    image_size: tuple[int, int],
+    rows: Windows,
+    cols: Windows,
+    row_div: np.ndarray,
+    col_div: np.ndarray,
+) -> np.ndarray:
     """The adjoint of `avg_pool`: spread each gradient evenly over its window."""
     _check("avg_pool_backward", np.empty(g.shape[:2] + tuple(image_size), g.dtype), rows, cols)
     if g.shape[2:] != (rows[0].size, cols[0].size):
         raise ValueError(f"avg_pool_backward: gradient {g.shape} does not fit the windows")
     out = np.empty(g.shape[:2] + tuple(image_size), dtype=g.dtype)
-    _avg_pool_backward(np.ascontiguousarray(g), *_avg_args(rows, cols, row_div, col_div, g.dtype),
-                       out)
+    _avg_pool_backward(np.ascontiguousarray(g), *_avg_args(rows, cols, row_div, col_div, g.dtype), out)
     return out
 
 
-def _avg_args(rows: Windows, cols: Windows, row_div: np.ndarray, col_div: np.ndarray,
-              dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                        np.ndarray]:
+def _avg_args(
+    rows: Windows, cols: Windows, row_div: np.ndarray, col_div: np.ndarray, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if rows[2] != 1 or cols[2] != 1:
         raise ValueError("avg_pool: windows must have step 1")
     if row_div.shape != rows[0].shape or col_div.shape != cols[0].shape:
         raise ValueError("avg_pool: one divisor per output position is needed along each axis")
-    return (_ints(rows[0]), _ints(rows[1]), _ints(cols[0]), _ints(cols[1]),
-            np.ascontiguousarray(row_div, dtype=dtype), np.ascontiguousarray(col_div, dtype=dtype))
+    return (
+        _ints(rows[0]),
+        _ints(rows[1]),
+        _ints(cols[0]),
+        _ints(cols[1]),
+        np.ascontiguousarray(row_div, dtype=dtype),
+        np.ascontiguousarray(col_div, dtype=dtype),
+    )
 
 
-__all__ = ["adaptive_windows", "avg_pool", "avg_pool_backward", "max_pool", "pool_output_size",
-           "pool_windows", "scatter_planes"]
+__all__ = [
+    "adaptive_windows",
+    "avg_pool",
+    "avg_pool_backward",
+    "max_pool",
+    "pool_output_size",
+    "pool_windows",
+    "scatter_planes",
+]

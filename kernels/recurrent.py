@@ -10,6 +10,7 @@ GRU: gi = x @ W_ih^T + b_ih and gh = h_prev @ W_hh^T + b_hh, both (B, 3H) in the
 r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
 h = (1 - z) * n + z * h_prev.
 """
+
 from __future__ import annotations
 
 import numpy as np

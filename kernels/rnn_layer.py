@@ -18,6 +18,7 @@ stays float32 (float32 x float32 is float32; float64 x float32 is float64).
 Arrays are C-contiguous, of one float dtype; the caller checks shapes. `nogil=True`: the caller may
 run independent batch blocks on several threads.
 """
+
 from __future__ import annotations
 
 import math
@@ -79,7 +80,7 @@ def lstm_gate_scales(hid: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]
     (0.5, 0.5) of gates i, f, o and the tanh (1, 0) of gate g, all in one pass."""
     scale = np.full(4 * hid, 0.5, dtype)
     shift = np.full(4 * hid, 0.5, dtype)
-    scale[2 * hid:3 * hid], shift[2 * hid:3 * hid] = 1.0, 0.0
+    scale[2 * hid : 3 * hid], shift[2 * hid : 3 * hid] = 1.0, 0.0
     return scale, shift
 
 

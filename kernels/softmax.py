@@ -16,6 +16,7 @@ the kernel never indexes out of bounds.
 All kernels are serial: on two shared cores `parallel=True` measured slower at every benchmark size
 (thread start-up and contention cost more than the halved loop).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,9 +58,9 @@ def softmax_from_lse(x, mx, ls):
     out = np.empty_like(x)
     for i in range(n):
         m = mx[i]
-        l = ls[i]
+        lse = ls[i]
         for j in range(c):
-            out[i, j] = np.exp((x[i, j] - m) - l)
+            out[i, j] = np.exp((x[i, j] - m) - lse)
     return out
 
 
@@ -69,8 +70,9 @@ def cross_entropy_forward(x, target, weight, mx, ls, ignore_index, smoothing):
 
     loss_i = (1 - eps) * w[t_i] * (lse_i - x[i, t_i]) + eps / C * sum_c w[c] * (lse_i - x[i, c]),
     PyTorch's `cross_entropy(label_smoothing=eps)`; `weight` (C,) holds the class weights (ones when
-    the caller has none) and (mx, ls) each row's log-sum-exp from `logsumexp_rows`. Returns (loss (N,), the total weight
-    w[t_i] of the counted rows, the first bad row or -1). Ignored and bad rows get loss 0.
+    the caller has none) and (mx, ls) each row's log-sum-exp from `logsumexp_rows`. Returns (loss
+    (N,), the total weight w[t_i] of the counted rows, the first bad row or -1). Ignored and bad rows
+    get loss 0.
     """
     n, c = x.shape
     loss = np.empty(n, x.dtype)
@@ -86,13 +88,13 @@ def cross_entropy_forward(x, target, weight, mx, ls, ignore_index, smoothing):
                 first_bad = i
             continue
         m = mx[i]
-        l = ls[i]
+        lse = ls[i]
         wt = weight[t]
-        li = keep * wt * ((m - x[i, t]) + l)
+        li = keep * wt * ((m - x[i, t]) + lse)
         if smoothing != 0.0:
             acc = np.float64(0.0)
             for j in range(c):
-                acc += weight[j] * ((m - x[i, j]) + l)
+                acc += weight[j] * ((m - x[i, j]) + lse)
             li += share * acc
         loss[i] = li
         total += wt

@@ -3,6 +3,7 @@
 NumPy has no erf ufunc; a vectorised rational approximation in NumPy takes dozens of array passes,
 while one compiled loop over `math.erf` takes one.
 """
+
 import math
 
 import numpy as np

@@ -4,6 +4,7 @@
 
 This is how the README's examples table was made (one BLAS thread; outputs under runs/all/).
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ Under pytest-xdist each worker runs autograd_nn with one thread (its pool and BL
 already use every core, and more threads than cores make small ops tens of times slower. The tests
 of the thread pool set their own thread count.
 """
+
 import os
 import sys
 

@@ -23,6 +23,7 @@ programs stay float32, (2) the gradients against central finite differences (`au
 (3) when `torch` is given, every intermediate value and every leaf gradient against PyTorch running
 the same program. A failure raises `FuzzFailure` whose message holds the program as replayable JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,11 +41,11 @@ import numpy as np
 import autograd_nn as ag
 import autograd_nn.functional as agF
 
-MAX_NUMEL = 48        # elements per value: small enough for element-wise finite differences
+MAX_NUMEL = 48  # elements per value: small enough for element-wise finite differences
 MAX_NDIM = 4
 MAX_SIDE = 4
-MAGNITUDE_CAP = 1e4   # programs whose values leave this range are "degenerate" (finite differences lose
-                      # their precision there); they are skipped, not failed
+MAGNITUDE_CAP = 1e4  # programs whose values leave this range are "degenerate" (finite differences lose
+# their precision there); they are skipped, not failed
 CORPUS = Path(__file__).with_name("fuzz_corpus")
 
 
@@ -124,8 +125,8 @@ UNARY: dict[str, Callable] = {
     "rsub_scalar": lambda L, F, x: 1.5 - x,
     "div_scalar": lambda L, F, x: x / 2.5,
     "rdiv_scalar": lambda L, F, x: 1.0 / (x * x + 1.0),
-    "pow2": lambda L, F, x: x ** 2,
-    "pow3": lambda L, F, x: x ** 3,
+    "pow2": lambda L, F, x: x**2,
+    "pow3": lambda L, F, x: x**3,
     "pow_frac": lambda L, F, x: (x * x + 0.5) ** 1.5,
     "rpow": lambda L, F, x: 2.0 ** x.tanh(),
     "clone": lambda L, F, x: x.clone(),
@@ -237,7 +238,7 @@ class _Builder:
         if kind == 0 or not shape:
             new = shape
         elif kind == 1:  # a suffix of the shape (leading dims broadcast)
-            new = shape[self.ch.integer(1, len(shape)):]
+            new = shape[self.ch.integer(1, len(shape)) :]
         elif kind == 2:  # some dims set to 1
             new = tuple(1 if self.ch.boolean() else n for n in shape)
         else:  # an extra leading dim (the result grows)
@@ -352,14 +353,14 @@ def _build_other(b: _Builder, name: str, i: int) -> int | None:
             return None
         d = ch.choice(ones)
         entry.update(dim=d)
-        return b.add(entry, shape[:d] + shape[d + 1:])
+        return b.add(entry, shape[:d] + shape[d + 1 :])
     if name == "flatten":
         if nd < 2:
             return None
         s = ch.integer(0, nd - 2)
         e = ch.integer(s + 1, nd - 1)
         entry.update(start=s, end=e)
-        return b.add(entry, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+        return b.add(entry, shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
     if name == "flip":
         if nd == 0:
             return None
@@ -377,7 +378,7 @@ def _build_other(b: _Builder, name: str, i: int) -> int | None:
         if nd == 0:
             return None
         spec, out = [], []
-        for n in shape[:ch.integer(1, nd)]:
+        for n in shape[: ch.integer(1, nd)]:
             if n > 1 and ch.integer(0, 3) == 0:
                 spec.append(ch.integer(-n, n - 1))
                 continue
@@ -387,14 +388,14 @@ def _build_other(b: _Builder, name: str, i: int) -> int | None:
             spec.append([start, stop, step])
             out.append(len(range(start, stop, step)))
         entry.update(index=spec)
-        return b.add(entry, tuple(out) + shape[len(spec):])
+        return b.add(entry, tuple(out) + shape[len(spec) :])
     if name in ("take", "index_select"):
         if nd == 0:
             return None
         d = 0 if name == "take" else ch.integer(0, nd - 1)
         count = ch.integer(1, 4)
         idx = [ch.integer(0, shape[d] - 1) for _ in range(count)]  # repeats: gradients must add up
-        out = shape[:d] + (count,) + shape[d + 1:]
+        out = shape[:d] + (count,) + shape[d + 1 :]
         if math.prod(out) > MAX_NUMEL:
             return None
         entry.update(index=idx)
@@ -412,7 +413,7 @@ def _build_other(b: _Builder, name: str, i: int) -> int | None:
         pieces = [min(size, shape[d] - s) for s in range(0, shape[d], size)]
         which = ch.integer(0, len(pieces) - 1)
         entry.update(dim=d, chunks=chunks, which=which)
-        return b.add(entry, shape[:d] + (pieces[which],) + shape[d + 1:])
+        return b.add(entry, shape[:d] + (pieces[which],) + shape[d + 1 :])
     if name in ("cat", "stack"):
         if nd == 0 and name == "cat":
             return None
@@ -437,8 +438,7 @@ def _build_other(b: _Builder, name: str, i: int) -> int | None:
             out.insert(d, k)
         if math.prod(out) > MAX_NUMEL or len(out) > MAX_NDIM:
             return None
-        entry.update(args=args, dim=d if ch.boolean() else d - len(out) if name == "stack"
-                     else d - nd)
+        entry.update(args=args, dim=d if ch.boolean() else d - len(out) if name == "stack" else d - nd)
         return b.add(entry, out)
     if name == "matmul":
         if nd == 0:
@@ -495,8 +495,7 @@ def generate(ch: RandomChooser, min_ops: int = 5, max_ops: int = 30) -> dict:
 def make_inputs(program: dict, dtype: Any = np.float64) -> list[np.ndarray]:
     """The leaves' data, drawn in order from the program's seed."""
     rng = np.random.default_rng(program["seed"])
-    return [rng.standard_normal(e["shape"]).astype(dtype) for e in program["ops"]
-            if e["op"] == "input"]
+    return [rng.standard_normal(e["shape"]).astype(dtype) for e in program["ops"] if e["op"] == "input"]
 
 
 def interpret(program: dict, L: Any, F: Any, leaves: list) -> list:
@@ -601,17 +600,18 @@ def compare_with_torch(program: dict, torch: Any, rtol: float = 1e-7) -> None:
     for k, (v, tv) in enumerate(zip(slots, tslots)):
         tv = tv.detach().numpy()
         if v.shape != tv.shape:
-            raise _fail(program, f"slot {k} ({program['ops'][k]['op']}): shape {v.shape} vs "
-                                 f"torch {tv.shape}")
+            raise _fail(program, f"slot {k} ({program['ops'][k]['op']}): shape {v.shape} vs torch {tv.shape}")
         scale = 1.0 + np.abs(tv).max(initial=0.0)
         if not np.allclose(v.numpy(), tv, rtol=rtol, atol=1e-10 * scale):
-            raise _fail(program, f"slot {k} ({program['ops'][k]['op']}): value differs from torch; "
-                                 f"max abs diff {np.abs(v.numpy() - tv).max():.3g}")
+            raise _fail(
+                program,
+                f"slot {k} ({program['ops'][k]['op']}): value differs from torch; "
+                f"max abs diff {np.abs(v.numpy() - tv).max():.3g}",
+            )
     rng = np.random.default_rng(program["seed"] + 1)
     outs = output_indices(program)
     vs = [rng.standard_normal(slots[k].shape) for k in outs]
-    total = sum(((slots[k] * ag.tensor(v)).sum() for k, v in zip(outs, vs)), ag.tensor(0.0,
-                                                                                       dtype=np.float64))
+    total = sum(((slots[k] * ag.tensor(v)).sum() for k, v in zip(outs, vs)), ag.tensor(0.0, dtype=np.float64))
     ttotal = sum((tslots[k] * torch.from_numpy(v)).sum() for k, v in zip(outs, vs))
     grads = ag.grad(total, leaves, allow_unused=True)
     tgrads = torch.autograd.grad(ttotal, tleaves, allow_unused=True)
@@ -620,8 +620,9 @@ def compare_with_torch(program: dict, torch: Any, rtol: float = 1e-7) -> None:
         tg = np.zeros(data[k].shape) if tg is None else tg.numpy()
         scale = 1.0 + np.abs(tg).max(initial=0.0)
         if not np.allclose(g, tg, rtol=1e-6, atol=1e-9 * scale):
-            raise _fail(program, f"gradient of input {k} differs from torch; max abs diff "
-                                 f"{np.abs(g - tg).max():.3g}")
+            raise _fail(
+                program, f"gradient of input {k} differs from torch; max abs diff {np.abs(g - tg).max():.3g}"
+            )
 
 
 def load_corpus() -> list[tuple[str, dict]]:

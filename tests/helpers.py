@@ -1,4 +1,5 @@
 """Helpers shared by the op and layer tests."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -11,8 +12,13 @@ import autograd_nn as ag
 RNG = np.random.default_rng(1234)
 
 
-def rand(shape: Sequence[int], dtype: Any = np.float64, low: float = -1.0, high: float = 1.0,
-         requires_grad: bool = True) -> ag.Tensor:
+def rand(
+    shape: Sequence[int],
+    dtype: Any = np.float64,
+    low: float = -1.0,
+    high: float = 1.0,
+    requires_grad: bool = True,
+) -> ag.Tensor:
     """A random tensor (float64 by default, for gradcheck)."""
     data = RNG.uniform(low, high, size=tuple(shape)).astype(dtype)
     return ag.tensor(data, requires_grad=requires_grad)
@@ -37,8 +43,14 @@ def assert_close(actual: Any, expected: Any, rtol: float = 1e-6, atol: float = 1
     np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=rtol, atol=atol)
 
 
-def check_torch_parity(fn: Callable, torch_fn: Callable, inputs: Sequence[Any], torch: Any,
-                       rtol: float | None = None, atol: float | None = None) -> None:
+def check_torch_parity(
+    fn: Callable,
+    torch_fn: Callable,
+    inputs: Sequence[Any],
+    torch: Any,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> None:
     """Forward values and gradients of `fn` equal PyTorch's `torch_fn` on the same inputs.
 
     Default tolerances follow the inputs' precision: float32 results may differ from PyTorch's by

@@ -11,6 +11,7 @@ with only their imports changed, and recording what they computed.
   order and the same way autograd_nn does, so two runs of one script see the same numbers and can be
   compared step by step. It patches PyTorch's Python-level functions only for the duration.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -74,16 +75,22 @@ def run_script(path: Path, library: str) -> dict:
     buffer = io.StringIO()
     if library == "torch":
         import torch
+
         tensor_cls, rng = torch.Tensor, numpy_rng_for_torch()
     else:
         import autograd_nn
+
         tensor_cls, rng = autograd_nn.Tensor, contextlib.nullcontext()
         autograd_nn.manual_seed(0)
     cwd = os.getcwd()
     lib = __import__(library)
     default_dtype = lib.get_default_dtype()
-    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(buffer), rng, \
-            _recording_backward(tensor_cls, losses):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        contextlib.redirect_stdout(buffer),
+        rng,
+        _recording_backward(tensor_cls, losses),
+    ):
         os.chdir(tmp)
         try:
             exec(compile(source, str(path), "exec"), namespace)
@@ -231,13 +238,24 @@ def numpy_rng_for_torch() -> Iterator[None]:
 
     originals = {"manual_seed": torch.manual_seed}
     patches = [
-        (torch, "manual_seed", manual_seed), (torch, "randn", randn), (torch, "rand", rand),
-        (torch, "randint", randint), (torch, "randperm", randperm), (torch, "randn_like", randn_like),
-        (torch, "rand_like", rand_like), (torch, "normal", normal), (torch, "bernoulli", bernoulli),
-        (torch, "multinomial", multinomial), (torch.Tensor, "uniform_", uniform_),
-        (torch.Tensor, "normal_", normal_), (torch.Tensor, "bernoulli_", bernoulli_),
-        (tf, "dropout", dropout), (tf, "dropout1d", feature_dropout), (tf, "dropout2d", feature_dropout),
-        (tf, "dropout3d", feature_dropout), (normal_module, "_standard_normal", standard_normal),
+        (torch, "manual_seed", manual_seed),
+        (torch, "randn", randn),
+        (torch, "rand", rand),
+        (torch, "randint", randint),
+        (torch, "randperm", randperm),
+        (torch, "randn_like", randn_like),
+        (torch, "rand_like", rand_like),
+        (torch, "normal", normal),
+        (torch, "bernoulli", bernoulli),
+        (torch, "multinomial", multinomial),
+        (torch.Tensor, "uniform_", uniform_),
+        (torch.Tensor, "normal_", normal_),
+        (torch.Tensor, "bernoulli_", bernoulli_),
+        (tf, "dropout", dropout),
+        (tf, "dropout1d", feature_dropout),
+        (tf, "dropout2d", feature_dropout),
+        (tf, "dropout3d", feature_dropout),
+        (normal_module, "_standard_normal", standard_normal),
         (mvn_module, "_standard_normal", standard_normal),
         (tud.RandomSampler, "__iter__", random_sampler_iter),
         (tud_dataset, "randperm", randperm),  # random_split's own import of randperm

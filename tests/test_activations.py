@@ -2,6 +2,7 @@
 PyTorch parity in float32 and float64, PyTorch's subgradients at kinks, and numerical stability
 (finite values and gradients, no RuntimeWarning) at +-1e4.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,50 +30,89 @@ def _softplus(x, beta=1.0, threshold=20.0):
 
 
 def _gelu_tanh(x):
-    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
 
 
 # name: (autograd_nn function, torch function (given torch.nn.functional), NumPy reference)
 ACTIVATIONS = {
     "relu": (F.relu, lambda tF: tF.relu, lambda x: np.maximum(x, 0.0)),
     "relu6": (F.relu6, lambda tF: tF.relu6, lambda x: np.clip(x, 0.0, 6.0)),
-    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), lambda tF: lambda x: tF.leaky_relu(x, 0.1),
-                   lambda x: np.where(x > 0, x, 0.1 * x)),
-    "elu": (lambda x: F.elu(x, 1.3), lambda tF: lambda x: tF.elu(x, 1.3),
-            lambda x: np.where(x > 0, x, 1.3 * np.expm1(x))),
-    "selu": (F.selu, lambda tF: tF.selu,
-             lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))),
-    "celu": (lambda x: F.celu(x, 0.7), lambda tF: lambda x: tF.celu(x, 0.7),
-             lambda x: np.where(x > 0, x, 0.7 * np.expm1(x / 0.7))),
+    "leaky_relu": (
+        lambda x: F.leaky_relu(x, 0.1),
+        lambda tF: lambda x: tF.leaky_relu(x, 0.1),
+        lambda x: np.where(x > 0, x, 0.1 * x),
+    ),
+    "elu": (
+        lambda x: F.elu(x, 1.3),
+        lambda tF: lambda x: tF.elu(x, 1.3),
+        lambda x: np.where(x > 0, x, 1.3 * np.expm1(x)),
+    ),
+    "selu": (F.selu, lambda tF: tF.selu, lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))),
+    "celu": (
+        lambda x: F.celu(x, 0.7),
+        lambda tF: lambda x: tF.celu(x, 0.7),
+        lambda x: np.where(x > 0, x, 0.7 * np.expm1(x / 0.7)),
+    ),
     "gelu": (F.gelu, lambda tF: tF.gelu, lambda x: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))),
-    "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"),
-                  lambda tF: lambda x: tF.gelu(x, approximate="tanh"), _gelu_tanh),
+    "gelu_tanh": (
+        lambda x: F.gelu(x, approximate="tanh"),
+        lambda tF: lambda x: tF.gelu(x, approximate="tanh"),
+        _gelu_tanh,
+    ),
     "silu": (F.silu, lambda tF: tF.silu, lambda x: x * _sigmoid(x)),
     "mish": (F.mish, lambda tF: tF.mish, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
     "softplus": (F.softplus, lambda tF: tF.softplus, _softplus),
-    "softplus_beta": (lambda x: F.softplus(x, beta=2.0, threshold=3.0),
-                      lambda tF: lambda x: tF.softplus(x, beta=2.0, threshold=3.0),
-                      lambda x: _softplus(x, 2.0, 3.0)),
+    "softplus_beta": (
+        lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+        lambda tF: lambda x: tF.softplus(x, beta=2.0, threshold=3.0),
+        lambda x: _softplus(x, 2.0, 3.0),
+    ),
     "sigmoid": (F.sigmoid, lambda tF: tF.sigmoid, _sigmoid),
     "tanh": (F.tanh, lambda tF: tF.tanh, np.tanh),
     "logsigmoid": (F.logsigmoid, lambda tF: tF.logsigmoid, lambda x: -np.log1p(np.exp(-x))),
-    "hardtanh": (lambda x: F.hardtanh(x, -0.5, 0.8), lambda tF: lambda x: tF.hardtanh(x, -0.5, 0.8),
-                 lambda x: np.clip(x, -0.5, 0.8)),
+    "hardtanh": (
+        lambda x: F.hardtanh(x, -0.5, 0.8),
+        lambda tF: lambda x: tF.hardtanh(x, -0.5, 0.8),
+        lambda x: np.clip(x, -0.5, 0.8),
+    ),
     "hardsigmoid": (F.hardsigmoid, lambda tF: tF.hardsigmoid, lambda x: np.clip(x / 6 + 0.5, 0, 1)),
     "hardswish": (F.hardswish, lambda tF: tF.hardswish, lambda x: x * np.clip(x + 3, 0, 6) / 6),
     "softsign": (F.softsign, lambda tF: tF.softsign, lambda x: x / (1 + np.abs(x))),
-    "threshold": (lambda x: F.threshold(x, 0.1, -2.0), lambda tF: lambda x: tF.threshold(x, 0.1, -2.0),
-                  lambda x: np.where(x > 0.1, x, -2.0)),
+    "threshold": (
+        lambda x: F.threshold(x, 0.1, -2.0),
+        lambda tF: lambda x: tF.threshold(x, 0.1, -2.0),
+        lambda x: np.where(x > 0.1, x, -2.0),
+    ),
     "tanhshrink": (F.tanhshrink, lambda tF: tF.tanhshrink, lambda x: x - np.tanh(x)),
-    "softshrink": (lambda x: F.softshrink(x, 0.3), lambda tF: lambda x: tF.softshrink(x, 0.3),
-                   lambda x: np.where(x > 0.3, x - 0.3, np.where(x < -0.3, x + 0.3, 0.0))),
-    "hardshrink": (lambda x: F.hardshrink(x, 0.3), lambda tF: lambda x: tF.hardshrink(x, 0.3),
-                   lambda x: np.where(np.abs(x) > 0.3, x, 0.0)),
+    "softshrink": (
+        lambda x: F.softshrink(x, 0.3),
+        lambda tF: lambda x: tF.softshrink(x, 0.3),
+        lambda x: np.where(x > 0.3, x - 0.3, np.where(x < -0.3, x + 0.3, 0.0)),
+    ),
+    "hardshrink": (
+        lambda x: F.hardshrink(x, 0.3),
+        lambda tF: lambda x: tF.hardshrink(x, 0.3),
+        lambda x: np.where(np.abs(x) > 0.3, x, 0.0),
+    ),
 }
 # PyTorch evaluates these float64 gradients with float32 constants (1/6, 1/alpha): compare at 1e-7
 LOOSE_F64 = {"hardsigmoid", "celu"}
-STABLE = ["sigmoid", "tanh", "softplus", "softplus_beta", "logsigmoid", "elu", "selu", "celu", "silu",
-          "mish", "gelu", "gelu_tanh", "softsign", "hardswish"]
+STABLE = [
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "softplus_beta",
+    "logsigmoid",
+    "elu",
+    "selu",
+    "celu",
+    "silu",
+    "mish",
+    "gelu",
+    "gelu_tanh",
+    "softsign",
+    "hardswish",
+]
 
 
 def _x(shape, dtype=np.float64):
@@ -181,8 +221,22 @@ def test_subgradients_at_kinks(name, fn, points, expected):
 
 
 # ---- signatures and composites ---------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["relu", "relu6", "elu", "selu", "silu", "mish", "hardtanh",
-                                  "hardswish", "hardsigmoid", "leaky_relu", "celu"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "relu",
+        "relu6",
+        "elu",
+        "selu",
+        "silu",
+        "mish",
+        "hardtanh",
+        "hardswish",
+        "hardsigmoid",
+        "leaky_relu",
+        "celu",
+    ],
+)
 def test_inplace_overwrites_the_input_as_pytorch(name, torch):
     values = [-1.5, -0.25, 0.0, 0.5, 7.0]
     x, tx = ag.tensor(values), torch.tensor(values)

@@ -1,4 +1,5 @@
 """Anomaly mode: the first op making NaN/Inf is named, with the line of user code that created it."""
+
 from __future__ import annotations
 
 import inspect
@@ -40,7 +41,7 @@ def test_sqrt_at_zero_is_caught_in_backward():
     x = ag.tensor([0.0, 1.0, 4.0], requires_grad=True)
     with detect_anomaly():
         line = here()
-        y = x.sqrt() if hasattr(x, "sqrt") else x ** 0.5
+        y = x.sqrt() if hasattr(x, "sqrt") else x**0.5
         loss = y.sum()
         with pytest.raises(AnomalyError) as info:
             loss.backward()
@@ -57,9 +58,8 @@ def test_backward_with_create_graph_is_checked_too():
     x = ag.tensor([0.0, 1.0], requires_grad=True)
     with detect_anomaly():
         line = here()
-        loss = (x ** 0.5).sum()
-        with pytest.raises(AnomalyError, match="PowScalar produced non-finite values in backward"
-                           ) as info:
+        loss = (x**0.5).sum()
+        with pytest.raises(AnomalyError, match="PowScalar produced non-finite values in backward") as info:
             ag.grad(loss, x, create_graph=True)
     assert info.value.phase == "backward" and info.value.location.lineno == line
 
@@ -97,7 +97,11 @@ def test_check_nan_false_and_decorator():
 def test_the_module_scope_is_named():
     x = ag.tensor([0.0], requires_grad=True)
     expected = r"inside module encoder\.layers\.3 \(EncoderLayer\)"
-    with detect_anomaly(), scope("encoder.layers.3", "EncoderLayer"), pytest.raises(AnomalyError, match=expected):
+    with (
+        detect_anomaly(),
+        scope("encoder.layers.3", "EncoderLayer"),
+        pytest.raises(AnomalyError, match=expected),
+    ):
         x.log()
 
 

@@ -4,6 +4,7 @@ A clear error is a project exception (autograd_nn.errors) or a standard one, rai
 autograd_nn code (a `raise` line in the library, not in NumPy/Numba) or naming the op; never a raw
 NumPy/Numba error from deep inside, never a crash.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -71,20 +72,20 @@ def _unary_checks(name, f):
         with pytest.raises(TypeError, match="must be Tensor, not list"):
             f(X.tolist())
     else:
-        _close(f(X.tolist()), ref)                           # Python list
+        _close(f(X.tolist()), ref)  # Python list
     base = np.zeros((2, 6), np.float32)
     base[:, ::2] = X
-    _close(f(ag.as_tensor(base[:, ::2])), ref)                  # non-contiguous view
-    _close(f(ag.as_tensor(np.ascontiguousarray(X.T)).T), ref)   # transposed view
+    _close(f(ag.as_tensor(base[:, ::2])), ref)  # non-contiguous view
+    _close(f(ag.as_tensor(np.ascontiguousarray(X.T)).T), ref)  # transposed view
     ro = X.copy()
     ro.flags.writeable = False
-    _close(f(ag.as_tensor(ro)), ref)                            # read-only array
-    assert f(ag.zeros(0, 3)).shape == (0, 3)                 # empty
-    out = f(ag.tensor([np.nan, np.inf, -np.inf, 0.0]))       # NaN/Inf: values, no error
+    _close(f(ag.as_tensor(ro)), ref)  # read-only array
+    assert f(ag.zeros(0, 3)).shape == (0, 3)  # empty
+    out = f(ag.tensor([np.nan, np.inf, -np.inf, 0.0]))  # NaN/Inf: values, no error
     assert out.shape == (4,)
     x = ag.tensor(X, requires_grad=True)
     f(x).sum().backward() if f(x).requires_grad else None
-    with pytest.raises(Exception) as err:                     # wrong argument type
+    with pytest.raises(Exception) as err:  # wrong argument type
         f("abc")
     assert_clear(err.value, name)
 
@@ -99,9 +100,11 @@ def test_int_unary_rejects_floats_clearly(name):
 
 
 def test_integer_tensor_cannot_require_grad():
-    for make in (lambda: ag.tensor([1, 2], requires_grad=True),
-                 lambda: ag.arange(3).requires_grad_(),
-                 lambda: ag.tensor(np.array([True]), requires_grad=True)):
+    for make in (
+        lambda: ag.tensor([1, 2], requires_grad=True),
+        lambda: ag.arange(3).requires_grad_(),
+        lambda: ag.tensor(np.array([True]), requires_grad=True),
+    ):
         with pytest.raises(ag.DTypeError) as err:
             make()
         assert_clear(err.value, "requires_grad")
@@ -118,8 +121,8 @@ def test_binary_incompatible_shapes_name_both(name):
     with pytest.raises(ag.ShapeError) as err:
         f(a, b)
     assert_clear(err.value, name, "(2, 3)", "(4,)")
-    assert f(a.numpy().tolist(), b[:3]).shape == (2, 3)          # lists broadcast with tensors
-    assert f(a[:0], b[:3]).shape == (0, 3)                    # empty
+    assert f(a.numpy().tolist(), b[:3]).shape == (2, 3)  # lists broadcast with tensors
+    assert f(a[:0], b[:3]).shape == (0, 3)  # empty
 
 
 # ---- functions with a dim argument ----------------------------------------------------------

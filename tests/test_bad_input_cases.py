@@ -1,4 +1,5 @@
 """The specific bad-input cases of tests/bad_input_catalogue.py::CASES, one test each."""
+
 from __future__ import annotations
 
 import warnings
@@ -18,8 +19,7 @@ def _restore_global_state():
     ag.set_grad_enabled(enabled)
 
 
-@pytest.mark.parametrize("name, what, call, expect", CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
+@pytest.mark.parametrize("name, what, call, expect", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_case(name, what, call, expect):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -32,5 +32,6 @@ def test_case(name, what, call, expect):
         with pytest.raises(Exception) as err:
             call()
     assert isinstance(err.value, exc), (
-        f"{name} ({what}): expected {exc.__name__}, got {type(err.value).__name__}: {err.value}")
+        f"{name} ({what}): expected {exc.__name__}, got {type(err.value).__name__}: {err.value}"
+    )
     assert_clear(err.value, name, *fragments)

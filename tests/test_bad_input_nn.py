@@ -1,4 +1,5 @@
 """Bad input to every layer, loss, optimizer and scheduler (groups of bad_input_catalogue.py)."""
+
 from __future__ import annotations
 
 import warnings
@@ -55,7 +56,8 @@ def test_layer_wrong_feature_count_names_layer_and_shape(name):
     names = {_layer_name(name).lower(), type(layer).__name__.lower()}
     names |= {type(m).__name__.lower() for m in layer.modules()}
     assert any(n in msg.lower() for n in names) or isinstance(err.value, ag.AutogradError), (
-        f"{name}: message does not name the layer: {msg!r}")
+        f"{name}: message does not name the layer: {msg!r}"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
@@ -67,8 +69,9 @@ def test_layer_takes_non_contiguous_input(name):
     if good == "idx":
         return
     shapes = good if isinstance(good, list) else [good]
-    ins = [ag.as_tensor(np.ascontiguousarray(np.random.randn(*s[::-1]).astype(np.float32).T))
-           for s in shapes]  # transposed (Fortran-ordered) views
+    ins = [
+        ag.as_tensor(np.ascontiguousarray(np.random.randn(*s[::-1]).astype(np.float32).T)) for s in shapes
+    ]  # transposed (Fortran-ordered) views
     ref = layer(*[ag.tensor(np.ascontiguousarray(t.numpy())) for t in ins])
     out = layer(*ins)
     ref, out = (ref[0], out[0]) if isinstance(ref, tuple) else (ref, out)
@@ -171,11 +174,18 @@ def _params():
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-@pytest.mark.parametrize("params, exc, fragment", [
-    (5, TypeError, "int"), (None, TypeError, "NoneType"), ([], ValueError, "empty"),
-    (["w"], TypeError, "str"), ([ag.ones(2, dtype=ag.int64)], TypeError, "int64"),
-    (ag.ones(2), TypeError, "Tensor"), ({"params": []}, TypeError, ""),
-])
+@pytest.mark.parametrize(
+    "params, exc, fragment",
+    [
+        (5, TypeError, "int"),
+        (None, TypeError, "NoneType"),
+        ([], ValueError, "empty"),
+        (["w"], TypeError, "str"),
+        ([ag.ones(2, dtype=ag.int64)], TypeError, "int64"),
+        (ag.ones(2), TypeError, "Tensor"),
+        ({"params": []}, TypeError, ""),
+    ],
+)
 def test_optimizer_bad_params(name, params, exc, fragment):
     with pytest.raises(exc) as err:
         OPTIMIZERS[name](params)
@@ -216,8 +226,9 @@ def test_scheduler_needs_an_optimizer(name):
     assert_clear(err.value, name, "str")
 
 
-@pytest.mark.parametrize("name, what, build", [(n, w, b) for n, cases in SCHEDULER_BAD.items()
-                                               for w, b in cases])
+@pytest.mark.parametrize(
+    "name, what, build", [(n, w, b) for n, cases in SCHEDULER_BAD.items() for w, b in cases]
+)
 def test_scheduler_bad_arguments(name, what, build):
     with pytest.raises((ValueError, TypeError)) as err:
         build(_opt())

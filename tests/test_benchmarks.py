@@ -1,4 +1,5 @@
 """`python -m benchmarks --quick` runs every row end to end (no timing is asserted)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -21,7 +22,10 @@ def _run(tmp_path: Path, *extra: str) -> tuple[dict, str]:
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--threads", "1", "--json", str(out), *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, f"benchmarks failed:\n{proc.stdout}\n{proc.stderr}"
     return json.loads(out.read_text()), proc.stdout
@@ -65,7 +69,7 @@ def test_only_filter_and_plot(tmp_path: Path) -> None:
     data, stdout = _run(tmp_path, "--only", "W1,W3", "--no-coldstart", "--plot", str(png))
     assert [r["key"] for r in data["rows"]] == ["W1", "W3f", "W3b"]
     assert png.stat().st_size > 0
-    table = stdout[stdout.index("key "):]
+    table = stdout[stdout.index("key ") :]
     assert "ratio vs target" in table and "target <=" not in table
     for key in ("W1", "W3f", "W3b"):
         row = next(line for line in table.splitlines() if line.startswith(key + " "))

@@ -1,4 +1,5 @@
 """Gradient clipping and parameter <-> vector helpers, against torch.nn.utils."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """F.conv1d/conv2d/conv_transpose1d/conv_transpose2d: gradcheck, second order, PyTorch parity, errors."""
+
 from __future__ import annotations
 
 import warnings
@@ -14,8 +15,7 @@ import autograd_nn.functional as F
 CONV2D = [
     ((2, 3, 5, 6), (4, 3, 3, 3), {}),
     ((2, 3, 7, 6), (4, 3, 3, 2), {"stride": 2, "padding": 1}),
-    ((1, 4, 6, 7), (6, 2, 2, 3), {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2),
-                                  "groups": 2}),
+    ((1, 4, 6, 7), (6, 2, 2, 3), {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2}),
     ((2, 2, 5, 5), (3, 2, 2, 2), {"padding": "same"}),
     ((2, 2, 6, 5), (2, 2, 3, 3), {"padding": "same", "dilation": 2}),
     ((2, 3, 5, 5), (6, 1, 3, 3), {"padding": 1, "groups": 3}),  # depthwise, multiplier 2
@@ -31,13 +31,17 @@ CONV1D = [
 CONVT2D = [
     ((2, 3, 4, 5), (3, 2, 3, 3), {}),
     ((2, 4, 3, 4), (4, 3, 3, 2), {"stride": 2, "padding": 1, "output_padding": 1}),
-    ((1, 4, 3, 3), (4, 1, 2, 3), {"stride": (3, 2), "groups": 2, "dilation": 2,
-                                  "output_padding": (2, 1)}),
-    ((2, 2, 3, 3), (2, 1, 3, 3), {"stride": 1, "padding": 1, "groups": 2, "dilation": 2,
-                                  "output_padding": 1}),  # output_padding < dilation
+    ((1, 4, 3, 3), (4, 1, 2, 3), {"stride": (3, 2), "groups": 2, "dilation": 2, "output_padding": (2, 1)}),
+    (
+        (2, 2, 3, 3),
+        (2, 1, 3, 3),
+        {"stride": 1, "padding": 1, "groups": 2, "dilation": 2, "output_padding": 1},
+    ),  # output_padding < dilation
 ]
-CONVT1D = [((2, 3, 5), (3, 2, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
-           ((1, 4, 4), (4, 1, 2), {"stride": 3, "groups": 2})]
+CONVT1D = [
+    ((2, 3, 5), (3, 2, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ((1, 4, 4), (4, 1, 2), {"stride": 3, "groups": 2}),
+]
 
 
 def _bias(w_shape, transposed=False, groups=1):
@@ -90,13 +94,19 @@ def test_only_needed_gradients_are_computed():
 def test_conv_matches_torch(torch, dtype, case):
     xs, ws, kw = case
     x, w, b = rand(xs, dtype), rand(ws, dtype), rand((ws[0],), dtype)
-    ours, theirs = (F.conv2d, torch.nn.functional.conv2d) if len(xs) == 4 else \
-        (F.conv1d, torch.nn.functional.conv1d)
+    ours, theirs = (
+        (F.conv2d, torch.nn.functional.conv2d) if len(xs) == 4 else (F.conv1d, torch.nn.functional.conv1d)
+    )
     tol = {"rtol": 1e-4, "atol": 1e-5} if dtype == np.float32 else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # torch: 'same' with an even kernel
-        check_torch_parity(lambda x, w, b: ours(x, w, b, **kw), lambda x, w, b: theirs(x, w, b, **kw),
-                           [x, w, b], torch, **tol)
+        check_torch_parity(
+            lambda x, w, b: ours(x, w, b, **kw),
+            lambda x, w, b: theirs(x, w, b, **kw),
+            [x, w, b],
+            torch,
+            **tol,
+        )
     out = ours(x, w, b, **kw)
     assert out.dtype == dtype
     out.sum().backward()
@@ -109,11 +119,15 @@ def test_conv_transpose_matches_torch(torch, dtype, case):
     xs, ws, kw = case
     x, w = rand(xs, dtype), rand(ws, dtype)
     b = rand((ws[1] * kw.get("groups", 1),), dtype)
-    ours, theirs = (F.conv_transpose2d, torch.nn.functional.conv_transpose2d) if len(xs) == 4 \
+    ours, theirs = (
+        (F.conv_transpose2d, torch.nn.functional.conv_transpose2d)
+        if len(xs) == 4
         else (F.conv_transpose1d, torch.nn.functional.conv_transpose1d)
+    )
     tol = {"rtol": 1e-4, "atol": 1e-5} if dtype == np.float32 else {}
-    check_torch_parity(lambda x, w, b: ours(x, w, b, **kw), lambda x, w, b: theirs(x, w, b, **kw),
-                       [x, w, b], torch, **tol)
+    check_torch_parity(
+        lambda x, w, b: ours(x, w, b, **kw), lambda x, w, b: theirs(x, w, b, **kw), [x, w, b], torch, **tol
+    )
     assert ours(x, w, b, **kw).dtype == dtype
 
 
@@ -126,23 +140,27 @@ def test_unbatched_input_matches_batched():
     assert F.conv1d(rand((3, 8)), rand((4, 3, 2))).shape == (4, 7)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: F.conv2d(rand((1, 3, 5, 5)), rand((4, 2, 3, 3))), "3 channels"),
-    (lambda: F.conv2d(rand((1, 4, 5, 5)), rand((3, 2, 3, 3)), groups=2), "groups=2"),
-    (lambda: F.conv2d(rand((1, 3, 5, 5)), rand((3, 1, 3, 3)), groups=2), "groups=2"),
-    (lambda: F.conv2d(rand((1, 2, 2, 5)), rand((3, 2, 3, 3))), "larger than the padded input"),
-    (lambda: F.conv2d(rand((1, 2, 5, 5)), rand((3, 2, 3, 3)), stride=2, padding="same"),
-     "stride 1"),
-    (lambda: F.conv2d(rand((2, 5, 5)), rand((3, 2, 3))), "weight must have 4"),
-    (lambda: F.conv2d(rand((5, 5)), rand((3, 1, 3, 3))), "input"),
-    (lambda: F.conv2d(rand((1, 2, 5, 5)), rand((3, 2, 3, 3)), rand((4,))), "bias"),
-    (lambda: F.conv2d(rand((1, 2, 5, 5)), rand((3, 2, 3, 3)), padding=-1), "non-negative"),
-    (lambda: F.conv2d(rand((1, 2, 5, 5)), rand((3, 2, 3, 3)), stride=(1, 2, 3)), "stride"),
-    (lambda: F.conv_transpose2d(rand((1, 2, 3, 3)), rand((3, 2, 3, 3))), "2 channels"),
-    (lambda: F.conv_transpose2d(rand((1, 2, 3, 3)), rand((2, 2, 3, 3)), stride=2,
-                                output_padding=2), "output_padding"),
-    (lambda: F.conv_transpose2d(rand((1, 2, 1, 1)), rand((2, 2, 3, 3)), padding=2), "not positive"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: F.conv2d(rand((1, 3, 5, 5)), rand((4, 2, 3, 3))), "3 channels"),
+        (lambda: F.conv2d(rand((1, 4, 5, 5)), rand((3, 2, 3, 3)), groups=2), "groups=2"),
+        (lambda: F.conv2d(rand((1, 3, 5, 5)), rand((3, 1, 3, 3)), groups=2), "groups=2"),
+        (lambda: F.conv2d(rand((1, 2, 2, 5)), rand((3, 2, 3, 3))), "larger than the padded input"),
+        (lambda: F.conv2d(rand((1, 2, 5, 5)), rand((3, 2, 3, 3)), stride=2, padding="same"), "stride 1"),
+        (lambda: F.conv2d(rand((2, 5, 5)), rand((3, 2, 3))), "weight must have 4"),
+        (lambda: F.conv2d(rand((5, 5)), rand((3, 1, 3, 3))), "input"),
+        (lambda: F.conv2d(rand((1, 2, 5, 5)), rand((3, 2, 3, 3)), rand((4,))), "bias"),
+        (lambda: F.conv2d(rand((1, 2, 5, 5)), rand((3, 2, 3, 3)), padding=-1), "non-negative"),
+        (lambda: F.conv2d(rand((1, 2, 5, 5)), rand((3, 2, 3, 3)), stride=(1, 2, 3)), "stride"),
+        (lambda: F.conv_transpose2d(rand((1, 2, 3, 3)), rand((3, 2, 3, 3))), "2 channels"),
+        (
+            lambda: F.conv_transpose2d(rand((1, 2, 3, 3)), rand((2, 2, 3, 3)), stride=2, output_padding=2),
+            "output_padding",
+        ),
+        (lambda: F.conv_transpose2d(rand((1, 2, 1, 1)), rand((2, 2, 3, 3)), padding=2), "not positive"),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(call, match):
     with pytest.raises(ag.ShapeError, match=match):
         call()
@@ -157,6 +175,7 @@ def test_dtype_mismatch_raises():
 def test_streaming_in_blocks_matches_one_pass(monkeypatch, case):
     """The batch is streamed a block of images at a time; one image per block gives the same."""
     from autograd_nn.ops import conv as conv_ops
+
     xs, ws, kw = case
     xs = (5,) + xs[1:]
     fn = F.conv2d if len(xs) == 4 else F.conv1d

@@ -1,4 +1,5 @@
 """autograd_nn.data: datasets, loader, transforms, built-in datasets, the MNIST IDX reader."""
+
 import gzip
 
 import numpy as np
@@ -67,8 +68,9 @@ def test_one_hot_and_its_errors():
         D.one_hot([3], 3)
 
 
-@pytest.mark.parametrize("maker", [D.make_moons, D.make_circles, D.make_xor, D.make_spirals,
-                                   D.make_gaussian_mixture])
+@pytest.mark.parametrize(
+    "maker", [D.make_moons, D.make_circles, D.make_xor, D.make_spirals, D.make_gaussian_mixture]
+)
 def test_toy_datasets_are_deterministic(maker):
     x1, y1 = maker(seed=3)
     x2, y2 = maker(seed=3)

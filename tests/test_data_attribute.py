@@ -1,4 +1,5 @@
 """`.data` is PyTorch's: a Tensor outside the graph that shares memory with the original."""
+
 import numpy as np
 
 import autograd_nn as ag

@@ -5,6 +5,7 @@ long gradient is compared with an independent reference computed step by step in
 Jacobians for the chain, hand-written backpropagation through time for the RNN); short versions are
 checked with finite differences and, when torch is installed, with PyTorch.
 """
+
 from __future__ import annotations
 
 import sys
@@ -23,15 +24,15 @@ T_RNN = 10_000
 # form that updates y and the Jacobians dy/dx and dy/dw (8 x 8 each).
 def _ag_step(kind: str, y, w):
     if kind == "mul_w":
-        return y * w                      # binary, broadcast-free; w is read 20,000 times
+        return y * w  # binary, broadcast-free; w is read 20,000 times
     if kind == "tanh":
         return y.tanh()
     if kind == "affine":
         return y * 1.5 + 0.1
     if kind == "flip":
-        return y.flip(0)                  # a movement op: the gradient is permuted
+        return y.flip(0)  # a movement op: the gradient is permuted
     if kind == "diamond":
-        return y * 0.5 + y.sin() * 0.5    # y is used twice: both paths must add up
+        return y * 0.5 + y.sin() * 0.5  # y is used twice: both paths must add up
     raise KeyError(kind)
 
 
@@ -102,8 +103,13 @@ def test_short_mixed_chain_gradcheck_and_torch(torch):
     ty = tx
     for k in range(25):
         kind = KINDS[k % len(KINDS)]
-        ty = {"mul_w": lambda y: y * tw, "tanh": torch.tanh, "affine": lambda y: y * 1.5 + 0.1,
-              "flip": lambda y: y.flip(0), "diamond": lambda y: y * 0.5 + y.sin() * 0.5}[kind](ty)
+        ty = {
+            "mul_w": lambda y: y * tw,
+            "tanh": torch.tanh,
+            "affine": lambda y: y * 1.5 + 0.1,
+            "flip": lambda y: y.flip(0),
+            "diamond": lambda y: y * 0.5 + y.sin() * 0.5,
+        }[kind](ty)
     ty.sum().backward()
     _ag_chain(x, w, 25).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10)

@@ -18,13 +18,14 @@ Sources of nondeterminism and how each is controlled:
   thread count, which both processes inherit unchanged. Bit-identical results are promised for the
   same machine, BLAS build and thread count, as in PyTorch.
 """
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
 
-SCRIPT = r'''
+SCRIPT = r"""
 import hashlib, sys
 import numpy as np
 import autograd_nn as ag
@@ -70,13 +71,14 @@ cnn = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), n
                     nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
 train(cnn, DataLoader(TensorDataset(imgs, labels), batch_size=8, shuffle=True), 12, 1e-2)
 print(digest(mlp), digest(cnn))
-'''
+"""
 
 
 def _run(seed: int, hash_seed: str, numba_threads: int) -> tuple[str, str]:
     env = dict(os.environ, PYTHONHASHSEED=hash_seed, NUMBA_NUM_THREADS=str(numba_threads))
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(seed)], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(seed)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     mlp, cnn = done.stdout.split()
     return mlp, cnn

@@ -1,4 +1,5 @@
 """autograd_nn.device: the CPU under PyTorch's names; accelerators refused clearly."""
+
 import pytest
 
 import autograd_nn as ag

@@ -1,6 +1,7 @@
 """The distributed pieces that need no second process: sampler arithmetic, SyncBatchNorm outside a
 process group, conversion, and the clear errors when mpi4py or the process group is missing.
 (The multi-process behaviour is tested under mpirun in test_distributed_mpi.py.)"""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,11 +16,14 @@ from autograd_nn.data import DataLoader, DistributedSampler, TensorDataset
 from autograd_nn.errors import DistributedError
 
 
-@pytest.mark.parametrize("n, replicas, drop_last", [(10, 3, False), (10, 3, True), (9, 3, False),
-                                                     (2, 4, False), (7, 2, True)])
+@pytest.mark.parametrize(
+    "n, replicas, drop_last", [(10, 3, False), (10, 3, True), (9, 3, False), (2, 4, False), (7, 2, True)]
+)
 def test_sampler_splits_every_index_evenly(n: int, replicas: int, drop_last: bool) -> None:
-    parts = [list(DistributedSampler(range(n), replicas, r, shuffle=True, seed=5, drop_last=drop_last))
-             for r in range(replicas)]
+    parts = [
+        list(DistributedSampler(range(n), replicas, r, shuffle=True, seed=5, drop_last=drop_last))
+        for r in range(replicas)
+    ]
     sizes = {len(p) for p in parts}
     assert len(sizes) == 1  # every rank the same number of samples (and so of batches)
     assert sizes.pop() == len(DistributedSampler(range(n), replicas, 0, drop_last=drop_last))
@@ -72,8 +76,12 @@ def test_sync_batchnorm_without_a_group_is_batchnorm(torch) -> None:
 
 
 def test_convert_sync_batchnorm_shares_parameters_and_buffers() -> None:
-    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
-                          nn.Sequential(nn.Flatten(), nn.BatchNorm1d(4 * 4 * 4)))
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.Sequential(nn.Flatten(), nn.BatchNorm1d(4 * 4 * 4)),
+    )
     model.eval()
     bn = model[1]
     keys = list(model.state_dict())
@@ -122,11 +130,14 @@ def test_ddp_and_collectives_without_a_process_group() -> None:
 
 
 def test_import_autograd_nn_never_imports_mpi4py() -> None:
-    code = ("import sys, autograd_nn, autograd_nn.nn.parallel, autograd_nn.distributed, "
-            "autograd_nn.data; from autograd_nn.nn import SyncBatchNorm; "
-            "print('mpi4py' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         timeout=120)
+    code = (
+        "import sys, autograd_nn, autograd_nn.nn.parallel, autograd_nn.distributed, "
+        "autograd_nn.data; from autograd_nn.nn import SyncBatchNorm; "
+        "print('mpi4py' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == "False"
 
 

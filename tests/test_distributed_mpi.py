@@ -4,6 +4,7 @@ subprocesses, each with a timeout, so a hang fails the test instead of the suite
 Skipped, with the reason, when mpirun or mpi4py is missing (`bash scripts/install.sh test`
 installs both). Ranks may outnumber this machine's cores (--oversubscribe).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -24,10 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAMS = ROOT / "tests" / "mpi_programs"
 
 pytestmark = [
-    pytest.mark.skipif(shutil.which("mpirun") is None,
-                       reason="mpirun not found: install Open MPI (bash scripts/install.sh test)"),
-    pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None,
-                       reason="mpi4py not installed: pip install 'autograd-nn[distributed]'"),
+    pytest.mark.skipif(
+        shutil.which("mpirun") is None,
+        reason="mpirun not found: install Open MPI (bash scripts/install.sh test)",
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("mpi4py") is None,
+        reason="mpi4py not installed: pip install 'autograd-nn[distributed]'",
+    ),
 ]
 
 
@@ -44,8 +49,9 @@ def _env(fixed_threads: bool = True) -> dict[str, str]:
     return env
 
 
-def mpirun(n: int, *program: str, results_dir: Path | None = None, timeout: float = 240,
-           fixed_threads: bool = True) -> subprocess.CompletedProcess:
+def mpirun(
+    n: int, *program: str, results_dir: Path | None = None, timeout: float = 240, fixed_threads: bool = True
+) -> subprocess.CompletedProcess:
     """`mpirun -n N python PROGRAM...` with the flags a 2-core CI machine (as root) needs."""
     cmd = ["mpirun", "-n", str(n), "--oversubscribe", "--bind-to", "none"]
     if os.geteuid() == 0:
@@ -53,15 +59,21 @@ def mpirun(n: int, *program: str, results_dir: Path | None = None, timeout: floa
     env = _env(fixed_threads)
     if results_dir is not None:
         env["MPI_TEST_RESULTS"] = str(results_dir)
-    return subprocess.run(cmd + [sys.executable, *program], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env=env)
+    return subprocess.run(
+        cmd + [sys.executable, *program], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env
+    )
 
 
 def launcher(n: int, *program: str, timeout: float = 240) -> subprocess.CompletedProcess:
     """The same through `python -m autograd_nn.distributed.run`."""
-    return subprocess.run([sys.executable, "-m", "autograd_nn.distributed.run", "-n", str(n),
-                           *program], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-                          env=_env())
+    return subprocess.run(
+        [sys.executable, "-m", "autograd_nn.distributed.run", "-n", str(n), *program],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=_env(),
+    )
 
 
 def run_program(n: int, folder: Path, *program: str, fixed_threads: bool = True) -> list[dict]:
@@ -91,9 +103,16 @@ def equivalence_2_ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
 
 # float64: equal to one process within 1e-12; float32: within its rounding after 3 steps
 TOLERANCE = {"float64": 1e-12, "float32": 5e-6}
-CASES = ["mlp_float64", "mlp_float32", "cnn_batchnorm_float64", "cnn_syncbatchnorm_float64",
-         "cnn_syncbatchnorm_float32", "lstm_float64", "unused_parameters_float64",
-         "no_sync_accumulation_float64"]
+CASES = [
+    "mlp_float64",
+    "mlp_float32",
+    "cnn_batchnorm_float64",
+    "cnn_syncbatchnorm_float64",
+    "cnn_syncbatchnorm_float32",
+    "lstm_float64",
+    "unused_parameters_float64",
+    "no_sync_accumulation_float64",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -119,12 +138,15 @@ def test_ddp_on_3_ranks_equals_one_process(tmp_path: Path) -> None:
             assert r["cases"][case]["max_param_diff"] <= 1e-12, (case, r["cases"][case])
 
 
-@pytest.mark.parametrize("mode, message", [
-    ("raise", "deliberate failure on rank 1"),
-    ("kill", "signal 9"),
-    ("hang", "did not complete within the 3 s timeout"),
-    ("disagree", "received no gradient in this backward pass"),
-])
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        ("raise", "deliberate failure on rank 1"),
+        ("kill", "signal 9"),
+        ("hang", "did not complete within the 3 s timeout"),
+        ("disagree", "received no gradient in this backward pass"),
+    ],
+)
 def test_a_failing_rank_ends_the_job_with_a_clear_message(mode: str, message: str) -> None:
     start = time.monotonic()
     proc = launcher(2, str(PROGRAMS / "failures.py"), mode, timeout=120)
@@ -142,8 +164,7 @@ def test_a_job_that_failed_resumes_from_its_checkpoint(tmp_path: Path) -> None:
     program = str(PROGRAMS / "train_resumable.py")
     whole = launcher(2, program, str(tmp_path / "a.state"), str(tmp_path / "a.out"))
     assert whole.returncode == 0, whole.stderr[-3000:]
-    failed = launcher(2, program, str(tmp_path / "b.state"), str(tmp_path / "b.out"),
-                      "--fail-at-epoch", "3")
+    failed = launcher(2, program, str(tmp_path / "b.state"), str(tmp_path / "b.out"), "--fail-at-epoch", "3")
     assert failed.returncode != 0 and "deliberate failure on rank 1 in epoch 3" in failed.stderr
     assert ag.load(tmp_path / "b.state")["epoch"] == 2  # written before the failure
     resumed = launcher(2, program, str(tmp_path / "b.state"), str(tmp_path / "b.out"))
@@ -155,20 +176,40 @@ def test_a_job_that_failed_resumes_from_its_checkpoint(tmp_path: Path) -> None:
 
 
 def test_launcher_reports_usage_errors() -> None:
-    proc = subprocess.run([sys.executable, "-m", "autograd_nn.distributed.run", "-n", "2"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograd_nn.distributed.run", "-n", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "give a script" in proc.stderr
 
 
 def _main_job(tmp_path: Path, example: str) -> tuple[subprocess.CompletedProcess, dict]:
-    proc = subprocess.run([sys.executable, "-m", "autograd_nn", "--example", example, "--quick",
-                           "--nproc", "2", "--out", str(tmp_path)], capture_output=True, text=True,
-                          timeout=600, cwd=ROOT, env=_env())
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograd_nn",
+            "--example",
+            example,
+            "--quick",
+            "--nproc",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env=_env(),
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert proc.stdout.count("running example") == 1  # rank 0 alone speaks
     assert "(on 2 processes)" in proc.stdout
     start = proc.stdout.index("{")
-    return proc, json.loads(proc.stdout[start:proc.stdout.index("\n}", start) + 2])
+    return proc, json.loads(proc.stdout[start : proc.stdout.index("\n}", start) + 2])
 
 
 @pytest.mark.slow
@@ -201,6 +242,7 @@ f = lambda x, w, b: sync_batch_norm(x * 3.0 + 1.0, w, b, None, None, 0.1, 1e-5)
 assert ag.gradcheck(f, (x, w, b))
 print('gradcheck ok')
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT, env=_env())
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT, env=_env()
+    )
     assert proc.returncode == 0 and "gradcheck ok" in proc.stdout, proc.stderr[-3000:]

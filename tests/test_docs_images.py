@@ -6,6 +6,7 @@ Numbers (values, gradients, statistics, timings) are masked before comparing: fl
 round differently on another CPU, and the profiler's timings and heat colours change every run.
 What the pictures are about (ops, tensors, shapes, names, clusters, edges) is compared exactly.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -35,8 +36,9 @@ make_images = _make_images()
 def normalized(dot: str, name: str) -> str:
     text = _TIME.sub("<time>", _NUMBER.sub("<num>", dot))
     if name == "profile_heatmap":  # an op's colour is its measured time
-        text = "\n".join(_HEAT.sub('fillcolor="<heat>"', line) if "fwd " in line else line
-                         for line in text.splitlines())
+        text = "\n".join(
+            _HEAT.sub('fillcolor="<heat>"', line) if "fwd " in line else line for line in text.splitlines()
+        )
     return text
 
 
@@ -47,9 +49,16 @@ def test_committed_picture_matches_what_make_images_draws_today(name):
     want = normalized(committed.read_text(encoding="utf-8"), name)
     got = normalized(make_images.build(name).source, name)
     if got != want:
-        diff = "\n".join(difflib.unified_diff(want.splitlines(), got.splitlines(),
-                                              f"committed {name}.dot", "make_images.py today",
-                                              lineterm="", n=1))
+        diff = "\n".join(
+            difflib.unified_diff(
+                want.splitlines(),
+                got.splitlines(),
+                f"committed {name}.dot",
+                "make_images.py today",
+                lineterm="",
+                n=1,
+            )
+        )
         pytest.fail(f"docs/images/{name} is stale: run python docs/make_images.py\n{diff[:4000]}")
 
 
@@ -72,7 +81,7 @@ def test_the_micrograd_picture_shows_the_roots_grad_of_one():
     """As micrograd draws it: after backward the root's grad is 1."""
     dot = make_images.build("micrograd_expression").source
     root = next(line for line in dot.splitlines() if "<B>L</B>" in line)
-    assert "grad</TD><TD ALIGN=\"LEFT\">1.0000" in root, root
+    assert 'grad</TD><TD ALIGN="LEFT">1.0000' in root, root
 
 
 def test_the_cnn_picture_draws_linear_as_one_op():

@@ -2,6 +2,7 @@
 int tensor meets a float scalar as the default float, tensor pairs promote, comparisons give bool,
 integer tensors stay integer where PyTorch keeps them, and every gradient has its input's dtype.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,16 +13,79 @@ from autograd_nn.errors import DTypeError
 
 f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
 
-FLOAT_UNARY = ["exp", "exp2", "expm1", "log1p", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tan",
-               "atan", "sinh", "cosh", "tanh", "asinh", "erf", "erfc", "sigmoid", "relu", "leaky_relu",
-               "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "logsigmoid", "hardtanh",
-               "relu6", "hardsigmoid", "hardswish", "abs", "neg", "square", "sign", "floor", "ceil",
-               "round", "trunc", "frac", "nan_to_num", "clamp_min"]
-BINARY = ["add", "sub", "mul", "div", "pow", "atan2", "maximum", "minimum", "remainder", "fmod",
-          "floor_divide"]
+FLOAT_UNARY = [
+    "exp",
+    "exp2",
+    "expm1",
+    "log1p",
+    "sqrt",
+    "rsqrt",
+    "reciprocal",
+    "sin",
+    "cos",
+    "tan",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "erf",
+    "erfc",
+    "sigmoid",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "celu",
+    "gelu",
+    "silu",
+    "mish",
+    "softplus",
+    "logsigmoid",
+    "hardtanh",
+    "relu6",
+    "hardsigmoid",
+    "hardswish",
+    "abs",
+    "neg",
+    "square",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "frac",
+    "nan_to_num",
+    "clamp_min",
+]
+BINARY = [
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "atan2",
+    "maximum",
+    "minimum",
+    "remainder",
+    "fmod",
+    "floor_divide",
+]
 INT_KEPT = ["abs", "neg", "sign", "relu", "square", "floor", "ceil", "round", "trunc", "nan_to_num"]
-INT_TO_FLOAT = ["exp", "log1p", "sqrt", "sin", "tanh", "erf", "sigmoid", "gelu", "silu", "softplus",
-                "reciprocal", "hardswish"]
+INT_TO_FLOAT = [
+    "exp",
+    "log1p",
+    "sqrt",
+    "sin",
+    "tanh",
+    "erf",
+    "sigmoid",
+    "gelu",
+    "silu",
+    "softplus",
+    "reciprocal",
+    "hardswish",
+]
 
 
 def _call(name, x):
@@ -29,8 +93,9 @@ def _call(name, x):
 
 
 def _positive(shape, dtype):
-    return ag.tensor(np.linspace(0.3, 1.7, int(np.prod(shape))).reshape(shape).astype(dtype),
-                     requires_grad=True)
+    return ag.tensor(
+        np.linspace(0.3, 1.7, int(np.prod(shape))).reshape(shape).astype(dtype), requires_grad=True
+    )
 
 
 @pytest.mark.parametrize("dtype", [f32, f64], ids=["f32", "f64"])
@@ -127,9 +192,13 @@ def test_float16_stays_float16():
 @pytest.mark.parametrize("dtype", [f32, f64, np.float16], ids=str)
 def test_bitwise_on_floats_raises_a_clear_error(dtype):
     x = ag.tensor([1.0, 2.0], dtype=dtype)
-    for call, op in ((lambda: x & x, "bitwise_and"), (lambda: x | 1, "bitwise_or"),
-                     (lambda: ~x, "bitwise_not"), (lambda: x >> 1, "bitwise_right_shift"),
-                     (lambda: ag.tensor([1, 2]) ^ x, "bitwise_xor")):
+    for call, op in (
+        (lambda: x & x, "bitwise_and"),
+        (lambda: x | 1, "bitwise_or"),
+        (lambda: ~x, "bitwise_not"),
+        (lambda: x >> 1, "bitwise_right_shift"),
+        (lambda: ag.tensor([1, 2]) ^ x, "bitwise_xor"),
+    ):
         with pytest.raises(DTypeError, match=f"{op}: only integer.*{np.dtype(dtype)}"):
             call()
 

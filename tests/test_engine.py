@@ -1,4 +1,5 @@
 """Engine invariants: graph walk, accumulation, freeing, grad mode, functional grad, higher order."""
+
 import gc
 import threading
 import time
@@ -284,7 +285,7 @@ def test_graph_is_freed_without_reference_cycles():
 
 def test_python_scalars_and_arrays_on_either_side():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
-    y = 2 * x + x * 3 - 1 + 1 - x / 2 + 4 / x + np.array([1.0, 1.0]) * x + x ** 2 + 2 ** x
+    y = 2 * x + x * 3 - 1 + 1 - x / 2 + 4 / x + np.array([1.0, 1.0]) * x + x**2 + 2**x
     assert y.dtype == np.float32
     y.sum().backward()
     xs = np.array([1.0, 2.0])
@@ -294,8 +295,15 @@ def test_python_scalars_and_arrays_on_either_side():
 
 def test_matmul_variants_match_numpy_and_gradcheck():
     rng = np.random.default_rng(0)
-    shapes = [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)),
-              ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((1, 2, 3), (4, 3, 2))]
+    shapes = [
+        ((3,), (3,)),
+        ((3,), (3, 2)),
+        ((2, 3), (3,)),
+        ((2, 3), (3, 4)),
+        ((5, 2, 3), (3, 4)),
+        ((2, 3), (5, 3, 4)),
+        ((1, 2, 3), (4, 3, 2)),
+    ]
     for sa, sb in shapes:
         a = ag.tensor(rng.standard_normal(sa), requires_grad=True)
         b = ag.tensor(rng.standard_normal(sb), requires_grad=True)

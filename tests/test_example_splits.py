@@ -1,5 +1,6 @@
 """Every example chooses on validation data carved from its training data and tests on data that
 took no part in training or selection: the splits behind that, and the selection itself."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,7 @@ def test_digits_validation_is_carved_from_training_stratified_and_seeded():
 def test_char_corpus_has_three_consecutive_splits():
     corpus = CharCorpus(text="abcdefghij" * 100)
     assert len(corpus.train) == 900 and len(corpus.val) == 50 and len(corpus.test) == 50
-    np.testing.assert_array_equal(np.concatenate([corpus.train, corpus.val, corpus.test]),
-                                  corpus.data)
+    np.testing.assert_array_equal(np.concatenate([corpus.train, corpus.val, corpus.test]), corpus.data)
     x, _ = corpus.batch(8, 4, "test", np.random.default_rng(0))
     assert x.shape == (4, 8)
     with pytest.raises(ValueError, match="split"):
@@ -66,13 +66,21 @@ def test_train_steps_restores_the_step_with_the_lowest_validation_loss():
 
     cfg = LMTrainConfig(steps=4, eval_every=1, warmup=0, lr=0.1)
     x = ag.randn(8, 2)
-    history = lm_common.train_steps(model, lambda step: x, lambda m, b: (m(b) ** 2).mean(), cfg,
-                                    evaluate=evaluate, log=None, restore_best=True)
+    history = lm_common.train_steps(
+        model,
+        lambda step: x,
+        lambda m, b: (m(b) ** 2).mean(),
+        cfg,
+        evaluate=evaluate,
+        log=None,
+        restore_best=True,
+    )
     assert history.best_epoch == 2
     np.testing.assert_array_equal(model.weight.numpy(), seen[1])
     with pytest.raises(ValueError, match="val_loss"):
-        lm_common.train_steps(model, lambda step: x, lambda m, b: (m(b) ** 2).mean(), cfg,
-                              restore_best=True, log=None)
+        lm_common.train_steps(
+            model, lambda step: x, lambda m, b: (m(b) ** 2).mean(), cfg, restore_best=True, log=None
+        )
 
 
 def test_t5_reports_test_exact_match_of_the_best_validation_step(tmp_path):

@@ -3,6 +3,7 @@
 Each example runs once per module (fixtures below) with quick=False where that takes seconds, or
 with fewer steps that still meet the thresholds; then unit checks of the models' maths.
 """
+
 import contextlib
 import os
 
@@ -57,6 +58,7 @@ def gcn_result(out):
 
 
 # --- headline results ---------------------------------------------------------------------------
+
 
 def test_micrograd_reproduces_readme_numbers(micrograd_result):
     r = micrograd_result
@@ -147,6 +149,7 @@ def test_same_seed_same_result(tmp_path):
 
 # --- the maths of the models --------------------------------------------------------------------
 
+
 def test_gradient_penalty_of_a_linear_critic():
     """For D(x) = w.x + b the input gradient is w everywhere: penalty = (||w|| - 1)^2."""
     critic = nn.Linear(2, 1)
@@ -164,11 +167,11 @@ def test_negative_elbo_matches_numpy():
     logits, x = rng.normal(size=(4, 64)), rng.random((4, 64))
     mu, logvar = rng.normal(size=(4, 8)), rng.normal(size=(4, 8)) * 0.3
     got = autoencoders.negative_elbo(
-        tuple(ag.tensor(a, dtype=ag.float64) for a in (logits, mu, logvar)),
-        ag.tensor(x, dtype=ag.float64)).item()
+        tuple(ag.tensor(a, dtype=ag.float64) for a in (logits, mu, logvar)), ag.tensor(x, dtype=ag.float64)
+    ).item()
     p = 1 / (1 + np.exp(-logits))
     bce = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum() / 4
-    kl = 0.5 * (np.exp(logvar) + mu ** 2 - 1 - logvar).sum() / 4
+    kl = 0.5 * (np.exp(logvar) + mu**2 - 1 - logvar).sum() / 4
     assert got == pytest.approx(bce + kl, rel=1e-8)
 
 
@@ -208,5 +211,6 @@ def test_scalar_neuron_matches_formula():
     x = [0.5, -1.0, 2.0]
     w = [p.item() for p in neuron.w]
     expected = np.tanh(sum(wi * xi for wi, xi in zip(w, x)) + neuron.b.item())
-    assert neuron([micrograd.scalar(v, requires_grad=False) for v in x]).item() == \
-        pytest.approx(expected, rel=1e-12)
+    assert neuron([micrograd.scalar(v, requires_grad=False) for v in x]).item() == pytest.approx(
+        expected, rel=1e-12
+    )

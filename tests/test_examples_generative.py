@@ -4,6 +4,7 @@ Their parts are checked against closed forms (captions, the contrastive loss, th
 its posterior); the quick runs check that the whole pipeline trains, scores and draws. The full runs'
 accuracies are in the README (these models need minutes, not the seconds a test has).
 """
+
 from __future__ import annotations
 
 import math
@@ -195,8 +196,9 @@ def test_the_classifier_is_loaded_when_a_checkpoint_exists(tmp_path):
 
 
 def test_diffusion_quick_run(tmp_path):
-    result = diffusion.run(str(tmp_path), quick=True, num_samples=20, classifier_checkpoint=None,
-                           verbose=False)
+    result = diffusion.run(
+        str(tmp_path), quick=True, num_samples=20, classifier_checkpoint=None, verbose=False
+    )
     history = result["history"]
     assert len(history["loss"]) == 2 and history["loss"][-1] < history["loss"][0]
     assert sum(result["class_counts"]) == 20 and 1 <= result["classes_present"] <= 10

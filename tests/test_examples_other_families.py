@@ -5,6 +5,7 @@ TDNN beats an MLP on time-shifted sequences; stacking modules classifies the dig
 These models multiply small matrices, for which extra BLAS and Numba threads only add
 synchronisation cost on a shared machine, so the module runs with one thread of each.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,11 +40,13 @@ def test_plain_and_residual_twins_share_weights_and_differ_only_by_the_skip():
         np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
     block_in = plain.stem(x)
     plain_out, residual_out = plain.blocks[0](block_in), residual.blocks[0](block_in)
-    expected = residual.blocks[0].bn2(residual.blocks[0].conv2(
-        residual.blocks[0].relu(residual.blocks[0].bn1(residual.blocks[0].conv1(block_in)))))
+    expected = residual.blocks[0].bn2(
+        residual.blocks[0].conv2(
+            residual.blocks[0].relu(residual.blocks[0].bn1(residual.blocks[0].conv1(block_in)))
+        )
+    )
     np.testing.assert_allclose(plain_out.numpy(), expected.relu().numpy(), atol=1e-6)
-    np.testing.assert_allclose(residual_out.numpy(), (expected + block_in).relu().numpy(),
-                               atol=1e-6)
+    np.testing.assert_allclose(residual_out.numpy(), (expected + block_in).relu().numpy(), atol=1e-6)
     with pytest.raises(ValueError, match="depth must be even"):
         degradation.DeepCNN(7, residual=True)
 
@@ -83,8 +86,9 @@ def test_tdnn_output_does_not_depend_on_when_the_word_starts():
     x = np.zeros((1, 3, 80), np.float32)
     x[0, :, 30:40] = np.random.default_rng(0).normal(size=(3, 10))
     shifted = np.roll(x, 17, axis=2)  # still clear of the edges, where padding would differ
-    np.testing.assert_allclose(model(as_tensor(x)).numpy(), model(as_tensor(shifted)).numpy(),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model(as_tensor(x)).numpy(), model(as_tensor(shifted)).numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_tdnn_beats_the_mlp(tmp_path):

@@ -5,6 +5,7 @@ classifier beat chance, and the LSTM and GPT train like their PyTorch twins.
 Each training test uses settings chosen to reach its threshold with a margin in well under a
 minute on an idle core; the thresholds are stated in each test.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -17,8 +18,7 @@ from autograd_nn import as_tensor, manual_seed
 from autograd_nn.examples import bert, gpt, sequence, t5, vit
 from autograd_nn.examples.lm_common import LMTrainConfig, lr_factor, sample_next
 
-SMALL_LM = dict(steps=150, batch_size=16, block_size=32, lr=1e-2, warmup=20, eval_every=150,
-                eval_iters=4)
+SMALL_LM = dict(steps=150, batch_size=16, block_size=32, lr=1e-2, warmup=20, eval_every=150, eval_iters=4)
 
 
 # ---- shared pieces -----------------------------------------------------------------------------
@@ -100,9 +100,14 @@ def test_digit_task_keeps_test_and_validation_strings_out_of_training():
 # ---- training: each model learns its task --------------------------------------------------------
 def test_char_lstm_beats_unigram(tmp_path):
     """150 steps of a 64-unit LSTM: validation loss at least 0.5 nats/char below unigram."""
-    r = sequence.run(str(tmp_path), cell="lstm", train=LMTrainConfig(**SMALL_LM),
-                     config=sequence.CharRNNConfig(vocab_size=100, hidden_size=64),
-                     max_chars=50_000, log=False)
+    r = sequence.run(
+        str(tmp_path),
+        cell="lstm",
+        train=LMTrainConfig(**SMALL_LM),
+        config=sequence.CharRNNConfig(vocab_size=100, hidden_size=64),
+        max_chars=50_000,
+        log=False,
+    )
     assert r["test_loss"] < r["test_unigram_loss"] - 0.5, r
     assert r["val_loss"] < r["unigram_loss"] - 0.5, r
     assert r["sample"].startswith("Return ") and len(r["sample"]) == 7 + 300
@@ -112,9 +117,13 @@ def test_gpt_beats_unigram(tmp_path):
     """300 steps of a 1-layer, 32-wide GPT at lr 3e-3: validation loss at least 0.3 below
     unigram (such a run reached 0.47 below; at lr 1e-2 the GPT learns more slowly)."""
     gpt_lm = {**SMALL_LM, "steps": 300, "eval_every": 300, "lr": 3e-3}
-    r = gpt.run(str(tmp_path), train=LMTrainConfig(**gpt_lm, weight_decay=0.1),
-                config=gpt.GPTConfig(block_size=32, vocab_size=100, n_layer=1, n_embd=32),
-                max_chars=50_000, log=False)
+    r = gpt.run(
+        str(tmp_path),
+        train=LMTrainConfig(**gpt_lm, weight_decay=0.1),
+        config=gpt.GPTConfig(block_size=32, vocab_size=100, n_layer=1, n_embd=32),
+        max_chars=50_000,
+        log=False,
+    )
     assert r["test_loss"] < r["test_unigram_loss"] - 0.3, r
 
 
@@ -128,23 +137,38 @@ def test_quick_rnn_and_gru_learn(tmp_path, run):
 def test_t5_reverses_digit_strings(tmp_path):
     """Reversing 5-digit strings (reduced from the example's 8): >= 95% exact match on 500
     held-out strings after 400 steps of a 1+1-layer, 32-wide encoder-decoder."""
-    r = t5.run(str(tmp_path), length=5, steps=400, lr=3e-3, log=False,
-               config=t5.Seq2SeqConfig(d_model=32, num_layers=1, dim_feedforward=64))
+    r = t5.run(
+        str(tmp_path),
+        length=5,
+        steps=400,
+        lr=3e-3,
+        log=False,
+        config=t5.Seq2SeqConfig(d_model=32, num_layers=1, dim_feedforward=64),
+    )
     assert r["exact_match"] >= 0.95, r
 
 
 def test_vit_beats_chance(tmp_path):
     """A 1-layer, 32-wide ViT, 10 epochs: test accuracy >= 70% (chance is 10%)."""
-    r = vit.run(str(tmp_path), epochs=10, verbose=False,
-                config=vit.ViTConfig(d_model=32, num_layers=1, dim_feedforward=64, dropout=0.0))
+    r = vit.run(
+        str(tmp_path),
+        epochs=10,
+        verbose=False,
+        config=vit.ViTConfig(d_model=32, num_layers=1, dim_feedforward=64, dropout=0.0),
+    )
     assert r["test_accuracy"] >= 0.7, r
 
 
 def test_bert_classifies_palindromes(tmp_path):
     """A 2-layer, 32-wide encoder on 2,000 strings, 8 epochs: test accuracy >= 70% (majority
     class ~50%; such runs reached 80-81%, mostly failing only on the one-letter near-misses)."""
-    r = bert.run(str(tmp_path), epochs=8, n_train=2000, verbose=False,
-                 config=bert.BertConfig(d_model=32, num_layers=2, dim_feedforward=64))
+    r = bert.run(
+        str(tmp_path),
+        epochs=8,
+        n_train=2000,
+        verbose=False,
+        config=bert.BertConfig(d_model=32, num_layers=2, dim_feedforward=64),
+    )
     assert r["test_accuracy"] >= 0.7, r
 
 

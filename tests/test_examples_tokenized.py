@@ -2,6 +2,7 @@
 character corpus's, losses per character over the whole text), the word-level docstring
 classifier, and example options passed through `python -m autograd_nn --example NAME --key value`.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,8 @@ TEXT = "héllo wörld, hello world! 😀 " * 40
 def test_token_corpus_counts_every_validation_character_once():
     tok = BPETokenizer.train(TEXT, 300)
     corpus = TokenCorpus(TEXT, tok)
-    assert corpus.val_text == TEXT[int(0.9 * len(TEXT)):int(0.95 * len(TEXT))]  # CharCorpus's cuts
-    assert corpus.test_text == TEXT[int(0.95 * len(TEXT)):]
+    assert corpus.val_text == TEXT[int(0.9 * len(TEXT)) : int(0.95 * len(TEXT))]  # CharCorpus's cuts
+    assert corpus.test_text == TEXT[int(0.95 * len(TEXT)) :]
     assert corpus.val_text == CharCorpus(TEXT).decode(CharCorpus(TEXT).val)
     assert int(corpus.val_char_counts.sum()) == len(corpus.val_text)
     assert len(corpus.val) < len(corpus.val_text)  # BPE tokens hold several characters
@@ -99,30 +100,61 @@ def test_text_classifier_beats_the_majority_class(tmp_path):
 
 
 # ---- example options -----------------------------------------------------------------------------
-def _run(out_dir: str = "", quick: bool = False, steps: int = 10, lr: float = 0.1,
-         tokenizer: str = "char", log: bool = True, config: object = None) -> dict:
+def _run(
+    out_dir: str = "",
+    quick: bool = False,
+    steps: int = 10,
+    lr: float = 0.1,
+    tokenizer: str = "char",
+    log: bool = True,
+    config: object = None,
+) -> dict:
     return {}
 
 
 def test_example_options_are_converted_to_the_parameter_types():
-    opts = parse_example_options(_run, ["--steps", "5", "--lr=0.5", "--tokenizer", "bpe",
-                                        "--log", "false"])
+    opts = parse_example_options(_run, ["--steps", "5", "--lr=0.5", "--tokenizer", "bpe", "--log", "false"])
     assert opts == {"steps": 5, "lr": 0.5, "tokenizer": "bpe", "log": False}
-    for bad, match in [(["--stepz", "5"], "unknown option --stepz"),
-                       (["--steps"], "needs a value"), (["--steps", "x"], "takes an integer"),
-                       (["--log", "maybe"], "true or false"), (["--config", "x"], "unknown"),
-                       (["--quick", "1"], "unknown"), (["steps"], "unexpected argument")]:
+    for bad, match in [
+        (["--stepz", "5"], "unknown option --stepz"),
+        (["--steps"], "needs a value"),
+        (["--steps", "x"], "takes an integer"),
+        (["--log", "maybe"], "true or false"),
+        (["--config", "x"], "unknown"),
+        (["--quick", "1"], "unknown"),
+        (["steps"], "unexpected argument"),
+    ]:
         with pytest.raises(ValueError, match=match):
             parse_example_options(_run, bad)
 
 
 def test_main_passes_example_options(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "autograd_nn", "--example", "dsn", "--quick",
-                          "--hidden", "16", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=300, check=False)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograd_nn",
+            "--example",
+            "dsn",
+            "--quick",
+            "--hidden",
+            "16",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     # quick: 2 modules of 16 hidden units: (64*16 + 16 + 16*10 + 10) + (74*16 + 16 + 16*10 + 10)
     assert '"dsn_params": 2580' in run.stdout
-    bad = subprocess.run([sys.executable, "-m", "autograd_nn", "--example", "dsn", "--nope", "1"],
-                         capture_output=True, text=True, timeout=300, check=False)
+    bad = subprocess.run(
+        [sys.executable, "-m", "autograd_nn", "--example", "dsn", "--nope", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert bad.returncode == 2 and "unknown option --nope" in bad.stderr

@@ -6,6 +6,7 @@ The training tests run each example with quick=True; the thresholds are stated i
 These models multiply small matrices, for which BLAS and Numba threads only add synchronisation
 cost on a shared machine, so the module runs with one thread of each (restored afterwards).
 """
+
 from __future__ import annotations
 
 import os
@@ -77,10 +78,8 @@ def test_unet_denoises(tmp_path):
 # ---- normalisation -------------------------------------------------------------------------------
 def test_statistics_masks_match_the_schemes():
     n, c = 4, 8
-    sizes = {name: int(normalization.statistics_mask(name, n, c).sum())
-             for name in normalization.SCHEMES}
-    assert sizes == {"none": 0, "batch": n, "ghost batch": 2, "layer": c, "group": c // 4,
-                     "instance": 1}
+    sizes = {name: int(normalization.statistics_mask(name, n, c).sum()) for name in normalization.SCHEMES}
+    assert sizes == {"none": 0, "batch": n, "ghost batch": 2, "layer": c, "group": c // 4, "instance": 1}
 
 
 def test_layer_scheme_normalises_each_sample_over_c_h_w():

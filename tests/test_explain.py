@@ -4,6 +4,7 @@ Saliency is checked against `autograd_nn.grad` computed by hand, integrated grad
 completeness axiom and the closed form of a linear model, SmoothGrad against saliency at zero noise,
 and the recorded attention weights against PyTorch's `nn.MultiheadAttention`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,15 +39,20 @@ def test_saliency_is_the_gradient_of_the_target_score():
     got = explain.saliency(model, x, target=target)
     assert got.shape == x.shape and not got.requires_grad
     np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(explain.saliency(model, x, target=target, abs=True).numpy(),
-                               np.abs(expected.numpy()), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        explain.saliency(model, x, target=target, abs=True).numpy(),
+        np.abs(expected.numpy()),
+        rtol=1e-6,
+        atol=1e-8,
+    )
 
 
 def test_saliency_defaults_to_the_predicted_class_and_accepts_scalar_outputs():
     model, x = _cnn(), _images()
     predicted = model(x).numpy().argmax(1)
-    np.testing.assert_array_equal(explain.saliency(model, x).numpy(),
-                                  explain.saliency(model, x, target=predicted).numpy())
+    np.testing.assert_array_equal(
+        explain.saliency(model, x).numpy(), explain.saliency(model, x, target=predicted).numpy()
+    )
     score = lambda t: (t * t).sum((1, 2, 3))
     np.testing.assert_allclose(explain.saliency(score, x).numpy(), 2 * x.numpy(), rtol=1e-6)
 
@@ -64,20 +70,24 @@ def test_saliency_rejects_bad_targets():
 # ---- SmoothGrad ----------------------------------------------------------------------------------
 def test_smooth_grad_without_noise_is_saliency():
     model, x = _cnn(), _images()
-    np.testing.assert_allclose(explain.smooth_grad(model, x, target=2, stdevs=0.0, samples=4).numpy(),
-                               explain.saliency(model, x, target=2).numpy(), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(
+        explain.smooth_grad(model, x, target=2, stdevs=0.0, samples=4).numpy(),
+        explain.saliency(model, x, target=2).numpy(),
+        rtol=1e-5,
+        atol=1e-9,
+    )
 
 
 def test_smooth_grad_is_the_mean_over_noisy_copies_whatever_the_chunking():
     model, x = _cnn(), _images(2)
     one = explain.smooth_grad(model, x, target=1, samples=6, rng=np.random.default_rng(5))
-    chunked = explain.smooth_grad(model, x, target=1, samples=6, batch_size=4,
-                                  rng=np.random.default_rng(5))
+    chunked = explain.smooth_grad(model, x, target=1, samples=6, batch_size=4, rng=np.random.default_rng(5))
     np.testing.assert_allclose(chunked.numpy(), one.numpy(), rtol=1e-5, atol=1e-8)
     rng = np.random.default_rng(5)  # by hand: the same noise draws, one saliency each
     noisy = x.numpy()[None] + 0.15 * rng.standard_normal((6,) + x.shape)
-    by_hand = np.mean([explain.saliency(model, ag.tensor(n.astype(np.float32)), target=1).numpy()
-                       for n in noisy], 0)
+    by_hand = np.mean(
+        [explain.saliency(model, ag.tensor(n.astype(np.float32)), target=1).numpy() for n in noisy], 0
+    )
     np.testing.assert_allclose(one.numpy(), by_hand, rtol=1e-4, atol=1e-7)
     assert np.abs(one.numpy() - explain.saliency(model, x, target=1).numpy()).max() > 1e-4
 
@@ -95,15 +105,17 @@ def test_integrated_gradients_of_a_linear_model_is_input_times_weight():
 @pytest.mark.parametrize("method", ["riemann_trapezoid", "riemann_middle", "gausslegendre"])
 def test_integrated_gradients_completeness_on_a_smooth_model(method):
     model, x = _smooth_mlp(), _images(3, np.float64)
-    attr, delta = explain.integrated_gradients(model, x, target=[0, 1, 2], steps=64, method=method,
-                                               return_convergence_delta=True)
+    attr, delta = explain.integrated_gradients(
+        model, x, target=[0, 1, 2], steps=64, method=method, return_convergence_delta=True
+    )
     error = explain.completeness_error(model, x, attr, target=[0, 1, 2])
     assert error.shape == (3,) and error.max() < 1e-3
     with ag.no_grad():
         out = model(x).numpy()[np.arange(3), [0, 1, 2]]
         base = model(ag.zeros_like(x)).numpy()[np.arange(3), [0, 1, 2]]
-    np.testing.assert_allclose(delta.numpy(), attr.numpy().sum((1, 2, 3)) - (out - base),
-                               rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(
+        delta.numpy(), attr.numpy().sum((1, 2, 3)) - (out - base), rtol=1e-6, atol=1e-12
+    )
 
 
 def test_integrated_gradients_completeness_within_one_percent_on_the_relu_cnn():
@@ -117,11 +129,14 @@ def test_integrated_gradients_completeness_within_one_percent_on_the_relu_cnn():
 
 
 def test_integration_points_integrate_polynomials():
-    for method, steps, degree in [("gausslegendre", 4, 7), ("riemann_trapezoid", 3, 1),
-                                  ("riemann_middle", 1, 1)]:
+    for method, steps, degree in [
+        ("gausslegendre", 4, 7),
+        ("riemann_trapezoid", 3, 1),
+        ("riemann_middle", 1, 1),
+    ]:
         alphas, weights = explain.integration_points(steps, method)
         assert np.all((alphas >= 0) & (alphas <= 1))
-        assert np.sum(weights * alphas ** degree) == pytest.approx(1 / (degree + 1))
+        assert np.sum(weights * alphas**degree) == pytest.approx(1 / (degree + 1))
     with pytest.raises(ValueError, match="method"):
         explain.integration_points(5, "simpson")
     with pytest.raises(ValueError, match="steps"):
@@ -137,16 +152,20 @@ def test_integrated_gradients_rejects_a_baseline_of_the_wrong_shape():
 
 # ---- attention -----------------------------------------------------------------------------------
 def _torch_mha(torch, ours: nn.MultiheadAttention):
-    theirs = torch.nn.MultiheadAttention(ours.embed_dim, ours.num_heads, batch_first=True,
-                                         dtype=torch.float64)
+    theirs = torch.nn.MultiheadAttention(
+        ours.embed_dim, ours.num_heads, batch_first=True, dtype=torch.float64
+    )
     theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     return theirs.eval()
 
 
 def test_recorded_attention_matches_pytorch(torch):
     ag.manual_seed(0)
-    layer = nn.TransformerEncoderLayer(8, nhead=2, dim_feedforward=16, dropout=0.0,
-                                       batch_first=True).double().eval()
+    layer = (
+        nn.TransformerEncoderLayer(8, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=True)
+        .double()
+        .eval()
+    )
     encoder = nn.TransformerEncoder(layer, 2).eval()
     x = ag.tensor(np.random.default_rng(0).normal(size=(3, 5, 8)))
     pad = np.zeros((3, 5), bool)
@@ -154,12 +173,18 @@ def test_recorded_attention_matches_pytorch(torch):
     maps = explain.attention_maps(encoder, x, src_key_padding_mask=ag.tensor(pad))
     assert list(maps) == ["layers.0.self_attn", "layers.1.self_attn"]
     first = _torch_mha(torch, encoder.layers[0].self_attn)
-    _, expected = first(torch.tensor(x.numpy()), torch.tensor(x.numpy()), torch.tensor(x.numpy()),
-                        key_padding_mask=torch.tensor(pad), need_weights=True,
-                        average_attn_weights=False)
+    _, expected = first(
+        torch.tensor(x.numpy()),
+        torch.tensor(x.numpy()),
+        torch.tensor(x.numpy()),
+        key_padding_mask=torch.tensor(pad),
+        need_weights=True,
+        average_attn_weights=False,
+    )
     assert maps["layers.0.self_attn"].shape == (3, 2, 5, 5)
-    np.testing.assert_allclose(maps["layers.0.self_attn"].numpy(), expected.detach().numpy(),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        maps["layers.0.self_attn"].numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12
+    )
     assert np.all(maps["layers.1.self_attn"].numpy()[1, :, :, 3:] == 0)  # padding gets no weight
 
 
@@ -184,8 +209,7 @@ def test_attention_rollout():
     rng = np.random.default_rng(0)
     w = rng.random((2, 3, 4, 4))
     w /= w.sum(-1, keepdims=True)
-    np.testing.assert_allclose(explain.attention_rollout([w], residual=False).numpy(),
-                               w.mean(1), rtol=1e-6)
+    np.testing.assert_allclose(explain.attention_rollout([w], residual=False).numpy(), w.mean(1), rtol=1e-6)
     eye = np.broadcast_to(np.eye(4), (2, 4, 4))
     np.testing.assert_allclose(explain.attention_rollout([eye, eye]).numpy(), eye, atol=1e-7)
     two = explain.attention_rollout({"a": w, "b": w}).numpy()
@@ -201,8 +225,10 @@ def test_attention_rollout():
 def test_plot_heatmaps_writes_a_picture(tmp_path):
     pytest.importorskip("matplotlib")
     model, x = _cnn(), _images(3)
-    maps = {"saliency": explain.saliency(model, x, target=1),
-            "coarse": np.random.default_rng(0).random((3, 4, 4))}
+    maps = {
+        "saliency": explain.saliency(model, x, target=1),
+        "coarse": np.random.default_rng(0).random((3, 4, 4)),
+    }
     path = tmp_path / "heat.png"
     explain.plot_heatmaps(x, maps, path=str(path), titles=["a", "b", "c"])
     assert path.stat().st_size > 0

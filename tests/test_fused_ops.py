@@ -1,5 +1,6 @@
 """The fused ops (autograd_nn/ops/fused/): gradcheck, gradgradcheck (through `composite`),
 PyTorch parity of values and gradients, float32 in -> float32 out, and clear errors."""
+
 import numpy as np
 import pytest
 from helpers import check_torch_parity, rand
@@ -39,8 +40,7 @@ CE_CASES = [  # (logits shape, weight?, ignore_index, label_smoothing, reduction
 
 
 @pytest.mark.parametrize("shape, weighted, ignore, eps, reduction", CE_CASES)
-def test_cross_entropy_grads_and_torch_parity(torch, shape, weighted, ignore, eps, reduction,
-                                              exp_path):
+def test_cross_entropy_grads_and_torch_parity(torch, shape, weighted, ignore, eps, reduction, exp_path):
     n_cls = shape[0] if len(shape) == 1 else shape[1]
     t = np.array(2) if len(shape) == 1 else targets(shape[:1] + shape[2:], n_cls, ignore)
     w = np.random.default_rng(1).uniform(0.3, 2.0, n_cls) if weighted else None
@@ -63,13 +63,15 @@ def test_cross_entropy_grads_and_torch_parity(torch, shape, weighted, ignore, ep
 
 
 def test_cross_entropy_huge_logits_torch_parity(torch, exp_path):
-    x = ag.tensor(np.array([[1e4, -1e4, 3.0], [-1e4, 1e4, 1e4 - 2.0]], np.float32),
-                  requires_grad=True)
+    x = ag.tensor(np.array([[1e4, -1e4, 3.0], [-1e4, 1e4, 1e4 - 2.0]], np.float32), requires_grad=True)
     t = np.array([2, 1])
-    check_torch_parity(lambda a: fused.cross_entropy_indices(a, t, label_smoothing=0.1),
-                       lambda a: torch.nn.functional.cross_entropy(a, torch.from_numpy(t),
-                                                                   label_smoothing=0.1),
-                       [x], torch, **F32)
+    check_torch_parity(
+        lambda a: fused.cross_entropy_indices(a, t, label_smoothing=0.1),
+        lambda a: torch.nn.functional.cross_entropy(a, torch.from_numpy(t), label_smoothing=0.1),
+        [x],
+        torch,
+        **F32,
+    )
 
 
 def test_cross_entropy_all_ignored_is_nan_with_zero_grad(exp_path):
@@ -83,12 +85,12 @@ def test_cross_entropy_all_ignored_is_nan_with_zero_grad(exp_path):
 def test_cross_entropy_double_backward_torch_parity(torch):
     x = rand((5, 4))
     t = targets((5,), 4)
-    g, = ag.grad(fused.cross_entropy_indices(x, t, label_smoothing=0.1), [x], create_graph=True)
+    (g,) = ag.grad(fused.cross_entropy_indices(x, t, label_smoothing=0.1), [x], create_graph=True)
     penalty = (g * g).sum()
     penalty.backward()
     xt = torch.from_numpy(x.numpy().copy()).requires_grad_()
     lt = torch.nn.functional.cross_entropy(xt, torch.from_numpy(t), label_smoothing=0.1)
-    gt, = torch.autograd.grad(lt, xt, create_graph=True)
+    (gt,) = torch.autograd.grad(lt, xt, create_graph=True)
     (gt * gt).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-10)
 
@@ -158,8 +160,7 @@ def test_batch_norm_running_stats_torch_parity(torch):
     trm, trv = torch.zeros(3), torch.ones(3)
     for _ in range(2):
         fused.batch_norm_train(x, running_mean=rm, running_var=rv, momentum=0.3)
-        torch.nn.functional.batch_norm(torch.from_numpy(x.numpy()), trm, trv, training=True,
-                                       momentum=0.3)
+        torch.nn.functional.batch_norm(torch.from_numpy(x.numpy()), trm, trv, training=True, momentum=0.3)
     np.testing.assert_allclose(rm, trm.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(rv, trv.numpy(), rtol=1e-5, atol=1e-6)
 
@@ -211,8 +212,7 @@ def test_cells_match_torch_modules(torch):
     x, h, c = rand((4, 3)), rand((4, 5)), rand((4, 5))
     tl, tg = torch.nn.LSTMCell(3, 5).double(), torch.nn.GRUCell(3, 5).double()
     p = {k: ag.tensor(v.detach().numpy().copy()) for k, v in tl.named_parameters()}
-    h1, c1 = fused.lstm_cell(x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T
-                             + p["bias_hh"], c)
+    h1, c1 = fused.lstm_cell(x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"], c)
     th1, tc1 = tl(torch.from_numpy(x.numpy()), (torch.from_numpy(h.numpy()), torch.from_numpy(c.numpy())))
     np.testing.assert_allclose(h1.numpy(), th1.detach().numpy(), rtol=1e-10)
     np.testing.assert_allclose(c1.numpy(), tc1.detach().numpy(), rtol=1e-10)

@@ -11,6 +11,7 @@ CI runs AUTOGRAD_NN_FUZZ_EXAMPLES programs (default 40); set it higher for a lon
 A failure prints the (shrunk) program as one line of JSON: save it in `tests/fuzz_corpus/` and it is
 replayed by `test_corpus_program` on every run.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,12 @@ except ImportError:  # the finite-difference checks still run
 EXAMPLES = int(os.environ.get("AUTOGRAD_NN_FUZZ_EXAMPLES", "40"))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 @given(st.data())
 def test_random_program(data):
     """A random program's values and gradients match finite differences and PyTorch."""
@@ -91,8 +95,14 @@ def test_checker_catches_a_wrong_gradient(monkeypatch):
 
     right = unary.Tanh.backward
     monkeypatch.setattr(unary.Tanh, "backward", lambda self, g: right(self, g) * 1.01)
-    program = {"seed": 3, "ops": [{"op": "input", "shape": [2, 3]}, {"op": "tanh", "args": [0]},
-                                  {"op": "sum", "args": [1], "dims": [1], "keepdim": False}]}
+    program = {
+        "seed": 3,
+        "ops": [
+            {"op": "input", "shape": [2, 3]},
+            {"op": "tanh", "args": [0]},
+            {"op": "sum", "args": [1], "dims": [1], "keepdim": False},
+        ],
+    }
     with pytest.raises(fp.FuzzFailure, match=r'"op":"tanh"'):
         fp.check_program(program, None)
 

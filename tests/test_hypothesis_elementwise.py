@@ -3,6 +3,7 @@
 Gradients are compared with closed-form derivatives evaluated in NumPy and summed over broadcast
 axes, an independent route from the engine's `sum_to`.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,7 +50,7 @@ BINARY = {
     "div": (ag.div, np.divide, lambda a, b: 1.0 / b + 0 * a, lambda a, b: -a / (b * b)),
     "atan2": (ag.atan2, np.arctan2, lambda a, b: b / (a * a + b * b), lambda a, b: -a / (a * a + b * b)),
     "maximum": (ag.maximum, np.maximum, lambda a, b: (a > b) + 0.0 * b, lambda a, b: (b > a) + 0.0 * a),
-    "pow": (ag.pow, np.power, lambda a, b: b * a ** (b - 1), lambda a, b: a ** b * np.log(a)),
+    "pow": (ag.pow, np.power, lambda a, b: b * a ** (b - 1), lambda a, b: a**b * np.log(a)),
 }
 
 
@@ -65,8 +66,13 @@ def _reduce_to(g, shape):
 
 def _array(draw, shape, low, high, dtype=np.float64):
     # no subnormals: identities like floor(a/b)*b + a % b == a break when a/b underflows
-    return draw(hnp.arrays(dtype, shape, elements=st.floats(
-        low, high, width=64 if dtype == np.float64 else 32, allow_subnormal=False)))
+    return draw(
+        hnp.arrays(
+            dtype,
+            shape,
+            elements=st.floats(low, high, width=64 if dtype == np.float64 else 32, allow_subnormal=False),
+        )
+    )
 
 
 @SETTINGS
@@ -86,12 +92,16 @@ def test_binary_broadcast_gradients_match_closed_form(data, name, shapes):
     sa, sb = shapes.input_shapes
     low = 0.3 if name == "pow" else -2.0
     a = ag.tensor(_array(data.draw, sa, low, 2.0), requires_grad=True)
-    b = ag.tensor(_array(data.draw, sb, 0.3, 2.0) * data.draw(st.sampled_from([1.0, -1.0]))
-                  if name == "div" else _array(data.draw, sb, -2.0, 2.0), requires_grad=True)
+    b = ag.tensor(
+        _array(data.draw, sb, 0.3, 2.0) * data.draw(st.sampled_from([1.0, -1.0]))
+        if name == "div"
+        else _array(data.draw, sb, -2.0, 2.0),
+        requires_grad=True,
+    )
     wide_a, wide_b = np.broadcast_arrays(a.numpy(), b.numpy())
     if name == "maximum" and np.any(wide_a == wide_b):
         return  # ties split the gradient; covered by a unit test
-    if name == "atan2" and np.any(wide_a ** 2 + wide_b ** 2 < 1e-250):
+    if name == "atan2" and np.any(wide_a**2 + wide_b**2 < 1e-250):
         return  # the gradient is 0 where 1 / (a^2 + b^2) overflows; covered by a unit test
     out = fn(a, b)
     assert out.shape == shapes.result_shape
@@ -115,15 +125,20 @@ def test_where_and_lerp_broadcast_three_ways(data, shapes):
     np.testing.assert_array_equal(gb.numpy(), _reduce_to(np.where(cond, 0.0, full), sb))
     w = ag.tensor(_array(data.draw, sc, 0.0, 1.0), requires_grad=True)
     out = ag.lerp(a, b, w)
-    np.testing.assert_allclose(out.numpy(), a.numpy() + w.numpy() * (b.numpy() - a.numpy()), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        out.numpy(), a.numpy() + w.numpy() * (b.numpy() - a.numpy()), rtol=1e-12, atol=1e-12
+    )
     gw = ag.grad(out.sum(), [w])[0]
     np.testing.assert_allclose(gw.numpy(), _reduce_to(b.numpy() - a.numpy() + 0 * w.numpy(), sc), atol=1e-12)
 
 
 @SETTINGS
-@given(data=st.data(), name=st.sampled_from(["sigmoid", "softplus", "logsigmoid", "silu", "tanh",
-                                             "elu", "mish", "gelu"]),
-       shape=SHAPES, dtype=st.sampled_from([np.float32, np.float64]))
+@given(
+    data=st.data(),
+    name=st.sampled_from(["sigmoid", "softplus", "logsigmoid", "silu", "tanh", "elu", "mish", "gelu"]),
+    shape=SHAPES,
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
 def test_activations_bounded_and_finite_over_a_wide_range(data, name, shape, dtype):
     x = ag.tensor(_array(data.draw, shape, -1e4, 1e4, dtype), requires_grad=True)
     out = getattr(F, name)(x)
@@ -131,7 +146,9 @@ def test_activations_bounded_and_finite_over_a_wide_range(data, name, shape, dty
     assert out.dtype == dtype and g.dtype == dtype
     assert np.all(np.isfinite(out.numpy())) and np.all(np.isfinite(g.numpy()))
     if name == "sigmoid":
-        assert np.all((out.numpy() >= 0) & (out.numpy() <= 1)) and np.all((g.numpy() >= 0) & (g.numpy() <= 0.25))
+        assert np.all((out.numpy() >= 0) & (out.numpy() <= 1)) and np.all(
+            (g.numpy() >= 0) & (g.numpy() <= 0.25)
+        )
     if name == "softplus":
         assert np.all(out.numpy() >= np.maximum(x.numpy(), 0) - 1e-6 * np.abs(x.numpy()))
     if name == "logsigmoid":
@@ -149,8 +166,10 @@ def test_erf_is_odd_bounded_and_matches_math(x):
 
 
 @SETTINGS
-@given(a=hnp.arrays(np.int64, SHAPES, elements=st.integers(-1000, 1000)),
-       b=st.integers(-50, 50).filter(lambda v: v != 0))
+@given(
+    a=hnp.arrays(np.int64, SHAPES, elements=st.integers(-1000, 1000)),
+    b=st.integers(-50, 50).filter(lambda v: v != 0),
+)
 def test_integer_remainder_and_floor_divide_match_python(a, b):
     t = ag.tensor(a)
     flat = a.reshape(-1).tolist()

@@ -1,4 +1,5 @@
 """Property tests over random shapes and dims: reductions agree with NumPy and with their gradients."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,8 +50,12 @@ def test_sum_mean_amax_match_numpy(case):
 @given(arrays_and_dims(min_side=2, min_dims=1))  # var needs 2+ elements per reduction
 def test_var_std_logsumexp_gradients(case):
     data, dims, keep = case
-    for fn in (lambda t: t.var(dims, keepdim=keep), lambda t: t.std(dims, keepdim=keep),
-               lambda t: t.logsumexp(dims, keep), lambda t: t.prod(dims, keep)):
+    for fn in (
+        lambda t: t.var(dims, keepdim=keep),
+        lambda t: t.std(dims, keepdim=keep),
+        lambda t: t.logsumexp(dims, keep),
+        lambda t: t.prod(dims, keep),
+    ):
         assert ag.gradcheck(fn, [ag.tensor(data, requires_grad=True)])
 
 

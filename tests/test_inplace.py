@@ -1,6 +1,7 @@
 """In-place ops with PyTorch's semantics: the memory changes (every alias sees it), the version is
 bumped (a backward that saved the old values refuses), and inside a graph the change is recorded
 (the tensor's history is rebased), so gradients through `relu_`, `x[i] = v`, `+=` are right."""
+
 import numpy as np
 import pytest
 
@@ -100,6 +101,7 @@ def test_relu_inplace_after_linear(torch):
         x, w = ins
         y = x @ w
         return lib.nn.functional.relu(y, inplace=True) * 3.0
+
     _both(torch, f, RNG.standard_normal((4, 3)), RNG.standard_normal((3, 5)))
 
 
@@ -111,6 +113,7 @@ def test_older_consumers_keep_the_history_they_saw(torch):
         a.add_(1.0)
         a.relu_()
         return b + a
+
     _both(torch, f, RNG.standard_normal((3, 4)))
 
 
@@ -124,6 +127,7 @@ def test_augmented_assignment_is_in_place(torch):
         h -= 1.0
         h /= 2.0
         return kept
+
     _both(torch, f, RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3)))
 
 
@@ -135,6 +139,7 @@ def test_mul_by_a_tensor_that_requires_grad_keeps_the_old_values(torch):
         h.mul_(w)
         h.addcmul_(x, w, value=0.5)
         return h
+
     _both(torch, f, RNG.standard_normal(4), RNG.standard_normal(4))
 
 
@@ -148,6 +153,7 @@ def test_setitem_with_tensors_that_require_grad(torch):
         out[mask] = 0.0
         out[2, lib.tensor([0, 2])] = a[1, :2]
         return out * out
+
     _both(torch, f, RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3)))
 
 
@@ -162,6 +168,7 @@ def test_inplace_family_in_a_graph(torch):
         h.masked_fill_(h > 1.0, 1.0)
         h.sub_(y, alpha=0.5).abs_().sqrt_()
         return h
+
     _both(torch, f, RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4)))
 
 
@@ -174,6 +181,7 @@ def test_scatter_and_index_ops_in_a_graph(torch):
         h.index_fill_(0, lib.tensor([1]), 0.25)
         h.index_add_(1, lib.tensor([0, 0]), src[:, :2])
         return h.scatter(0, lib.tensor([[1, 0, 1]]), 2.0) * x
+
     _both(torch, f, RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3)))
 
 
@@ -192,6 +200,7 @@ def test_shape_changing_inplace_ops(torch):
         h.t_() if h.dim() == 2 else h.transpose_(0, 2)
         h.squeeze_()
         return h * lib.arange(h.shape[-1], dtype=lib.float64)
+
     _both(torch, f, RNG.standard_normal((3, 4)))
 
 
@@ -202,6 +211,7 @@ def test_accumulating_a_loss_with_plus_equals(torch):
         for i in range(3):
             total += (x[i] ** 2).sum()
         return total
+
     _both(torch, f, RNG.standard_normal((3, 2)))
 
 
@@ -211,6 +221,7 @@ def test_gradcheck_through_recorded_inplace_ops():
         h[1:] = v.tanh()
         h.mul_(x)  # needs the old h: read from a copy
         return h.relu_()
+
     assert ag.gradcheck(f, (_t(3, 2), _t(2, 2)))
     assert ag.gradgradcheck(lambda x: (x * 1.0).tanh_() * x, (_t(4),))
 
@@ -230,8 +241,9 @@ def test_random_fills_use_the_library_generator_and_keep_dtype():
     r = ag.zeros(300, dtype=ag.long).random_(0, 5)
     assert set(r.tolist()) == {0, 1, 2, 3, 4}
     g = ag.Generator().manual_seed(1)
-    np.testing.assert_array_equal(ag.randn(4, generator=g).numpy(),
-                                  ag.randn(4, generator=ag.Generator().manual_seed(1)).numpy())
+    np.testing.assert_array_equal(
+        ag.randn(4, generator=g).numpy(), ag.randn(4, generator=ag.Generator().manual_seed(1)).numpy()
+    )
 
 
 def test_old_style_parameter_updates_through_data():
@@ -280,11 +292,14 @@ def test_the_door_refuses_a_recorded_leaf_and_a_read_only_array():
         ag.as_tensor(ro)._inplace("test")
 
 
-@pytest.mark.parametrize("change", [
-    lambda p: ag.nn.init.zeros_(p),
-    lambda p: (setattr(p, "grad", ag.ones_like(p)), ag.optim.SGD([p], lr=0.1).step()),
-    lambda p: ag.nn.utils.vector_to_parameters(ag.zeros(p.numel()), [p]),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: ag.nn.init.zeros_(p),
+        lambda p: (setattr(p, "grad", ag.ones_like(p)), ag.optim.SGD([p], lr=0.1).step()),
+        lambda p: ag.nn.utils.vector_to_parameters(ag.zeros(p.numel()), [p]),
+    ],
+)
 def test_library_updates_go_through_the_door(change):
     p = nn.Parameter(ag.tensor([1.0, 2.0, 3.0]))
     loss = (p * p).sum()  # saves p for backward

@@ -1,6 +1,7 @@
 """F.interpolate in every mode and rank against PyTorch: output sizes, values, gradients, the exact
 source positions of the nearest modes (float32 rounding included), scale_factor vs size vs
 recompute_scale_factor, align_corners; finite-difference checks to second order."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,12 +12,17 @@ import autograd_nn.functional as F
 from autograd_nn import nn
 from tests.helpers import RNG, check_torch_parity, rand
 
-MODES = {1: ["nearest", "nearest-exact", "area", "linear"],
-         2: ["nearest", "nearest-exact", "area", "bilinear", "bicubic"],
-         3: ["nearest", "nearest-exact", "area", "trilinear"]}
+MODES = {
+    1: ["nearest", "nearest-exact", "area", "linear"],
+    2: ["nearest", "nearest-exact", "area", "bilinear", "bicubic"],
+    3: ["nearest", "nearest-exact", "area", "trilinear"],
+}
 RESIZES = [
-    dict(size=(3, 11, 9)), dict(size=(10, 14, 8)), dict(scale_factor=1.7),
-    dict(scale_factor=(0.6, 2.0, 3.3)), dict(scale_factor=2.5, recompute_scale_factor=True),
+    dict(size=(3, 11, 9)),
+    dict(size=(10, 14, 8)),
+    dict(scale_factor=1.7),
+    dict(scale_factor=(0.6, 2.0, 3.3)),
+    dict(scale_factor=2.5, recompute_scale_factor=True),
     dict(scale_factor=1.1),  # same size as the input, but the scale is not 1
     dict(scale_factor=2),
 ]
@@ -40,9 +46,13 @@ def test_interpolate_matches_torch(torch, dtype, dims, resize):
             if mode in ("nearest", "nearest-exact", "bicubic"):
                 _check_values_and_adjoint(torch, x, opts, atol)
                 continue
-            check_torch_parity(lambda t: F.interpolate(t, **opts),
-                               lambda t: torch.nn.functional.interpolate(t, **opts), [x], torch,
-                               atol=atol)
+            check_torch_parity(
+                lambda t: F.interpolate(t, **opts),
+                lambda t: torch.nn.functional.interpolate(t, **opts),
+                [x],
+                torch,
+                atol=atol,
+            )
 
 
 def _check_values_and_adjoint(torch, x, opts, atol):
@@ -65,7 +75,8 @@ def _check_values_and_adjoint(torch, x, opts, atol):
         v = v.astype(x.dtype)
         image = torch.nn.functional.interpolate(torch.tensor(v), **opts).numpy().astype(float)
         assert np.vdot(got.numpy().astype(np.float64), v) == pytest.approx(
-            np.vdot(g, image), rel=1e-4 if x.dtype == np.float32 else 1e-10)
+            np.vdot(g, image), rel=1e-4 if x.dtype == np.float32 else 1e-10
+        )
 
 
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
@@ -99,17 +110,20 @@ def test_nearest_copies_inf_and_nan(torch):
     np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
-@pytest.mark.parametrize("mode,shape,kw", [
-    ("linear", (1, 2, 4), dict(size=7)),
-    ("linear", (1, 2, 5), dict(scale_factor=0.7, align_corners=True)),
-    ("bilinear", (1, 1, 3, 4), dict(scale_factor=(1.5, 0.8))),
-    ("bicubic", (1, 1, 3, 4), dict(size=(5, 6))),
-    ("bicubic", (1, 1, 4, 3), dict(scale_factor=1.6, align_corners=True)),
-    ("trilinear", (1, 1, 2, 3, 3), dict(size=(3, 4, 2))),
-    ("nearest", (1, 2, 2, 3, 2), dict(scale_factor=(2, 1.5, 1))),
-    ("nearest-exact", (1, 1, 3, 4), dict(size=(5, 3))),
-    ("area", (1, 1, 5, 4, 3), dict(size=(2, 3, 2))),
-])
+@pytest.mark.parametrize(
+    "mode,shape,kw",
+    [
+        ("linear", (1, 2, 4), dict(size=7)),
+        ("linear", (1, 2, 5), dict(scale_factor=0.7, align_corners=True)),
+        ("bilinear", (1, 1, 3, 4), dict(scale_factor=(1.5, 0.8))),
+        ("bicubic", (1, 1, 3, 4), dict(size=(5, 6))),
+        ("bicubic", (1, 1, 4, 3), dict(scale_factor=1.6, align_corners=True)),
+        ("trilinear", (1, 1, 2, 3, 3), dict(size=(3, 4, 2))),
+        ("nearest", (1, 2, 2, 3, 2), dict(scale_factor=(2, 1.5, 1))),
+        ("nearest-exact", (1, 1, 3, 4), dict(size=(5, 3))),
+        ("area", (1, 1, 5, 4, 3), dict(size=(2, 3, 2))),
+    ],
+)
 def test_interpolate_gradients_of_any_order(mode, shape, kw):
     x = rand(shape)
     fn = lambda t: F.interpolate(t, mode=mode, **kw)
@@ -119,30 +133,41 @@ def test_interpolate_gradients_of_any_order(mode, shape, kw):
 
 def test_upsample_modules_and_deprecated_aliases(torch):
     x = ag.tensor(RNG.standard_normal((1, 2, 3, 4, 5)), requires_grad=True)
-    for kw in (dict(scale_factor=2, mode="trilinear"), dict(size=(4, 5, 6), mode="nearest-exact"),
-               dict(scale_factor=1.5, mode="trilinear", align_corners=True)):
+    for kw in (
+        dict(scale_factor=2, mode="trilinear"),
+        dict(size=(4, 5, 6), mode="nearest-exact"),
+        dict(scale_factor=1.5, mode="trilinear", align_corners=True),
+    ):
         check_torch_parity(nn.Upsample(**kw), torch.nn.Upsample(**kw), [x], torch)
     x2 = ag.tensor(RNG.standard_normal((1, 2, 3, 4)), requires_grad=True)
-    check_torch_parity(lambda t: F.upsample_bilinear(t, scale_factor=2),
-                       lambda t: torch.nn.functional.interpolate(t, scale_factor=2,
-                                                                 mode="bilinear",
-                                                                 align_corners=True), [x2], torch)
-    check_torch_parity(lambda t: F.upsample_nearest(t, size=(5, 7)),
-                       lambda t: torch.nn.functional.interpolate(t, size=(5, 7)), [x2], torch)
+    check_torch_parity(
+        lambda t: F.upsample_bilinear(t, scale_factor=2),
+        lambda t: torch.nn.functional.interpolate(t, scale_factor=2, mode="bilinear", align_corners=True),
+        [x2],
+        torch,
+    )
+    check_torch_parity(
+        lambda t: F.upsample_nearest(t, size=(5, 7)),
+        lambda t: torch.nn.functional.interpolate(t, size=(5, 7)),
+        [x2],
+        torch,
+    )
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda x: F.interpolate(x, size=4, scale_factor=2), "only one"),
-    (lambda x: F.interpolate(x), "either size or scale_factor"),
-    (lambda x: F.interpolate(x, size=4, recompute_scale_factor=True), "not meaningful"),
-    (lambda x: F.interpolate(x, scale_factor=2, mode="nearest", align_corners=True),
-     "align_corners"),
-    (lambda x: F.interpolate(x, scale_factor=2, mode="trilinear"), "5-D"),
-    (lambda x: F.interpolate(x, scale_factor=2, mode="cubic"), "mode must be one of"),
-    (lambda x: F.interpolate(x, size=(2, 3, 4)), "same number of spatial"),
-    (lambda x: F.interpolate(x, scale_factor=0.01), "positive"),
-    (lambda x: F.interpolate(x.long(), scale_factor=2, mode="bilinear"), "floating point"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda x: F.interpolate(x, size=4, scale_factor=2), "only one"),
+        (lambda x: F.interpolate(x), "either size or scale_factor"),
+        (lambda x: F.interpolate(x, size=4, recompute_scale_factor=True), "not meaningful"),
+        (lambda x: F.interpolate(x, scale_factor=2, mode="nearest", align_corners=True), "align_corners"),
+        (lambda x: F.interpolate(x, scale_factor=2, mode="trilinear"), "5-D"),
+        (lambda x: F.interpolate(x, scale_factor=2, mode="cubic"), "mode must be one of"),
+        (lambda x: F.interpolate(x, size=(2, 3, 4)), "same number of spatial"),
+        (lambda x: F.interpolate(x, scale_factor=0.01), "positive"),
+        (lambda x: F.interpolate(x.long(), scale_factor=2, mode="bilinear"), "floating point"),
+    ],
+)
 def test_interpolate_errors(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call(ag.ones(1, 2, 3, 4))

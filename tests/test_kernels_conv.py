@@ -3,6 +3,7 @@
 The whole file also runs once with NUMBA_DISABLE_JIT=1 (see the last test), so the Python semantics
 of the jitted loops are checked too, not only their compiled form.
 """
+
 from __future__ import annotations
 
 import os
@@ -112,8 +113,9 @@ def test_im2col_explicit_output_size_and_asymmetric_padding(dtype):
     k, s, p, d, out = (2, 2), (1, 1), (0, 0), (1, 1), (4, 5)
     np.testing.assert_array_equal(im2col(x, k, s, p, d, out), ref_im2col(x, k, s, p, d, out))
     y = RNG.standard_normal((1, 20, 8)).astype(dtype)
-    np.testing.assert_allclose(col2im(y, (4, 5), k, s, p, d, out),
-                               ref_col2im(y, (4, 5), k, s, p, d, out), rtol=1e-6)
+    np.testing.assert_allclose(
+        col2im(y, (4, 5), k, s, p, d, out), ref_col2im(y, (4, 5), k, s, p, d, out), rtol=1e-6
+    )
 
 
 def test_conv_kernels_reject_bad_input():
@@ -133,16 +135,20 @@ def test_conv_kernels_reject_bad_input():
     with pytest.raises(ValueError, match="col2im"):
         col2im(np.zeros((1, 9, 7), np.float32), (4, 4), (2, 2))
     with pytest.raises(ValueError, match="col2im"):
-        col2im(np.zeros((1, 9, 8), np.float32), (4, 4), (2, 2), images=(0, 2),
-               out=np.zeros((2, 2, 4, 4), np.float32))
+        col2im(
+            np.zeros((1, 9, 8), np.float32),
+            (4, 4),
+            (2, 2),
+            images=(0, 2),
+            out=np.zeros((2, 2, 4, 4), np.float32),
+        )
 
 
 def ref_max_pool(x, k, s, p, d, ceil_mode):
     n, c, h, w = x.shape
-    oh, ow = (len(pool_windows(size, k[a], s[a], p[a], d[a], ceil_mode)[1]) for a, size in
-              enumerate((h, w)))
+    oh, ow = (len(pool_windows(size, k[a], s[a], p[a], d[a], ceil_mode)[1]) for a, size in enumerate((h, w)))
     xp = np.full((n, c, h + 2 * p[0] + k[0] * d[0], w + 2 * p[1] + k[1] * d[1]), -np.inf, x.dtype)
-    xp[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x
+    xp[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x
     out = np.empty((n, c, oh, ow), x.dtype)
     arg = np.empty((n, c, oh, ow), np.int64)
     for oy in range(oh):
@@ -160,11 +166,10 @@ def ref_max_pool(x, k, s, p, d, ceil_mode):
 def ref_avg_pool(x, k, s, p, ceil_mode, include_pad):
     n, c, h, w = x.shape
     xp = np.zeros((n, c, h + 2 * p[0] + k[0], w + 2 * p[1] + k[1]), x.dtype)
-    xp[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x
+    xp[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x
     ones = np.zeros(xp.shape[2:])
-    ones[p[0]:p[0] + h, p[1]:p[1] + w] = 1
-    oh, ow = (len(pool_windows(size, k[a], s[a], p[a], 1, ceil_mode)[1]) for a, size in
-              enumerate((h, w)))
+    ones[p[0] : p[0] + h, p[1] : p[1] + w] = 1
+    oh, ow = (len(pool_windows(size, k[a], s[a], p[a], 1, ceil_mode)[1]) for a, size in enumerate((h, w)))
     out = np.empty((n, c, oh, ow))
     for oy in range(oh):
         for ox in range(ow):
@@ -176,8 +181,12 @@ def ref_avg_pool(x, k, s, p, ceil_mode, include_pad):
     return out
 
 
-POOLS = [((2, 2), (2, 2), (0, 0), (1, 1), False), ((3, 3), (2, 2), (1, 1), (1, 1), True),
-         ((3, 2), (2, 3), (1, 0), (2, 1), True), ((1, 3), (1, 2), (0, 1), (1, 1), False)]
+POOLS = [
+    ((2, 2), (2, 2), (0, 0), (1, 1), False),
+    ((3, 3), (2, 2), (1, 1), (1, 1), True),
+    ((3, 2), (2, 3), (1, 0), (2, 1), True),
+    ((1, 3), (1, 2), (0, 1), (1, 1), False),
+]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -196,14 +205,14 @@ def test_max_pool_and_scatter_match_reference(dtype, k, s, p, d, ceil_mode):
     for n in range(2):
         for c in range(3):
             np.add.at(expected[n, c], arg[n, c].ravel(), g[n, c].ravel())
-    np.testing.assert_allclose(scatter_planes(g, arg, (7, 8)), expected.reshape(x.shape),
-                               rtol=1e-6)
+    np.testing.assert_allclose(scatter_planes(g, arg, (7, 8)), expected.reshape(x.shape), rtol=1e-6)
 
 
 def test_max_pool_propagates_nan_and_keeps_first_index_of_ties():
     x = np.array([[[[1.0, 3.0, 3.0, np.nan, 0.0, -1.0]]]])
-    out, arg = max_pool(x, (np.zeros(1, np.int64), np.ones(1, np.int64), 1),
-                        (np.array([0, 3]), np.array([3, 3]), 1))
+    out, arg = max_pool(
+        x, (np.zeros(1, np.int64), np.ones(1, np.int64), 1), (np.array([0, 3]), np.array([3, 3]), 1)
+    )
     assert out[0, 0, 0, 0] == 3.0 and arg[0, 0, 0, 0] == 1
     assert np.isnan(out[0, 0, 0, 1]) and arg[0, 0, 0, 1] == 3
 
@@ -214,18 +223,19 @@ def test_max_pool_propagates_nan_and_keeps_first_index_of_ties():
 def test_avg_pool_matches_reference(dtype, k, s, p, _d, ceil_mode, include_pad):
     x = RNG.standard_normal((2, 3, 7, 8)).astype(dtype)
     (rows, rpad, rval), (cols, cpad, cval) = (
-        pool_windows(n, k[a], s[a], p[a], 1, ceil_mode) for a, n in enumerate((7, 8)))
+        pool_windows(n, k[a], s[a], p[a], 1, ceil_mode) for a, n in enumerate((7, 8))
+    )
     rdiv, cdiv = (rpad, cpad) if include_pad else (rval, cval)
     out = avg_pool(x, rows, cols, rdiv, cdiv)
     assert out.dtype == dtype
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(out, ref_avg_pool(x, k, s, p, ceil_mode, include_pad), rtol=tol,
-                               atol=tol)
+    np.testing.assert_allclose(out, ref_avg_pool(x, k, s, p, ceil_mode, include_pad), rtol=tol, atol=tol)
     g = RNG.standard_normal(out.shape).astype(dtype)  # the backward is the adjoint
     back = avg_pool_backward(g, (7, 8), rows, cols, rdiv, cdiv)
     assert back.dtype == dtype
-    np.testing.assert_allclose(np.sum(out * g, dtype=np.float64),
-                               np.sum(x * back, dtype=np.float64), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.sum(out * g, dtype=np.float64), np.sum(x * back, dtype=np.float64), rtol=1e-5
+    )
 
 
 def test_adaptive_windows_follow_pytorch_split():
@@ -234,8 +244,7 @@ def test_adaptive_windows_follow_pytorch_split():
     np.testing.assert_array_equal(start + count, [3, 5, 8, 10])
     assert step == 1
     x = RNG.standard_normal((1, 2, 5, 10))
-    out = avg_pool(x, adaptive_windows(5, 2), (start, count, 1), np.array([3.0, 3.0]),
-                   count.astype(float))
+    out = avg_pool(x, adaptive_windows(5, 2), (start, count, 1), np.array([3.0, 3.0]), count.astype(float))
     np.testing.assert_allclose(out[0, 0, 1, 2], x[0, 0, 2:5, 5:8].mean())
 
 
@@ -287,8 +296,22 @@ def test_kernels_without_jit():
     """Re-run this file with NUMBA_DISABLE_JIT=1: the loops as plain Python give the same results."""
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", __file__, "-q", "-x", "-p", "no:cacheprovider",
-         "-k", "not without_jit"],
-        env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            __file__,
+            "-q",
+            "-x",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "not without_jit",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert " passed" in result.stdout

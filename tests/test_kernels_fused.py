@@ -3,6 +3,7 @@
 Run once compiled and once more with NUMBA_DISABLE_JIT=1 in a subprocess (the kernels as Python), so
 the Python semantics of the kernel source agree with the compiled ones.
 """
+
 import os
 import subprocess
 import sys
@@ -41,8 +42,9 @@ def test_logsumexp_and_probabilities(shape, dtype):
     lp = ref_log_softmax(x)
     m, ls = ksoftmax.logsumexp_rows(x)
     np.testing.assert_allclose(m + ls, (x - lp)[:, 0], **tol(dtype))
-    np.testing.assert_allclose(ksoftmax.softmax_from_lse(x, *ksoftmax.logsumexp_rows(x)), np.exp(lp),
-                               **tol(dtype))
+    np.testing.assert_allclose(
+        ksoftmax.softmax_from_lse(x, *ksoftmax.logsumexp_rows(x)), np.exp(lp), **tol(dtype)
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -120,8 +122,7 @@ def test_cross_entropy_huge_logits_and_all_ignored(dtype):
 def test_cross_entropy_reports_bad_target(bad_target):
     x = logits((4, 3), np.float64)
     t = np.array([0, -100, bad_target, bad_target])
-    loss, _, bad = ksoftmax.cross_entropy_forward(x, t, np.ones(3), *ksoftmax.logsumexp_rows(x), -100,
-                                                  0.0)
+    loss, _, bad = ksoftmax.cross_entropy_forward(x, t, np.ones(3), *ksoftmax.logsumexp_rows(x), -100, 0.0)
     assert bad == 2 and loss[2] == 0.0
 
 
@@ -173,8 +174,11 @@ def test_batch_norm(shape, dtype):
     np.testing.assert_allclose(var_u, x64.var((0, 2), ddof=1), rtol=1e-9)
     dx, dw, db = knorm.batch_norm_backward(g, x, mean, invstd, w)
     gm = g.astype(np.float64)
-    ref_dx = w[:, None] * r * (gm - gm.mean((0, 2), keepdims=True)
-                               - xhat * (gm * xhat).mean((0, 2), keepdims=True))
+    ref_dx = (
+        w[:, None]
+        * r
+        * (gm - gm.mean((0, 2), keepdims=True) - xhat * (gm * xhat).mean((0, 2), keepdims=True))
+    )
     np.testing.assert_allclose(dx, ref_dx, **t)
     np.testing.assert_allclose(dw, (gm * xhat).sum((0, 2)), **t)
     np.testing.assert_allclose(db, gm.sum((0, 2)), **t)
@@ -202,8 +206,12 @@ def test_lstm_cell(b, hid, dtype):
     dout = logits((b, 2 * hid), dtype, 1.0)
     out, acts = krec.lstm_cell_forward(gates, c_prev)
     g64 = gates.astype(np.float64)
-    i, f, gg, o = sig(g64[:, :hid]), sig(g64[:, hid:2 * hid]), np.tanh(g64[:, 2 * hid:3 * hid]), sig(
-        g64[:, 3 * hid:])
+    i, f, gg, o = (
+        sig(g64[:, :hid]),
+        sig(g64[:, hid : 2 * hid]),
+        np.tanh(g64[:, 2 * hid : 3 * hid]),
+        sig(g64[:, 3 * hid :]),
+    )
     c = f * c_prev + i * gg
     h = o * np.tanh(c)
     assert out.dtype == dtype
@@ -211,8 +219,15 @@ def test_lstm_cell(b, hid, dtype):
     dgates, dc_prev = krec.lstm_cell_backward(dout, acts, c_prev, out)
     dh, dc = dout[:, :hid], dout[:, hid:]
     dct = dc + dh * o * (1 - np.tanh(c) ** 2)
-    expected = np.concatenate([dct * gg * i * (1 - i), dct * c_prev * f * (1 - f),
-                               dct * i * (1 - gg**2), dh * np.tanh(c) * o * (1 - o)], 1)
+    expected = np.concatenate(
+        [
+            dct * gg * i * (1 - i),
+            dct * c_prev * f * (1 - f),
+            dct * i * (1 - gg**2),
+            dh * np.tanh(c) * o * (1 - o),
+        ],
+        1,
+    )
     np.testing.assert_allclose(dgates, expected, **tol(dtype))
     np.testing.assert_allclose(dc_prev, dct * f, **tol(dtype))
 
@@ -226,14 +241,14 @@ def test_gru_cell(b, hid, dtype):
     h, acts = krec.gru_cell_forward(gi, gh, h_prev)
     gi64, gh64 = gi.astype(np.float64), gh.astype(np.float64)
     r = sig(gi64[:, :hid] + gh64[:, :hid])
-    z = sig(gi64[:, hid:2 * hid] + gh64[:, hid:2 * hid])
-    n = np.tanh(gi64[:, 2 * hid:] + r * gh64[:, 2 * hid:])
+    z = sig(gi64[:, hid : 2 * hid] + gh64[:, hid : 2 * hid])
+    n = np.tanh(gi64[:, 2 * hid :] + r * gh64[:, 2 * hid :])
     assert h.dtype == dtype
     np.testing.assert_allclose(h, (1 - z) * n + z * h_prev, **tol(dtype))
     dgi, dgh, dh_prev = krec.gru_cell_backward(dh, acts, gh, h_prev)
     dn = dh * (1 - z) * (1 - n**2)
     dz = dh * (h_prev - n) * z * (1 - z)
-    dr = dn * gh64[:, 2 * hid:] * r * (1 - r)
+    dr = dn * gh64[:, 2 * hid :] * r * (1 - r)
     np.testing.assert_allclose(dgi, np.concatenate([dr, dz, dn], 1), **tol(dtype))
     np.testing.assert_allclose(dgh, np.concatenate([dr, dz, dn * r], 1), **tol(dtype))
     np.testing.assert_allclose(dh_prev, dh * z, **tol(dtype))
@@ -248,8 +263,20 @@ def test_sigmoid_saturates_without_overflow():
 def test_kernels_as_plain_python():
     """The same tests with the JIT disabled: the kernel source is also correct Python."""
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    cmd = [sys.executable, "-m", "pytest", __file__, "-q", "-x", "-p", "no:cacheprovider",
-           "-p", "no:xdist", "-k", "not 257 and not 130 and not 33 and not 101"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        __file__,
+        "-q",
+        "-x",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "-k",
+        "not 257 and not 130 and not 33 and not 101",
+    ]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert " passed" in result.stdout

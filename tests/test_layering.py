@@ -18,6 +18,7 @@ No import cycles among autograd_nn's modules at module level. Imports inside fun
 `if TYPE_CHECKING:` are not part of that graph: they are the sanctioned ways to break a cycle (a
 function-level import runs after both modules are loaded; a TYPE_CHECKING import never runs).
 """
+
 import ast
 import pathlib
 from collections import defaultdict
@@ -28,10 +29,27 @@ PKG = ROOT / "autograd_nn"
 # (layer name, top-level modules and subpackages of autograd_nn in it), lowest first.
 LAYERS = [
     ("kernels", {"kernels"}),  # plain Numba array code (kernels/, installed as autograd_nn.kernels)
-    ("base", {"errors", "version", "grad_mode", "dtypes", "shapes", "threads", "random", "devices",
-              "runtime_flags", "amp", "backends", "cuda"}),  # leaf utilities and device shims
-    ("engine", {"function", "autograd", "inplace", "custom_function", "scopes", "anomaly",
-                "profiler"}),  # Function, the backward pass, the in-place rules, instruments
+    (
+        "base",
+        {
+            "errors",
+            "version",
+            "grad_mode",
+            "dtypes",
+            "shapes",
+            "threads",
+            "random",
+            "devices",
+            "runtime_flags",
+            "amp",
+            "backends",
+            "cuda",
+        },
+    ),  # leaf utilities and device shims
+    (
+        "engine",
+        {"function", "autograd", "inplace", "custom_function", "scopes", "anomaly", "profiler"},
+    ),  # Function, the backward pass, the in-place rules, instruments
     ("ops", {"ops"}),  # Function subclasses: forward/backward on arrays
     ("tensor", {"_tensor", "linalg", "sparse", "gradcheck", "serialization", "serialization_zip"}),
     ("functional", {"functional"}),  # F.*: compositions of Tensor ops
@@ -73,7 +91,8 @@ def _unit(module: str) -> str:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _module_level(tree: ast.Module) -> list[ast.stmt]:
@@ -112,12 +131,11 @@ def _targets(module: str, node: ast.stmt) -> list[str]:
         if node.level:
             is_package = MODULES[module].name == "__init__.py"
             base = module.split(".") if is_package else module.split(".")[:-1]
-            base = base[:len(base) - (node.level - 1)]
+            base = base[: len(base) - (node.level - 1)]
             source = ".".join(base + ([node.module] if node.module else []))
         else:
             source = node.module or ""
-        names = [f"{source}.{a.name}" if f"{source}.{a.name}" in MODULES else source
-                 for a in node.names]
+        names = [f"{source}.{a.name}" if f"{source}.{a.name}" in MODULES else source for a in node.names]
     out = []
     for name in names:
         if name != "autograd_nn" and not name.startswith("autograd_nn."):
@@ -134,8 +152,11 @@ def _edges(module_level_only: bool) -> dict[str, set[tuple[str, int]]]:
     edges: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for module, path in MODULES.items():
         tree = ast.parse(path.read_text(), str(path))
-        nodes = _module_level(tree) if module_level_only else [
-            n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        nodes = (
+            _module_level(tree)
+            if module_level_only
+            else [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        )
         for node in nodes:
             for target in _targets(module, node):
                 edges[module].add((target, node.lineno))
@@ -164,8 +185,10 @@ def test_lower_layers_never_import_higher_ones():
     for module, targets in _edges(module_level_only=False).items():
         for target, line in sorted(targets):
             if RANK[_unit(target)] > RANK[_unit(module)]:
-                problems.append(f"{module} (layer {LAYER_NAME[_unit(module)]}) imports {target} "
-                                f"(layer {LAYER_NAME[_unit(target)]}) at line {line}")
+                problems.append(
+                    f"{module} (layer {LAYER_NAME[_unit(module)]}) imports {target} "
+                    f"(layer {LAYER_NAME[_unit(target)]}) at line {line}"
+                )
     assert not problems, "imports against the layering:\n" + "\n".join(problems)
 
 
@@ -177,20 +200,26 @@ def test_kernels_never_import_the_library():
 
 
 def test_only_ops_import_the_kernels():
-    problems = [f"{module} imports {target} at line {line}"
-                for module, targets in _edges(module_level_only=False).items()
-                for target, line in sorted(targets)
-                if _unit(target) == "kernels" and _unit(module) not in ("kernels", "ops")]
+    problems = [
+        f"{module} imports {target} at line {line}"
+        for module, targets in _edges(module_level_only=False).items()
+        for target, line in sorted(targets)
+        if _unit(target) == "kernels" and _unit(module) not in ("kernels", "ops")
+    ]
     assert not problems, "kernels are imported only by autograd_nn.ops:\n" + "\n".join(problems)
 
 
 def test_only_examples_and_the_cli_import_the_examples():
-    problems = [f"{module} imports {target} at line {line}"
-                for module, targets in _edges(module_level_only=False).items()
-                for target, line in sorted(targets)
-                if _unit(target) == "examples" and _unit(module) not in ("examples", "__main__")]
-    assert not problems, ("autograd_nn.examples is imported only by the examples and "
-                          "autograd_nn.__main__:\n" + "\n".join(problems))
+    problems = [
+        f"{module} imports {target} at line {line}"
+        for module, targets in _edges(module_level_only=False).items()
+        for target, line in sorted(targets)
+        if _unit(target) == "examples" and _unit(module) not in ("examples", "__main__")
+    ]
+    assert not problems, (
+        "autograd_nn.examples is imported only by the examples and "
+        "autograd_nn.__main__:\n" + "\n".join(problems)
+    )
 
 
 def _shortest_cycle(component: set[str], edges: dict[str, set[str]]) -> list[str]:
@@ -247,9 +276,11 @@ def test_no_import_cycles_at_module_level():
     for module in sorted(MODULES):
         if module not in index:
             strongconnect(module)
-    assert not cycles, ("import cycles at module level (break one edge with an import inside the "
-                        "function that needs it, or under `if TYPE_CHECKING:` for annotations):\n"
-                        + "\n".join(" -> ".join(c) for c in cycles))
+    assert not cycles, (
+        "import cycles at module level (break one edge with an import inside the "
+        "function that needs it, or under `if TYPE_CHECKING:` for annotations):\n"
+        + "\n".join(" -> ".join(c) for c in cycles)
+    )
 
 
 def test_runtime_never_imports_torch():

@@ -1,4 +1,5 @@
 """Learning-rate schedulers: lr sequences against PyTorch's, with optimizers, and state round trips."""
+
 from __future__ import annotations
 
 import math
@@ -52,17 +53,50 @@ CASES = [
     ("ConstantLR", dict(factor=0.5, total_iters=4)),
     ("LambdaLR", dict(lr_lambda=_constant_then_half)),
     ("OneCycleLR", dict(max_lr=[0.5, 0.1], total_steps=N)),
-    ("OneCycleLR", dict(max_lr=0.3, total_steps=N, anneal_strategy="linear", three_phase=True,
-                        pct_start=0.25)),
-    ("SequentialLR", dict(schedulers=[("LinearLR", dict(start_factor=0.01, total_iters=5)),
-                                      ("CosineAnnealingLR", dict(T_max=30))], milestones=[5])),
-    ("SequentialLR", dict(schedulers=[("ConstantLR", dict(factor=0.1, total_iters=3)),
-                                      ("ExponentialLR", dict(gamma=0.9)),
-                                      ("StepLR", dict(step_size=2))], milestones=[3, 10])),
-    ("SequentialLR", dict(schedulers=[  # nested: warmup + decay, then steps
-        ("SequentialLR", dict(schedulers=[("LinearLR", dict(start_factor=0.1, total_iters=3)),
-                                          ("ExponentialLR", dict(gamma=0.9))], milestones=[3])),
-        ("StepLR", dict(step_size=2))], milestones=[8])),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.3, total_steps=N, anneal_strategy="linear", three_phase=True, pct_start=0.25),
+    ),
+    (
+        "SequentialLR",
+        dict(
+            schedulers=[
+                ("LinearLR", dict(start_factor=0.01, total_iters=5)),
+                ("CosineAnnealingLR", dict(T_max=30)),
+            ],
+            milestones=[5],
+        ),
+    ),
+    (
+        "SequentialLR",
+        dict(
+            schedulers=[
+                ("ConstantLR", dict(factor=0.1, total_iters=3)),
+                ("ExponentialLR", dict(gamma=0.9)),
+                ("StepLR", dict(step_size=2)),
+            ],
+            milestones=[3, 10],
+        ),
+    ),
+    (
+        "SequentialLR",
+        dict(
+            schedulers=[  # nested: warmup + decay, then steps
+                (
+                    "SequentialLR",
+                    dict(
+                        schedulers=[
+                            ("LinearLR", dict(start_factor=0.1, total_iters=3)),
+                            ("ExponentialLR", dict(gamma=0.9)),
+                        ],
+                        milestones=[3],
+                    ),
+                ),
+                ("StepLR", dict(step_size=2)),
+            ],
+            milestones=[8],
+        ),
+    ),
 ]
 
 
@@ -79,8 +113,9 @@ def _trace(opt, scheduler, steps=N):
 @pytest.mark.parametrize("name,kwargs", CASES)
 def test_lr_sequence_matches_torch(torch, name, kwargs, opt_name):
     opt = getattr(optim, opt_name)(_groups(True), lr=0.1, **({"momentum": 0.9} if opt_name == "SGD" else {}))
-    topt = getattr(torch.optim, opt_name)(_groups(False, torch), lr=0.1,
-                                          **({"momentum": 0.9} if opt_name == "SGD" else {}))
+    topt = getattr(torch.optim, opt_name)(
+        _groups(False, torch), lr=0.1, **({"momentum": 0.9} if opt_name == "SGD" else {})
+    )
     ours = _trace(opt, _make(sched, opt, name, kwargs))
     theirs = _trace(topt, _make(torch.optim.lr_scheduler, topt, name, kwargs))
     np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-13, atol=0)
@@ -92,16 +127,28 @@ def test_lr_sequence_matches_torch(torch, name, kwargs, opt_name):
             np.testing.assert_allclose(g["betas"], tg["betas"], rtol=1e-13)
 
 
-@pytest.mark.parametrize("opt_name,opt_kwargs,name,kwargs", [
-    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True), "StepLR", dict(step_size=3)),
-    ("Adam", dict(lr=0.01, amsgrad=True), "CosineAnnealingLR", dict(T_max=6)),
-    ("AdamW", dict(lr=0.01), "OneCycleLR", dict(max_lr=0.05, total_steps=12)),
-    ("RMSprop", dict(lr=0.01, centered=True), "ExponentialLR", dict(gamma=0.8)),
-    ("Adagrad", dict(lr=0.1), "MultiStepLR", dict(milestones=[2, 6])),
-    ("SGD", dict(lr=0.1, momentum=0.5), "SequentialLR",
-     dict(schedulers=[("LinearLR", dict(start_factor=0.2, total_iters=3)),
-                      ("CosineAnnealingLR", dict(T_max=7))], milestones=[3])),
-])
+@pytest.mark.parametrize(
+    "opt_name,opt_kwargs,name,kwargs",
+    [
+        ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True), "StepLR", dict(step_size=3)),
+        ("Adam", dict(lr=0.01, amsgrad=True), "CosineAnnealingLR", dict(T_max=6)),
+        ("AdamW", dict(lr=0.01), "OneCycleLR", dict(max_lr=0.05, total_steps=12)),
+        ("RMSprop", dict(lr=0.01, centered=True), "ExponentialLR", dict(gamma=0.8)),
+        ("Adagrad", dict(lr=0.1), "MultiStepLR", dict(milestones=[2, 6])),
+        (
+            "SGD",
+            dict(lr=0.1, momentum=0.5),
+            "SequentialLR",
+            dict(
+                schedulers=[
+                    ("LinearLR", dict(start_factor=0.2, total_iters=3)),
+                    ("CosineAnnealingLR", dict(T_max=7)),
+                ],
+                milestones=[3],
+            ),
+        ),
+    ],
+)
 def test_optimizer_with_scheduler_matches_torch(torch, opt_name, opt_kwargs, name, kwargs):
     groups, tgroups = _groups(True), _groups(False, torch)
     opt = getattr(optim, opt_name)(groups, **opt_kwargs)
@@ -142,10 +189,35 @@ def test_state_dict_round_trip_through_a_file(name, kwargs, tmp_path):
 
 
 def test_reduce_lr_on_plateau_matches_torch(torch):
-    metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.94, 0.96, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.7, 0.7,
-               0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7]
-    for kwargs in (dict(patience=2), dict(mode="max", factor=0.5, patience=1, cooldown=2),
-                   dict(patience=0, threshold=0.1, threshold_mode="abs", min_lr=[0.05, 0.001])):
+    metrics = [
+        1.0,
+        0.9,
+        0.95,
+        0.95,
+        0.95,
+        0.94,
+        0.96,
+        0.5,
+        0.6,
+        0.6,
+        0.6,
+        0.6,
+        0.6,
+        0.7,
+        0.7,
+        0.7,
+        0.7,
+        0.7,
+        0.7,
+        0.7,
+        0.7,
+        0.7,
+    ]
+    for kwargs in (
+        dict(patience=2),
+        dict(mode="max", factor=0.5, patience=1, cooldown=2),
+        dict(patience=0, threshold=0.1, threshold_mode="abs", min_lr=[0.05, 0.001]),
+    ):
         opt = optim.SGD(_groups(True), lr=0.1)
         topt = torch.optim.SGD(_groups(False, torch), lr=0.1)
         s = sched.ReduceLROnPlateau(opt, **kwargs)
@@ -169,9 +241,12 @@ def test_reduce_lr_on_plateau_state_round_trip(tmp_path):
 
 
 def test_closed_form_with_epoch_argument_matches_torch(torch):
-    for name, kwargs in [("StepLR", dict(step_size=3)), ("ExponentialLR", dict(gamma=0.7)),
-                         ("CosineAnnealingLR", dict(T_max=9)),
-                         ("MultiStepLR", dict(milestones=[2, 4]))]:
+    for name, kwargs in [
+        ("StepLR", dict(step_size=3)),
+        ("ExponentialLR", dict(gamma=0.7)),
+        ("CosineAnnealingLR", dict(T_max=9)),
+        ("MultiStepLR", dict(milestones=[2, 4])),
+    ]:
         opt = optim.SGD(_groups(True), lr=0.1)
         topt = torch.optim.SGD(_groups(False, torch), lr=0.1)
         s, ts = _make(sched, opt, name, kwargs), _make(torch.optim.lr_scheduler, topt, name, kwargs)
@@ -219,7 +294,7 @@ def test_lambda_lr_saves_callable_objects_state():
             self.factor = 0.5
 
         def __call__(self, epoch):
-            return self.factor ** epoch
+            return self.factor**epoch
 
     opt = optim.SGD(_groups(True), lr=0.1)
     fn = Halve()

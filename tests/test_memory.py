@@ -10,6 +10,7 @@ CI runs AUTOGRAD_NN_MEMORY_STEPS training steps per loop (default 2,000, about 6
 loaded 2-core machine); set it to 10000 for the full check. Numba runs single-threaded here (the
 kernels are serial anyway), and memory, not speed, is what this file measures.
 """
+
 from __future__ import annotations
 
 import gc
@@ -27,8 +28,8 @@ import autograd_nn.nn as nn
 
 STEPS = int(os.environ.get("AUTOGRAD_NN_MEMORY_STEPS", "2000"))
 WARMUP = 100
-TRACED_LIMIT = 256 * 1024      # bytes that tracemalloc may see grow over all the steps
-RSS_LIMIT = 24 * 1024 * 1024   # resident-set growth allowed (allocator caches, page rounding)
+TRACED_LIMIT = 256 * 1024  # bytes that tracemalloc may see grow over all the steps
+RSS_LIMIT = 24 * 1024 * 1024  # resident-set growth allowed (allocator caches, page rounding)
 
 
 def rss_bytes() -> int:
@@ -133,8 +134,10 @@ def test_training_memory_is_flat(retain_graph):
     rss_end = rss_bytes()
     grown = record[-1][1] - base
     half = record[len(record) // 2 - 1][1] - base
-    report = (f"traced growth by step: {[(s, t - base) for s, t, _ in record]}; RSS growth by step: "
-              f"{[(s, r - rss0) for s, _, r in rss_record + record]}")
+    report = (
+        f"traced growth by step: {[(s, t - base) for s, t, _ in record]}; RSS growth by step: "
+        f"{[(s, r - rss0) for s, _, r in rss_record + record]}"
+    )
     assert grown < TRACED_LIMIT, f"traced memory grew {grown} bytes in {traced_steps} steps; {report}"
     assert grown - half < TRACED_LIMIT // 4, f"traced memory keeps climbing; {report}"
     if rss0:
@@ -162,8 +165,10 @@ def _assert_all_dead(refs: list) -> None:
     alive = [r() for r in refs if r() is not None]
     if alive:
         holders = [type(h).__name__ for h in gc.get_referrers(alive[0])]
-        raise AssertionError(f"{len(alive)} graph objects survive without gc, e.g. "
-                             f"{type(alive[0]).__name__}, held by {holders}")
+        raise AssertionError(
+            f"{len(alive)} graph objects survive without gc, e.g. "
+            f"{type(alive[0]).__name__}, held by {holders}"
+        )
 
 
 def test_retained_graph_is_freed_when_dropped():
@@ -205,15 +210,13 @@ def test_create_graph_gradients_are_freed_when_dropped():
 LAYERS = {
     "conv2d": lambda: (nn.Conv2d(2, 3, 3, padding=1), ag.randn(2, 2, 5, 5)),
     "conv_transpose2d": lambda: (nn.ConvTranspose2d(2, 3, 3), ag.randn(2, 2, 4, 4)),
-    "maxpool_batchnorm": lambda: (nn.Sequential(nn.BatchNorm2d(2), nn.MaxPool2d(2)),
-                                  ag.randn(2, 2, 4, 4)),
+    "maxpool_batchnorm": lambda: (nn.Sequential(nn.BatchNorm2d(2), nn.MaxPool2d(2)), ag.randn(2, 2, 4, 4)),
     "layernorm_dropout": lambda: (nn.Sequential(nn.LayerNorm(6), nn.Dropout(0.5)), ag.randn(3, 6)),
     "lstm": lambda: (nn.LSTM(4, 5, num_layers=2), ag.randn(6, 2, 4)),
     "gru": lambda: (nn.GRU(4, 5, batch_first=True), ag.randn(2, 6, 4)),
     "rnn": lambda: (nn.RNN(4, 5), ag.randn(6, 2, 4)),
     "attention": lambda: (nn.MultiheadAttention(8, 2), ag.randn(5, 2, 8)),
-    "transformer_layer": lambda: (nn.TransformerEncoderLayer(8, 2, dim_feedforward=16),
-                                  ag.randn(5, 2, 8)),
+    "transformer_layer": lambda: (nn.TransformerEncoderLayer(8, 2, dim_feedforward=16), ag.randn(5, 2, 8)),
 }
 
 
@@ -229,6 +232,7 @@ def test_layer_graph_is_freed_without_gc(name):
     layer, x = LAYERS[name]()
     layer.train()
     with gc_disabled():
+
         def graph():
             if name == "attention":
                 out = layer(x, x, x)

@@ -1,4 +1,5 @@
 """Forward hooks with `with_kwargs=True` and `prepend=True`, as in PyTorch's Module."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,11 +43,11 @@ def test_forward_hook_with_kwargs_gets_the_kwargs_and_may_replace_the_output():
 def test_prepend_runs_first_and_plain_hooks_still_work():
     module, order = Scale(), []
     module.register_forward_pre_hook(lambda m, a: order.append("plain"))
-    module.register_forward_pre_hook(lambda m, a, k: order.append("kwargs"), with_kwargs=True,
-                                     prepend=True)
+    module.register_forward_pre_hook(lambda m, a, k: order.append("kwargs"), with_kwargs=True, prepend=True)
     module.register_forward_hook(lambda m, a, o: order.append("post"))
-    module.register_forward_hook(lambda m, a, k, o: order.append("first post"), with_kwargs=True,
-                                 prepend=True)
+    module.register_forward_hook(
+        lambda m, a, k, o: order.append("first post"), with_kwargs=True, prepend=True
+    )
     module(ag.ones(1))
     assert order == ["kwargs", "plain", "first post", "post"]
 
@@ -67,10 +68,9 @@ def test_hooks_with_kwargs_match_pytorch(torch):
     for lib, module in (("ours", Scale()), ("torch", TorchScale())):
         log = calls.setdefault(lib, [])
         module.register_forward_pre_hook(
-            lambda m, a, k, log=log: (log.append(sorted(k)), (a, {"factor": 4.0}))[1],
-            with_kwargs=True)
-        module.register_forward_hook(lambda m, a, k, o, log=log: log.append(sorted(k)),
-                                     with_kwargs=True)
+            lambda m, a, k, log=log: (log.append(sorted(k)), (a, {"factor": 4.0}))[1], with_kwargs=True
+        )
+        module.register_forward_hook(lambda m, a, k, o, log=log: log.append(sorted(k)), with_kwargs=True)
         x = ag.ones(2) if lib == "ours" else torch.ones(2)
         log.append(float(module(x, factor=2.0)[0]))
     assert calls["ours"] == calls["torch"] == [["factor"], ["factor"], 4.0]

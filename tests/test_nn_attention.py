@@ -1,5 +1,6 @@
 """Attention: F.scaled_dot_product_attention, F.multi_head_attention_forward, nn.MultiheadAttention
 against PyTorch (values and gradients), gradchecks, fully masked rows, errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,7 @@ from autograd_nn.errors import ShapeError
 RNG = np.random.default_rng(11)
 
 
-def _grads_match(torch, mine, theirs, my_in, their_in, my_mod=None, their_mod=None,
-                 rtol=1e-9, atol=1e-11):
+def _grads_match(torch, mine, theirs, my_in, their_in, my_mod=None, their_mod=None, rtol=1e-9, atol=1e-11):
     """Forward values equal; gradients of a random projection equal for inputs and parameters."""
     np.testing.assert_allclose(mine.numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
     g = RNG.standard_normal(mine.shape)
@@ -25,14 +25,17 @@ def _grads_match(torch, mine, theirs, my_in, their_in, my_mod=None, their_mod=No
     if my_mod is not None:
         ref = dict(their_mod.named_parameters())
         for name, p in my_mod.named_parameters():
-            np.testing.assert_allclose(p.grad.numpy(), ref[name].grad.numpy(), rtol=rtol,
-                                       atol=atol, err_msg=name)
+            np.testing.assert_allclose(
+                p.grad.numpy(), ref[name].grad.numpy(), rtol=rtol, atol=atol, err_msg=name
+            )
 
 
 def _inputs(torch, *shapes):
     arrays = [RNG.standard_normal(s) for s in shapes]
-    return ([ag.tensor(a, requires_grad=True) for a in arrays],
-            [torch.tensor(a, requires_grad=True) for a in arrays])
+    return (
+        [ag.tensor(a, requires_grad=True) for a in arrays],
+        [torch.tensor(a, requires_grad=True) for a in arrays],
+    )
 
 
 # ---- scaled_dot_product_attention ----------------------------------------------------------------
@@ -40,11 +43,13 @@ def _sdpa_masks(torch):
     keep = RNG.random((4, 6)) > 0.4
     keep[:, 0] = True
     additive = np.where(keep, 0.0, -np.inf) + RNG.standard_normal((4, 6)) * 0.1
-    return [({}, {}),
-            ({"attn_mask": ag.tensor(keep)}, {"attn_mask": torch.tensor(keep)}),
-            ({"attn_mask": ag.tensor(additive)}, {"attn_mask": torch.tensor(additive)}),
-            ({"is_causal": True}, {"is_causal": True}),
-            ({"scale": 0.3}, {"scale": 0.3})]
+    return [
+        ({}, {}),
+        ({"attn_mask": ag.tensor(keep)}, {"attn_mask": torch.tensor(keep)}),
+        ({"attn_mask": ag.tensor(additive)}, {"attn_mask": torch.tensor(additive)}),
+        ({"is_causal": True}, {"is_causal": True}),
+        ({"scale": 0.3}, {"scale": 0.3}),
+    ]
 
 
 @pytest.mark.parametrize("case", range(5))
@@ -66,27 +71,26 @@ def test_sdpa_fully_masked_row_is_zero_like_pytorch(torch):
     _grads_match(torch, out, ref, my_in, their_in)
     assert all(np.isfinite(t.grad.numpy()).all() for t in my_in)
     mask = ag.tensor(keep)
-    assert ag.gradgradcheck(
-        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask), my_in)
+    assert ag.gradgradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask), my_in)
 
 
 def test_sdpa_float32_and_gqa(torch):
     q = RNG.standard_normal((2, 4, 3, 8)).astype(np.float32)
     kv = RNG.standard_normal((2, 2, 5, 8)).astype(np.float32)
-    out = F.scaled_dot_product_attention(ag.tensor(q), ag.tensor(kv), ag.tensor(kv),
-                                         enable_gqa=True)
+    out = F.scaled_dot_product_attention(ag.tensor(q), ag.tensor(kv), ag.tensor(kv), enable_gqa=True)
     ref = torch.nn.functional.scaled_dot_product_attention(
-        torch.tensor(q), torch.tensor(kv), torch.tensor(kv), enable_gqa=True)
+        torch.tensor(q), torch.tensor(kv), torch.tensor(kv), enable_gqa=True
+    )
     assert out.dtype == np.float32
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_sdpa_gradcheck_and_errors():
-    q, k, v = (ag.tensor(RNG.standard_normal(s), requires_grad=True)
-               for s in ((2, 3, 4), (2, 5, 4), (2, 5, 3)))
+    q, k, v = (
+        ag.tensor(RNG.standard_normal(s), requires_grad=True) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 3))
+    )
     mask = ag.tensor(RNG.random((3, 5)) > 0.3)
-    assert ag.gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
-                        (q, k, v))
+    assert ag.gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask), (q, k, v))
     with pytest.raises(ShapeError, match="scaled_dot_product_attention"):
         F.scaled_dot_product_attention(q, v, v)
     with pytest.raises(ValueError, match="not both"):
@@ -120,17 +124,21 @@ def test_mha_parity_with_masks(torch, batch_first, kdim, average):
     E, H, N, L, S = 8, 2, 3, 4, 5
     mine, theirs = _mha_pair(torch, E, H, batch_first=batch_first, kdim=kdim, vdim=kdim)
     kd = kdim or E
-    shapes = [(N, L, E), (N, S, kd), (N, S, kd)] if batch_first else \
-        [(L, N, E), (S, N, kd), (S, N, kd)]
+    shapes = [(N, L, E), (N, S, kd), (N, S, kd)] if batch_first else [(L, N, E), (S, N, kd), (S, N, kd)]
     my_in, their_in = _inputs(torch, *shapes)
     kpm = np.zeros((N, S), bool)
     kpm[0, -2:] = True
     am = RNG.random((L, S)) < 0.3
     am[:, 0] = False
-    out, w = mine(*my_in, key_padding_mask=ag.tensor(kpm), attn_mask=ag.tensor(am),
-                  average_attn_weights=average)
-    ref, rw = theirs(*their_in, key_padding_mask=torch.tensor(kpm), attn_mask=torch.tensor(am),
-                     average_attn_weights=average)
+    out, w = mine(
+        *my_in, key_padding_mask=ag.tensor(kpm), attn_mask=ag.tensor(am), average_attn_weights=average
+    )
+    ref, rw = theirs(
+        *their_in,
+        key_padding_mask=torch.tensor(kpm),
+        attn_mask=torch.tensor(am),
+        average_attn_weights=average,
+    )
     assert w.shape == tuple(rw.shape) == ((N, L, S) if average else (N, H, L, S))
     np.testing.assert_allclose(w.numpy(), rw.detach().numpy(), rtol=1e-9, atol=1e-11)
     _grads_match(torch, out, ref, my_in, their_in, mine, theirs)
@@ -141,8 +149,7 @@ def test_mha_self_attention_float_mask_no_weights(torch):
     my_in, their_in = _inputs(torch, (2, 5, 6))
     fmask = RNG.standard_normal((6, 5, 5))  # per (batch * head) additive mask
     out, w = mine(my_in[0], my_in[0], my_in[0], attn_mask=ag.tensor(fmask), need_weights=False)
-    ref, _ = theirs(their_in[0], their_in[0], their_in[0], attn_mask=torch.tensor(fmask),
-                    need_weights=False)
+    ref, _ = theirs(their_in[0], their_in[0], their_in[0], attn_mask=torch.tensor(fmask), need_weights=False)
     assert w is None
     _grads_match(torch, out, ref, my_in, their_in, mine, theirs)
 
@@ -163,22 +170,32 @@ def test_mha_is_causal_matches_explicit_mask(torch):
     causal = ~np.tri(5, dtype=bool)
     out, _ = mine(ag.tensor(x), ag.tensor(x), ag.tensor(x), is_causal=True, need_weights=False)
     tx = torch.tensor(x)
-    ref, _ = theirs(tx, tx, tx, attn_mask=torch.tensor(causal), is_causal=True,
-                    need_weights=False)
+    ref, _ = theirs(tx, tx, tx, attn_mask=torch.tensor(causal), is_causal=True, need_weights=False)
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-9, atol=1e-11)
 
 
 def test_functional_mha_forward_parity(torch):
     mine, theirs = _mha_pair(torch, 6, 2)
     my_in, their_in = _inputs(torch, (4, 2, 6), (3, 2, 6), (3, 2, 6))
-    args = dict(embed_dim_to_check=6, num_heads=2, bias_k=None, bias_v=None,
-                add_zero_attn=False, dropout_p=0.0)
+    args = dict(
+        embed_dim_to_check=6, num_heads=2, bias_k=None, bias_v=None, add_zero_attn=False, dropout_p=0.0
+    )
     out, w = F.multi_head_attention_forward(
-        *my_in, in_proj_weight=mine.in_proj_weight, in_proj_bias=mine.in_proj_bias,
-        out_proj_weight=mine.out_proj.weight, out_proj_bias=mine.out_proj.bias, **args)
+        *my_in,
+        in_proj_weight=mine.in_proj_weight,
+        in_proj_bias=mine.in_proj_bias,
+        out_proj_weight=mine.out_proj.weight,
+        out_proj_bias=mine.out_proj.bias,
+        **args,
+    )
     ref, rw = torch.nn.functional.multi_head_attention_forward(
-        *their_in, in_proj_weight=theirs.in_proj_weight, in_proj_bias=theirs.in_proj_bias,
-        out_proj_weight=theirs.out_proj.weight, out_proj_bias=theirs.out_proj.bias, **args)
+        *their_in,
+        in_proj_weight=theirs.in_proj_weight,
+        in_proj_bias=theirs.in_proj_bias,
+        out_proj_weight=theirs.out_proj.weight,
+        out_proj_bias=theirs.out_proj.bias,
+        **args,
+    )
     np.testing.assert_allclose(w.numpy(), rw.detach().numpy(), rtol=1e-9, atol=1e-11)
     _grads_match(torch, out, ref, my_in, their_in)
 
@@ -208,7 +225,6 @@ def test_mha_init_gradcheck_and_errors():
     with pytest.raises(ShapeError, match=r"MultiheadAttention\(embed_dim=4, num_heads=2\)"):
         mha(ag.randn(2, 1, 5), ag.randn(2, 1, 4), ag.randn(2, 1, 4))
     with pytest.raises(ShapeError, match="key_padding_mask"):
-        mha(ag.randn(2, 1, 4), ag.randn(3, 1, 4), ag.randn(3, 1, 4),
-            key_padding_mask=ag.zeros(1, 2).bool())
+        mha(ag.randn(2, 1, 4), ag.randn(3, 1, 4), ag.randn(3, 1, 4), key_padding_mask=ag.zeros(1, 2).bool())
     with pytest.raises(ValueError, match="multiple"):
         nn.MultiheadAttention(5, 2)

@@ -1,5 +1,6 @@
 """Channel dropout on every input rank, exactly as PyTorch: which ranks warn, raise or run, and what
 one random draw covers (masks come from different generators, so the zero pattern is compared)."""
+
 from __future__ import annotations
 
 import warnings
@@ -30,14 +31,14 @@ def _run(lib_fn, x, p, training):
 
 
 @pytest.mark.parametrize("name", ["dropout1d", "dropout2d", "dropout3d"])
-@pytest.mark.parametrize("shape", [(), (5,), (3, 4), (2, 3, 4), (2, 3, 2, 2), (2, 2, 2, 2, 3),
-                                   (1, 2, 2, 1, 2, 2)])
+@pytest.mark.parametrize(
+    "shape", [(), (5,), (3, 4), (2, 3, 4), (2, 3, 2, 2), (2, 2, 2, 2, 3), (1, 2, 2, 1, 2, 2)]
+)
 @pytest.mark.parametrize("training", [True, False])
 def test_feature_dropout_ranks_match_torch(torch, name, shape, training):
     x = np.arange(1, 1 + int(np.prod(shape)), dtype=np.float32).reshape(shape)
     ours, our_warnings = _run(getattr(F, name), ag.tensor(x), 0.5, training)
-    theirs, their_warnings = _run(getattr(torch.nn.functional, name), torch.tensor(x), 0.5,
-                                  training)
+    theirs, their_warnings = _run(getattr(torch.nn.functional, name), torch.tensor(x), 0.5, training)
     assert len(our_warnings) == len(their_warnings)
     for mine, want in zip(our_warnings, their_warnings):
         assert mine == want

@@ -13,6 +13,7 @@ losses keep (input - target) away from zero and hinge margins.
 `test_every_public_layer_is_covered` fails when a public Module subclass exported by
 `autograd_nn.nn` is neither in `LAYERS` nor in `EXEMPT` (with a one-line reason).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -130,16 +131,21 @@ class Case:
 
 
 def C(*args: Any, **kwargs: Any) -> Case:
-    opts = {k: kwargs.pop(k) for k in list(kwargs) if k in (
-        "inputs", "build", "call", "out", "train", "seeded", "prepare", "gc")}
+    opts = {
+        k: kwargs.pop(k)
+        for k in list(kwargs)
+        if k in ("inputs", "build", "call", "out", "train", "seeded", "prepare", "gc")
+    }
     return Case(args=args, kwargs=kwargs, **opts)
 
 
 def _randomise(*names: str) -> Callable:
     """prepare hook: give the named (zero-initialised) parameters random values."""
+
     def prepare(module: nn.Module) -> None:
         for name in names:
             init.normal_(module.get_parameter(name), 0.0, 0.5)
+
     return prepare
 
 
@@ -158,10 +164,12 @@ ACT = ((2, 3, 2),)
 
 def _pred_target(shape: tuple, gap: float = 0.1) -> Callable:
     """(prediction, target) with |prediction - target| >= gap (L1's kink at 0 is avoided)."""
+
     def make() -> list:
         x = signed(*shape)
         diff = _signed_array(shape, gap, 1.0)
         return [x, _t(x.numpy() - diff, False)]
+
     return make
 
 
@@ -204,8 +212,9 @@ LAYERS: dict[str, Case] = {
     "Tanh": C(inputs=ACT),
     "Sigmoid": C(inputs=ACT),
     "LogSigmoid": C(inputs=ACT),
-    "Softplus": C(beta=2.0, threshold=3.0,
-                  inputs=lambda: [away(2, 3, 2, kinks=(1.5,), scale=3.0)]),  # beta*x = threshold
+    "Softplus": C(
+        beta=2.0, threshold=3.0, inputs=lambda: [away(2, 3, 2, kinks=(1.5,), scale=3.0)]
+    ),  # beta*x = threshold
     "Softsign": C(inputs=ACT),
     "Hardtanh": C(-0.5, 0.5, inputs=lambda: [away(2, 3, 2, kinks=(-0.5, 0.5))]),
     "Hardsigmoid": C(inputs=lambda: [away(2, 3, 2, kinks=(-3.0, 3.0), scale=4.0)]),
@@ -225,19 +234,27 @@ LAYERS: dict[str, Case] = {
     "Linear": C(3, 4, inputs=((2, 3),)),
     "Linear[nobias_3d]": C(3, 2, bias=False, inputs=((2, 2, 3),)),
     "Bilinear": C(3, 2, 4, inputs=((2, 3), (2, 2))),
-    "LoRALinear": C(build=lambda: nn.LoRALinear(nn.Linear(3, 4), r=2, alpha=4.0),
-                    prepare=_randomise("lora_B"), inputs=((2, 3),)),
-    "LoRALinear[dropout]": C(build=lambda: nn.LoRALinear(nn.Linear(3, 4), r=2, alpha=4.0,
-                                                         dropout=0.4),
-                             prepare=_randomise("lora_B"), train=True, seeded=True,
-                             inputs=((4, 3),)),
+    "LoRALinear": C(
+        build=lambda: nn.LoRALinear(nn.Linear(3, 4), r=2, alpha=4.0),
+        prepare=_randomise("lora_B"),
+        inputs=((2, 3),),
+    ),
+    "LoRALinear[dropout]": C(
+        build=lambda: nn.LoRALinear(nn.Linear(3, 4), r=2, alpha=4.0, dropout=0.4),
+        prepare=_randomise("lora_B"),
+        train=True,
+        seeded=True,
+        inputs=((4, 3),),
+    ),
     # ---- convolutions ---------------------------------------------------------------------------
     "Conv1d": C(2, 3, 3, padding=1, inputs=((2, 2, 5),)),
-    "Conv1d[stride_dil_groups_circular]": C(4, 2, 2, stride=2, dilation=2, groups=2, padding=1,
-                                            padding_mode="circular", inputs=((2, 4, 6),)),
+    "Conv1d[stride_dil_groups_circular]": C(
+        4, 2, 2, stride=2, dilation=2, groups=2, padding=1, padding_mode="circular", inputs=((2, 4, 6),)
+    ),
     "Conv2d": C(2, 3, 3, padding=1, inputs=((2, 2, 4, 4),)),
-    "Conv2d[stride_groups_reflect]": C(4, 2, (3, 2), stride=(2, 1), padding=1, groups=2,
-                                       padding_mode="reflect", inputs=((2, 4, 5, 4),)),
+    "Conv2d[stride_groups_reflect]": C(
+        4, 2, (3, 2), stride=(2, 1), padding=1, groups=2, padding_mode="reflect", inputs=((2, 4, 5, 4),)
+    ),
     "ConvTranspose1d": C(2, 3, 3, stride=2, padding=1, output_padding=1, inputs=((2, 2, 4),)),
     "ConvTranspose2d": C(2, 3, 3, stride=2, padding=1, inputs=((2, 2, 3, 3),)),
     "ConvTranspose2d[groups_dilation]": C(4, 2, 2, groups=2, dilation=2, inputs=((1, 4, 3, 3),)),
@@ -266,8 +283,9 @@ LAYERS: dict[str, Case] = {
     "SyncBatchNorm": C(3, train=True, inputs=((2, 3, 2, 2),), prepare=_randomise("weight", "bias")),
     "GhostBatchNorm1d": C(3, 2, train=True, inputs=((4, 3),), prepare=_randomise("weight")),
     "GhostBatchNorm2d": C(3, 2, train=True, inputs=((4, 3, 2, 2),)),
-    "InstanceNorm1d": C(3, affine=True, train=True, inputs=((2, 3, 4),),
-                        prepare=_randomise("weight", "bias")),
+    "InstanceNorm1d": C(
+        3, affine=True, train=True, inputs=((2, 3, 4),), prepare=_randomise("weight", "bias")
+    ),
     "InstanceNorm2d": C(3, affine=True, train=True, inputs=((2, 3, 3, 3),)),
     "InstanceNorm2d[no_affine]": C(2, inputs=((2, 2, 3, 3),)),
     "LayerNorm": C(3, inputs=((2, 4, 3),), prepare=_randomise("weight", "bias")),
@@ -277,25 +295,22 @@ LAYERS: dict[str, Case] = {
     "RMSNorm[eps]": C((2, 3), eps=1e-3, inputs=((2, 2, 3),)),
     # ---- pooling & resampling -------------------------------------------------------------------
     "MaxPool1d": C(2, inputs=lambda: [distinct(2, 2, 6)]),
-    "MaxPool1d[pad_dilation]": C(3, stride=2, padding=1, dilation=2,
-                                 inputs=lambda: [distinct(2, 2, 7)]),
+    "MaxPool1d[pad_dilation]": C(3, stride=2, padding=1, dilation=2, inputs=lambda: [distinct(2, 2, 7)]),
     "MaxPool2d": C(2, inputs=lambda: [distinct(2, 2, 4, 4)]),
-    "MaxPool2d[overlap_ceil]": C(3, stride=2, padding=1, ceil_mode=True,
-                                 inputs=lambda: [distinct(1, 2, 5, 4)]),
+    "MaxPool2d[overlap_ceil]": C(
+        3, stride=2, padding=1, ceil_mode=True, inputs=lambda: [distinct(1, 2, 5, 4)]
+    ),
     "AvgPool1d": C(2, inputs=((2, 2, 6),)),
-    "AvgPool1d[pad]": C(3, stride=2, padding=1, count_include_pad=False, ceil_mode=True,
-                        inputs=((2, 2, 6),)),
+    "AvgPool1d[pad]": C(3, stride=2, padding=1, count_include_pad=False, ceil_mode=True, inputs=((2, 2, 6),)),
     "AvgPool2d": C(2, inputs=((2, 2, 4, 4),)),
-    "AvgPool2d[pad]": C(3, stride=2, padding=1, count_include_pad=False,
-                        inputs=((1, 2, 5, 4),)),
+    "AvgPool2d[pad]": C(3, stride=2, padding=1, count_include_pad=False, inputs=((1, 2, 5, 4),)),
     "AdaptiveAvgPool1d": C(3, inputs=((2, 2, 5),)),
     "AdaptiveAvgPool2d": C((2, 3), inputs=((2, 2, 5, 4),)),
     "AdaptiveMaxPool1d": C(2, inputs=lambda: [distinct(2, 2, 5)]),
     "AdaptiveMaxPool2d": C((2, 3), inputs=lambda: [distinct(2, 2, 5, 4)]),
     "Upsample": C(scale_factor=2, inputs=((2, 2, 3),)),
     "Upsample[linear]": C(size=5, mode="linear", inputs=((2, 2, 3),)),
-    "Upsample[linear_corners]": C(scale_factor=2, mode="linear", align_corners=True,
-                                  inputs=((2, 2, 3),)),
+    "Upsample[linear_corners]": C(scale_factor=2, mode="linear", align_corners=True, inputs=((2, 2, 3),)),
     "Upsample[bilinear]": C(size=(4, 5), mode="bilinear", inputs=((1, 2, 3, 3),)),
     "Upsample[nearest2d]": C(size=(5, 4), inputs=((1, 2, 3, 3),)),
     "UpsamplingNearest2d": C(scale_factor=2, inputs=((1, 2, 3, 3),)),
@@ -307,8 +322,9 @@ LAYERS: dict[str, Case] = {
     "AvgPool3d": C(2, stride=1, padding=1, count_include_pad=False, inputs=((1, 2, 2, 3, 2),)),
     "AdaptiveAvgPool3d": C((2, 1, 2), inputs=((1, 2, 3, 3, 3),)),
     "AdaptiveMaxPool3d": C((2, 1, 2), inputs=lambda: [distinct(1, 2, 3, 3, 3)]),
-    "InstanceNorm3d": C(2, affine=True, train=True, inputs=((2, 2, 2, 2, 2),),
-                        prepare=_randomise("weight", "bias")),
+    "InstanceNorm3d": C(
+        2, affine=True, train=True, inputs=((2, 2, 2, 2, 2),), prepare=_randomise("weight", "bias")
+    ),
     "MaxUnpool1d": C(2, inputs=lambda: [signed(1, 2, 3), ag.tensor([[[1, 2, 5], [0, 3, 4]]])]),
     "MaxUnpool2d": C(2, inputs=lambda: [signed(1, 1, 2, 2), ag.tensor([[[[0, 3], [9, 14]]]])]),
     "MaxUnpool3d": C(2, inputs=lambda: [signed(1, 1, 1, 1, 2), ag.tensor([[[[[5, 14]]]]])]),
@@ -316,79 +332,141 @@ LAYERS: dict[str, Case] = {
     "PixelUnshuffle": C(2, inputs=((1, 2, 4, 2),)),
     "Fold": C((3, 4), 2, inputs=((1, 8, 6),)),
     "Unfold": C(2, padding=1, stride=2, inputs=((1, 2, 3, 4),)),
-    **{f"{kind}Pad{d}d": C((1, -1, 2, 0, 1, 1)[:2 * d], *((0.5,) if kind == "Constant" else ()),
-                           inputs=((1, 2) + (3, 4, 3)[:d],))
-       for kind in ("Reflection", "Replication", "Circular", "Zero", "Constant") for d in (1, 2, 3)},
+    **{
+        f"{kind}Pad{d}d": C(
+            (1, -1, 2, 0, 1, 1)[: 2 * d],
+            *((0.5,) if kind == "Constant" else ()),
+            inputs=((1, 2) + (3, 4, 3)[:d],),
+        )
+        for kind in ("Reflection", "Replication", "Circular", "Zero", "Constant")
+        for d in (1, 2, 3)
+    },
     # ---- positional -----------------------------------------------------------------------------
     "SinusoidalPositionalEncoding": C(4, 8, 0.0, inputs=((3, 2, 4),)),
-    "SinusoidalPositionalEncoding[offset]": C(4, 8, 0.5, batch_first=True,
-                                              inputs=lambda: [signed(2, 3, 4), 2]),
+    "SinusoidalPositionalEncoding[offset]": C(
+        4, 8, 0.5, batch_first=True, inputs=lambda: [signed(2, 3, 4), 2]
+    ),
     "LearnedPositionalEmbedding": C(6, 4, inputs=((3, 2, 4),)),
-    "LearnedPositionalEmbedding[offset]": C(6, 4, batch_first=True,
-                                            inputs=lambda: [signed(2, 3, 4), 2]),
+    "LearnedPositionalEmbedding[offset]": C(6, 4, batch_first=True, inputs=lambda: [signed(2, 3, 4), 2]),
     # ---- sparse ---------------------------------------------------------------------------------
     "Embedding": C(5, 3, inputs=lambda: [ag.tensor([[0, 2, 4], [2, 2, 1]])]),
     # The padding row gets no gradient by design (as in PyTorch), though it changes the output:
     # mask the padding positions out so finite differences agree, and check the row stays zero.
-    "Embedding[padding_idx]": C(5, 3, padding_idx=2,
-                                inputs=lambda: [ag.tensor([[0, 2, 4], [2, 2, 1]])],
-                                call=lambda m, ids: m(ids) * _t((ids.numpy() != 2)[..., None], False)),
+    "Embedding[padding_idx]": C(
+        5,
+        3,
+        padding_idx=2,
+        inputs=lambda: [ag.tensor([[0, 2, 4], [2, 2, 1]])],
+        call=lambda m, ids: m(ids) * _t((ids.numpy() != 2)[..., None], False),
+    ),
     # ---- recurrent ------------------------------------------------------------------------------
     "RNNCell": C(3, 4, inputs=((2, 3), (2, 4))),
     "RNNCell[relu_nostate]": C(3, 4, nonlinearity="relu", inputs=((2, 3),)),
-    "LSTMCell": C(3, 4, inputs=((2, 3), (2, 4), (2, 4)),
-                  call=lambda m, x, h, c: m(x, (h, c))),
+    "LSTMCell": C(3, 4, inputs=((2, 3), (2, 4), (2, 4)), call=lambda m, x, h, c: m(x, (h, c))),
     "GRUCell": C(3, 4, inputs=((2, 3), (2, 4))),
     "GRUCell[nobias_unbatched]": C(3, 4, bias=False, inputs=((3,), (4,))),
     "RNN": C(3, 4, inputs=((3, 2, 3), (1, 2, 4))),
-    "RNN[relu_2layer_bidir]": C(3, 3, num_layers=2, nonlinearity="relu", bidirectional=True,
-                                inputs=((3, 2, 3), (4, 2, 3)), gc=SMALL),
-    "LSTM": C(3, 4, inputs=((3, 2, 3), (1, 2, 4), (1, 2, 4)),
-              call=lambda m, x, h, c: m(x, (h, c))),
-    "LSTM[2layer_bidir_batch_first]": C(3, 3, num_layers=2, bidirectional=True,
-                                        batch_first=True, inputs=((2, 3, 3),), gc=SMALL),
+    "RNN[relu_2layer_bidir]": C(
+        3, 3, num_layers=2, nonlinearity="relu", bidirectional=True, inputs=((3, 2, 3), (4, 2, 3)), gc=SMALL
+    ),
+    "LSTM": C(3, 4, inputs=((3, 2, 3), (1, 2, 4), (1, 2, 4)), call=lambda m, x, h, c: m(x, (h, c))),
+    "LSTM[2layer_bidir_batch_first]": C(
+        3, 3, num_layers=2, bidirectional=True, batch_first=True, inputs=((2, 3, 3),), gc=SMALL
+    ),
     "GRU": C(3, 4, inputs=((3, 2, 3), (1, 2, 4))),
-    "GRU[2layer_dropout_train]": C(3, 3, num_layers=2, dropout=0.3, train=True, seeded=True,
-                                   inputs=((3, 2, 3),), gc=SMALL),
+    "GRU[2layer_dropout_train]": C(
+        3, 3, num_layers=2, dropout=0.3, train=True, seeded=True, inputs=((3, 2, 3),), gc=SMALL
+    ),
     "RNNBase": C("LSTM", 3, 4, inputs=((3, 2, 3),)),
     # ---- attention & transformer ----------------------------------------------------------------
     "MultiheadAttention": C(4, 2, inputs=((3, 2, 4), (2, 2, 4), (2, 2, 4))),
     "MultiheadAttention[kdim_vdim_batch_first]": C(
-        4, 2, kdim=3, vdim=5, batch_first=True, add_bias_kv=True,
-        inputs=((2, 3, 4), (2, 2, 3), (2, 2, 5)), prepare=_randomise("bias_k", "bias_v")),
+        4,
+        2,
+        kdim=3,
+        vdim=5,
+        batch_first=True,
+        add_bias_kv=True,
+        inputs=((2, 3, 4), (2, 2, 3), (2, 2, 5)),
+        prepare=_randomise("bias_k", "bias_v"),
+    ),
     "MultiheadAttention[masks_heads]": C(
-        4, 2, inputs=((3, 2, 4), (3, 2, 4), (3, 2, 4)),
-        call=lambda m, q, k, v: m(q, k, v, attn_mask=_causal(3),
-                                  key_padding_mask=ag.tensor([[False, False, True],
-                                                              [False, False, False]]),
-                                  average_attn_weights=False)),
-    "MultiheadAttention[dropout_train]": C(4, 2, dropout=0.3, train=True, seeded=True,
-                                           inputs=((3, 2, 4),) * 3),
+        4,
+        2,
+        inputs=((3, 2, 4), (3, 2, 4), (3, 2, 4)),
+        call=lambda m, q, k, v: m(
+            q,
+            k,
+            v,
+            attn_mask=_causal(3),
+            key_padding_mask=ag.tensor([[False, False, True], [False, False, False]]),
+            average_attn_weights=False,
+        ),
+    ),
+    "MultiheadAttention[dropout_train]": C(
+        4, 2, dropout=0.3, train=True, seeded=True, inputs=((3, 2, 4),) * 3
+    ),
     "TransformerEncoderLayer": C(4, 2, 6, 0.0, inputs=((3, 2, 4),), gc=SMALL),
     "TransformerEncoderLayer[norm_first_gelu_causal]": C(
-        4, 2, 6, 0.0, activation="gelu", norm_first=True, batch_first=True,
-        inputs=((2, 3, 4),), call=lambda m, x: m(x, src_mask=_causal(3), is_causal=True),
-        gc=SMALL),
-    "TransformerEncoderLayer[dropout_train]": C(4, 2, 6, 0.2, train=True, seeded=True,
-                                                inputs=((3, 2, 4),), gc=SMALL),
+        4,
+        2,
+        6,
+        0.0,
+        activation="gelu",
+        norm_first=True,
+        batch_first=True,
+        inputs=((2, 3, 4),),
+        call=lambda m, x: m(x, src_mask=_causal(3), is_causal=True),
+        gc=SMALL,
+    ),
+    "TransformerEncoderLayer[dropout_train]": C(
+        4, 2, 6, 0.2, train=True, seeded=True, inputs=((3, 2, 4),), gc=SMALL
+    ),
     "TransformerDecoderLayer": C(4, 2, 6, 0.0, inputs=((3, 2, 4), (2, 2, 4)), gc=SMALL),
     "TransformerDecoderLayer[norm_first_causal]": C(
-        4, 2, 6, 0.0, norm_first=True, inputs=((3, 2, 4), (2, 2, 4)),
-        call=lambda m, t, s: m(t, s, tgt_mask=_causal(3), tgt_is_causal=True), gc=SMALL),
-    "TransformerEncoder": C(build=lambda: nn.TransformerEncoder(
-        nn.TransformerEncoderLayer(4, 2, 6, 0.0), 2, norm=nn.LayerNorm(4)),
-        inputs=((3, 2, 4),), gc=SMALL),
-    "TransformerDecoder": C(build=lambda: nn.TransformerDecoder(
-        nn.TransformerDecoderLayer(4, 2, 6, 0.0), 2, norm=nn.LayerNorm(4)),
-        inputs=((3, 2, 4), (2, 2, 4)), gc=SMALL),
-    "Transformer": C(4, 2, 1, 1, 6, 0.0, inputs=((2, 2, 4), (3, 2, 4)),
-                     call=lambda m, s, t: m(s, t, tgt_mask=_causal(3)), gc=SMALL),
+        4,
+        2,
+        6,
+        0.0,
+        norm_first=True,
+        inputs=((3, 2, 4), (2, 2, 4)),
+        call=lambda m, t, s: m(t, s, tgt_mask=_causal(3), tgt_is_causal=True),
+        gc=SMALL,
+    ),
+    "TransformerEncoder": C(
+        build=lambda: nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(4, 2, 6, 0.0), 2, norm=nn.LayerNorm(4)
+        ),
+        inputs=((3, 2, 4),),
+        gc=SMALL,
+    ),
+    "TransformerDecoder": C(
+        build=lambda: nn.TransformerDecoder(
+            nn.TransformerDecoderLayer(4, 2, 6, 0.0), 2, norm=nn.LayerNorm(4)
+        ),
+        inputs=((3, 2, 4), (2, 2, 4)),
+        gc=SMALL,
+    ),
+    "Transformer": C(
+        4,
+        2,
+        1,
+        1,
+        6,
+        0.0,
+        inputs=((2, 2, 4), (3, 2, 4)),
+        call=lambda m, s, t: m(s, t, tgt_mask=_causal(3)),
+        gc=SMALL,
+    ),
     # ---- residual -------------------------------------------------------------------------------
     "Residual": C(build=lambda: nn.Residual(nn.Linear(3, 3)), inputs=((2, 3),)),
     "BasicBlock": C(2, 2, train=True, inputs=((2, 2, 3, 3),), gc=SMALL),
-    "BasicBlock[downsample_eval]": C(build=lambda: nn.BasicBlock(
-        2, 3, stride=2, downsample=nn.make_downsample(2, 3, 2)),
-        inputs=((2, 2, 4, 4),), prepare=_bn_stats, gc=SMALL),
+    "BasicBlock[downsample_eval]": C(
+        build=lambda: nn.BasicBlock(2, 3, stride=2, downsample=nn.make_downsample(2, 3, 2)),
+        inputs=((2, 2, 4, 4),),
+        prepare=_bn_stats,
+        gc=SMALL,
+    ),
     "Bottleneck": C(8, 2, train=True, inputs=((2, 8, 3, 3),), gc=SMALL),
     # ---- losses: w.r.t. the prediction(s), with a fixed target ----------------------------------
     "L1Loss": C(inputs=_pred_target((2, 3))),
@@ -399,32 +477,35 @@ LAYERS: dict[str, Case] = {
     "NLLLoss": C(inputs=lambda: [signed(3, 4), ints(4, 3)]),
     "NLLLoss[weight_ignore_kdim]": C(
         build=lambda: nn.NLLLoss(weight=ag.tensor([0.5, 1.0, 2.0]), ignore_index=1),
-        inputs=lambda: [signed(2, 3, 2), ag.tensor([[0, 1], [2, 0]])]),
+        inputs=lambda: [signed(2, 3, 2), ag.tensor([[0, 1], [2, 0]])],
+    ),
     "CrossEntropyLoss": C(inputs=lambda: [signed(3, 4), ints(4, 3)]),
     "CrossEntropyLoss[weight_smoothing]": C(
-        build=lambda: nn.CrossEntropyLoss(weight=ag.tensor([0.5, 1.0, 2.0, 1.5]),
-                                          label_smoothing=0.1),
-        inputs=lambda: [signed(3, 4), ints(4, 3)]),
+        build=lambda: nn.CrossEntropyLoss(weight=ag.tensor([0.5, 1.0, 2.0, 1.5]), label_smoothing=0.1),
+        inputs=lambda: [signed(3, 4), ints(4, 3)],
+    ),
     "CrossEntropyLoss[probs_kdim]": C(inputs=lambda: [signed(2, 3, 2), probs(2, 3, 2, dim=1)]),
-    "BCELoss": C(inputs=lambda: [uniform(2, 3, lo=0.1, hi=0.9),
-                                 uniform(2, 3, lo=0.0, hi=1.0, requires_grad=False)]),
-    "BCELoss[weight]": C(build=lambda: nn.BCELoss(weight=ag.tensor([0.5, 1.0, 2.0])),
-                         inputs=lambda: [uniform(2, 3, lo=0.1, hi=0.9),
-                                         uniform(2, 3, lo=0.0, hi=1.0, requires_grad=False)]),
-    "BCEWithLogitsLoss": C(inputs=lambda: [signed(2, 3, hi=2.0),
-                                           uniform(2, 3, lo=0.0, hi=1.0, requires_grad=False)]),
+    "BCELoss": C(
+        inputs=lambda: [uniform(2, 3, lo=0.1, hi=0.9), uniform(2, 3, lo=0.0, hi=1.0, requires_grad=False)]
+    ),
+    "BCELoss[weight]": C(
+        build=lambda: nn.BCELoss(weight=ag.tensor([0.5, 1.0, 2.0])),
+        inputs=lambda: [uniform(2, 3, lo=0.1, hi=0.9), uniform(2, 3, lo=0.0, hi=1.0, requires_grad=False)],
+    ),
+    "BCEWithLogitsLoss": C(
+        inputs=lambda: [signed(2, 3, hi=2.0), uniform(2, 3, lo=0.0, hi=1.0, requires_grad=False)]
+    ),
     "BCEWithLogitsLoss[pos_weight]": C(
         build=lambda: nn.BCEWithLogitsLoss(pos_weight=ag.tensor([0.5, 1.0, 3.0])),
-        inputs=lambda: [signed(2, 3, hi=2.0), uniform(2, 3, lo=0.0, hi=1.0,
-                                                      requires_grad=False)]),
-    "KLDivLoss": C(reduction="batchmean",
-                   inputs=lambda: [_t(np.log(probs(2, 3).numpy())), probs(2, 3)]),
-    "KLDivLoss[log_target]": C(reduction="sum", log_target=True,
-                               inputs=lambda: [signed(2, 3), signed(2, 3, requires_grad=False)]),
+        inputs=lambda: [signed(2, 3, hi=2.0), uniform(2, 3, lo=0.0, hi=1.0, requires_grad=False)],
+    ),
+    "KLDivLoss": C(reduction="batchmean", inputs=lambda: [_t(np.log(probs(2, 3).numpy())), probs(2, 3)]),
+    "KLDivLoss[log_target]": C(
+        reduction="sum", log_target=True, inputs=lambda: [signed(2, 3), signed(2, 3, requires_grad=False)]
+    ),
     "CosineEmbeddingLoss": C(margin=0.2, inputs=_cosine_inputs),
     "MarginRankingLoss": C(margin=0.1, inputs=_ranking_inputs),
-    "HingeEmbeddingLoss": C(margin=1.0, inputs=lambda: [away(2, 3, kinks=(1.0,), scale=2.0),
-                                                        pm_one(2, 3)]),
+    "HingeEmbeddingLoss": C(margin=1.0, inputs=lambda: [away(2, 3, kinks=(1.0,), scale=2.0), pm_one(2, 3)]),
     "SoftMarginLoss": C(inputs=lambda: [signed(2, 3), pm_one(2, 3)]),
     "PairwiseDistance": C(inputs=((3, 4), (3, 4))),
     "CosineSimilarity": C(inputs=((3, 4), (3, 4))),
@@ -464,7 +545,7 @@ def _setup(key: str) -> tuple:
     case = LAYERS[key]
     seed = zlib.crc32(key.encode())
     _Rng.gen = np.random.default_rng(seed)
-    ag.manual_seed(seed % (2 ** 31))
+    ag.manual_seed(seed % (2**31))
     if case.build is not None:
         layer = case.build()
     else:
@@ -521,24 +602,28 @@ def test_layer_gradcheck(key: str) -> None:
     outs = fn(*inputs)
     total = sum(((o * ag.tensor(np.ones(o.shape))).sum() for o in outs), ag.tensor(0.0))
     grads = ag.grad(total, wrt, allow_unused=True)
-    names = [f"input {i}" for i, t in enumerate(inputs)
-             if isinstance(t, ag.Tensor) and t.requires_grad]
+    names = [f"input {i}" for i, t in enumerate(inputs) if isinstance(t, ag.Tensor) and t.requires_grad]
     names += [name for name, p in layer.named_parameters() if p.requires_grad]
     missing = [nm for nm, g in zip(names, grads) if g is None]
     assert not missing, f"{key}: no gradient reaches {missing}"
 
 
 def _public_layer_classes() -> set:
-    return {name for name, obj in vars(nn).items()
-            if not name.startswith("_") and inspect.isclass(obj) and issubclass(obj, nn.Module)}
+    return {
+        name
+        for name, obj in vars(nn).items()
+        if not name.startswith("_") and inspect.isclass(obj) and issubclass(obj, nn.Module)
+    }
 
 
 def test_every_public_layer_is_covered() -> None:
     public = _public_layer_classes()
     covered = {_class_name(k) for k in LAYERS}
     missing = sorted(public - covered - set(EXEMPT))
-    assert not missing, (f"public layers with no gradcheck case in tests/test_nn_gradcheck_all.py "
-                         f"(add them to LAYERS, or to EXEMPT with a reason): {missing}")
+    assert not missing, (
+        f"public layers with no gradcheck case in tests/test_nn_gradcheck_all.py "
+        f"(add them to LAYERS, or to EXEMPT with a reason): {missing}"
+    )
 
 
 def test_table_names_are_real() -> None:

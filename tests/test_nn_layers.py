@@ -3,6 +3,7 @@
 `check_module_parity` copies weights across through state dicts (either direction), runs both
 layers on the same input and compares outputs, the input gradient and every parameter's gradient.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,15 +24,24 @@ def sync_state(ours: nn.Module, theirs, torch, to_torch: bool) -> None:
     """Copy weights and buffers ours -> theirs (to_torch) or theirs -> ours, checking the key sets."""
     assert list(ours.state_dict()) == list(theirs.state_dict())
     if to_torch:
-        theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in
-                                ours.state_dict().items()})
+        theirs.load_state_dict(
+            {k: torch.from_numpy(np.array(v.numpy())) for k, v in ours.state_dict().items()}
+        )
     else:
         ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
 
 
-def check_module_parity(ours: nn.Module, theirs, x: np.ndarray, torch, dtype=np.float64,
-                        to_torch: bool = True, steps: int = 1, check_buffers: bool = True,
-                        rtol: float | None = None) -> None:
+def check_module_parity(
+    ours: nn.Module,
+    theirs,
+    x: np.ndarray,
+    torch,
+    dtype=np.float64,
+    to_torch: bool = True,
+    steps: int = 1,
+    check_buffers: bool = True,
+    rtol: float | None = None,
+) -> None:
     """Outputs and gradients (input, every parameter) of `ours` equal `theirs` on input x."""
     rtol, atol = (TOL[dtype][0] if rtol is None else rtol), TOL[dtype][1]
     sync_state(ours, theirs, torch, to_torch)
@@ -53,8 +63,7 @@ def check_module_parity(ours: nn.Module, theirs, x: np.ndarray, torch, dtype=np.
         tparams = dict(theirs.named_parameters())
         for name, p in ours.named_parameters():
             assert p.grad is not None, name
-            np.testing.assert_allclose(p.grad.numpy(), tparams[name].grad.numpy(), rtol, atol,
-                                       err_msg=name)
+            np.testing.assert_allclose(p.grad.numpy(), tparams[name].grad.numpy(), rtol, atol, err_msg=name)
     if check_buffers:
         tbufs = dict(theirs.named_buffers())
         for name, b in ours.named_buffers():
@@ -70,17 +79,34 @@ def gradcheck_module(module: nn.Module, shape: tuple) -> None:
 
 # ---- activations ---------------------------------------------------------------------------
 ACTIVATIONS = [
-    ("ReLU", {}), ("ReLU6", {}), ("LeakyReLU", {"negative_slope": 0.2}), ("ELU", {"alpha": 0.7}),
+    ("ReLU", {}),
+    ("ReLU6", {}),
+    ("LeakyReLU", {"negative_slope": 0.2}),
+    ("ELU", {"alpha": 0.7}),
     ("SELU", {}),
     ("CELU", {"alpha": 0.5}),  # PyTorch rounds 1/alpha to float32 in CELU's backward
-    ("GELU", {}), ("GELU", {"approximate": "tanh"}),
-    ("SiLU", {}), ("Mish", {}), ("Tanh", {}), ("Sigmoid", {}), ("LogSigmoid", {}),
-    ("Softplus", {"beta": 2.0, "threshold": 3.0}), ("Softsign", {}),
-    ("Hardtanh", {"min_val": -0.5, "max_val": 0.7}), ("Hardsigmoid", {}), ("Hardswish", {}),
-    ("Tanhshrink", {}), ("Softshrink", {"lambd": 0.3}), ("Hardshrink", {"lambd": 0.3}),
-    ("Threshold", {"threshold": 0.1, "value": -2.0}), ("GLU", {"dim": 1}),
-    ("Softmax", {"dim": 1}), ("LogSoftmax", {"dim": -1}), ("Softmin", {"dim": 0}),
-    ("PReLU", {}), ("PReLU", {"num_parameters": 4, "init": 0.1}),
+    ("GELU", {}),
+    ("GELU", {"approximate": "tanh"}),
+    ("SiLU", {}),
+    ("Mish", {}),
+    ("Tanh", {}),
+    ("Sigmoid", {}),
+    ("LogSigmoid", {}),
+    ("Softplus", {"beta": 2.0, "threshold": 3.0}),
+    ("Softsign", {}),
+    ("Hardtanh", {"min_val": -0.5, "max_val": 0.7}),
+    ("Hardsigmoid", {}),
+    ("Hardswish", {}),
+    ("Tanhshrink", {}),
+    ("Softshrink", {"lambd": 0.3}),
+    ("Hardshrink", {"lambd": 0.3}),
+    ("Threshold", {"threshold": 0.1, "value": -2.0}),
+    ("GLU", {"dim": 1}),
+    ("Softmax", {"dim": 1}),
+    ("LogSoftmax", {"dim": -1}),
+    ("Softmin", {"dim": 0}),
+    ("PReLU", {}),
+    ("PReLU", {"num_parameters": 4, "init": 0.1}),
 ]
 
 
@@ -90,15 +116,17 @@ def test_activation_parity(torch, name, kwargs, dtype):
     x = RNG.uniform(-4, 4, (3, 4, 5))
     # PyTorch's hardsigmoid backward uses the float32 constant 1.0f / 6 even for float64
     rtol = 1e-7 if name == "Hardsigmoid" and dtype == np.float64 else None
-    check_module_parity(getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs), x, torch,
-                        dtype, rtol=rtol)
+    check_module_parity(
+        getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs), x, torch, dtype, rtol=rtol
+    )
 
 
 @pytest.mark.parametrize("name,kwargs", ACTIVATIONS[::3], ids=lambda v: str(v))
 def test_activation_gradcheck(name, kwargs):
     # keep away from the kinks, where finite differences straddle two pieces
-    x = ag.tensor(RNG.choice([-1, 1], (2, 4, 3)) * RNG.uniform(0.05, 0.25, (2, 4, 3)) + 0.55,
-                  requires_grad=True)
+    x = ag.tensor(
+        RNG.choice([-1, 1], (2, 4, 3)) * RNG.uniform(0.05, 0.25, (2, 4, 3)) + 0.55, requires_grad=True
+    )
     layer = getattr(nn, name)(**kwargs).double()
     assert ag.gradcheck(lambda t: layer(t), [x])
 
@@ -125,15 +153,18 @@ CONVS = [
     ("Conv2d", (2, 3, 3), {"padding": 1, "padding_mode": "reflect"}, (2, 2, 5, 5)),
     ("Conv2d", (2, 3, 3), {"padding": 2, "padding_mode": "replicate"}, (2, 2, 5, 5)),
     ("ConvTranspose1d", (3, 4, 3), {"stride": 2, "padding": 1, "output_padding": 1}, (2, 3, 6)),
-    ("ConvTranspose2d", (4, 6, 3), {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
-     (2, 4, 4, 5)),
+    (
+        "ConvTranspose2d",
+        (4, 6, 3),
+        {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
+        (2, 4, 4, 5),
+    ),
     ("ConvTranspose2d", (3, 2, (2, 3)), {"dilation": 2, "bias": False}, (1, 3, 4, 4)),
 ]
 
 
 @pytest.mark.parametrize("name,args,kwargs,shape", CONVS, ids=lambda v: str(v))
-@pytest.mark.parametrize("dtype,to_torch", [(np.float64, True), (np.float64, False),
-                                            (np.float32, True)])
+@pytest.mark.parametrize("dtype,to_torch", [(np.float64, True), (np.float64, False), (np.float32, True)])
 def test_conv_parity(torch, name, args, kwargs, shape, dtype, to_torch):
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
     check_module_parity(ours, theirs, RNG.standard_normal(shape), torch, dtype, to_torch)
@@ -153,14 +184,21 @@ def test_conv_unbatched_and_output_size(torch):
     x = RNG.standard_normal((1, 3, 4, 4)).astype(np.float32)
     y = up(ag.tensor(x), output_size=(8, 8))
     assert y.shape == (1, 2, 8, 8)
-    np.testing.assert_allclose(y.numpy(), tup(torch.tensor(x), output_size=[8, 8]).detach().numpy(),
-                               1e-5, 1e-6)
+    np.testing.assert_allclose(
+        y.numpy(), tup(torch.tensor(x), output_size=[8, 8]).detach().numpy(), 1e-5, 1e-6
+    )
     with pytest.raises(ShapeError, match="ConvTranspose2d"):
         up(ag.tensor(x), output_size=(12, 12))
 
 
-@pytest.mark.parametrize("make", [lambda: nn.Conv2d(16, 8, 3), lambda: nn.Conv1d(6, 300, 5),
-                                  lambda: nn.ConvTranspose2d(8, 20, 3, groups=2)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.Conv2d(16, 8, 3),
+        lambda: nn.Conv1d(6, 300, 5),
+        lambda: nn.ConvTranspose2d(8, 20, 3, groups=2),
+    ],
+)
 def test_conv_default_init_matches_pytorch(make):
     conv = make()
     fan_in = conv.weight.shape[1] * int(np.prod(conv.weight.shape[2:]))
@@ -187,8 +225,9 @@ def test_conv_errors_name_the_layer_and_shapes():
         nn.Conv2d(3, 8, 3, padding_mode="mirror")
 
 
-@pytest.mark.parametrize("name", ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
-                                  "ConvTranspose3d"])
+@pytest.mark.parametrize(
+    "name", ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+)
 def test_conv_dtype_argument(name):
     conv = getattr(nn, name)(2, 4, 3, dtype=np.float64)  # ConvTranspose3d once passed it as device
     assert conv.weight.dtype == conv.bias.dtype == np.float64
@@ -200,8 +239,10 @@ def test_conv_has_no_output_padding():
 
 
 def test_conv_repr_matches_pytorch(torch):
-    for args, kw in [((3, 8, 3), {"stride": 2, "padding": 1, "bias": False}),
-                     ((4, 4, 3), {"groups": 4, "dilation": 2})]:
+    for args, kw in [
+        ((3, 8, 3), {"stride": 2, "padding": 1, "bias": False}),
+        ((4, 4, 3), {"groups": 4, "dilation": 2}),
+    ]:
         assert repr(nn.Conv2d(*args, **kw)) == repr(torch.nn.Conv2d(*args, **kw))
 
 
@@ -231,8 +272,9 @@ POOLS = [
 def test_pool_parity(torch, name, args, kwargs, shape, dtype):
     # a permutation of distinct values: no ties in the max, so the gradients are unambiguous
     x = RNG.permutation(int(np.prod(shape))).reshape(shape) / 10.0
-    check_module_parity(getattr(nn, name)(*args, **kwargs),
-                        getattr(torch.nn, name)(*args, **kwargs), x, torch, dtype)
+    check_module_parity(
+        getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs), x, torch, dtype
+    )
 
 
 def test_upsample_needs_one_of_size_and_scale():
@@ -267,10 +309,15 @@ def test_dropout_eval_identity_and_seed():
     assert np.all(nn.Dropout(1.0)(x).numpy() == 0)
 
 
-@pytest.mark.parametrize("layer,shape,lead", [(nn.Dropout2d(0.5), (8, 16, 5, 5), 2),
-                                              (nn.Dropout1d(0.5), (8, 16, 7), 2),
-                                              (nn.Dropout1d(0.5), (16, 7), 1),
-                                              (nn.Dropout3d(0.5), (4, 6, 2, 3, 3), 2)])
+@pytest.mark.parametrize(
+    "layer,shape,lead",
+    [
+        (nn.Dropout2d(0.5), (8, 16, 5, 5), 2),
+        (nn.Dropout1d(0.5), (8, 16, 7), 2),
+        (nn.Dropout1d(0.5), (16, 7), 1),
+        (nn.Dropout3d(0.5), (4, 6, 2, 3, 3), 2),
+    ],
+)
 def test_channel_dropout_zeroes_whole_channels(layer, shape, lead):
     y = layer(ag.ones(*shape)).numpy().reshape(shape[:lead] + (-1,))
     assert np.all((y == 0).all(-1) | (y == 2.0).all(-1))
@@ -296,8 +343,7 @@ def test_dropout_validates_p():
 
 
 # ---- embedding -----------------------------------------------------------------------------
-@pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 1}, {"padding_idx": -2},
-                                    {"max_norm": 1.0}])
+@pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 1}, {"padding_idx": -2}, {"max_norm": 1.0}])
 def test_embedding_parity(torch, kwargs):
     ours, theirs = nn.Embedding(7, 3, **kwargs), torch.nn.Embedding(7, 3, **kwargs)
     sync_state(ours, theirs, torch, to_torch=False)

@@ -1,4 +1,5 @@
 """LoRA: frozen base, trainable adapters, merge/unmerge consistency, apply_lora and counting."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Losses against PyTorch: every reduction and option, gradients of every float input, stability."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,14 +21,20 @@ def check_loss(name, args, kwargs, torch, grad=(0,), dtype=np.float64, module=No
     nn.* wrapper with the same options.
     """
     rtol, atol = (1e-9, 1e-11) if dtype == np.float64 else (1e-4, 1e-5)
-    ours = [ag.tensor(a.astype(dtype) if a.dtype.kind == "f" else a, requires_grad=i in grad)
-            if isinstance(a, np.ndarray) else a for i, a in enumerate(args)]
-    theirs = [torch.tensor(a.astype(dtype) if a.dtype.kind == "f" else a, requires_grad=i in grad)
-              if isinstance(a, np.ndarray) else a for i, a in enumerate(args)]
-    okw = {k: ag.tensor(v.astype(dtype)) if isinstance(v, np.ndarray) else v
-           for k, v in kwargs.items()}
-    tkw = {k: torch.tensor(v.astype(dtype)) if isinstance(v, np.ndarray) else v
-           for k, v in kwargs.items()}
+    ours = [
+        ag.tensor(a.astype(dtype) if a.dtype.kind == "f" else a, requires_grad=i in grad)
+        if isinstance(a, np.ndarray)
+        else a
+        for i, a in enumerate(args)
+    ]
+    theirs = [
+        torch.tensor(a.astype(dtype) if a.dtype.kind == "f" else a, requires_grad=i in grad)
+        if isinstance(a, np.ndarray)
+        else a
+        for i, a in enumerate(args)
+    ]
+    okw = {k: ag.tensor(v.astype(dtype)) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    tkw = {k: torch.tensor(v.astype(dtype)) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     out = getattr(F, name)(*ours, **okw)
     tout = getattr(torch.nn.functional, name)(*theirs, **tkw)
     assert out.dtype == dtype and out.shape == tuple(tout.shape)
@@ -46,11 +53,14 @@ def check_loss(name, args, kwargs, torch, grad=(0,), dtype=np.float64, module=No
 
 
 # ---- regression losses ---------------------------------------------------------------------
-REGRESSION = [("l1_loss", "L1Loss", {}), ("mse_loss", "MSELoss", {}),
-              ("smooth_l1_loss", "SmoothL1Loss", {"beta": 0.5}),
-              ("smooth_l1_loss", "SmoothL1Loss", {"beta": 0.0}),
-              ("huber_loss", "HuberLoss", {"delta": 0.7}),
-              ("soft_margin_loss", "SoftMarginLoss", {})]
+REGRESSION = [
+    ("l1_loss", "L1Loss", {}),
+    ("mse_loss", "MSELoss", {}),
+    ("smooth_l1_loss", "SmoothL1Loss", {"beta": 0.5}),
+    ("smooth_l1_loss", "SmoothL1Loss", {"beta": 0.0}),
+    ("huber_loss", "HuberLoss", {"delta": 0.7}),
+    ("soft_margin_loss", "SoftMarginLoss", {}),
+]
 
 
 @pytest.mark.parametrize("name,module,kwargs", REGRESSION, ids=lambda v: str(v))
@@ -80,9 +90,15 @@ def _ce_case(shape, n_classes, ignore=False, weight=False):
     return logits, target, kw
 
 
-CE_CASES = [((6, 4), {}), ((6, 4), {"ignore": True}), ((6, 4), {"weight": True}),
-            ((6, 4), {"weight": True, "ignore": True}), ((2, 3, 4, 5), {"ignore": True}),
-            ((2, 3, 5), {"weight": True}), ((4,), {})]
+CE_CASES = [
+    ((6, 4), {}),
+    ((6, 4), {"ignore": True}),
+    ((6, 4), {"weight": True}),
+    ((6, 4), {"weight": True, "ignore": True}),
+    ((2, 3, 4, 5), {"ignore": True}),
+    ((2, 3, 5), {"weight": True}),
+    ((4,), {}),
+]
 
 
 @pytest.mark.parametrize("shape,opts", CE_CASES, ids=lambda v: str(v))
@@ -91,9 +107,13 @@ CE_CASES = [((6, 4), {}), ((6, 4), {"ignore": True}), ((6, 4), {"weight": True})
 def test_cross_entropy_class_indices(torch, shape, opts, reduction, smoothing):
     n_classes = shape[1] if len(shape) > 1 else shape[0]
     logits, target, kw = _ce_case(shape, n_classes, **opts)
-    check_loss("cross_entropy", (logits, target),
-               {**kw, "reduction": reduction, "label_smoothing": smoothing}, torch,
-               module="CrossEntropyLoss")
+    check_loss(
+        "cross_entropy",
+        (logits, target),
+        {**kw, "reduction": reduction, "label_smoothing": smoothing},
+        torch,
+        module="CrossEntropyLoss",
+    )
 
 
 @pytest.mark.parametrize("shape,opts", CE_CASES, ids=lambda v: str(v))
@@ -101,8 +121,7 @@ def test_cross_entropy_class_indices(torch, shape, opts, reduction, smoothing):
 def test_nll_loss(torch, shape, opts, reduction):
     n_classes = shape[1] if len(shape) > 1 else shape[0]
     logits, target, kw = _ce_case(shape, n_classes, **opts)
-    check_loss("nll_loss", (logits, target), {**kw, "reduction": reduction}, torch,
-               module="NLLLoss")
+    check_loss("nll_loss", (logits, target), {**kw, "reduction": reduction}, torch, module="NLLLoss")
 
 
 @pytest.mark.parametrize("shape", [(5, 4), (2, 3, 4, 2), (4,)])
@@ -115,8 +134,13 @@ def test_cross_entropy_probability_targets(torch, shape, reduction, opts):
     kw = dict(opts)
     if kw.pop("weight", False):
         kw["weight"] = RNG.uniform(0.5, 2, shape[class_dim])
-    check_loss("cross_entropy", (RNG.standard_normal(shape), probs),
-               {**kw, "reduction": reduction}, torch, grad=(0, 1))
+    check_loss(
+        "cross_entropy",
+        (RNG.standard_normal(shape), probs),
+        {**kw, "reduction": reduction},
+        torch,
+        grad=(0, 1),
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -124,8 +148,9 @@ def test_cross_entropy_extreme_logits_are_stable(torch, dtype):
     logits = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [0.0, 1e4, 1e4]])
     target = np.array([1, 2, 0])
     check_loss("cross_entropy", (logits, target), {"label_smoothing": 0.1}, torch, dtype=dtype)
-    check_loss("binary_cross_entropy_with_logits", (logits, (logits > 0) * 1.0), {}, torch,
-               (0, 1), dtype=dtype)
+    check_loss(
+        "binary_cross_entropy_with_logits", (logits, (logits > 0) * 1.0), {}, torch, (0, 1), dtype=dtype
+    )
 
 
 def test_cross_entropy_all_ignored_is_nan_like_pytorch():
@@ -137,8 +162,7 @@ def test_cross_entropy_gradcheck():
     logits = ag.tensor(RNG.standard_normal((4, 3, 2)), requires_grad=True)
     target = ag.tensor(np.array([[0, 1], [2, -100], [1, 1], [0, 2]]))
     weight = ag.tensor(np.array([0.5, 1.0, 2.0]))
-    assert ag.gradcheck(lambda x: F.cross_entropy(x, target, weight, label_smoothing=0.1),
-                        [logits])
+    assert ag.gradcheck(lambda x: F.cross_entropy(x, target, weight, label_smoothing=0.1), [logits])
     assert ag.gradgradcheck(lambda x: F.cross_entropy(x, target), [logits])
 
 
@@ -163,15 +187,15 @@ def test_classification_errors():
 def test_binary_cross_entropy(torch, reduction, weighted):
     p, t = RNG.uniform(0.02, 0.98, (4, 3)), RNG.uniform(0, 1, (4, 3))
     kw = {"weight": RNG.uniform(0.5, 2, (4, 3))} if weighted else {}
-    check_loss("binary_cross_entropy", (p, t), {**kw, "reduction": reduction}, torch, (0, 1),
-               module="BCELoss")
+    check_loss(
+        "binary_cross_entropy", (p, t), {**kw, "reduction": reduction}, torch, (0, 1), module="BCELoss"
+    )
 
 
 def test_binary_cross_entropy_clamps_log_at_minus_100(torch):
     p, t = np.array([0.0, 1.0, 0.5]), np.array([1.0, 0.0, 1.0])
     out = F.binary_cross_entropy(ag.tensor(p), ag.tensor(t), reduction="none")
-    want = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(t),
-                                                    reduction="none")
+    want = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(t), reduction="none")
     np.testing.assert_allclose(out.numpy(), want.numpy())
     assert out.numpy()[0] == pytest.approx(100.0)
     with pytest.raises(ValueError, match="between 0 and 1"):
@@ -224,8 +248,9 @@ def test_binary_cross_entropy_rejects_targets_outside_0_1():
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("opts", [{}, {"weight": True}, {"pos_weight": True},
-                                  {"weight": True, "pos_weight": True}])
+@pytest.mark.parametrize(
+    "opts", [{}, {"weight": True}, {"pos_weight": True}, {"weight": True, "pos_weight": True}]
+)
 def test_binary_cross_entropy_with_logits(torch, reduction, opts):
     x, t = RNG.standard_normal((5, 3)) * 3, RNG.uniform(0, 1, (5, 3))
     kw = {"reduction": reduction}
@@ -233,8 +258,7 @@ def test_binary_cross_entropy_with_logits(torch, reduction, opts):
         kw["weight"] = RNG.uniform(0.5, 2, (5, 3))
     if opts.get("pos_weight"):
         kw["pos_weight"] = RNG.uniform(0.5, 3, 3)
-    check_loss("binary_cross_entropy_with_logits", (x, t), kw, torch, (0, 1),
-               module="BCEWithLogitsLoss")
+    check_loss("binary_cross_entropy_with_logits", (x, t), kw, torch, (0, 1), module="BCEWithLogitsLoss")
 
 
 def test_bce_with_logits_gradient_at_zero_is_exact():
@@ -265,18 +289,36 @@ def test_kl_div(torch, reduction, log_target):
 def test_cosine_embedding_loss(torch, reduction, margin):
     a, b = RNG.standard_normal((6, 4)), RNG.standard_normal((6, 4))
     y = np.array([1, -1, 1, -1, -1, 1])
-    check_loss("cosine_embedding_loss", (a, b, y), {"margin": margin, "reduction": reduction},
-               torch, (0, 1), module="CosineEmbeddingLoss")
+    check_loss(
+        "cosine_embedding_loss",
+        (a, b, y),
+        {"margin": margin, "reduction": reduction},
+        torch,
+        (0, 1),
+        module="CosineEmbeddingLoss",
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_margin_ranking_and_hinge_embedding(torch, reduction):
     a, b = RNG.standard_normal(7), RNG.standard_normal(7)
     y = np.array([1.0, -1, 1, 1, -1, -1, 1])
-    check_loss("margin_ranking_loss", (a, b, y), {"margin": 0.2, "reduction": reduction}, torch,
-               (0, 1), module="MarginRankingLoss")
-    check_loss("hinge_embedding_loss", (np.abs(a), y), {"margin": 0.8, "reduction": reduction},
-               torch, (0,), module="HingeEmbeddingLoss")
+    check_loss(
+        "margin_ranking_loss",
+        (a, b, y),
+        {"margin": 0.2, "reduction": reduction},
+        torch,
+        (0, 1),
+        module="MarginRankingLoss",
+    )
+    check_loss(
+        "hinge_embedding_loss",
+        (np.abs(a), y),
+        {"margin": 0.8, "reduction": reduction},
+        torch,
+        (0,),
+        module="HingeEmbeddingLoss",
+    )
 
 
 def test_loss_modules_hold_weights_as_buffers(torch):
@@ -284,8 +326,7 @@ def test_loss_modules_hold_weights_as_buffers(torch):
     ce = nn.CrossEntropyLoss(weight=w, ignore_index=1, label_smoothing=0.1)
     assert list(ce.state_dict()) == ["weight"] and list(ce.parameters()) == []
     bce = nn.BCEWithLogitsLoss(pos_weight=ag.ones(3))
-    assert list(bce.state_dict()) == list(torch.nn.BCEWithLogitsLoss(
-        pos_weight=torch.ones(3)).state_dict())
+    assert list(bce.state_dict()) == list(torch.nn.BCEWithLogitsLoss(pos_weight=torch.ones(3)).state_dict())
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
     assert nn.L1Loss(size_average=False).reduction == "sum"  # PyTorch's legacy flags
     assert nn.L1Loss(reduce=False).reduction == "none"
@@ -294,9 +335,12 @@ def test_loss_modules_hold_weights_as_buffers(torch):
 def test_losses_keep_float32():
     x = ag.randn(4, 3, requires_grad=True)
     t = ag.tensor([0, 1, 2, 1])
-    for loss in (F.cross_entropy(x, t, label_smoothing=0.1), F.mse_loss(x, x.detach() * 2),
-                 F.binary_cross_entropy_with_logits(x, ag.rand(4, 3)),
-                 F.kl_div(x.log_softmax(1), ag.rand(4, 3), reduction="batchmean")):
+    for loss in (
+        F.cross_entropy(x, t, label_smoothing=0.1),
+        F.mse_loss(x, x.detach() * 2),
+        F.binary_cross_entropy_with_logits(x, ag.rand(4, 3)),
+        F.kl_div(x.log_softmax(1), ag.rand(4, 3), reduction="batchmean"),
+    ):
         assert loss.dtype == np.float32
         loss.backward()
         assert x.grad.dtype == np.float32

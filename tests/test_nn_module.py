@@ -2,6 +2,7 @@
 
 Where PyTorch defines the behaviour, the same architecture is built in both libraries and compared.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -54,13 +55,13 @@ def test_names_order_and_dedup_match_pytorch(torch):
 
 def test_state_dict_round_trip_with_pytorch(torch):
     ours, theirs = build(nn), build(torch.nn)
-    theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in
-                            ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in ours.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
     ours.eval()
     theirs.eval()
-    np.testing.assert_allclose(ours(ag.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        ours(ag.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6
+    )
     fresh = build(nn)
     fresh.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     for (k, a), b in zip(fresh.state_dict().items(), ours.state_dict().values()):
@@ -125,11 +126,24 @@ def test_apply_hooks_and_to():
 
 
 def test_repr_matches_pytorch(torch):
-    ours = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
-                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 2), nn.Dropout(0.1))
-    theirs = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8),
-                                 torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
-                                 torch.nn.Linear(8, 2), torch.nn.Dropout(0.1))
+    ours = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(8, 2),
+        nn.Dropout(0.1),
+    )
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1),
+        torch.nn.BatchNorm2d(8),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(8, 2),
+        torch.nn.Dropout(0.1),
+    )
     assert repr(ours) == repr(theirs)
 
 

@@ -1,4 +1,5 @@
 """Normalisation layers and F.* norms against PyTorch: outputs, gradients, running statistics."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -58,8 +59,7 @@ def test_functional_batch_norm_updates_running_stats_like_pytorch(torch):
     trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
     for _ in range(2):
         y = F.batch_norm(ag.tensor(x), rm, rv, training=True, momentum=0.2, eps=1e-4)
-        yt = torch.nn.functional.batch_norm(torch.tensor(x), trm, trv, training=True,
-                                            momentum=0.2, eps=1e-4)
+        yt = torch.nn.functional.batch_norm(torch.tensor(x), trm, trv, training=True, momentum=0.2, eps=1e-4)
         np.testing.assert_allclose(y.numpy(), yt.numpy(), 1e-10, 1e-12)
     np.testing.assert_allclose(rm.numpy(), trm.numpy(), 1e-12)
     np.testing.assert_allclose(rv.numpy(), trv.numpy(), 1e-12)  # unbiased variance
@@ -109,8 +109,9 @@ def test_ghost_batch_norm_is_batch_norm_per_virtual_batch(torch, vbs, n):
     ghost.eval()
     ref.eval()
     x2 = _shifted((3, 3, 2, 2))
-    np.testing.assert_allclose(ghost(ag.tensor(x2)).numpy(), ref(torch.tensor(x2)).detach().numpy(),
-                               1e-10, 1e-12)
+    np.testing.assert_allclose(
+        ghost(ag.tensor(x2)).numpy(), ref(torch.tensor(x2)).detach().numpy(), 1e-10, 1e-12
+    )
 
 
 def test_ghost_batch_norm_differs_from_full_batch_and_validates():
@@ -144,8 +145,7 @@ OTHER_NORMS = [
 
 
 @pytest.mark.parametrize("name,args,kwargs,shape", OTHER_NORMS, ids=lambda v: str(v))
-@pytest.mark.parametrize("dtype,to_torch", [(np.float64, True), (np.float64, False),
-                                            (np.float32, True)])
+@pytest.mark.parametrize("dtype,to_torch", [(np.float64, True), (np.float64, False), (np.float32, True)])
 def test_norm_parity(torch, name, args, kwargs, shape, dtype, to_torch):
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
     for p in ours.parameters():
@@ -156,9 +156,15 @@ def test_norm_parity(torch, name, args, kwargs, shape, dtype, to_torch):
         check_module_parity(ours, theirs, _shifted(shape), torch, dtype, to_torch=False)
 
 
-@pytest.mark.parametrize("layer,shape", [(nn.LayerNorm(4), (2, 4)), (nn.GroupNorm(2, 4), (2, 4, 3)),
-                                         (nn.InstanceNorm1d(2, affine=True), (2, 2, 3)),
-                                         (nn.RMSNorm(4), (3, 4))])
+@pytest.mark.parametrize(
+    "layer,shape",
+    [
+        (nn.LayerNorm(4), (2, 4)),
+        (nn.GroupNorm(2, 4), (2, 4, 3)),
+        (nn.InstanceNorm1d(2, affine=True), (2, 2, 3)),
+        (nn.RMSNorm(4), (3, 4)),
+    ],
+)
 def test_norm_gradcheck_and_gradgradcheck(layer, shape):
     layer.double()
     x = ag.tensor(_shifted(shape), requires_grad=True)
@@ -169,8 +175,13 @@ def test_norm_gradcheck_and_gradgradcheck(layer, shape):
 
 def test_norms_keep_float32():
     x = ag.randn(2, 4, 3, 3)
-    for layer in (nn.BatchNorm2d(4), nn.GroupNorm(2, 4), nn.InstanceNorm2d(4),
-                  nn.LayerNorm((3, 3)), nn.RMSNorm(3)):
+    for layer in (
+        nn.BatchNorm2d(4),
+        nn.GroupNorm(2, 4),
+        nn.InstanceNorm2d(4),
+        nn.LayerNorm((3, 3)),
+        nn.RMSNorm(3),
+    ):
         assert layer(x).dtype == np.float32, type(layer).__name__
     assert nn.BatchNorm2d(4).running_var.dtype == np.float32
 
@@ -191,10 +202,15 @@ def test_norm_errors():
 
 
 def test_norm_state_dict_keys_match_pytorch(torch):
-    pairs = [(nn.LayerNorm(4, bias=False), torch.nn.LayerNorm(4, bias=False)),
-             (nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
-              torch.nn.InstanceNorm2d(3, affine=True, track_running_stats=True)),
-             (nn.GroupNorm(2, 4), torch.nn.GroupNorm(2, 4)), (nn.RMSNorm(3), torch.nn.RMSNorm(3))]
+    pairs = [
+        (nn.LayerNorm(4, bias=False), torch.nn.LayerNorm(4, bias=False)),
+        (
+            nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+            torch.nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+        ),
+        (nn.GroupNorm(2, 4), torch.nn.GroupNorm(2, 4)),
+        (nn.RMSNorm(3), torch.nn.RMSNorm(3)),
+    ]
     for ours, theirs in pairs:
         sync_state(ours, theirs, torch, to_torch=True)
         assert repr(ours) == repr(theirs)

@@ -1,4 +1,5 @@
 """Recurrent layers: parity with torch.nn (values, final states, gradients), gradchecks, errors."""
+
 from __future__ import annotations
 
 import math
@@ -53,13 +54,19 @@ def _check(torch, mine, theirs, my_out, their_out, my_in, their_in, rtol, atol):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=atol)
     theirs_p = dict(theirs.named_parameters())
     for name, p in mine.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), theirs_p[name].grad.numpy(), rtol=rtol, atol=atol,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            p.grad.numpy(), theirs_p[name].grad.numpy(), rtol=rtol, atol=atol, err_msg=name
+        )
 
 
 # ---- cells ------------------------------------------------------------------------------------
-CELLS = [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}), ("LSTMCell", {}),
-         ("GRUCell", {}), ("GRUCell", {"bias": False})]
+CELLS = [
+    ("RNNCell", {}),
+    ("RNNCell", {"nonlinearity": "relu"}),
+    ("LSTMCell", {}),
+    ("GRUCell", {}),
+    ("GRUCell", {"bias": False}),
+]
 
 
 @pytest.mark.parametrize("name,kwargs", CELLS)
@@ -74,8 +81,9 @@ def test_cell_parity_float64(torch, name, kwargs, with_state):
     if with_state:
         hx_m = tuple(my_in[1:]) if name == "LSTMCell" else my_in[1]
         hx_t = tuple(their_in[1:]) if name == "LSTMCell" else their_in[1]
-    _check(torch, mine, theirs, mine(my_in[0], hx_m), theirs(their_in[0], hx_t), my_in, their_in,
-           1e-10, 1e-12)
+    _check(
+        torch, mine, theirs, mine(my_in[0], hx_m), theirs(their_in[0], hx_t), my_in, their_in, 1e-10, 1e-12
+    )
 
 
 @pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
@@ -101,6 +109,7 @@ def test_cell_gradcheck(cls):
         def f(x, h, c, *ps):
             hn, cn = cell(x, (h, c))
             return hn * 2.0 + cn
+
         assert ag.gradcheck(f, (x, h, c, *params))
         assert ag.gradgradcheck(f, (x, h, c))
     else:
@@ -114,8 +123,7 @@ def test_plain_tensor_op_path_for_large_states(torch, monkeypatch, name):
     monkeypatch.setattr(rec, "FUSED_CELLS", False)
     mine, theirs = _pair(torch, name, 3, 4, num_layers=2, bidirectional=True)
     my_in, their_in = _tensors(torch, [RNG.standard_normal((5, 2, 3))])
-    _check(torch, mine, theirs, mine(my_in[0]), theirs(their_in[0]), my_in, their_in, 1e-9,
-           1e-11)
+    _check(torch, mine, theirs, mine(my_in[0]), theirs(their_in[0]), my_in, their_in, 1e-9, 1e-11)
     cell = getattr(nn, name + "Cell")(2, 3).double()
     x = ag.tensor(RNG.standard_normal((2, 2)), requires_grad=True)
     h = ag.tensor(RNG.standard_normal((2, 3)), requires_grad=True)
@@ -126,8 +134,7 @@ def test_plain_tensor_op_path_for_large_states(torch, monkeypatch, name):
 def test_cell_init_bounds_and_names():
     cell = nn.LSTMCell(6, 16)
     bound = 1 / math.sqrt(16)
-    assert [n for n, _ in cell.named_parameters()] == ["weight_ih", "weight_hh", "bias_ih",
-                                                       "bias_hh"]
+    assert [n for n, _ in cell.named_parameters()] == ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
     assert cell.weight_ih.shape == (64, 6) and cell.weight_hh.shape == (64, 16)
     for p in cell.parameters():
         assert p.dtype == np.float32
@@ -139,8 +146,7 @@ def test_cell_init_bounds_and_names():
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("with_state", [False, True])
 def test_stacked_bidirectional_parity_float64(torch, name, batch_first, with_state):
-    mine, theirs = _pair(torch, name, 3, 4, num_layers=2, bidirectional=True,
-                         batch_first=batch_first)
+    mine, theirs = _pair(torch, name, 3, 4, num_layers=2, bidirectional=True, batch_first=batch_first)
     T, B = 5, 2
     arrays = [RNG.standard_normal((B, T, 3) if batch_first else (T, B, 3))]
     if with_state:
@@ -156,11 +162,15 @@ def test_stacked_bidirectional_parity_float64(torch, name, batch_first, with_sta
 
 
 @pytest.mark.filterwarnings("ignore:LSTM with projections")
-@pytest.mark.parametrize("name,kwargs", [("RNN", {"nonlinearity": "relu", "num_layers": 3}),
-                                         ("LSTM", {"bias": False}),
-                                         ("LSTM", {"proj_size": 2, "num_layers": 2,
-                                                   "bidirectional": True}),
-                                         ("GRU", {"num_layers": 2, "batch_first": True})])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("RNN", {"nonlinearity": "relu", "num_layers": 3}),
+        ("LSTM", {"bias": False}),
+        ("LSTM", {"proj_size": 2, "num_layers": 2, "bidirectional": True}),
+        ("GRU", {"num_layers": 2, "batch_first": True}),
+    ],
+)
 def test_variants_float32(torch, name, kwargs):
     mine, theirs = _pair(torch, name, 3, 6, dtype=np.float32, **kwargs)
     x = RNG.standard_normal((7, 3, 3)).astype(np.float32)
@@ -190,8 +200,9 @@ def test_dropout_only_between_layers(torch):
     np.testing.assert_allclose(h.numpy(), ref_h.detach().numpy(), rtol=1e-10, atol=1e-12)
     mine.eval()
     theirs.eval()
-    np.testing.assert_allclose(mine(ag.tensor(x))[0].numpy(), theirs(torch.tensor(x))[0]
-                               .detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        mine(ag.tensor(x))[0].numpy(), theirs(torch.tensor(x))[0].detach().numpy(), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_state_dict_loads_into_torch(torch):

@@ -3,6 +3,7 @@
 torchvision is not a dependency, so its BasicBlock and Bottleneck are restated here in PyTorch, line
 for line, as the reference.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,8 +40,7 @@ def torch_blocks(torch):
             return self.relu(self.bn2(self.conv2(out)) + identity)
 
     class Bottleneck(tnn.Module):
-        def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64,
-                     dilation=1):
+        def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64, dilation=1):
             super().__init__()
             width = int(planes * (base_width / 64.0)) * groups
             self.conv1, self.bn1 = conv1x1(inplanes, width), tnn.BatchNorm2d(width)
@@ -62,11 +62,13 @@ def torch_blocks(torch):
     return BasicBlock, Bottleneck, downsample
 
 
-CASES = [("BasicBlock", (4, 4), {}, None),
-         ("BasicBlock", (4, 6, 2), {}, (4, 6, 2)),
-         ("Bottleneck", (16, 4), {}, None),
-         ("Bottleneck", (8, 4, 2), {"groups": 2, "base_width": 32}, (8, 16, 2)),
-         ("Bottleneck", (16, 4), {"dilation": 2}, None)]
+CASES = [
+    ("BasicBlock", (4, 4), {}, None),
+    ("BasicBlock", (4, 6, 2), {}, (4, 6, 2)),
+    ("Bottleneck", (16, 4), {}, None),
+    ("Bottleneck", (8, 4, 2), {"groups": 2, "base_width": 32}, (8, 16, 2)),
+    ("Bottleneck", (16, 4), {"dilation": 2}, None),
+]
 
 
 @pytest.mark.parametrize("name,args,kwargs,down", CASES, ids=lambda v: str(v))
@@ -76,7 +78,8 @@ def test_resnet_blocks_match_torchvision(torch, name, args, kwargs, down, to_tor
     ours_down = nn.make_downsample(*down) if down else None
     ours = getattr(nn, name)(*args, downsample=ours_down, **kwargs)
     theirs = (basic if name == "BasicBlock" else bottleneck)(
-        *args, downsample=tdown(*down) if down else None, **kwargs)
+        *args, downsample=tdown(*down) if down else None, **kwargs
+    )
     x = RNG.standard_normal((2, args[0], 6, 6))
     check_module_parity(ours, theirs, x, torch, np.float64, to_torch, steps=2)
     ours.eval()
@@ -118,11 +121,11 @@ def test_residual_adds_the_input():
     x = ag.randn(2, 3, requires_grad=True)
     np.testing.assert_allclose(block(x).numpy(), x.numpy() + branch(x).numpy(), rtol=1e-6)
     block(x).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 1 + branch.weight.numpy().sum(0, keepdims=True).repeat(2, 0),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        x.grad.numpy(), 1 + branch.weight.numpy().sum(0, keepdims=True).repeat(2, 0), rtol=1e-5
+    )
     assert list(block.state_dict()) == ["fn.weight", "fn.bias"]
     with pytest.raises(ShapeError, match="Residual"):
         nn.Residual(nn.Linear(3, 4))(x)
-    deep = nn.Sequential(*[nn.Residual(nn.Sequential(nn.LayerNorm(8), nn.Linear(8, 8)))
-                           for _ in range(20)])
+    deep = nn.Sequential(*[nn.Residual(nn.Sequential(nn.LayerNorm(8), nn.Linear(8, 8))) for _ in range(20)])
     assert deep(ag.randn(4, 8)).shape == (4, 8)

@@ -1,5 +1,6 @@
 """Transformer layers and stacks against torch.nn (values, gradients, state dicts both ways), the
 layer clone used by the stacks, and the positional encodings."""
+
 from __future__ import annotations
 
 import math
@@ -32,16 +33,19 @@ def _compare(torch, mine, theirs, my_args, their_args, my_kw=None, their_kw=None
     (ref * torch.tensor(g)).sum().backward()
     theirs_p = dict(theirs.named_parameters())
     for name, p in mine.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), theirs_p[name].grad.numpy(), rtol=1e-7,
-                                   atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(
+            p.grad.numpy(), theirs_p[name].grad.numpy(), rtol=1e-7, atol=1e-9, err_msg=name
+        )
     for a, b in zip(my_args, their_args):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-7, atol=1e-9)
 
 
 def _seqs(torch, *shapes):
     arrays = [RNG.standard_normal(s) for s in shapes]
-    return ([ag.tensor(a, requires_grad=True) for a in arrays],
-            [torch.tensor(a, requires_grad=True) for a in arrays])
+    return (
+        [ag.tensor(a, requires_grad=True) for a in arrays],
+        [torch.tensor(a, requires_grad=True) for a in arrays],
+    )
 
 
 def _masks(torch, T, S, N):
@@ -57,8 +61,9 @@ CONFIGS = [(nf, act) for nf in (False, True) for act in ("relu", "gelu")]
 @pytest.mark.parametrize("norm_first,activation", CONFIGS)
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_encoder_layer_parity_train_mode(torch, norm_first, activation, batch_first):
-    kw = dict(dim_feedforward=FF, dropout=0.0, activation=activation, norm_first=norm_first,
-              batch_first=batch_first)
+    kw = dict(
+        dim_feedforward=FF, dropout=0.0, activation=activation, norm_first=norm_first, batch_first=batch_first
+    )
     theirs = torch.nn.TransformerEncoderLayer(E, H, **kw).double()
     mine = nn.TransformerEncoderLayer(E, H, **kw).double()
     _load(mine, theirs)
@@ -66,8 +71,15 @@ def test_encoder_layer_parity_train_mode(torch, norm_first, activation, batch_fi
     causal = ~np.tri(5, dtype=bool)  # bool like the padding mask (PyTorch warns on a mix)
     mask, tmask = ag.tensor(causal), torch.tensor(causal)
     my_in, their_in = _seqs(torch, (2, 5, E) if batch_first else (5, 2, E))
-    _compare(torch, mine, theirs, my_in, their_in, dict(src_mask=mask, src_key_padding_mask=kpm),
-             dict(src_mask=tmask, src_key_padding_mask=tkpm))
+    _compare(
+        torch,
+        mine,
+        theirs,
+        my_in,
+        their_in,
+        dict(src_mask=mask, src_key_padding_mask=kpm),
+        dict(src_mask=tmask, src_key_padding_mask=tkpm),
+    )
 
 
 @pytest.mark.parametrize("norm_first,activation", CONFIGS)
@@ -78,19 +90,27 @@ def test_decoder_layer_parity_train_mode(torch, norm_first, activation):
     _load(mine, theirs)
     (mask, kpm), (tmask, tkpm) = _masks(torch, 4, 5, 2)
     my_in, their_in = _seqs(torch, (4, 2, E), (5, 2, E))
-    _compare(torch, mine, theirs, my_in, their_in,
-             dict(tgt_mask=mask, memory_key_padding_mask=kpm),
-             dict(tgt_mask=tmask, memory_key_padding_mask=tkpm))
+    _compare(
+        torch,
+        mine,
+        theirs,
+        my_in,
+        their_in,
+        dict(tgt_mask=mask, memory_key_padding_mask=kpm),
+        dict(tgt_mask=tmask, memory_key_padding_mask=tkpm),
+    )
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_stacks_parity_eval_mode_with_dropout(torch, norm_first):
     """In eval mode dropout is the identity, so dropout=0.1 still matches PyTorch exactly."""
     kw = dict(dim_feedforward=FF, dropout=0.1, norm_first=norm_first, activation="gelu")
-    t_enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(E, H, **kw), 2,
-                                        torch.nn.LayerNorm(E), enable_nested_tensor=False)
-    t_dec = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(E, H, **kw), 2,
-                                        torch.nn.LayerNorm(E))
+    t_enc = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(E, H, **kw), 2, torch.nn.LayerNorm(E), enable_nested_tensor=False
+    )
+    t_dec = torch.nn.TransformerDecoder(
+        torch.nn.TransformerDecoderLayer(E, H, **kw), 2, torch.nn.LayerNorm(E)
+    )
     m_enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(E, H, **kw), 2, nn.LayerNorm(E))
     m_dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(E, H, **kw), 2, nn.LayerNorm(E))
     for m, t in ((m_enc, t_enc), (m_dec, t_dec)):
@@ -99,18 +119,35 @@ def test_stacks_parity_eval_mode_with_dropout(torch, norm_first):
         _load(m, t)
     (mask, kpm), (tmask, tkpm) = _masks(torch, 4, 5, 2)
     src, tsrc = _seqs(torch, (5, 2, E))
-    _compare(torch, m_enc, t_enc, src, tsrc, dict(src_key_padding_mask=kpm),
-             dict(src_key_padding_mask=tkpm), grads=False)
+    _compare(
+        torch,
+        m_enc,
+        t_enc,
+        src,
+        tsrc,
+        dict(src_key_padding_mask=kpm),
+        dict(src_key_padding_mask=tkpm),
+        grads=False,
+    )
     (tgt, mem), (ttgt, tmem) = _seqs(torch, (4, 2, E), (5, 2, E))
-    _compare(torch, m_dec, t_dec, [tgt, mem], [ttgt, tmem], dict(tgt_mask=mask),
-             dict(tgt_mask=tmask), grads=False)
+    _compare(
+        torch, m_dec, t_dec, [tgt, mem], [ttgt, tmem], dict(tgt_mask=mask), dict(tgt_mask=tmask), grads=False
+    )
 
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_transformer_parity_and_state_dict_both_ways(torch, norm_first):
-    kw = dict(d_model=E, nhead=H, num_encoder_layers=2, num_decoder_layers=1,
-              dim_feedforward=FF, dropout=0.0, norm_first=norm_first, batch_first=True)
+    kw = dict(
+        d_model=E,
+        nhead=H,
+        num_encoder_layers=2,
+        num_decoder_layers=1,
+        dim_feedforward=FF,
+        dropout=0.0,
+        norm_first=norm_first,
+        batch_first=True,
+    )
     mine = nn.Transformer(**kw)
     theirs = torch.nn.Transformer(**kw)
     theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in mine.state_dict().items()})
@@ -118,14 +155,19 @@ def test_transformer_parity_and_state_dict_both_ways(torch, norm_first):
     theirs.double()
     (mask, kpm), (tmask, tkpm) = _masks(torch, 4, 5, 2)
     (src, tgt), (tsrc, ttgt) = _seqs(torch, (2, 5, E), (2, 4, E))
-    _compare(torch, mine, theirs, [src, tgt], [tsrc, ttgt],
-             dict(tgt_mask=mask, src_key_padding_mask=kpm, memory_key_padding_mask=kpm),
-             dict(tgt_mask=tmask, src_key_padding_mask=tkpm, memory_key_padding_mask=tkpm))
+    _compare(
+        torch,
+        mine,
+        theirs,
+        [src, tgt],
+        [tsrc, ttgt],
+        dict(tgt_mask=mask, src_key_padding_mask=kpm, memory_key_padding_mask=kpm),
+        dict(tgt_mask=tmask, src_key_padding_mask=tkpm, memory_key_padding_mask=tkpm),
+    )
 
 
 def test_transformer_defaults_init_and_mask(torch):
-    model = nn.Transformer(d_model=E, nhead=H, num_encoder_layers=1, num_decoder_layers=1,
-                           dim_feedforward=FF)
+    model = nn.Transformer(d_model=E, nhead=H, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=FF)
     assert model.encoder.layers[0].linear1.weight.shape == (FF, E)
     w = model.encoder.layers[0].linear1.weight.numpy()
     assert np.abs(w).max() <= math.sqrt(6 / (E + FF))  # Xavier-uniform bound

@@ -1,5 +1,6 @@
 """Every family of networks in the examples has a notebook: each example module is imported by at
 least one notebook in notebooks/ (which the suite executes through nbmake)."""
+
 from __future__ import annotations
 
 import json

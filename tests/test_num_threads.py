@@ -1,6 +1,7 @@
 """autograd_nn.set_num_threads / get_num_threads, the pool behind them (threads.py), and the ops that
 split their work over it: the results are the same at every thread count (to rounding) and bit for
 bit the same from run to run at a fixed one."""
+
 from __future__ import annotations
 
 import os
@@ -40,11 +41,12 @@ def test_set_and_get(set_threads):
 def test_environment_sets_the_default_and_blas_gets_one_thread(var):
     env = {k: v for k, v in os.environ.items() if k not in th.ENV_VARS}
     env[var] = "3"
-    code = ("import autograd_nn, threadpoolctl; print(autograd_nn.get_num_threads(), "
-            "sorted({p['num_threads'] for p in threadpoolctl.threadpool_info() "
-            "if p['user_api'] == 'blas'}))")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120)
+    code = (
+        "import autograd_nn, threadpoolctl; print(autograd_nn.get_num_threads(), "
+        "sorted({p['num_threads'] for p in threadpoolctl.threadpool_info() "
+        "if p['user_api'] == 'blas'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split(None, 1) == ["3", "[1]\n"]
 
@@ -56,12 +58,14 @@ def test_parallel_for_runs_every_task_once_and_reraises(set_threads):
     def task(i):
         with lock:
             seen.append(i)
+
     th.parallel_for(50, task)
     assert sorted(seen) == list(range(50))
 
     def fails(i):
         if i == 7:
             raise KeyError("task 7")
+
     with pytest.raises(KeyError, match="task 7"):
         th.parallel_for(20, fails)
     inner = []
@@ -96,8 +100,10 @@ def test_conv_over_the_pool_is_deterministic(set_threads):
         np.testing.assert_allclose(a, p, rtol=1e-5, atol=1e-4)
 
 
-@pytest.mark.parametrize("shapes", [((300, 200), (200, 150)), ((20, 300), (300, 900)),
-                                    ((6, 70, 80), (6, 80, 90)), ((6, 70, 80), (80, 90))])
+@pytest.mark.parametrize(
+    "shapes",
+    [((300, 200), (200, 150)), ((20, 300), (300, 900)), ((6, 70, 80), (6, 80, 90)), ((6, 70, 80), (80, 90))],
+)
 def test_split_matmul_matches_numpy(set_threads, shapes):
     a, b = (RNG.standard_normal(s).astype(np.float32) for s in shapes)
     set_threads(2)

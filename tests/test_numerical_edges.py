@@ -15,6 +15,7 @@ without torch; with torch they are also compared directly):
   logsigmoid, BCE-with-logits at +-1e4: finite values and gradients (the saturated side gives exact
   zeros, the loss grows linearly), in float32 and float64, with no overflow warning.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -63,8 +64,12 @@ SOFTMAX_CASES = {
     "softmax": (lambda L: lambda x: x.softmax(0), BIG, [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]),
     "log_softmax": (lambda L: lambda x: x.log_softmax(0), BIG, [0.0, -2e4, -1e4], [-5.0, 2.0, 3.0]),
     "logsumexp": (lambda L: lambda x: x.logsumexp(0), BIG, 1e4, [1.0, 0.0, 0.0]),
-    "logsumexp_all_very_negative": (lambda L: lambda x: x.logsumexp(0), [-1e4, -1e4],
-                                    -1e4 + np.log(2.0), [0.5, 0.5]),
+    "logsumexp_all_very_negative": (
+        lambda L: lambda x: x.logsumexp(0),
+        [-1e4, -1e4],
+        -1e4 + np.log(2.0),
+        [0.5, 0.5],
+    ),
     "cross_entropy_wrong_class": (_ce, BIG, 2e4, [1.0, -1.0, 0.0]),
     "cross_entropy_right_class": (_ce, [-1e4, 1e4, 0.0], 0.0, [0.0, 0.0, 0.0]),
 }
@@ -101,7 +106,9 @@ def _bce(target):
             t = L.tensor(np.array(target, dtype=x.numpy().dtype if L is ag else np.float64))
             t = t.to(x.dtype)
             return mod.binary_cross_entropy_with_logits(x, t, reduction="none")
+
         return fn
+
     return make
 
 
@@ -165,15 +172,21 @@ KINKS = {
     "hardtanh": (lambda L: lambda x: _f(L).hardtanh(x), [1.0, -1.0, 0.0], [0.0, 0.0, 3.0]),
     "clamp": (lambda L: lambda x: x.clamp(0.0, 1.0), [0.0, 1.0, 2.0], [1.0, 2.0, 0.0]),
     "norm_at_zero": (lambda L: lambda x: x.norm(), [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]),
-    "norm_dim_one_zero_row": (lambda L: lambda x: x.norm(dim=1), [[0.0, 0.0], [3.0, 4.0]],
-                              [[0.0, 0.0], [1.2, 1.6]]),
+    "norm_dim_one_zero_row": (
+        lambda L: lambda x: x.norm(dim=1),
+        [[0.0, 0.0], [3.0, 4.0]],
+        [[0.0, 0.0], [1.2, 1.6]],
+    ),
     "norm_p1": (lambda L: lambda x: x.norm(p=1), [0.0, 1.0, -2.0], [0.0, 1.0, -1.0]),
     "max_ties": (lambda L: lambda x: x.max(), [1.0, 3.0, 3.0], [0.0, 0.5, 0.5]),
     "amax_ties": (lambda L: lambda x: x.amax(0), [1.0, 3.0, 3.0], [0.0, 0.5, 0.5]),
     "max_dim_ties": (lambda L: lambda x: x.max(0).values, [1.0, 3.0, 3.0], [0.0, 1.0, 0.0]),
     "min_dim_ties": (lambda L: lambda x: x.min(0).values, [1.0, 1.0, 3.0], [1.0, 0.0, 0.0]),
-    "maximum_equal": (lambda L: lambda x: L.maximum(x, _other(L, [1.0, 0.0, 5.0])),
-                      [1.0, 3.0, 3.0], [0.5, 2.0, 0.0]),
+    "maximum_equal": (
+        lambda L: lambda x: L.maximum(x, _other(L, [1.0, 0.0, 5.0])),
+        [1.0, 3.0, 3.0],
+        [0.5, 2.0, 0.0],
+    ),
     "std_constant": (lambda L: lambda x: x.std(), [2.0, 2.0, 2.0], [0.0, 0.0, 0.0]),
 }
 
@@ -227,8 +240,7 @@ def test_one_element_with_correction_0_is_zero_with_zero_gradient(op, dtype):
     y, g = _value_and_grad(lambda x: getattr(x, op)(correction=0), [2.0], dtype)
     assert y == 0.0
     np.testing.assert_array_equal(g, [0.0])
-    y, g = _value_and_grad(lambda x: getattr(x, op)(dim=1, keepdim=True, correction=0),
-                           [[1.0], [5.0]], dtype)
+    y, g = _value_and_grad(lambda x: getattr(x, op)(dim=1, keepdim=True, correction=0), [[1.0], [5.0]], dtype)
     np.testing.assert_array_equal(y, [[0.0], [0.0]])
     np.testing.assert_array_equal(g, [[0.0], [0.0]])
 
@@ -246,9 +258,13 @@ def _small_net_loss(dtype, params, x, y):
 
 def test_float32_and_float64_agree_on_a_small_network():
     rng = np.random.default_rng(0)
-    params = [rng.standard_normal((6, 16)) / np.sqrt(6), 0.1 * rng.standard_normal(16),
-              rng.standard_normal((16, 4)) / 4.0, 0.1 * rng.standard_normal(4),
-              1.0 + 0.1 * rng.standard_normal(16)]
+    params = [
+        rng.standard_normal((6, 16)) / np.sqrt(6),
+        0.1 * rng.standard_normal(16),
+        rng.standard_normal((16, 4)) / 4.0,
+        0.1 * rng.standard_normal(4),
+        1.0 + 0.1 * rng.standard_normal(16),
+    ]
     x = rng.standard_normal((32, 6))
     y = rng.integers(0, 4, 32)
     loss32, grads32 = _small_net_loss(np.float32, params, x, y)

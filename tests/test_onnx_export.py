@@ -1,6 +1,7 @@
 """autograd_nn.onnx.export: every layer with an ONNX equivalent, and every example model, run by
 onnxruntime on fresh inputs of two batch sizes (and sequence lengths where dynamic) gives our
 outputs to float32 tolerance; the graph passes onnx.checker's full check."""
+
 from __future__ import annotations
 
 import io
@@ -24,12 +25,19 @@ RNG = np.random.default_rng(0)
 def _session(proto):
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    return ort.InferenceSession(proto.SerializeToString(), options,
-                                providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
-def check_export(model, make_inputs, dynamic=None, sizes=((3, 5), (2, 4), (5, 7)), names=None,
-                 atol=1e-5, rtol=1e-4, **kwargs):
+def check_export(
+    model,
+    make_inputs,
+    dynamic=None,
+    sizes=((3, 5), (2, 4), (5, 7)),
+    names=None,
+    atol=1e-5,
+    rtol=1e-4,
+    **kwargs,
+):
     """Export on make_inputs(*sizes[0]); onnxruntime must match on the other sizes (with no
     dynamic axes, on fresh inputs of the first size). Returns the ModelProto."""
     model.eval()
@@ -38,7 +46,7 @@ def check_export(model, make_inputs, dynamic=None, sizes=((3, 5), (2, 4), (5, 7)
     proto = export(model, example, None, input_names=names, dynamic_axes=dynamic, **kwargs)
     onnx.checker.check_model(proto, full_check=True)
     sess = _session(proto)
-    for size in (sizes[1:] if dynamic else sizes[:1] * 2):
+    for size in sizes[1:] if dynamic else sizes[:1] * 2:
         inputs = make_inputs(*size)
         ours = [t.numpy() for t in _tensors(model(*inputs))]
         theirs = sess.run(None, {n: t.numpy() for n, t in zip(names, inputs)})
@@ -63,6 +71,7 @@ def _seq(feat, batch_first=False):
     def make(b, t):
         shape = (b, t, feat) if batch_first else (t, b, feat)
         return (ag.tensor(RNG.standard_normal(shape).astype(np.float32)),)
+
     return make
 
 
@@ -73,21 +82,28 @@ SEQ_BF = {"in0": {0: "batch", 1: "time"}}
 LAYERS = {
     "Linear": (lambda: nn.Linear(6, 4), _x(6), BATCH),
     "Linear 3-D": (lambda: nn.Linear(6, 4), _seq(6), SEQ),
-    "Bilinear-free MLP": (lambda: nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2)),
-                          _x(6), BATCH),
+    "Bilinear-free MLP": (lambda: nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2)), _x(6), BATCH),
     "Conv1d": (lambda: nn.Conv1d(3, 4, 3, stride=2, padding=1), _x(3, 9), BATCH),
-    "Conv2d dilation groups": (lambda: nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2),
-                               _x(4, 7, 7), BATCH),
+    "Conv2d dilation groups": (
+        lambda: nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2),
+        _x(4, 7, 7),
+        BATCH,
+    ),
     "Conv2d same": (lambda: nn.Conv2d(2, 3, 4, padding="same"), _x(2, 6, 6), BATCH),
-    "ConvTranspose1d": (lambda: nn.ConvTranspose1d(3, 2, 3, stride=2, padding=1, output_padding=1),
-                        _x(3, 5), BATCH),
-    "ConvTranspose2d": (lambda: nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1), _x(3, 4, 4),
-                        BATCH),
+    "ConvTranspose1d": (
+        lambda: nn.ConvTranspose1d(3, 2, 3, stride=2, padding=1, output_padding=1),
+        _x(3, 5),
+        BATCH,
+    ),
+    "ConvTranspose2d": (lambda: nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1), _x(3, 4, 4), BATCH),
     "MaxPool1d": (lambda: nn.MaxPool1d(3, stride=2, padding=1), _x(2, 9), BATCH),
     "MaxPool2d ceil": (lambda: nn.MaxPool2d(2, ceil_mode=True), _x(2, 5, 5), BATCH),
     "AvgPool1d": (lambda: nn.AvgPool1d(3, stride=2), _x(2, 9), BATCH),
-    "AvgPool2d pad": (lambda: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
-                      _x(2, 6, 6), BATCH),
+    "AvgPool2d pad": (
+        lambda: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+        _x(2, 6, 6),
+        BATCH,
+    ),
     "AvgPool2d pad include": (lambda: nn.AvgPool2d(3, stride=2, padding=1), _x(2, 6, 6), BATCH),
     "AdaptiveAvgPool2d 1": (lambda: nn.AdaptiveAvgPool2d(1), _x(2, 5, 5), BATCH),
     "AdaptiveAvgPool2d 2": (lambda: nn.AdaptiveAvgPool2d(2), _x(2, 4, 6), BATCH),
@@ -101,19 +117,20 @@ LAYERS = {
     "Dropout": (lambda: nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5)), _x(4), BATCH),
     "Flatten": (lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 2)), _x(3, 4), BATCH),
     "Upsample nearest": (lambda: nn.Upsample(scale_factor=2), _x(2, 3, 3), BATCH),
-    "Upsample bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), _x(2, 3, 3),
-                          BATCH),
+    "Upsample bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), _x(2, 3, 3), BATCH),
     "Softmax": (lambda: nn.Softmax(dim=-1), _x(5), BATCH),
     "LogSoftmax": (lambda: nn.LogSoftmax(dim=1), _x(5), BATCH),
     "Softmin": (lambda: nn.Softmin(dim=1), _x(5), BATCH),
-    "BasicBlock": (lambda: nn.BasicBlock(4, 8, 2, downsample=nn.make_downsample(4, 8, 2)),
-                   _x(4, 6, 6), BATCH),
+    "BasicBlock": (
+        lambda: nn.BasicBlock(4, 8, 2, downsample=nn.make_downsample(4, 8, 2)),
+        _x(4, 6, 6),
+        BATCH,
+    ),
     "Bottleneck": (lambda: nn.Bottleneck(16, 4), _x(16, 4, 4), BATCH),
     "Residual": (lambda: nn.Residual(nn.Linear(5, 5)), _x(5), BATCH),
     "RNN relu 2 layers": (lambda: nn.RNN(3, 4, 2, nonlinearity="relu"), _seq(3), SEQ),
     "LSTM bidirectional": (lambda: nn.LSTM(3, 4, bidirectional=True), _seq(3), SEQ),
-    "LSTM batch_first 2 layers": (lambda: nn.LSTM(3, 4, 2, batch_first=True), _seq(3, True),
-                                  SEQ_BF),
+    "LSTM batch_first 2 layers": (lambda: nn.LSTM(3, 4, 2, batch_first=True), _seq(3, True), SEQ_BF),
     "GRU bidirectional 2 layers": (lambda: nn.GRU(3, 5, 2, bidirectional=True), _seq(3), SEQ),
     "LSTMCell": (lambda: nn.LSTMCell(3, 4), _x(3), BATCH),
     "GRUCell": (lambda: nn.GRUCell(3, 4), _x(3), BATCH),
@@ -121,22 +138,51 @@ LAYERS = {
     "MultiheadAttention": (lambda: _SelfAttention(nn.MultiheadAttention(8, 2)), _seq(8), SEQ),
     "MultiheadAttention batch_first causal": (
         lambda: _SelfAttention(nn.MultiheadAttention(8, 2, batch_first=True), causal=True),
-        _seq(8, True), SEQ_BF),
+        _seq(8, True),
+        SEQ_BF,
+    ),
     "TransformerEncoderLayer": (lambda: nn.TransformerEncoderLayer(8, 2, 16, 0.1), _seq(8), SEQ),
-    "TransformerEncoder norm_first": (lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(
-        8, 2, 16, 0.0, "gelu", batch_first=True, norm_first=True), 2), _seq(8, True), SEQ_BF),
-    "TransformerDecoderLayer": (lambda: _Decoder(nn.TransformerDecoderLayer(8, 2, 16, 0.0)),
-                                _seq(8), SEQ),
-    "Transformer": (lambda: _Seq2Seq(nn.Transformer(8, 2, 1, 1, 16, 0.0, batch_first=True)),
-                    _seq(8, True), SEQ_BF),
-    "SinusoidalPositionalEncoding": (lambda: nn.SinusoidalPositionalEncoding(8, 32, 0.0), _seq(8),
-                                     SEQ),
-    "Embedding": (lambda: nn.Embedding(10, 4), lambda b, t: (ag.tensor(RNG.integers(0, 10, (b, t))),),
-                  SEQ_BF),
+    "TransformerEncoder norm_first": (
+        lambda: nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(8, 2, 16, 0.0, "gelu", batch_first=True, norm_first=True), 2
+        ),
+        _seq(8, True),
+        SEQ_BF,
+    ),
+    "TransformerDecoderLayer": (lambda: _Decoder(nn.TransformerDecoderLayer(8, 2, 16, 0.0)), _seq(8), SEQ),
+    "Transformer": (
+        lambda: _Seq2Seq(nn.Transformer(8, 2, 1, 1, 16, 0.0, batch_first=True)),
+        _seq(8, True),
+        SEQ_BF,
+    ),
+    "SinusoidalPositionalEncoding": (lambda: nn.SinusoidalPositionalEncoding(8, 32, 0.0), _seq(8), SEQ),
+    "Embedding": (
+        lambda: nn.Embedding(10, 4),
+        lambda b, t: (ag.tensor(RNG.integers(0, 10, (b, t))),),
+        SEQ_BF,
+    ),
 }
-ACTIVATIONS = ["ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish", "LeakyReLU",
-               "ELU", "CELU", "GELU", "Tanh", "Sigmoid", "LogSigmoid", "Softsign", "Tanhshrink",
-               "Softplus", "Hardtanh", "GLU"]
+ACTIVATIONS = [
+    "ReLU",
+    "ReLU6",
+    "SELU",
+    "SiLU",
+    "Mish",
+    "Hardsigmoid",
+    "Hardswish",
+    "LeakyReLU",
+    "ELU",
+    "CELU",
+    "GELU",
+    "Tanh",
+    "Sigmoid",
+    "LogSigmoid",
+    "Softsign",
+    "Tanhshrink",
+    "Softplus",
+    "Hardtanh",
+    "GLU",
+]
 # These pick values with a mask made by a comparison (x > 0), which the engine does not record as
 # an op: the export must refuse them rather than freeze the example input's mask into the graph.
 MASKED_ACTIVATIONS = ["PReLU", "Softshrink", "Hardshrink"]
@@ -168,8 +214,9 @@ class _Seq2Seq(nn.Module):
 
     def forward(self, x):
         mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
-        return self.model(x, x[:, 1:] if x.shape[1] > 2 else x, tgt_mask=mask[1:, 1:]
-                          if x.shape[1] > 2 else mask)
+        return self.model(
+            x, x[:, 1:] if x.shape[1] > 2 else x, tgt_mask=mask[1:, 1:] if x.shape[1] > 2 else mask
+        )
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
@@ -209,8 +256,12 @@ def test_rnn_with_initial_state_and_all_outputs():
             out, (h, c) = self.lstm(x, (h, c))
             return out, h, c
 
-    check_export(Wrap(), lambda b, t: (make(b, t)[0],) + make(b, t)[1],
-                 {"x": {0: "t", 1: "b"}, "h": {1: "b"}, "c": {1: "b"}}, names=["x", "h", "c"])
+    check_export(
+        Wrap(),
+        lambda b, t: (make(b, t)[0],) + make(b, t)[1],
+        {"x": {0: "t", 1: "b"}, "h": {1: "b"}, "c": {1: "b"}},
+        names=["x", "h", "c"],
+    )
 
 
 # ---- the example models ------------------------------------------------------------------------
@@ -252,16 +303,23 @@ def _example_models():
     yield "gan generator", gan.Generator(4, 16, 2), _x(4), BATCH
     yield "gan discriminator", gan.Discriminator(2, 16), _x(2), BATCH
     graph = ag.data.stochastic_block_model(n_nodes=30)
-    yield ("gcn", gcn.GCN(graph.normalized_adjacency(), graph.x.shape[1], 8, 3),
-           lambda b, t: (ag.tensor(graph.x),), None)
+    yield (
+        "gcn",
+        gcn.GCN(graph.normalized_adjacency(), graph.x.shape[1], 8, 3),
+        lambda b, t: (ag.tensor(graph.x),),
+        None,
+    )
     for cell in ("rnn", "lstm", "gru"):
         yield f"char_{cell}", sequence.CharRNN(sequence.CharRNNConfig(cell=cell)), _ids(96), SEQ_BF
     yield "gpt", gpt.GPT(gpt.GPTConfig(n_layer=1)), _ids(96), SEQ_BF
     yield "bert", bert.BertClassifier(bert.BertConfig(num_layers=1)), _ids(4), SEQ_BF
     yield "vit", vit.ViT(vit.ViTConfig(num_layers=1)), _images, BATCH
-    yield ("t5", t5.Seq2SeqTransformer(t5.Seq2SeqConfig(num_layers=1)),
-           lambda b, t: _ids(11)(b, t) + _ids(11, -1)(b, t),
-           {"in0": {0: "batch", 1: "src"}, "in1": {0: "batch", 1: "tgt"}})
+    yield (
+        "t5",
+        t5.Seq2SeqTransformer(t5.Seq2SeqConfig(num_layers=1)),
+        lambda b, t: _ids(11)(b, t) + _ids(11, -1)(b, t),
+        {"in0": {0: "batch", 1: "src"}, "in1": {0: "batch", 1: "tgt"}},
+    )
 
 
 EXAMPLES = {name: rest for name, *rest in _example_models()}
@@ -325,12 +383,14 @@ def test_a_forward_that_loops_over_a_dynamic_axis_is_refused():
 
 
 def test_import_without_onnx_and_the_error_that_names_the_extra():
-    code = ("import sys; sys.modules['onnx'] = None\n"
-            "import autograd_nn, autograd_nn.onnx\n"
-            "try:\n"
-            "    autograd_nn.onnx.export(autograd_nn.nn.Linear(2, 2), autograd_nn.randn(1, 2))\n"
-            "except ImportError as err:\n"
-            "    print(err)\n")
+    code = (
+        "import sys; sys.modules['onnx'] = None\n"
+        "import autograd_nn, autograd_nn.onnx\n"
+        "try:\n"
+        "    autograd_nn.onnx.export(autograd_nn.nn.Linear(2, 2), autograd_nn.randn(1, 2))\n"
+        "except ImportError as err:\n"
+        "    print(err)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "autograd-nn[onnx]" in out.stdout
 

@@ -1,4 +1,5 @@
 """einsum: NumPy values, float64 gradchecks (incl. 'ii' and '...'), torch parity, errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,7 +37,7 @@ CASES = [
 
 
 def _run(lib):
-    return lambda eq: (lambda *xs: lib.einsum(eq, *xs))
+    return lambda eq: lambda *xs: lib.einsum(eq, *xs)
 
 
 @pytest.mark.parametrize("eq,shapes", CASES)

@@ -1,5 +1,6 @@
 """Indexing ops: __getitem__, gather/scatter family, masks, triangles and diagonals, one_hot,
 embedding. NumPy values, float64 gradchecks (repeated indices add up), PyTorch parity, errors."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -17,8 +18,7 @@ AG = SimpleNamespace(lib=ag, F=F, t=lambda a: ag.tensor(np.asarray(a)))
 
 
 def torch_ns(torch):
-    return SimpleNamespace(lib=torch, F=torch.nn.functional,
-                           t=lambda a: torch.tensor(np.asarray(a)))
+    return SimpleNamespace(lib=torch, F=torch.nn.functional, t=lambda a: torch.tensor(np.asarray(a)))
 
 
 # (id, fn(ns, *inputs) written once for both libraries, input shapes); indices are constants.
@@ -48,14 +48,11 @@ CASES = [
     ("gather", lambda m, x: x.gather(1, m.t([[0, 0, 2], [1, 0, 1]])), [(2, 3)]),
     ("gather_small_index", lambda m, x: m.lib.gather(x, -2, m.t([[1, 1], [0, 1]])), [(3, 4)]),
     ("gather_0d", lambda m, x: x.gather(0, m.t(0)), [()]),
-    ("scatter_add", lambda m, x, s: x.scatter_add(0, m.t([[0, 1, 0], [0, 0, 2]]), s),
-     [(3, 3), (2, 3)]),
-    ("scatter_add_fn", lambda m, x, s: m.lib.scatter_add(x, -1, m.t([[1, 1], [0, 1]]), s),
-     [(2, 2), (2, 2)]),
+    ("scatter_add", lambda m, x, s: x.scatter_add(0, m.t([[0, 1, 0], [0, 0, 2]]), s), [(3, 3), (2, 3)]),
+    ("scatter_add_fn", lambda m, x, s: m.lib.scatter_add(x, -1, m.t([[1, 1], [0, 1]]), s), [(2, 2), (2, 2)]),
     ("index_select", lambda m, x: x.index_select(1, m.t([2, 0, 2])), [(2, 3)]),
     ("index_select_fn", lambda m, x: m.lib.index_select(x, -1, m.t([1])), [(2, 2, 3)]),
-    ("index_add", lambda m, x, s: x.index_add(1, m.t([0, 2, 0]), s, alpha=2.0),
-     [(2, 3), (2, 3)]),
+    ("index_add", lambda m, x, s: x.index_add(1, m.t([0, 2, 0]), s, alpha=2.0), [(2, 3), (2, 3)]),
     ("masked_fill", lambda m, x: x.masked_fill(m.t(ROWS[:, None]), -2.5), [(3, 4)]),
     ("masked_fill_tensor_value", lambda m, x, v: m.lib.masked_fill(x, m.t(MASK), v), [(3, 4), ()]),
     ("masked_select", lambda m, x: x.masked_select(m.t(MASK)), [(3, 4)]),
@@ -77,8 +74,7 @@ CASES = [
     ("diag_embed_dims", lambda m, x: m.lib.diag_embed(x, 1, 0, 2), [(2, 3)]),
     ("trace", lambda m, x: x.trace(), [(3, 4)]),
     ("embedding", lambda m, w: m.F.embedding(m.t([[0, 2], [2, 2]]), w), [(3, 4)]),
-    ("embedding_padding", lambda m, w: m.F.embedding(m.t([[0, 2], [1, 2]]), w, padding_idx=2),
-     [(3, 4)]),
+    ("embedding_padding", lambda m, w: m.F.embedding(m.t([[0, 2], [1, 2]]), w, padding_idx=2), [(3, 4)]),
 ]
 IDS = [c[0] for c in CASES]
 # PyTorch's padding_idx withholds a true gradient on purpose: checked in its own test instead
@@ -111,12 +107,18 @@ def test_torch_parity(name, fn, shapes, dtype, torch):
 def test_forward_matches_numpy():
     x = rand((3, 4, 2), np.float32, requires_grad=False)
     a = x.numpy()
-    for index in [(1, slice(None, None, 2)), (Ellipsis, 0), ([2, 0, 2],), (MASK,),
-                  ([0, 1], slice(None), [1, 1]), (None, 1, None), (slice(1, None), MASK[0])]:
+    for index in [
+        (1, slice(None, None, 2)),
+        (Ellipsis, 0),
+        ([2, 0, 2],),
+        (MASK,),
+        ([0, 1], slice(None), [1, 1]),
+        (None, 1, None),
+        (slice(1, None), MASK[0]),
+    ]:
         np.testing.assert_array_equal(x[index].numpy(), a[index])
     idx = np.array([[[0, 1]], [[1, 1]], [[0, 0]]])
-    np.testing.assert_array_equal(x.gather(2, ag.tensor(idx)).numpy(),
-                                  np.take_along_axis(a[:, :1], idx, 2))
+    np.testing.assert_array_equal(x.gather(2, ag.tensor(idx)).numpy(), np.take_along_axis(a[:, :1], idx, 2))
     np.testing.assert_array_equal(x.tril(-1).numpy(), np.tril(a, -1))
     np.testing.assert_array_equal(x.diagonal(0, 0, 1).numpy(), np.diagonal(a, 0, 0, 1))
     assert x[0].dtype == np.float32
@@ -132,8 +134,7 @@ def test_int_with_advanced_index_follows_torch_not_numpy():
 def test_scatter_add_uses_only_the_indexed_part_of_src():
     x, src = rand((3, 3)), rand((2, 4))
     idx = ag.tensor([[0, 1, 0], [2, 0, 2]])
-    np.testing.assert_allclose(x.scatter_add(0, idx, src).numpy(),
-                               x.scatter_add(0, idx, src[:, :3]).numpy())
+    np.testing.assert_allclose(x.scatter_add(0, idx, src).numpy(), x.scatter_add(0, idx, src[:, :3]).numpy())
     assert ag.gradcheck(lambda a, s: a.scatter_add(0, idx, s), [x, src])
 
 

@@ -2,6 +2,7 @@
 PyTorch parity (float32 and float64) for every unary, binary and ternary op; plus the error function,
 rounding, remainders, clamp/where/lerp semantics and the non-differentiable logical/bitwise ops.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,11 +16,23 @@ from autograd_nn.ops.special import erf_array, erfc_array, erfinv_array
 from tests.helpers import assert_close, check_torch_parity, rand
 
 UNARY_SHAPES = [(), (1,), (4,), (2, 3), (2, 1, 3)]
-BINARY_SHAPES = [((), ()), ((3,), ()), ((), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((1,), (2, 3)),
-                 ((2, 3), (2, 3))]
+BINARY_SHAPES = [
+    ((), ()),
+    ((3,), ()),
+    ((), (3,)),
+    ((2, 3), (3,)),
+    ((2, 1), (1, 3)),
+    ((1,), (2, 3)),
+    ((2, 3), (2, 3)),
+]
 TERNARY_SHAPES = [((), (), ()), ((2, 3), (3,), ()), ((2, 1), (1, 3), (2, 3)), ((3,), (2, 3), (1,))]
-DOMAINS = {"real": (-2.0, 2.0), "pos": (0.5, 2.0), "unit": (-0.9, 0.9), "gt1": (1.2, 3.0),
-           "nonzero": (0.3, 2.0)}
+DOMAINS = {
+    "real": (-2.0, 2.0),
+    "pos": (0.5, 2.0),
+    "unit": (-0.9, 0.9),
+    "gt1": (1.2, 3.0),
+    "nonzero": (0.3, 2.0),
+}
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
@@ -186,10 +199,18 @@ def _clamp(x, lo, hi):
 
 TERNARY = {
     "lerp": (_lerp, lambda torch: torch.lerp, lambda s, e, w: s + w * (e - s), ("real", "real", "real")),
-    "where": (_where, lambda torch: (lambda a, b, c: torch.where(c.detach() > 0, a, b) + 0.0 * c),
-              lambda a, b, c: np.where(c > 0, a, b), ("real", "real", "real")),
-    "clamp": (_clamp, lambda torch: torch.clamp, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
-              ("real", "real", "real")),
+    "where": (
+        _where,
+        lambda torch: lambda a, b, c: torch.where(c.detach() > 0, a, b) + 0.0 * c,
+        lambda a, b, c: np.where(c > 0, a, b),
+        ("real", "real", "real"),
+    ),
+    "clamp": (
+        _clamp,
+        lambda torch: torch.clamp,
+        lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+        ("real", "real", "real"),
+    ),
 }
 
 
@@ -226,8 +247,7 @@ def test_ternary_torch_parity(name, dtype, torch):
 
 def test_lerp_scalar_weight_and_where_scalars(torch):
     s, e = rand((2, 3)), rand((3,))
-    check_torch_parity(lambda s, e: ag.lerp(s, e, 0.3), lambda s, e: torch.lerp(s, e, 0.3), [s, e],
-                       torch)
+    check_torch_parity(lambda s, e: ag.lerp(s, e, 0.3), lambda s, e: torch.lerp(s, e, 0.3), [s, e], torch)
     assert ag.gradgradcheck(lambda s, e: ag.lerp(s, e, 0.3), [s, e])
     cond = ag.tensor([True, False, True])
     assert_close(ag.where(cond, 1.0, 0.0), [1.0, 0.0, 1.0])
@@ -235,7 +255,7 @@ def test_lerp_scalar_weight_and_where_scalars(torch):
     x = rand((3,))
     assert_close(x.where(cond, -1.0), np.where(cond.numpy(), x.numpy(), -1.0))
     assert ag.gradcheck(lambda x: ag.where(cond, 2.0, x), [x])
-    rows, = ag.where(ag.tensor([0, 3, 0, 1]))
+    (rows,) = ag.where(ag.tensor([0, 3, 0, 1]))
     assert rows.tolist() == [1, 3] and rows.dtype == np.int64
 
 
@@ -256,11 +276,17 @@ def test_clamp_passes_gradient_at_the_bounds_inclusive():
     assert g.tolist() == [1.0, 0.0, 1.0, 1.0]
 
 
-@pytest.mark.parametrize("xv, lo, hi, expected", [
-    (0.0, 0.0, 1.0, (1.0, 0.0, 0.0)), (2.0, 0.0, 1.0, (0.0, 0.0, 1.0)),
-    (-1.0, 0.0, 1.0, (0.0, 1.0, 0.0)), (0.5, 1.0, 0.0, (0.0, 0.0, 1.0)),
-    (-1.0, 0.0, 0.0, (0.0, 0.0, 0.0)), (0.0, 0.0, 0.0, (1.0, 0.0, 0.0)),
-])
+@pytest.mark.parametrize(
+    "xv, lo, hi, expected",
+    [
+        (0.0, 0.0, 1.0, (1.0, 0.0, 0.0)),
+        (2.0, 0.0, 1.0, (0.0, 0.0, 1.0)),
+        (-1.0, 0.0, 1.0, (0.0, 1.0, 0.0)),
+        (0.5, 1.0, 0.0, (0.0, 0.0, 1.0)),
+        (-1.0, 0.0, 0.0, (0.0, 0.0, 0.0)),
+        (0.0, 0.0, 0.0, (1.0, 0.0, 0.0)),
+    ],
+)
 def test_clamp_tensor_bounds_gradients_follow_pytorch(xv, lo, hi, expected):
     ts = [ag.tensor(v, dtype=np.float64, requires_grad=True) for v in (xv, lo, hi)]
     grads = ag.grad(ag.clamp(*ts), ts, allow_unused=True)
@@ -364,9 +390,16 @@ def test_logical_ops():
     assert a.logical_and(b).dtype == np.bool_
 
 
-@pytest.mark.parametrize("op, ref", [("__and__", np.bitwise_and), ("__or__", np.bitwise_or),
-                                     ("__xor__", np.bitwise_xor), ("__lshift__", np.left_shift),
-                                     ("__rshift__", np.right_shift)])
+@pytest.mark.parametrize(
+    "op, ref",
+    [
+        ("__and__", np.bitwise_and),
+        ("__or__", np.bitwise_or),
+        ("__xor__", np.bitwise_xor),
+        ("__lshift__", np.left_shift),
+        ("__rshift__", np.right_shift),
+    ],
+)
 def test_bitwise_operators_on_integers(op, ref):
     a, b = np.array([12, 5, 0, 7]), np.array([10, 1, 3, 2])
     out = getattr(ag.tensor(a), op)(ag.tensor(b))
@@ -384,8 +417,9 @@ def test_bitwise_on_bools_and_invert():
     assert (True & m).tolist() == [True, False, True]
 
 
-@pytest.mark.parametrize("call", [lambda x: x & 1, lambda x: x | x, lambda x: ~x, lambda x: x << 1,
-                                  lambda x: ag.bitwise_xor(1, x)])
+@pytest.mark.parametrize(
+    "call", [lambda x: x & 1, lambda x: x | x, lambda x: ~x, lambda x: x << 1, lambda x: ag.bitwise_xor(1, x)]
+)
 def test_bitwise_on_floats_raises_clear_error(call):
     with pytest.raises(DTypeError, match=r"bitwise_\w+: only integer.*float32"):
         call(ag.tensor([1.0, 2.0]))

@@ -3,6 +3,7 @@ logaddexp2, isclose / allclose / equal, meshgrid, scatter, scatter_reduce, Tenso
 several shifts, integer linspace, softmax / log_softmax with `axis`, scaled_dot_product_attention
 with enable_gqa, and the errors of integer pow with a negative exponent. Each against PyTorch (values
 and gradients, float32 and float64) and by finite differences."""
+
 from __future__ import annotations
 
 import warnings
@@ -25,8 +26,12 @@ def test_binary_functions_match_torch(torch, name, dtype, shapes):
     a = ag.tensor(RNG.standard_normal(shapes[0]).astype(dtype) * 3, requires_grad=True)
     b = ag.tensor(RNG.standard_normal(shapes[1]).astype(dtype) * 3, requires_grad=True)
     check_torch_parity(getattr(ag, name), getattr(torch, name), [a, b], torch)
-    check_torch_parity(lambda x: getattr(x, name)(-1.5), lambda x: getattr(x, name)(
-        torch.tensor(-1.5, dtype=x.dtype)), [a], torch)
+    check_torch_parity(
+        lambda x: getattr(x, name)(-1.5),
+        lambda x: getattr(x, name)(torch.tensor(-1.5, dtype=x.dtype)),
+        [a],
+        torch,
+    )
 
 
 @pytest.mark.parametrize("name", ["copysign", "logaddexp", "logaddexp2"])
@@ -46,8 +51,12 @@ def test_binary_functions_special_values_match_torch(torch, name):
 def test_copysign_gradient_is_pytorchs_at_zero(torch):
     a = np.array([0.0, -0.0, 2.0, -3.0])
     b = np.array([-1.0, 1.0, -0.0, 5.0])
-    check_torch_parity(ag.copysign, torch.copysign,
-                       [ag.tensor(a, requires_grad=True), ag.tensor(b, requires_grad=True)], torch)
+    check_torch_parity(
+        ag.copysign,
+        torch.copysign,
+        [ag.tensor(a, requires_grad=True), ag.tensor(b, requires_grad=True)],
+        torch,
+    )
 
 
 @pytest.mark.parametrize("name", ["copysign", "logaddexp", "logaddexp2"])
@@ -65,16 +74,16 @@ def test_isclose_allclose_equal_match_torch(torch):
     inf, nan = np.inf, np.nan
     a = np.array([1.0, 1.0 + 1e-6, inf, -inf, nan, nan, 0.0, 1e-9, 100.0])
     b = np.array([1.0, 1.0, inf, inf, nan, 1.0, 1e-8, 0.0, 100.001])
-    for kw in ({}, {"equal_nan": True}, {"rtol": 0.0, "atol": 0.0}, {"rtol": 1e-3},
-               {"atol": 1e-7}):
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0.0, "atol": 0.0}, {"rtol": 1e-3}, {"atol": 1e-7}):
         for dtype in DTYPES:
             x, y = a.astype(dtype), b.astype(dtype)
             got = ag.isclose(ag.tensor(x), ag.tensor(y), **kw)
             want = torch.isclose(torch.tensor(x), torch.tensor(y), **kw)
             assert got.dtype == ag.bool_
             np.testing.assert_array_equal(got.numpy(), want.numpy())
-            assert ag.allclose(ag.tensor(x[:2]), ag.tensor(y[:2]), **kw) == \
-                torch.allclose(torch.tensor(x[:2]), torch.tensor(y[:2]), **kw)
+            assert ag.allclose(ag.tensor(x[:2]), ag.tensor(y[:2]), **kw) == torch.allclose(
+                torch.tensor(x[:2]), torch.tensor(y[:2]), **kw
+            )
     ints = ag.isclose(ag.tensor([1, 2, 5]), ag.tensor([1, 3, 5]), atol=1)
     np.testing.assert_array_equal(ints.numpy(), [True, True, True])
     assert ag.equal(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 2.0])) is True
@@ -90,8 +99,7 @@ def test_isclose_allclose_equal_match_torch(torch):
 @pytest.mark.parametrize("indexing", ["ij", "xy"])
 @pytest.mark.parametrize("sizes", [(2, 3), (4,), (2, 3, 4), (3, 0, 2)])
 def test_meshgrid_matches_torch(torch, indexing, sizes):
-    ours = [ag.tensor(RNG.standard_normal(n) if n else np.array(0.5), requires_grad=True)
-            for n in sizes]
+    ours = [ag.tensor(RNG.standard_normal(n) if n else np.array(0.5), requires_grad=True) for n in sizes]
     theirs = [torch.tensor(t.numpy(), requires_grad=True) for t in ours]
     grids = ag.meshgrid(*ours, indexing=indexing)
     tgrids = torch.meshgrid(*theirs, indexing=indexing)
@@ -102,8 +110,7 @@ def test_meshgrid_matches_torch(torch, indexing, sizes):
     sum((t * torch.tensor(w)).sum() for t, w in zip(tgrids, weights)).backward()
     for o, t in zip(ours, theirs):
         np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12)
-    np.testing.assert_array_equal(ag.meshgrid(ours, indexing=indexing)[0].numpy(),
-                                  grids[0].numpy())
+    np.testing.assert_array_equal(ag.meshgrid(ours, indexing=indexing)[0].numpy(), grids[0].numpy())
 
 
 def test_meshgrid_default_indexing_warns_like_torch():
@@ -129,28 +136,35 @@ def test_scatter_matches_torch(torch, dtype, dim):
     x = ag.tensor(RNG.standard_normal((4, 5)).astype(dtype), requires_grad=True)
     # unique positions along dim: a permutation per row / column (where the last write would win)
     size = x.shape[dim]
-    idx = np.stack([rng.permutation(size)[:2] for _ in range(3)]) if dim != 0 else \
-        np.stack([rng.permutation(size)[:3] for _ in range(2)], 1)
+    idx = (
+        np.stack([rng.permutation(size)[:2] for _ in range(3)])
+        if dim != 0
+        else np.stack([rng.permutation(size)[:3] for _ in range(2)], 1)
+    )
     idx_t = torch.tensor(idx)
     src = ag.tensor(RNG.standard_normal(idx.shape).astype(dtype), requires_grad=True)
     big = RNG.standard_normal((4, 6)).astype(dtype)  # src larger than index: its corner is used
     np.testing.assert_array_equal(
         x.scatter(dim, ag.tensor(idx), ag.tensor(big)).numpy(),
-        torch.tensor(x.numpy()).scatter(dim, idx_t, torch.tensor(big)).numpy())
-    check_torch_parity(lambda a, s: a.scatter(dim, ag.tensor(idx), s),
-                       lambda a, s: a.scatter(dim, idx_t, s), [x, src], torch)
-    check_torch_parity(lambda a: ag.scatter(a, dim, ag.tensor(idx), value=2.5),
-                       lambda a: torch.scatter(a, dim, idx_t, 2.5), [x], torch)
+        torch.tensor(x.numpy()).scatter(dim, idx_t, torch.tensor(big)).numpy(),
+    )
+    check_torch_parity(
+        lambda a, s: a.scatter(dim, ag.tensor(idx), s), lambda a, s: a.scatter(dim, idx_t, s), [x, src], torch
+    )
+    check_torch_parity(
+        lambda a: ag.scatter(a, dim, ag.tensor(idx), value=2.5),
+        lambda a: torch.scatter(a, dim, idx_t, 2.5),
+        [x],
+        torch,
+    )
     for reduce in ("add", "multiply"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            want = torch.tensor(x.numpy()).scatter(dim, idx_t, torch.tensor(src.numpy()),
-                                                   reduce=reduce)
+            want = torch.tensor(x.numpy()).scatter(dim, idx_t, torch.tensor(src.numpy()), reduce=reduce)
         with pytest.warns(UserWarning, match="deprecated"):
             got = x.scatter(dim, ag.tensor(idx), src, reduce=reduce)
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
-    assert ag.gradcheck(lambda a, s: a.scatter(dim, ag.tensor(idx), s),
-                        (rand((4, 5)), rand((4, 6))))
+    assert ag.gradcheck(lambda a, s: a.scatter(dim, ag.tensor(idx), s), (rand((4, 5)), rand((4, 6))))
 
 
 def test_scatter_one_hot_and_repeated_index_last_write_wins(torch):
@@ -182,7 +196,9 @@ def test_scatter_reduce_matches_torch(torch, dtype, reduce, include_self, dim):
     check_torch_parity(
         lambda a, s: a.scatter_reduce(dim, ag.tensor(idx), s, reduce, include_self=include_self),
         lambda a, s: a.scatter_reduce(dim, idx_t, s, reduce, include_self=include_self),
-        [ag.tensor(x, requires_grad=True), ag.tensor(src, requires_grad=True)], torch)
+        [ag.tensor(x, requires_grad=True), ag.tensor(src, requires_grad=True)],
+        torch,
+    )
 
 
 @pytest.mark.parametrize("include_self", [True, False])
@@ -192,9 +208,10 @@ def test_scatter_reduce_prod_gradient_with_zeros_matches_torch(torch, include_se
     idx = np.array([[0, 0, 1, 2, 2, 3]])  # one zero at slot 0, two zeros at slot 2, ...
     check_torch_parity(
         lambda a, s: ag.scatter_reduce(a, 1, ag.tensor(idx), s, "prod", include_self=include_self),
-        lambda a, s: torch.scatter_reduce(a, 1, torch.tensor(idx), s, "prod",
-                                          include_self=include_self),
-        [ag.tensor(x, requires_grad=True), ag.tensor(src, requires_grad=True)], torch)
+        lambda a, s: torch.scatter_reduce(a, 1, torch.tensor(idx), s, "prod", include_self=include_self),
+        [ag.tensor(x, requires_grad=True), ag.tensor(src, requires_grad=True)],
+        torch,
+    )
 
 
 @pytest.mark.parametrize("reduce", REDUCE)
@@ -214,10 +231,10 @@ def test_scatter_reduce_on_integers_matches_torch(torch, reduce, include_self):
     x = np.array([[5, -7, 3, 9]])
     src = np.array([[2, -3, 4, 1, 6]])
     idx = np.array([[0, 1, 1, 1, 0]])
-    got = ag.tensor(x).scatter_reduce(1, ag.tensor(idx), ag.tensor(src), reduce,
-                                      include_self=include_self)
-    want = torch.tensor(x).scatter_reduce(1, torch.tensor(idx), torch.tensor(src), reduce,
-                                          include_self=include_self)
+    got = ag.tensor(x).scatter_reduce(1, ag.tensor(idx), ag.tensor(src), reduce, include_self=include_self)
+    want = torch.tensor(x).scatter_reduce(
+        1, torch.tensor(idx), torch.tensor(src), reduce, include_self=include_self
+    )
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got.numpy(), want.numpy())
 
@@ -237,9 +254,17 @@ def test_scatter_errors():
 
 
 # ---- unfold, roll, linspace, softmax axis ---------------------------------------------------------
-@pytest.mark.parametrize("shape,args", [((2, 7), (1, 3, 2)), ((5, 3, 2), (0, 2, 1)),
-                                        ((4, 6), (-1, 6, 1)), ((6,), (0, 1, 4)), ((), (0, 1, 1)),
-                                        ((3, 4), (1, 0, 1))])
+@pytest.mark.parametrize(
+    "shape,args",
+    [
+        ((2, 7), (1, 3, 2)),
+        ((5, 3, 2), (0, 2, 1)),
+        ((4, 6), (-1, 6, 1)),
+        ((6,), (0, 1, 4)),
+        ((), (0, 1, 1)),
+        ((3, 4), (1, 0, 1)),
+    ],
+)
 def test_tensor_unfold_matches_torch(torch, shape, args):
     x = ag.tensor(RNG.standard_normal(shape), requires_grad=True)
     check_torch_parity(lambda t: t.unfold(*args), lambda t: t.unfold(*args), [x], torch)
@@ -252,9 +277,18 @@ def test_tensor_unfold_matches_torch(torch, shape, args):
         ag.ones(2, 3).unfold(1, 1, 0)
 
 
-@pytest.mark.parametrize("shifts,dims", [((1, 2, -1), (0, 1, 0)), (5, -1), (-3, None),
-                                         ((2, -7), (1, 2)), ("t0", None), ("t1", (0, 2)),
-                                         ((1,), (2,))])
+@pytest.mark.parametrize(
+    "shifts,dims",
+    [
+        ((1, 2, -1), (0, 1, 0)),
+        (5, -1),
+        (-3, None),
+        ((2, -7), (1, 2)),
+        ("t0", None),
+        ("t1", (0, 2)),
+        ((1,), (2,)),
+    ],
+)
 def test_roll_with_several_shifts_matches_torch(torch, shifts, dims):
     x = ag.tensor(RNG.standard_normal((3, 4, 2)), requires_grad=True)
     ours, theirs = shifts, shifts
@@ -262,8 +296,7 @@ def test_roll_with_several_shifts_matches_torch(torch, shifts, dims):
         ours, theirs = ag.tensor(2), torch.tensor(2)
     elif shifts == "t1":  # PyTorch takes a tuple here; a 1-d integer tensor works too
         ours, theirs = ag.tensor([1, -1]), (1, -1)
-    check_torch_parity(lambda t: ag.roll(t, ours, dims), lambda t: torch.roll(t, theirs, dims),
-                       [x], torch)
+    check_torch_parity(lambda t: ag.roll(t, ours, dims), lambda t: torch.roll(t, theirs, dims), [x], torch)
 
 
 def test_roll_errors():
@@ -291,27 +324,39 @@ def test_linspace_matches_torch(torch, dtype):
         else:
             assert np.abs(got.astype(int) - want.astype(int)).max(initial=0) <= 1
     np.testing.assert_array_equal(ag.linspace(0, 10, 4, dtype=ag.int64).numpy(), [0, 3, 6, 10])
-    np.testing.assert_array_equal(ag.linspace(-5.5, 7.9, 7, dtype=ag.int32).numpy(),
-                                  [-5, -3, -1, 1, 3, 5, 7])
+    np.testing.assert_array_equal(ag.linspace(-5.5, 7.9, 7, dtype=ag.int32).numpy(), [-5, -3, -1, 1, 3, 5, 7])
 
 
 def test_softmax_and_log_softmax_take_axis_like_the_reductions(torch):
     x = ag.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
     for name in ("softmax", "log_softmax"):
         for axis in (0, 1, -1):
-            check_torch_parity(lambda t: getattr(ag, name)(t, axis=axis),
-                               lambda t: getattr(torch, name)(t, axis=axis), [x], torch)
-            check_torch_parity(lambda t: getattr(t, name)(axis=axis),
-                               lambda t: getattr(t, name)(axis=axis), [x], torch)
+            check_torch_parity(
+                lambda t: getattr(ag, name)(t, axis=axis),
+                lambda t: getattr(torch, name)(t, axis=axis),
+                [x],
+                torch,
+            )
+            check_torch_parity(
+                lambda t: getattr(t, name)(axis=axis), lambda t: getattr(t, name)(axis=axis), [x], torch
+            )
         with pytest.raises(TypeError, match="dim"):
             getattr(x, name)(1, axis=1)
 
 
 # ---- scaled_dot_product_attention -------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("kw", [dict(enable_gqa=True), dict(enable_gqa=True, is_causal=True),
-                                dict(enable_gqa=True, scale=0.2), dict(enable_gqa=True, mask="bool"),
-                                dict(enable_gqa=True, mask="float"), dict(is_causal=True)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(enable_gqa=True),
+        dict(enable_gqa=True, is_causal=True),
+        dict(enable_gqa=True, scale=0.2),
+        dict(enable_gqa=True, mask="bool"),
+        dict(enable_gqa=True, mask="float"),
+        dict(is_causal=True),
+    ],
+)
 def test_sdpa_grouped_query_attention_matches_torch(torch, dtype, kw):
     kw = dict(kw)
     q = ag.tensor(RNG.standard_normal((2, 6, 3, 8)).astype(dtype), requires_grad=True)
@@ -328,15 +373,17 @@ def test_sdpa_grouped_query_attention_matches_torch(torch, dtype, kw):
     elif mask == "float":
         add = RNG.standard_normal((6, 3, 5)).astype(dtype)
         mine["attn_mask"], theirs["attn_mask"] = ag.tensor(add), torch.tensor(add)
-    check_torch_parity(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, **mine),
-                       lambda a, b, c: torch.nn.functional.scaled_dot_product_attention(
-                           a, b, c, **theirs), [q, k, v], torch)
+    check_torch_parity(
+        lambda a, b, c: F.scaled_dot_product_attention(a, b, c, **mine),
+        lambda a, b, c: torch.nn.functional.scaled_dot_product_attention(a, b, c, **theirs),
+        [q, k, v],
+        torch,
+    )
 
 
 def test_sdpa_gqa_gradients_and_errors():
     q, k, v = rand((1, 4, 2, 3)), rand((1, 2, 3, 3)), rand((1, 2, 3, 2))
-    fn = lambda a, b, c: F.scaled_dot_product_attention(a, b, c, enable_gqa=True,
-                                                        is_causal=True)
+    fn = lambda a, b, c: F.scaled_dot_product_attention(a, b, c, enable_gqa=True, is_causal=True)
     assert ag.gradcheck(fn, (q, k, v))
     assert ag.gradgradcheck(fn, (q, k, v))
     with pytest.raises(ValueError, match="multiple"):
@@ -356,8 +403,11 @@ def test_sdpa_dropout_keeps_the_expectation():
 # ---- integer pow ---------------------------------------------------------------------------------
 def test_integer_pow_with_negative_exponent_matches_torch(torch):
     t, tt = ag.tensor([2, 3, -1, 1]), torch.tensor([2, 3, -1, 1])
-    for call in (lambda a: a ** -1, lambda a: a.pow(-2), lambda a: (ag if isinstance(
-            a, ag.Tensor) else torch).pow(a, -3)):
+    for call in (
+        lambda a: a**-1,
+        lambda a: a.pow(-2),
+        lambda a: (ag if isinstance(a, ag.Tensor) else torch).pow(a, -3),
+    ):
         with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
             call(tt)
         with pytest.raises(TypeError, match="Integers to negative integer powers"):
@@ -365,8 +415,13 @@ def test_integer_pow_with_negative_exponent_matches_torch(torch):
     with pytest.raises(TypeError, match="negative integer powers"):
         ag.tensor([True]) ** -1
     exps, texps = ag.tensor([-1, -2, -3, 2]), torch.tensor([-1, -2, -3, 2])
-    for got, want in ((t ** exps, tt ** texps), (2 ** t, 2 ** tt), (ag.pow(2, -t), torch.pow(2, -tt)),
-                      (t ** -1.0, tt ** -1.0), ((-2) ** t, (-2) ** tt), (t ** ag.tensor(-1),
-                                                                        tt ** torch.tensor(-1))):
+    for got, want in (
+        (t**exps, tt**texps),
+        (2**t, 2**tt),
+        (ag.pow(2, -t), torch.pow(2, -tt)),
+        (t**-1.0, tt**-1.0),
+        ((-2) ** t, (-2) ** tt),
+        (t ** ag.tensor(-1), tt ** torch.tensor(-1)),
+    ):
         assert got.dtype == want.numpy().dtype
         np.testing.assert_allclose(got.numpy(), want.numpy())

@@ -4,6 +4,7 @@ One table (`OPS`) drives the generic tests: each op has an autograd_nn call, a P
 reference and the argument configurations it is checked on (drawn from shared shape/dim tables that
 cover 0-d inputs, size-1 axes, negative dims, tuple dims and keepdim).
 """
+
 from __future__ import annotations
 
 import math
@@ -16,22 +17,54 @@ from autograd_nn.errors import DTypeError, OpIndexError, ShapeError
 from tests.helpers import assert_close, check_torch_parity, rand
 
 # (shape, kwargs): several dims at once allowed
-MULTI = [((), {}), ((5,), {"dim": 0}), ((4, 1), {"dim": 1, "keepdim": True}), ((2, 3, 4), {"dim": -1}),
-         ((2, 3, 4), {"dim": (0, 2)}), ((2, 3, 4), {"dim": (0, -1), "keepdim": True}), ((2, 3, 4), {})]
+MULTI = [
+    ((), {}),
+    ((5,), {"dim": 0}),
+    ((4, 1), {"dim": 1, "keepdim": True}),
+    ((2, 3, 4), {"dim": -1}),
+    ((2, 3, 4), {"dim": (0, 2)}),
+    ((2, 3, 4), {"dim": (0, -1), "keepdim": True}),
+    ((2, 3, 4), {}),
+]
 # one dim, with keepdim
-SINGLE = [((), {"dim": 0}), ((5,), {"dim": 0}), ((4, 1), {"dim": 1}), ((2, 3, 4), {"dim": -1}),
-          ((2, 3, 4), {"dim": 1, "keepdim": True})]
+SINGLE = [
+    ((), {"dim": 0}),
+    ((5,), {"dim": 0}),
+    ((4, 1), {"dim": 1}),
+    ((2, 3, 4), {"dim": -1}),
+    ((2, 3, 4), {"dim": 1, "keepdim": True}),
+]
 # one dim, no keepdim (scans, sort, softmax)
-SCAN = [((), {"dim": 0}), ((5,), {"dim": 0}), ((4, 1), {"dim": 1}), ((2, 3, 4), {"dim": -1}),
-        ((2, 3, 4), {"dim": 1})]
+SCAN = [
+    ((), {"dim": 0}),
+    ((5,), {"dim": 0}),
+    ((4, 1), {"dim": 1}),
+    ((2, 3, 4), {"dim": -1}),
+    ((2, 3, 4), {"dim": 1}),
+]
 # variance needs at least two elements per reduction with the default correction
-VAR = [((), {"correction": 0}), ((5,), {"dim": 0}), ((4, 1), {"dim": 0, "keepdim": True}),
-       ((2, 3, 4), {"dim": -1, "unbiased": False}), ((2, 3, 4), {"dim": (0, 2)}),
-       ((2, 3, 4), {"dim": (0, -1), "keepdim": True, "correction": 2}), ((2, 3, 4), {})]
-TOPK = [((5,), {"k": 2, "dim": 0}), ((2, 3, 4), {"k": 3, "dim": -1}),
-        ((2, 3, 4), {"k": 2, "dim": 1, "largest": False}), ((4, 1), {"k": 1, "dim": 1})]
-KTH = [((), {"k": 1, "dim": 0}), ((5,), {"k": 3, "dim": 0}), ((4, 1), {"k": 1, "dim": 1}),
-       ((2, 3, 4), {"k": 2, "dim": -1}), ((2, 3, 4), {"k": 3, "dim": 1, "keepdim": True})]
+VAR = [
+    ((), {"correction": 0}),
+    ((5,), {"dim": 0}),
+    ((4, 1), {"dim": 0, "keepdim": True}),
+    ((2, 3, 4), {"dim": -1, "unbiased": False}),
+    ((2, 3, 4), {"dim": (0, 2)}),
+    ((2, 3, 4), {"dim": (0, -1), "keepdim": True, "correction": 2}),
+    ((2, 3, 4), {}),
+]
+TOPK = [
+    ((5,), {"k": 2, "dim": 0}),
+    ((2, 3, 4), {"k": 3, "dim": -1}),
+    ((2, 3, 4), {"k": 2, "dim": 1, "largest": False}),
+    ((4, 1), {"k": 1, "dim": 1}),
+]
+KTH = [
+    ((), {"k": 1, "dim": 0}),
+    ((5,), {"k": 3, "dim": 0}),
+    ((4, 1), {"k": 1, "dim": 1}),
+    ((2, 3, 4), {"k": 2, "dim": -1}),
+    ((2, 3, 4), {"k": 3, "dim": 1, "keepdim": True}),
+]
 SHAPES = [((), {}), ((5,), {}), ((4, 1), {}), ((2, 3, 4), {})]
 
 
@@ -42,9 +75,11 @@ def _np_axes(kw):
 
 def _np(fn):
     """A NumPy reduction called with dim/keepdim translated to axis/keepdims."""
+
     def ref(a, **kw):
         axis, keep = _np_axes(kw)
         return fn(a, axis=axis, keepdims=keep)
+
     return ref
 
 
@@ -61,11 +96,13 @@ def _np_norm(p):
         if math.isinf(p):
             return np.max(mag, axis=axis, keepdims=keep)
         return np.sum(mag**p, axis=axis, keepdims=keep) ** (1.0 / p)
+
     return ref
 
 
 def _np_select(position):
     """Sort along dim and take one position (kthvalue, median): a values-only reference."""
+
     def ref(a, **kw):
         a1 = a.reshape(1) if a.ndim == 0 else a
         axis = kw["dim"] % a1.ndim
@@ -73,6 +110,7 @@ def _np_select(position):
         if a.ndim == 0:
             return out.reshape(())
         return out if kw.get("keepdim") else np.squeeze(out, axis)
+
     return ref
 
 
@@ -113,45 +151,80 @@ OPS = {
     "sum": (lambda x, **k: x.sum(**k), lambda t, **k: t.sum(**k), _np(np.sum), MULTI),
     "mean": (lambda x, **k: x.mean(**k), lambda t, **k: t.mean(**k), _np(np.mean), MULTI),
     "var": (lambda x, **k: x.var(**k), lambda t, **k: t.var(**k), _np_var, VAR),
-    "std": (lambda x, **k: x.std(**k), lambda t, **k: t.std(**k),
-            lambda a, **k: np.sqrt(_np_var(a, **k)), VAR),
+    "std": (
+        lambda x, **k: x.std(**k),
+        lambda t, **k: t.std(**k),
+        lambda a, **k: np.sqrt(_np_var(a, **k)),
+        VAR,
+    ),
     "prod": (lambda x, **k: x.prod(**k), _torch_prod, _np(np.prod), MULTI),
     "amax": (lambda x, **k: x.amax(**k), lambda t, **k: t.amax(**k), _np(np.max), MULTI),
     "amin": (lambda x, **k: ag.amin(x, **k), lambda t, **k: t.amin(**k), _np(np.min), MULTI),
-    "logsumexp": (lambda x, **k: x.logsumexp(**k), _torch_lse,
-                  _np(lambda a, **k: np.log(np.sum(np.exp(a), **k))), MULTI),
+    "logsumexp": (
+        lambda x, **k: x.logsumexp(**k),
+        _torch_lse,
+        _np(lambda a, **k: np.log(np.sum(np.exp(a), **k))),
+        MULTI,
+    ),
     "norm2": (lambda x, **k: x.norm(**k), lambda t, **k: t.norm(**k), _np_norm(2.0), MULTI),
     "norm1": (lambda x, **k: ag.norm(x, 1, **k), lambda t, **k: t.norm(1, **k), _np_norm(1.0), MULTI),
-    "norm_inf": (lambda x, **k: x.norm(math.inf, **k), lambda t, **k: t.norm(math.inf, **k),
-                 _np_norm(math.inf), MULTI),
+    "norm_inf": (
+        lambda x, **k: x.norm(math.inf, **k),
+        lambda t, **k: t.norm(math.inf, **k),
+        _np_norm(math.inf),
+        MULTI,
+    ),
     "norm3": (lambda x, **k: x.norm(3, **k), lambda t, **k: t.norm(3, **k), _np_norm(3.0), MULTI),
     "max_all": (lambda x: x.max(), lambda t: t.max(), lambda a: np.max(a), SHAPES),
     "min_all": (lambda x: ag.min(x), lambda t: t.min(), lambda a: np.min(a), SHAPES),
-    "max_dim": (lambda x, **k: x.max(**k).values, lambda t, **k: t.max(**k).values,
-                _np(np.max), SINGLE),
+    "max_dim": (lambda x, **k: x.max(**k).values, lambda t, **k: t.max(**k).values, _np(np.max), SINGLE),
     "min_dim": (lambda x, **k: ag.min(x, **k)[0], lambda t, **k: t.min(**k)[0], _np(np.min), SINGLE),
-    "median_all": (lambda x: x.median(), lambda t: t.median(),
-                   lambda a: np.sort(a.reshape(-1))[(a.size - 1) // 2], SHAPES),
-    "median_dim": (lambda x, **k: x.median(**k).values, lambda t, **k: t.median(**k).values,
-                   _median_np, SINGLE),
-    "kthvalue": (lambda x, **k: x.kthvalue(**k).values, lambda t, **k: t.kthvalue(**k).values,
-                 _np_select(lambda n, kw: kw["k"] - 1), KTH),
+    "median_all": (
+        lambda x: x.median(),
+        lambda t: t.median(),
+        lambda a: np.sort(a.reshape(-1))[(a.size - 1) // 2],
+        SHAPES,
+    ),
+    "median_dim": (
+        lambda x, **k: x.median(**k).values,
+        lambda t, **k: t.median(**k).values,
+        _median_np,
+        SINGLE,
+    ),
+    "kthvalue": (
+        lambda x, **k: x.kthvalue(**k).values,
+        lambda t, **k: t.kthvalue(**k).values,
+        _np_select(lambda n, kw: kw["k"] - 1),
+        KTH,
+    ),
     "topk": (lambda x, **k: x.topk(**k).values, lambda t, **k: t.topk(**k).values, _np_topk, TOPK),
-    "sort": (lambda x, **k: x.sort(**k).values, lambda t, **k: t.sort(**k).values,
-             _scan_np(np.sort), SCAN),
-    "sort_desc": (lambda x, **k: ag.sort(x, descending=True, **k)[0],
-                  lambda t, **k: t.sort(descending=True, **k)[0],
-                  _scan_np(lambda a, axis: -np.sort(-a, axis=axis)), SCAN),
+    "sort": (lambda x, **k: x.sort(**k).values, lambda t, **k: t.sort(**k).values, _scan_np(np.sort), SCAN),
+    "sort_desc": (
+        lambda x, **k: ag.sort(x, descending=True, **k)[0],
+        lambda t, **k: t.sort(descending=True, **k)[0],
+        _scan_np(lambda a, axis: -np.sort(-a, axis=axis)),
+        SCAN,
+    ),
     "cumsum": (lambda x, **k: x.cumsum(**k), lambda t, **k: t.cumsum(**k), _scan_np(np.cumsum), SCAN),
-    "cumprod": (lambda x, **k: ag.cumprod(x, **k), lambda t, **k: t.cumprod(**k),
-                _scan_np(np.cumprod), SCAN),
-    "softmax": (lambda x, **k: x.softmax(**k), lambda t, **k: t.softmax(**k),
-                lambda a, dim: _np_softmax(a, dim if a.ndim else None), SCAN),
-    "log_softmax": (lambda x, **k: ag.log_softmax(x, **k), lambda t, **k: t.log_softmax(**k),
-                    lambda a, dim: np.log(_np_softmax(a, dim if a.ndim else None)), SCAN),
+    "cumprod": (lambda x, **k: ag.cumprod(x, **k), lambda t, **k: t.cumprod(**k), _scan_np(np.cumprod), SCAN),
+    "softmax": (
+        lambda x, **k: x.softmax(**k),
+        lambda t, **k: t.softmax(**k),
+        lambda a, dim: _np_softmax(a, dim if a.ndim else None),
+        SCAN,
+    ),
+    "log_softmax": (
+        lambda x, **k: ag.log_softmax(x, **k),
+        lambda t, **k: t.log_softmax(**k),
+        lambda a, dim: np.log(_np_softmax(a, dim if a.ndim else None)),
+        SCAN,
+    ),
 }
-CASES = [pytest.param(name, shape, kw, id=f"{name}-{shape}-{kw}")
-         for name, (*_, configs) in OPS.items() for shape, kw in configs]
+CASES = [
+    pytest.param(name, shape, kw, id=f"{name}-{shape}-{kw}")
+    for name, (*_, configs) in OPS.items()
+    for shape, kw in configs
+]
 
 
 @pytest.mark.parametrize("name,shape,kw", CASES)
@@ -181,8 +254,7 @@ def test_gradgradcheck(name, shape, kw):
 def test_torch_parity(name, shape, kw, dtype, torch):
     fn, tfn, _, _ = OPS[name]
     tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {}
-    check_torch_parity(lambda x: fn(x, **kw), lambda t: tfn(t, **kw), [rand(shape, dtype)], torch,
-                       **tol)
+    check_torch_parity(lambda x: fn(x, **kw), lambda t: tfn(t, **kw), [rand(shape, dtype)], torch, **tol)
 
 
 @pytest.mark.parametrize("name", list(OPS))
@@ -207,8 +279,23 @@ def test_numpy_aliases_axis_keepdims():
         x.sum(dim=0, axis=0)
 
 
-@pytest.mark.parametrize("op", ["sum", "mean", "var", "amax", "logsumexp", "softmax", "sort",
-                                "cumsum", "argmax", "norm", "prod", "median"])
+@pytest.mark.parametrize(
+    "op",
+    [
+        "sum",
+        "mean",
+        "var",
+        "amax",
+        "logsumexp",
+        "softmax",
+        "sort",
+        "cumsum",
+        "argmax",
+        "norm",
+        "prod",
+        "median",
+    ],
+)
 def test_bad_dim_names_the_op(op):
     x = rand((2, 3))
     with pytest.raises(OpIndexError, match=f"^{op}: dim 5 is out of range"):

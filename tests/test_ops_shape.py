@@ -1,4 +1,5 @@
 """Movement, joining and padding ops: NumPy values, float64 gradchecks, PyTorch parity, errors."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -43,8 +44,7 @@ CASES = [
     ("expand", lambda m, x: x.expand(2, -1, 3), [(3, 1)]),
     ("expand_as", lambda m, x, y: x.expand_as(y) * y, [(1, 3), (2, 3)]),
     ("broadcast_to", lambda m, x: m.lib.broadcast_to(x, (2, 3)), [()]),
-    ("broadcast_tensors", lambda m, x, y: m.lib.broadcast_tensors(x, y)[0] * 2.0,
-     [(3, 1), (2, 1, 4)]),
+    ("broadcast_tensors", lambda m, x, y: m.lib.broadcast_tensors(x, y)[0] * 2.0, [(3, 1), (2, 1, 4)]),
     ("repeat", lambda m, x: x.repeat(2, 1, 3), [(2, 3)]),
     ("repeat_0d", lambda m, x: x.repeat(3), [()]),
     ("tile", lambda m, x: m.lib.tile(x, (2,)), [(2, 3)]),
@@ -118,14 +118,26 @@ NUMPY_CASES = [
     ("cat", lambda x: ag.cat([x, x[:1]], 0), lambda a: np.concatenate([a, a[:1]], 0)),
     ("stack", lambda x: ag.stack([x, x], 1), lambda a: np.stack([a, a], 1)),
     ("split", lambda x: x.split(3, -1)[1], lambda a: np.split(a, [3], -1)[1]),
-    ("reflect", lambda x: F.pad(x, (2, 3), "reflect"),
-     lambda a: np.pad(a, [(0, 0), (0, 0), (2, 3)], "reflect")),
-    ("replicate", lambda x: F.pad(x, (1, 2, 2, 1), "replicate"),
-     lambda a: np.pad(a, [(0, 0), (2, 1), (1, 2)], "edge")),
-    ("circular", lambda x: F.pad(x, (0, 3, 1, 1), "circular"),
-     lambda a: np.pad(a, [(0, 0), (1, 1), (0, 3)], "wrap")),
-    ("constant", lambda x: F.pad(x, (1, 1, 0, 0, 1, 0), value=-1.0),
-     lambda a: np.pad(a, [(1, 0), (0, 0), (1, 1)], constant_values=-1.0)),
+    (
+        "reflect",
+        lambda x: F.pad(x, (2, 3), "reflect"),
+        lambda a: np.pad(a, [(0, 0), (0, 0), (2, 3)], "reflect"),
+    ),
+    (
+        "replicate",
+        lambda x: F.pad(x, (1, 2, 2, 1), "replicate"),
+        lambda a: np.pad(a, [(0, 0), (2, 1), (1, 2)], "edge"),
+    ),
+    (
+        "circular",
+        lambda x: F.pad(x, (0, 3, 1, 1), "circular"),
+        lambda a: np.pad(a, [(0, 0), (1, 1), (0, 3)], "wrap"),
+    ),
+    (
+        "constant",
+        lambda x: F.pad(x, (1, 1, 0, 0, 1, 0), value=-1.0),
+        lambda a: np.pad(a, [(1, 0), (0, 0), (1, 1)], constant_values=-1.0),
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
 """F.softmax, F.log_softmax, F.softmin, logsumexp: stability, edge cases, gradients, torch parity."""
+
 from __future__ import annotations
 
 import warnings
@@ -11,8 +12,11 @@ import autograd_nn.functional as F
 from autograd_nn.errors import DTypeError, OpIndexError
 from tests.helpers import assert_close, check_torch_parity, rand
 
-FNS = {"softmax": (F.softmax, "softmax"), "log_softmax": (F.log_softmax, "log_softmax"),
-       "softmin": (F.softmin, "softmin")}
+FNS = {
+    "softmax": (F.softmax, "softmax"),
+    "log_softmax": (F.log_softmax, "log_softmax"),
+    "softmin": (F.softmin, "softmin"),
+}
 DIMS = [((), 0), ((6,), 0), ((6,), -1), ((3, 1), 1), ((2, 3, 4), 1), ((2, 3, 4), -1), ((2, 1, 3, 2), 0)]
 BIG = np.array([[1e4, -1e4, 0.0, 1e4 - 1.0], [-1e4, -1e4 + 2.0, -1e4, -1e4]])
 
@@ -36,8 +40,13 @@ def test_gradcheck_and_gradgradcheck(name, shape, dim):
 def test_torch_parity(name, shape, dim, dtype, torch):
     fn, tname = FNS[name]
     tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {}
-    check_torch_parity(lambda t: fn(t, dim), lambda t: _torch_fn(torch, tname)(t, dim),
-                       [rand(shape, dtype, -3.0, 3.0)], torch, **tol)
+    check_torch_parity(
+        lambda t: fn(t, dim),
+        lambda t: _torch_fn(torch, tname)(t, dim),
+        [rand(shape, dtype, -3.0, 3.0)],
+        torch,
+        **tol,
+    )
 
 
 def test_forward_matches_numpy_and_rows_sum_to_one():
@@ -53,10 +62,12 @@ def test_forward_matches_numpy_and_rows_sum_to_one():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_large_logits_are_finite_and_match_torch(dtype, torch):
     x = ag.tensor(BIG.astype(dtype), requires_grad=True)
-    for fn, tfn in [(lambda t: F.softmax(t, 1), lambda t: torch.softmax(t, 1)),
-                    (lambda t: F.log_softmax(t, -1), lambda t: torch.log_softmax(t, -1)),
-                    (lambda t: t.logsumexp(1), lambda t: t.logsumexp(1)),
-                    (lambda t: F.softmin(t, 0), lambda t: torch.nn.functional.softmin(t, 0))]:
+    for fn, tfn in [
+        (lambda t: F.softmax(t, 1), lambda t: torch.softmax(t, 1)),
+        (lambda t: F.log_softmax(t, -1), lambda t: torch.log_softmax(t, -1)),
+        (lambda t: t.logsumexp(1), lambda t: t.logsumexp(1)),
+        (lambda t: F.softmin(t, 0), lambda t: torch.nn.functional.softmin(t, 0)),
+    ]:
         out = fn(x)
         assert np.isfinite(out.numpy()).all()
         assert out.dtype == dtype
@@ -82,9 +93,11 @@ def test_minus_inf_entries_and_rows(torch):
     assert_close(lsm, torch.log_softmax(t, 1))
     assert lse.numpy()[1] == ninf and np.isnan(sm.numpy()[1]).all()
     # rows with some -inf entries have finite gradients, equal to torch's
-    for fn, tfn in [(lambda a: a.logsumexp(1)[0], lambda a: a.logsumexp(1)[0]),
-                    (lambda a: F.softmax(a, 1)[0], lambda a: torch.softmax(a, 1)[0]),
-                    (lambda a: F.log_softmax(a, 1)[0, 1:], lambda a: torch.log_softmax(a, 1)[0, 1:])]:
+    for fn, tfn in [
+        (lambda a: a.logsumexp(1)[0], lambda a: a.logsumexp(1)[0]),
+        (lambda a: F.softmax(a, 1)[0], lambda a: torch.softmax(a, 1)[0]),
+        (lambda a: F.log_softmax(a, 1)[0, 1:], lambda a: torch.log_softmax(a, 1)[0, 1:]),
+    ]:
         out = fn(x)
         w = np.arange(1.0, out.numel() + 1).reshape(out.shape)
         (g,) = ag.grad((out * ag.tensor(w)).sum(), x)
@@ -122,10 +135,11 @@ def test_dtypes_and_errors():
 def test_hessian_vector_product_matches_torch(torch):
     x = rand((2, 5))
     v = rand((2, 5), requires_grad=False)
-    cases = [(lambda a: (F.softmax(a, 1) ** 2).sum(), lambda a: (torch.softmax(a, 1) ** 2).sum()),
-             (lambda a: (F.log_softmax(a, 0) * a).sum(),
-              lambda a: (torch.log_softmax(a, 0) * a).sum()),
-             (lambda a: a.logsumexp(1).sum(), lambda a: a.logsumexp(1).sum())]
+    cases = [
+        (lambda a: (F.softmax(a, 1) ** 2).sum(), lambda a: (torch.softmax(a, 1) ** 2).sum()),
+        (lambda a: (F.log_softmax(a, 0) * a).sum(), lambda a: (torch.log_softmax(a, 0) * a).sum()),
+        (lambda a: a.logsumexp(1).sum(), lambda a: a.logsumexp(1).sum()),
+    ]
     for fn, tfn in cases:
         (g,) = ag.grad(fn(x), x, create_graph=True)
         (hv,) = ag.grad((g * v).sum(), x)

@@ -1,4 +1,5 @@
 """Optimizers: PyTorch parity over 10 steps, param groups, zero_grad, state_dict round trips."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,13 @@ STEPS = 10
 def _grads(dtype, steps=STEPS, seed=0):
     """A fixed sequence of gradients per step (some params get no gradient on some steps)."""
     rng = np.random.default_rng(seed)
-    return [[None if (s == 3 and i == 1) else rng.standard_normal(shape).astype(dtype)
-             for i, shape in enumerate(SHAPES)] for s in range(steps)]
+    return [
+        [
+            None if (s == 3 and i == 1) else rng.standard_normal(shape).astype(dtype)
+            for i, shape in enumerate(SHAPES)
+        ]
+        for s in range(steps)
+    ]
 
 
 def _init(dtype, seed=1):
@@ -160,11 +166,13 @@ def test_param_groups_with_different_lrs(torch):
     grads = _grads(np.float64)
     init = _init(np.float64)
     ours = [ag.tensor(a.copy(), requires_grad=True) for a in init]
-    opt = optim.SGD([{"params": ours[:2]}, {"params": ours[2:], "lr": 0.5, "momentum": 0.9}],
-                    lr=0.01, momentum=0.1)
+    opt = optim.SGD(
+        [{"params": ours[:2]}, {"params": ours[2:], "lr": 0.5, "momentum": 0.9}], lr=0.01, momentum=0.1
+    )
     theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
-    topt = torch.optim.SGD([{"params": theirs[:2]}, {"params": theirs[2:], "lr": 0.5,
-                                                      "momentum": 0.9}], lr=0.01, momentum=0.1)
+    topt = torch.optim.SGD(
+        [{"params": theirs[:2]}, {"params": theirs[2:], "lr": 0.5, "momentum": 0.9}], lr=0.01, momentum=0.1
+    )
     for step in grads:
         for p, t, g in zip(ours, theirs, step):
             p.grad = None if g is None else ag.as_tensor(g.copy())

@@ -1,6 +1,7 @@
 """Adadelta, Adamax, NAdam, RAdam and LBFGS against PyTorch (several steps, float64 tight and float32),
 param groups, the closure form of step() for every optimizer, and state_dict round trips (our own
 checkpoints, and PyTorch's state dicts loaded into ours)."""
+
 from __future__ import annotations
 
 import warnings
@@ -18,8 +19,13 @@ STEPS = 10
 
 def _grads(dtype, steps=STEPS, seed=0):
     rng = np.random.default_rng(seed)
-    return [[None if (s == 3 and i == 1) else rng.standard_normal(shape).astype(dtype)
-             for i, shape in enumerate(SHAPES)] for s in range(steps)]
+    return [
+        [
+            None if (s == 3 and i == 1) else rng.standard_normal(shape).astype(dtype)
+            for i, shape in enumerate(SHAPES)
+        ]
+        for s in range(steps)
+    ]
 
 
 def _init(dtype, seed=1):
@@ -30,13 +36,18 @@ def _init(dtype, seed=1):
 def _groups(params, kwargs, grouped):
     if not grouped:
         return params
-    return [{"params": params[:1]}, {"params": params[1:], "lr": kwargs.get("lr", 1e-3) * 3,
-                                     "weight_decay": 0.05}]
+    return [
+        {"params": params[:1]},
+        {"params": params[1:], "lr": kwargs.get("lr", 1e-3) * 3, "weight_decay": 0.05},
+    ]
 
 
 def _run(lib, name, kwargs, dtype, grads, grouped=False):
-    make = (lambda a: ag.tensor(a.copy(), requires_grad=True)) if lib is ag else \
-        (lambda a: lib.tensor(a.copy(), requires_grad=True))
+    make = (
+        (lambda a: ag.tensor(a.copy(), requires_grad=True))
+        if lib is ag
+        else (lambda a: lib.tensor(a.copy(), requires_grad=True))
+    )
     wrap = ag.as_tensor if lib is ag else lib.from_numpy
     params = [make(a) for a in _init(dtype)]
     opt = getattr(lib.optim, name)(_groups(params, kwargs, grouped), **kwargs)
@@ -117,10 +128,18 @@ def test_torch_state_dict_loads_and_continues_like_torch(torch, name, kwargs):
 
 
 # ---- the closure form, for every optimizer ---------------------------------------------------
-ALL = [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.05)), ("AdamW", dict(lr=0.05)),
-       ("RMSprop", dict(lr=0.01)), ("Adagrad", dict(lr=0.1)), ("Adadelta", dict()),
-       ("Adamax", dict(lr=0.05)), ("NAdam", dict(lr=0.05)), ("RAdam", dict(lr=0.05)),
-       ("LBFGS", dict(lr=0.5, max_iter=4))]
+ALL = [
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("Adam", dict(lr=0.05)),
+    ("AdamW", dict(lr=0.05)),
+    ("RMSprop", dict(lr=0.01)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adadelta", dict()),
+    ("Adamax", dict(lr=0.05)),
+    ("NAdam", dict(lr=0.05)),
+    ("RAdam", dict(lr=0.05)),
+    ("LBFGS", dict(lr=0.5, max_iter=4)),
+]
 
 
 @pytest.mark.parametrize("name,kwargs", ALL)
@@ -131,8 +150,7 @@ def test_step_with_closure_returns_its_loss_like_torch(torch, name, kwargs):
     results = {}
     for lib in (ag, torch):
         w = (ag.tensor if lib is ag else torch.tensor)(w0.copy(), requires_grad=True)
-        xs, ys = (ag.tensor if lib is ag else torch.tensor)(x), \
-            (ag.tensor if lib is ag else torch.tensor)(y)
+        xs, ys = (ag.tensor if lib is ag else torch.tensor)(x), (ag.tensor if lib is ag else torch.tensor)(y)
         opt = getattr(lib.optim, name)([w], **kwargs)
         calls = []
 
@@ -158,7 +176,7 @@ def test_closure_runs_with_grad_enabled_inside_no_grad():
     def closure():
         opt.zero_grad()
         assert ag.is_grad_enabled()
-        loss = (w ** 2).sum()
+        loss = (w**2).sum()
         loss.backward()
         return loss
 

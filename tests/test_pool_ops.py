@@ -1,4 +1,5 @@
 """F.* pooling and interpolate: gradcheck, second order, PyTorch parity (values, indices, grads)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,9 +31,13 @@ POOL1D = [
     ("adaptive_avg_pool1d", {"output_size": 4}),
     ("adaptive_max_pool1d", {"output_size": 3}),
 ]
-ADAPTIVE2D = [("adaptive_avg_pool2d", (3, 4)), ("adaptive_avg_pool2d", (1, 1)),
-              ("adaptive_avg_pool2d", (None, 2)), ("adaptive_max_pool2d", (3, 4)),
-              ("adaptive_max_pool2d", 2)]
+ADAPTIVE2D = [
+    ("adaptive_avg_pool2d", (3, 4)),
+    ("adaptive_avg_pool2d", (1, 1)),
+    ("adaptive_avg_pool2d", (None, 2)),
+    ("adaptive_max_pool2d", (3, 4)),
+    ("adaptive_max_pool2d", 2),
+]
 INTERP = [
     ((2, 2, 4, 5), {"scale_factor": 2}),
     ((2, 2, 4, 5), {"size": (7, 3)}),
@@ -95,8 +100,9 @@ def _tol(dtype):
 def test_max_pool2d_matches_torch(torch, dtype, kw):
     x = rand((2, 3, 7, 8), dtype)
     tf = torch.nn.functional
-    check_torch_parity(lambda x: F.max_pool2d(x, **kw), lambda x: tf.max_pool2d(x, **kw), [x],
-                       torch, **_tol(dtype))
+    check_torch_parity(
+        lambda x: F.max_pool2d(x, **kw), lambda x: tf.max_pool2d(x, **kw), [x], torch, **_tol(dtype)
+    )
     out, idx = F.max_pool2d(x, return_indices=True, **kw)
     t_out, t_idx = tf.max_pool2d(torch.from_numpy(x.numpy()), return_indices=True, **kw)
     np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
@@ -107,8 +113,13 @@ def test_max_pool2d_matches_torch(torch, dtype, kw):
 @pytest.mark.parametrize("kw", AVG2D)
 def test_avg_pool2d_matches_torch(torch, dtype, kw):
     x = rand((2, 3, 7, 8), dtype)
-    check_torch_parity(lambda x: F.avg_pool2d(x, **kw),
-                       lambda x: torch.nn.functional.avg_pool2d(x, **kw), [x], torch, **_tol(dtype))
+    check_torch_parity(
+        lambda x: F.avg_pool2d(x, **kw),
+        lambda x: torch.nn.functional.avg_pool2d(x, **kw),
+        [x],
+        torch,
+        **_tol(dtype),
+    )
     assert F.avg_pool2d(x, **kw).dtype == dtype
 
 
@@ -116,27 +127,39 @@ def test_avg_pool2d_matches_torch(torch, dtype, kw):
 @pytest.mark.parametrize("name,kw", POOL1D)
 def test_pool1d_matches_torch(torch, dtype, name, kw):
     x = rand((2, 3, 9), dtype)
-    check_torch_parity(lambda x: getattr(F, name)(x, **kw),
-                       lambda x: getattr(torch.nn.functional, name)(x, **kw), [x], torch,
-                       **_tol(dtype))
+    check_torch_parity(
+        lambda x: getattr(F, name)(x, **kw),
+        lambda x: getattr(torch.nn.functional, name)(x, **kw),
+        [x],
+        torch,
+        **_tol(dtype),
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,size", ADAPTIVE2D)
 def test_adaptive_pool2d_matches_torch(torch, dtype, name, size):
     x = rand((2, 3, 7, 10), dtype)
-    check_torch_parity(lambda x: getattr(F, name)(x, size),
-                       lambda x: getattr(torch.nn.functional, name)(x, size), [x], torch,
-                       **_tol(dtype))
+    check_torch_parity(
+        lambda x: getattr(F, name)(x, size),
+        lambda x: getattr(torch.nn.functional, name)(x, size),
+        [x],
+        torch,
+        **_tol(dtype),
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape,kw", INTERP)
 def test_interpolate_matches_torch(torch, dtype, shape, kw):
     x = rand(shape, dtype)
-    check_torch_parity(lambda x: F.interpolate(x, **kw),
-                       lambda x: torch.nn.functional.interpolate(x, **kw), [x], torch,
-                       **_tol(dtype))
+    check_torch_parity(
+        lambda x: F.interpolate(x, **kw),
+        lambda x: torch.nn.functional.interpolate(x, **kw),
+        [x],
+        torch,
+        **_tol(dtype),
+    )
     out = F.upsample(x, **kw)
     assert out.dtype == dtype
     out.sum().backward()
@@ -159,18 +182,21 @@ def test_max_pool_gradient_goes_to_the_argmax_only():
     np.testing.assert_array_equal(x.grad.numpy(), [[[[0.0, 1.0], [0.0, 0.0]]]])
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: F.max_pool2d(rand((1, 1, 4, 4)), 3, padding=2), "half of the kernel"),
-    (lambda: F.max_pool2d(rand((1, 1, 2, 2)), 3), "does not fit"),
-    (lambda: F.max_pool2d(rand((1, 1, 4, 4)), 2, stride=0), "positive"),
-    (lambda: F.avg_pool2d(rand((4, 4)), 2), "input"),
-    (lambda: F.avg_pool2d(rand((1, 1, 4, 4)), (2, 2, 2)), "kernel_size"),
-    (lambda: F.adaptive_avg_pool2d(rand((1, 1, 4, 4)), 0), "positive"),
-    (lambda: F.interpolate(rand((1, 1, 4, 4)), size=3, scale_factor=2), "only one"),
-    (lambda: F.interpolate(rand((1, 1, 4)), size=3, mode="bilinear"), "4-D"),
-    (lambda: F.interpolate(rand((1, 1, 4, 4)), size=3, align_corners=True), "align_corners"),
-    (lambda: F.interpolate(rand((1, 1, 4, 4)), size=3, mode="cubic"), "mode"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: F.max_pool2d(rand((1, 1, 4, 4)), 3, padding=2), "half of the kernel"),
+        (lambda: F.max_pool2d(rand((1, 1, 2, 2)), 3), "does not fit"),
+        (lambda: F.max_pool2d(rand((1, 1, 4, 4)), 2, stride=0), "positive"),
+        (lambda: F.avg_pool2d(rand((4, 4)), 2), "input"),
+        (lambda: F.avg_pool2d(rand((1, 1, 4, 4)), (2, 2, 2)), "kernel_size"),
+        (lambda: F.adaptive_avg_pool2d(rand((1, 1, 4, 4)), 0), "positive"),
+        (lambda: F.interpolate(rand((1, 1, 4, 4)), size=3, scale_factor=2), "only one"),
+        (lambda: F.interpolate(rand((1, 1, 4)), size=3, mode="bilinear"), "4-D"),
+        (lambda: F.interpolate(rand((1, 1, 4, 4)), size=3, align_corners=True), "align_corners"),
+        (lambda: F.interpolate(rand((1, 1, 4, 4)), size=3, mode="cubic"), "mode"),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(call, match):
     with pytest.raises(ag.ShapeError, match=match):
         call()

@@ -6,6 +6,7 @@ PyTorch's random draws are routed through NumPy in autograd_nn's order for the c
 tests/port_harness.py), so both runs see the same initial weights, shuffles, masks and samples.
 Each script runs under autograd_nn even without PyTorch installed; the comparison needs PyTorch.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,13 @@ def test_port_program_matches_pytorch(path, request):
     theirs = run_script(path, "torch")
     rtol = _tolerance(text)
     assert len(ours["losses"]) == len(theirs["losses"]), path.name
-    np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=rtol, atol=rtol * 1e-2,
-                               err_msg=f"{path.name}: loss curves differ")
+    np.testing.assert_allclose(
+        ours["losses"],
+        theirs["losses"],
+        rtol=rtol,
+        atol=rtol * 1e-2,
+        err_msg=f"{path.name}: loss curves differ",
+    )
     import autograd_nn as ag
 
     mine = _modules(ours["globals"], ag.nn.Module)
@@ -63,5 +69,10 @@ def test_port_program_matches_pytorch(path, request):
         got = mine[name].state_dict()
         assert list(got) == list(want), f"{path.name}: {name} state_dict keys differ"
         for key, value in want.items():
-            np.testing.assert_allclose(got[key].numpy(), value.detach().numpy(), rtol=rtol * 10,
-                                       atol=rtol, err_msg=f"{path.name}: {name}.{key}")
+            np.testing.assert_allclose(
+                got[key].numpy(),
+                value.detach().numpy(),
+                rtol=rtol * 10,
+                atol=rtol,
+                err_msg=f"{path.name}: {name}.{key}",
+            )

@@ -2,6 +2,7 @@
 PyTorch-style program under autograd_nn and under PyTorch (the `torch` fixture; skipped without it)
 and compares the outputs and gradients. Finite-difference gradchecks of the new differentiable
 operations never skip."""
+
 import io
 import math
 
@@ -58,20 +59,38 @@ def test_device_program(torch):
         m = lib.nn.Linear(3, 2, device=device, dtype=lib.float64)
         m.to(device)
         y = m(x.to(device)).cpu()
-        return (str(y.device), y.is_cuda, x.to(lib.float32).dtype == lib.float32, x.type(),
-                x.long().type(), x.new_zeros(2).dtype == lib.float64, lib.cuda.device_count(),
-                lib.backends.mps.is_available(), lib.backends.cudnn.is_available(),
-                x.to("cpu", lib.float32).dtype == lib.float32, x.to(lib.zeros(1, dtype=lib.int64)).dtype
-                == lib.int64, y.shape == (2, 2), isinstance(x.float(), lib.FloatTensor),
-                isinstance(x, lib.FloatTensor), lib.is_floating_point(x), lib.finfo(lib.float32).eps,
-                lib.iinfo(lib.int32).max)
+        return (
+            str(y.device),
+            y.is_cuda,
+            x.to(lib.float32).dtype == lib.float32,
+            x.type(),
+            x.long().type(),
+            x.new_zeros(2).dtype == lib.float64,
+            lib.cuda.device_count(),
+            lib.backends.mps.is_available(),
+            lib.backends.cudnn.is_available(),
+            x.to("cpu", lib.float32).dtype == lib.float32,
+            x.to(lib.zeros(1, dtype=lib.int64)).dtype == lib.int64,
+            y.shape == (2, 2),
+            isinstance(x.float(), lib.FloatTensor),
+            isinstance(x, lib.FloatTensor),
+            lib.is_floating_point(x),
+            lib.finfo(lib.float32).eps,
+            lib.iinfo(lib.int32).max,
+        )
+
     assert program(ag) == program(torch)
 
 
 def test_cuda_is_refused_clearly():
-    for make in (lambda: ag.zeros(2, device="cuda"), lambda: ag.zeros(2).cuda(),
-                 lambda: ag.zeros(2).to("cuda:0"), lambda: nn.Linear(2, 2).cuda(),
-                 lambda: nn.Linear(2, 2, device="mps"), lambda: ag.cuda.synchronize()):
+    for make in (
+        lambda: ag.zeros(2, device="cuda"),
+        lambda: ag.zeros(2).cuda(),
+        lambda: ag.zeros(2).to("cuda:0"),
+        lambda: nn.Linear(2, 2).cuda(),
+        lambda: nn.Linear(2, 2, device="mps"),
+        lambda: ag.cuda.synchronize(),
+    ):
         with pytest.raises(RuntimeError, match="CPU only"):
             make()
     with pytest.raises(AssertionError):  # what a CPU-only PyTorch build raises for CUDA calls
@@ -84,13 +103,27 @@ def test_cuda_is_refused_clearly():
 def test_factories_take_pytorchs_keywords(torch):
     def program(lib):
         g = lib.Generator().manual_seed(0)
-        return [t.shape for t in (
-            lib.empty(size=(2, 3)), lib.zeros(2, 3, dtype=lib.float64, device="cpu", requires_grad=True),
-            lib.ones((2,), layout=lib.strided, pin_memory=False), lib.full((2, 2), 1.5),
-            lib.arange(5, device="cpu"), lib.randn(2, 2, generator=g), lib.rand(3, dtype=lib.float64),
-            lib.randint(10, (4,)), lib.randint(2, 10, (4,)), lib.randint(0, 10, size=(2, 2)),
-            lib.randint(low=0, high=3, size=(5,)), lib.randperm(4, generator=g), lib.eye(3, device="cpu"),
-            lib.linspace(0, 1, 5, device="cpu"), lib.zeros_like(lib.ones(2), device="cpu"))]
+        return [
+            t.shape
+            for t in (
+                lib.empty(size=(2, 3)),
+                lib.zeros(2, 3, dtype=lib.float64, device="cpu", requires_grad=True),
+                lib.ones((2,), layout=lib.strided, pin_memory=False),
+                lib.full((2, 2), 1.5),
+                lib.arange(5, device="cpu"),
+                lib.randn(2, 2, generator=g),
+                lib.rand(3, dtype=lib.float64),
+                lib.randint(10, (4,)),
+                lib.randint(2, 10, (4,)),
+                lib.randint(0, 10, size=(2, 2)),
+                lib.randint(low=0, high=3, size=(5,)),
+                lib.randperm(4, generator=g),
+                lib.eye(3, device="cpu"),
+                lib.linspace(0, 1, 5, device="cpu"),
+                lib.zeros_like(lib.ones(2), device="cpu"),
+            )
+        ]
+
     assert program(ag) == [tuple(s) for s in program(torch)]
     assert ag.full((2,), 3).dtype == np.int64 and ag.full((2,), True).dtype == np.bool_
 
@@ -115,10 +148,16 @@ def test_module_dtype_conversions(torch):
         torch_like = lib.manual_seed(0)
         del torch_like
         m = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4))
-        kinds = [m.double()[0].weight.dtype == lib.float64, m.float()[0].weight.dtype == lib.float32,
-                 m.to(lib.float64)[1].running_mean.dtype == lib.float64,
-                 m[1].num_batches_tracked.dtype == lib.int64, m.cpu() is m, m.to("cpu") is m]
+        kinds = [
+            m.double()[0].weight.dtype == lib.float64,
+            m.float()[0].weight.dtype == lib.float32,
+            m.to(lib.float64)[1].running_mean.dtype == lib.float64,
+            m[1].num_batches_tracked.dtype == lib.int64,
+            m.cpu() is m,
+            m.to("cpu") is m,
+        ]
         return kinds
+
     assert program(ag) == program(torch)
 
 
@@ -137,6 +176,7 @@ def test_data_updates_like_old_optimizer_code(torch):
         m.weight.data.copy_(lib.ones(2, 3, dtype=lib.float64))
         m.bias.data.fill_(0.5)
         return w.detach(), m.weight.detach(), m.bias.detach()
+
     _run_both(torch, program, RNG.standard_normal(3))
 
 
@@ -151,6 +191,7 @@ def test_assigning_data_then_stepping(torch):
         loss.backward()
         opt.step()
         return emb.weight.detach()
+
     _same(program(ag), program(torch))
 
 
@@ -164,6 +205,7 @@ def test_inplace_family_values(torch):
         h.index_fill_(1, lib.tensor([0]), -1.0).scatter_(1, lib.tensor([[1], [2]]), 7.0)
         k = h.clone().t_().unsqueeze_(0).squeeze_(0)
         return h, k
+
     _run_both(torch, program, RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3)))
 
 
@@ -182,20 +224,38 @@ def test_detach_shares_the_version_and_data_does_not(torch):
 # ---- matrix products, t(), sparse -------------------------------------------------------------------
 def test_matrix_products(torch):
     def program(lib, a, b, c, v, w, bat):
-        return (lib.mm(a, b), a.mm(b), lib.bmm(bat, bat.transpose(1, 2)), lib.mv(a, v), a.mv(v),
-                lib.dot(v, v), lib.outer(v, w), lib.addmm(c, a, b, beta=0.5, alpha=2.0),
-                lib.addmv(w, b.t(), v, alpha=3.0), a.t(), lib.matmul(bat, b), lib.t(v),
-                lib.baddbmm(bat.bmm(bat.transpose(1, 2)), bat, bat.transpose(1, 2), beta=0.5),
-                lib.addbmm(a.mm(a.t()), bat, bat.transpose(1, 2)))
-    _run_both(torch, program, RNG.standard_normal((2, 3)), RNG.standard_normal((3, 4)),
-              RNG.standard_normal((2, 4)), RNG.standard_normal(3), RNG.standard_normal(4),
-              RNG.standard_normal((5, 2, 3)))
+        return (
+            lib.mm(a, b),
+            a.mm(b),
+            lib.bmm(bat, bat.transpose(1, 2)),
+            lib.mv(a, v),
+            a.mv(v),
+            lib.dot(v, v),
+            lib.outer(v, w),
+            lib.addmm(c, a, b, beta=0.5, alpha=2.0),
+            lib.addmv(w, b.t(), v, alpha=3.0),
+            a.t(),
+            lib.matmul(bat, b),
+            lib.t(v),
+            lib.baddbmm(bat.bmm(bat.transpose(1, 2)), bat, bat.transpose(1, 2), beta=0.5),
+            lib.addbmm(a.mm(a.t()), bat, bat.transpose(1, 2)),
+        )
+
+    _run_both(
+        torch,
+        program,
+        RNG.standard_normal((2, 3)),
+        RNG.standard_normal((3, 4)),
+        RNG.standard_normal((2, 4)),
+        RNG.standard_normal(3),
+        RNG.standard_normal(4),
+        RNG.standard_normal((5, 2, 3)),
+    )
 
 
 def test_matrix_products_gradcheck():
     a, b, v = (ag.tensor(RNG.standard_normal(s), requires_grad=True) for s in ((2, 3), (3, 4), (3,)))
-    assert ag.gradcheck(lambda a, b, v: ag.addmm(a @ b, a, b) + ag.outer(a.mv(v), a.mv(v))[:, :1],
-                        (a, b, v))
+    assert ag.gradcheck(lambda a, b, v: ag.addmm(a @ b, a, b) + ag.outer(a.mv(v), a.mv(v))[:, :1], (a, b, v))
 
 
 def test_sparse_dense_product(torch):
@@ -204,8 +264,15 @@ def test_sparse_dense_product(torch):
 
     def program(lib, values, x):
         adj = lib.sparse_coo_tensor(lib.tensor(idx), values, (3, 3))
-        return (lib.spmm(adj, x), lib.sparse.mm(adj, x), lib.mm(adj, x), adj.to_dense(),
-                adj.t().to_dense(), (x @ x.t()).to_sparse().to_dense())
+        return (
+            lib.spmm(adj, x),
+            lib.sparse.mm(adj, x),
+            lib.mm(adj, x),
+            adj.to_dense(),
+            adj.t().to_dense(),
+            (x @ x.t()).to_sparse().to_dense(),
+        )
+
     _run_both(torch, program, vals, RNG.standard_normal((3, 2)))
 
 
@@ -220,7 +287,7 @@ def test_sparse_gradcheck():
 # ---- small conveniences -------------------------------------------------------------------------------
 def test_format_tensor_of_tensors_and_indexed_assignment(torch):
     def program(lib, x):
-        loss = (x ** 2).mean()
+        loss = (x**2).mean()
         text = f"{loss:.4f} {x.sum():.2e} {x.numel():d}"
         stacked = lib.tensor([loss.item(), x.sum().item()]) + lib.tensor([lib.tensor(1.0), lib.tensor(2.0)])
         y = lib.zeros(3, 4, dtype=lib.float64)
@@ -229,6 +296,7 @@ def test_format_tensor_of_tensors_and_indexed_assignment(torch):
         y[1] = x[1]
         y[:, lib.tensor([True, False, True, False])] *= 2
         return text, stacked, y
+
     text_a, *rest_a = program(ag, ag.tensor(RNG.standard_normal((2, 4))))
     x = RNG.standard_normal((2, 4))
     text_a, *rest_a = program(ag, ag.tensor(x))
@@ -256,8 +324,15 @@ def test_categorical_policy_gradient(torch):
         cat = lib.distributions.Categorical(logits=logits)
         actions = lib.tensor([[0, 3], [1, 2], [2, 0]])  # (sample, batch)
         by_probs = lib.distributions.Categorical(probs=probs_raw.abs() + 0.1)
-        return (cat.log_prob(actions), cat.entropy(), cat.probs, by_probs.log_prob(lib.tensor([1, 0])),
-                by_probs.entropy(), lib.distributions.kl_divergence(cat, by_probs))
+        return (
+            cat.log_prob(actions),
+            cat.entropy(),
+            cat.probs,
+            by_probs.log_prob(lib.tensor([1, 0])),
+            by_probs.entropy(),
+            lib.distributions.kl_divergence(cat, by_probs),
+        )
+
     _run_both(torch, program, RNG.standard_normal((2, 4)), RNG.standard_normal((2, 4)))
 
 
@@ -267,10 +342,21 @@ def test_normal_bernoulli_uniform(torch):
         other = lib.distributions.Normal(loc * 0.5, log_scale.exp() + 1)
         bern = lib.distributions.Bernoulli(logits=logits)
         uni = lib.distributions.Uniform(loc - 2, loc + 3)
-        return (normal.log_prob(value), normal.entropy(), normal.mean, normal.stddev, normal.cdf(value),
-                lib.distributions.kl_divergence(normal, other), bern.log_prob((value > 0).double()),
-                bern.entropy(), bern.mean, uni.log_prob(loc), uni.entropy(),
-                lib.distributions.Independent(normal, 1).log_prob(value))
+        return (
+            normal.log_prob(value),
+            normal.entropy(),
+            normal.mean,
+            normal.stddev,
+            normal.cdf(value),
+            lib.distributions.kl_divergence(normal, other),
+            bern.log_prob((value > 0).double()),
+            bern.entropy(),
+            bern.mean,
+            uni.log_prob(loc),
+            uni.entropy(),
+            lib.distributions.Independent(normal, 1).log_prob(value),
+        )
+
     _run_both(torch, program, *(RNG.standard_normal(3) for _ in range(4)))
 
 
@@ -282,8 +368,16 @@ def test_multivariate_normal(torch):
         cov = tril.tril() @ tril.tril().t()
         by_cov = lib.distributions.MultivariateNormal(loc, covariance_matrix=cov)
         diag = lib.distributions.MultivariateNormal(loc, lib.diag(tril.diagonal() ** 2))
-        return (full.log_prob(x), full.entropy(), by_cov.log_prob(x), diag.log_prob(x), diag.entropy(),
-                full.variance, lib.distributions.kl_divergence(full, diag))
+        return (
+            full.log_prob(x),
+            full.entropy(),
+            by_cov.log_prob(x),
+            diag.log_prob(x),
+            diag.entropy(),
+            full.variance,
+            lib.distributions.kl_divergence(full, diag),
+        )
+
     _run_both(torch, program, RNG.standard_normal(3), low, RNG.standard_normal((4, 3)), rtol=1e-9)
 
 
@@ -294,6 +388,7 @@ def test_rsample_gradients_and_sample_shapes():
     def rsampled(loc, log_scale):
         ag.manual_seed(7)
         return D.Normal(loc, log_scale.exp()).rsample((2,))
+
     assert ag.gradcheck(rsampled, (loc, log_scale))
     tril = ag.tensor(np.tril(RNG.standard_normal((2, 2))) + 2 * np.eye(2), requires_grad=True)
 
@@ -301,6 +396,7 @@ def test_rsample_gradients_and_sample_shapes():
         ag.manual_seed(7)
         dist = D.MultivariateNormal(loc[:2], scale_tril=tril.tril())
         return dist.rsample((3,)).sum() + dist.log_prob(loc[1:]).sum()
+
     assert ag.gradcheck(mvn, (loc, tril))
     assert D.Categorical(logits=ag.zeros(4, 5)).sample((2, 3)).shape == (2, 3, 4)
     assert D.Bernoulli(probs=ag.full((3,), 0.5)).sample((2,)).shape == (2, 3)
@@ -319,8 +415,10 @@ def test_linalg_gradchecks():
     low = ag.tensor(np.tril(RNG.standard_normal((3, 3))) + 3 * np.eye(3), requires_grad=True)
     b = ag.tensor(RNG.standard_normal((3, 2)), requires_grad=True)
     assert ag.gradcheck(lambda low, b: ag.linalg.solve_triangular(low, b, upper=False), (low, b))
-    assert ag.gradcheck(lambda low, b: ag.linalg.solve_triangular(low.mT, b, upper=True, left=False),
-                        (low, ag.tensor(RNG.standard_normal((2, 3)), requires_grad=True)))
+    assert ag.gradcheck(
+        lambda low, b: ag.linalg.solve_triangular(low.mT, b, upper=True, left=False),
+        (low, ag.tensor(RNG.standard_normal((2, 3)), requires_grad=True)),
+    )
 
 
 # ---- modules, data, checkpoints, exceptions --------------------------------------------------------
@@ -387,13 +485,17 @@ def test_dataloader_signature_and_samplers(torch):
         data = lib.utils.data.TensorDataset(lib.arange(10.0).unsqueeze(1), lib.arange(10))
         g = lib.Generator().manual_seed(3)
         loaders = [
-            lib.utils.data.DataLoader(data, batch_size=4, shuffle=False, num_workers=0, pin_memory=False,
-                                      drop_last=True),
+            lib.utils.data.DataLoader(
+                data, batch_size=4, shuffle=False, num_workers=0, pin_memory=False, drop_last=True
+            ),
             lib.utils.data.DataLoader(data, batch_size=None),
-            lib.utils.data.DataLoader(data, batch_sampler=lib.utils.data.BatchSampler(
-                lib.utils.data.SequentialSampler(data), 3, False)),
-            lib.utils.data.DataLoader(data, sampler=lib.utils.data.SubsetRandomSampler([1, 2], generator=g),
-                                      batch_size=5),
+            lib.utils.data.DataLoader(
+                data,
+                batch_sampler=lib.utils.data.BatchSampler(lib.utils.data.SequentialSampler(data), 3, False),
+            ),
+            lib.utils.data.DataLoader(
+                data, sampler=lib.utils.data.SubsetRandomSampler([1, 2], generator=g), batch_size=5
+            ),
         ]
         out = [len(loader) for loader in loaders]
         out += [[tuple(b[0].shape) for b in loaders[0]], [tuple(b[1].shape) for b in loaders[2]]]
@@ -403,6 +505,7 @@ def test_dataloader_signature_and_samplers(torch):
         concat = lib.utils.data.ConcatDataset([data, data])
         out.append((len(concat), int(concat[12][1])))
         return out
+
     assert program(ag) == program(torch)
 
 
@@ -444,6 +547,7 @@ def test_custom_autograd_function(torch):
 
         a, b = ScaledSquare.apply(GradReverse.apply(x, 0.5), w)
         return a * 2 + b.exp(), lib.autograd.Variable(x.detach(), requires_grad=False)
+
     _run_both(torch, program, RNG.standard_normal(3), RNG.standard_normal(3))
 
 
@@ -452,7 +556,7 @@ def test_custom_autograd_function_gradchecks():
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x ** 3
+            return x**3
 
         @staticmethod
         def backward(ctx, g):
@@ -464,8 +568,9 @@ def test_custom_autograd_function_gradchecks():
     assert ag.autograd.gradgradcheck(Cube.apply, (x,))
 
 
-@pytest.mark.parametrize("mode, bidirectional", [("LSTM", False), ("LSTM", True), ("GRU", True),
-                                                 ("RNN", False)])
+@pytest.mark.parametrize(
+    "mode, bidirectional", [("LSTM", False), ("LSTM", True), ("GRU", True), ("RNN", False)]
+)
 def test_packed_sequences_through_recurrent_layers(torch, mode, bidirectional):
     weights = {}
 
@@ -480,6 +585,7 @@ def test_packed_sequences_through_recurrent_layers(torch, mode, bidirectional):
         padded, lengths = lib.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, padding_value=-1.0)
         h_n = hidden[0] if mode == "LSTM" else hidden
         return padded, h_n, out.data, lengths.double()
+
     dirs = 2 if bidirectional else 1
     _run_both(torch, program, RNG.standard_normal((5, 3, 3)), RNG.standard_normal((2 * dirs, 3, 4)))
 
@@ -491,22 +597,31 @@ def test_pad_and_pack_sequence(torch):
         padded = lib.nn.utils.rnn.pad_sequence([a, b, c], batch_first=True, padding_value=0.5)
         packed = lib.nn.utils.rnn.pack_sequence([a, c, b])
         return padded, packed.data, packed.batch_sizes.double()
+
     _run_both(torch, program, *seqs)
 
 
-@pytest.mark.parametrize("name, args", [
-    ("CosineAnnealingWarmRestarts", dict(T_0=4, T_mult=2, eta_min=0.01)),
-    ("CyclicLR", dict(base_lr=0.01, max_lr=0.2, step_size_up=3, mode="triangular2")),
-    ("CyclicLR", dict(base_lr=0.01, max_lr=0.2, step_size_up=2, step_size_down=4, mode="exp_range",
-                      gamma=0.9)),
-    ("PolynomialLR", dict(total_iters=8, power=2.0)),
-    ("MultiplicativeLR", dict(lr_lambda=lambda epoch: 0.9)),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("CosineAnnealingWarmRestarts", dict(T_0=4, T_mult=2, eta_min=0.01)),
+        ("CyclicLR", dict(base_lr=0.01, max_lr=0.2, step_size_up=3, mode="triangular2")),
+        (
+            "CyclicLR",
+            dict(base_lr=0.01, max_lr=0.2, step_size_up=2, step_size_down=4, mode="exp_range", gamma=0.9),
+        ),
+        ("PolynomialLR", dict(total_iters=8, power=2.0)),
+        ("MultiplicativeLR", dict(lr_lambda=lambda epoch: 0.9)),
+    ],
+)
 def test_more_schedulers_match_pytorch(torch, name, args):
     def program(lib, optimizer_name):
         p = lib.nn.Parameter(lib.zeros(2))
-        opt = (lib.optim.SGD([p], lr=0.1, momentum=0.9) if optimizer_name == "sgd"
-               else lib.optim.Adam([p], lr=0.1))
+        opt = (
+            lib.optim.SGD([p], lr=0.1, momentum=0.9)
+            if optimizer_name == "sgd"
+            else lib.optim.Adam([p], lr=0.1)
+        )
         sched = getattr(lib.optim.lr_scheduler, name)(opt, **args)
         trace = []
         for _ in range(20):
@@ -515,21 +630,34 @@ def test_more_schedulers_match_pytorch(torch, name, args):
             group = opt.param_groups[0]
             trace.append((group["lr"], group.get("momentum", group.get("betas", (0.0,))[0])))
         return trace
+
     for optimizer_name in ("sgd", "adam"):
         np.testing.assert_allclose(program(ag, optimizer_name), program(torch, optimizer_name), rtol=1e-12)
 
 
 def test_more_functions(torch):
     def program(lib, x, y, s):
-        return (lib.addcmul(x, x, y, value=0.5), lib.addcdiv(x, y, x.abs() + 1, value=2),
-                lib.logit(s, eps=1e-3),
-                lib.diff(x, dim=1), lib.diff(x, n=2, dim=0, append=y), lib.cross(x, y, dim=1), lib.deg2rad(x),
-                lib.rad2deg(y), x.nonzero().double(), (x > 0).nonzero(as_tuple=True)[1].double(),
-                lib.searchsorted(lib.tensor([0.1, 0.5, 0.9]), s.detach()).double(),
-                lib.bucketize(s.detach(), lib.tensor([0.2, 0.6]), right=True).double(),
-                lib.logspace(-1, 1, 4, dtype=lib.float64), x.new([1.0, 2.0]), x.new(2, 3).shape == (2, 3))
-    _run_both(torch, program, RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3)),
-              RNG.uniform(0.05, 0.95, 4))
+        return (
+            lib.addcmul(x, x, y, value=0.5),
+            lib.addcdiv(x, y, x.abs() + 1, value=2),
+            lib.logit(s, eps=1e-3),
+            lib.diff(x, dim=1),
+            lib.diff(x, n=2, dim=0, append=y),
+            lib.cross(x, y, dim=1),
+            lib.deg2rad(x),
+            lib.rad2deg(y),
+            x.nonzero().double(),
+            (x > 0).nonzero(as_tuple=True)[1].double(),
+            lib.searchsorted(lib.tensor([0.1, 0.5, 0.9]), s.detach()).double(),
+            lib.bucketize(s.detach(), lib.tensor([0.2, 0.6]), right=True).double(),
+            lib.logspace(-1, 1, 4, dtype=lib.float64),
+            x.new([1.0, 2.0]),
+            x.new(2, 3).shape == (2, 3),
+        )
+
+    _run_both(
+        torch, program, RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3)), RNG.uniform(0.05, 0.95, 4)
+    )
     with ag.inference_mode():
         assert not (ag.ones(2, requires_grad=True) * 2).requires_grad
     ag.manual_seed(0)

@@ -4,6 +4,7 @@ A leaf's post-accumulate hook must see its *complete* gradient, run once per bac
 as soon as the last op using the leaf has run (not at the end of the pass), so work started in it
 overlaps the rest of the backward.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -69,9 +70,9 @@ def test_not_run_by_autograd_grad_and_run_under_create_graph() -> None:
     w = ag.tensor([1.0, 2.0], requires_grad=True)
     seen = []
     w.register_post_accumulate_grad_hook(lambda t: seen.append(t))
-    ag.autograd.grad((w ** 3).sum(), w)  # returns gradients, writes no .grad: no hook
+    ag.autograd.grad((w**3).sum(), w)  # returns gradients, writes no .grad: no hook
     assert seen == []
-    (w ** 3).sum().backward(create_graph=True)
+    (w**3).sum().backward(create_graph=True)
     assert len(seen) == 1 and seen[0] is w
     np.testing.assert_allclose(w.grad.numpy(), [3.0, 12.0])
 

@@ -1,4 +1,5 @@
 """The op profiler: exact counts, bytes, tables, self times that add up to the step's wall time."""
+
 from __future__ import annotations
 
 import time
@@ -25,8 +26,15 @@ def test_counts_and_bytes_are_exact():
         small_program()
     stats = {s.name: s for s in prof.key_averages()}
     counts = {name: (s.count, s.backward_count) for name, s in stats.items()}
-    assert counts == {"MatMul": (2, 2), "Exp": (1, 1), "Mul": (1, 1), "Sum": (2, 2),
-                      "Permute": (1, 1), "Add": (1, 1), ENGINE_ROW: (0, 1)}
+    assert counts == {
+        "MatMul": (2, 2),
+        "Exp": (1, 1),
+        "Mul": (1, 1),
+        "Sum": (2, 2),
+        "Permute": (1, 1),
+        "Add": (1, 1),
+        ENGINE_ROW: (0, 1),
+    }
     assert stats["MatMul"].bytes == 3 * 5 * 4 + 3 * 4 * 4
     assert stats["Exp"].bytes == 3 * 5 * 4 and stats["Add"].bytes == 4
     assert all(s.forward_time > 0 and s.backward_time > 0 for n, s in stats.items() if n != ENGINE_ROW)
@@ -71,8 +79,7 @@ def heavy_step(ws, x):
 
 def test_op_times_add_up_to_the_wall_time_of_the_step():
     rng = np.random.default_rng(0)
-    ws = [ag.tensor(rng.standard_normal((256, 256)).astype(np.float32), requires_grad=True)
-          for _ in range(4)]
+    ws = [ag.tensor(rng.standard_normal((256, 256)).astype(np.float32), requires_grad=True) for _ in range(4)]
     x = ag.tensor(rng.standard_normal((256, 256)).astype(np.float32))
     heavy_step(ws, x)  # warm up BLAS
     with profile() as prof:

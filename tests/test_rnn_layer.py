@@ -1,6 +1,7 @@
 """The fused recurrent layers (ops/fused/rnn_layer.py, kernels/rnn_layer.py): one op per layer and
 direction against the per-step path and PyTorch, finite-difference gradients, second order through
 the composite, the thread split, and the kernels against NumPy."""
+
 from __future__ import annotations
 
 import os
@@ -80,15 +81,22 @@ def test_layer_outputs_and_final_states_are_views_of_one_result():
 
 
 # ---- the modules: fused against the per-step path -------------------------------------------------
-MODULES = [("LSTM", {}), ("LSTM", {"proj_size": 2}), ("GRU", {}), ("GRU", {"bias": False}),
-           ("RNN", {}), ("RNN", {"nonlinearity": "relu"})]
+MODULES = [
+    ("LSTM", {}),
+    ("LSTM", {"proj_size": 2}),
+    ("GRU", {}),
+    ("GRU", {"bias": False}),
+    ("RNN", {}),
+    ("RNN", {"nonlinearity": "relu"}),
+]
 
 
 def _run(model, x, hx):
     out = model(x, hx)
     flat = [out[0]] + (list(out[1]) if isinstance(out[1], tuple) else [out[1]])
-    loss = sum(((o * ag.tensor(np.cos(np.arange(o.numel())).reshape(o.shape))).sum() for o in flat),
-               ag.tensor(0.0))
+    loss = sum(
+        ((o * ag.tensor(np.cos(np.arange(o.numel())).reshape(o.shape))).sum() for o in flat), ag.tensor(0.0)
+    )
     loss.backward()
     return [o.numpy() for o in flat] + [p.grad.numpy() for p in model.parameters()] + [x.grad.numpy()]
 
@@ -97,8 +105,9 @@ def _run(model, x, hx):
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_fused_matches_per_step_path(monkeypatch, name, kwargs, batch_first):
     """Two layers, both directions, initial states, dropout between layers (same seed both runs)."""
-    model = getattr(nn, name)(3, 4, num_layers=2, bidirectional=True, batch_first=batch_first,
-                              dropout=0.3, **kwargs).double()
+    model = getattr(nn, name)(
+        3, 4, num_layers=2, bidirectional=True, batch_first=batch_first, dropout=0.3, **kwargs
+    ).double()
     xs = RNG.standard_normal((2, 5, 3) if batch_first else (5, 2, 3))
     p = kwargs.get("proj_size", 0) or 4
     states = [RNG.standard_normal((4, 2, p))] + ([RNG.standard_normal((4, 2, 4))] if name == "LSTM" else [])
@@ -132,8 +141,9 @@ def test_float32_torch_parity(torch, name, kwargs):
     np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
     theirs_p = dict(theirs.named_parameters())
     for pname, prm in mine.named_parameters():
-        np.testing.assert_allclose(prm.grad.numpy(), theirs_p[pname].grad.numpy(), rtol=1e-4,
-                                   atol=1e-5, err_msg=pname)
+        np.testing.assert_allclose(
+            prm.grad.numpy(), theirs_p[pname].grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=pname
+        )
 
 
 def test_module_second_order_through_the_composite():
@@ -190,8 +200,8 @@ def test_lstm_kernels_against_numpy(dtype):
     acts, c, h = np.empty((b, 5 * hid), dtype), np.empty((b, hid), dtype), np.empty((b, hid), dtype)
     k.lstm_forward_step(z, gi, *k.lstm_gate_scales(hid, dtype), c_prev, acts, c, h)
     pre = z.astype(np.float64) + gi
-    i, f, o = _sig(pre[:, :hid]), _sig(pre[:, hid:2 * hid]), _sig(pre[:, 3 * hid:])
-    g = np.tanh(pre[:, 2 * hid:3 * hid])
+    i, f, o = _sig(pre[:, :hid]), _sig(pre[:, hid : 2 * hid]), _sig(pre[:, 3 * hid :])
+    g = np.tanh(pre[:, 2 * hid : 3 * hid])
     c_ref = f * c_prev + i * g
     tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-13}
     np.testing.assert_allclose(c, c_ref, **tol)
@@ -200,12 +210,15 @@ def test_lstm_kernels_against_numpy(dtype):
     dc = RNG.standard_normal((b, hid))
     dz = np.empty((b, 4 * hid), dtype)
     dc_work = dc.astype(dtype)
-    k.lstm_backward_step(dh.astype(dtype), np.zeros((b, hid), dtype), dc_out.astype(dtype), acts,
-                         c_prev, dz, dc_work)
+    k.lstm_backward_step(
+        dh.astype(dtype), np.zeros((b, hid), dtype), dc_out.astype(dtype), acts, c_prev, dz, dc_work
+    )
     tc = np.tanh(c_ref)
     dcv = dc + dc_out + dh * o * (1 - tc * tc)
-    ref = np.concatenate([dcv * g * i * (1 - i), dcv * c_prev * f * (1 - f), dcv * i * (1 - g * g),
-                          dh * tc * o * (1 - o)], axis=1)
+    ref = np.concatenate(
+        [dcv * g * i * (1 - i), dcv * c_prev * f * (1 - f), dcv * i * (1 - g * g), dh * tc * o * (1 - o)],
+        axis=1,
+    )
     np.testing.assert_allclose(dz, ref, **tol)
     np.testing.assert_allclose(dc_work, dcv * f, **tol)
 
@@ -214,8 +227,7 @@ def test_float32_tanh_is_accurate_everywhere():
     x = np.concatenate([np.linspace(-20, 20, 200_001), [0.0, 1e-30, -1e-8, 7.9, 8.0, 1e4, -1e4]])
     x = x.astype(np.float32)
     out = np.empty_like(x)
-    k.rnn_forward_step(np.zeros((1, x.size), np.float32), x.reshape(1, -1), False,
-                       out.reshape(1, -1))
+    k.rnn_forward_step(np.zeros((1, x.size), np.float32), x.reshape(1, -1), False, out.reshape(1, -1))
     np.testing.assert_allclose(out, np.tanh(x.astype(np.float64)), rtol=1e-6, atol=5e-7)
     assert np.abs(out).max() <= 1.0
 
@@ -234,8 +246,20 @@ def test_errors_name_the_op_and_shapes():
 def test_kernels_as_plain_python():
     """The kernel tests with the JIT disabled: the kernel source is also correct Python."""
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    cmd = [sys.executable, "-m", "pytest", __file__, "-q", "-x", "-p", "no:cacheprovider",
-           "-p", "no:xdist", "-k", "kernels_against or tanh_is_accurate"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        __file__,
+        "-q",
+        "-x",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "-k",
+        "kernels_against or tanh_is_accurate",
+    ]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "2 passed" in result.stdout or "3 passed" in result.stdout

@@ -2,6 +2,7 @@
 
 Checkpoints are safetensors files now; files in the old format (a zip of .npy entries) must still
 load, with a warning, and hostile ones of either kind must fail with a CheckpointError."""
+
 from __future__ import annotations
 
 import io
@@ -29,16 +30,32 @@ from autograd_nn.serialization_zip import STRUCTURE
 def _nested():
     w = ag.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
     return {
-        "model": OrderedDict([("fc.weight", w), ("fc.bias", ag.as_tensor(np.zeros(3, np.float64))),
-                              ("steps", ag.as_tensor(np.array([1, 2], np.int64))),
-                              ("mask", ag.as_tensor(np.array([True, False])))]),
-        "optim": {"state": {0: {"step": 7, "exp_avg": np.ones((2, 3), np.float16)}},
-                  "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 1],
-                                    "nesterov": False, "name": None}]},
-        "epoch": 12, "big": 2 ** 80, "floats": [float("inf"), -0.0, 1e-310, float("nan")],
-        "text": "ünïcode ✓", "scalar": np.float64(2.5), "i32": np.int32(-3),
-        "empty": np.zeros((0, 4), np.float32), "zero_d": np.array(3.5, np.float32),
-        "big_endian": np.arange(3, dtype=">f4"), "tied": [w, w], 1.5: None, True: "yes",
+        "model": OrderedDict(
+            [
+                ("fc.weight", w),
+                ("fc.bias", ag.as_tensor(np.zeros(3, np.float64))),
+                ("steps", ag.as_tensor(np.array([1, 2], np.int64))),
+                ("mask", ag.as_tensor(np.array([True, False]))),
+            ]
+        ),
+        "optim": {
+            "state": {0: {"step": 7, "exp_avg": np.ones((2, 3), np.float16)}},
+            "param_groups": [
+                {"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 1], "nesterov": False, "name": None}
+            ],
+        },
+        "epoch": 12,
+        "big": 2**80,
+        "floats": [float("inf"), -0.0, 1e-310, float("nan")],
+        "text": "ünïcode ✓",
+        "scalar": np.float64(2.5),
+        "i32": np.int32(-3),
+        "empty": np.zeros((0, 4), np.float32),
+        "zero_d": np.array(3.5, np.float32),
+        "big_endian": np.arange(3, dtype=">f4"),
+        "tied": [w, w],
+        1.5: None,
+        True: "yes",
     }
 
 
@@ -59,7 +76,7 @@ def test_round_trip_preserves_values_types_and_dtypes(tmp_path):
     assert state[0]["exp_avg"].dtype == np.float16 and isinstance(state[0]["exp_avg"], np.ndarray)
     assert out["optim"]["param_groups"] == obj["optim"]["param_groups"]
     assert isinstance(out["optim"]["param_groups"][0]["betas"], tuple)
-    assert out["epoch"] == 12 and out["big"] == 2 ** 80 and out["text"] == obj["text"]
+    assert out["epoch"] == 12 and out["big"] == 2**80 and out["text"] == obj["text"]
     inf, zero, tiny, nan = out["floats"]
     assert inf == float("inf") and str(zero) == "-0.0" and tiny == 1e-310 and nan != nan
     assert type(out["scalar"]) is np.float64 and out["scalar"] == 2.5
@@ -96,8 +113,9 @@ def test_module_and_optimizer_state_dicts_round_trip(tmp_path):
     assert opt2.state[fresh.weight]["step"] == 1
 
 
-@pytest.mark.parametrize("bad", [{1, 2}, object(), np.array([None], dtype=object),
-                                 {("tuple", "key"): 1}, np.array(["s"])])
+@pytest.mark.parametrize(
+    "bad", [{1, 2}, object(), np.array([None], dtype=object), {("tuple", "key"): 1}, np.array(["s"])]
+)
 def test_unsupported_objects_raise_and_leave_old_file(tmp_path, bad):
     path = tmp_path / "ckpt"
     save({"epoch": 1}, path)
@@ -186,9 +204,21 @@ def _structure(root):
 
 
 def _tensor_node(name="a0.npy", dtype="<f4", shape=(2,)):
-    return {"type": "dict", "items": [[{"type": "str", "value": "w"},
-                                       {"type": "tensor", "file": name, "dtype": dtype,
-                                        "shape": list(shape), "requires_grad": False}]]}
+    return {
+        "type": "dict",
+        "items": [
+            [
+                {"type": "str", "value": "w"},
+                {
+                    "type": "tensor",
+                    "file": name,
+                    "dtype": dtype,
+                    "shape": list(shape),
+                    "requires_grad": False,
+                },
+            ]
+        ],
+    }
 
 
 class _Evil:
@@ -215,8 +245,13 @@ def test_object_array_is_refused_without_unpickling(tmp_path, declared):
     marker = tmp_path / "pwned"
     evil = np.array([_Evil(str(marker))], dtype=object)
     path = tmp_path / "ckpt"
-    _zip(path, {STRUCTURE: _structure(_tensor_node(dtype=declared, shape=(1,))),
-                "a0.npy": _npy(evil, allow_pickle=True)})
+    _zip(
+        path,
+        {
+            STRUCTURE: _structure(_tensor_node(dtype=declared, shape=(1,))),
+            "a0.npy": _npy(evil, allow_pickle=True),
+        },
+    )
     with pytest.raises(CheckpointError, match=r"\['w'\].*(dtype|object)"):
         load(path)
     assert not marker.exists()
@@ -225,32 +260,45 @@ def test_object_array_is_refused_without_unpickling(tmp_path, declared):
 @pytest.mark.parametrize("name", ["../a0.npy", "dir/a0.npy", "/etc/passwd", "..", "a\\b.npy", ""])
 def test_unsafe_names_in_structure_are_refused(tmp_path, name):
     path = tmp_path / "ckpt"
-    _zip(path, {STRUCTURE: _structure(_tensor_node(name=name)),
-                "a0.npy": _npy(np.zeros(2, np.float32))})
+    _zip(path, {STRUCTURE: _structure(_tensor_node(name=name)), "a0.npy": _npy(np.zeros(2, np.float32))})
     with pytest.raises(CheckpointError, match=r"\['w'\]: unsafe"):
         load(path)
 
 
 def test_unsafe_entry_names_in_archive_are_refused(tmp_path):
     path = tmp_path / "ckpt"
-    _zip(path, {STRUCTURE: _structure(_tensor_node()), "a0.npy": _npy(np.zeros(2, np.float32)),
-                "../../evil.npy": b"x"})
+    _zip(
+        path,
+        {
+            STRUCTURE: _structure(_tensor_node()),
+            "a0.npy": _npy(np.zeros(2, np.float32)),
+            "../../evil.npy": b"x",
+        },
+    )
     with pytest.raises(CheckpointError, match="unsafe entry name"):
         load(path)
 
 
-@pytest.mark.parametrize("dtype,shape,match", [
-    ("<f4", (3,), "declares <f4 \\[3\\]"),          # shape disagrees with the array
-    ("<f8", (2,), "declares <f8 \\[2\\]"),          # dtype disagrees with the array
-    ("<f4", (10 ** 12,), "declares <f4 \\[1000000000000\\]"),  # huge declared size
-    ("<f4", (-1,), "bad declared shape"),
-    ("float32", (2,), "unsupported declared dtype"),
-    ("<U3", (2,), "unsupported declared dtype"),
-])
+@pytest.mark.parametrize(
+    "dtype,shape,match",
+    [
+        ("<f4", (3,), "declares <f4 \\[3\\]"),  # shape disagrees with the array
+        ("<f8", (2,), "declares <f8 \\[2\\]"),  # dtype disagrees with the array
+        ("<f4", (10**12,), "declares <f4 \\[1000000000000\\]"),  # huge declared size
+        ("<f4", (-1,), "bad declared shape"),
+        ("float32", (2,), "unsupported declared dtype"),
+        ("<U3", (2,), "unsupported declared dtype"),
+    ],
+)
 def test_mismatched_declarations_are_refused(tmp_path, dtype, shape, match):
     path = tmp_path / "ckpt"
-    _zip(path, {STRUCTURE: _structure(_tensor_node(dtype=dtype, shape=shape)),
-                "a0.npy": _npy(np.zeros(2, np.float32))})
+    _zip(
+        path,
+        {
+            STRUCTURE: _structure(_tensor_node(dtype=dtype, shape=shape)),
+            "a0.npy": _npy(np.zeros(2, np.float32)),
+        },
+    )
     with pytest.raises(CheckpointError, match=r"\['w'\]: .*" + match):
         load(path)
 
@@ -258,11 +306,9 @@ def test_mismatched_declarations_are_refused(tmp_path, dtype, shape, match):
 def test_npy_header_declaring_more_data_than_stored_is_refused(tmp_path):
     """A 40 GB array declared in both the JSON and the NPY header, with 8 bytes stored."""
     npy = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        npy, {"descr": "<f4", "fortran_order": False, "shape": (10 ** 10,)})
+    np.lib.format.write_array_header_1_0(npy, {"descr": "<f4", "fortran_order": False, "shape": (10**10,)})
     path = tmp_path / "ckpt"
-    _zip(path, {STRUCTURE: _structure(_tensor_node(shape=(10 ** 10,))),
-                "a0.npy": npy.getvalue() + bytes(8)})
+    _zip(path, {STRUCTURE: _structure(_tensor_node(shape=(10**10,))), "a0.npy": npy.getvalue() + bytes(8)})
     with pytest.raises(CheckpointError, match=r"\['w'\]: .*40000000000 bytes.*holds only 8"):
         load(path)
 
@@ -275,13 +321,15 @@ def test_missing_entries_and_bad_headers(tmp_path):
     _zip(path, {STRUCTURE: _structure(_tensor_node())})
     with pytest.raises(CheckpointError, match=r"\['w'\]: missing array entry a0.npy"):
         load(path)
-    for text, match in [("{not json", "corrupt"), ('{"format": "x", "root": 1}', "not an"),
-                        (_structure({"type": "eval", "value": "1"}), "unknown node type"),
-                        (_structure({"type": "int", "value": "1"}), "int node holds str"),
-                        (json.dumps({"format": "autograd_nn.checkpoint", "version": 9, "root": 0}),
-                         "version 9"),
-                        ('{"root": ' * 5000 + "0" + "}" * 5000, "corrupt"),
-                        (_structure({"type": "float", "value": "__import__('os')"}), "float node")]:
+    for text, match in [
+        ("{not json", "corrupt"),
+        ('{"format": "x", "root": 1}', "not an"),
+        (_structure({"type": "eval", "value": "1"}), "unknown node type"),
+        (_structure({"type": "int", "value": "1"}), "int node holds str"),
+        (json.dumps({"format": "autograd_nn.checkpoint", "version": 9, "root": 0}), "version 9"),
+        ('{"root": ' * 5000 + "0" + "}" * 5000, "corrupt"),
+        (_structure({"type": "float", "value": "__import__('os')"}), "float node"),
+    ]:
         _zip(path, {STRUCTURE: text})
         with pytest.raises(CheckpointError, match=match):
             load(path)
@@ -299,8 +347,11 @@ def test_deep_structure_is_refused(tmp_path):
 
 def test_compressed_entries_are_refused(tmp_path):
     path = tmp_path / "ckpt"
-    _zip(path, {STRUCTURE: _structure(_tensor_node()), "a0.npy": _npy(np.zeros(2, np.float32))},
-         compression=zipfile.ZIP_DEFLATED)
+    _zip(
+        path,
+        {STRUCTURE: _structure(_tensor_node()), "a0.npy": _npy(np.zeros(2, np.float32))},
+        compression=zipfile.ZIP_DEFLATED,
+    )
     with pytest.raises(CheckpointError, match="compressed"):
         load(path)
 
@@ -340,12 +391,18 @@ def test_non_tensor_state_is_json_metadata_and_tensors_keep_their_names(tmp_path
     opt.step()
     sched.step()
     path = tmp_path / "c.safetensors"
-    save({"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict(),
-          "epoch": 4}, path)
+    save(
+        {"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict(), "epoch": 4},
+        path,
+    )
     header, names = _header(path)
     assert header["format"] == "autograd_nn.checkpoint" and header["version"] == 2
-    assert names == ["model.bias", "model.weight", "optim.state.0.momentum_buffer",
-                     "optim.state.1.momentum_buffer"]
+    assert names == [
+        "model.bias",
+        "model.weight",
+        "optim.state.0.momentum_buffer",
+        "optim.state.1.momentum_buffer",
+    ]
     text = json.dumps(header)
     for fragment in ('"value": "lr"', '"value": 0.9', '"value": "last_epoch"', '"value": 4'):
         assert fragment in text
@@ -372,8 +429,9 @@ def test_a_safetensors_file_from_another_tool_loads_as_a_dict_of_tensors(tmp_pat
     from safetensors.numpy import save_file
 
     path = tmp_path / "other.safetensors"
-    save_file({"b": np.arange(3, dtype=np.int64), "a": np.ones((2, 2), np.float32)}, path,
-              metadata={"format": "pt"})
+    save_file(
+        {"b": np.arange(3, dtype=np.int64), "a": np.ones((2, 2), np.float32)}, path, metadata={"format": "pt"}
+    )
     out = load(path)
     assert list(out) == ["a", "b"] and all(isinstance(v, ag.Tensor) for v in out.values())
     assert out["b"].dtype == np.int64 and out["a"].numpy().flags.writeable
@@ -385,13 +443,19 @@ def _st(header, data=b""):
 
 
 def _ours(root, tensors, data):
-    return _st({"__metadata__": {METADATA_KEY: json.dumps(
-        {"format": "autograd_nn.checkpoint", "version": 2, "root": root})}, **tensors}, data)
+    return _st(
+        {
+            "__metadata__": {
+                METADATA_KEY: json.dumps({"format": "autograd_nn.checkpoint", "version": 2, "root": root})
+            },
+            **tensors,
+        },
+        data,
+    )
 
 
 def _w_node(**changes):
-    node = {"type": "tensor", "name": "w", "dtype": "<f4", "shape": [2], "requires_grad": False,
-            "crc32": 0}
+    node = {"type": "tensor", "name": "w", "dtype": "<f4", "shape": [2], "requires_grad": False, "crc32": 0}
     node.update(changes)
     return {"type": "dict", "items": [[{"type": "str", "value": "w"}, node]]}
 
@@ -399,35 +463,61 @@ def _w_node(**changes):
 _W = {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}
 
 
-@pytest.mark.parametrize("blob,match", [
-    (struct.pack("<Q", 10 ** 15) + b"{}", "header too large"),              # huge header length
-    (struct.pack("<Q", 5) + b"{not", "not a valid safetensors"),            # header cut short
-    (_st({"w": {"dtype": "F32", "shape": [10 ** 10], "data_offsets": [0, 4 * 10 ** 10]}},
-         bytes(8)), "not a valid safetensors"),                            # 40 GB declared, 8 stored
-    (_st({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, bytes(8)),
-     "not a valid safetensors"),                                           # shape vs byte range
-    (_st({"w": {"dtype": "O", "shape": [1], "data_offsets": [0, 8]}}, bytes(8)),
-     "not a valid safetensors"),                                           # object dtype
-    (_st({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-          "b": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, bytes(8)),
-     "not a valid safetensors"),                                           # overlapping tensors
-    (_st({"__metadata__": {METADATA_KEY: "{not json"}}), "metadata is corrupt"),
-    (_st({"__metadata__": {METADATA_KEY: '{"format": "x", "root": 1}'}}), "not an"),
-    (_st({"__metadata__": {METADATA_KEY: json.dumps(
-        {"format": "autograd_nn.checkpoint", "version": 9, "root": 0})}}), "version 9"),
-    (_st({"__metadata__": {METADATA_KEY: '{"root": ' * 5000 + "0" + "}" * 5000}}), "corrupt"),
-    (_ours({"type": "eval", "value": "1"}, {}, b""), "unknown node type"),
-    (_ours({"type": "float", "value": "__import__('os')"}, {}, b""), "float node"),
-    (_ours(_w_node(name="../../etc/passwd"), _W, bytes(8)), r"\['w'\]: names the tensor"),
-    (_ours(_w_node(shape=[3]), _W, bytes(8)), r"\['w'\]: .*stored as F32 \[2\].*declares <f4 \[3\]"),
-    (_ours(_w_node(dtype="<f8"), _W, bytes(8)), r"\['w'\]: .*declares <f8"),
-    (_ours(_w_node(shape=[10 ** 12]), _W, bytes(8)), r"\['w'\]: .*declares <f4 \[1000000000000\]"),
-    (_ours(_w_node(shape=[-1]), _W, bytes(8)), "bad declared shape"),
-    (_ours(_w_node(dtype="|O"), _W, bytes(8)), "unsupported declared dtype"),
-    (_ours(_w_node(dtype="<U3"), _W, bytes(8)), "unsupported declared dtype"),
-    (_ours(_w_node(crc32=12345), _W, bytes(8)), r"\['w'\]: tensor 'w' is corrupt"),
-    (_ours(_w_node(same_as="v"), _W, bytes(8)), "same_as 'v' is not an earlier array"),
-])
+@pytest.mark.parametrize(
+    "blob,match",
+    [
+        (struct.pack("<Q", 10**15) + b"{}", "header too large"),  # huge header length
+        (struct.pack("<Q", 5) + b"{not", "not a valid safetensors"),  # header cut short
+        (
+            _st({"w": {"dtype": "F32", "shape": [10**10], "data_offsets": [0, 4 * 10**10]}}, bytes(8)),
+            "not a valid safetensors",
+        ),  # 40 GB declared, 8 stored
+        (
+            _st({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, bytes(8)),
+            "not a valid safetensors",
+        ),  # shape vs byte range
+        (
+            _st({"w": {"dtype": "O", "shape": [1], "data_offsets": [0, 8]}}, bytes(8)),
+            "not a valid safetensors",
+        ),  # object dtype
+        (
+            _st(
+                {
+                    "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                    "b": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                },
+                bytes(8),
+            ),
+            "not a valid safetensors",
+        ),  # overlapping tensors
+        (_st({"__metadata__": {METADATA_KEY: "{not json"}}), "metadata is corrupt"),
+        (_st({"__metadata__": {METADATA_KEY: '{"format": "x", "root": 1}'}}), "not an"),
+        (
+            _st(
+                {
+                    "__metadata__": {
+                        METADATA_KEY: json.dumps(
+                            {"format": "autograd_nn.checkpoint", "version": 9, "root": 0}
+                        )
+                    }
+                }
+            ),
+            "version 9",
+        ),
+        (_st({"__metadata__": {METADATA_KEY: '{"root": ' * 5000 + "0" + "}" * 5000}}), "corrupt"),
+        (_ours({"type": "eval", "value": "1"}, {}, b""), "unknown node type"),
+        (_ours({"type": "float", "value": "__import__('os')"}, {}, b""), "float node"),
+        (_ours(_w_node(name="../../etc/passwd"), _W, bytes(8)), r"\['w'\]: names the tensor"),
+        (_ours(_w_node(shape=[3]), _W, bytes(8)), r"\['w'\]: .*stored as F32 \[2\].*declares <f4 \[3\]"),
+        (_ours(_w_node(dtype="<f8"), _W, bytes(8)), r"\['w'\]: .*declares <f8"),
+        (_ours(_w_node(shape=[10**12]), _W, bytes(8)), r"\['w'\]: .*declares <f4 \[1000000000000\]"),
+        (_ours(_w_node(shape=[-1]), _W, bytes(8)), "bad declared shape"),
+        (_ours(_w_node(dtype="|O"), _W, bytes(8)), "unsupported declared dtype"),
+        (_ours(_w_node(dtype="<U3"), _W, bytes(8)), "unsupported declared dtype"),
+        (_ours(_w_node(crc32=12345), _W, bytes(8)), r"\['w'\]: tensor 'w' is corrupt"),
+        (_ours(_w_node(same_as="v"), _W, bytes(8)), "same_as 'v' is not an earlier array"),
+    ],
+)
 def test_hostile_safetensors_files_are_refused(tmp_path, blob, match):
     path = tmp_path / "bad.safetensors"
     path.write_bytes(blob)

@@ -1,4 +1,5 @@
 """Checkpoints cross to PyTorch and back through safetensors, both ways, with the same outputs."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,10 +10,16 @@ from autograd_nn import nn
 
 def _pair(torch):
     """The same small CNN in both libraries (PyTorch's parameter names and layouts)."""
-    ours = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
-                         nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
-    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4),
-                                 torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 5))
+    ours = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5)
+    )
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1),
+        torch.nn.BatchNorm2d(4),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4 * 6 * 6, 5),
+    )
     return ours, theirs
 
 

@@ -1,4 +1,5 @@
 """`summary`: parameter totals (also against PyTorch), mult-adds, sharing, freezing, hooks."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,7 @@ def torch_flop_mult_adds(torch, model, *inputs) -> int:
 
 
 def all_hooks(model) -> list:
-    return [h for m in model.modules()
-            for h in (*m._forward_hooks.values(), *m._forward_pre_hooks.values())]
+    return [h for m in model.modules() for h in (*m._forward_hooks.values(), *m._forward_pre_hooks.values())]
 
 
 # ---- the same architectures here and in PyTorch ---------------------------------------------
@@ -44,9 +44,15 @@ def mlp(lib):
 def cnn(lib):
     n = lib.nn
     return n.Sequential(
-        n.Conv2d(3, 8, 3, padding=1), n.BatchNorm2d(8), n.ReLU(), n.MaxPool2d(2),  # (2, 8, 8, 8)
-        n.Conv2d(8, 16, 3, groups=2, bias=False), n.BatchNorm2d(16), n.ReLU(),  # (2, 16, 6, 6)
-        n.Flatten(), n.Linear(16 * 6 * 6, 10),
+        n.Conv2d(3, 8, 3, padding=1),
+        n.BatchNorm2d(8),
+        n.ReLU(),
+        n.MaxPool2d(2),  # (2, 8, 8, 8)
+        n.Conv2d(8, 16, 3, groups=2, bias=False),
+        n.BatchNorm2d(16),
+        n.ReLU(),  # (2, 16, 6, 6)
+        n.Flatten(),
+        n.Linear(16 * 6 * 6, 10),
     )
 
 
@@ -60,8 +66,13 @@ def test_mlp_totals_equal_parameter_sizes_and_pytorch(torch, capsys):
     assert info.total_mult_adds == 32 * (20 * 64 + 64 * 64 + 64 * 5)
     assert info.total_mult_adds == torch_flop_mult_adds(torch, mlp(torch), torch.zeros(32, 20))
     assert [(r.name, r.class_name, r.depth) for r in info.layers] == [
-        ("", "Sequential", 0), ("0", "Linear", 1), ("1", "ReLU", 1), ("2", "Linear", 1),
-        ("3", "Tanh", 1), ("4", "Linear", 1)]
+        ("", "Sequential", 0),
+        ("0", "Linear", 1),
+        ("1", "ReLU", 1),
+        ("2", "Linear", 1),
+        ("3", "Tanh", 1),
+        ("4", "Linear", 1),
+    ]
     assert info.layer("2").num_params == 64 * 64 + 64 and info.layer("3").num_params == 0
     assert info.layer("4").output_shape == (32, 5)
     assert info.params_bytes == 4 * info.total_params and info.input_bytes == 32 * 20 * 4
@@ -78,8 +89,7 @@ def test_cnn_with_batchnorm_matches_pytorch_and_conv_formula(torch):
     assert info.layer("0").mult_adds == conv1 and info.layer("4").mult_adds == conv2
     assert info.layer("8").mult_adds == 2 * 576 * 10
     assert info.total_mult_adds == conv1 + conv2 + 2 * 576 * 10
-    assert info.total_mult_adds == torch_flop_mult_adds(torch, cnn(torch),
-                                                        torch.zeros(2, 3, 16, 16))
+    assert info.total_mult_adds == torch_flop_mult_adds(torch, cnn(torch), torch.zeros(2, 3, 16, 16))
     assert info.layer("1").num_params == 16  # weight and bias; running stats are buffers
     assert info.layer("4").output_shape == (2, 16, 6, 6)
 
@@ -89,7 +99,8 @@ def test_transposed_and_1d_convolutions_match_pytorch_counts(torch):
     info = summary(up, input_shape=(1, 4, 5, 5), verbose=0)
     assert info.total_mult_adds == 4 * 5 * 5 * (6 // 2) * 3 * 3  # input elements * out/groups * k
     assert info.total_mult_adds == torch_flop_mult_adds(
-        torch, torch.nn.ConvTranspose2d(4, 6, 3, stride=2, groups=2), torch.zeros(1, 4, 5, 5))
+        torch, torch.nn.ConvTranspose2d(4, 6, 3, stride=2, groups=2), torch.zeros(1, 4, 5, 5)
+    )
     conv = nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2)
     info = summary(conv, input_shape=(2, 4, 9), verbose=0)
     assert info.layers[0].output_shape == (2, 6, 5)
@@ -170,8 +181,9 @@ def test_shared_module_counted_once_but_its_work_twice(torch):
     info = summary(model, input_shape=(3, 4), verbose=0)
     assert info.total_params == 20 == n_params(model)
     t_lin = torch.nn.Linear(4, 4)
-    assert info.total_params == sum(p.numel() for p in torch.nn.Sequential(
-        t_lin, torch.nn.ReLU(), t_lin).parameters())
+    assert info.total_params == sum(
+        p.numel() for p in torch.nn.Sequential(t_lin, torch.nn.ReLU(), t_lin).parameters()
+    )
     first, again = info.layer("0"), info.layer("2")
     assert (first.num_params, first.shared) == (20, False)
     assert (again.num_params, again.shared) == (0, True)
@@ -202,8 +214,7 @@ def test_repeated_calls_are_one_row_and_tied_weights_count_once():
     ids = ag.tensor(np.array([[1, 2], [3, 4]]))
     info = summary(model, input_data=ids, verbose=0)
     assert info.total_params == 40 + 20 == n_params(model)
-    assert [(r.name, r.calls) for r in info.layers] == [
-        ("", 1), ("embed", 1), ("cell", 3), ("head", 1)]
+    assert [(r.name, r.calls) for r in info.layers] == [("", 1), ("embed", 1), ("cell", 3), ("head", 1)]
     assert info.layer("head").num_params == 0  # its weight is the embedding's, counted there
     assert info.layer("cell").mult_adds == 3 * 4 * 16
     assert info.total_mult_adds == 3 * 4 * 16 + 4 * 40
@@ -220,8 +231,7 @@ def test_frozen_parameters_are_non_trainable():
     frozen = 20 * 64 + 64 + 64
     assert info.non_trainable_params == frozen
     assert info.trainable_params == info.total_params - frozen
-    assert [info.layer(n).trainable for n in ("0", "2", "4", "1")] == ["none", "partial", "all",
-                                                                       "--"]
+    assert [info.layer(n).trainable for n in ("0", "2", "4", "1")] == ["none", "partial", "all", "--"]
     assert info.layer("2").trainable_params == 64 * 64
     folded = str(summary(model, input_shape=(1, 20), depth=0, verbose=0))
     assert "partial" in folded and f"{info.total_params:,}" in folded.splitlines()[3]
@@ -285,8 +295,7 @@ def test_several_inputs_by_shape_data_or_keyword():
     assert summary(model, input_data=data, verbose=0).layer("b").output_shape == (4, 6)
     kw = summary(model, input_data={"x": ag.ones(1, 3), "y": ag.ones(1, 5)}, verbose=0)
     assert kw.input_bytes == 8 * 4 and kw.total_mult_adds == 48
-    wide = summary(model.double(), input_shape=[(2, 3), (2, 5)], dtypes=[ag.float64, ag.float64],
-                   verbose=0)
+    wide = summary(model.double(), input_shape=[(2, 3), (2, 5)], dtypes=[ag.float64, ag.float64], verbose=0)
     assert wide.input_bytes == 16 * 8
 
 
@@ -312,10 +321,20 @@ def test_table_columns_and_uncalled_modules():
     info = summary(model, input_shape=[(8, 3), (8, 5)], col_names=COLUMNS, verbose=0)
     assert isinstance(info, ModelSummary) and repr(info) == str(info)
     lines = str(info).splitlines()
-    assert lines[1].split() == ["Layer", "(type)", "Input", "shape", "Output", "shape", "Params",
-                                "Params", "%", "Trainable", "Mult-adds"]
-    assert lines[4].split() == ["a", "(Linear)", "[8,", "3]", "[8,", "6]", "24", "36.4%", "all",
-                                "144"]
+    assert lines[1].split() == [
+        "Layer",
+        "(type)",
+        "Input",
+        "shape",
+        "Output",
+        "shape",
+        "Params",
+        "Params",
+        "%",
+        "Trainable",
+        "Mult-adds",
+    ]
+    assert lines[4].split() == ["a", "(Linear)", "[8,", "3]", "[8,", "6]", "24", "36.4%", "all", "144"]
     assert "[8, 3], [8, 5]" in lines[3]
     assert info.total_params == n_params(model) == 24 + 36 + 6
     assert "6 parameters belong to modules that forward did not call" in str(info)

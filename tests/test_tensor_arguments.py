@@ -2,6 +2,7 @@
 and the argument; a float64 input to a float32 layer is a DTypeError (a RuntimeError, as PyTorch's
 "mat1 and mat2 must have the same dtype") naming both dtypes; a wrong input shape is a ShapeError
 from every layer. Checked for every F function and every layer of the bad-input catalogue."""
+
 from __future__ import annotations
 
 import inspect
@@ -36,12 +37,12 @@ def _build(name):
 @pytest.mark.parametrize("name", F_FUNCTIONS)
 def test_every_f_function_declares_its_tensor_arguments(name):
     assert getattr(getattr(F, name), "__tensor_args__", ()), (
-        f"F.{name} is not decorated with @tensor_args: lists and arrays would slip through")
+        f"F.{name} is not decorated with @tensor_args: lists and arrays would slip through"
+    )
 
 
 @pytest.mark.parametrize("name", F_FUNCTIONS)
-@pytest.mark.parametrize("bad", [[1.0, 2.0], np.ones(2, np.float32), 2.0],
-                         ids=["list", "ndarray", "float"])
+@pytest.mark.parametrize("bad", [[1.0, 2.0], np.ones(2, np.float32), 2.0], ids=["list", "ndarray", "float"])
 def test_f_function_refuses_a_non_tensor_in_each_tensor_argument(name, bad):
     fn = getattr(F, name)
     params = list(inspect.signature(fn).parameters)
@@ -52,13 +53,15 @@ def test_f_function_refuses_a_non_tensor_in_each_tensor_argument(name, bad):
             fn(*args, bad)
         msg = str(err.value)
         kind = "numpy.ndarray" if isinstance(bad, np.ndarray) else type(bad).__name__
-        assert f"{name}(): argument '{arg}' (position {index + 1}) must be Tensor, not {kind}" \
-            in msg, msg
+        assert f"{name}(): argument '{arg}' (position {index + 1}) must be Tensor, not {kind}" in msg, msg
 
 
 def test_the_issue_examples_raise_type_error_like_pytorch():
-    with pytest.raises(TypeError, match=r"Linear\(\): argument 'input' \(position 1\) must be "
-                                        r"Tensor, not list"):
+    with pytest.raises(
+        TypeError,
+        match=r"Linear\(\): argument 'input' \(position 1\) must be "
+        r"Tensor, not list",
+    ):
         nn.Linear(4, 2)([[1.0, 2, 3, 4]])
     with pytest.raises(TypeError, match=r"relu\(\): argument 'input'"):
         F.relu([1.0, -1.0])
@@ -132,8 +135,9 @@ def test_layer_with_float32_parameters_refuses_another_input_dtype(name, dtype):
     assert str(np.dtype(dtype)) in msg and "float32" in msg, msg
 
 
-@pytest.mark.parametrize("name", ["nn.Linear", "nn.Conv2d", "nn.LayerNorm", "nn.LSTM",
-                                  "nn.BatchNorm2d", "nn.MultiheadAttention"])
+@pytest.mark.parametrize(
+    "name", ["nn.Linear", "nn.Conv2d", "nn.LayerNorm", "nn.LSTM", "nn.BatchNorm2d", "nn.MultiheadAttention"]
+)
 def test_layer_converted_to_float64_takes_float64(name):
     good = LAYERS[name][1]
     layer = _build(name).double()

@@ -4,6 +4,7 @@ Every task checks its own expectations (is recording on or off, did the output g
 gradient right), so a mode that leaks between threads, or shared state in the backward pass, fails
 the task that sees it. Tasks sleep(0) between steps to make the threads interleave.
 """
+
 from __future__ import annotations
 
 import random
@@ -111,8 +112,7 @@ def test_no_grad_in_main_thread_does_not_leak_into_workers():
     w = ag.tensor(np.ones((4, 5)), requires_grad=True)
     with ag.no_grad():
         with ThreadPoolExecutor(4) as pool:
-            results = list(pool.map(lambda k: ((w * 2.0).requires_grad, ag.is_grad_enabled()),
-                                    range(16)))
+            results = list(pool.map(lambda k: ((w * 2.0).requires_grad, ag.is_grad_enabled()), range(16)))
         assert not (w * 2.0).requires_grad
     assert results == [(True, True)] * 16
 
@@ -136,6 +136,7 @@ def test_concurrent_backward_into_shared_leaf_accumulates():
 
 def test_independent_training_loops_in_threads_match_serial():
     """The same small regression trained in 4 threads at once equals the serial run, bit for bit."""
+
     def train(seed: int) -> np.ndarray:
         rng = np.random.default_rng(seed)
         x = ag.tensor(rng.standard_normal((16, 3)))

@@ -1,6 +1,7 @@
 """Tokenizers: the word tokenizer's vocabulary, padding and unknown words; byte-level BPE's merges
 (against a hand-worked example and a naive reference trainer), exact round trips of any string
 (hypothesis), special tokens, JSON save/load, and clear errors for bad input."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,13 @@ from autograd_nn.errors import CheckpointError
 from benchmarks.tokenizers import naive_merges  # recounts every pair before each merge
 
 SETTINGS = settings(max_examples=60, deadline=None)
-CORPUS = ["The quick brown fox jumps over the lazy dog.", "def f(x):\n    return x + 1\n",
-          "naïve café — 東京 🙂🙂", "   spaces\tand\ttabs\n\n", "it's we'll they've 12345 67"]
+CORPUS = [
+    "The quick brown fox jumps over the lazy dog.",
+    "def f(x):\n    return x + 1\n",
+    "naïve café — 東京 🙂🙂",
+    "   spaces\tand\ttabs\n\n",
+    "it's we'll they've 12345 67",
+]
 SPECIAL = "<|endoftext|>"
 
 
@@ -49,12 +55,19 @@ def test_merges_never_cross_pre_tokens_and_specials_take_the_last_ids():
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.lists(st.integers(0, 3), min_size=1, max_size=9),
-                          st.integers(1, 5)), min_size=1, max_size=12),
-       st.integers(0, 30), st.integers(1, 3))
+@given(
+    st.lists(
+        st.tuples(st.lists(st.integers(0, 3), min_size=1, max_size=9), st.integers(1, 5)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 30),
+    st.integers(1, 3),
+)
 def test_incremental_training_equals_the_naive_reference(words, num_merges, min_frequency):
-    assert learn_merges(words, num_merges, min_frequency=min_frequency) == \
-        naive_merges(words, num_merges, min_frequency)
+    assert learn_merges(words, num_merges, min_frequency=min_frequency) == naive_merges(
+        words, num_merges, min_frequency
+    )
 
 
 def test_training_benchmark_runs(capsys):
@@ -134,16 +147,19 @@ def test_bpe_save_load_round_trip(bpe, tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 
 
-@pytest.mark.parametrize("change, match", [
-    (lambda o: o.update(merges=[[1, 999]]), "outside"),
-    (lambda o: o.update(merges=[[1, True]]), "pair of ints"),
-    (lambda o: o.update(merges=[[1, 2], [1, 2]]), "repeats"),
-    (lambda o: o.update(special_tokens=["<s>", "<s>"]), "twice"),
-    (lambda o: o.pop("merges"), "missing field 'merges'"),
-    (lambda o: o.update(type="word"), "'word' tokenizer"),
-    (lambda o: o.update(version=7), "version 7"),
-    (lambda o: o.update(pattern="("), "not a regular expression"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda o: o.update(merges=[[1, 999]]), "outside"),
+        (lambda o: o.update(merges=[[1, True]]), "pair of ints"),
+        (lambda o: o.update(merges=[[1, 2], [1, 2]]), "repeats"),
+        (lambda o: o.update(special_tokens=["<s>", "<s>"]), "twice"),
+        (lambda o: o.pop("merges"), "missing field 'merges'"),
+        (lambda o: o.update(type="word"), "'word' tokenizer"),
+        (lambda o: o.update(version=7), "version 7"),
+        (lambda o: o.update(pattern="("), "not a regular expression"),
+    ],
+)
 def test_bpe_load_rejects_bad_files(bpe, tmp_path, change, match):
     path = tmp_path / "bpe.json"
     bpe.save(path)
@@ -203,8 +219,16 @@ def test_word_vocabulary_by_frequency_with_padding_and_unknown_first():
 
 def test_word_max_vocab_and_min_freq():
     assert WordTokenizer.train(WORDS, max_vocab=4).vocab == ["<pad>", "<unk>", "the", "."]
-    assert WordTokenizer.train(WORDS, min_freq=2).vocab == \
-        ["<pad>", "<unk>", "the", ".", "a", "cat", "dog", "sat"]
+    assert WordTokenizer.train(WORDS, min_freq=2).vocab == [
+        "<pad>",
+        "<unk>",
+        "the",
+        ".",
+        "a",
+        "cat",
+        "dog",
+        "sat",
+    ]
     cased = WordTokenizer.train(WORDS, lower=False)
     assert "The" in cased.stoi and cased.encode("THE") == [cased.unk_id]
 
@@ -215,8 +239,9 @@ def test_encode_batch_pads_and_truncates():
     assert isinstance(ids, Tensor) and ids.dtype == np.int64 and ids.shape == (3, 6)
     rows = ids.numpy()
     assert rows[0, 2:].tolist() == [0] * 4 and rows[2].tolist() == [0] * 6
-    assert tok.encode_batch(["a dog sat on the mat"], max_length=3).numpy().tolist() == \
-        [tok.encode("a dog sat")]
+    assert tok.encode_batch(["a dog sat on the mat"], max_length=3).numpy().tolist() == [
+        tok.encode("a dog sat")
+    ]
     assert tok.decode(rows[0]) == "the cat"
     assert tok.decode(rows[0], skip_padding=False) == "the cat <pad> <pad> <pad> <pad>"
 

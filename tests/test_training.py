@@ -1,4 +1,5 @@
 """training: fit/evaluate, metrics, early stopping, curves; and the main job's CLI."""
+
 import subprocess
 import sys
 
@@ -36,24 +37,42 @@ def test_fit_learns_moons_checkpoints_the_best_and_plots(tmp_path):
     model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 2))
     opt = optim.Adam(model.parameters(), lr=0.05)
     ckpt = tmp_path / "best.ckpt"
-    history = fit(model, loader, F.cross_entropy, opt, epochs=30, val_loader=loader,
-                  checkpoint_path=str(ckpt), progress=False, verbose=False)
+    history = fit(
+        model,
+        loader,
+        F.cross_entropy,
+        opt,
+        epochs=30,
+        val_loader=loader,
+        checkpoint_path=str(ckpt),
+        progress=False,
+        verbose=False,
+    )
     assert history["val_acc"][-1] == 1.0
     assert history["loss"][-1] < history["loss"][0]
     restored = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 2))
     restored.load_state_dict(ag.load(str(ckpt))["model"])
-    assert evaluate(restored, loader, F.cross_entropy)["acc"] >= history["val_acc"][history.best_epoch - 1] - 1e-9
+    assert (
+        evaluate(restored, loader, F.cross_entropy)["acc"]
+        >= history["val_acc"][history.best_epoch - 1] - 1e-9
+    )
     png = history.plot(str(tmp_path / "curves.png"))
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 
 
 def test_main_job_lists_examples_and_runs_quick(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "autograd_nn", "--list"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "autograd_nn", "--list"], capture_output=True, text=True, check=True
+    ).stdout
     assert "cnn" in out
     pytest.importorskip("sklearn")
-    run = subprocess.run([sys.executable, "-m", "autograd_nn", "--quick", "--out", str(tmp_path)],
-                         capture_output=True, text=True, check=True, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "autograd_nn", "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
     assert "test_accuracy" in run.stdout
     assert "cnn: test accuracy " in run.stdout  # the headline, labelled
     assert "held-out test images (not used for training or checkpoint selection" in run.stdout
@@ -62,8 +81,9 @@ def test_main_job_lists_examples_and_runs_quick(tmp_path):
 
 
 def test_unknown_example_is_a_clear_error():
-    run = subprocess.run([sys.executable, "-m", "autograd_nn", "--example", "nope"],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "autograd_nn", "--example", "nope"], capture_output=True, text=True
+    )
     assert run.returncode == 2 and "unknown example" in run.stderr
 
 

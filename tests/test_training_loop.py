@@ -1,5 +1,6 @@
 """fit's model selection on validation data, its progress output on terminals and in files, the
 curves' axis labels, and train_classifier's split discipline."""
+
 from __future__ import annotations
 
 import io
@@ -39,30 +40,52 @@ def test_restore_best_loads_the_epoch_with_the_lowest_validation_loss():
     model = _model()
     val = _moons(64, seed=1, shuffle=False)
     opt = optim.SGD(model.parameters(), lr=3.0, momentum=0.9)
-    history = fit(model, _moons(), F.cross_entropy, opt, epochs=8, val_loader=val,
-                  progress=False, verbose=False, restore_best=True)
+    history = fit(
+        model,
+        _moons(),
+        F.cross_entropy,
+        opt,
+        epochs=8,
+        val_loader=val,
+        progress=False,
+        verbose=False,
+        restore_best=True,
+    )
     best = int(np.argmin(history["val_loss"])) + 1
     assert history.best_epoch == best < 8, history["val_loss"]
-    assert evaluate(model, val, F.cross_entropy)["loss"] == pytest.approx(min(history["val_loss"]),
-                                                                          rel=1e-6)
+    assert evaluate(model, val, F.cross_entropy)["loss"] == pytest.approx(min(history["val_loss"]), rel=1e-6)
 
 
 def test_without_restore_best_the_last_weights_stay():
     ag.manual_seed(0)
     model = _model()
     val = _moons(64, seed=1, shuffle=False)
-    history = fit(model, _moons(), F.cross_entropy, optim.SGD(model.parameters(), lr=3.0,
-                                                               momentum=0.9),
-                  epochs=8, val_loader=val, progress=False, verbose=False)
-    assert evaluate(model, val, F.cross_entropy)["loss"] == pytest.approx(history["val_loss"][-1],
-                                                                          rel=1e-6)
+    history = fit(
+        model,
+        _moons(),
+        F.cross_entropy,
+        optim.SGD(model.parameters(), lr=3.0, momentum=0.9),
+        epochs=8,
+        val_loader=val,
+        progress=False,
+        verbose=False,
+    )
+    assert evaluate(model, val, F.cross_entropy)["loss"] == pytest.approx(history["val_loss"][-1], rel=1e-6)
 
 
 def test_restore_best_needs_validation_data():
     model = _model()
     with pytest.raises(ValueError, match="val_loader"):
-        fit(model, _moons(), F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), epochs=1,
-            restore_best=True, progress=False, verbose=False)
+        fit(
+            model,
+            _moons(),
+            F.cross_entropy,
+            optim.SGD(model.parameters(), lr=0.1),
+            epochs=1,
+            restore_best=True,
+            progress=False,
+            verbose=False,
+        )
 
 
 def test_a_missing_loss_fn_is_a_clear_error():
@@ -71,8 +94,17 @@ def test_a_missing_loss_fn_is_a_clear_error():
     with pytest.raises(TypeError, match="fit: loss_fn is None"):
         fit(model, _moons(), None, opt, epochs=1, progress=False, verbose=False)
     with pytest.raises(TypeError, match="fit: loss_fn is None"):  # validation needs it too
-        fit(model, _moons(), None, opt, epochs=1, val_loader=_moons(), progress=False, verbose=False,
-            step_fn=lambda m, batch: F.cross_entropy(m(batch[0]), batch[1]))
+        fit(
+            model,
+            _moons(),
+            None,
+            opt,
+            epochs=1,
+            val_loader=_moons(),
+            progress=False,
+            verbose=False,
+            step_fn=lambda m, batch: F.cross_entropy(m(batch[0]), batch[1]),
+        )
 
 
 def test_progress_in_a_file_is_one_line_per_epoch(monkeypatch):
@@ -81,8 +113,15 @@ def test_progress_in_a_file_is_one_line_per_epoch(monkeypatch):
     stream = io.StringIO()
     monkeypatch.setattr("sys.stderr", stream)
     model = _model()
-    fit(model, _moons(), F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), epochs=3,
-        progress=True, verbose=False)
+    fit(
+        model,
+        _moons(),
+        F.cross_entropy,
+        optim.SGD(model.parameters(), lr=0.1),
+        epochs=3,
+        progress=True,
+        verbose=False,
+    )
     text = stream.getvalue()
     assert "\r" not in text
     lines = text.splitlines()
@@ -94,8 +133,15 @@ def test_verbose_lines_replace_the_bar_in_a_file(monkeypatch, capsys):
     """verbose already prints one line per epoch (stdout); the file gets no second one."""
     pytest.importorskip("tqdm")
     model = _model()
-    fit(model, _moons(), F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), epochs=2,
-        progress=True, verbose=True)
+    fit(
+        model,
+        _moons(),
+        F.cross_entropy,
+        optim.SGD(model.parameters(), lr=0.1),
+        epochs=2,
+        progress=True,
+        verbose=True,
+    )
     out, err = capsys.readouterr()
     assert len([line for line in out.splitlines() if line.startswith("epoch")]) == 2
     assert err == ""
@@ -106,8 +152,15 @@ def test_progress_on_a_terminal_is_a_tqdm_bar(monkeypatch):
     stream = _TTY()
     monkeypatch.setattr("sys.stderr", stream)
     model = _model()
-    fit(model, _moons(), F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), epochs=2,
-        progress=True, verbose=False)
+    fit(
+        model,
+        _moons(),
+        F.cross_entropy,
+        optim.SGD(model.parameters(), lr=0.1),
+        epochs=2,
+        progress=True,
+        verbose=False,
+    )
     text = stream.getvalue()
     assert "\r" in text and "epoch 1/2" in text and "samples_per_s" in text
 
@@ -118,8 +171,11 @@ def _figure_of(history: History, monkeypatch, tmp_path):
 
     saved = []
     original = matplotlib.figure.Figure.savefig
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
-                        lambda fig, *a, **k: (saved.append(fig), original(fig, *a, **k))[1])
+    monkeypatch.setattr(
+        matplotlib.figure.Figure,
+        "savefig",
+        lambda fig, *a, **k: (saved.append(fig), original(fig, *a, **k))[1],
+    )
     history.plot(str(tmp_path / "curves.png"))
     return saved[0]
 
@@ -127,11 +183,12 @@ def _figure_of(history: History, monkeypatch, tmp_path):
 def test_curves_label_both_axes(monkeypatch, tmp_path):
     h = History()
     for epoch in range(3):
-        h.log(loss=1.0 / (epoch + 1), val_loss=1.2 / (epoch + 1), val_acc=0.5 + 0.1 * epoch,
-              time=0.1)
+        h.log(loss=1.0 / (epoch + 1), val_loss=1.2 / (epoch + 1), val_acc=0.5 + 0.1 * epoch, time=0.1)
     fig = _figure_of(h, monkeypatch, tmp_path)
-    assert [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes] == [("epoch", "loss"),
-                                                                       ("epoch", "accuracy")]
+    assert [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes] == [
+        ("epoch", "loss"),
+        ("epoch", "accuracy"),
+    ]
 
 
 def test_curves_of_other_metrics_get_a_neutral_label(monkeypatch, tmp_path):
@@ -161,9 +218,17 @@ def test_train_classifier_selects_on_validation_and_tests_once(tmp_path, monkeyp
     model = _model()
     test = CountingLoader(_moons(64, seed=2, shuffle=False))
     val = _moons(64, seed=1, shuffle=False)
-    history, result, curves = train_classifier(model, _moons(), val, test,
-                                               optim.Adam(model.parameters(), lr=0.05), 4,
-                                               str(tmp_path / "c.png"), "t", verbose=False)
+    history, result, curves = train_classifier(
+        model,
+        _moons(),
+        val,
+        test,
+        optim.Adam(model.parameters(), lr=0.05),
+        4,
+        str(tmp_path / "c.png"),
+        "t",
+        verbose=False,
+    )
     assert len(reads) == 1
     assert history.best_epoch == int(np.argmin(history["val_loss"])) + 1
     assert result["acc"] == pytest.approx(evaluate(model, test, F.cross_entropy)["acc"])

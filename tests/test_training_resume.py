@@ -1,4 +1,5 @@
 """`fit(state_path=..., resume=True)`: a job stopped after an epoch continues as if never stopped."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,14 +17,28 @@ def _run(epochs: int, state: Path, resume: bool, sampler: bool) -> tuple[nn.Modu
     ag.manual_seed(0)
     rng = np.random.default_rng(0)
     data = TensorDataset(rng.normal(size=(40, 3)).astype(np.float32), rng.integers(0, 2, 40))
-    loader = (DataLoader(data, batch_size=8, sampler=DistributedSampler(data, 1, 0, seed=3))
-              if sampler else DataLoader(data, batch_size=8, shuffle=True))
+    loader = (
+        DataLoader(data, batch_size=8, sampler=DistributedSampler(data, 1, 0, seed=3))
+        if sampler
+        else DataLoader(data, batch_size=8, shuffle=True)
+    )
     model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
     opt = optim.Adam(model.parameters(), lr=1e-2)
     sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     stopper = EarlyStopping(monitor="loss", patience=50)
-    history = fit(model, loader, F.cross_entropy, opt, epochs, scheduler=sched, progress=False,
-                  verbose=False, early_stopping=stopper, state_path=str(state), resume=resume)
+    history = fit(
+        model,
+        loader,
+        F.cross_entropy,
+        opt,
+        epochs,
+        scheduler=sched,
+        progress=False,
+        verbose=False,
+        early_stopping=stopper,
+        state_path=str(state),
+        resume=resume,
+    )
     return model, history.metrics
 
 

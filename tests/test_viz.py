@@ -1,4 +1,5 @@
 """Graph pictures: node and edge content of known graphs, clustering, folding, caps, rendering."""
+
 from __future__ import annotations
 
 import threading
@@ -51,13 +52,27 @@ def test_micrograd_expression_exact_nodes_and_edges():
     loss, (a, b, c, f, e, d) = micrograd_expression()
     graph = viz.build_graph(loss)
     assert summary(graph) == [
-        ("input", "a"), ("input", "b"), ("op", "Mul"), ("tensor", "e"), ("input", "c"),
-        ("op", "Add"), ("tensor", "d"), ("input", "f"), ("op", "Mul"), ("output", "L"),
+        ("input", "a"),
+        ("input", "b"),
+        ("op", "Mul"),
+        ("tensor", "e"),
+        ("input", "c"),
+        ("op", "Add"),
+        ("tensor", "d"),
+        ("input", "f"),
+        ("op", "Mul"),
+        ("output", "L"),
     ]
     assert titles(graph) == [
-        ("a", "Mul", "0"), ("b", "Mul", "1"), ("Mul", "e", ""),
-        ("e", "Add", "0"), ("c", "Add", "1"), ("Add", "d", ""),
-        ("d", "Mul", "0"), ("f", "Mul", "1"), ("Mul", "L", ""),
+        ("a", "Mul", "0"),
+        ("b", "Mul", "1"),
+        ("Mul", "e", ""),
+        ("e", "Add", "0"),
+        ("c", "Add", "1"),
+        ("Add", "d", ""),
+        ("d", "Mul", "0"),
+        ("f", "Mul", "1"),
+        ("Mul", "L", ""),
     ]
     assert graph.notes == [] and graph.clusters == {}
 
@@ -113,8 +128,12 @@ class TinyMLP:
         self.b2 = ag.tensor(np.zeros(3, np.float32), requires_grad=True)
 
     def named_parameters(self):
-        return [("fc1.weight", self.w1), ("fc1.bias", self.b1), ("fc2.weight", self.w2),
-                ("fc2.bias", self.b2)]
+        return [
+            ("fc1.weight", self.w1),
+            ("fc1.bias", self.b1),
+            ("fc2.weight", self.w2),
+            ("fc2.bias", self.b2),
+        ]
 
     def __call__(self, x):
         return tanh(x @ self.w1 + self.b1) @ self.w2 + self.b2
@@ -170,8 +189,12 @@ def test_rnn_cell_calls_fold_into_one_box():
 def blocks_model(n=6, odd=None, record=True):
     """`n` residual blocks (Linear then exp) under scopes; block `odd` does one more op."""
     rng = np.random.default_rng(2)
-    weights = {f"blocks.{i}.lin.weight": ag.tensor(rng.standard_normal((4, 4)).astype(np.float32)
-                                                   * 0.1, requires_grad=True) for i in range(n)}
+    weights = {
+        f"blocks.{i}.lin.weight": ag.tensor(
+            rng.standard_normal((4, 4)).astype(np.float32) * 0.1, requires_grad=True
+        )
+        for i in range(n)
+    }
     h = ag.tensor(np.ones((3, 4), np.float32))
     with record_scopes() if record else scope("", "Net"):
         with scope("", "Net"), scope("blocks", "Sequential"):
@@ -223,7 +246,9 @@ def test_collapse_by_depth():
     assert [len(n.cluster) for n in boxes] == [2] * 6
     ids = {n.id: n for n in graph.nodes}
     assert [(ids[e.src].kind, ids[e.dst].kind) for e in graph.edges][:2] == [
-        ("module", "module"), ("module", "module")]  # the input is used only inside blocks.0
+        ("module", "module"),
+        ("module", "module"),
+    ]  # the input is used only inside blocks.0
     graph = viz.build_graph(out, weights, collapse_depth=0)
     assert summary(graph) == [("module", "Net"), ("op", "Sum"), ("output", "")]
     assert "modules nested deeper than 0 level(s) drawn as single boxes" in graph.notes
@@ -245,8 +270,10 @@ def test_max_nodes_cap_keeps_nodes_near_the_root_and_says_what_was_cut():
     assert len(graph.nodes) == 20 and graph.nodes[0].kind == "more"
     # 200 ops, 200 outputs, x and c: 402 nodes. Kept: 9 ops, 9 outputs and c (19 in all)
     assert graph.nodes[0].title == "... 383 more nodes"
-    assert graph.notes == ["383 of 402 nodes not shown (191 ops, 192 tensors): max_nodes=20; "
-                           "raise max_nodes or collapse modules (collapse_depth)"]
+    assert graph.notes == [
+        "383 of 402 nodes not shown (191 ops, 192 tensors): max_nodes=20; "
+        "raise max_nodes or collapse modules (collapse_depth)"
+    ]
     assert graph.nodes[-1].kind == "output"
     assert all(e.dst != "more" for e in graph.edges)
 

@@ -1,5 +1,6 @@
 """Graph pictures and the profiler on real library models: an unrolled LSTMCell, a 6-layer
 TransformerEncoder, and a small CNN training step."""
+
 from __future__ import annotations
 
 import struct
@@ -104,8 +105,9 @@ def test_transformer_layers_fold_to_one_box(encoder_loss):
     assert box.rows[0] == ("", "encoder.layers.0 ... encoder.layers.5")
     assert ("", "72 parameters") in box.rows  # 12 per layer
     # the only run anywhere (also inside the layers: linear1, relu, linear2 is no 'Linear x 2')
-    assert graph.notes == ["folded 6 repeated calls of TransformerEncoderLayer "
-                           "(encoder.layers.0 ... encoder.layers.5)"]
+    assert graph.notes == [
+        "folded 6 repeated calls of TransformerEncoderLayer (encoder.layers.0 ... encoder.layers.5)"
+    ]
     assert not graph.find("Linear x 2")
     assert {"embed.weight", "head.weight", "head.bias"} <= set(param_titles(graph))
     dot = viz.to_dot(loss, params=model)
@@ -121,8 +123,9 @@ def test_transformer_collapse_depth_2_without_folding(encoder_loss, tmp_path):
     assert all(("", "12 parameters") in n.rows for n in boxes)
     assert not graph.find("TransformerEncoderLayer x 6") and not graph.find("Relu")
     assert "modules nested deeper than 2 level(s) drawn as single boxes" in graph.notes
-    svg = viz.draw_graph(loss, params=model, format="svg", collapse_depth=2,
-                         fold_repeats=False).render(tmp_path / "enc", cleanup=True)
+    svg = viz.draw_graph(loss, params=model, format="svg", collapse_depth=2, fold_repeats=False).render(
+        tmp_path / "enc", cleanup=True
+    )
     root = ET.parse(svg).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert "encoder.layers.3" in open(svg, encoding="utf-8").read()
@@ -137,8 +140,11 @@ def test_transformer_unfolded_layer_keeps_linear1_relu_linear2(encoder_loss):
     where = {n.id: (n.title, n.cluster[-1][0] if n.cluster else "") for n in graph.nodes}
     ops = [where[n.id] for n in graph.nodes if n.kind == "op"]
     start = ops.index(("Linear", "layers.3.linear1"))
-    assert ops[start:start + 3] == [("Linear", "layers.3.linear1"), ("Relu", "layers.3"),
-                                    ("Linear", "layers.3.linear2")]
+    assert ops[start : start + 3] == [
+        ("Linear", "layers.3.linear1"),
+        ("Relu", "layers.3"),
+        ("Linear", "layers.3.linear2"),
+    ]
     edges = {(where[e.src], where[e.dst]) for e in graph.edges}  # op -> tensor -> op
     assert (("Linear", "layers.3.linear1"), ("", "layers.3.linear1")) in edges
     assert (("", "layers.3"), ("Linear", "layers.3.linear2")) in edges
@@ -148,8 +154,9 @@ def test_transformer_unfolded_layer_keeps_linear1_relu_linear2(encoder_loss):
 # ---- the profiler on a CNN training step --------------------------------------------------------
 def cnn_step_profiles(attempts=3):
     """Profile one step (forward + backward) up to `attempts` times; yields (profile, wall)."""
-    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(16 * 14 * 14, 10))
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 14 * 14, 10)
+    )
     rng = np.random.default_rng(0)
     x = ag.tensor(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
     y = ag.tensor(rng.integers(0, 10, 64))

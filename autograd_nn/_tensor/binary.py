@@ -4,6 +4,7 @@ and the comparisons isclose, allclose, equal (outside the graph).
 The maths is in `ops/binary.py`. Integer inputs of the float functions become the default float
 dtype; `other` may be a Tensor, a Python scalar or an ndarray, as for the other binary methods.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,8 +38,7 @@ class BinaryMixin(TensorBase):
         """log2(2 ** self + 2 ** other) without overflow."""
         return bn.LogAddExp2.apply(*_floats(self._operand(other)))
 
-    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
-                equal_nan: bool = False) -> Any:
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Any:
         """|self - other| <= atol + rtol * |other| elementwise (a bool tensor); equal values,
         infinities included, are close; NaN is close to NaN only with equal_nan."""
         a, b = _compare_args("isclose", self, other, rtol, atol)
@@ -53,8 +53,7 @@ class BinaryMixin(TensorBase):
                 close |= np.isfinite(error) & (error <= atol + np.abs(rtol * b))
         return self._make(np.asarray(close), False)
 
-    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
-                 equal_nan: bool = False) -> bool:
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
         """True when every element is `isclose` (a Python bool)."""
         return bool(self.isclose(other, rtol, atol, equal_nan)._data.all())
 
@@ -67,12 +66,14 @@ class BinaryMixin(TensorBase):
 
 def _compare_args(op: str, x: Any, other: Any, rtol: float, atol: float) -> tuple:
     if rtol < 0 or atol < 0:
-        raise ValueError(f"{op}: rtol and atol must be greater than or equal to zero, got "
-                         f"rtol={rtol}, atol={atol}")
+        raise ValueError(
+            f"{op}: rtol and atol must be greater than or equal to zero, got rtol={rtol}, atol={atol}"
+        )
     if isinstance(other, TensorBase):
         if other.dtype != x.dtype:
-            raise DTypeError(f"{op}: expected both inputs to have the same dtype, got {x.dtype} "
-                             f"and {other.dtype}")
+            raise DTypeError(
+                f"{op}: expected both inputs to have the same dtype, got {x.dtype} and {other.dtype}"
+            )
         b = other._data
     else:
         b = np.asarray(other, dtype=x.dtype)

@@ -5,6 +5,7 @@ queries (`is_contiguous`, `stride`, ...), `nonzero`, `addcmul`/`addcdiv`, `logit
 Arrays here are NumPy's, which the ops keep C-contiguous where it matters, so `is_contiguous()` reports
 the array's own layout and `contiguous()` (in `shaping.py`) returns the tensor itself.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -90,8 +91,13 @@ class CompatMixin(TensorBase):
         x: Any = self
         if prepend is not None or append is not None:
             parts = [p for p in (prepend, x, append) if p is not None]
-            x = jn.cat([p if isinstance(p, TensorBase) else self._make(as_array(p, self.dtype), False)
-                     for p in parts], d)
+            x = jn.cat(
+                [
+                    p if isinstance(p, TensorBase) else self._make(as_array(p, self.dtype), False)
+                    for p in parts
+                ],
+                d,
+            )
         for _ in range(int(n)):
             size = x.shape[d]
             x = x.narrow(d, 1, size - 1) - x.narrow(d, 0, size - 1)
@@ -105,8 +111,9 @@ class CompatMixin(TensorBase):
                 raise ShapeError(f"cross: no dimension of size 3 in shape {self.shape}")
         d = normalize_axis(dim, self.ndim, "cross")
         if self.shape[d] != 3 or other.shape[d] != 3:
-            raise ShapeError(f"cross: dim {dim} must have size 3, got shapes {self.shape} and "
-                             f"{tuple(other.shape)}")
+            raise ShapeError(
+                f"cross: dim {dim} must have size 3, got shapes {self.shape} and {tuple(other.shape)}"
+            )
         a = [self.narrow(d, i, 1) for i in range(3)]
         b = [other.narrow(d, i, 1) for i in range(3)]
         return jn.cat([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], d)

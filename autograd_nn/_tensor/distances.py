@@ -1,5 +1,6 @@
 """Distances and similarities between vectors, with PyTorch's names (`torch.cdist`,
 `torch.pairwise_distance`, ...; also `F.*`): composites of Tensor ops, differentiable."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,14 +28,16 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tens
     return ((a / na) * (b / nb)).sum(dim)
 
 
-def cdist(x1: Any, x2: Any, p: float = 2.0,
-          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+def cdist(
+    x1: Any, x2: Any, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary"
+) -> Tensor:
     """The p-norm distance between each row of x1 (..., P, M) and each row of x2 (..., R, M):
     (..., P, R)."""
     a, b = as_tensor(x1), as_tensor(x2)
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
-        raise ShapeError(f"cdist: expects (..., P, M) and (..., R, M) with the same M, got shapes "
-                         f"{a.shape} and {b.shape}")
+        raise ShapeError(
+            f"cdist: expects (..., P, M) and (..., R, M) with the same M, got shapes {a.shape} and {b.shape}"
+        )
     return (a.unsqueeze(-2) - b.unsqueeze(-3)).norm(p, dim=-1)
 
 

@@ -5,6 +5,7 @@ error), `requires_grad`, and where PyTorch has them `layout` (strided only), `pi
 do on the CPU), `generator` (random ones) and `out` (not supported: refused clearly). Sizes may be
 given as `zeros(2, 3)`, `zeros((2, 3))` or `zeros(size=(2, 3))`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,8 +34,10 @@ def _check_options(op: str, device: Any = None, layout: Any = None, out: Any = N
     """The keywords every factory accepts for PyTorch's sake (see the module docstring)."""
     as_device(device)
     if layout not in (None, "strided") and str(layout) not in ("torch.strided", "strided"):
-        raise ValueError(f"{op}: only the strided layout is supported, got {layout!r} (sparse COO "
-                         "tensors come from sparse_coo_tensor / to_sparse)")
+        raise ValueError(
+            f"{op}: only the strided layout is supported, got {layout!r} (sparse COO "
+            "tensors come from sparse_coo_tensor / to_sparse)"
+        )
     if out is not None:
         raise TypeError(f"{op}: out= is not supported; use the returned tensor (or out.copy_(...))")
 
@@ -59,8 +62,9 @@ def _random_float(op: str, dtype: Any) -> np.dtype:
     return dtype
 
 
-def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-           pin_memory: bool = False) -> Tensor:
+def tensor(
+    data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False
+) -> Tensor:
     """A new tensor holding a copy of `data`: nested lists (of numbers or of tensors, as
     `tensor([loss1, loss2])`), scalars, arrays or tensors. The dtype is inferred as PyTorch does
     (Python floats: the default float dtype; ints: int64; bools: bool)."""
@@ -88,28 +92,61 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(as_array(array, op="from_numpy"), False)
 
 
-def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
-          requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:
+def zeros(
+    *size: Any,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+    **kw: Any,
+) -> Tensor:
     _check_options("zeros", device, layout, out)
     return _make(np.zeros(_size("zeros", size, kw.pop("size", None)), _float(dtype)), requires_grad)
 
 
-def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
-         requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:
+def ones(
+    *size: Any,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+    **kw: Any,
+) -> Tensor:
     _check_options("ones", device, layout, out)
     return _make(np.ones(_size("ones", size, kw.pop("size", None)), _float(dtype)), requires_grad)
 
 
-def empty(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
-          requires_grad: bool = False, pin_memory: bool = False, memory_format: Any = None,
-          **kw: Any) -> Tensor:
+def empty(
+    *size: Any,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+    memory_format: Any = None,
+    **kw: Any,
+) -> Tensor:
     """Zeros (PyTorch leaves the values undefined; zeros keep runs reproducible)."""
     _check_options("empty", device, layout, out)
     return _make(np.zeros(_size("empty", size, kw.pop("size", None)), _float(dtype)), requires_grad)
 
 
-def full(size: Any, fill_value: Any, *, out: Any = None, dtype: Any = None, layout: Any = None,
-         device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+def full(
+    size: Any,
+    fill_value: Any,
+    *,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
     """`size` filled with `fill_value`; the dtype is inferred from the value (float -> the default
     float dtype, int -> int64, bool -> bool) unless given."""
     _check_options("full", device, layout, out)
@@ -119,8 +156,17 @@ def full(size: Any, fill_value: Any, *, out: Any = None, dtype: Any = None, layo
     return _make(np.full(_size("full", (size,)), fill_value, dtype), requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype: Any = None,
-           layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    *,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     _check_options("arange", device, layout, out)
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if end is None:
@@ -133,13 +179,21 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype
             raise ValueError("step must be non-zero and the bounds finite")
         data = np.arange(start, end, step, dtype=dtypes.as_dtype(dtype))
     except (ValueError, TypeError, ZeroDivisionError) as err:
-        raise type(err)(f"arange: bad arguments start={start!r}, end={end!r}, step={step!r}: "
-                        f"{err}") from None
+        raise type(err)(f"arange: bad arguments start={start!r}, end={end!r}, step={step!r}: {err}") from None
     return _make(data, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, *, out: Any = None, dtype: Any = None,
-             layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """`steps` evenly spaced values from start to end, as PyTorch's CPU kernel computes them: the
     first half as start + step * i, the second half as end - step * (steps - 1 - i) (each a fused
     multiply-add, rounded once), in the result's dtype; an integer dtype truncates start and end,
@@ -170,35 +224,66 @@ def linspace(start: float, end: float, steps: int, *, out: Any = None, dtype: An
     return _make((np.trunc(values) if dt.kind in "iub" else values).astype(dt), requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, layout: Any = None,
-        device: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     _check_options("eye", device, layout, out)
     if n < 0 or (m is not None and m < 0):
         raise ValueError(f"eye: n and m must be non-negative, got n={n}, m={m}")
     return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
-def rand(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None, layout: Any = None,
-         device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
-         **kw: Any) -> Tensor:
+def rand(
+    *size: Any,
+    generator: Any = None,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+    **kw: Any,
+) -> Tensor:
     """Uniform samples in [0, 1)."""
     _check_options("rand", device, layout, out)
     shape, dtype = _size("rand", size, kw.pop("size", None)), _random_float("rand", dtype)
     return _make(resolve(generator).random(shape).astype(dtype), requires_grad)
 
 
-def randn(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None, layout: Any = None,
-          device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
-          **kw: Any) -> Tensor:
+def randn(
+    *size: Any,
+    generator: Any = None,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+    **kw: Any,
+) -> Tensor:
     """Standard normal samples."""
     _check_options("randn", device, layout, out)
     shape, dtype = _size("randn", size, kw.pop("size", None)), _random_float("randn", dtype)
     return _make(resolve(generator).standard_normal(shape).astype(dtype), requires_grad)
 
 
-def randint(*args: Any, generator: Any = None, out: Any = None, dtype: Any = None,
-            layout: Any = None, device: Any = None, requires_grad: bool = False,
-            **kw: Any) -> Tensor:
+def randint(
+    *args: Any,
+    generator: Any = None,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kw: Any,
+) -> Tensor:
     """Integers drawn uniformly from [low, high): PyTorch's forms `randint(high, size)`,
     `randint(low, high, size)`, and any of them by keyword (`randint(0, 10, size=(3,))`)."""
     _check_options("randint", device, layout, out)
@@ -228,9 +313,17 @@ def randint(*args: Any, generator: Any = None, out: Any = None, dtype: Any = Non
     return out_t.requires_grad_(True) if requires_grad else out_t
 
 
-def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = None,
-             layout: Any = None, device: Any = None, requires_grad: bool = False,
-             pin_memory: bool = False) -> Tensor:
+def randperm(
+    n: int,
+    *,
+    generator: Any = None,
+    out: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
     _check_options("randperm", device, layout, out)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
@@ -239,11 +332,24 @@ def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = Non
 
 
 def _like(name: str, fill: Any) -> Any:
-    def like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
-             requires_grad: bool = False, memory_format: Any = None, **kw: Any) -> Tensor:
+    def like(
+        input: Tensor,
+        *,
+        dtype: Any = None,
+        layout: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+        memory_format: Any = None,
+        **kw: Any,
+    ) -> Tensor:
         t = input if isinstance(input, Tensor) else as_tensor(input)
-        return fill(*t.shape, dtype=t.dtype if dtype is None else dtype, device=device,
-                    requires_grad=requires_grad, **kw)
+        return fill(
+            *t.shape,
+            dtype=t.dtype if dtype is None else dtype,
+            device=device,
+            requires_grad=requires_grad,
+            **kw,
+        )
 
     like.__name__ = name
     like.__doc__ = f"`{fill.__name__}` with the shape (and, by default, dtype) of `input`."
@@ -257,18 +363,46 @@ rand_like = _like("rand_like", rand)
 randn_like = _like("randn_like", randn)
 
 
-def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None,
-              device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
     t = input if isinstance(input, Tensor) else as_tensor(input)
-    return full(t.shape, fill_value, dtype=t.dtype if dtype is None else dtype, device=device,
-                requires_grad=requires_grad)
+    return full(
+        t.shape,
+        fill_value,
+        dtype=t.dtype if dtype is None else dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
-def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None,
-                 device: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+def randint_like(
+    input: Tensor,
+    low: int = 0,
+    high: int | None = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    generator: Any = None,
+) -> Tensor:
     """`randint` with the shape (and, by default, dtype) of `input`; `randint_like(x, high)` works."""
     if high is None:
         low, high = 0, low
     t = input if isinstance(input, Tensor) else as_tensor(input)
-    return randint(low, high, t.shape, dtype=t.dtype if dtype is None else dtype, device=device,
-                   generator=generator, requires_grad=requires_grad)
+    return randint(
+        low,
+        high,
+        t.shape,
+        dtype=t.dtype if dtype is None else dtype,
+        device=device,
+        generator=generator,
+        requires_grad=requires_grad,
+    )

@@ -27,25 +27,178 @@ from .factories import as_tensor
 from .tensor import Tensor
 
 __all__ = [
-    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "neg", "negative",
-    "abs", "absolute", "square", "reciprocal", "sqrt", "rsqrt", "exp", "exp2", "expm1", "log", "log2",
-    "log10", "log1p", "sign", "sin", "cos", "tan", "asin", "arcsin", "acos", "arccos", "atan", "arctan",
-    "atan2", "arctan2", "sinh", "cosh", "tanh", "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh",
-    "erf", "erfc", "erfinv", "sigmoid", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu",
-    "silu", "mish", "softplus", "logsigmoid", "hardtanh", "hardsigmoid", "hardswish", "floor", "ceil",
-    "round", "trunc", "fix", "frac", "remainder", "fmod", "floor_divide", "clamp", "clip", "clamp_min",
-    "clamp_max", "maximum", "minimum", "where", "lerp", "isnan", "isinf", "isfinite", "nan_to_num",
-    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
-    "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "sum", "mean", "var", "std", "var_mean",
-    "std_mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "cumsum", "cumprod",
-    "softmax", "log_softmax", "norm", "sort", "argsort", "topk", "kthvalue", "median", "all", "any",
-    "count_nonzero", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose",
-    "swapaxes", "swapdims", "movedim", "moveaxis", "broadcast_to", "broadcast_tensors",
-    "repeat_interleave", "tile", "flip", "roll", "cat", "concat", "concatenate", "stack", "hstack",
-    "vstack", "split", "chunk", "unbind", "narrow", "gather", "scatter_add", "index_select", "index_add",
-    "masked_fill", "masked_select", "take_along_dim", "tril", "triu", "diagonal", "diag", "diag_embed",
-    "trace", "einsum", "clone", "pad",
-    "copysign", "logaddexp", "logaddexp2", "isclose", "allclose", "equal", "meshgrid", "scatter",
+    "add",
+    "sub",
+    "subtract",
+    "mul",
+    "multiply",
+    "div",
+    "divide",
+    "true_divide",
+    "pow",
+    "neg",
+    "negative",
+    "abs",
+    "absolute",
+    "square",
+    "reciprocal",
+    "sqrt",
+    "rsqrt",
+    "exp",
+    "exp2",
+    "expm1",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "sign",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "arcsin",
+    "acos",
+    "arccos",
+    "atan",
+    "arctan",
+    "atan2",
+    "arctan2",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "arcsinh",
+    "acosh",
+    "arccosh",
+    "atanh",
+    "arctanh",
+    "erf",
+    "erfc",
+    "erfinv",
+    "sigmoid",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "celu",
+    "gelu",
+    "silu",
+    "mish",
+    "softplus",
+    "logsigmoid",
+    "hardtanh",
+    "hardsigmoid",
+    "hardswish",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "fix",
+    "frac",
+    "remainder",
+    "fmod",
+    "floor_divide",
+    "clamp",
+    "clip",
+    "clamp_min",
+    "clamp_max",
+    "maximum",
+    "minimum",
+    "where",
+    "lerp",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "nan_to_num",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "bitwise_not",
+    "bitwise_left_shift",
+    "bitwise_right_shift",
+    "sum",
+    "mean",
+    "var",
+    "std",
+    "var_mean",
+    "std_mean",
+    "prod",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "logsumexp",
+    "cumsum",
+    "cumprod",
+    "softmax",
+    "log_softmax",
+    "norm",
+    "sort",
+    "argsort",
+    "topk",
+    "kthvalue",
+    "median",
+    "all",
+    "any",
+    "count_nonzero",
+    "reshape",
+    "flatten",
+    "unflatten",
+    "squeeze",
+    "unsqueeze",
+    "permute",
+    "transpose",
+    "swapaxes",
+    "swapdims",
+    "movedim",
+    "moveaxis",
+    "broadcast_to",
+    "broadcast_tensors",
+    "repeat_interleave",
+    "tile",
+    "flip",
+    "roll",
+    "cat",
+    "concat",
+    "concatenate",
+    "stack",
+    "hstack",
+    "vstack",
+    "split",
+    "chunk",
+    "unbind",
+    "narrow",
+    "gather",
+    "scatter_add",
+    "index_select",
+    "index_add",
+    "masked_fill",
+    "masked_select",
+    "take_along_dim",
+    "tril",
+    "triu",
+    "diagonal",
+    "diag",
+    "diag_embed",
+    "trace",
+    "einsum",
+    "clone",
+    "pad",
+    "copysign",
+    "logaddexp",
+    "logaddexp2",
+    "isclose",
+    "allclose",
+    "equal",
+    "meshgrid",
+    "scatter",
     "scatter_reduce",
 ]
 
@@ -90,8 +243,9 @@ def _binary(name: str) -> Callable[..., Any]:
         a, b = _pair(input, other)
         return getattr(a, name)(b, *args, **kwargs)
 
-    return _like_method(function, name, f"`input.{name}(other)`, scalars allowed on either side "
-                                        f"(like `torch.{name}`).")
+    return _like_method(
+        function, name, f"`input.{name}(other)`, scalars allowed on either side (like `torch.{name}`)."
+    )
 
 
 # ---- pointwise ------------------------------------------------------------------------------------
@@ -193,14 +347,14 @@ logaddexp = _binary("logaddexp")
 logaddexp2 = _binary("logaddexp2")
 
 
-def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
-            equal_nan: bool = False) -> Any:
+def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Any:
     """|input - other| <= atol + rtol * |other| elementwise, as a bool tensor (torch.isclose)."""
     return _t(input).isclose(other, rtol, atol, equal_nan)
 
 
-def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
-             equal_nan: bool = False) -> bool:
+def allclose(
+    input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
     """True when all elements are isclose (torch.allclose)."""
     return _t(input).allclose(other, rtol, atol, equal_nan)
 
@@ -212,7 +366,7 @@ def equal(input: Any, other: Any) -> bool:
 
 def pow(input: Any, exponent: Any) -> Any:
     """input ** exponent; either may be a scalar (torch.pow)."""
-    return input ** exponent if isinstance(input, TensorBase) else _t(exponent).__rpow__(input)
+    return input**exponent if isinstance(input, TensorBase) else _t(exponent).__rpow__(input)
 
 
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:
@@ -258,16 +412,18 @@ any = _unary("any")
 count_nonzero = _unary("count_nonzero")
 
 
-def var_mean(input: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-             **kw: Any) -> tuple:
+def var_mean(
+    input: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, **kw: Any
+) -> tuple:
     """(var, mean) over `dim`, like `torch.var_mean` (same arguments as `var`)."""
     x = _t(input)
     mean_kw = {k: v for k, v in kw.items() if k in ("axis", "keepdims")}
     return x.var(dim, unbiased, keepdim, **kw), x.mean(dim, keepdim, **mean_kw)
 
 
-def std_mean(input: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-             **kw: Any) -> tuple:
+def std_mean(
+    input: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, **kw: Any
+) -> tuple:
     """(std, mean) over `dim`, like `torch.std_mean` (same arguments as `std`)."""
     x = _t(input)
     mean_kw = {k: v for k, v in kw.items() if k in ("axis", "keepdims")}
@@ -326,8 +482,9 @@ def broadcast_tensors(*tensors: Any) -> tuple:
     try:
         shape = np.broadcast_shapes(*[t.shape for t in tensors])
     except ValueError:
-        raise ShapeError(f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} do not "
-                         "broadcast") from None
+        raise ShapeError(
+            f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} do not broadcast"
+        ) from None
     return tuple(t.broadcast_to(shape) for t in tensors)
 
 
@@ -370,27 +527,33 @@ def narrow(input: Any, dim: int, start: int, length: int) -> Any:
 
 def _on_tensor(fn: Any) -> Any:
     """`fn(input, ...)` with a non-Tensor input (list, ndarray) made a Tensor first."""
+
     @functools.wraps(fn)
     def function(input: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(_t(input), *args, **kwargs)
+
     return function
 
 
 gather, index_select = map(_on_tensor, (ix.gather, ix.index_select))
-masked_fill, masked_select, take_along_dim = map(_on_tensor, (ix.masked_fill, ix.masked_select,
-                                                              ix.take_along_dim))
-tril, triu, diagonal, diag, diag_embed, trace = map(_on_tensor, (dg.tril, dg.triu, dg.diagonal,
-                                                                 dg.diag, dg.diag_embed, dg.trace))
+masked_fill, masked_select, take_along_dim = map(
+    _on_tensor, (ix.masked_fill, ix.masked_select, ix.take_along_dim)
+)
+tril, triu, diagonal, diag, diag_embed, trace = map(
+    _on_tensor, (dg.tril, dg.triu, dg.diagonal, dg.diag, dg.diag_embed, dg.trace)
+)
 
 
-def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None, *,
-            reduce: str | None = None) -> Any:
+def scatter(
+    input: Any, dim: int, index: Any, src: Any = None, value: Any = None, *, reduce: str | None = None
+) -> Any:
     """torch.scatter: `input.scatter(dim, index, src or value)`."""
     return _t(input).scatter(dim, index, src, value, reduce=reduce)
 
 
-def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *,
-                   include_self: bool = True) -> Any:
+def scatter_reduce(
+    input: Any, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True
+) -> Any:
     """torch.scatter_reduce: `input.scatter_reduce(dim, index, src, reduce)`."""
     return _t(input).scatter_reduce(dim, index, src, reduce, include_self=include_self)
 
@@ -402,8 +565,11 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:
-        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
-                      "indexing argument.", UserWarning, stacklevel=2)
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+            UserWarning,
+            stacklevel=2,
+        )
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
@@ -412,11 +578,11 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
         raise ShapeError("meshgrid: expects a non-empty list of tensors")
     for i, t in enumerate(ts):
         if t.ndim > 1:
-            raise ShapeError(f"meshgrid: expects 0-d or 1-d tensors, got tensor {i} of shape "
-                             f"{t.shape}")
+            raise ShapeError(f"meshgrid: expects 0-d or 1-d tensors, got tensor {i} of shape {t.shape}")
         if t.dtype != ts[0].dtype:
-            raise DTypeError(f"meshgrid: expects all tensors to have the same dtype, got "
-                             f"{ts[0].dtype} and {t.dtype}")
+            raise DTypeError(
+                f"meshgrid: expects all tensors to have the same dtype, got {ts[0].dtype} and {t.dtype}"
+            )
     order = list(range(len(ts)))
     if indexing == "xy" and len(ts) >= 2:
         order[0], order[1] = 1, 0

@@ -4,6 +4,7 @@
 
 Like `functions.py`, most are the Tensor method of the same name applied to the first argument.
 """
+
 from __future__ import annotations
 
 from typing import Any, Literal, cast
@@ -20,12 +21,55 @@ from .sparse import SparseTensor, sparse_coo_tensor
 from .tensor import Tensor
 
 __all__ = [
-    "matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "addmm", "addmv", "addbmm", "baddbmm",
-    "t", "scatter", "index_fill", "index_copy", "index_put", "multinomial", "bernoulli", "poisson",
-    "normal", "unique", "unique_consecutive", "bincount", "histc", "is_tensor", "is_floating_point",
-    "is_complex", "is_nonzero", "numel", "result_type", "spmm", "sparse_coo_tensor", "cdist",
-    "cosine_similarity", "pairwise_distance", "pdist", "nonzero", "argwhere", "addcmul", "addcdiv", "logit",
-    "diff", "cross", "deg2rad", "rad2deg", "logspace", "searchsorted", "bucketize",
+    "matmul",
+    "mm",
+    "bmm",
+    "mv",
+    "dot",
+    "vdot",
+    "outer",
+    "ger",
+    "addmm",
+    "addmv",
+    "addbmm",
+    "baddbmm",
+    "t",
+    "scatter",
+    "index_fill",
+    "index_copy",
+    "index_put",
+    "multinomial",
+    "bernoulli",
+    "poisson",
+    "normal",
+    "unique",
+    "unique_consecutive",
+    "bincount",
+    "histc",
+    "is_tensor",
+    "is_floating_point",
+    "is_complex",
+    "is_nonzero",
+    "numel",
+    "result_type",
+    "spmm",
+    "sparse_coo_tensor",
+    "cdist",
+    "cosine_similarity",
+    "pairwise_distance",
+    "pdist",
+    "nonzero",
+    "argwhere",
+    "addcmul",
+    "addcdiv",
+    "logit",
+    "diff",
+    "cross",
+    "deg2rad",
+    "rad2deg",
+    "logspace",
+    "searchsorted",
+    "bucketize",
 ]
 
 _t = as_tensor
@@ -62,8 +106,18 @@ deg2rad = _unary("deg2rad")
 rad2deg = _unary("rad2deg")
 
 
-def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None,
-             device: Any = None, requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+def logspace(
+    start: float,
+    end: float,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    out: Any = None,
+    layout: Any = None,
+) -> Tensor:
     """`steps` values from base**start to base**end, evenly spaced in the exponent."""
     exponents = linspace(start, end, steps, dtype=np.float64, device=device, out=out, layout=layout)
     values = np.power(float(base), exponents.numpy())
@@ -72,8 +126,15 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
     return out_t.requires_grad_(True) if requires_grad else out_t
 
 
-def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, right: bool = False,
-                 side: str | None = None, sorter: Any = None) -> Tensor:
+def searchsorted(
+    sorted_sequence: Any,
+    input: Any,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side: str | None = None,
+    sorter: Any = None,
+) -> Tensor:
     """For each value of `input`, the index where it would be inserted in `sorted_sequence` (its last
     dim, row by row for an N-d sequence) to keep it sorted."""
     seq = np.asarray(_t(sorted_sequence).numpy())
@@ -82,8 +143,10 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, r
     if sorter is not None:
         seq = np.take_along_axis(seq, np.asarray(_t(sorter).numpy()), -1)
     if seq.ndim > 1 and seq.shape[:-1] != values.shape[:-1]:
-        raise ShapeError(f"searchsorted: the leading dims of sorted_sequence {seq.shape} and input "
-                         f"{values.shape} must match")
+        raise ShapeError(
+            f"searchsorted: the leading dims of sorted_sequence {seq.shape} and input "
+            f"{values.shape} must match"
+        )
     if seq.ndim <= 1:
         idx = np.searchsorted(seq, values, side=which)
     else:
@@ -114,19 +177,33 @@ def mm(input: Any, mat2: Any) -> Any:
 def spmm(input: SparseTensor, mat2: Any) -> Any:
     """sparse (n, m) @ dense (m, p) -> dense (torch.spmm), differentiable in both."""
     if not isinstance(input, SparseTensor):
-        raise TypeError(f"spmm: input must be a sparse tensor (sparse_coo_tensor / to_sparse), got "
-                        f"{type(input).__name__}")
+        raise TypeError(
+            f"spmm: input must be a sparse tensor (sparse_coo_tensor / to_sparse), got {type(input).__name__}"
+        )
     return input.mm(mat2)
 
 
-def unique(input: Any, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
-           dim: int | None = None) -> Any:
+def unique(
+    input: Any,
+    sorted: bool = True,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
     """The distinct values of `input` (sorted), optionally with inverse indices and counts."""
     return _t(input).unique(sorted, return_inverse, return_counts, dim)
 
 
-def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
-           dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def normal(
+    mean: Any = 0.0,
+    std: Any = 1.0,
+    size: Any = None,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Normal samples: elementwise for tensor `mean`/`std` (broadcast), or `size` samples for two
     numbers (torch.normal's forms). The samples are constants of the graph."""
     m = mean._data if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
@@ -140,8 +217,9 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     else:
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
     kinds = [x.dtype for x in (mean, std) if isinstance(x, Tensor)]
-    out_dtype = dtypes.as_dtype(dtype) if dtype is not None else (
-        kinds[0] if kinds else dtypes.get_default_dtype())
+    out_dtype = (
+        dtypes.as_dtype(dtype) if dtype is not None else (kinds[0] if kinds else dtypes.get_default_dtype())
+    )
     draws = resolve(generator).standard_normal(shape) * s + m
     out = Tensor._make(np.asarray(draws).astype(out_dtype), False)
     return out.requires_grad_(True) if requires_grad else out

@@ -6,6 +6,7 @@ the arithmetic ones that optimizers and initialisers use (`add_`, `mul_`, `copy_
 straight to NumPy's in-place ufuncs; every other one computes its out-of-place form and writes it
 back, so each has exactly the maths (and, inside a graph, the gradient) of that form.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,6 +57,7 @@ class InplaceMixin(TensorBase):
     __slots__ = ()
 
     if TYPE_CHECKING:  # defined by the other mixins of Tensor (shaping, placement) and Tensor itself
+
         def numel(self) -> int: ...
         def reshape(self, *shape: Any) -> Any: ...
         def clone(self) -> Any: ...
@@ -70,11 +72,15 @@ class InplaceMixin(TensorBase):
                 ufunc(data, value, out=data, casting="same_kind")
         except TypeError:
             got = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
-            raise DTypeError(f"{op}: result type of {self.dtype} and {got} can't be cast to the "
-                             f"desired output type {self.dtype}") from None
+            raise DTypeError(
+                f"{op}: result type of {self.dtype} and {got} can't be cast to the "
+                f"desired output type {self.dtype}"
+            ) from None
         except ValueError as err:
-            raise ShapeError(f"{op}: operand of shape {np.shape(value)} does not broadcast to the "
-                             f"tensor's shape {self.shape} ({err})") from None
+            raise ShapeError(
+                f"{op}: operand of shape {np.shape(value)} does not broadcast to the "
+                f"tensor's shape {self.shape} ({err})"
+            ) from None
         return self
 
     def _apply_(self, op: str, compute: Callable[[Any], Any], *operands: Any) -> Any:
@@ -87,9 +93,14 @@ class InplaceMixin(TensorBase):
             with self._inplace(op) as data:
                 np.copyto(data, _array(values), casting="unsafe")
             return self
-        return self._apply_(op, lambda s: s.where(_FALSE, values if isinstance(values, TensorBase)
-                                                  else s._make(np.asarray(values, s.dtype), False)),
-                            values)
+        return self._apply_(
+            op,
+            lambda s: s.where(
+                _FALSE,
+                values if isinstance(values, TensorBase) else s._make(np.asarray(values, s.dtype), False),
+            ),
+            values,
+        )
 
     # ---- arithmetic -------------------------------------------------------------------------------
     def add_(self, other: Any, *args: Any, alpha: Any = 1) -> Any:
@@ -132,7 +143,7 @@ class InplaceMixin(TensorBase):
         return self.div_(other)
 
     def pow_(self, exponent: Any) -> Any:
-        return self._apply_("pow_", lambda s: s ** exponent, exponent)
+        return self._apply_("pow_", lambda s: s**exponent, exponent)
 
     def __ipow__(self, exponent: Any) -> Any:
         return self.pow_(exponent)
@@ -225,8 +236,7 @@ class InplaceMixin(TensorBase):
     def trunc_(self) -> Any:
         return self._unary_("trunc_", "trunc")
 
-    def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
-                    neginf: float | None = None) -> Any:
+    def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Any:
         return self._unary_("nan_to_num_", "nan_to_num", nan, posinf, neginf)
 
     # ---- overwriting ------------------------------------------------------------------------------
@@ -245,8 +255,10 @@ class InplaceMixin(TensorBase):
         try:
             np.broadcast_to(arr, self.shape)
         except ValueError:
-            raise ShapeError(f"copy_: source of shape {arr.shape} does not broadcast to the "
-                             f"destination's shape {self.shape}") from None
+            raise ShapeError(
+                f"copy_: source of shape {arr.shape} does not broadcast to the "
+                f"destination's shape {self.shape}"
+            ) from None
         if isinstance(src, TensorBase) and src.requires_grad and src.dtype != self.dtype:
             src = cast("Tensor", src).astype(self.dtype)  # TensorBase is a Tensor's state only
         return self._fill_values_("copy_", src if isinstance(src, TensorBase) else arr)
@@ -265,11 +277,16 @@ class InplaceMixin(TensorBase):
                         target = target[step]
                     target[steps[-1]] = _array(value)
             except ValueError as err:
-                raise ShapeError(f"__setitem__: value of shape {np.shape(_array(value))} does not fit "
-                                 f"the indexed part of a tensor of shape {self.shape}: {err}") from None
+                raise ShapeError(
+                    f"__setitem__: value of shape {np.shape(_array(value))} does not fit "
+                    f"the indexed part of a tensor of shape {self.shape}: {err}"
+                ) from None
             return
-        self._apply_("__setitem__", lambda s: IndexPut.apply(
-            s, _as_values(s, value), steps=steps, advanced=advanced), value)
+        self._apply_(
+            "__setitem__",
+            lambda s: IndexPut.apply(s, _as_values(s, value), steps=steps, advanced=advanced),
+            value,
+        )
 
     def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Any:
         """self[indices] = values (a tuple of index tensors); with accumulate, repeats add up."""
@@ -279,10 +296,17 @@ class InplaceMixin(TensorBase):
             return self
         steps, advanced = index_steps(index, self.shape, "index_put_")
         if len(steps) != 1:
-            raise ShapeError("index_put_: accumulate=True with integers mixed into advanced indices "
-                             "is not supported; index with tensors only")
-        return self._apply_("index_put_", lambda s: s + ix.IndexAdd.apply(
-            _as_values(s, values), index=steps[0], advanced=advanced, shape=s.shape), values)
+            raise ShapeError(
+                "index_put_: accumulate=True with integers mixed into advanced indices "
+                "is not supported; index with tensors only"
+            )
+        return self._apply_(
+            "index_put_",
+            lambda s: (
+                s + ix.IndexAdd.apply(_as_values(s, values), index=steps[0], advanced=advanced, shape=s.shape)
+            ),
+            values,
+        )
 
     def index_fill_(self, dim: int, index: Any, value: Any) -> Any:
         return self._apply_("index_fill_", lambda s: s.index_fill(dim, index, value), value)
@@ -291,13 +315,12 @@ class InplaceMixin(TensorBase):
         return self._apply_("index_copy_", lambda s: s.index_copy(dim, index, source), source)
 
     def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Any:
-        return self._apply_("index_add_", lambda s: s.index_add(dim, index, source, alpha=alpha),
-                            source)
+        return self._apply_("index_add_", lambda s: s.index_add(dim, index, source, alpha=alpha), source)
 
-    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
-                 reduce: str | None = None) -> Any:
-        return self._apply_("scatter_", lambda s: s.scatter(dim, index, src, value=value,
-                                                            reduce=reduce), src)
+    def scatter_(
+        self, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: str | None = None
+    ) -> Any:
+        return self._apply_("scatter_", lambda s: s.scatter(dim, index, src, value=value, reduce=reduce), src)
 
     def scatter_add_(self, dim: int, index: Any, src: Any) -> Any:
         return self._apply_("scatter_add_", lambda s: s.scatter_add(dim, index, src), src)
@@ -305,8 +328,9 @@ class InplaceMixin(TensorBase):
     def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> Any:
         """Fill the main diagonal (all dims equal, or a tall matrix; `wrap` as in NumPy)."""
         if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
-            raise ShapeError(f"fill_diagonal_: needs a matrix or a tensor with all dims equal, got "
-                             f"shape {self.shape}")
+            raise ShapeError(
+                f"fill_diagonal_: needs a matrix or a tensor with all dims equal, got shape {self.shape}"
+            )
         if writes_recorded(self):
             mask = np.zeros(self.shape, dtype=bool)
             np.fill_diagonal(mask, True, wrap=wrap)
@@ -326,8 +350,7 @@ class InplaceMixin(TensorBase):
             raise ValueError(f"normal_: std must be non-negative, got {std}")
         return self._random_("normal_", lambda g: g.normal(mean, std, self.shape), generator)
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None,
-                 **kwargs: Any) -> Any:
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None, **kwargs: Any) -> Any:
         a, b = kwargs.pop("from", a), kwargs.pop("to", b)
         if kwargs:
             raise TypeError(f"uniform_: unexpected arguments {sorted(kwargs)}")
@@ -344,8 +367,7 @@ class InplaceMixin(TensorBase):
     def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Any:
         if not lambd > 0:
             raise ValueError(f"exponential_: lambd must be positive, got {lambd}")
-        return self._random_("exponential_", lambda g: g.exponential(1.0 / lambd, self.shape),
-                             generator)
+        return self._random_("exponential_", lambda g: g.exponential(1.0 / lambd, self.shape), generator)
 
     def geometric_(self, p: float, *, generator: Any = None) -> Any:
         if not 0 < p <= 1:
@@ -356,8 +378,7 @@ class InplaceMixin(TensorBase):
         return self._random_("log_normal_", lambda g: g.lognormal(mean, std, self.shape), generator)
 
     def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Any:
-        return self._random_("cauchy_", lambda g: median + sigma * g.standard_cauchy(self.shape),
-                             generator)
+        return self._random_("cauchy_", lambda g: median + sigma * g.standard_cauchy(self.shape), generator)
 
     def random_(self, *args: Any, generator: Any = None, **kwargs: Any) -> Any:
         """Integers drawn uniformly: `random_(to)` from [0, to), `random_(from, to)`, or with no
@@ -372,8 +393,13 @@ class InplaceMixin(TensorBase):
         elif args:
             raise TypeError(f"random_: takes at most 2 positional arguments, got {len(args)}")
         if high is None:
-            high = (2 ** np.finfo(self.dtype).nmant + 1 if self.dtype.kind == "f"
-                    else int(np.iinfo(self.dtype).max) if self.dtype.kind in "iu" else 2)
+            high = (
+                2 ** np.finfo(self.dtype).nmant + 1
+                if self.dtype.kind == "f"
+                else int(np.iinfo(self.dtype).max)
+                if self.dtype.kind in "iu"
+                else 2
+            )
         if not low < high:
             raise ValueError(f"random_: expects from < to, got from={low}, to={high}")
         return self._random_("random_", lambda g: g.integers(low, high, self.shape), generator)
@@ -401,13 +427,16 @@ class InplaceMixin(TensorBase):
         reallocation to a different number of elements is refused."""
         shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         if math.prod(shape) != self.numel():
-            raise ShapeError(f"resize_: changing the number of elements ({self.numel()} -> "
-                             f"{math.prod(shape)}) is not supported; make a new tensor")
+            raise ShapeError(
+                f"resize_: changing the number of elements ({self.numel()} -> "
+                f"{math.prod(shape)}) is not supported; make a new tensor"
+            )
         return apply_inplace_view(self, "resize_", lambda s: s.reshape(shape))
 
     # ---- out-of-place forms that only the in-place methods above needed so far -------------------
-    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
-                reduce: str | None = None) -> Any:
+    def scatter(
+        self, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: str | None = None
+    ) -> Any:
         """A copy with `src` (or the scalar `value`) written at `index` along `dim` (torch.scatter)."""
         if src is not None and value is not None:
             raise TypeError("scatter: give src or value, not both")
@@ -416,11 +445,16 @@ class InplaceMixin(TensorBase):
             raise TypeError("scatter: missing src (a tensor) or value (a scalar)")
         if reduce is not None:
             if reduce != "add":
-                raise ValueError(f"scatter: reduce={reduce!r} is not supported (use 'add', or "
-                                 "scatter_reduce)")
-            return self.scatter_add(dim, index, src if isinstance(src, TensorBase)
-                                    else self._make(np.full(np.shape(_array(index)), src,
-                                                            self.dtype), False))
+                raise ValueError(
+                    f"scatter: reduce={reduce!r} is not supported (use 'add', or scatter_reduce)"
+                )
+            return self.scatter_add(
+                dim,
+                index,
+                src
+                if isinstance(src, TensorBase)
+                else self._make(np.full(np.shape(_array(index)), src, self.dtype), False),
+            )
         d = normalize_axis(dim, self.ndim, "scatter") if self.ndim else 0
         idx = ix._int_index(index, "scatter")
         if self.ndim == 0:
@@ -430,8 +464,7 @@ class InplaceMixin(TensorBase):
         values = _as_values(self, src)
         if values.ndim:
             if values.ndim != idx.ndim or any(i > n for i, n in zip(idx.shape, values.shape)):
-                raise ShapeError(f"scatter: index shape {idx.shape} must not exceed src shape "
-                                 f"{values.shape}")
+                raise ShapeError(f"scatter: index shape {idx.shape} must not exceed src shape {values.shape}")
             if values.shape != idx.shape:
                 values = values[tuple(slice(0, n) for n in idx.shape)]
         return IndexPut.apply(self, values, steps=(grid,), advanced=True)
@@ -446,10 +479,12 @@ class InplaceMixin(TensorBase):
         steps = _dim_index_steps("index_copy", self, dim, index)
         values = _as_values(self, source)
         d = normalize_axis(dim, self.ndim, "index_copy")
-        want = self.shape[:d] + (steps[0][-1].size,) + self.shape[d + 1:]
+        want = self.shape[:d] + (steps[0][-1].size,) + self.shape[d + 1 :]
         if values.shape != want:
-            raise ShapeError(f"index_copy: source of shape {values.shape} does not match a tensor of "
-                             f"shape {self.shape} indexed along dim {dim}")
+            raise ShapeError(
+                f"index_copy: source of shape {values.shape} does not match a tensor of "
+                f"shape {self.shape} indexed along dim {dim}"
+            )
         return IndexPut.apply(self, values, steps=steps, advanced=True)
 
     def index_put(self, indices: Any, values: Any, accumulate: bool = False) -> Any:
@@ -468,4 +503,3 @@ def _dim_index_steps(op: str, x: Any, dim: int, index: Any) -> tuple:
     idx = ix._int_index(index, op).reshape(-1)
     ix._check_ints(op, idx, x.shape[d], d, x.shape)
     return ((slice(None),) * d + (idx,),)
-

@@ -4,6 +4,7 @@
 name builds a `Tensor` of its dtype with the legacy constructor's rules, and an `isinstance` check asks
 for a Tensor of that dtype. They are not real subclasses (every tensor is a `Tensor`).
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@
 All are `@` (`ops/linalg.MatMul`, one primitive, one backward) with PyTorch's shape rules checked first,
 so a mistake names the op and both shapes (PyTorch's `mm` refuses a batch, `dot` a matrix, ...).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
@@ -26,8 +27,10 @@ def _need(op: str, name: str, x: Any, ndim: int) -> None:
 
 def _fits(op: str, a: Any, b: Any) -> None:
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-        raise ShapeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
-                         f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
+        raise ShapeError(
+            f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+            f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})"
+        )
 
 
 def _scaled(x: Any, factor: Any) -> Any:
@@ -40,8 +43,10 @@ class LinalgMixin(TensorBase):
     def t(self) -> Any:
         """The transpose of a matrix; a 0-d or 1-d tensor is returned as is (as in PyTorch)."""
         if self.ndim > 2:
-            raise ShapeError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}; use "
-                             "transpose(dim0, dim1) or .mT")
+            raise ShapeError(
+                f"t: expects a tensor with <= 2 dims, got shape {self.shape}; use "
+                "transpose(dim0, dim1) or .mT"
+            )
         return mv.swap(self, 0, 1, "t") if self.ndim == 2 else self
 
     def mm(self, mat2: Any) -> Any:

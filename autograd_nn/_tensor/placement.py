@@ -6,6 +6,7 @@ Every tensor is on the CPU: moving to it returns the tensor itself (as PyTorch d
 changes), and moving anywhere else raises a DeviceError that says this library runs on the CPU. A dtype
 change is a recorded op (the gradient flows back, cast to the original dtype).
 """
+
 from __future__ import annotations
 
 import builtins
@@ -24,7 +25,8 @@ from .convert import as_array
 
 def _is_dtype_like(value: Any) -> bool:
     return isinstance(value, (np.dtype, type, dtypes.UnsupportedDType)) or (
-        isinstance(value, str) and not _is_device_string(value))
+        isinstance(value, str) and not _is_device_string(value)
+    )
 
 
 def _is_device_string(value: str) -> bool:
@@ -95,9 +97,15 @@ class PlacementMixin(TensorBase):
         rest = list(args)
         if rest and isinstance(rest[0], TensorBase):
             dtype = rest.pop(0).dtype
-        elif rest and (isinstance(rest[0], device) or rest[0] is None
-                       or (isinstance(rest[0], (str, int)) and not isinstance(rest[0], bool)
-                           and not _is_dtype_like(rest[0]))):
+        elif rest and (
+            isinstance(rest[0], device)
+            or rest[0] is None
+            or (
+                isinstance(rest[0], (str, int))
+                and not isinstance(rest[0], bool)
+                and not _is_dtype_like(rest[0])
+            )
+        ):
             dev = rest.pop(0)
             if rest and _is_dtype_like(rest[0]):
                 dtype = rest.pop(0)
@@ -185,32 +193,66 @@ class PlacementMixin(TensorBase):
         out = self._make(data, False)
         return out.requires_grad_(True) if requires_grad else out
 
-    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
-                  requires_grad: builtins.bool = False, layout: Any = None,
-                  pin_memory: builtins.bool = False) -> Any:
+    def new_zeros(
+        self,
+        *size: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+        layout: Any = None,
+        pin_memory: builtins.bool = False,
+    ) -> Any:
         return self._new(np.zeros(shape_arg("new_zeros", size), self.dtype), dtype, device, requires_grad)
 
-    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
-                 requires_grad: builtins.bool = False, layout: Any = None,
-                 pin_memory: builtins.bool = False) -> Any:
+    def new_ones(
+        self,
+        *size: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+        layout: Any = None,
+        pin_memory: builtins.bool = False,
+    ) -> Any:
         return self._new(np.ones(shape_arg("new_ones", size), self.dtype), dtype, device, requires_grad)
 
-    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
-                  requires_grad: builtins.bool = False, layout: Any = None,
-                  pin_memory: builtins.bool = False) -> Any:
+    def new_empty(
+        self,
+        *size: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+        layout: Any = None,
+        pin_memory: builtins.bool = False,
+    ) -> Any:
         """Zeros (PyTorch leaves the values undefined; zeros keep runs reproducible)."""
         return self._new(np.zeros(shape_arg("new_empty", size), self.dtype), dtype, device, requires_grad)
 
-    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
-                 requires_grad: builtins.bool = False, layout: Any = None,
-                 pin_memory: builtins.bool = False) -> Any:
+    def new_full(
+        self,
+        size: Any,
+        fill_value: Any,
+        *,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+        layout: Any = None,
+        pin_memory: builtins.bool = False,
+    ) -> Any:
         value = fill_value.item() if isinstance(fill_value, TensorBase) else fill_value
-        return self._new(np.full(shape_arg("new_full", (size,)), value, self.dtype), dtype, device,
-                         requires_grad)
+        return self._new(
+            np.full(shape_arg("new_full", (size,)), value, self.dtype), dtype, device, requires_grad
+        )
 
-    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None,
-                   requires_grad: builtins.bool = False, layout: Any = None,
-                   pin_memory: builtins.bool = False) -> Any:
+    def new_tensor(
+        self,
+        data: Any,
+        *,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+        layout: Any = None,
+        pin_memory: builtins.bool = False,
+    ) -> Any:
         """A copy of `data` with this tensor's dtype unless `dtype` is given (torch's new_tensor)."""
         arr = np.array(as_array(data), dtype=self.dtype if dtype is None else dtypes.as_dtype(dtype))
         return self._new(arr, None, device, requires_grad)
@@ -221,6 +263,8 @@ class PlacementMixin(TensorBase):
         if self._data.ndim == 0:
             return format(self._data.item(), spec)
         if spec:
-            raise TypeError(f"unsupported format string {spec!r} passed to Tensor.__format__ (only "
-                            "0-d tensors take a format spec; use .item() or .tolist())")
+            raise TypeError(
+                f"unsupported format string {spec!r} passed to Tensor.__format__ (only "
+                "0-d tensors take a format spec; use .item() or .tolist())"
+            )
         return repr(self)

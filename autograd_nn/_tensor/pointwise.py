@@ -6,6 +6,7 @@ into the default float dtype; sign, abs, relu, clamp, maximum, rounding and rema
 bitwise ops take integers and bools only; logical ops and isnan/isinf/isfinite give bool tensors
 outside the graph. Binary functions accept a Tensor, a Python scalar or an ndarray on either side.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -79,7 +80,7 @@ class MathMixin(TensorBase):
         return self / other
 
     def pow(self, exponent: Any) -> Any:
-        return self ** exponent
+        return self**exponent
 
     def neg(self) -> Any:
         return ew.Neg.apply(_no_bool(self, "neg"))
@@ -93,7 +94,7 @@ class MathMixin(TensorBase):
     absolute = __abs__ = abs
 
     def square(self) -> Any:
-        return self ** 2
+        return self**2
 
     def reciprocal(self) -> Any:
         return un.Reciprocal.apply(_float(self))
@@ -328,8 +329,7 @@ class MathMixin(TensorBase):
         start, end, weight = _same_float("lerp", self, _tensor(self, end), _tensor(self, weight))
         return ew.LerpTensor.apply(start, end, weight)
 
-    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
-                   neginf: float | None = None) -> Any:
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Any:
         """nan -> `nan`, +-inf -> `posinf`/`neginf` (default: the dtype's largest finite values)."""
         if self.dtype.kind != "f":
             return self._make(self._data.copy(), False)
@@ -420,8 +420,6 @@ def _clamp(x: Any, lo: Any, hi: Any) -> Any:
     if lo is not None and hi is not None:
         return ew.ClampTensor.apply(x, lo, hi)
     return ew.ClampBound.apply(x, hi if lo is None else lo, upper=lo is None)
-
-
 
 
 def _tensor(like: Any, x: Any) -> Any:

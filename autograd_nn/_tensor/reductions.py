@@ -4,6 +4,7 @@ PyTorch's `dim`/`keepdim` and NumPy's `axis`/`keepdims` both work; `dim` is an i
 allows, a tuple. Methods validate their arguments and pick the op; the maths is in `ops/`. Note that
 this module defines `sum`, `max`, `min`, `all` and `any`, so it never uses those builtins by name.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,9 @@ def _pair_type(name: str) -> type:
 
 
 # (values, indices) results, like `torch.return_types.max`
-return_types = SimpleNamespace(**{n: _pair_type(n) for n in
-                                  ("max", "min", "sort", "topk", "kthvalue", "median")})
+return_types = SimpleNamespace(
+    **{n: _pair_type(n) for n in ("max", "min", "sort", "topk", "kthvalue", "median")}
+)
 
 
 # ---- argument handling ----------------------------------------------------------------------------
@@ -59,15 +61,18 @@ def _as_int64(x: Any) -> Any:
 
 def _need_float(x: Any, op: str) -> None:
     if x.dtype.kind != "f":
-        raise DTypeError(f"{op}: input dtype must be floating point, got {x.dtype}; pass dtype= "
-                         f"or convert with .float()")
+        raise DTypeError(
+            f"{op}: input dtype must be floating point, got {x.dtype}; pass dtype= or convert with .float()"
+        )
 
 
 def _nonempty(x: Any, axes: tuple | None, op: str) -> None:
     sizes = x.shape if axes is None else [x.shape[a] for a in axes]
     if 0 in sizes:
-        raise ShapeError(f"{op}: cannot reduce a zero-size dimension (input shape {x.shape}, "
-                         f"dim {axes}); this reduction has no identity")
+        raise ShapeError(
+            f"{op}: cannot reduce a zero-size dimension (input shape {x.shape}, "
+            f"dim {axes}); this reduction has no identity"
+        )
 
 
 def _index(x: Any, arr: np.ndarray | np.integer) -> Any:
@@ -103,48 +108,100 @@ class ReduceMixin(TensorBase):
     __slots__ = ()
 
     # ---- sums and moments ---------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
-            keepdims: bool | None = None) -> Any:
+    def sum(
+        self,
+        dim: Any = None,
+        keepdim: bool = False,
+        *,
+        dtype: Any = None,
+        axis: Any = None,
+        keepdims: bool | None = None,
+    ) -> Any:
         """Sum over `dim` (all dims by default). Integer and bool inputs give int64."""
         axes = _axes("sum", dim, axis, self.ndim)
         x = _as_int64(self) if dtype is None else _cast(self, dtype)
         return red.Sum.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
-    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
-             keepdims: bool | None = None) -> Any:
+    def mean(
+        self,
+        dim: Any = None,
+        keepdim: bool = False,
+        *,
+        dtype: Any = None,
+        axis: Any = None,
+        keepdims: bool | None = None,
+    ) -> Any:
         """Mean over `dim`; integer inputs need `dtype=` (as in PyTorch)."""
         axes = _axes("mean", dim, axis, self.ndim)
         x = _cast(self, dtype)
         _need_float(x, "mean")
         return red.Mean.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
-    def _moment(self, op: str, fn: type[Function], dim: Any, unbiased: Any, keepdim: bool, correction: Any,
-                axis: Any, keepdims: Any, ddof: Any) -> Any:
+    def _moment(
+        self,
+        op: str,
+        fn: type[Function],
+        dim: Any,
+        unbiased: Any,
+        keepdim: bool,
+        correction: Any,
+        axis: Any,
+        keepdims: Any,
+        ddof: Any,
+    ) -> Any:
         if isinstance(dim, bool):  # x.var(False): the legacy `unbiased` positional form
             dim, unbiased = None, dim
         given = [c for c in (unbiased, correction, ddof) if c is not None]
         if len(given) > 1:
             raise TypeError(f"{op}: give only one of unbiased, correction and ddof")
-        corr = float(correction if correction is not None else ddof if ddof is not None
-                     else (1.0 if unbiased is None or unbiased else 0.0))
+        corr = float(
+            correction
+            if correction is not None
+            else ddof
+            if ddof is not None
+            else (1.0 if unbiased is None or unbiased else 0.0)
+        )
         _need_float(self, op)
         axes = _axes(op, dim, axis, self.ndim)
         return fn.apply(self, axis=axes, correction=corr, keepdims=_keep(keepdim, keepdims))
 
-    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: float | None = None, axis: Any = None, keepdims: bool | None = None,
-            ddof: float | None = None) -> Any:
+    def var(
+        self,
+        dim: Any = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: float | None = None,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        ddof: float | None = None,
+    ) -> Any:
         """Variance with Bessel's correction by default; one element with correction 1 gives nan."""
         return self._moment("var", red.Var, dim, unbiased, keepdim, correction, axis, keepdims, ddof)
 
-    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: float | None = None, axis: Any = None, keepdims: bool | None = None,
-            ddof: float | None = None) -> Any:
+    def std(
+        self,
+        dim: Any = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: float | None = None,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        ddof: float | None = None,
+    ) -> Any:
         """Standard deviation (see `var`); its gradient is 0 where the std is 0."""
         return self._moment("std", red.Std, dim, unbiased, keepdim, correction, axis, keepdims, ddof)
 
-    def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
-             keepdims: bool | None = None) -> Any:
+    def prod(
+        self,
+        dim: Any = None,
+        keepdim: bool = False,
+        *,
+        dtype: Any = None,
+        axis: Any = None,
+        keepdims: bool | None = None,
+    ) -> Any:
         """Product over `dim`; the gradient is exact when the input holds zeros."""
         axes = _axes("prod", dim, axis, self.ndim)
         x = _as_int64(self) if dtype is None else _cast(self, dtype)
@@ -153,21 +210,33 @@ class ReduceMixin(TensorBase):
             return red.Prod.apply(x, axis=axes[0], keepdims=keep)
         reduced = axes if axes is not None else tuple(range(self.ndim))
         rest = [a for a in range(self.ndim) if a not in reduced]
-        out_shape = tuple(1 if a in reduced else n for a, n in enumerate(self.shape)) if keep \
+        out_shape = (
+            tuple(1 if a in reduced else n for a, n in enumerate(self.shape))
+            if keep
             else tuple(self.shape[a] for a in rest)
+        )
         moved = x.permute(*rest, *reduced) if rest else x
         flat = moved.reshape(*(self.shape[a] for a in rest), math.prod(self.shape[a] for a in reduced))
         return red.Prod.apply(flat, axis=len(rest)).reshape(*out_shape)
 
-    def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-                  keepdims: bool | None = None) -> Any:
+    def logsumexp(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+    ) -> Any:
         """log(sum(exp(x))) over `dim`, stable for large logits and for rows of -inf."""
         axes = _axes("logsumexp", dim, axis, self.ndim)
         x = self if self.dtype.kind == "f" else self.astype(dtypes.get_default_dtype())
         return red.LogSumExp.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
-             axis: Any = None, keepdims: bool | None = None) -> Any:
+    def norm(
+        self,
+        p: Any = "fro",
+        dim: Any = None,
+        keepdim: bool = False,
+        dtype: Any = None,
+        *,
+        axis: Any = None,
+        keepdims: bool | None = None,
+    ) -> Any:
         """Vector p-norm over `dim` (p = 2 / 'fro', 1, inf, -inf, 0 or any real); 0-safe gradient."""
         if p is None or p == "fro":
             p = 2.0
@@ -186,28 +255,33 @@ class ReduceMixin(TensorBase):
         if dim is None:
             _nonempty(self, None, op)
             return red.AMax.apply(self, axis=None, keepdims=False, largest=op == "max")
-        return _select(self, op, dim, _keep(keepdim, keepdims),
-                       lambda a, ax: srt.argextreme(a, ax, op == "max"), op)
+        return _select(
+            self, op, dim, _keep(keepdim, keepdims), lambda a, ax: srt.argextreme(a, ax, op == "max"), op
+        )
 
-    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-            keepdims: bool | None = None) -> Any:
+    def max(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+    ) -> Any:
         """No dim: the max (ties share the gradient). With dim: (values, indices). A Tensor: maximum."""
         return self._extreme("max", dim, keepdim, axis, keepdims)
 
-    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-            keepdims: bool | None = None) -> Any:
+    def min(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+    ) -> Any:
         """No dim: the min (ties share the gradient). With dim: (values, indices). A Tensor: minimum."""
         return self._extreme("min", dim, keepdim, axis, keepdims)
 
-    def amax(self, dim: Any = (), keepdim: bool = False, *, axis: Any = None,
-             keepdims: bool | None = None) -> Any:
+    def amax(
+        self, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+    ) -> Any:
         """Max over one or several dims (all by default); tied maxima share the gradient evenly."""
         axes = _axes("amax", dim, axis, self.ndim)
         _nonempty(self, axes, "amax")
         return red.AMax.apply(self, axis=axes, keepdims=_keep(keepdim, keepdims), largest=True)
 
-    def amin(self, dim: Any = (), keepdim: bool = False, *, axis: Any = None,
-             keepdims: bool | None = None) -> Any:
+    def amin(
+        self, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+    ) -> Any:
         """Min over one or several dims (all by default); tied minima share the gradient evenly."""
         axes = _axes("amin", dim, axis, self.ndim)
         _nonempty(self, axes, "amin")
@@ -227,13 +301,15 @@ class ReduceMixin(TensorBase):
         idx = fn(flat._data, axis=ax, keepdims=_keep(keepdim, keepdims) and self.ndim > 0)
         return _index(self, idx.reshape(()) if self.ndim == 0 else idx)
 
-    def argmax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-               keepdims: bool | None = None) -> Any:
+    def argmax(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+    ) -> Any:
         """Index of the first max (over the flattened tensor when dim is None), as int64."""
         return self._arg("argmax", dim, keepdim, axis, keepdims)
 
-    def argmin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-               keepdims: bool | None = None) -> Any:
+    def argmin(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+    ) -> Any:
         """Index of the first min (over the flattened tensor when dim is None), as int64."""
         return self._arg("argmin", dim, keepdim, axis, keepdims)
 
@@ -253,11 +329,9 @@ class ReduceMixin(TensorBase):
         stably."""
         return _softmax_like(self, "softmax", Softmax, _softmax_dim("softmax", dim, axis), dtype)
 
-    def log_softmax(self, dim: int | None = None, dtype: Any = None, *,
-                    axis: int | None = None) -> Any:
+    def log_softmax(self, dim: int | None = None, dtype: Any = None, *, axis: int | None = None) -> Any:
         """x - logsumexp(x) along `dim` (or NumPy's `axis`; default the last), computed stably."""
-        return _softmax_like(self, "log_softmax", LogSoftmax,
-                             _softmax_dim("log_softmax", dim, axis), dtype)
+        return _softmax_like(self, "log_softmax", LogSoftmax, _softmax_dim("log_softmax", dim, axis), dtype)
 
     # ---- sorting and order statistics ----------------------------------------------------------
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
@@ -278,8 +352,9 @@ class ReduceMixin(TensorBase):
         flat, idx, axis = _order(self, "topk", dim, largest)
         n = flat.shape[axis]
         if not 0 <= k <= n:
-            raise OpIndexError(f"topk: k={k} is out of range for dim {dim} of size {n} "
-                               f"(input shape {self.shape})")
+            raise OpIndexError(
+                f"topk: k={k} is out of range for dim {dim} of size {n} (input shape {self.shape})"
+            )
         idx = np.take(idx, np.arange(k), axis=axis)
         values = srt.take_along(flat, idx, axis)
         if self.ndim == 0:
@@ -290,10 +365,17 @@ class ReduceMixin(TensorBase):
         """(values, indices) of the k-th smallest element (k counts from 1) along `dim`."""
         size = self.shape[normalize_axis(dim, self.ndim, "kthvalue")] if self.ndim else 1
         if not 1 <= k <= size:
-            raise OpIndexError(f"kthvalue: k={k} is out of range for dim {dim} of size {size} "
-                               f"(input shape {self.shape})")
-        return _select(self, "kthvalue", dim, keepdim,
-                       lambda a, ax: np.take(srt.argsort(a, ax), [k - 1], axis=ax), "kthvalue")
+            raise OpIndexError(
+                f"kthvalue: k={k} is out of range for dim {dim} of size {size} (input shape {self.shape})"
+            )
+        return _select(
+            self,
+            "kthvalue",
+            dim,
+            keepdim,
+            lambda a, ax: np.take(srt.argsort(a, ax), [k - 1], axis=ax),
+            "kthvalue",
+        )
 
     def median(self, dim: Any = None, keepdim: bool = False) -> Any:
         """The lower median: a value when dim is None, else (values, indices). NaN propagates."""
@@ -302,19 +384,23 @@ class ReduceMixin(TensorBase):
         return _select(self, "median", dim, keepdim, _median_index, "median")
 
     # ---- logical --------------------------------------------------------------------------------
-    def all(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-            keepdims: bool | None = None) -> Any:
+    def all(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+    ) -> Any:
         """True where every element along `dim` is nonzero (a bool tensor)."""
         axes = _axes("all", dim, axis, self.ndim)
-        return type(self)._make(np.asarray(np.all(self._data, axis=axes,
-                                                  keepdims=_keep(keepdim, keepdims))), False)
+        return type(self)._make(
+            np.asarray(np.all(self._data, axis=axes, keepdims=_keep(keepdim, keepdims))), False
+        )
 
-    def any(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-            keepdims: bool | None = None) -> Any:
+    def any(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+    ) -> Any:
         """True where some element along `dim` is nonzero (a bool tensor)."""
         axes = _axes("any", dim, axis, self.ndim)
-        return type(self)._make(np.asarray(np.any(self._data, axis=axes,
-                                                  keepdims=_keep(keepdim, keepdims))), False)
+        return type(self)._make(
+            np.asarray(np.any(self._data, axis=axes, keepdims=_keep(keepdim, keepdims))), False
+        )
 
     def count_nonzero(self, dim: Any = None, *, axis: Any = None) -> Any:
         """How many elements along `dim` are nonzero (int64)."""

@@ -5,6 +5,7 @@ Samples are constants of the graph (no gradient flows through a draw, as in PyTo
 sampling is `distributions.Normal(...).rsample()`). Draws come from the library's generator (or the
 `generator=` given), so `manual_seed` makes them repeatable.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,8 +45,10 @@ class SamplingMixin(TensorBase):
         if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
             raise ValueError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
         if not replacement and num_samples > int(np.count_nonzero(w, axis=1).min()):
-            raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from "
-                             f"{int(np.count_nonzero(w, axis=1).min())} categories with non-zero weight")
+            raise ValueError(
+                f"multinomial: cannot draw {num_samples} samples without replacement from "
+                f"{int(np.count_nonzero(w, axis=1).min())} categories with non-zero weight"
+            )
         rng = resolve(generator)
         if replacement or num_samples == 1:
             idx = inverse_cdf(w, rng.random((w.shape[0], num_samples)))

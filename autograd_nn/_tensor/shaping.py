@@ -3,6 +3,7 @@
 The methods are one-liners: the argument handling and the primitives live in `ops/movement.py`,
 `ops/index.py`, `ops/join.py`, `ops/diag.py`, `ops/pad.py` and `ops/einsum.py`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -114,8 +115,10 @@ class ShapeMixin(TensorBase):
         d = normalize_axis(dim, input.ndim, "repeat_interleave")
         reps = np.asarray(repeats._data if isinstance(repeats, TensorBase) else repeats)
         if reps.dtype.kind not in "iu" or reps.ndim > 1:
-            raise ShapeError(f"repeat_interleave: repeats must be an int or a 1-D integer tensor, got "
-                             f"{reps.dtype} of shape {reps.shape}")
+            raise ShapeError(
+                f"repeat_interleave: repeats must be an int or a 1-D integer tensor, got "
+                f"{reps.dtype} of shape {reps.shape}"
+            )
         n = input.shape[d] if input.ndim else 1
         if reps.ndim == 1 and reps.shape[0] not in (1, n):
             raise ShapeError(f"repeat_interleave: {reps.shape[0]} repeats for dim {d} of size {n}")
@@ -152,16 +155,18 @@ class ShapeMixin(TensorBase):
     def scatter_add(self, dim: int, index: Any, src: Any) -> Any:
         return ix.scatter_add(self, dim, index, src)
 
-    def scatter(self, dim: int, index: Any, src: Any = None, value: Any = None, *,
-                reduce: str | None = None) -> Any:
+    def scatter(
+        self, dim: int, index: Any, src: Any = None, value: Any = None, *, reduce: str | None = None
+    ) -> Any:
         """A copy with `src` (a tensor, or the scalar `value`) written at `index` along `dim`:
         out[i][index[i][j]] = src[i][j] for dim=1 (where an index repeats, the last write wins)."""
         if (src is None) == (value is None):
             raise TypeError("scatter: give exactly one of src (a tensor or a scalar) and value")
         return sc.scatter(self, dim, index, src if value is None else value, reduce)
 
-    def scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str, *,
-                       include_self: bool = True) -> Any:
+    def scatter_reduce(
+        self, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True
+    ) -> Any:
         """A copy with every src value combined into its position along `dim` by `reduce`
         ('sum', 'prod', 'mean', 'amax', 'amin'); include_self=False leaves the old value out."""
         return sc.scatter_reduce(self, dim, index, src, reduce, include_self)

@@ -7,6 +7,7 @@ and a 2-D `shape`; repeated positions add up, as in an uncoalesced PyTorch tenso
 them). Unlike PyTorch's, it is not a `Tensor`: it has the sparse matrix's own methods (and the device
 and dtype conversions ported code calls on it), and dense ops refuse it clearly.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -96,8 +97,7 @@ class SparseTensor:
     # ---- conversions -------------------------------------------------------------------------------
     def to_dense(self) -> Tensor:
         """The dense matrix (differentiable in the values)."""
-        return IndexAdd.apply(self._vals, index=(self._idx[0], self._idx[1]), advanced=True,
-                              shape=self.shape)
+        return IndexAdd.apply(self._vals, index=(self._idx[0], self._idx[1]), advanced=True, shape=self.shape)
 
     def to(self, *args: Any, **kwargs: Any) -> SparseTensor:
         values = self._vals.to(*args, **kwargs)
@@ -157,27 +157,46 @@ class SparseTensor:
     __rmul__ = __mul__
 
     def __repr__(self) -> str:
-        return (f"tensor(indices={self._idx.tolist()},\n       values={self._vals!r},\n       "
-                f"size={self.shape}, nnz={self._nnz()}, layout=torch.sparse_coo)")
+        return (
+            f"tensor(indices={self._idx.tolist()},\n       values={self._vals!r},\n       "
+            f"size={self.shape}, nnz={self._nnz()}, layout=torch.sparse_coo)"
+        )
 
 
-def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any = None,
-                      device: Any = None, requires_grad: bool = False, check_invariants: Any = None,
-                      is_coalesced: Any = None) -> SparseTensor:
+def sparse_coo_tensor(
+    indices: Any,
+    values: Any,
+    size: Any = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    check_invariants: Any = None,
+    is_coalesced: Any = None,
+) -> SparseTensor:
     """A sparse 2-D matrix with `values[i]` at (indices[0, i], indices[1, i]); `size` defaults to the
     smallest shape that holds every index."""
     as_device(device)
     idx = np.asarray(indices._data if isinstance(indices, TensorBase) else indices)
     if idx.dtype.kind not in "iu" or idx.ndim != 2 or idx.shape[0] != 2:
-        raise ShapeError(f"sparse_coo_tensor: indices must be a (2, nnz) integer tensor, got "
-                         f"{idx.dtype} of shape {idx.shape} (only 2-D sparse matrices are supported)")
-    vals = values if isinstance(values, Tensor) else Tensor._make(
-        np.asarray(values, dtype=dtypes.get_default_dtype() if dtype is None else None), False)
+        raise ShapeError(
+            f"sparse_coo_tensor: indices must be a (2, nnz) integer tensor, got "
+            f"{idx.dtype} of shape {idx.shape} (only 2-D sparse matrices are supported)"
+        )
+    vals = (
+        values
+        if isinstance(values, Tensor)
+        else Tensor._make(
+            np.asarray(values, dtype=dtypes.get_default_dtype() if dtype is None else None), False
+        )
+    )
     if dtype is not None:
         vals = vals.astype(dtypes.as_dtype(dtype))
     if vals.ndim != 1 or vals.shape[0] != idx.shape[1]:
-        raise ShapeError(f"sparse_coo_tensor: values must be 1-D with one value per index column, got "
-                         f"shape {vals.shape} for {idx.shape[1]} indices")
+        raise ShapeError(
+            f"sparse_coo_tensor: values must be 1-D with one value per index column, got "
+            f"shape {vals.shape} for {idx.shape[1]} indices"
+        )
     if size is None:
         shape = tuple(int(idx[d].max()) + 1 if idx.shape[1] else 0 for d in range(2))
     else:

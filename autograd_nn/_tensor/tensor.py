@@ -6,6 +6,7 @@ live in mixins, one file per family: `pointwise.py` (maths and activations), `bi
 logaddexp, isclose, ...), `reductions.py` (reductions, softmax, sorting) and `shaping.py` (reshaping,
 joining and indexing).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,8 +37,19 @@ from .shaping import ShapeMixin
 _NUMBERS = frozenset({int, float})
 
 
-class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, PlacementMixin, LinalgMixin,
-             SamplingMixin, CountingMixin, CompatMixin, TensorBase):
+class Tensor(
+    MathMixin,
+    BinaryMixin,
+    ReduceMixin,
+    ShapeMixin,
+    InplaceMixin,
+    PlacementMixin,
+    LinalgMixin,
+    SamplingMixin,
+    CountingMixin,
+    CompatMixin,
+    TensorBase,
+):
     """An n-dimensional array that records the operations applied to it, for reverse-mode autodiff.
 
     `Tensor(...)` is PyTorch's legacy constructor: `Tensor(2, 3)` is a (2, 3) tensor of zeros (PyTorch
@@ -53,8 +65,9 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
     __array_priority__ = 1000
 
-    def __init__(self, *args: Any, dtype: Any = None, requires_grad: bool = False,
-                 device: Any = None) -> None:
+    def __init__(
+        self, *args: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
+    ) -> None:
         as_device(device)
         self._data = _legacy_array(args, dtype)
         self.grad = None
@@ -184,8 +197,9 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
         return self._data.tolist()
 
     # ---- graph ------------------------------------------------------------------------------
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
         _backward(self, gradient, retain_graph, create_graph)
 
@@ -232,9 +246,11 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
         all-reduce) overlaps the rest of the backward. Returns a handle whose `remove()` unregisters it.
         """
         if not self.requires_grad or self._ctx is not None:
-            raise ValueError("register_post_accumulate_grad_hook: only leaf tensors that require grad "
-                             "accumulate a .grad; this one is "
-                             + ("not a leaf" if self._ctx is not None else "not requiring grad"))
+            raise ValueError(
+                "register_post_accumulate_grad_hook: only leaf tensors that require grad "
+                "accumulate a .grad; this one is "
+                + ("not a leaf" if self._ctx is not None else "not requiring grad")
+            )
         if self._post_hooks is None:
             self._post_hooks = {}
         return PostAccumulateGradHookHandle(self._post_hooks, hook)
@@ -321,16 +337,22 @@ class Tensor(MathMixin, BinaryMixin, ReduceMixin, ShapeMixin, InplaceMixin, Plac
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             if self._data.dtype.kind != "f" and isinstance(other, int) and other < 0:
-                raise DTypeError(f"pow: Integers to negative integer powers are not allowed "
-                                 f"({self._data.dtype} tensor ** {other})")
+                raise DTypeError(
+                    f"pow: Integers to negative integer powers are not allowed "
+                    f"({self._data.dtype} tensor ** {other})"
+                )
             if self._data.dtype.kind != "f" and isinstance(other, float):
                 return self.astype(dtypes.get_default_dtype()) ** other
             return ew.PowScalar.apply(self, exponent=other)
         return ew.Pow.apply(*self._operand(other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        if isinstance(other, (int, float)) and not isinstance(other, bool) and other > 0 and \
-                (isinstance(other, float) or self._data.dtype.kind == "f"):
+        if (
+            isinstance(other, (int, float))
+            and not isinstance(other, bool)
+            and other > 0
+            and (isinstance(other, float) or self._data.dtype.kind == "f")
+        ):
             base = self if self._data.dtype.kind == "f" else self.astype(dtypes.get_default_dtype())
             return ew.RPowScalar.apply(base, base=other)
         a, b = self._operand(other)

@@ -1,4 +1,5 @@
 """`backends.cuda` on a CPU-only build: not built; `matmul.allow_tf32` and friends are settable."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """`backends.cudnn` on a CPU-only build: not available; its flags are settable and change nothing."""
+
 from __future__ import annotations
 
 enabled = True

@@ -1,4 +1,5 @@
 """`backends.mkldnn`: oneDNN is not used (NumPy's BLAS and Numba kernels do the work)."""
+
 from __future__ import annotations
 
 enabled = False

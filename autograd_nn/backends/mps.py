@@ -1,4 +1,5 @@
 """`backends.mps` on a CPU-only build: Apple's Metal backend is neither built nor available."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """`backends.openmp`: Numba's kernels run their own thread pool; report it as available."""
+
 from __future__ import annotations
 
 

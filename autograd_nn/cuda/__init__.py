@@ -5,6 +5,7 @@ are 0, and calls that need a GPU (`synchronize`, `current_device`, `get_device_n
 DeviceError (a RuntimeError, and the AssertionError PyTorch raises there) saying this library runs on
 the CPU. `autograd_nn.cuda.amp` holds the disabled `autocast` and `GradScaler`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,10 +14,26 @@ from ..devices import unavailable
 from . import amp
 
 __all__ = [
-    "amp", "is_available", "device_count", "is_initialized", "is_bf16_supported", "manual_seed",
-    "manual_seed_all", "seed", "seed_all", "empty_cache", "memory_allocated", "max_memory_allocated",
-    "memory_reserved", "max_memory_reserved", "reset_peak_memory_stats", "synchronize",
-    "current_device", "set_device", "get_device_name", "get_device_properties",
+    "amp",
+    "is_available",
+    "device_count",
+    "is_initialized",
+    "is_bf16_supported",
+    "manual_seed",
+    "manual_seed_all",
+    "seed",
+    "seed_all",
+    "empty_cache",
+    "memory_allocated",
+    "max_memory_allocated",
+    "memory_reserved",
+    "max_memory_reserved",
+    "reset_peak_memory_stats",
+    "synchronize",
+    "current_device",
+    "set_device",
+    "get_device_name",
+    "get_device_properties",
     "get_device_capability",
 ]
 

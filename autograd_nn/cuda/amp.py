@@ -1,4 +1,5 @@
 """`autograd_nn.cuda.amp`: PyTorch's older spelling of `autograd_nn.amp` (disabled: no GPU)."""
+
 from __future__ import annotations
 
 from typing import Any

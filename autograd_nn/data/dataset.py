@@ -1,4 +1,5 @@
 """Datasets: anything with `__len__` and `__getitem__`, as in `torch.utils._data`."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -57,8 +58,7 @@ class Subset(Dataset):
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, (int, np.integer)):
             if not -len(self.indices) <= index < len(self.indices):
-                raise IndexError(f"Subset: index {index} is out of range for {len(self.indices)} "
-                                 "items")
+                raise IndexError(f"Subset: index {index} is out of range for {len(self.indices)} items")
             return self.dataset[int(self.indices[index])]
         return self.dataset[self.indices[index]]
 
@@ -82,7 +82,7 @@ def random_split(dataset: Any, lengths: Sequence[float | int], generator: Any = 
     order = resolve(generator).permutation(n)
     out, start = [], 0
     for c in counts:
-        out.append(Subset(dataset, order[start:start + c]))
+        out.append(Subset(dataset, order[start : start + c]))
         start += c
     return out
 

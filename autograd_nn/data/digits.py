@@ -3,13 +3,15 @@
 scikit-learn is an optional dependency (`pip install autograd-nn[examples]`); without it the loader
 raises an ImportError that says so.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 
-def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = False,
-                val_fraction: float = 0.0) -> dict:
+def load_digits(
+    test_fraction: float = 0.2, seed: int = 0, flatten: bool = False, val_fraction: float = 0.0
+) -> dict:
     """A fixed, stratified train/test split of the digits, pixels scaled to [0, 1], and optionally
     a validation split carved out of the training part.
 
@@ -48,6 +50,11 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = False
         of_class = np.flatnonzero(y[train_order] == c)
         val_mask[of_class[: round(len(of_class) * val_fraction)]] = True
     val_order, train_order = train_order[val_mask], train_order[~val_mask]
-    return {"X_train": x[train_order], "y_train": y[train_order],
-            "X_val": x[val_order], "y_val": y[val_order],
-            "X_test": x[test_order], "y_test": y[test_order]}
+    return {
+        "X_train": x[train_order],
+        "y_train": y[train_order],
+        "X_val": x[val_order],
+        "y_val": y[val_order],
+        "X_test": x[test_order],
+        "y_test": y[test_order],
+    }

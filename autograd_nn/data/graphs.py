@@ -3,6 +3,7 @@
 Nodes belong to communities; edges are dense inside a community and sparse across. Node features
 are a weak, noisy hint of the community, so a model must use the edges (as a GCN does) to do well.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,9 +36,16 @@ class GraphData:
         return (a * d[:, None] * d[None, :]).astype(np.float32)
 
 
-def stochastic_block_model(n_nodes: int = 300, n_classes: int = 3, p_in: float = 0.08,
-                           p_out: float = 0.005, n_features: int = 16, feature_noise: float = 2.0,
-                           train_per_class: int = 10, seed: int = 0) -> GraphData:
+def stochastic_block_model(
+    n_nodes: int = 300,
+    n_classes: int = 3,
+    p_in: float = 0.08,
+    p_out: float = 0.005,
+    n_features: int = 16,
+    feature_noise: float = 2.0,
+    train_per_class: int = 10,
+    seed: int = 0,
+) -> GraphData:
     """A planted-partition graph with `train_per_class` labelled nodes per class (semi-supervised)."""
     for name, n in (("n_nodes", n_nodes), ("n_classes", n_classes), ("n_features", n_features)):
         if n < 1:

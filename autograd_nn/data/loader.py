@@ -1,4 +1,5 @@
 """DataLoader: batches from a dataset, shuffled with a seeded generator, with PyTorch's signature."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -61,40 +62,61 @@ class DataLoader:
     speed (the batches are the same); `worker_init_fn` is called once with worker id 0.
     """
 
-    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
-                 sampler: Any = None, batch_sampler: Any = None, num_workers: int = 0,
-                 collate_fn: Callable | None = None, pin_memory: bool = False, drop_last: bool = False,
-                 timeout: float = 0, worker_init_fn: Callable | None = None,
-                 multiprocessing_context: Any = None, generator: Any = None, *,
-                 prefetch_factor: int | None = None, persistent_workers: bool = False,
-                 pin_memory_device: str = "", in_order: bool = True) -> None:
-        if batch_size is not None and (isinstance(batch_size, bool)
-                                       or not isinstance(batch_size, (int, np.integer))):
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Any = None,
+        batch_sampler: Any = None,
+        num_workers: int = 0,
+        collate_fn: Callable | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable | None = None,
+        multiprocessing_context: Any = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+    ) -> None:
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+        ):
             raise TypeError(f"DataLoader: batch_size must be an int or None, got {batch_size!r}")
         if batch_size is not None and batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
         iterable = isinstance(dataset, IterableDataset)
         if not iterable and not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
-            raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__ (or be an "
-                            f"IterableDataset), got {type(dataset).__name__}")
+            raise TypeError(
+                f"DataLoader: dataset must have __len__ and __getitem__ (or be an "
+                f"IterableDataset), got {type(dataset).__name__}"
+            )
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers option should be non-negative, got {num_workers!r}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
-            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, "
-                             "shuffle, sampler, and drop_last")
+            raise ValueError(
+                "DataLoader: batch_sampler option is mutually exclusive with batch_size, "
+                "shuffle, sampler, and drop_last"
+            )
         if sampler is not None and not hasattr(sampler, "__iter__"):
-            raise TypeError(f"DataLoader: sampler must be an iterable of indices, got "
-                            f"{type(sampler).__name__}")
+            raise TypeError(
+                f"DataLoader: sampler must be an iterable of indices, got {type(sampler).__name__}"
+            )
         if iterable and (shuffle or sampler is not None or batch_sampler is not None):
             raise ValueError("DataLoader: an IterableDataset takes no shuffle, sampler or batch_sampler")
         self.dataset, self.num_workers = dataset, num_workers
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle, self.drop_last = bool(shuffle), drop_last
         self.generator = generator
-        self.collate_fn = collate_fn or (default_collate if batch_size is not None or batch_sampler
-                                         is not None else default_convert)
+        self.collate_fn = collate_fn or (
+            default_collate if batch_size is not None or batch_sampler is not None else default_convert
+        )
         self.pin_memory, self.timeout, self.worker_init_fn = pin_memory, timeout, worker_init_fn
         self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
         self._own_batching = batch_sampler is None  # batches made here from sampler and batch_size
@@ -107,8 +129,9 @@ class DataLoader:
             self.sampler = self.batch_sampler = None
         else:
             if sampler is None:
-                sampler = (RandomSampler(dataset, generator=generator) if shuffle
-                           else SequentialSampler(dataset))
+                sampler = (
+                    RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+                )
             self.sampler = sampler
             if batch_sampler is None and batch_size is not None:
                 batch_sampler = BatchSampler(sampler, int(batch_size), drop_last)
@@ -140,21 +163,25 @@ class DataLoader:
             return
         for idx in self.batch_sampler:
             if fast:
-                yield tuple(as_tensor(_default_float(a[np.asarray(idx, dtype=np.int64)]))
-                            for a in self.dataset.arrays)
+                yield tuple(
+                    as_tensor(_default_float(a[np.asarray(idx, dtype=np.int64)])) for a in self.dataset.arrays
+                )
             else:
                 yield self.collate_fn([self.dataset[int(i)] for i in idx])
 
     def _slices(self) -> Iterator[tuple]:
         """TensorDataset batches by slicing its arrays with each batch's indices."""
         n = len(self.dataset)
-        if isinstance(self.sampler, RandomSampler) and not self.sampler.replacement \
-                and self.sampler._num_samples is None:
+        if (
+            isinstance(self.sampler, RandomSampler)
+            and not self.sampler.replacement
+            and self.sampler._num_samples is None
+        ):
             order = resolve(self.sampler.generator).permutation(n)
         else:
             order = np.fromiter(iter(self.sampler), dtype=np.int64)
         for start in range(0, len(order), self.batch_size or 1):
-            idx = order[start:start + (self.batch_size or 1)]
+            idx = order[start : start + (self.batch_size or 1)]
             if self.drop_last and len(idx) < (self.batch_size or 1):
                 return
             yield tuple(as_tensor(_default_float(a[idx])) for a in self.dataset.arrays)
@@ -178,4 +205,3 @@ def _default_float(a: np.ndarray) -> np.ndarray:
     """float64 arrays (NumPy's and scikit-learn's default) in the default float dtype (float32 unless
     `set_default_dtype` says otherwise), so batches match a model built with the same default."""
     return a.astype(get_default_dtype()) if a.dtype == np.float64 else a
-

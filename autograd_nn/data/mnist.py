@@ -3,6 +3,7 @@
 IDX: a 4-byte magic number (two zero bytes, a type code, the number of dimensions), one big-endian
 uint32 per dimension, then the data. Files may be gzip-compressed.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -11,8 +12,14 @@ import pathlib
 import numpy as np
 import numpy.typing as npt
 
-_TYPES: dict[int, npt.DTypeLike] = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4",
-                                    0x0D: ">f4", 0x0E: ">f8"}
+_TYPES: dict[int, npt.DTypeLike] = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: ">i2",
+    0x0C: ">i4",
+    0x0D: ">f4",
+    0x0E: ">f8",
+}
 
 
 def read_idx(path: str | pathlib.Path) -> np.ndarray:
@@ -33,8 +40,10 @@ def read_idx(path: str | pathlib.Path) -> np.ndarray:
     dtype = np.dtype(_TYPES[code])
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(raw) - header != expected:
-        raise ValueError(f"read_idx: {path} declares shape {shape} ({expected} bytes) but holds "
-                         f"{len(raw) - header} bytes of data")
+        raise ValueError(
+            f"read_idx: {path} declares shape {shape} ({expected} bytes) but holds "
+            f"{len(raw) - header} bytes of data"
+        )
     return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 

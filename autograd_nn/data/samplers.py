@@ -4,6 +4,7 @@ A sampler is any iterable of dataset indices with a length; a batch sampler yiel
 Random ones draw from the library's generator (or the `generator=` given: an `autograd_nn.Generator`
 or a NumPy Generator), so `manual_seed` makes every epoch's order repeatable.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -14,8 +15,14 @@ import numpy as np
 from ..function import TensorBase
 from ..random import resolve
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler"]
+__all__ = [
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
+]
 
 
 T_co = TypeVar("T_co", covariant=True)
@@ -36,8 +43,9 @@ class SequentialSampler(Sampler[int]):
 
     def __init__(self, data_source: Any) -> None:
         if not hasattr(data_source, "__len__"):
-            raise TypeError(f"SequentialSampler: data_source must have a length, got "
-                            f"{type(data_source).__name__}")
+            raise TypeError(
+                f"SequentialSampler: data_source must have a length, got {type(data_source).__name__}"
+            )
         super().__init__(data_source)
 
     def __iter__(self) -> Iterator[int]:
@@ -50,13 +58,19 @@ class SequentialSampler(Sampler[int]):
 class RandomSampler(Sampler[int]):
     """A random permutation each epoch, or `num_samples` draws with replacement."""
 
-    def __init__(self, data_source: Any, replacement: bool = False, num_samples: int | None = None,
-                 generator: Any = None) -> None:
+    def __init__(
+        self,
+        data_source: Any,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: Any = None,
+    ) -> None:
         super().__init__(data_source)
         self.replacement, self.generator = bool(replacement), generator
         self._num_samples = num_samples
-        if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, int)
-                                        or num_samples <= 0):
+        if num_samples is not None and (
+            isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0
+        ):
             raise ValueError(f"RandomSampler: num_samples should be a positive integer, got {num_samples!r}")
 
     @property
@@ -69,7 +83,7 @@ class RandomSampler(Sampler[int]):
             return iter(rng.integers(0, n, self.num_samples).tolist())
         reps = -(-self.num_samples // n) if n else 0
         order = np.concatenate([rng.permutation(n) for _ in range(reps)]) if reps else np.zeros(0, int)
-        return iter(order[:self.num_samples].tolist())
+        return iter(order[: self.num_samples].tolist())
 
     def __len__(self) -> int:
         return self.num_samples
@@ -93,19 +107,25 @@ class SubsetRandomSampler(Sampler[int]):
 class WeightedRandomSampler(Sampler[int]):
     """`num_samples` indices drawn with probabilities proportional to `weights`."""
 
-    def __init__(self, weights: Any, num_samples: int, replacement: bool = True,
-                 generator: Any = None) -> None:
+    def __init__(
+        self, weights: Any, num_samples: int, replacement: bool = True, generator: Any = None
+    ) -> None:
         super().__init__(None)
         w = np.asarray(weights._data if isinstance(weights, TensorBase) else weights, dtype=np.float64)
         if w.ndim != 1 or np.any(w < 0) or not w.sum() > 0:
-            raise ValueError("WeightedRandomSampler: weights must be a 1-D sequence of non-negative "
-                             "numbers with a positive sum")
+            raise ValueError(
+                "WeightedRandomSampler: weights must be a 1-D sequence of non-negative "
+                "numbers with a positive sum"
+            )
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
-            raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer, got "
-                             f"{num_samples!r}")
+            raise ValueError(
+                f"WeightedRandomSampler: num_samples should be a positive integer, got {num_samples!r}"
+            )
         if not replacement and num_samples > np.count_nonzero(w):
-            raise ValueError("WeightedRandomSampler: cannot draw more samples than there are non-zero "
-                             "weights without replacement")
+            raise ValueError(
+                "WeightedRandomSampler: cannot draw more samples than there are non-zero "
+                "weights without replacement"
+            )
         self.weights, self.num_samples = w, num_samples
         self.replacement, self.generator = bool(replacement), generator
 

@@ -2,6 +2,7 @@
 
 Nothing is downloaded or copied into the repository: the text is whatever the running Python ships.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -9,10 +10,38 @@ import inspect
 
 import numpy as np
 
-_MODULES = ("collections", "json", "functools", "itertools", "pathlib", "argparse", "logging",
-            "textwrap", "string", "random", "statistics", "fractions", "decimal", "heapq", "bisect",
-            "contextlib", "dataclasses", "enum", "typing", "shutil", "csv", "datetime", "calendar",
-            "difflib", "inspect", "threading", "queue", "urllib.parse", "email.message", "zipfile")
+_MODULES = (
+    "collections",
+    "json",
+    "functools",
+    "itertools",
+    "pathlib",
+    "argparse",
+    "logging",
+    "textwrap",
+    "string",
+    "random",
+    "statistics",
+    "fractions",
+    "decimal",
+    "heapq",
+    "bisect",
+    "contextlib",
+    "dataclasses",
+    "enum",
+    "typing",
+    "shutil",
+    "csv",
+    "datetime",
+    "calendar",
+    "difflib",
+    "inspect",
+    "threading",
+    "queue",
+    "urllib.parse",
+    "email.message",
+    "zipfile",
+)
 
 
 def stdlib_docstrings(max_chars: int = 200_000) -> str:
@@ -81,8 +110,9 @@ class CharCorpus:
             raise ValueError(f"CharCorpus: split must be one of {self.SPLITS}, got {name!r}")
         return getattr(self, name)
 
-    def batch(self, block_size: int, batch_size: int, split: str = "train",
-              rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def batch(
+        self, block_size: int, batch_size: int, split: str = "train", rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Random windows: x (batch, block) ids and y = x shifted by one character."""
         data = self.split(split)
         if len(data) <= block_size + 1:

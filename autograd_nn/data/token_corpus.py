@@ -7,6 +7,7 @@ text whichever tokenizer encodes it, and losses per character compare across tok
 `char_counts(split)[i]` is the number of characters that start inside token i of that split (the
 UTF-8 lead bytes of its bytes), so `char_counts("val").sum() == len(val_text)` exactly.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,10 +27,13 @@ class TokenCorpus:
         cut_val, cut_test = int(0.90 * len(text)), int(0.95 * len(text))
         self.train_text, self.val_text = text[:cut_val], text[cut_val:cut_test]
         self.test_text = text[cut_test:]
-        self.train, self.val, self.test = (self.encode(t) for t in
-                                           (self.train_text, self.val_text, self.test_text))
-        self._lead_bytes = np.array([sum((b & 0xC0) != 0x80 for b in tokenizer.token_bytes(i))
-                                     for i in range(tokenizer.vocab_size)], dtype=np.int64)
+        self.train, self.val, self.test = (
+            self.encode(t) for t in (self.train_text, self.val_text, self.test_text)
+        )
+        self._lead_bytes = np.array(
+            [sum((b & 0xC0) != 0x80 for b in tokenizer.token_bytes(i)) for i in range(tokenizer.vocab_size)],
+            dtype=np.int64,
+        )
 
     @property
     def vocab_size(self) -> int:
@@ -56,13 +60,16 @@ class TokenCorpus:
     def decode(self, ids: np.ndarray) -> str:
         return self.tokenizer.decode(np.asarray(ids).reshape(-1).tolist())
 
-    def batch(self, block_size: int, batch_size: int, split: str = "train",
-              rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def batch(
+        self, block_size: int, batch_size: int, split: str = "train", rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Random windows: x (batch, block) ids and y = x shifted by one token."""
         data = self.split(split)
         if len(data) <= block_size + 1:
-            raise ValueError(f"TokenCorpus.batch: the {split} split ({len(data)} tokens) is "
-                             f"shorter than block_size {block_size} + 2")
+            raise ValueError(
+                f"TokenCorpus.batch: the {split} split ({len(data)} tokens) is "
+                f"shorter than block_size {block_size} + 2"
+            )
         rng = rng or np.random.default_rng()
         starts = rng.integers(0, len(data) - block_size - 1, batch_size)
         offsets = np.arange(block_size)

@@ -2,6 +2,7 @@
 
 Each returns (X float32 of shape (n, 2), y int64 of shape (n,)) and is fully determined by `seed`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,16 +28,18 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple
     n1 = n_samples - n0
     t0 = np.linspace(0, np.pi, n0)
     t1 = np.linspace(0, np.pi, n1)
-    x = np.concatenate([np.stack([np.cos(t0), np.sin(t0)], 1),
-                        np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], 1)])
+    x = np.concatenate(
+        [np.stack([np.cos(t0), np.sin(t0)], 1), np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], 1)]
+    )
     y = np.concatenate([np.zeros(n0), np.ones(n1)]).astype(np.int64)
     x += rng.normal(0, noise, x.shape)
     order = rng.permutation(n_samples)
     return x[order].astype(np.float32), y[order]
 
 
-def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_circles(
+    n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """A small circle (class 1) inside a large one (class 0)."""
     _counts("make_circles", n_samples=n_samples)
     rng = _rng(seed)
@@ -44,16 +47,18 @@ def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
     n1 = n_samples - n0
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
     t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
-    x = np.concatenate([np.stack([np.cos(t0), np.sin(t0)], 1),
-                        factor * np.stack([np.cos(t1), np.sin(t1)], 1)])
+    x = np.concatenate(
+        [np.stack([np.cos(t0), np.sin(t0)], 1), factor * np.stack([np.cos(t1), np.sin(t1)], 1)]
+    )
     y = np.concatenate([np.zeros(n0), np.ones(n1)]).astype(np.int64)
     x += rng.normal(0, noise, x.shape)
     order = rng.permutation(n_samples)
     return x[order].astype(np.float32), y[order]
 
 
-def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_spirals(
+    n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """`n_classes` interleaved spiral arms (the classic CS231n toy problem)."""
     _counts("make_spirals", n_samples=n_samples, n_classes=n_classes)
     rng = _rng(seed)
@@ -79,8 +84,9 @@ def make_xor(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[n
     return x.astype(np.float32), y
 
 
-def make_gaussian_mixture(n_samples: int = 1000, n_modes: int = 8, radius: float = 2.0,
-                          std: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_gaussian_mixture(
+    n_samples: int = 1000, n_modes: int = 8, radius: float = 2.0, std: float = 0.05, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Gaussians evenly spaced on a circle: the usual 2-D target for GANs. y is the mode index."""
     _counts("make_gaussian_mixture", n_samples=n_samples, n_modes=n_modes)
     rng = _rng(seed)

@@ -1,4 +1,5 @@
 """Pre-processing helpers: standardisation and one-hot encoding."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,10 +28,13 @@ class Standardizer:
         try:
             np.broadcast_shapes(x.shape, self.mean.shape)
         except ValueError:
-            raise ValueError(f"Standardizer.transform: data of shape {x.shape} does not match the "
-                             f"fitted statistics of shape {self.mean.shape}") from None
+            raise ValueError(
+                f"Standardizer.transform: data of shape {x.shape} does not match the "
+                f"fitted statistics of shape {self.mean.shape}"
+            ) from None
         return ((x - self.mean) / (self.std + self.eps)).astype(
-            x.dtype if x.dtype.kind == "f" else np.float32)
+            x.dtype if x.dtype.kind == "f" else np.float32
+        )
 
     def fit_transform(self, x: Any, axis: Any = 0) -> np.ndarray:
         return self.fit(x, axis).transform(x)
@@ -50,8 +54,7 @@ def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float32
     labels = labels.astype(np.int64)
     k = int(labels.max()) + 1 if num_classes is None else num_classes
     if labels.size and (labels.min() < 0 or labels.max() >= k):
-        raise ValueError(f"one_hot: labels must be in [0, {k}), got range "
-                         f"[{labels.min()}, {labels.max()}]")
+        raise ValueError(f"one_hot: labels must be in [0, {k}), got range [{labels.min()}, {labels.max()}]")
     out = np.zeros(labels.shape + (k,), dtype=dtype)
     np.put_along_axis(out, labels[..., None], 1, axis=-1)
     return out

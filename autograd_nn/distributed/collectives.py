@@ -6,6 +6,7 @@ otherwise it is waited for here. Waiting is bounded by the group's timeout (see 
 As with MPI, every rank must call the same collectives in the same order, on tensors of the same
 shape and dtype.
 """
+
 from __future__ import annotations
 
 import enum
@@ -65,8 +66,10 @@ def _array(op: str, tensor: Any) -> np.ndarray:
         raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
     arr = tensor._data
     if not arr.flags.c_contiguous:
-        raise ShapeError(f"{op}: the tensor of shape {arr.shape} is not contiguous (strides "
-                         f"{arr.strides}); MPI works on whole buffers: pass tensor.contiguous()")
+        raise ShapeError(
+            f"{op}: the tensor of shape {arr.shape} is not contiguous (strides "
+            f"{arr.strides}); MPI works on whole buffers: pass tensor.contiguous()"
+        )
     if arr.dtype == np.float16:
         raise DTypeError(f"{op}: float16 has no MPI datatype; cast the tensor to float32")
     if not arr.flags.writeable:
@@ -86,13 +89,26 @@ def _mpi_op(op: str, reduce_op: ReduceOp, dtype: np.dtype) -> Any:
     if not isinstance(reduce_op, ReduceOp):
         raise TypeError(f"{op}: op must be a ReduceOp (ReduceOp.SUM, AVG, ...), got {reduce_op!r}")
     if dtype == np.bool_:  # MPI has only logical operations on booleans
-        table = {ReduceOp.SUM: MPI.LOR, ReduceOp.MAX: MPI.LOR, ReduceOp.BOR: MPI.LOR,
-                 ReduceOp.MIN: MPI.LAND, ReduceOp.PRODUCT: MPI.LAND, ReduceOp.BAND: MPI.LAND,
-                 ReduceOp.BXOR: MPI.LXOR}
+        table = {
+            ReduceOp.SUM: MPI.LOR,
+            ReduceOp.MAX: MPI.LOR,
+            ReduceOp.BOR: MPI.LOR,
+            ReduceOp.MIN: MPI.LAND,
+            ReduceOp.PRODUCT: MPI.LAND,
+            ReduceOp.BAND: MPI.LAND,
+            ReduceOp.BXOR: MPI.LXOR,
+        }
     else:
-        table = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
-                 ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND,
-                 ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}
+        table = {
+            ReduceOp.SUM: MPI.SUM,
+            ReduceOp.AVG: MPI.SUM,
+            ReduceOp.PRODUCT: MPI.PROD,
+            ReduceOp.MIN: MPI.MIN,
+            ReduceOp.MAX: MPI.MAX,
+            ReduceOp.BAND: MPI.BAND,
+            ReduceOp.BOR: MPI.BOR,
+            ReduceOp.BXOR: MPI.BXOR,
+        }
     if reduce_op is ReduceOp.AVG and dtype.kind != "f":
         raise DTypeError(f"{op}: ReduceOp.AVG needs a floating-point tensor, got {dtype}; use SUM")
     if reduce_op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and dtype.kind == "f":
@@ -120,15 +136,17 @@ def _run(work: Work, async_op: bool) -> Work | None:
     return None
 
 
-def all_reduce(tensor: Any, op: ReduceOp = ReduceOp.SUM, group: Any = None,
-               async_op: bool = False) -> Work | None:
+def all_reduce(
+    tensor: Any, op: ReduceOp = ReduceOp.SUM, group: Any = None, async_op: bool = False
+) -> Work | None:
     """Combine `tensor` across ranks with `op`; every rank's `tensor` then holds the result."""
     _no_group_argument("all_reduce", group)
     return _run(all_reduce_array(_array("all_reduce", tensor), op, "all_reduce", tensor), async_op)
 
 
-def all_reduce_array(arr: np.ndarray, op: ReduceOp = ReduceOp.SUM, what: str = "all_reduce",
-                     owner: Any = None) -> Work:
+def all_reduce_array(
+    arr: np.ndarray, op: ReduceOp = ReduceOp.SUM, what: str = "all_reduce", owner: Any = None
+) -> Work:
     """`all_reduce` on a contiguous array (for library code that keeps flat buffers: DDP, SyncBN)."""
     g = default_group()
     mpi_op = _mpi_op(what, op, arr.dtype)
@@ -153,8 +171,9 @@ def broadcast(tensor: Any, src: int = 0, group: Any = None, async_op: bool = Fal
     return _run(Work([request], "broadcast", lambda: _written(tensor, "broadcast")), async_op)
 
 
-def reduce(tensor: Any, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any = None,
-           async_op: bool = False) -> Work | None:
+def reduce(
+    tensor: Any, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any = None, async_op: bool = False
+) -> Work | None:
     """Combine `tensor` across ranks with `op` into rank `dst`'s `tensor` (others keep theirs)."""
     _no_group_argument("reduce", group)
     arr = _array("reduce", tensor)
@@ -175,8 +194,9 @@ def reduce(tensor: Any, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any = 
     return _run(Work([request], "reduce", done), async_op)
 
 
-def all_gather(tensor_list: Sequence[Any], tensor: Any, group: Any = None,
-               async_op: bool = False) -> Work | None:
+def all_gather(
+    tensor_list: Sequence[Any], tensor: Any, group: Any = None, async_op: bool = False
+) -> Work | None:
     """Fill `tensor_list[r]` with rank r's `tensor`, on every rank.
 
     MPI gathers into one buffer, which is then copied into the list's tensors; to gather without
@@ -187,13 +207,14 @@ def all_gather(tensor_list: Sequence[Any], tensor: Any, group: Any = None,
     g = default_group()
     outs = list(tensor_list)
     if len(outs) != g.size:
-        raise ValueError(f"all_gather: tensor_list has {len(outs)} tensors; the group has {g.size} "
-                         "ranks")
+        raise ValueError(f"all_gather: tensor_list has {len(outs)} tensors; the group has {g.size} ranks")
     for i, out in enumerate(outs):
         target = _array("all_gather", out)
         if target.shape != arr.shape or target.dtype != arr.dtype:
-            raise ShapeError(f"all_gather: tensor_list[{i}] is {target.shape} {target.dtype}, the "
-                             f"input is {arr.shape} {arr.dtype}")
+            raise ShapeError(
+                f"all_gather: tensor_list[{i}] is {target.shape} {target.dtype}, the "
+                f"input is {arr.shape} {arr.dtype}"
+            )
     gathered = np.empty((g.size,) + arr.shape, dtype=arr.dtype)
     request = g.comm.Iallgather(arr, gathered)
 
@@ -205,8 +226,9 @@ def all_gather(tensor_list: Sequence[Any], tensor: Any, group: Any = None,
     return _run(Work([request], "all_gather", done), async_op)
 
 
-def all_gather_into_tensor(output_tensor: Any, input_tensor: Any, group: Any = None,
-                           async_op: bool = False) -> Work | None:
+def all_gather_into_tensor(
+    output_tensor: Any, input_tensor: Any, group: Any = None, async_op: bool = False
+) -> Work | None:
     """Gather every rank's `input_tensor` into `output_tensor`, stacked ((world, *shape)) or
     concatenated along dim 0 ((world * n, ...)); MPI writes straight into the output."""
     _no_group_argument("all_gather_into_tensor", group)
@@ -216,12 +238,16 @@ def all_gather_into_tensor(output_tensor: Any, input_tensor: Any, group: Any = N
     stacked = (g.size,) + arr.shape
     concatenated = (g.size * arr.shape[0],) + arr.shape[1:] if arr.ndim else None
     if out.dtype != arr.dtype or out.shape not in (stacked, concatenated):
-        raise ShapeError(f"all_gather_into_tensor: output {out.shape} {out.dtype} does not hold "
-                         f"{g.size} inputs of {arr.shape} {arr.dtype} (expected {stacked}"
-                         + (f" or {concatenated})" if concatenated else ")"))
+        raise ShapeError(
+            f"all_gather_into_tensor: output {out.shape} {out.dtype} does not hold "
+            f"{g.size} inputs of {arr.shape} {arr.dtype} (expected {stacked}"
+            + (f" or {concatenated})" if concatenated else ")")
+        )
     request = g.comm.Iallgather(arr, out)
-    return _run(Work([request], "all_gather_into_tensor",
-                     lambda: _written(output_tensor, "all_gather_into_tensor")), async_op)
+    return _run(
+        Work([request], "all_gather_into_tensor", lambda: _written(output_tensor, "all_gather_into_tensor")),
+        async_op,
+    )
 
 
 def barrier(group: Any = None, async_op: bool = False) -> Work | None:

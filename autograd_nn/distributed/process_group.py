@@ -10,6 +10,7 @@ A failed rank must not leave the others waiting forever. So, once the group exis
   naming the collective (a rank that died, hung or stopped calling collectives);
 - a rank that is killed is noticed by `mpirun`, which ends the others.
 """
+
 from __future__ import annotations
 
 import os
@@ -92,8 +93,13 @@ def group() -> ProcessGroup:
     return g
 
 
-def init_process_group(backend: str = "mpi", init_method: str | None = None,
-                       timeout: timedelta | None = None, world_size: int = -1, rank: int = -1) -> None:
+def init_process_group(
+    backend: str = "mpi",
+    init_method: str | None = None,
+    timeout: timedelta | None = None,
+    world_size: int = -1,
+    rank: int = -1,
+) -> None:
     """Join the job that `mpirun` started: rank and world size come from MPI.
 
     `timeout` bounds how long any collective may wait (default 30 minutes) before every rank is
@@ -102,11 +108,15 @@ def init_process_group(backend: str = "mpi", init_method: str | None = None,
     then uses its share of the cores it may run on for BLAS and Numba (cores / ranks sharing them).
     """
     if str(backend).lower() != "mpi":
-        raise ValueError(f"init_process_group: backend {backend!r} is not available; autograd_nn "
-                         "runs on MPI: use backend='mpi'")
+        raise ValueError(
+            f"init_process_group: backend {backend!r} is not available; autograd_nn "
+            "runs on MPI: use backend='mpi'"
+        )
     if init_method not in (None, "env://"):
-        raise ValueError(f"init_process_group: init_method {init_method!r} is not used with MPI: "
-                         "mpirun tells every process where the others are")
+        raise ValueError(
+            f"init_process_group: init_method {init_method!r} is not used with MPI: "
+            "mpirun tells every process where the others are"
+        )
     if _state.group is not None:
         raise DistributedError("init_process_group: the default process group is already initialized")
     seconds = (timeout or DEFAULT_TIMEOUT).total_seconds()
@@ -117,8 +127,10 @@ def init_process_group(backend: str = "mpi", init_method: str | None = None,
     size, me = comm.Get_size(), comm.Get_rank()
     if world_size not in (-1, size) or rank not in (-1, me):
         comm.Free()
-        raise ValueError(f"init_process_group: world_size={world_size}, rank={rank} given, but MPI "
-                         f"started this process as rank {me} of {size}")
+        raise ValueError(
+            f"init_process_group: world_size={world_size}, rank={rank} given, but MPI "
+            f"started this process as rank {me} of {size}"
+        )
     from .threads import set_rank_threads
 
     threads = set_rank_threads(comm, MPI)
@@ -164,14 +176,14 @@ def abort(message: str, code: int = 1) -> None:
     mpi().COMM_WORLD.Abort(code)
 
 
-def _abort_on_uncaught_exception(kind: type[BaseException], value: BaseException,
-                                 tb: TracebackType | None) -> None:
+def _abort_on_uncaught_exception(
+    kind: type[BaseException], value: BaseException, tb: TracebackType | None
+) -> None:
     previous = _state.previous_excepthook or sys.__excepthook__
     previous(kind, value, tb)
     g = _state.group
     if g is not None and g.size > 1:
-        abort(f"stopped on an uncaught {kind.__name__}; aborting every rank (MPI_Abort) so none "
-              "waits for it")
+        abort(f"stopped on an uncaught {kind.__name__}; aborting every rank (MPI_Abort) so none waits for it")
 
 
 # How a rank waits for a collective (see `wait_all`): spinning answers fastest when the other ranks
@@ -202,6 +214,8 @@ def wait_all(requests: list, what: str, timeout: float | None = None) -> None:
             continue
         time.sleep(1e-3)
         if waited > limit:
-            abort(f"{what} did not complete within the {limit:g} s timeout: another rank has "
-                  "probably died, hung, or stopped calling the same collectives in the same "
-                  "order; aborting every rank")
+            abort(
+                f"{what} did not complete within the {limit:g} s timeout: another rank has "
+                "probably died, hung, or stopped calling the same collectives in the same "
+                "order; aborting every rank"
+            )

@@ -11,6 +11,7 @@ longer. Anything after `--mpirun-args` up to the script goes to `mpirun` unchang
     python -m autograd_nn.distributed.run -n 8 --hostfile hosts train.py
     python -m autograd_nn.distributed.run -n 2 -m autograd_nn --example cnn
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,17 @@ import subprocess
 import sys
 
 # Environment variables every rank needs, also on other machines (mpirun -x forwards them).
-FORWARDED = ("PATH", "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "OMP_NUM_THREADS",
-             "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "NUMBA_CACHE_DIR")
+FORWARDED = (
+    "PATH",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+    "LD_LIBRARY_PATH",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "NUMBA_CACHE_DIR",
+)
 
 # Set by the MPI launchers in every process they start: how many processes the job has.
 WORLD_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE")
@@ -37,15 +47,17 @@ def world_size_from_environment() -> int:
     return 0
 
 
-def mpirun_command(nproc: int, program: list[str], hostfile: str | None = None,
-                   extra: list[str] | None = None) -> list[str]:
+def mpirun_command(
+    nproc: int, program: list[str], hostfile: str | None = None, extra: list[str] | None = None
+) -> list[str]:
     """The mpirun command line that starts `program` (argv after `python`) on `nproc` ranks."""
     mpirun = shutil.which("mpirun")
     if mpirun is None:
         raise FileNotFoundError(
             "mpirun not found: install an MPI (Debian: apt-get install openmpi-bin libopenmpi-dev) "
             "and mpi4py (pip install 'autograd-nn[distributed]'), or run "
-            "`bash scripts/install.sh distributed`")
+            "`bash scripts/install.sh distributed`"
+        )
     extra = list(extra or [])
     cmd = [mpirun, "-n", str(nproc)]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -62,8 +74,13 @@ def mpirun_command(nproc: int, program: list[str], hostfile: str | None = None,
     return cmd + extra + [sys.executable] + program
 
 
-def launch(nproc: int, program: list[str], hostfile: str | None = None,
-           extra: list[str] | None = None, timeout: float | None = None) -> int:
+def launch(
+    nproc: int,
+    program: list[str],
+    hostfile: str | None = None,
+    extra: list[str] | None = None,
+    timeout: float | None = None,
+) -> int:
     """Run `program` on `nproc` ranks and wait; returns mpirun's exit status (124 on timeout)."""
     cmd = mpirun_command(nproc, program, hostfile, extra)
     proc = subprocess.Popen(cmd)
@@ -76,15 +93,20 @@ def launch(nproc: int, program: list[str], hostfile: str | None = None,
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        print(f"autograd_nn.distributed.run: the job ran longer than --timeout {timeout:g} s and "
-              "was stopped", file=sys.stderr)
+        print(
+            f"autograd_nn.distributed.run: the job ran longer than --timeout {timeout:g} s and was stopped",
+            file=sys.stderr,
+        )
         return 124
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGINT)
         return proc.wait()
     if code != 0:
-        print(f"autograd_nn.distributed.run: the job failed (mpirun exit status {code}); the "
-              "failing rank's message is above", file=sys.stderr)
+        print(
+            f"autograd_nn.distributed.run: the job failed (mpirun exit status {code}); the "
+            "failing rank's message is above",
+            file=sys.stderr,
+        )
     return code
 
 
@@ -99,8 +121,11 @@ def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
             return argv[:i], argv[i:]
         if word in with_value:
             i += 2
-        elif word.split("=")[0] in with_value or word in ("-h", "--help") or \
-                (word.startswith("-n") and word[2:].isdigit()):  # --timeout=5, -n4
+        elif (
+            word.split("=")[0] in with_value
+            or word in ("-h", "--help")
+            or (word.startswith("-n") and word[2:].isdigit())
+        ):  # --timeout=5, -n4
             i += 1
         else:
             return argv[:i], argv[i:]
@@ -109,9 +134,11 @@ def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     options, program = split_argv(argv)
-    p = argparse.ArgumentParser(prog="python -m autograd_nn.distributed.run",
-                                description=__doc__.splitlines()[0],
-                                usage="%(prog)s -n N [options] (script.py | -m module) [args ...]")
+    p = argparse.ArgumentParser(
+        prog="python -m autograd_nn.distributed.run",
+        description=__doc__.splitlines()[0],
+        usage="%(prog)s -n N [options] (script.py | -m module) [args ...]",
+    )
     p.add_argument("-n", "--nproc", type=int, required=True, help="number of processes (ranks)")
     p.add_argument("--hostfile", help="machines to run on (Open MPI hostfile: 'host slots=N' lines)")
     p.add_argument("--timeout", type=float, default=None, help="stop the job after this many seconds")

@@ -6,6 +6,7 @@ Chan's parallel formula into the statistics of the whole global batch. Backward 
 sums per channel (of g and of g * x_hat): one all-reduce. The result equals BatchNorm on the
 concatenated batch, which is what makes a DDP run with SyncBatchNorm match one process.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,8 +25,14 @@ class SyncBatchNormalize(Function):
 
     differentiable_backward = False  # the backward all-reduces arrays; no double backward
 
-    def forward(self, x: np.ndarray, eps: float = 1e-5, running_mean: Any = None,
-                running_var: Any = None, momentum: float = 0.1) -> np.ndarray:
+    def forward(
+        self,
+        x: np.ndarray,
+        eps: float = 1e-5,
+        running_mean: Any = None,
+        running_var: Any = None,
+        momentum: float = 0.1,
+    ) -> np.ndarray:
         g = group()
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
@@ -35,15 +42,17 @@ class SyncBatchNormalize(Function):
             mean = x.mean(axis=axes, dtype=np.float64)
             centred = x - mean.reshape(shape).astype(x.dtype)
             local[0] = count
-            local[1:1 + x.shape[1]] = mean
-            local[1 + x.shape[1]:] = (centred * centred).sum(axis=axes, dtype=np.float64)
+            local[1 : 1 + x.shape[1]] = mean
+            local[1 + x.shape[1] :] = (centred * centred).sum(axis=axes, dtype=np.float64)
         everyone = np.empty((g.size, local.size), dtype=np.float64)
         Work([g.comm.Iallgather(local, everyone)], "SyncBatchNorm statistics").wait()
-        n_r, mean_r, m2_r = everyone[:, :1], everyone[:, 1:1 + x.shape[1]], everyone[:, 1 + x.shape[1]:]
+        n_r, mean_r, m2_r = everyone[:, :1], everyone[:, 1 : 1 + x.shape[1]], everyone[:, 1 + x.shape[1] :]
         n = float(n_r.sum())
         if n <= 1:
-            raise ValueError(f"SyncBatchNorm: expected more than 1 value per channel across all "
-                             f"ranks when training, got {int(n)}")
+            raise ValueError(
+                f"SyncBatchNorm: expected more than 1 value per channel across all "
+                f"ranks when training, got {int(n)}"
+            )
         mean = (n_r * mean_r).sum(axis=0) / n  # (C,)
         m2 = m2_r.sum(axis=0) + (n_r * (mean_r - mean) ** 2).sum(axis=0)
         var = m2 / n  # biased: what normalises
@@ -69,12 +78,19 @@ class SyncBatchNormalize(Function):
         return self.invstd * (g - mean_g - xhat * mean_gx)
 
 
-def sync_batch_norm(x: Tensor, weight: Tensor | None, bias: Tensor | None,
-                    running_mean: Tensor | None, running_var: Tensor | None, momentum: float,
-                    eps: float) -> Tensor:
+def sync_batch_norm(
+    x: Tensor,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    momentum: float,
+    eps: float,
+) -> Tensor:
     """Training-mode batch norm of (N, C, *) `x` with statistics over every rank's batch."""
-    y = SyncBatchNormalize.apply(x, eps=eps, running_mean=running_mean, running_var=running_var,
-                                 momentum=momentum)
+    y = SyncBatchNormalize.apply(
+        x, eps=eps, running_mean=running_mean, running_var=running_var, momentum=momentum
+    )
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if weight is not None:
         y = y * weight.reshape(shape)

@@ -6,6 +6,7 @@ any of those cores) threads: with `mpirun --bind-to core` that is its own core(s
 an equal share of the machine. Explicit OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS or
 NUMBA_NUM_THREADS in the environment win: then nothing is changed.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Categorical(probs | logits) and Bernoulli(probs | logits): discrete, no `rsample`; `log_prob`
 and `entropy` are differentiable in the parameters (the score-function / REINFORCE estimator)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -6,11 +6,12 @@ a reparameterisation, `has_rsample`) draws as a differentiable function of the p
 follow PyTorch: a sample has shape `sample_shape + batch_shape + event_shape`. Random draws come from
 the library's generator, so `autograd_nn.manual_seed` makes them repeatable.
 """
+
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -39,10 +40,14 @@ class Distribution:
     """Base class: subclasses set `batch_shape` / `event_shape` and define the methods they have."""
 
     has_rsample = False
-    arg_constraints: dict = {}
+    arg_constraints: ClassVar[dict] = {}
 
-    def __init__(self, batch_shape: Sequence[int] = (), event_shape: Sequence[int] = (),
-                 validate_args: bool | None = None) -> None:
+    def __init__(
+        self,
+        batch_shape: Sequence[int] = (),
+        event_shape: Sequence[int] = (),
+        validate_args: bool | None = None,
+    ) -> None:
         self._batch_shape, self._event_shape = tuple(batch_shape), tuple(event_shape)
         self._validate_args = validate_args is not False
 

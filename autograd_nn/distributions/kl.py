@@ -1,5 +1,6 @@
 """`kl_divergence(p, q)`: KL(p || q) in closed form for pairs of the same family, as PyTorch's
 registry has them; `register_kl` adds a pair."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,9 +17,11 @@ _KL: dict = {}
 
 def register_kl(type_p: type, type_q: type) -> Callable:
     """Decorator: `@register_kl(P, Q) def kl(p, q): ...` makes `kl_divergence` use it."""
+
     def decorator(fn: Callable) -> Callable:
         _KL[(type_p, type_q)] = fn
         return fn
+
     return decorator
 
 
@@ -26,8 +29,9 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     for (tp, tq), fn in _KL.items():
         if isinstance(p, tp) and isinstance(q, tq):
             return fn(p, q)
-    raise NotImplementedError(f"kl_divergence: no closed form registered for "
-                              f"{type(p).__name__} and {type(q).__name__}")
+    raise NotImplementedError(
+        f"kl_divergence: no closed form registered for {type(p).__name__} and {type(q).__name__}"
+    )
 
 
 @register_kl(Normal, Normal)
@@ -67,8 +71,7 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
     m = linalg.solve_triangular(lq.expand(*shape), lp.expand(*shape), upper=False)
     diff = (q.loc - p.loc).unsqueeze(-1)
     z = linalg.solve_triangular(lq.expand(*shape), diff, upper=False).squeeze(-1)
-    return (q._half_log_det() - p._half_log_det()
-            + 0.5 * ((m ** 2).sum((-2, -1)) + (z ** 2).sum(-1) - dim))
+    return q._half_log_det() - p._half_log_det() + 0.5 * ((m**2).sum((-2, -1)) + (z**2).sum(-1) - dim)
 
 
 @register_kl(Independent, Independent)
@@ -76,5 +79,3 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("kl_divergence: Independent pairs must reinterpret the same dims")
     return p._sum(kl_divergence(p.base_dist, q.base_dist))
-
-

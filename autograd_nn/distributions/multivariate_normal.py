@@ -8,6 +8,7 @@ directly or computed (with gradients, `linalg.cholesky`). A diagonal covariance 
     log_prob = -(D log(2 pi) + |L^-1 (x - loc)|^2) / 2 - sum(log diag L)
     entropy  = D (1 + log(2 pi)) / 2 + sum(log diag L)
 """
+
 from __future__ import annotations
 
 import math
@@ -30,12 +31,20 @@ class MultivariateNormal(Distribution):
 
     has_rsample = True
 
-    def __init__(self, loc: Any, covariance_matrix: Any = None, precision_matrix: Any = None,
-                 scale_tril: Any = None, validate_args: bool | None = None) -> None:
+    def __init__(
+        self,
+        loc: Any,
+        covariance_matrix: Any = None,
+        precision_matrix: Any = None,
+        scale_tril: Any = None,
+        validate_args: bool | None = None,
+    ) -> None:
         given = [m is not None for m in (covariance_matrix, precision_matrix, scale_tril)]
         if sum(given) != 1:
-            raise ValueError("MultivariateNormal: exactly one of covariance_matrix or precision_matrix "
-                             "or scale_tril may be specified")
+            raise ValueError(
+                "MultivariateNormal: exactly one of covariance_matrix or precision_matrix "
+                "or scale_tril may be specified"
+            )
         loc = loc if isinstance(loc, Tensor) else as_tensor(np.asarray(loc, dtype=np.float32))
         if loc.ndim < 1:
             raise ValueError("MultivariateNormal: loc must be at least one-dimensional")
@@ -46,8 +55,10 @@ class MultivariateNormal(Distribution):
         else:
             tril = linalg.cholesky(linalg.inv(_tensor(precision_matrix, loc)))
         if tril.ndim < 2 or tril.shape[-1] != tril.shape[-2] or tril.shape[-1] != loc.shape[-1]:
-            raise ValueError(f"MultivariateNormal: the matrix must be (..., {loc.shape[-1]}, "
-                             f"{loc.shape[-1]}), got shape {tril.shape}")
+            raise ValueError(
+                f"MultivariateNormal: the matrix must be (..., {loc.shape[-1]}, "
+                f"{loc.shape[-1]}), got shape {tril.shape}"
+            )
         batch = np.broadcast_shapes(loc.shape[:-1], tril.shape[:-2])
         event = loc.shape[-1:]
         self.loc = loc.expand(*batch, *event)
@@ -77,7 +88,7 @@ class MultivariateNormal(Distribution):
 
     @property
     def variance(self) -> Tensor:
-        return (self._unbroadcasted_scale_tril ** 2).sum(-1).expand(*self.batch_shape, *self.event_shape)
+        return (self._unbroadcasted_scale_tril**2).sum(-1).expand(*self.batch_shape, *self.event_shape)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
@@ -93,7 +104,7 @@ class MultivariateNormal(Distribution):
         low = low.expand(*diff.shape[:-1], *low.shape[-2:])
         z = linalg.solve_triangular(low, diff.unsqueeze(-1), upper=False).squeeze(-1)
         dim = self.event_shape[0]
-        return -0.5 * (dim * math.log(2 * math.pi) + (z ** 2).sum(-1)) - self._half_log_det()
+        return -0.5 * (dim * math.log(2 * math.pi) + (z**2).sum(-1)) - self._half_log_det()
 
     def entropy(self) -> Tensor:
         dim = self.event_shape[0]
@@ -105,15 +116,20 @@ class Independent(Distribution):
     """Treat the last `reinterpreted_batch_ndims` batch dims of `base_distribution` as event dims:
     `log_prob` and `entropy` sum over them (e.g. a diagonal Gaussian from `Normal`)."""
 
-    def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,
-                 validate_args: bool | None = None) -> None:
+    def __init__(
+        self,
+        base_distribution: Distribution,
+        reinterpreted_batch_ndims: int,
+        validate_args: bool | None = None,
+    ) -> None:
         n = int(reinterpreted_batch_ndims)
         batch = base_distribution.batch_shape
         if not 0 <= n <= len(batch):
             raise ValueError(f"Independent: reinterpreted_batch_ndims must be in [0, {len(batch)}], got {n}")
         self.base_dist, self.reinterpreted_batch_ndims = base_distribution, n
-        super().__init__(batch[:len(batch) - n], batch[len(batch) - n:] + base_distribution.event_shape,
-                         validate_args)
+        super().__init__(
+            batch[: len(batch) - n], batch[len(batch) - n :] + base_distribution.event_shape, validate_args
+        )
         self.has_rsample = base_distribution.has_rsample
 
     def _sum(self, x: Tensor) -> Tensor:

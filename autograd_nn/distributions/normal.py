@@ -1,4 +1,5 @@
 """Normal(loc, scale) and Uniform(low, high): reparameterised (`rsample` is differentiable)."""
+
 from __future__ import annotations
 
 import math
@@ -35,7 +36,7 @@ class Normal(Distribution):
 
     @property
     def variance(self) -> Tensor:
-        return self.scale ** 2
+        return self.scale**2
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """loc + eps * scale with eps ~ N(0, 1): differentiable in loc and scale."""
@@ -45,7 +46,7 @@ class Normal(Distribution):
 
     def log_prob(self, value: Any) -> Tensor:
         v = value if isinstance(value, Tensor) else as_tensor(np.asarray(value, self.loc.dtype))
-        var = self.scale ** 2
+        var = self.scale**2
         return -((v - self.loc) ** 2) / (2 * var) - self.scale.log() - LOG_SQRT_2PI
 
     def entropy(self) -> Tensor:
@@ -74,7 +75,7 @@ class Uniform(Distribution):
 
     @property
     def stddev(self) -> Tensor:
-        return (self.high - self.low) / 12 ** 0.5
+        return (self.high - self.low) / 12**0.5
 
     @property
     def variance(self) -> Tensor:

@@ -11,6 +11,7 @@
 Pixels lie in [0, 1], so every decoder outputs one logit per pixel and the reconstruction loss is
 the Bernoulli log-likelihood (binary cross-entropy with logits), summed over the 64 pixels.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,7 @@ class Autoencoder(nn.Module):
 
     def __init__(self, n_in: int = 64, hidden: int = 128, code: int = 16) -> None:
         super().__init__()
-        self.encoder = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(),
-                                     nn.Linear(hidden, code), nn.ReLU())
+        self.encoder = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, code), nn.ReLU())
         self.decoder = nn.Sequential(nn.Linear(code, hidden), nn.ReLU(), nn.Linear(hidden, n_in))
 
     def encode(self, x: Tensor) -> Tensor:
@@ -116,8 +116,9 @@ def reconstruction_mse(model: nn.Module, x: np.ndarray) -> float:
 
 
 @example("autoencoders", "autoencoder, sparse autoencoder (L1 activity) and VAE on the digits")
-def run(out_dir: str = "runs/autoencoders", quick: bool = False, epochs: int = 30,
-        l1: float = 0.1, seed: int = 0) -> dict:
+def run(
+    out_dir: str = "runs/autoencoders", quick: bool = False, epochs: int = 30, l1: float = 0.1, seed: int = 0
+) -> dict:
     """Train the three models; plot reconstructions and VAE samples; return ELBO per epoch."""
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
@@ -130,16 +131,41 @@ def run(out_dir: str = "runs/autoencoders", quick: bool = False, epochs: int = 3
     quiet: dict[str, Any] = {"progress": False, "verbose": False, "restore_best": True}
 
     plain = Autoencoder(code=16)
-    fit(plain, train, reconstruction_loss, optim.Adam(plain.parameters(), lr=2e-3), epochs,
-        val_loader=val, metrics={}, **quiet)
+    fit(
+        plain,
+        train,
+        reconstruction_loss,
+        optim.Adam(plain.parameters(), lr=2e-3),
+        epochs,
+        val_loader=val,
+        metrics={},
+        **quiet,
+    )
     manual_seed(seed + 1)
     sparse = Autoencoder(code=64)
-    fit(sparse, train, reconstruction_loss, optim.Adam(sparse.parameters(), lr=2e-3), epochs,
-        val_loader=val, metrics={}, step_fn=partial(sparse_step, l1=l1), **quiet)
+    fit(
+        sparse,
+        train,
+        reconstruction_loss,
+        optim.Adam(sparse.parameters(), lr=2e-3),
+        epochs,
+        val_loader=val,
+        metrics={},
+        step_fn=partial(sparse_step, l1=l1),
+        **quiet,
+    )
     manual_seed(seed + 2)
     vae = VAE(latent=8)
-    history = fit(vae, train, negative_elbo, optim.Adam(vae.parameters(), lr=2e-3), epochs,
-                  val_loader=val, metrics={}, **quiet)
+    history = fit(
+        vae,
+        train,
+        negative_elbo,
+        optim.Adam(vae.parameters(), lr=2e-3),
+        epochs,
+        val_loader=val,
+        metrics={},
+        **quiet,
+    )
     elbo = [-v for v in history["loss"]]  # mean ELBO per image over each epoch's batches (nats)
     smooth = moving_average(elbo)
     # The test split, read once now that every model is chosen.
@@ -147,17 +173,25 @@ def run(out_dir: str = "runs/autoencoders", quick: bool = False, epochs: int = 3
     vae_test_elbo = -evaluate(vae, test, negative_elbo, metrics={})["loss"]
     models = {"autoencoder": plain, "sparse AE": sparse, "VAE": vae}
     recon = plot_reconstructions(x_test[:10], models, os.path.join(out_dir, "reconstructions.png"))
-    samples = plot_digit_grid(vae.sample(64).numpy(), os.path.join(out_dir, "vae_samples.png"),
-                              "VAE samples: decoder(z), z ~ N(0, I)")
-    return {"autoencoder_test_mse": reconstruction_mse(plain, x_test),
-            "sparse_test_mse": reconstruction_mse(sparse, x_test),
-            "vae_test_mse": reconstruction_mse(vae, x_test),
-            "autoencoder_active_fraction": active_fraction(plain, x_test),
-            "sparse_active_fraction": active_fraction(sparse, x_test),
-            "elbo_per_epoch": elbo, "elbo_smoothed": smooth,
-            "elbo_monotone": bool(np.all(np.diff(smooth) > 0)),
-            "vae_best_epoch": history.best_epoch, "vae_test_elbo": vae_test_elbo,
-            "reconstructions": recon, "samples": samples}
+    samples = plot_digit_grid(
+        vae.sample(64).numpy(),
+        os.path.join(out_dir, "vae_samples.png"),
+        "VAE samples: decoder(z), z ~ N(0, I)",
+    )
+    return {
+        "autoencoder_test_mse": reconstruction_mse(plain, x_test),
+        "sparse_test_mse": reconstruction_mse(sparse, x_test),
+        "vae_test_mse": reconstruction_mse(vae, x_test),
+        "autoencoder_active_fraction": active_fraction(plain, x_test),
+        "sparse_active_fraction": active_fraction(sparse, x_test),
+        "elbo_per_epoch": elbo,
+        "elbo_smoothed": smooth,
+        "elbo_monotone": bool(np.all(np.diff(smooth) > 0)),
+        "vae_best_epoch": history.best_epoch,
+        "vae_test_elbo": vae_test_elbo,
+        "reconstructions": recon,
+        "samples": samples,
+    }
 
 
 def active_fraction(model: Autoencoder, x: np.ndarray) -> float:
@@ -177,7 +211,7 @@ def plot_digit_grid(images: np.ndarray, path: str, title: str) -> str:
     canvas = np.zeros((side * 9, side * 9))  # 8x8 tiles with a 1-pixel (blank) gap
     for i, img in enumerate(images):
         r, c = divmod(i, side)
-        canvas[r * 9:r * 9 + 8, c * 9:c * 9 + 8] = img.reshape(8, 8)
+        canvas[r * 9 : r * 9 + 8, c * 9 : c * 9 + 8] = img.reshape(8, 8)
     fig, ax = plt.subplots(figsize=(4, 4))
     ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1)
     ax.set_title(title, fontsize=9)

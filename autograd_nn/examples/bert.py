@@ -9,6 +9,7 @@ Why attention suits the task: a palindrome needs position i compared with positi
 every i at once; an encoder layer can learn to attend from each position to its mirror.
 Half of the negatives are hard: a palindrome with one or two characters changed.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,9 +54,15 @@ class BertClassifier(nn.Module):
         self.tok_embed = nn.Embedding(config.vocab_size, d)
         self.pos_embed = nn.LearnedPositionalEmbedding(config.max_len, d, batch_first=True)
         self.embed_norm = nn.LayerNorm(d)
-        layer = nn.TransformerEncoderLayer(d, config.nhead, config.dim_feedforward,
-                                           config.dropout, partial(F.gelu, approximate="tanh"),
-                                           batch_first=True, norm_first=config.norm_first)
+        layer = nn.TransformerEncoderLayer(
+            d,
+            config.nhead,
+            config.dim_feedforward,
+            config.dropout,
+            partial(F.gelu, approximate="tanh"),
+            batch_first=True,
+            norm_first=config.norm_first,
+        )
         self.encoder = nn.TransformerEncoder(layer, config.num_layers)
         self.pooler = nn.Linear(d, d)
         self.classifier = nn.Linear(d, config.num_classes)
@@ -71,8 +78,9 @@ class BertClassifier(nn.Module):
         return self.classifier(pooled)  # (B, num_classes)
 
 
-def palindromes(n: int, length: int, rng: np.random.Generator,
-                exclude: set[bytes] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def palindromes(
+    n: int, length: int, rng: np.random.Generator, exclude: set[bytes] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """n strings (ids, (n, length)) and labels (1 = palindrome): about half positives, a quarter
     near-misses (a palindrome with 1-2 characters changed), a quarter random strings; none of
     the strings in `exclude` (keys as made by `string_keys`), so splits can be kept disjoint."""
@@ -109,9 +117,17 @@ def _palindromes(n: int, length: int, rng: np.random.Generator) -> tuple[np.ndar
 
 
 @example("bert", "encoder-only (BERT-style) classifier: is a string a palindrome?", distributed=True)
-def run(out_dir: str = "runs/bert", quick: bool = False, epochs: int = 20, length: int = 10,
-        n_train: int = 4000, seed: int = 0, config: BertConfig | None = None, lr: float = 1e-3,
-        verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/bert",
+    quick: bool = False,
+    epochs: int = 20,
+    length: int = 10,
+    n_train: int = 4000,
+    seed: int = 0,
+    config: BertConfig | None = None,
+    lr: float = 1e-3,
+    verbose: bool = True,
+) -> dict:
     """Train on `n_train` strings, keep the epoch with the lowest loss on 500 validation strings;
     returns accuracy on 1000 test strings. The three sets share no string (with four letters
     there are only 1,024 palindromes of length 10, so random draws would repeat them)."""
@@ -120,23 +136,36 @@ def run(out_dir: str = "runs/bert", quick: bool = False, epochs: int = 20, lengt
     rng = np.random.default_rng(seed)
     x_test, y_test = palindromes(1000, length, rng)
     x_val, y_val = palindromes(500, length, rng, exclude=string_keys(x_test))
-    x_train, y_train = palindromes(500 if quick else n_train, length, rng,
-                                   exclude=string_keys(x_test) | string_keys(x_val))
+    x_train, y_train = palindromes(
+        500 if quick else n_train, length, rng, exclude=string_keys(x_test) | string_keys(x_val)
+    )
     val = DataLoader(TensorDataset(x_val, y_val), batch_size=500)
     test = DataLoader(TensorDataset(x_test, y_test), batch_size=500)
-    config = config or (BertConfig(d_model=32, num_layers=1, dim_feedforward=64) if quick
-                        else BertConfig())
+    config = config or (BertConfig(d_model=32, num_layers=1, dim_feedforward=64) if quick else BertConfig())
     # on N processes (--nproc N): DDP, each rank 64 / N strings of every batch of 64
     model, train = parallelize(BertClassifier(config), TensorDataset(x_train, y_train), 64, seed)
     epochs = 2 if quick else epochs
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    history, result, curves = train_classifier(model, train, val, test, opt, epochs,
-                                               os.path.join(out_dir, "curves.png"),
-                                               "BERT-style palindrome classifier", verbose)
+    history, result, curves = train_classifier(
+        model,
+        train,
+        val,
+        test,
+        opt,
+        epochs,
+        os.path.join(out_dir, "curves.png"),
+        "BERT-style palindrome classifier",
+        verbose,
+    )
     if not result:  # a rank other than 0: rank 0 reports
         return {}
-    return {"test_accuracy": result["acc"], "test_loss": result["loss"],
-            "best_epoch": history.best_epoch, "train_positive_fraction": float(y_train.mean()),
-            "majority_baseline": float(max(y_test.mean(), 1 - y_test.mean())),
-            "num_params": sum(p.numel() for p in model.parameters()),
-            "train_time_s": sum(history["time"]), "curves": curves}
+    return {
+        "test_accuracy": result["acc"],
+        "test_loss": result["loss"],
+        "best_epoch": history.best_epoch,
+        "train_positive_fraction": float(y_train.mean()),
+        "majority_baseline": float(max(y_test.mean(), 1 - y_test.mean())),
+        "num_params": sum(p.numel() for p in model.parameters()),
+        "train_time_s": sum(history["time"]),
+        "curves": curves,
+    }

@@ -23,6 +23,7 @@ training:
 The word-level vocabulary is built from the training captions in this file (an unknown word maps to
 <unk>); a caption is its word ids followed by <eos>, whose final state is the caption's embedding.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,14 +47,27 @@ from .vit import ViT, ViTConfig
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 TRAIN_TEMPLATES = (
-    "a handwritten {word}", "the digit {digit}", "{digit}, written by hand", "the number {word}",
-    "a drawing of the number {word}", "a picture of {a_digit}", "someone wrote {a_word}",
-    "this is {a_digit}", "a small scan of the digit {word}", "{word}", "{a_digit} drawn in ink",
-    "{a_word}, written by hand", "the handwritten digit {digit}", "a scan of {a_word}",
+    "a handwritten {word}",
+    "the digit {digit}",
+    "{digit}, written by hand",
+    "the number {word}",
+    "a drawing of the number {word}",
+    "a picture of {a_digit}",
+    "someone wrote {a_word}",
+    "this is {a_digit}",
+    "a small scan of the digit {word}",
+    "{word}",
+    "{a_digit} drawn in ink",
+    "{a_word}, written by hand",
+    "the handwritten digit {digit}",
+    "a scan of {a_word}",
 )
 HELD_OUT_TEMPLATES = (  # known words in new combinations: never seen in training
-    "a handwritten {digit}", "a picture of the digit {word}", "the number {digit} drawn in ink",
-    "this is the digit {word}", "{a_word}, drawn by hand",
+    "a handwritten {digit}",
+    "a picture of the digit {word}",
+    "the number {digit} drawn in ink",
+    "this is the digit {word}",
+    "{a_word}, drawn by hand",
 )
 SPECIALS = ("<pad>", "<unk>", "<eos>")
 PAD, UNK, EOS = 0, 1, 2
@@ -63,8 +77,7 @@ def caption(template: str, digit: int) -> str:
     """Fill a template: {word} 'seven', {digit} '7', {a_word} 'a seven' / 'an eight', {a_digit}."""
     word = NUMBER_WORDS[digit]
     article = "an" if word[0] in "aeiou" else "a"  # the numeral is read aloud the same way
-    return template.format(word=word, digit=digit, a_word=f"{article} {word}",
-                           a_digit=f"{article} {digit}")
+    return template.format(word=word, digit=digit, a_word=f"{article} {word}", a_digit=f"{article} {digit}")
 
 
 def words(text: str) -> list[str]:
@@ -89,9 +102,11 @@ class CaptionVocab:
         for i, text in enumerate(texts):
             row = [self.stoi.get(w, UNK) for w in words(text)] + [EOS]
             if len(row) > length:
-                raise ValueError(f"CaptionVocab: {text!r} has {len(row)} tokens with <eos>, more "
-                                 f"than the context of {length}")
-            ids[i, :len(row)] = row
+                raise ValueError(
+                    f"CaptionVocab: {text!r} has {len(row)} tokens with <eos>, more "
+                    f"than the context of {length}"
+                )
+            ids[i, : len(row)] = row
         return ids
 
     def decode(self, ids: Sequence[int]) -> str:
@@ -121,15 +136,16 @@ class TextEncoder(nn.Module):
         self.token_embed = nn.Embedding(vocab_size, d, padding_idx=PAD)
         self.pos_embed = nn.Parameter(zeros(1, config.context, d))
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
-        layer = nn.TransformerEncoderLayer(d, config.nhead, 2 * d, config.dropout, "gelu",
-                                           batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            d, config.nhead, 2 * d, config.dropout, "gelu", batch_first=True, norm_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, config.text_layers)
         self.norm = nn.LayerNorm(d)
         self.proj = nn.Linear(d, config.embed_dim, bias=False)
 
     def forward(self, ids: Tensor) -> Tensor:
         pad = ids == PAD  # (B, L): True where there is no token
-        x = self.token_embed(ids) + self.pos_embed[:, :ids.shape[1]]  # (B, L, d)
+        x = self.token_embed(ids) + self.pos_embed[:, : ids.shape[1]]  # (B, L, d)
         x = self.encoder(x, src_key_padding_mask=pad)  # (B, L, d)
         eos = (ids == EOS).numpy().argmax(1)  # (B,): where each caption ends
         return self.proj(self.norm(x[np.arange(ids.shape[0]), eos]))  # (B, embed_dim)
@@ -142,13 +158,18 @@ class CLIP(nn.Module):
         super().__init__()
         cfg = config or CLIPConfig()
         self.config = cfg
-        self.image_encoder = ViT(ViTConfig(d_model=cfg.image_width, nhead=cfg.nhead,
-                                           num_layers=cfg.image_layers,
-                                           dim_feedforward=2 * cfg.image_width,
-                                           dropout=cfg.dropout, num_classes=cfg.embed_dim))
+        self.image_encoder = ViT(
+            ViTConfig(
+                d_model=cfg.image_width,
+                nhead=cfg.nhead,
+                num_layers=cfg.image_layers,
+                dim_feedforward=2 * cfg.image_width,
+                dropout=cfg.dropout,
+                num_classes=cfg.embed_dim,
+            )
+        )
         self.text_encoder = TextEncoder(vocab_size, cfg)
-        self.logit_scale = nn.Parameter(as_tensor(np.array(math.log(1 / cfg.init_temperature),
-                                                        np.float32)))
+        self.logit_scale = nn.Parameter(as_tensor(np.array(math.log(1 / cfg.init_temperature), np.float32)))
 
     def temperature(self) -> float:
         """The softmax temperature 1 / exp(t) the logits are divided by (CLIP starts at 0.07)."""
@@ -185,21 +206,26 @@ def zero_shot_predict(model: CLIP, images: np.ndarray, prompts: Tensor) -> np.nd
         return (model.encode_image(as_tensor(images)) @ prompts.T).numpy().argmax(1)
 
 
-def retrieval_accuracy(model: CLIP, images: np.ndarray, labels: np.ndarray, vocab: CaptionVocab,
-                       rng: np.random.Generator) -> dict[str, float]:
+def retrieval_accuracy(
+    model: CLIP, images: np.ndarray, labels: np.ndarray, vocab: CaptionVocab, rng: np.random.Generator
+) -> dict[str, float]:
     """Each image gets a caption in a random held-out phrasing; top-1 retrieval both ways counts
     as right when the retrieved item shows (or names) the same digit."""
-    texts = [caption(HELD_OUT_TEMPLATES[rng.integers(len(HELD_OUT_TEMPLATES))], int(y))
-             for y in labels]
+    texts = [caption(HELD_OUT_TEMPLATES[rng.integers(len(HELD_OUT_TEMPLATES))], int(y)) for y in labels]
     with no_grad():
-        sim = (model.encode_image(as_tensor(images))
-               @ model.encode_text(as_tensor(vocab.encode(texts, model.config.context))).T).numpy()
-    return {"image_to_caption": float(np.mean(labels[sim.argmax(1)] == labels)),
-            "caption_to_image": float(np.mean(labels[sim.argmax(0)] == labels))}
+        sim = (
+            model.encode_image(as_tensor(images))
+            @ model.encode_text(as_tensor(vocab.encode(texts, model.config.context))).T
+        ).numpy()
+    return {
+        "image_to_caption": float(np.mean(labels[sim.argmax(1)] == labels)),
+        "caption_to_image": float(np.mean(labels[sim.argmax(0)] == labels)),
+    }
 
 
-def plot_similarity(model: CLIP, images: np.ndarray, texts: Sequence[str], vocab: CaptionVocab,
-                    path: str) -> str:
+def plot_similarity(
+    model: CLIP, images: np.ndarray, texts: Sequence[str], vocab: CaptionVocab, path: str
+) -> str:
     """The image-caption cosine similarity matrix, the images drawn along the rows."""
     import matplotlib
 
@@ -208,18 +234,30 @@ def plot_similarity(model: CLIP, images: np.ndarray, texts: Sequence[str], vocab
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
     with no_grad():
-        sim = (model.encode_image(as_tensor(images))
-               @ model.encode_text(as_tensor(vocab.encode(texts, model.config.context))).T).numpy()
+        sim = (
+            model.encode_image(as_tensor(images))
+            @ model.encode_text(as_tensor(vocab.encode(texts, model.config.context))).T
+        ).numpy()
     n = len(images)
     fig, ax = plt.subplots(figsize=(0.6 * len(texts) + 2.2, 0.6 * n + 2.4))
     im = ax.imshow(sim, cmap="viridis", vmin=-1, vmax=1)
     for i in range(n):
         for j in range(len(texts)):
-            ax.text(j, i, f"{sim[i, j]:.2f}", ha="center", va="center", fontsize=6,
-                    color="black" if sim[i, j] > 0.3 else "white")
+            ax.text(
+                j,
+                i,
+                f"{sim[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="black" if sim[i, j] > 0.3 else "white",
+            )
         thumb = OffsetImage(images[i, 0], cmap="gray_r", zoom=2.2)
-        ax.add_artist(AnnotationBbox(thumb, (-0.5, i), xybox=(-14, 0), xycoords="data",
-                                     boxcoords="offset points", frameon=False))
+        ax.add_artist(
+            AnnotationBbox(
+                thumb, (-0.5, i), xybox=(-14, 0), xycoords="data", boxcoords="offset points", frameon=False
+            )
+        )
     ax.set_xticks(range(len(texts)), texts, rotation=60, ha="right", fontsize=7)
     ax.set_yticks([])
     fig.colorbar(im, ax=ax, fraction=0.04, label="cosine similarity")
@@ -236,14 +274,21 @@ def _shift(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = np.empty_like(images)
     dy, dx = rng.integers(0, 3, (2, len(images)))
     for i in range(len(images)):
-        out[i] = padded[i, :, dy[i]:dy[i] + 8, dx[i]:dx[i] + 8]
+        out[i] = padded[i, :, dy[i] : dy[i] + 8, dx[i] : dx[i] + 8]
     return out
 
 
 @example("clip", "CLIP-style image-text model on digits and captions: zero-shot classification")
-def run(out_dir: str = "runs/clip", quick: bool = False, epochs: int = 100, batch_size: int = 64,
-        lr: float = 3e-3, config: CLIPConfig | None = None, seed: int = 0,
-        verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/clip",
+    quick: bool = False,
+    epochs: int = 100,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    config: CLIPConfig | None = None,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Train the two encoders contrastively; report zero-shot accuracy and retrieval on test.
 
     quick=True trains a narrower model for 6 epochs (about 25% zero-shot accuracy)."""
@@ -269,10 +314,11 @@ def run(out_dir: str = "runs/clip", quick: bool = False, epochs: int = 100, batc
         order = rng.permutation(len(x_train))
         running = []
         for b in range(len(x_train) // batch_size):  # drop the last partial batch
-            idx = order[b * batch_size:(b + 1) * batch_size]
-            texts = [caption(TRAIN_TEMPLATES[t], int(y))  # a fresh phrasing each time
-                     for t, y in zip(rng.integers(len(TRAIN_TEMPLATES), size=len(idx)),
-                                     y_train[idx])]
+            idx = order[b * batch_size : (b + 1) * batch_size]
+            texts = [
+                caption(TRAIN_TEMPLATES[t], int(y))  # a fresh phrasing each time
+                for t, y in zip(rng.integers(len(TRAIN_TEMPLATES), size=len(idx)), y_train[idx])
+            ]
             logits = model(as_tensor(_shift(x_train[idx], rng)), as_tensor(vocab.encode(texts, context)))
             loss = contrastive_loss(logits)
             opt.zero_grad()
@@ -281,33 +327,48 @@ def run(out_dir: str = "runs/clip", quick: bool = False, epochs: int = 100, batc
             sched.step()
             running.append(loss.item())
         model.eval()
-        val_acc = float(np.mean(zero_shot_predict(model, x_val, class_prompts(
-            model, vocab, TRAIN_TEMPLATES)) == y_val))
+        val_acc = float(
+            np.mean(zero_shot_predict(model, x_val, class_prompts(model, vocab, TRAIN_TEMPLATES)) == y_val)
+        )
         temperature = model.temperature()
-        for key, value in (("loss", float(np.mean(running))), ("val_zero_shot", val_acc),
-                           ("temperature", temperature)):
+        for key, value in (
+            ("loss", float(np.mean(running))),
+            ("val_zero_shot", val_acc),
+            ("temperature", temperature),
+        ):
             history[key].append(value)
         if val_acc > best:
             best = val_acc
             save({"model": model.state_dict(), "epoch": epoch}, ckpt)
         if verbose:
-            print(f"epoch {epoch:3d}  loss {history['loss'][-1]:.4f}  val zero-shot {val_acc:.3f}"
-                  f"  temperature {temperature:.4f}")
+            print(
+                f"epoch {epoch:3d}  loss {history['loss'][-1]:.4f}  val zero-shot {val_acc:.3f}"
+                f"  temperature {temperature:.4f}"
+            )
     train_time = time.perf_counter() - start
     model.load_state_dict(load(ckpt)["model"])
     model.eval()
     prompts = class_prompts(model, vocab, HELD_OUT_TEMPLATES)
     zero_shot = float(np.mean(zero_shot_predict(model, d["X_test"], prompts) == d["y_test"]))
-    single = [float(np.mean(zero_shot_predict(model, d["X_test"], class_prompts(
-        model, vocab, [t])) == d["y_test"])) for t in HELD_OUT_TEMPLATES]
+    single = [
+        float(np.mean(zero_shot_predict(model, d["X_test"], class_prompts(model, vocab, [t])) == d["y_test"]))
+        for t in HELD_OUT_TEMPLATES
+    ]
     retrieval = retrieval_accuracy(model, d["X_test"], d["y_test"], vocab, rng)
     firsts = [int(np.flatnonzero(d["y_test"] == k)[0]) for k in range(10)]
     texts = [caption(HELD_OUT_TEMPLATES[k % len(HELD_OUT_TEMPLATES)], k) for k in range(10)]
-    picture = plot_similarity(model, d["X_test"][firsts], texts, vocab,
-                              os.path.join(out_dir, "similarity.png"))
-    return {"zero_shot_accuracy": zero_shot, "zero_shot_single_prompt_mean": float(np.mean(single)),
-            "image_to_caption_accuracy": retrieval["image_to_caption"],
-            "caption_to_image_accuracy": retrieval["caption_to_image"],
-            "temperature": model.temperature(), "train_time_s": train_time,
-            "num_params": sum(p.numel() for p in model.parameters()), "history": history,
-            "checkpoint": ckpt, "similarity": picture}
+    picture = plot_similarity(
+        model, d["X_test"][firsts], texts, vocab, os.path.join(out_dir, "similarity.png")
+    )
+    return {
+        "zero_shot_accuracy": zero_shot,
+        "zero_shot_single_prompt_mean": float(np.mean(single)),
+        "image_to_caption_accuracy": retrieval["image_to_caption"],
+        "caption_to_image_accuracy": retrieval["caption_to_image"],
+        "temperature": model.temperature(),
+        "train_time_s": train_time,
+        "num_params": sum(p.numel() for p in model.parameters()),
+        "history": history,
+        "checkpoint": ckpt,
+        "similarity": picture,
+    }

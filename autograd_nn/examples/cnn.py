@@ -1,4 +1,5 @@
 """A small CNN on the 8x8 digits: the main job of `python -m autograd_nn`."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,14 @@ class DigitsCNN(nn.Module):
         super().__init__()
         c1, c2 = channels
         self.features = nn.Sequential(
-            nn.Conv2d(1, c1, 3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),  # (B,c1,4,4)
-            nn.Conv2d(c1, c2, 3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(), nn.MaxPool2d(2),  # (B,c2,2,2)
+            nn.Conv2d(1, c1, 3, padding=1),
+            nn.BatchNorm2d(c1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B,c1,4,4)
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.BatchNorm2d(c2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B,c2,2,2)
         )
         self.classifier = nn.Linear(c2 * 4, num_classes)
 
@@ -33,8 +40,9 @@ class DigitsCNN(nn.Module):
 
 
 @example("cnn", "CNN on the 8x8 digits (the default main job)", distributed=True)
-def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: int = 0,
-        export: str | None = None) -> dict:
+def run(
+    out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: int = 0, export: str | None = None
+) -> dict:
     """Train on the training split, keep the epoch with the lowest loss on a validation split
     carved from it, then measure the test split once: it takes no part in training or selection.
     With `export`, also write the trained model as ONNX to that path. On N processes
@@ -49,8 +57,17 @@ def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: 
     opt = optim.Adam(model.parameters(), lr=3e-3)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2 if quick else epochs)
     ckpt = os.path.join(out_dir, "best.ckpt")
-    history = fit(model, train, F.cross_entropy, opt, epochs=2 if quick else epochs,
-                  val_loader=val, scheduler=sched, checkpoint_path=ckpt, progress=not quick)
+    history = fit(
+        model,
+        train,
+        F.cross_entropy,
+        opt,
+        epochs=2 if quick else epochs,
+        val_loader=val,
+        scheduler=sched,
+        checkpoint_path=ckpt,
+        progress=not quick,
+    )
     if not finish():  # another rank: rank 0 evaluates and writes the results
         return {}
     model = DigitsCNN()
@@ -60,23 +77,40 @@ def run(out_dir: str = "runs/cnn", quick: bool = False, epochs: int = 15, seed: 
         confusion = confusion_matrix(model.eval()(as_tensor(d["X_test"])), d["y_test"], 10)
     best = history.best_epoch
     assert best is not None  # chosen by the validation loss
-    headline = (f"test accuracy {result['acc']:.1%} on the {len(d['y_test'])} held-out test "
-                f"images (not used for training or checkpoint selection; the checkpoint of epoch "
-                f"{best} was chosen by the loss on {len(d['y_val'])} validation images carved from "
-                "the training split)")
+    headline = (
+        f"test accuracy {result['acc']:.1%} on the {len(d['y_test'])} held-out test "
+        f"images (not used for training or checkpoint selection; the checkpoint of epoch "
+        f"{best} was chosen by the loss on {len(d['y_val'])} validation images carved from "
+        "the training split)"
+    )
     curve = history.plot(os.path.join(out_dir, "curves.png"), "digits CNN")
     xb, yb = as_tensor(d["X_test"][:2]), as_tensor(d["y_test"][:2])
     graph = _draw_graph(model, xb, yb, os.path.join(out_dir, "graph"))
-    out = {"test_accuracy": result["acc"], "test_loss": result["loss"],
-           "val_accuracy": history["val_acc"][best - 1], "best_epoch": best,
-           "n_train": len(d["y_train"]), "n_val": len(d["y_val"]), "n_test": len(d["y_test"]),
-           "checkpoint": ckpt, "curves": curve, "graph": graph,
-           "confusion_matrix": confusion.tolist(), "headline": headline}
+    out = {
+        "test_accuracy": result["acc"],
+        "test_loss": result["loss"],
+        "val_accuracy": history["val_acc"][best - 1],
+        "best_epoch": best,
+        "n_train": len(d["y_train"]),
+        "n_val": len(d["y_val"]),
+        "n_test": len(d["y_test"]),
+        "checkpoint": ckpt,
+        "curves": curve,
+        "graph": graph,
+        "confusion_matrix": confusion.tolist(),
+        "headline": headline,
+    }
     if export:  # ONNX, with a dynamic batch axis: onnxruntime and other runtimes can serve it
         from ..onnx import export as onnx_export
 
-        onnx_export(model, (xb,), export, input_names=["images"], output_names=["logits"],
-                    dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})
+        onnx_export(
+            model,
+            (xb,),
+            export,
+            input_names=["images"],
+            output_names=["logits"],
+            dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}},
+        )
         out["onnx"] = export
     done()
     return out

@@ -6,6 +6,7 @@ DistributedDataParallel (BatchNorm turned into SyncBatchNorm, so training matche
 gives each rank its shard of every batch. The global batch stays the one the example asks for, so
 its hyper-parameters keep their meaning. In a single process `parallelize` changes nothing.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,9 @@ def is_distributed() -> bool:
     return distributed.is_initialized() and distributed.get_world_size() > 1
 
 
-def parallelize(model: Module, dataset: Any, batch_size: int, seed: int = 0,
-                sync_batchnorm: bool = True) -> tuple[Module, DataLoader]:
+def parallelize(
+    model: Module, dataset: Any, batch_size: int, seed: int = 0, sync_batchnorm: bool = True
+) -> tuple[Module, DataLoader]:
     """(model, training loader): as given and shuffled in one process; on N ranks, the model
     wrapped in DistributedDataParallel and a loader of this rank's batch_size / N share."""
     if not is_distributed():
@@ -32,8 +34,9 @@ def parallelize(model: Module, dataset: Any, batch_size: int, seed: int = 0,
 
     world = distributed.get_world_size()
     if batch_size % world:
-        raise ValueError(f"parallelize: the global batch of {batch_size} does not split evenly "
-                         f"over {world} processes")
+        raise ValueError(
+            f"parallelize: the global batch of {batch_size} does not split evenly over {world} processes"
+        )
     if sync_batchnorm:
         model = SyncBatchNorm.convert_sync_batchnorm(model)
     # SyncBatchNorm keeps the running statistics equal on every rank: no need to broadcast them
@@ -47,7 +50,7 @@ def unwrap_state_dict(state: dict[str, Any]) -> dict[str, Any]:
     """A DistributedDataParallel state_dict (keys `module.*`) as the bare model's."""
     prefix = "module."
     if state and all(k.startswith(prefix) for k in state):
-        return {k[len(prefix):]: v for k, v in state.items()}
+        return {k[len(prefix) :]: v for k, v in state.items()}
     return state
 
 

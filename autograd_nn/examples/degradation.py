@@ -14,6 +14,7 @@ residual twin start from the same weights. Depth counts the weighted layers as t
 The paper's observation to reproduce: the deeper plain network has the *higher training loss*
 (not just test loss), while the deeper residual network trains at least as well as the shallow one.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,9 @@ class DeepCNN(nn.Module):
     def __init__(self, depth: int, residual: bool, width: int = 16, num_classes: int = 10) -> None:
         super().__init__()
         if depth < 4 or depth % 2:
-            raise ValueError(f"DeepCNN: depth must be even and >= 4 (stem + 2 per block + "
-                             f"linear), got {depth}")
+            raise ValueError(
+                f"DeepCNN: depth must be even and >= 4 (stem + 2 per block + linear), got {depth}"
+            )
         block = nn.BasicBlock if residual else PlainBlock
         self.depth, self.residual = depth, residual
         self.stem = nn.Sequential(nn.conv3x3(1, width), nn.BatchNorm2d(width), nn.ReLU())
@@ -80,15 +82,17 @@ def plot_degradation(curves: dict[str, list[float]], steps_per_epoch: int, path:
     depths = sorted({int(label.split("-")[1]) for label in curves})
     for label, losses in curves.items():
         kind, depth = label.split("-")
-        ax.plot(np.arange(1, len(losses) + 1) / steps_per_epoch, smooth(losses),
-                "-" if kind == "residual" else "--",
-                color="tab:red" if int(depth) == depths[-1] else "tab:blue",
-                label=f"{kind}, {depth} layers")
+        ax.plot(
+            np.arange(1, len(losses) + 1) / steps_per_epoch,
+            smooth(losses),
+            "-" if kind == "residual" else "--",
+            color="tab:red" if int(depth) == depths[-1] else "tab:blue",
+            label=f"{kind}, {depth} layers",
+        )
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss (moving average)")
-    ax.set_title("degradation: the deeper plain net trains worse; residual nets do not",
-                 fontsize=10)
+    ax.set_title("degradation: the deeper plain net trains worse; residual nets do not", fontsize=10)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -97,9 +101,17 @@ def plot_degradation(curves: dict[str, list[float]], steps_per_epoch: int, path:
 
 
 @example("degradation", "plain vs residual CNNs of 8 and 20 layers: the degradation problem")
-def run(out_dir: str = "runs/degradation", quick: bool = False, shallow: int = 8, deep: int = 20,
-        epochs: int = 8, width: int = 16, lr: float = 0.1, seed: int = 0,
-        verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/degradation",
+    quick: bool = False,
+    shallow: int = 8,
+    deep: int = 20,
+    epochs: int = 8,
+    width: int = 16,
+    lr: float = 0.1,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Train the four networks with the same data order and optimiser (SGD, momentum 0.9, cosine
     decay, as in the paper); report each one's final training loss and test accuracy (of its
     epoch with the best validation loss)."""
@@ -117,33 +129,52 @@ def run(out_dir: str = "runs/degradation", quick: bool = False, shallow: int = 8
             model = DeepCNN(depth, residual, width)
             digits, val, test = digits_loaders(64)
             # the same batches for every network; no 13-image last batch (a noisy BatchNorm step)
-            train = DataLoader(digits.dataset, batch_size=64, shuffle=True, drop_last=True,
-                               generator=np.random.default_rng(seed))
+            train = DataLoader(
+                digits.dataset,
+                batch_size=64,
+                shuffle=True,
+                drop_last=True,
+                generator=np.random.default_rng(seed),
+            )
             opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
             sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
             losses: list[float] = []
 
-            def step(m: nn.Module, batch: tuple[Tensor, Tensor],
-                     losses: list[float] = losses) -> Tensor:
+            def step(m: nn.Module, batch: tuple[Tensor, Tensor], losses: list[float] = losses) -> Tensor:
                 loss = F.cross_entropy(m(batch[0]), batch[1])
                 losses.append(float(loss.item()))
                 return loss
 
             ckpt = os.path.join(out_dir, f"{label}.ckpt")
             t0 = time.perf_counter()
-            fit(model, train, F.cross_entropy, opt, epochs, val_loader=val, scheduler=sched,
-                checkpoint_path=ckpt, progress=False, verbose=False, step_fn=step)
+            fit(
+                model,
+                train,
+                F.cross_entropy,
+                opt,
+                epochs,
+                val_loader=val,
+                scheduler=sched,
+                checkpoint_path=ckpt,
+                progress=False,
+                verbose=False,
+                step_fn=step,
+            )
             seconds = time.perf_counter() - t0
             steps_per_epoch = len(train)
             model.load_state_dict(load(ckpt)["model"])
             test_acc = evaluate(model, test, F.cross_entropy)["acc"]
             curves[label] = losses
-            result[label] = {"final_train_loss": float(np.mean(losses[-steps_per_epoch:])),
-                             "test_accuracy": test_acc, "train_time_s": seconds}
+            result[label] = {
+                "final_train_loss": float(np.mean(losses[-steps_per_epoch:])),
+                "test_accuracy": test_acc,
+                "train_time_s": seconds,
+            }
             if verbose:
-                print(f"{label:12s} final training loss {result[label]['final_train_loss']:.4f}  "
-                      f"test accuracy {test_acc:.3f}  ({seconds:.1f} s)")
+                print(
+                    f"{label:12s} final training loss {result[label]['final_train_loss']:.4f}  "
+                    f"test accuracy {test_acc:.3f}  ({seconds:.1f} s)"
+                )
     result["train_time_s"] = time.perf_counter() - start
-    result["curves"] = plot_degradation(curves, steps_per_epoch,
-                                        os.path.join(out_dir, "degradation.png"))
+    result["curves"] = plot_degradation(curves, steps_per_epoch, os.path.join(out_dir, "degradation.png"))
     return result

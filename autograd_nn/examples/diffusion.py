@@ -17,6 +17,7 @@ MLP, and added as a per-channel shift inside every block. The samples are scored
 digits CNN (`examples/cnn.py`): how many it classifies with probability >= 0.9, and whether every
 digit appears.
 """
+
 from __future__ import annotations
 
 import math
@@ -93,8 +94,9 @@ class NoiseSchedule:
         """x0 implied by x_t and the noise in it: (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)."""
         return (x_t - math.sqrt(1.0 - self.abar[t]) * eps) / math.sqrt(self.abar[t])
 
-    def step(self, x_t: np.ndarray, t: int, eps: np.ndarray, rng: np.random.Generator,
-             clip: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def step(
+        self, x_t: np.ndarray, t: int, eps: np.ndarray, rng: np.random.Generator, clip: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One ancestral step: (x_{t-1}, the x0 estimate). No noise is added at the last step."""
         x0 = self.predict_x0(x_t, t, eps)
         if clip:
@@ -143,8 +145,8 @@ class TimeBlock(nn.Module):
 class TimeUNet(nn.Module):
     """eps_theta(x_t, t): the digits U-Net with every block conditioned on the time step.
 
-        x_t (B, 1, 8, 8) -> enc1 (B, c, 8, 8) -> enc2 (B, 2c, 4, 4) -> mid (B, 4c, 2, 2)
-        -> up + [enc2] -> dec2 (B, 2c, 4, 4) -> up + [enc1] -> dec1 (B, c, 8, 8) -> eps (B, 1, 8, 8)
+    x_t (B, 1, 8, 8) -> enc1 (B, c, 8, 8) -> enc2 (B, 2c, 4, 4) -> mid (B, 4c, 2, 2)
+    -> up + [enc2] -> dec2 (B, 2c, 4, 4) -> up + [enc1] -> dec1 (B, c, 8, 8) -> eps (B, 1, 8, 8)
     """
 
     def __init__(self, config: DiffusionConfig | None = None, channels: int = 1) -> None:
@@ -194,8 +196,14 @@ class EMA:
         return {k: as_tensor(v.copy()) for k, v in self.shadow.items()}
 
 
-def sample(model: TimeUNet, schedule: NoiseSchedule, n: int, rng: np.random.Generator,
-           keep: int = 0, clip: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def sample(
+    model: TimeUNet,
+    schedule: NoiseSchedule,
+    n: int,
+    rng: np.random.Generator,
+    keep: int = 0,
+    clip: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     """n images by ancestral sampling from pure noise, pixels in [-1, 1] (not clipped).
 
     Returns (x0 (n, 1, 8, 8), trajectory (steps, keep, 1, 8, 8)): x_t of the first `keep` images at
@@ -213,8 +221,9 @@ def sample(model: TimeUNet, schedule: NoiseSchedule, n: int, rng: np.random.Gene
     return x, np.stack(frames)
 
 
-def digits_classifier(checkpoint: str | None, out_dir: str, epochs: int = 15,
-                      verbose: bool = False) -> DigitsCNN:
+def digits_classifier(
+    checkpoint: str | None, out_dir: str, epochs: int = 15, verbose: bool = False
+) -> DigitsCNN:
     """The main job's CNN: loaded from `checkpoint` when it exists and fits, else trained here with
     the same recipe as `python -m autograd_nn` (Adam 3e-3, cosine decay, batch 32) and saved."""
     model = DigitsCNN()
@@ -226,14 +235,23 @@ def digits_classifier(checkpoint: str | None, out_dir: str, epochs: int = 15,
         except (CheckpointError, KeyError, ValueError):
             model = DigitsCNN()  # a checkpoint of some other model: train our own
     d = load_digits()
-    train = DataLoader(TensorDataset(d["X_train"][200:], d["y_train"][200:]), batch_size=32,
-                       shuffle=True)
+    train = DataLoader(TensorDataset(d["X_train"][200:], d["y_train"][200:]), batch_size=32, shuffle=True)
     val = DataLoader(TensorDataset(d["X_train"][:200], d["y_train"][:200]), batch_size=256)
     opt = optim.Adam(model.parameters(), lr=3e-3)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     path = os.path.join(out_dir, "classifier.ckpt")
-    fit(model, train, F.cross_entropy, opt, epochs=epochs, val_loader=val, scheduler=sched,
-        checkpoint_path=path, progress=False, verbose=verbose)
+    fit(
+        model,
+        train,
+        F.cross_entropy,
+        opt,
+        epochs=epochs,
+        val_loader=val,
+        scheduler=sched,
+        checkpoint_path=path,
+        progress=False,
+        verbose=verbose,
+    )
     model.load_state_dict(load(path)["model"])
     model.eval()
     return model
@@ -245,14 +263,18 @@ def score_samples(classifier: nn.Module, images01: np.ndarray, threshold: float 
     with no_grad():
         probs = F.softmax(classifier.eval()(as_tensor(images01.astype(np.float32))), dim=1).numpy()
     labels = probs.argmax(1)
-    return {"confident_fraction": float(np.mean(probs.max(1) >= threshold)),
-            "class_counts": np.bincount(labels, minlength=10).tolist(),
-            "classes_present": len(np.unique(labels)), "labels": labels,
-            "confidence": probs.max(1)}
+    return {
+        "confident_fraction": float(np.mean(probs.max(1) >= threshold)),
+        "class_counts": np.bincount(labels, minlength=10).tolist(),
+        "classes_present": len(np.unique(labels)),
+        "labels": labels,
+        "confidence": probs.max(1),
+    }
 
 
-def _pictures(samples01: np.ndarray, labels: np.ndarray, trajectory01: np.ndarray,
-              out_dir: str) -> tuple[str, str]:
+def _pictures(
+    samples01: np.ndarray, labels: np.ndarray, trajectory01: np.ndarray, out_dir: str
+) -> tuple[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -290,11 +312,19 @@ def _to01(x: np.ndarray) -> np.ndarray:
 
 
 @example("diffusion", "DDPM with a time-conditioned U-Net drawing new digits (scored by the CNN)")
-def run(out_dir: str = "runs/diffusion", quick: bool = False, epochs: int = 150,
-        config: DiffusionConfig | None = None, lr: float = 2e-3, batch_size: int = 64,
-        ema_decay: float = 0.995, num_samples: int = 100,
-        classifier_checkpoint: str | None = "runs/cnn/best.ckpt", seed: int = 0,
-        verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/diffusion",
+    quick: bool = False,
+    epochs: int = 150,
+    config: DiffusionConfig | None = None,
+    lr: float = 2e-3,
+    batch_size: int = 64,
+    ema_decay: float = 0.995,
+    num_samples: int = 100,
+    classifier_checkpoint: str | None = "runs/cnn/best.ckpt",
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Train eps_theta on the digits, draw `num_samples` digits, score them with the digits CNN.
 
     quick=True trains a narrow net with 50 steps of noise for 2 epochs (the samples are blobs)."""
@@ -311,8 +341,9 @@ def run(out_dir: str = "runs/diffusion", quick: bool = False, epochs: int = 150,
     ema = EMA(model, ema_decay)
     opt = optim.Adam(model.parameters(), lr=lr)
     steps_per_epoch = math.ceil(len(x_train) / batch_size)
-    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch,
-                                          pct_start=0.05)
+    sched = optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.05
+    )
     rng = np.random.default_rng(seed + 1)  # the fixed noise and steps of the validation loss
     val_t = rng.integers(0, cfg.timesteps, len(x_val))
     val_noise = rng.standard_normal(x_val.shape).astype(np.float32)
@@ -351,16 +382,23 @@ def run(out_dir: str = "runs/diffusion", quick: bool = False, epochs: int = 150,
     save({"model": ema_model.state_dict(), "config": vars(cfg)}, ckpt)
 
     start = time.perf_counter()
-    samples, trajectory = sample(ema_model, schedule, num_samples, np.random.default_rng(seed + 2),
-                                 keep=6)
+    samples, trajectory = sample(ema_model, schedule, num_samples, np.random.default_rng(seed + 2), keep=6)
     sample_time = time.perf_counter() - start
     classifier = digits_classifier(classifier_checkpoint, out_dir, epochs=2 if quick else 15)
     scores = score_samples(classifier, _to01(samples))
     real = score_samples(classifier, d["X_test"])  # the same verdict on real test digits
     grid, path = _pictures(_to01(samples), scores["labels"], _to01(trajectory), out_dir)
-    return {"confident_fraction": scores["confident_fraction"],
-            "classes_present": scores["classes_present"], "class_counts": scores["class_counts"],
-            "real_test_confident_fraction": real["confident_fraction"],
-            "final_val_loss": history["val_loss"][-1], "train_time_s": train_time,
-            "sample_time_s": sample_time, "num_params": sum(p.numel() for p in model.parameters()),
-            "history": history, "checkpoint": ckpt, "samples": grid, "trajectory": path}
+    return {
+        "confident_fraction": scores["confident_fraction"],
+        "classes_present": scores["classes_present"],
+        "class_counts": scores["class_counts"],
+        "real_test_confident_fraction": real["confident_fraction"],
+        "final_val_loss": history["val_loss"][-1],
+        "train_time_s": train_time,
+        "sample_time_s": sample_time,
+        "num_params": sum(p.numel() for p in model.parameters()),
+        "history": history,
+        "checkpoint": ckpt,
+        "samples": grid,
+        "trajectory": path,
+    }

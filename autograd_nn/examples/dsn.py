@@ -4,8 +4,8 @@ A DSN is a stack of small modules, each a one-hidden-layer network (input - sigm
 linear output). Module 1 sees the pixels; module k sees the pixels *and the outputs of modules
 1 .. k-1*, concatenated. Modules are trained one at a time, each on its own loss, with the modules
 below it frozen, so no gradient ever flows through the whole stack (the point of the design: every
-training problem is shallow, and module k can correct the mistakes of the ones below). Pixels are standardised with statistics
-of the training part.
+training problem is shallow, and module k can correct the mistakes of the ones below). Pixels are
+standardised with statistics of the training part.
 
     module k:  [x (B, 64), y_1 .. y_(k-1) (B, 10 each)] -> Linear - sigmoid (B, h) -> Linear (B, 10)
 
@@ -14,6 +14,7 @@ weights in closed form as a least-squares problem); the outputs passed up are it
 probabilities. The stack's prediction is the top module's output. The baseline is an MLP with one
 hidden layer trained end to end on the pixels.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,8 +50,9 @@ class DeepStackingNetwork(nn.Module):
 
     def __init__(self, n_inputs: int, hidden: int, num_modules: int, num_classes: int = 10) -> None:
         super().__init__()
-        self.stack = nn.ModuleList([StackingModule(n_inputs + k * num_classes, hidden, num_classes)
-                                    for k in range(num_modules)])
+        self.stack = nn.ModuleList(
+            [StackingModule(n_inputs + k * num_classes, hidden, num_classes) for k in range(num_modules)]
+        )
 
     def features(self, x: Tensor, k: int) -> Tensor:
         """The input of module k (0-based): x followed by the outputs of modules 0 .. k-1."""
@@ -65,30 +67,55 @@ class DeepStackingNetwork(nn.Module):
         return self.stack[k - 1](self.features(x, k - 1))
 
 
-def _loaders(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-             x_test: np.ndarray, y_test: np.ndarray, seed: int
-             ) -> tuple[DataLoader, DataLoader, DataLoader]:
-    return (DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True,
-                       generator=np.random.default_rng(seed)),
-            DataLoader(TensorDataset(x_val, y_val), batch_size=512),
-            DataLoader(TensorDataset(x_test, y_test), batch_size=512))
+def _loaders(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    seed: int,
+) -> tuple[DataLoader, DataLoader, DataLoader]:
+    return (
+        DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, generator=np.random.default_rng(seed)),
+        DataLoader(TensorDataset(x_val, y_val), batch_size=512),
+        DataLoader(TensorDataset(x_test, y_test), batch_size=512),
+    )
 
 
-def _fit(model: nn.Module, loaders: tuple[DataLoader, DataLoader, DataLoader], epochs: int,
-         lr: float, ckpt: str) -> float:
+def _fit(
+    model: nn.Module, loaders: tuple[DataLoader, DataLoader, DataLoader], epochs: int, lr: float, ckpt: str
+) -> float:
     """Train `model` (best epoch by validation loss); its test accuracy."""
     train, val, test = loaders
     opt = optim.Adam(model.parameters(), lr=lr, weight_decay=1e-4)
-    fit(model, train, F.cross_entropy, opt, epochs, val_loader=val, checkpoint_path=ckpt,
-        progress=False, verbose=False)
+    fit(
+        model,
+        train,
+        F.cross_entropy,
+        opt,
+        epochs,
+        val_loader=val,
+        checkpoint_path=ckpt,
+        progress=False,
+        verbose=False,
+    )
     model.load_state_dict(load(ckpt)["model"])
     return evaluate(model, test, F.cross_entropy)["acc"]
 
 
 @example("dsn", "deep stacking network (modules trained one by one on input + outputs below) vs MLP")
-def run(out_dir: str = "runs/dsn", quick: bool = False, num_modules: int = 4, hidden: int = 64,
-        epochs: int = 30, lr: float = 3e-3, n_val: int = 144, seed: int = 0,
-        verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/dsn",
+    quick: bool = False,
+    num_modules: int = 4,
+    hidden: int = 64,
+    epochs: int = 30,
+    lr: float = 3e-3,
+    n_val: int = 144,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Train the DSN module by module and an MLP of the same hidden width; report test
     accuracy after each module and the MLP's."""
     os.makedirs(out_dir, exist_ok=True)
@@ -108,28 +135,41 @@ def run(out_dir: str = "runs/dsn", quick: bool = False, num_modules: int = 4, hi
         with no_grad():  # the frozen modules below turn every split into module k's inputs
             inputs = [dsn.features(as_tensor(a), k).numpy() for a in (x, x_val, d["X_test"])]
         loaders = _loaders(inputs[0], y, inputs[1], y_val, inputs[2], d["y_test"], seed + k)
-        accuracies.append(_fit(module, loaders, epochs, lr,
-                               os.path.join(out_dir, f"module{k + 1}.ckpt")))
+        accuracies.append(_fit(module, loaders, epochs, lr, os.path.join(out_dir, f"module{k + 1}.ckpt")))
         if verbose:
             print(f"DSN with {k + 1} module(s): test accuracy {accuracies[-1]:.3f}")
     dsn_time = time.perf_counter() - start
     manual_seed(seed)
     mlp = StackingModule(64, hidden)  # the same one-hidden-layer network, alone
     start = time.perf_counter()
-    mlp_acc = _fit(mlp, _loaders(x, y, x_val, y_val, d["X_test"], d["y_test"], seed), epochs, lr,
-                   os.path.join(out_dir, "mlp.ckpt"))
+    mlp_acc = _fit(
+        mlp,
+        _loaders(x, y, x_val, y_val, d["X_test"], d["y_test"], seed),
+        epochs,
+        lr,
+        os.path.join(out_dir, "mlp.ckpt"),
+    )
     mlp_time = time.perf_counter() - start
     wide = StackingModule(64, hidden * num_modules)  # as many hidden units as the whole stack
-    wide_acc = _fit(wide, _loaders(x, y, x_val, y_val, d["X_test"], d["y_test"], seed), epochs,
-                    lr, os.path.join(out_dir, "mlp_wide.ckpt"))
+    wide_acc = _fit(
+        wide,
+        _loaders(x, y, x_val, y_val, d["X_test"], d["y_test"], seed),
+        epochs,
+        lr,
+        os.path.join(out_dir, "mlp_wide.ckpt"),
+    )
     if verbose:
-        print(f"MLP ({hidden} hidden): {mlp_acc:.3f}; MLP ({hidden * num_modules} hidden): "
-              f"{wide_acc:.3f}")
+        print(f"MLP ({hidden} hidden): {mlp_acc:.3f}; MLP ({hidden * num_modules} hidden): {wide_acc:.3f}")
     with no_grad():
         stacked = (dsn(as_tensor(d["X_test"])).numpy().argmax(1) == d["y_test"]).mean()
-    return {"dsn_test_accuracy_by_modules": accuracies, "dsn_test_accuracy": float(stacked),
-            "mlp_test_accuracy": mlp_acc, "wide_mlp_test_accuracy": wide_acc,
-            "dsn_params": sum(p.numel() for p in dsn.parameters()),
-            "mlp_params": sum(p.numel() for p in mlp.parameters()),
-            "wide_mlp_params": sum(p.numel() for p in wide.parameters()),
-            "dsn_train_time_s": dsn_time, "mlp_train_time_s": mlp_time}
+    return {
+        "dsn_test_accuracy_by_modules": accuracies,
+        "dsn_test_accuracy": float(stacked),
+        "mlp_test_accuracy": mlp_acc,
+        "wide_mlp_test_accuracy": wide_acc,
+        "dsn_params": sum(p.numel() for p in dsn.parameters()),
+        "mlp_params": sum(p.numel() for p in mlp.parameters()),
+        "wide_mlp_params": sum(p.numel() for p in wide.parameters()),
+        "dsn_train_time_s": dsn_time,
+        "mlp_train_time_s": mlp_time,
+    }

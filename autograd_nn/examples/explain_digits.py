@@ -14,6 +14,7 @@ pictures:
 The Vision Transformer (`examples/vit.py`) is explained by where it attends: per-layer attention maps
 recorded with `explain.attention_maps`, and their rollout from the class token to the 16 patches.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,27 +38,38 @@ from .vit import ViT, ViTConfig
 M = TypeVar("M", bound=nn.Module)
 
 
-def train_digits_model(model: M, epochs: int, out_dir: str, lr: float = 3e-3,
-                       batch_size: int = 32, weight_decay: float = 0.0) -> tuple[M, float]:
+def train_digits_model(
+    model: M, epochs: int, out_dir: str, lr: float = 3e-3, batch_size: int = 32, weight_decay: float = 0.0
+) -> tuple[M, float]:
     """Train on the digits with a validation split carved from the training data (the best epoch
     is kept); return the model in eval mode and its test accuracy."""
     d = load_digits()
-    train = DataLoader(TensorDataset(d["X_train"][200:], d["y_train"][200:]),
-                       batch_size=batch_size, shuffle=True)
+    train = DataLoader(
+        TensorDataset(d["X_train"][200:], d["y_train"][200:]), batch_size=batch_size, shuffle=True
+    )
     val = DataLoader(TensorDataset(d["X_train"][:200], d["y_train"][:200]), batch_size=256)
     test = DataLoader(TensorDataset(d["X_test"], d["y_test"]), batch_size=512)
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     path = os.path.join(out_dir, f"{type(model).__name__.lower()}.ckpt")
-    fit(model, train, F.cross_entropy, opt, epochs=epochs, val_loader=val, scheduler=sched,
-        checkpoint_path=path, progress=False, verbose=False)
+    fit(
+        model,
+        train,
+        F.cross_entropy,
+        opt,
+        epochs=epochs,
+        val_loader=val,
+        scheduler=sched,
+        checkpoint_path=path,
+        progress=False,
+        verbose=False,
+    )
     model.load_state_dict(load(path)["model"])
     model.eval()
     return model, evaluate(model, test, F.cross_entropy)["acc"]
 
 
-def deletion_drop(model: nn.Module, images: np.ndarray, attributions: np.ndarray, k: int
-                  ) -> float:
+def deletion_drop(model: nn.Module, images: np.ndarray, attributions: np.ndarray, k: int) -> float:
     """Mean drop of the predicted class's probability when the k pixels with the largest
     attribution of each image are set to 0 (blank paper)."""
     flat = images.reshape(len(images), -1).copy()
@@ -81,8 +93,14 @@ def cls_rollout_maps(model: ViT, images: np.ndarray) -> np.ndarray:
 
 
 @example("explain", "saliency, SmoothGrad, integrated gradients on the digits CNN; ViT attention")
-def run(out_dir: str = "runs/explain", quick: bool = False, cnn_epochs: int = 15,
-        vit_epochs: int = 20, seed: int = 0, verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/explain",
+    quick: bool = False,
+    cnn_epochs: int = 15,
+    vit_epochs: int = 20,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Train the CNN and the ViT, explain their test predictions, check IG's completeness."""
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
@@ -93,8 +111,9 @@ def run(out_dir: str = "runs/explain", quick: bool = False, cnn_epochs: int = 15
     start = time.perf_counter()
     cnn, cnn_acc = train_digits_model(DigitsCNN(), cnn_epochs, out_dir)
     vit_config = ViTConfig(d_model=32, num_layers=1, dim_feedforward=64) if quick else ViTConfig()
-    vit, vit_acc = train_digits_model(ViT(vit_config), vit_epochs, out_dir, lr=2e-3,
-                                      batch_size=64, weight_decay=0.05)
+    vit, vit_acc = train_digits_model(
+        ViT(vit_config), vit_epochs, out_dir, lr=2e-3, batch_size=64, weight_decay=0.05
+    )
     train_time = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -106,13 +125,21 @@ def run(out_dir: str = "runs/explain", quick: bool = False, cnn_epochs: int = 15
     for steps in (32, 128, 512):
         ig = explain.integrated_gradients(cnn, images, steps=steps, batch_size=4096)
         error = explain.completeness_error(cnn, images, ig)
-        completeness[steps] = {"max": float(error.max()), "median": float(np.median(error)),
-                               "within_1_percent": float(np.mean(error < 0.01))}
+        completeness[steps] = {
+            "max": float(error.max()),
+            "median": float(np.median(error)),
+            "within_1_percent": float(np.mean(error < 0.01)),
+        }
     rng = np.random.default_rng(seed)
-    drops = {name: deletion_drop(cnn, images, attr, k=8)
-             for name, attr in (("saliency", sal), ("smoothgrad", smooth),
-                                ("integrated_gradients", ig.numpy()),
-                                ("random", rng.random(images.shape)))}
+    drops = {
+        name: deletion_drop(cnn, images, attr, k=8)
+        for name, attr in (
+            ("saliency", sal),
+            ("smoothgrad", smooth),
+            ("integrated_gradients", ig.numpy()),
+            ("random", rng.random(images.shape)),
+        )
+    }
     explain_time = time.perf_counter() - start
     if verbose:
         print(f"CNN test accuracy {cnn_acc:.3f}, ViT {vit_acc:.3f}")
@@ -124,25 +151,40 @@ def run(out_dir: str = "runs/explain", quick: bool = False, cnn_epochs: int = 15
         labels = cnn(as_tensor(x_test[shown])).numpy().argmax(1)
     cnn_picture = os.path.join(out_dir, "cnn_attributions.png")
     explain.plot_heatmaps(
-        x_test[shown], {"saliency": sal[shown], "SmoothGrad": smooth[shown],
-                        "integrated\ngradients": ig.numpy()[shown]},
-        path=cnn_picture, titles=[f"CNN: {y}" for y in labels],
-        title="What the digits CNN looks at (IG: red raises the score, blue lowers it)")
+        x_test[shown],
+        {"saliency": sal[shown], "SmoothGrad": smooth[shown], "integrated\ngradients": ig.numpy()[shown]},
+        path=cnn_picture,
+        titles=[f"CNN: {y}" for y in labels],
+        title="What the digits CNN looks at (IG: red raises the score, blue lowers it)",
+    )
     maps = explain.attention_maps(vit, as_tensor(x_test[shown]))
     heads = next(iter(maps.values())).numpy()[:, :, 0, 1:]  # (10, heads, 16): first layer, CLS
     side = vit.config.image_size // vit.config.patch_size
-    rows = {f"layer 1\nhead {h + 1}": np.kron(heads[:, h].reshape(-1, side, side),
-                                             np.ones((vit.config.patch_size,) * 2))
-            for h in range(min(2, heads.shape[1]))}
+    rows = {
+        f"layer 1\nhead {h + 1}": np.kron(
+            heads[:, h].reshape(-1, side, side), np.ones((vit.config.patch_size,) * 2)
+        )
+        for h in range(min(2, heads.shape[1]))
+    }
     rows["rollout"] = cls_rollout_maps(vit, x_test[shown])
     with no_grad():
         vit_labels = vit(as_tensor(x_test[shown])).numpy().argmax(1)
     vit_picture = os.path.join(out_dir, "vit_attention.png")
     explain.plot_heatmaps(
-        x_test[shown], rows, path=vit_picture,
+        x_test[shown],
+        rows,
+        path=vit_picture,
         titles=[f"ViT: {y}" for y in vit_labels],
-        title="Where the ViT's class token attends (per head, and rolled out over the layers)")
-    return {"cnn_test_accuracy": cnn_acc, "vit_test_accuracy": vit_acc,
-            "ig_completeness_error": completeness, "deletion_probability_drop": drops,
-            "images_explained": n, "train_time_s": train_time, "explain_time_s": explain_time,
-            "cnn_attributions": cnn_picture, "vit_attention": vit_picture}
+        title="Where the ViT's class token attends (per head, and rolled out over the layers)",
+    )
+    return {
+        "cnn_test_accuracy": cnn_acc,
+        "vit_test_accuracy": vit_acc,
+        "ig_completeness_error": completeness,
+        "deletion_probability_drop": drops,
+        "images_explained": n,
+        "train_time_s": train_time,
+        "explain_time_s": explain_time,
+        "cnn_attributions": cnn_picture,
+        "vit_attention": vit_picture,
+    }

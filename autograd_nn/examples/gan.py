@@ -12,8 +12,10 @@
 
 All three share one alternating loop, `train_gan`, parameterised by the two losses.
 """
+
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +31,6 @@ from ..nn import functional as F
 from ..random import generator, manual_seed
 from .autoencoders import plot_digit_grid
 from .registry import example
-import itertools
 
 MEAN_TOL = 0.25  # max |mean_generated - mean_target| per coordinate (target std is about 1.4)
 COV_TOL = 0.5  # max |cov_generated - cov_target| per entry (target variances are about 2.0)
@@ -48,8 +49,7 @@ class GANConfig:
     gp_weight: float = 10.0  # WGAN-GP's lambda (used by wgan_gp_losses)
 
 
-def mlp(sizes: list[int], act: Callable[[], nn.Module],
-        out_act: nn.Module | None = None) -> nn.Sequential:
+def mlp(sizes: list[int], act: Callable[[], nn.Module], out_act: nn.Module | None = None) -> nn.Sequential:
     """Linear layers of `sizes` with `act` between them (and `out_act` at the end)."""
     layers: list[nn.Module] = []
     for i, (d_in, d_out) in enumerate(itertools.pairwise(sizes)):
@@ -62,8 +62,7 @@ def mlp(sizes: list[int], act: Callable[[], nn.Module],
 class Generator(nn.Module):
     """z (B, latent) -> x (B, out)."""
 
-    def __init__(self, latent: int, hidden: int, out: int,
-                 out_act: nn.Module | None = None) -> None:
+    def __init__(self, latent: int, hidden: int, out: int, out_act: nn.Module | None = None) -> None:
         super().__init__()
         self.latent = latent
         self.net = mlp([latent, hidden, hidden, out], nn.ReLU, out_act)
@@ -89,11 +88,13 @@ class Discriminator(nn.Module):
 
 # Losses: d_losses(D, real, fake) -> (loss, logs); g_loss(D, fake) -> loss.
 
+
 def gan_d_loss(d: Discriminator, real: Tensor, fake: Tensor) -> tuple[Tensor, dict]:
     """-log D(real) - log(1 - D(fake)), on logits."""
     real_logit, fake_logit = d(real), d(fake)  # (B, 1) each
-    loss = (F.binary_cross_entropy_with_logits(real_logit, ones_like(real_logit))
-            + F.binary_cross_entropy_with_logits(fake_logit, zeros_like(fake_logit)))
+    loss = F.binary_cross_entropy_with_logits(
+        real_logit, ones_like(real_logit)
+    ) + F.binary_cross_entropy_with_logits(fake_logit, zeros_like(fake_logit))
     return loss, {}
 
 
@@ -112,8 +113,9 @@ def gradient_penalty(critic: Discriminator, real: Tensor, fake: Tensor) -> Tenso
     return ((norm - 1.0) ** 2).mean()
 
 
-def wgan_gp_d_loss(critic: Discriminator, real: Tensor, fake: Tensor,
-                   gp_weight: float = 10.0) -> tuple[Tensor, dict]:
+def wgan_gp_d_loss(
+    critic: Discriminator, real: Tensor, fake: Tensor, gp_weight: float = 10.0
+) -> tuple[Tensor, dict]:
     """critic(fake) - critic(real) + lambda * gradient penalty."""
     gp = gradient_penalty(critic, real, fake)
     wasserstein = critic(real).mean() - critic(fake).mean()
@@ -124,8 +126,14 @@ def wgan_g_loss(critic: Discriminator, fake: Tensor) -> Tensor:
     return -critic(fake).mean()
 
 
-def train_gan(g: Generator, d: Discriminator, sample_real: Callable[[int], Tensor],
-              d_loss: Callable, g_loss: Callable, cfg: GANConfig) -> dict[str, list[float]]:
+def train_gan(
+    g: Generator,
+    d: Discriminator,
+    sample_real: Callable[[int], Tensor],
+    d_loss: Callable,
+    g_loss: Callable,
+    cfg: GANConfig,
+) -> dict[str, list[float]]:
     """Alternate `cfg.n_critic` D updates and one G update, `cfg.steps` times; return the logs."""
     opt_g = optim.Adam(g.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     opt_d = optim.Adam(d.parameters(), lr=cfg.lr_d, betas=cfg.betas)
@@ -155,13 +163,17 @@ def pool_sampler(pool: np.ndarray) -> Callable[[int], Tensor]:
     return lambda n: as_tensor(pool[generator().integers(0, len(pool), n)])
 
 
-def moment_report(samples: np.ndarray, target: np.ndarray, centers: np.ndarray | None = None,
-                  radius: float = 0.5) -> dict:
+def moment_report(
+    samples: np.ndarray, target: np.ndarray, centers: np.ndarray | None = None, radius: float = 0.5
+) -> dict:
     """Mean/covariance errors of `samples` vs `target` and, with `centers`, the modes covered."""
     mean_err = np.abs(samples.mean(0) - target.mean(0)).max()
     cov_err = np.abs(np.cov(samples.T) - np.cov(target.T)).max()
-    out = {"mean_error": float(mean_err), "cov_error": float(cov_err),
-           "moments_ok": bool(mean_err <= MEAN_TOL and cov_err <= COV_TOL)}
+    out = {
+        "mean_error": float(mean_err),
+        "cov_error": float(cov_err),
+        "moments_ok": bool(mean_err <= MEAN_TOL and cov_err <= COV_TOL),
+    }
     if centers is not None:
         dist = np.linalg.norm(samples[:, None] - centers[None], axis=-1)  # (n, modes)
         nearest, close = dist.argmin(1), dist.min(1) < radius
@@ -182,8 +194,9 @@ def run_mixture(cfg: GANConfig, wgan: bool = False, seed: int = 0) -> tuple[Gene
     pool, _ = make_gaussian_mixture(20000, n_modes=8, radius=2.0, std=0.05, seed=seed)
     g, d = Generator(latent=8, hidden=128, out=2), Discriminator(2, hidden=128)
     if wgan:
-        logs = train_gan(g, d, pool_sampler(pool),
-                         lambda c, r, f: wgan_gp_d_loss(c, r, f, cfg.gp_weight), wgan_g_loss, cfg)
+        logs = train_gan(
+            g, d, pool_sampler(pool), lambda c, r, f: wgan_gp_d_loss(c, r, f, cfg.gp_weight), wgan_g_loss, cfg
+        )
     else:
         logs = train_gan(g, d, pool_sampler(pool), gan_d_loss, gan_g_loss, cfg)
     report = moment_report(g.sample(5000).numpy(), pool, centers=ring())
@@ -191,8 +204,14 @@ def run_mixture(cfg: GANConfig, wgan: bool = False, seed: int = 0) -> tuple[Gene
 
 
 @example("gan", "GAN and WGAN-GP on a 2-D Gaussian ring, GAN on the digits")
-def run(out_dir: str = "runs/gan", quick: bool = False, steps: int = 2000,
-        wgan_steps: int = 300, digits_epochs: int = 20, seed: int = 0) -> dict:
+def run(
+    out_dir: str = "runs/gan",
+    quick: bool = False,
+    steps: int = 2000,
+    wgan_steps: int = 300,
+    digits_epochs: int = 20,
+    seed: int = 0,
+) -> dict:
     """Train the three GANs; plot samples; return moment errors, WGAN-GP penalty, losses."""
     os.makedirs(out_dir, exist_ok=True)
     if quick:
@@ -200,19 +219,29 @@ def run(out_dir: str = "runs/gan", quick: bool = False, steps: int = 2000,
     g2d, gan_report, gan_logs = run_mixture(GANConfig(steps=steps), seed=seed)
     wcfg = GANConfig(steps=wgan_steps, lr_g=2e-3, lr_d=2e-3, betas=(0.5, 0.9), n_critic=3)
     gw, wgan_report, wgan_logs = run_mixture(wcfg, wgan=True, seed=seed)
-    rings = plot_point_sets({"target": make_gaussian_mixture(2000, seed=seed + 1)[0],
-                      f"GAN ({steps} steps)": g2d.sample(2000).numpy(),
-                      f"WGAN-GP ({wgan_steps} steps)": gw.sample(2000).numpy()},
-                     os.path.join(out_dir, "ring_samples.png"))
+    rings = plot_point_sets(
+        {
+            "target": make_gaussian_mixture(2000, seed=seed + 1)[0],
+            f"GAN ({steps} steps)": g2d.sample(2000).numpy(),
+            f"WGAN-GP ({wgan_steps} steps)": gw.sample(2000).numpy(),
+        },
+        os.path.join(out_dir, "ring_samples.png"),
+    )
     digits = run_digits(digits_epochs, out_dir, seed=seed)
-    return {"target": "8 Gaussians (std 0.05) on a circle of radius 2",
-            "mean_tolerance": MEAN_TOL, "cov_tolerance": COV_TOL,
-            "gan": gan_report, "wgan_gp": wgan_report,
-            "wgan_gp_penalty_mean": float(np.mean(wgan_logs["gp"])),
-            "wgan_gp_penalty_last": wgan_logs["gp"][-1],
-            "wasserstein_estimate_last": float(np.mean(wgan_logs["wasserstein"][-20:])),
-            "gan_final_d_loss": gan_logs["d_loss"][-1], "gan_final_g_loss": gan_logs["g_loss"][-1],
-            **digits, "ring_samples": rings}
+    return {
+        "target": "8 Gaussians (std 0.05) on a circle of radius 2",
+        "mean_tolerance": MEAN_TOL,
+        "cov_tolerance": COV_TOL,
+        "gan": gan_report,
+        "wgan_gp": wgan_report,
+        "wgan_gp_penalty_mean": float(np.mean(wgan_logs["gp"])),
+        "wgan_gp_penalty_last": wgan_logs["gp"][-1],
+        "wasserstein_estimate_last": float(np.mean(wgan_logs["wasserstein"][-20:])),
+        "gan_final_d_loss": gan_logs["d_loss"][-1],
+        "gan_final_g_loss": gan_logs["g_loss"][-1],
+        **digits,
+        "ring_samples": rings,
+    }
 
 
 def run_digits(epochs: int, out_dir: str, seed: int = 0) -> dict:
@@ -222,19 +251,22 @@ def run_digits(epochs: int, out_dir: str, seed: int = 0) -> dict:
     g = Generator(latent=32, hidden=256, out=64, out_act=nn.Sigmoid())
     d = Discriminator(64, hidden=256)
     batch = 64
-    cfg = GANConfig(steps=max(1, epochs * len(pool) // batch), batch_size=batch, lr_g=2e-4,
-                    lr_d=2e-4)
+    cfg = GANConfig(steps=max(1, epochs * len(pool) // batch), batch_size=batch, lr_g=2e-4, lr_d=2e-4)
     logs = train_gan(g, d, pool_sampler(pool), gan_d_loss, gan_g_loss, cfg)
     samples = g.sample(64).numpy()
-    grid = plot_digit_grid(samples, os.path.join(out_dir, "digits_samples.png"),
-                           f"GAN samples after {epochs} epochs")
+    grid = plot_digit_grid(
+        samples, os.path.join(out_dir, "digits_samples.png"), f"GAN samples after {epochs} epochs"
+    )
     with no_grad():
         d_fake = float(d(as_tensor(samples)).sigmoid().numpy().mean())
         d_real = float(d(as_tensor(pool[:512])).sigmoid().numpy().mean())
-    return {"digits_d_real": d_real, "digits_d_fake": d_fake,
-            "digits_pixel_mean_gap": float(abs(samples.mean() - pool.mean())),
-            "digits_final_g_loss": float(np.mean(logs["g_loss"][-20:])),
-            "digits_samples": grid}
+    return {
+        "digits_d_real": d_real,
+        "digits_d_fake": d_fake,
+        "digits_pixel_mean_gap": float(abs(samples.mean() - pool.mean())),
+        "digits_final_g_loss": float(np.mean(logs["g_loss"][-20:])),
+        "digits_samples": grid,
+    }
 
 
 def plot_point_sets(sets: dict[str, np.ndarray], path: str) -> str:

@@ -12,6 +12,7 @@ so a model that ignores the edges (the MLP baseline here) does poorly and the GC
 The graph is fixed (transductive), so the model holds A_hat as a buffer and maps all node features
 (N, F) to all node logits (N, C); unlabelled nodes are left out of a loss by `ignore_index`.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,9 @@ class GraphConv(nn.Module):
 class GCN(nn.Module):
     """Two GraphConv layers with ReLU and dropout: (N, F) node features -> (N, C) logits."""
 
-    def __init__(self, adjacency: np.ndarray, in_features: int, hidden: int, n_classes: int,
-                 dropout: float = 0.5) -> None:
+    def __init__(
+        self, adjacency: np.ndarray, in_features: int, hidden: int, n_classes: int, dropout: float = 0.5
+    ) -> None:
         super().__init__()
         self.register_buffer("adj", as_tensor(adjacency), persistent=False)  # (N, N) normalised
         self.conv1 = GraphConv(in_features, hidden)
@@ -68,8 +70,13 @@ class NodeMLP(nn.Module):
 
     def __init__(self, in_features: int, hidden: int, n_classes: int, dropout: float = 0.5) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_features, hidden), nn.ReLU(),
-                                 nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+        self.net = nn.Sequential(
+            nn.Dropout(dropout),
+            nn.Linear(in_features, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, n_classes),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)  # (N, C)
@@ -92,30 +99,51 @@ def split_labels(graph: GraphData, mask: np.ndarray) -> Tensor:
     return as_tensor(np.where(mask, graph.y, IGNORE).astype(np.int64))
 
 
-def train_node_classifier(model: nn.Module, graph: GraphData, epochs: int, checkpoint: str,
-                          lr: float = 0.01, weight_decay: float = 5e-4, patience: int = 50) -> dict:
+def train_node_classifier(
+    model: nn.Module,
+    graph: GraphData,
+    epochs: int,
+    checkpoint: str,
+    lr: float = 0.01,
+    weight_decay: float = 5e-4,
+    patience: int = 50,
+) -> dict:
     """Full-batch Adam on the labelled nodes, early stopping on validation loss; the best epoch's
     weights (saved to `checkpoint`) are restored before testing."""
     x = as_tensor(graph.x)
     train = [(x, split_labels(graph, graph.train_mask))]  # one batch: the whole graph
     val = [(x, split_labels(graph, graph.val_mask))]
     opt = optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history = fit(model, train, node_loss, opt, epochs, val_loader=val,
-                  metrics={"acc": masked_accuracy}, early_stopping=EarlyStopping(patience=patience),
-                  checkpoint_path=checkpoint, progress=False, verbose=False)
+    history = fit(
+        model,
+        train,
+        node_loss,
+        opt,
+        epochs,
+        val_loader=val,
+        metrics={"acc": masked_accuracy},
+        early_stopping=EarlyStopping(patience=patience),
+        checkpoint_path=checkpoint,
+        progress=False,
+        verbose=False,
+    )
     model.load_state_dict(load(checkpoint)["model"])
     model.eval()
     with no_grad():
         logits = model(x)
-    return {"test_accuracy": masked_accuracy(logits, split_labels(graph, graph.test_mask)),
-            "val_accuracy": masked_accuracy(logits, split_labels(graph, graph.val_mask)),
-            "train_accuracy": masked_accuracy(logits, split_labels(graph, graph.train_mask)),
-            "epochs": len(history["loss"]), "history": history}
+    return {
+        "test_accuracy": masked_accuracy(logits, split_labels(graph, graph.test_mask)),
+        "val_accuracy": masked_accuracy(logits, split_labels(graph, graph.val_mask)),
+        "train_accuracy": masked_accuracy(logits, split_labels(graph, graph.train_mask)),
+        "epochs": len(history["loss"]),
+        "history": history,
+    }
 
 
 @example("gcn", "2-layer GCN for node classification on a stochastic block model")
-def run(out_dir: str = "runs/gcn", quick: bool = False, epochs: int = 200, hidden: int = 16,
-        seed: int = 0) -> dict:
+def run(
+    out_dir: str = "runs/gcn", quick: bool = False, epochs: int = 200, hidden: int = 16, seed: int = 0
+) -> dict:
     """Train the GCN and an MLP baseline on the same labelled nodes; plot curves and embeddings."""
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
@@ -125,17 +153,25 @@ def run(out_dir: str = "runs/gcn", quick: bool = False, epochs: int = 200, hidde
     gcn = GCN(graph.normalized_adjacency(), graph.x.shape[1], hidden, n_classes)
     result = train_node_classifier(gcn, graph, epochs, os.path.join(out_dir, "gcn.ckpt"))
     manual_seed(seed)
-    baseline = train_node_classifier(NodeMLP(graph.x.shape[1], hidden, n_classes), graph, epochs,
-                                     os.path.join(out_dir, "mlp.ckpt"))
+    baseline = train_node_classifier(
+        NodeMLP(graph.x.shape[1], hidden, n_classes), graph, epochs, os.path.join(out_dir, "mlp.ckpt")
+    )
     curves = result["history"].plot(os.path.join(out_dir, "gcn_curves.png"), "GCN on an SBM graph")
     with no_grad():
         emb = gcn.embed(as_tensor(graph.x)).numpy()  # (N, hidden)
     picture = plot_graph(graph, emb, os.path.join(out_dir, "gcn_embeddings.png"))
-    return {"test_accuracy": result["test_accuracy"], "val_accuracy": result["val_accuracy"],
-            "train_accuracy": result["train_accuracy"], "epochs_trained": result["epochs"],
-            "mlp_baseline_test_accuracy": baseline["test_accuracy"],
-            "n_nodes": graph.num_nodes, "n_edges": len(graph.edges),
-            "n_labelled": int(graph.train_mask.sum()), "curves": curves, "embeddings": picture}
+    return {
+        "test_accuracy": result["test_accuracy"],
+        "val_accuracy": result["val_accuracy"],
+        "train_accuracy": result["train_accuracy"],
+        "epochs_trained": result["epochs"],
+        "mlp_baseline_test_accuracy": baseline["test_accuracy"],
+        "n_nodes": graph.num_nodes,
+        "n_edges": len(graph.edges),
+        "n_labelled": int(graph.train_mask.sum()),
+        "curves": curves,
+        "embeddings": picture,
+    }
 
 
 def plot_graph(graph: GraphData, emb: np.ndarray, path: str) -> str:
@@ -156,8 +192,7 @@ def plot_graph(graph: GraphData, emb: np.ndarray, path: str) -> str:
     axes[0].set_title("adjacency, nodes sorted by community", fontsize=9)
     axes[1].scatter(xy[:, 0], xy[:, 1], c=graph.y, cmap="tab10", s=10)
     lab = graph.train_mask
-    axes[1].scatter(xy[lab, 0], xy[lab, 1], facecolors="none", edgecolors="k", s=40,
-                    label="labelled")
+    axes[1].scatter(xy[lab, 0], xy[lab, 1], facecolors="none", edgecolors="k", s=40, label="labelled")
     axes[1].legend(fontsize=8)
     axes[1].set_title("GCN hidden features (PCA), colour = community", fontsize=9)
     for ax in axes:
@@ -167,4 +202,3 @@ def plot_graph(graph: GraphData, emb: np.ndarray, path: str) -> str:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
-

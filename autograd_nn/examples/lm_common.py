@@ -17,6 +17,7 @@
 A language model here is any Module with `forward(idx) -> logits`, idx (B, T) int64 ids and logits
 (B, T, vocab_size).
 """
+
 from __future__ import annotations
 
 import math
@@ -91,8 +92,13 @@ def estimate_loss(model: nn.Module, batches: list[Batch]) -> float:
     return float(np.mean(losses))
 
 
-def nats_per_char(model: nn.Module, ids: np.ndarray, block_size: int,
-                  char_counts: np.ndarray | None = None, batch_size: int = 32) -> float:
+def nats_per_char(
+    model: nn.Module,
+    ids: np.ndarray,
+    block_size: int,
+    char_counts: np.ndarray | None = None,
+    batch_size: int = 32,
+) -> float:
     """Total cross-entropy (nats) of predicting ids[1:] from what precedes each, divided by the
     number of characters those tokens hold (`char_counts[i]` for token i; one per token if None).
 
@@ -102,8 +108,10 @@ def nats_per_char(model: nn.Module, ids: np.ndarray, block_size: int,
     ids = np.asarray(ids, dtype=np.int64)
     counts = np.ones(len(ids), np.int64) if char_counts is None else np.asarray(char_counts)
     if len(ids) < 2 or counts.shape != ids.shape:
-        raise ValueError(f"nats_per_char: need >= 2 ids and one char count per id, got "
-                         f"{len(ids)} ids and counts of shape {counts.shape}")
+        raise ValueError(
+            f"nats_per_char: need >= 2 ids and one char count per id, got "
+            f"{len(ids)} ids and counts of shape {counts.shape}"
+        )
     starts = list(range(0, len(ids) - 1, block_size))
     full = [s for s in starts if s + block_size < len(ids)]
     was_training = model.training
@@ -111,10 +119,10 @@ def nats_per_char(model: nn.Module, ids: np.ndarray, block_size: int,
     total = 0.0
     with no_grad():
         for i in range(0, len(full), batch_size):
-            rows = np.array(full[i:i + batch_size])[:, None] + np.arange(block_size)  # (B, T)
+            rows = np.array(full[i : i + batch_size])[:, None] + np.arange(block_size)  # (B, T)
             total += _sum_loss(model, ids[rows], ids[rows + 1])
-        for s in starts[len(full):]:  # the last, shorter window
-            total += _sum_loss(model, ids[None, s:-1], ids[None, s + 1:])
+        for s in starts[len(full) :]:  # the last, shorter window
+            total += _sum_loss(model, ids[None, s:-1], ids[None, s + 1 :])
     model.train(was_training)
     return total / float(counts[1:].sum())
 
@@ -122,21 +130,26 @@ def nats_per_char(model: nn.Module, ids: np.ndarray, block_size: int,
 def _sum_loss(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
     logits = model(as_tensor(x))  # (B, T, V)
     B, T, V = logits.shape
-    return float(F.cross_entropy(logits.reshape(B * T, V), as_tensor(y.reshape(B * T)),
-                                 reduction="sum").item())
+    return float(
+        F.cross_entropy(logits.reshape(B * T, V), as_tensor(y.reshape(B * T)), reduction="sum").item()
+    )
 
 
 def make_optimizer(model: nn.Module, cfg: LMTrainConfig) -> optim.AdamW:
     """AdamW with weight decay on matrices only (biases, norms, embeddings of size 1 excluded)."""
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay},
-              {"params": no_decay, "weight_decay": 0.0}]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     return optim.AdamW([g for g in groups if g["params"]], lr=cfg.lr, betas=cfg.betas)
 
 
-def train_lm(model: nn.Module, corpus: Corpus, cfg: LMTrainConfig,
-             log: Callable[[str], Any] | None = print, restore_best: bool = True) -> History:
+def train_lm(
+    model: nn.Module,
+    corpus: Corpus,
+    cfg: LMTrainConfig,
+    log: Callable[[str], Any] | None = print,
+    restore_best: bool = True,
+) -> History:
     """Train a character LM on random windows of `corpus`; returns the History.
 
     History columns, one row per evaluation: step, loss (mean training loss since the previous
@@ -145,15 +158,23 @@ def train_lm(model: nn.Module, corpus: Corpus, cfg: LMTrainConfig,
     """
     rng = np.random.default_rng(cfg.seed)
     val = eval_batches(corpus, cfg)
-    return train_steps(model, lambda step: corpus.batch(cfg.block_size, cfg.batch_size, "train",
-                                                        rng),
-                       lambda m, batch: lm_loss(m, *batch), cfg,
-                       evaluate=lambda: {"val_loss": estimate_loss(model, val)}, log=log,
-                       restore_best=restore_best)
+    return train_steps(
+        model,
+        lambda step: corpus.batch(cfg.block_size, cfg.batch_size, "train", rng),
+        lambda m, batch: lm_loss(m, *batch),
+        cfg,
+        evaluate=lambda: {"val_loss": estimate_loss(model, val)},
+        log=log,
+        restore_best=restore_best,
+    )
 
 
-def sample_next(logits: np.ndarray, temperature: float = 1.0, top_k: int | None = None,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+def sample_next(
+    logits: np.ndarray,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """Draw one id per row from logits (B, V): softmax(logits / temperature) over the top_k.
 
     temperature 0 means greedy (argmax).
@@ -171,10 +192,15 @@ def sample_next(logits: np.ndarray, temperature: float = 1.0, top_k: int | None 
     return np.array([rng.choice(len(p), p=p) for p in probs], dtype=np.int64)  # (B,)
 
 
-def train_steps(model: ModelT, next_batch: Callable[[int], Any],
-                loss_fn: Callable[[ModelT, Any], Tensor], cfg: LMTrainConfig,
-                evaluate: Callable[[], dict[str, float]] | None = None,
-                log: Callable[[str], Any] | None = print, restore_best: bool = False) -> History:
+def train_steps(
+    model: ModelT,
+    next_batch: Callable[[int], Any],
+    loss_fn: Callable[[ModelT, Any], Tensor],
+    cfg: LMTrainConfig,
+    evaluate: Callable[[], dict[str, float]] | None = None,
+    log: Callable[[str], Any] | None = print,
+    restore_best: bool = False,
+) -> History:
     """The step loop under `train_lm`, also used directly for freshly generated batches.
 
     `next_batch(step)` returns a batch and `loss_fn(model, batch)` its loss. Every
@@ -206,8 +232,7 @@ def train_steps(model: ModelT, next_batch: Callable[[int], Any],
             row = {"step": step, "loss": running / count, **(evaluate() if evaluate else {})}
             history.log(**row, time=train_time)
             if log is not None:
-                log("  ".join(f"{k} {v:.4f}" if k != "step" else f"step {v:5d}"
-                              for k, v in row.items()))
+                log("  ".join(f"{k} {v:.4f}" if k != "step" else f"step {v:5d}" for k, v in row.items()))
             if restore_best and row["val_loss"] < best:
                 best, history.best_epoch = row["val_loss"], len(history["step"])
                 best_state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
@@ -217,9 +242,18 @@ def train_steps(model: ModelT, next_batch: Callable[[int], Any],
     return history
 
 
-def report_lm(model: nn.Module, corpus: Corpus, history: History, out_dir: str, name: str,
-              config: Any, train: LMTrainConfig, sample_chars: int = 300, seed: int = 0,
-              prompt: str = "Return ") -> dict:
+def report_lm(
+    model: nn.Module,
+    corpus: Corpus,
+    history: History,
+    out_dir: str,
+    name: str,
+    config: Any,
+    train: LMTrainConfig,
+    sample_chars: int = 300,
+    seed: int = 0,
+    prompt: str = "Return ",
+) -> dict:
     """The common end of an LM example: the test loss (read once, here, on fixed windows of the
     test split), a sample, a checkpoint, the curves, the headline metrics.
 
@@ -229,20 +263,27 @@ def report_lm(model: nn.Module, corpus: Corpus, history: History, out_dir: str, 
     test_loss = estimate_loss(model, eval_batches(corpus, train, "test"))
     from ..serialization import save  # late: serialization sits above nn in the layering
 
-    ids = model.generate(corpus.encode(prompt)[None], sample_chars, temperature=0.8, top_k=10,
-                         rng=np.random.default_rng(seed))  # (1, len(prompt) + sample_chars)
+    ids = model.generate(
+        corpus.encode(prompt)[None], sample_chars, temperature=0.8, top_k=10, rng=np.random.default_rng(seed)
+    )  # (1, len(prompt) + sample_chars)
     text = corpus.decode(ids[0])
     with open(os.path.join(out_dir, "sample.txt"), "w", encoding="utf-8") as f:
         f.write(text)
     ckpt = os.path.join(out_dir, f"{name}.ckpt")
     save({"model": model.state_dict(), "config": asdict(config)}, ckpt)
     every = int(history["step"][0]) if history["step"] else 0
-    curves = history.plot(os.path.join(out_dir, "curves.png"),
-                          f"{name} (one point per {every} steps)")
+    curves = history.plot(os.path.join(out_dir, "curves.png"), f"{name} (one point per {every} steps)")
     best = (history.best_epoch or len(history["val_loss"])) - 1
-    return {"test_loss": test_loss, "test_unigram_loss": corpus.unigram_loss("test"),
-            "val_loss": history["val_loss"][best], "best_step": int(history["step"][best]),
-            "train_loss": history["loss"][-1], "unigram_loss": corpus.unigram_loss("val"),
-            "num_params": sum(p.numel() for p in model.parameters()),
-            "train_time_s": history["time"][-1], "sample": text, "checkpoint": ckpt,
-            "curves": curves}
+    return {
+        "test_loss": test_loss,
+        "test_unigram_loss": corpus.unigram_loss("test"),
+        "val_loss": history["val_loss"][best],
+        "best_step": int(history["step"][best]),
+        "train_loss": history["loss"][-1],
+        "unigram_loss": corpus.unigram_loss("val"),
+        "num_params": sum(p.numel() for p in model.parameters()),
+        "train_time_s": history["time"][-1],
+        "sample": text,
+        "checkpoint": ckpt,
+        "curves": curves,
+    }

@@ -12,6 +12,7 @@
 
 The report gives, per method, the trainable and total parameter counts and the accuracy on task B.
 """
+
 from __future__ import annotations
 
 import os
@@ -60,17 +61,27 @@ def split_tasks(n_val_fraction: float = 0.15) -> dict[str, dict[str, np.ndarray]
         keep_te = (d["y_test"] >= lo) & (d["y_test"] < lo + 5)
         x, y = d["X_train"][keep_tr], d["y_train"][keep_tr] - lo
         n_val = int(len(x) * n_val_fraction)
-        tasks[name] = {"X_train": x[n_val:], "y_train": y[n_val:], "X_val": x[:n_val],
-                       "y_val": y[:n_val], "X_test": d["X_test"][keep_te],
-                       "y_test": d["y_test"][keep_te] - lo}
+        tasks[name] = {
+            "X_train": x[n_val:],
+            "y_train": y[n_val:],
+            "X_val": x[:n_val],
+            "y_val": y[:n_val],
+            "X_test": d["X_test"][keep_te],
+            "y_test": d["y_test"][keep_te] - lo,
+        }
     return tasks
 
 
 def loaders(task: dict[str, np.ndarray], batch_size: int) -> tuple[DataLoader, ...]:
     """(train, val, test) loaders of one task; only the training one shuffles."""
-    return tuple(DataLoader(TensorDataset(task[f"X_{s}"], task[f"y_{s}"]),
-                            batch_size=batch_size if s == "train" else 1024, shuffle=s == "train")
-                 for s in ("train", "val", "test"))
+    return tuple(
+        DataLoader(
+            TensorDataset(task[f"X_{s}"], task[f"y_{s}"]),
+            batch_size=batch_size if s == "train" else 1024,
+            shuffle=s == "train",
+        )
+        for s in ("train", "val", "test")
+    )
 
 
 def trainable(model: nn.Module) -> list:
@@ -78,8 +89,7 @@ def trainable(model: nn.Module) -> list:
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def adapt(method: str, pretrained: nn.Module, hidden: tuple[int, int], r: int, alpha: float
-          ) -> nn.Module:
+def adapt(method: str, pretrained: nn.Module, hidden: tuple[int, int], r: int, alpha: float) -> nn.Module:
     """A copy of the pretrained model, set up for `method` (frozen parts, LoRA adapters)."""
     model = DigitsMLP(hidden)
     model.load_state_dict(pretrained.state_dict())  # copies the arrays
@@ -117,11 +127,19 @@ def plot_adaptation(histories: dict[str, History], report: dict[str, dict], path
     ax1.legend(fontsize=8)
     for name, rep in report.items():
         ax2.scatter(rep["trainable"], rep["accuracy"], s=60)
-        ax2.annotate(f"{name}\n{rep['trainable']:,} / {rep['total']:,}",
-                     (rep["trainable"], rep["accuracy"]), fontsize=8,
-                     xytext=(6, -12), textcoords="offset points")
-    ax2.set(xscale="log", xlabel="trainable parameters (log)", ylabel="test accuracy (task B)",
-            title="accuracy vs trainable parameters")
+        ax2.annotate(
+            f"{name}\n{rep['trainable']:,} / {rep['total']:,}",
+            (rep["trainable"], rep["accuracy"]),
+            fontsize=8,
+            xytext=(6, -12),
+            textcoords="offset points",
+        )
+    ax2.set(
+        xscale="log",
+        xlabel="trainable parameters (log)",
+        ylabel="test accuracy (task B)",
+        title="accuracy vs trainable parameters",
+    )
     ax2.margins(x=0.6, y=0.15)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -130,10 +148,19 @@ def plot_adaptation(histories: dict[str, History], report: dict[str, dict], path
 
 
 @example("lora", "fine-tuning vs head-only vs LoRA adapters on a shifted digits task")
-def run(out_dir: str = "runs/lora", quick: bool = False, pretrain_epochs: int = 20,
-        adapt_epochs: int = 20, hidden: tuple[int, int] = (256, 128), r: int = 4,
-        alpha: float = 8.0, lr: dict[str, float] | None = None, batch_size: int = 32,
-        seed: int = 0, verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/lora",
+    quick: bool = False,
+    pretrain_epochs: int = 20,
+    adapt_epochs: int = 20,
+    hidden: tuple[int, int] = (256, 128),
+    r: int = 4,
+    alpha: float = 8.0,
+    lr: dict[str, float] | None = None,
+    batch_size: int = 32,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Pretrain on task A, adapt to task B three ways, merge the LoRA adapters.
 
     quick=True pretrains for 6 epochs and adapts for 6."""
@@ -141,18 +168,26 @@ def run(out_dir: str = "runs/lora", quick: bool = False, pretrain_epochs: int = 
     os.makedirs(out_dir, exist_ok=True)
     if quick:
         pretrain_epochs = adapt_epochs = 6
-    lr = {"pretrain": 2e-3, "full fine-tuning": 1e-3, "head only": 1e-2, "LoRA": 1e-2,
-          **(lr or {})}
+    lr = {"pretrain": 2e-3, "full fine-tuning": 1e-3, "head only": 1e-2, "LoRA": 1e-2, **(lr or {})}
     tasks = split_tasks()
     a_train, a_val, a_test = loaders(tasks["A"], batch_size)
     b_train, b_val, b_test = loaders(tasks["B"], batch_size)
 
     pretrained = DigitsMLP(hidden)
-    fit(pretrained, a_train, F.cross_entropy, optim.Adam(pretrained.parameters(), lr["pretrain"]),
-        epochs=pretrain_epochs, val_loader=a_val, progress=False, verbose=verbose)
+    fit(
+        pretrained,
+        a_train,
+        F.cross_entropy,
+        optim.Adam(pretrained.parameters(), lr["pretrain"]),
+        epochs=pretrain_epochs,
+        val_loader=a_val,
+        progress=False,
+        verbose=verbose,
+    )
     result: dict[str, Any] = {
         "pretrained_task_A_accuracy": evaluate(pretrained, a_test, F.cross_entropy)["acc"],
-        "pretrained_task_B_accuracy": evaluate(pretrained, b_test, F.cross_entropy)["acc"]}
+        "pretrained_task_B_accuracy": evaluate(pretrained, b_test, F.cross_entropy)["acc"],
+    }
 
     histories, report, models = {}, {}, {}
     for method in METHODS:
@@ -163,11 +198,22 @@ def run(out_dir: str = "runs/lora", quick: bool = False, pretrain_epochs: int = 
             print(f"--- {method}: {n_train:,} of {n_total:,} parameters trainable")
         opt = optim.Adam(trainable(model), lr=lr[method])
         start = time.perf_counter()
-        histories[method] = fit(model, b_train, F.cross_entropy, opt, epochs=adapt_epochs,
-                                val_loader=b_val, progress=False, verbose=verbose)
-        report[method] = {"trainable": n_train, "total": n_total,
-                          "accuracy": evaluate(model, b_test, F.cross_entropy)["acc"],
-                          "train_time_s": time.perf_counter() - start}
+        histories[method] = fit(
+            model,
+            b_train,
+            F.cross_entropy,
+            opt,
+            epochs=adapt_epochs,
+            val_loader=b_val,
+            progress=False,
+            verbose=verbose,
+        )
+        report[method] = {
+            "trainable": n_train,
+            "total": n_total,
+            "accuracy": evaluate(model, b_test, F.cross_entropy)["acc"],
+            "train_time_s": time.perf_counter() - start,
+        }
         models[method] = model
 
     lora_model = models["LoRA"]

@@ -6,6 +6,7 @@
 3. A tiny MLP built from scalar Parameters only (no matrices): Neuron -> Layer -> MLP, trained with
    SGD to fit four points, as in micrograd's demo.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,13 +38,13 @@ def readme_expression() -> dict[str, float]:
     """micrograd's README example, g = f / 2 + 10 / f with f = (c - d)^2: g, dg/da, dg/db."""
     a, b = scalar(-4.0, "a"), scalar(2.0, "b")
     c = a + b
-    d = a * b + b ** 3
+    d = a * b + b**3
     c = c + c + 1.0
     c = c + 1.0 + c + (-a)
     d = d + d * 2.0 + (b + a).relu()
     d = d + 3.0 * d + (b - a).relu()
     e = c - d
-    f = e ** 2
+    f = e**2
     g = f / 2.0
     g = g + 10.0 / f
     g.backward()
@@ -63,8 +64,18 @@ def neuron_expression() -> tuple[Tensor, dict[str, Tensor]]:
     n.name = "n"
     o = n.tanh()
     o.name = "o"
-    named = {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "x1*w1": x1w1, "x2*w2": x2w2,
-             "x1*w1 + x2*w2": s, "n": n, "o": o}
+    named = {
+        "x1": x1,
+        "x2": x2,
+        "w1": w1,
+        "w2": w2,
+        "b": b,
+        "x1*w1": x1w1,
+        "x2*w2": x2w2,
+        "x1*w1 + x2*w2": s,
+        "n": n,
+        "o": o,
+    }
     for t in named.values():
         if t.grad_fn is not None:
             t.retain_grad()  # keep intermediate grads so the picture can show them
@@ -78,8 +89,9 @@ class Neuron(nn.Module):
     def __init__(self, n_inputs: int, nonlinear: bool = True) -> None:
         super().__init__()
         rng = generator()
-        self.w = nn.ParameterList([nn.Parameter(np.float64(rng.uniform(-1.0, 1.0)))
-                                   for _ in range(n_inputs)])  # n_inputs 0-d weights
+        self.w = nn.ParameterList(
+            [nn.Parameter(np.float64(rng.uniform(-1.0, 1.0))) for _ in range(n_inputs)]
+        )  # n_inputs 0-d weights
         self.b = nn.Parameter(np.float64(0.0))  # a 0-d bias
         self.nonlinear = nonlinear
 
@@ -107,8 +119,9 @@ class ScalarMLP(nn.Module):
     def __init__(self, n_inputs: int, sizes: Sequence[int]) -> None:
         super().__init__()
         dims = [n_inputs, *sizes]
-        self.layers = nn.ModuleList([Layer(dims[i], dims[i + 1], nonlinear=i < len(sizes) - 1)
-                                     for i in range(len(sizes))])
+        self.layers = nn.ModuleList(
+            [Layer(dims[i], dims[i + 1], nonlinear=i < len(sizes) - 1) for i in range(len(sizes))]
+        )
 
     def forward(self, x: Sequence[float | Tensor]) -> Tensor | list[Tensor]:
         h = [xi if isinstance(xi, Tensor) else scalar(xi, requires_grad=False) for xi in x]
@@ -127,8 +140,9 @@ def squared_error(model: ScalarMLP, batch: tuple[list, list]) -> Tensor:
 
 
 @example("micrograd", "scalar autograd tour: micrograd's expression, a neuron graph, a scalar MLP")
-def run(out_dir: str = "runs/micrograd", quick: bool = False, steps: int = 100, lr: float = 0.05,
-        seed: int = 0) -> dict:
+def run(
+    out_dir: str = "runs/micrograd", quick: bool = False, steps: int = 100, lr: float = 0.05, seed: int = 0
+) -> dict:
     """Check micrograd's numbers, draw a neuron's graph, train a scalar MLP on four points."""
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
@@ -137,16 +151,31 @@ def run(out_dir: str = "runs/micrograd", quick: bool = False, steps: int = 100, 
     graph = _draw(o, os.path.join(out_dir, "neuron_graph"))
     model = ScalarMLP(3, [4, 4, 1])
     opt = optim.SGD(model.parameters(), lr=lr)
-    history = fit(model, [(DEMO_X, DEMO_Y)], None, opt, epochs=10 if quick else steps,
-                  step_fn=squared_error, progress=False, verbose=False)
+    history = fit(
+        model,
+        [(DEMO_X, DEMO_Y)],
+        None,
+        opt,
+        epochs=10 if quick else steps,
+        step_fn=squared_error,
+        progress=False,
+        verbose=False,
+    )
     curve = history.plot(os.path.join(out_dir, "scalar_mlp_loss.png"), "scalar MLP, sum of squares")
     preds = [model(x).item() for x in DEMO_X]
-    return {"readme_g": readme["g"], "readme_a_grad": readme["a_grad"],
-            "readme_b_grad": readme["b_grad"],
-            "neuron_grads": {k: t.grad.item() for k, t in named.items() if t.grad is not None},
-            "n_parameters": sum(p.numel() for p in model.parameters()),
-            "initial_loss": history["loss"][0], "final_loss": history["loss"][-1],
-            "predictions": preds, "targets": DEMO_Y, "graph": graph, "curves": curve}
+    return {
+        "readme_g": readme["g"],
+        "readme_a_grad": readme["a_grad"],
+        "readme_b_grad": readme["b_grad"],
+        "neuron_grads": {k: t.grad.item() for k, t in named.items() if t.grad is not None},
+        "n_parameters": sum(p.numel() for p in model.parameters()),
+        "initial_loss": history["loss"][0],
+        "final_loss": history["loss"][-1],
+        "predictions": preds,
+        "targets": DEMO_Y,
+        "graph": graph,
+        "curves": curve,
+    }
 
 
 def _draw(root: Tensor, path: str) -> str | None:

@@ -6,8 +6,10 @@
    (binary cross-entropy on one logit per sample); ReLU, sigmoid and tanh hidden units compared.
 3. An MLP on the 8x8 digits flattened to 64 inputs, softmax cross-entropy over 10 classes.
 """
+
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 
@@ -29,7 +31,6 @@ from ..nn import functional as F
 from ..random import manual_seed
 from ..training import evaluate, fit
 from .registry import example
-import itertools
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
@@ -48,8 +49,14 @@ class Perceptron(nn.Module):
 class MLP(nn.Module):
     """Linear -> act [-> dropout] -> ... -> Linear, with `hidden` widths in between."""
 
-    def __init__(self, n_inputs: int, hidden: Sequence[int], n_outputs: int,
-                 activation: str = "relu", dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden: Sequence[int],
+        n_outputs: int,
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         dims = [n_inputs, *hidden]
         layers: list[nn.Module] = []
@@ -78,12 +85,12 @@ def _loader(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = True)
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle)
 
 
-def train_binary(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float = 0.01,
-                 batch_size: int = 32) -> dict[str, float]:
+def train_binary(
+    model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float = 0.01, batch_size: int = 32
+) -> dict[str, float]:
     """Fit with Adam on the logistic loss; return the final train loss and accuracy."""
     opt = optim.Adam(model.parameters(), lr=lr)
-    fit(model, _loader(x, y, batch_size), logistic_loss, opt, epochs=epochs, progress=False,
-        verbose=False)
+    fit(model, _loader(x, y, batch_size), logistic_loss, opt, epochs=epochs, progress=False, verbose=False)
     return evaluate(model, _loader(x, y, len(y), shuffle=False), logistic_loss)
 
 
@@ -107,18 +114,32 @@ def run_digits(epochs: int, hidden: Sequence[int] = (256, 128), out_dir: str = "
     opt = optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     val = _loader(x_val, d["y_val"], 256, shuffle=False)
-    history = fit(model, _loader(x_train, d["y_train"], 32), F.cross_entropy, opt,
-                  epochs=epochs, val_loader=val, scheduler=sched, progress=False, verbose=False,
-                  restore_best=True)
+    history = fit(
+        model,
+        _loader(x_train, d["y_train"], 32),
+        F.cross_entropy,
+        opt,
+        epochs=epochs,
+        val_loader=val,
+        scheduler=sched,
+        progress=False,
+        verbose=False,
+        restore_best=True,
+    )
     result = evaluate(model, _loader(x_test, d["y_test"], 256, shuffle=False), F.cross_entropy)
     curves = history.plot(os.path.join(out_dir, "digits_mlp_curves.png"), "digits MLP")
-    return {"test_accuracy": result["acc"], "test_loss": result["loss"],
-            "best_epoch": history.best_epoch, "curves": curves}
+    return {
+        "test_accuracy": result["acc"],
+        "test_loss": result["loss"],
+        "best_epoch": history.best_epoch,
+        "curves": curves,
+    }
 
 
 @example("mlp", "perceptron, MLPs on moons/XOR (ReLU vs sigmoid vs tanh) and on flattened digits")
-def run(out_dir: str = "runs/mlp", quick: bool = False, epochs: int = 100,
-        digits_epochs: int = 30, seed: int = 0) -> dict:
+def run(
+    out_dir: str = "runs/mlp", quick: bool = False, epochs: int = 100, digits_epochs: int = 30, seed: int = 0
+) -> dict:
     """Train the perceptron, the toy MLPs and the digits MLP; plot decision boundaries."""
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
@@ -135,29 +156,37 @@ def run(out_dir: str = "runs/mlp", quick: bool = False, epochs: int = 100,
     xor_model = MLP(2, (16, 16), 1, activation="tanh")
     xor_result = train_binary(xor_model, xor_x, xor_y, epochs)
     moons_test_x, moons_test_y = make_moons(200, noise=0.1, seed=1)
-    moons_test = evaluate(moons_models["relu"], _loader(moons_test_x, moons_test_y, 200, False),
-                          logistic_loss)
+    moons_test = evaluate(
+        moons_models["relu"], _loader(moons_test_x, moons_test_y, 200, False), logistic_loss
+    )
     boundaries = plot_decision_boundaries(
         [(perceptron, xp, yp, f"perceptron: acc {p_result['acc']:.2f}")]
-        + [(m, moons_x, moons_y, f"moons, {a}: acc {activation_table[a]['acc']:.3f}")
-           for a, m in moons_models.items()]
+        + [
+            (m, moons_x, moons_y, f"moons, {a}: acc {activation_table[a]['acc']:.3f}")
+            for a, m in moons_models.items()
+        ]
         + [(xor_model, xor_x, xor_y, f"XOR, tanh: acc {xor_result['acc']:.3f}")],
-        os.path.join(out_dir, "decision_boundaries.png"))
+        os.path.join(out_dir, "decision_boundaries.png"),
+    )
     manual_seed(seed)
     digits = run_digits(digits_epochs, out_dir=out_dir)
-    return {"perceptron_train_accuracy": p_result["acc"],
-            "moons_train_accuracy": activation_table["relu"]["acc"],
-            "moons_test_accuracy": moons_test["acc"],
-            "xor_train_accuracy": xor_result["acc"],
-            "activations": {a: {"train_loss": r["loss"], "train_accuracy": r["acc"]}
-                            for a, r in activation_table.items()},
-            "digits_test_accuracy": digits["test_accuracy"],
-            "digits_test_loss": digits["test_loss"], "digits_best_epoch": digits["best_epoch"],
-            "decision_boundaries": boundaries, "digits_curves": digits["curves"]}
+    return {
+        "perceptron_train_accuracy": p_result["acc"],
+        "moons_train_accuracy": activation_table["relu"]["acc"],
+        "moons_test_accuracy": moons_test["acc"],
+        "xor_train_accuracy": xor_result["acc"],
+        "activations": {
+            a: {"train_loss": r["loss"], "train_accuracy": r["acc"]} for a, r in activation_table.items()
+        },
+        "digits_test_accuracy": digits["test_accuracy"],
+        "digits_test_loss": digits["test_loss"],
+        "digits_best_epoch": digits["best_epoch"],
+        "decision_boundaries": boundaries,
+        "digits_curves": digits["curves"],
+    }
 
 
-def plot_decision_boundaries(panels: list[tuple[nn.Module, np.ndarray, np.ndarray, str]],
-                             path: str) -> str:
+def plot_decision_boundaries(panels: list[tuple[nn.Module, np.ndarray, np.ndarray, str]], path: str) -> str:
     """One panel per (model, x, y, title): the predicted class over a grid, and the points."""
     import matplotlib
 

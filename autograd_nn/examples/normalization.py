@@ -13,6 +13,7 @@ values of the (N, C, H, W) activations share one mean and variance (Wu & He, 201
 Each model starts from the same weights and sees the same batches; the figure draws that table and
 the training curves of every scheme.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,13 +45,20 @@ SCHEMES: dict[str, NormFactory] = {
 class NormCNN(nn.Module):
     """conv - norm - relu - pool, twice, then linear; `norm` picks the normalisation layer."""
 
-    def __init__(self, norm: NormFactory, channels: tuple[int, int] = (16, 32),
-                 size: int = 8, num_classes: int = 10) -> None:
+    def __init__(
+        self, norm: NormFactory, channels: tuple[int, int] = (16, 32), size: int = 8, num_classes: int = 10
+    ) -> None:
         super().__init__()
         c1, c2 = channels
         self.features = nn.Sequential(
-            nn.Conv2d(1, c1, 3, padding=1), norm(c1, size), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(c1, c2, 3, padding=1), norm(c2, size // 2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(1, c1, 3, padding=1),
+            norm(c1, size),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, padding=1),
+            norm(c2, size // 2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         self.classifier = nn.Linear(c2 * (size // 4) ** 2, num_classes)
 
@@ -59,14 +67,21 @@ class NormCNN(nn.Module):
         return self.classifier(h.flatten(1))  # (B, num_classes)
 
 
-def train_scheme(name: str, data: dict, epochs: int, channels: tuple[int, int], lr: float,
-                 batch_size: int, seed: int, verbose: bool) -> dict:
+def train_scheme(
+    name: str,
+    data: dict,
+    epochs: int,
+    channels: tuple[int, int],
+    lr: float,
+    batch_size: int,
+    seed: int,
+    verbose: bool,
+) -> dict:
     """Train one NormCNN from the seed's initial weights; per-step losses and per-epoch curves."""
     manual_seed(seed)  # the same initial weights and batch order for every scheme
     model = NormCNN(SCHEMES[name], channels)
     opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    train = DataLoader(TensorDataset(data["X_train"], data["y_train"]), batch_size=batch_size,
-                       shuffle=True)
+    train = DataLoader(TensorDataset(data["X_train"], data["y_train"]), batch_size=batch_size, shuffle=True)
     val = DataLoader(TensorDataset(data["X_val"], data["y_val"]), batch_size=512)
     step_losses: list[float] = []
 
@@ -76,17 +91,31 @@ def train_scheme(name: str, data: dict, epochs: int, channels: tuple[int, int], 
         return loss
 
     start = time.perf_counter()
-    history = fit(model, train, F.cross_entropy, opt, epochs=epochs, val_loader=val, step_fn=step,
-                  progress=False, verbose=verbose)
+    history = fit(
+        model,
+        train,
+        F.cross_entropy,
+        opt,
+        epochs=epochs,
+        val_loader=val,
+        step_fn=step,
+        progress=False,
+        verbose=verbose,
+    )
     seconds = time.perf_counter() - start
     test = DataLoader(TensorDataset(data["X_test"], data["y_test"]), batch_size=512)
     test_acc = evaluate(model, test, F.cross_entropy)["acc"]
-    return {"step_loss": step_losses, "loss": history["loss"], "val_loss": history["val_loss"],
-            "val_acc": history["val_acc"], "test_acc": test_acc, "train_time_s": seconds}
+    return {
+        "step_loss": step_losses,
+        "loss": history["loss"],
+        "val_loss": history["val_loss"],
+        "val_acc": history["val_acc"],
+        "test_acc": test_acc,
+        "train_time_s": seconds,
+    }
 
 
-def statistics_mask(scheme: str, n: int = 4, c: int = 8, groups: int = 4,
-                    virtual: int = 2) -> np.ndarray:
+def statistics_mask(scheme: str, n: int = 4, c: int = 8, groups: int = 4, virtual: int = 2) -> np.ndarray:
     """(n, c) booleans: the (sample, channel) pairs that share one mean and variance with sample 0,
     channel 0 (all positions H, W of a marked pair take part)."""
     mask = np.zeros((n, c), bool)
@@ -97,7 +126,7 @@ def statistics_mask(scheme: str, n: int = 4, c: int = 8, groups: int = 4,
     elif scheme == "layer":
         mask[0, :] = True
     elif scheme == "group":
-        mask[0, :c // groups] = True
+        mask[0, : c // groups] = True
     elif scheme == "instance":
         mask[0, 0] = True
     return mask
@@ -137,8 +166,7 @@ def plot_comparison(curves: dict[str, dict], path: str) -> str:
     for name, c in curves.items():
         steps_per_epoch = len(c["step_loss"]) / len(c["val_acc"])
         k = max(1, int(steps_per_epoch // 2))
-        loss_ax.plot(np.arange(len(smooth(c["step_loss"], k))) + k, smooth(c["step_loss"], k),
-                     label=name)
+        loss_ax.plot(np.arange(len(smooth(c["step_loss"], k))) + k, smooth(c["step_loss"], k), label=name)
         acc_ax.plot(range(1, len(c["val_acc"]) + 1), c["val_acc"], marker="o", label=name)
     loss_ax.set(xlabel="step", ylabel="training loss", yscale="log", title="training loss")
     acc_ax.set(xlabel="epoch", ylabel="accuracy", title="validation accuracy")
@@ -153,9 +181,17 @@ def plot_comparison(curves: dict[str, dict], path: str) -> str:
 
 
 @example("normalization", "the same CNN with Batch/Ghost/Layer/Group/Instance norm or none")
-def run(out_dir: str = "runs/normalization", quick: bool = False, epochs: int = 5,
-        schemes: tuple[str, ...] = tuple(SCHEMES), channels: tuple[int, int] = (16, 32),
-        lr: float = 0.05, batch_size: int = 64, seed: int = 0, verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/normalization",
+    quick: bool = False,
+    epochs: int = 5,
+    schemes: tuple[str, ...] = tuple(SCHEMES),
+    channels: tuple[int, int] = (16, 32),
+    lr: float = 0.05,
+    batch_size: int = 64,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Train one model per scheme; return per-scheme curves and final accuracies.
 
     quick=True trains narrower models on 640 images for 2 epochs in batches of 32."""
@@ -168,19 +204,24 @@ def run(out_dir: str = "runs/normalization", quick: bool = False, epochs: int = 
     d = load_digits()
     n_val = 144
     n_train = 640 if quick else len(d["X_train"]) - n_val
-    data = {"X_train": d["X_train"][n_val:n_val + n_train],
-            "y_train": d["y_train"][n_val:n_val + n_train],
-            "X_val": d["X_train"][:n_val], "y_val": d["y_train"][:n_val],
-            "X_test": d["X_test"], "y_test": d["y_test"]}
+    data = {
+        "X_train": d["X_train"][n_val : n_val + n_train],
+        "y_train": d["y_train"][n_val : n_val + n_train],
+        "X_val": d["X_train"][:n_val],
+        "y_val": d["y_train"][:n_val],
+        "X_test": d["X_test"],
+        "y_test": d["y_test"],
+    }
     curves = {}
     for name in schemes:
         if verbose:
             print(f"--- {name} norm")
         curves[name] = train_scheme(name, data, epochs, channels, lr, batch_size, seed, verbose)
     figure = plot_comparison(curves, os.path.join(out_dir, "normalization.png"))
-    return {"test_accuracy": {k: c["test_acc"] for k, c in curves.items()},
-            "final_val_accuracy": {k: c["val_acc"][-1] for k, c in curves.items()},
-            "train_time_s": {k: c["train_time_s"] for k, c in curves.items()},
-            "curves": {k: {m: c[m] for m in ("loss", "val_loss", "val_acc")}
-                       for k, c in curves.items()},
-            "figure": figure}
+    return {
+        "test_accuracy": {k: c["test_acc"] for k, c in curves.items()},
+        "final_val_accuracy": {k: c["val_acc"][-1] for k, c in curves.items()},
+        "train_time_s": {k: c["train_time_s"] for k, c in curves.items()},
+        "curves": {k: {m: c[m] for m in ("loss", "val_loss", "val_acc")} for k, c in curves.items()},
+        "figure": figure,
+    }

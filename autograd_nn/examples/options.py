@@ -5,6 +5,7 @@ example's `run` function (`--bpe-vocab-size 1024` sets `bpe_vocab_size=1024`) an
 type of the parameter's default. Only parameters with a bool, int, float or str default can be set
 this way; `out_dir` and `quick` have options of their own.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -17,8 +18,11 @@ _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 def settable_options(run: Callable[..., Any]) -> dict[str, Any]:
     """The parameters of `run` that options may set, with their defaults."""
-    return {name: p.default for name, p in inspect.signature(run).parameters.items()
-            if name not in _RESERVED and isinstance(p.default, (bool, int, float, str))}
+    return {
+        name: p.default
+        for name, p in inspect.signature(run).parameters.items()
+        if name not in _RESERVED and isinstance(p.default, (bool, int, float, str))
+    }
 
 
 def parse_example_options(run: Callable[..., Any], args: list[str]) -> dict[str, Any]:

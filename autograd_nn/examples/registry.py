@@ -4,6 +4,7 @@ Each example is a function `run(out_dir, quick=False) -> dict` decorated with `@
 trains a model from `autograd_nn.nn` on built-in data, writes its pictures and checkpoints into
 `out_dir`, and returns its headline metrics. `quick=True` shrinks it for tests and notebooks in CI.
 """
+
 from __future__ import annotations
 
 import importlib

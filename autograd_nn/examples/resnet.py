@@ -8,6 +8,7 @@ the identity. Global average pooling and one Linear layer classify.
     image (B, 1, 8, 8) -> stem (B, 16, 8, 8) -> stage 1 (B, 16, 8, 8) -> stage 2 (B, 32, 4, 4)
                        -> average pool (B, 32) -> logits (B, 10)
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,9 @@ class ResNet(nn.Module):
         stages, inplanes = [], w0
         for i, (width, n_blocks) in enumerate(zip(cfg.widths, cfg.blocks)):
             stride = 1 if i == 0 else 2
-            blocks = [nn.BasicBlock(inplanes, width, stride,
-                                    downsample=nn.make_downsample(inplanes, width, stride))]
+            blocks = [
+                nn.BasicBlock(inplanes, width, stride, downsample=nn.make_downsample(inplanes, width, stride))
+            ]
             blocks += [nn.BasicBlock(width, width) for _ in range(n_blocks - 1)]
             stages.append(nn.Sequential(*blocks))
             inplanes = width
@@ -67,8 +69,9 @@ class ResNet(nn.Module):
         return self.fc(h)  # (B, num_classes)
 
 
-def digits_loaders(batch_size: int, n_val: int = 144, n_train: int | None = None
-                   ) -> tuple[DataLoader, DataLoader, DataLoader]:
+def digits_loaders(
+    batch_size: int, n_val: int = 144, n_train: int | None = None
+) -> tuple[DataLoader, DataLoader, DataLoader]:
     """Train / validation / test loaders on the digits; validation is held out of the training
     split (already shuffled by `load_digits`), so the test set is never used to pick a model."""
     d = load_digits()
@@ -115,9 +118,16 @@ def plot_mistakes(model: nn.Module, loader: DataLoader, path: str, n: int = 16) 
 
 
 @example("resnet", "small ResNet (BasicBlocks, projection shortcut) on the 8x8 digits")
-def run(out_dir: str = "runs/resnet", quick: bool = False, epochs: int = 8,
-        config: ResNetConfig | None = None, lr: float = 1e-2, batch_size: int = 32,
-        seed: int = 0, verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/resnet",
+    quick: bool = False,
+    epochs: int = 8,
+    config: ResNetConfig | None = None,
+    lr: float = 1e-2,
+    batch_size: int = 32,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Train, keep the best epoch by validation loss, report test accuracy.
 
     quick=True trains a narrower network for 3 epochs (a few seconds)."""
@@ -131,17 +141,31 @@ def run(out_dir: str = "runs/resnet", quick: bool = False, epochs: int = 8,
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     ckpt = os.path.join(out_dir, "best.ckpt")
     start = time.perf_counter()
-    history = fit(model, train, F.cross_entropy, opt, epochs=epochs, val_loader=val,
-                  scheduler=sched, checkpoint_path=ckpt, progress=verbose and not quick,
-                  verbose=verbose)
+    history = fit(
+        model,
+        train,
+        F.cross_entropy,
+        opt,
+        epochs=epochs,
+        val_loader=val,
+        scheduler=sched,
+        checkpoint_path=ckpt,
+        progress=verbose and not quick,
+        verbose=verbose,
+    )
     train_time = time.perf_counter() - start
     model.load_state_dict(load(ckpt)["model"])
     result = evaluate(model, test, F.cross_entropy)
     xb, yb = next(iter(test))
     confusion = confusion_matrix(model.eval()(xb), yb, 10)
-    return {"test_accuracy": result["acc"], "test_loss": result["loss"],
-            "best_epoch": history.best_epoch, "train_time_s": train_time,
-            "parameters": sum(p.numel() for p in model.parameters()), "checkpoint": ckpt,
-            "curves": history.plot(os.path.join(out_dir, "curves.png"), "small ResNet on digits"),
-            "mistakes": plot_mistakes(model, test, os.path.join(out_dir, "mistakes.png")),
-            "confusion_matrix": confusion.tolist()}
+    return {
+        "test_accuracy": result["acc"],
+        "test_loss": result["loss"],
+        "best_epoch": history.best_epoch,
+        "train_time_s": train_time,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "checkpoint": ckpt,
+        "curves": history.plot(os.path.join(out_dir, "curves.png"), "small ResNet on digits"),
+        "mistakes": plot_mistakes(model, test, os.path.join(out_dir, "mistakes.png")),
+        "confusion_matrix": confusion.tolist(),
+    }

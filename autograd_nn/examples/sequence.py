@@ -5,6 +5,7 @@ and predicts the next. The recurrent state carries what it has read so far; an L
 that state so it survives longer than a plain tanh RNN's. Three examples share one `run`:
 `char_rnn`, `char_lstm`, `char_gru`.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,9 @@ class CharRNN(nn.Module):
             raise ValueError(f"CharRNN: cell must be one of {sorted(CELLS)}, got {config.cell!r}")
         self.config = config
         self.embedding = nn.Embedding(config.vocab_size, config.n_embd)
-        self.rnn = CELLS[config.cell](config.n_embd, config.hidden_size, config.num_layers,
-                                      batch_first=True, dropout=config.dropout)
+        self.rnn = CELLS[config.cell](
+            config.n_embd, config.hidden_size, config.num_layers, batch_first=True, dropout=config.dropout
+        )
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
 
     def step(self, idx: Tensor, state: Any = None) -> tuple[Tensor, Any]:
@@ -56,8 +58,14 @@ class CharRNN(nn.Module):
     def forward(self, idx: Tensor) -> Tensor:
         return self.step(idx)[0]  # (B, T, vocab)
 
-    def generate(self, idx: np.ndarray, max_new_tokens: int, temperature: float = 1.0,
-                 top_k: int | None = None, rng: np.random.Generator | None = None) -> np.ndarray:
+    def generate(
+        self,
+        idx: np.ndarray,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
         """Extend ids (B, T): read the prompt once, then one character at a time, keeping state."""
         was_training = self.training
         self.eval()
@@ -72,23 +80,46 @@ class CharRNN(nn.Module):
         return idx
 
 
-def run(out_dir: str = "runs/char_lstm", quick: bool = False, cell: str = "lstm",
-        steps: int = 1000, seed: int = 0, config: CharRNNConfig | None = None,
-        train: LMTrainConfig | None = None, max_chars: int = 200_000, log: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/char_lstm",
+    quick: bool = False,
+    cell: str = "lstm",
+    steps: int = 1000,
+    seed: int = 0,
+    config: CharRNNConfig | None = None,
+    train: LMTrainConfig | None = None,
+    max_chars: int = 200_000,
+    log: bool = True,
+) -> dict:
     """Train a character-level `cell` LM; returns its validation loss and the unigram baseline."""
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
     corpus = CharCorpus(max_chars=50_000 if quick else max_chars)
-    train = train or LMTrainConfig(steps=40 if quick else steps, batch_size=16 if quick else 32,
-                                   block_size=32 if quick else 64, lr=1e-2 if quick else 5e-3,
-                                   eval_every=20 if quick else 250, eval_iters=2 if quick else 8,
-                                   seed=seed)
-    config = config or CharRNNConfig(vocab_size=corpus.vocab_size, cell=cell,
-                                     hidden_size=64 if quick else 128)
+    train = train or LMTrainConfig(
+        steps=40 if quick else steps,
+        batch_size=16 if quick else 32,
+        block_size=32 if quick else 64,
+        lr=1e-2 if quick else 5e-3,
+        eval_every=20 if quick else 250,
+        eval_iters=2 if quick else 8,
+        seed=seed,
+    )
+    config = config or CharRNNConfig(
+        vocab_size=corpus.vocab_size, cell=cell, hidden_size=64 if quick else 128
+    )
     model = CharRNN(config)
     history = train_lm(model, corpus, train, log=print if log else None)
-    return report_lm(model, corpus, history, out_dir, f"char_{config.cell}", config, train,
-                     sample_chars=60 if quick else 300, seed=seed)
+    return report_lm(
+        model,
+        corpus,
+        history,
+        out_dir,
+        f"char_{config.cell}",
+        config,
+        train,
+        sample_chars=60 if quick else 300,
+        seed=seed,
+    )
 
 
 @example("char_rnn", "character-level tanh RNN language model with sampling")

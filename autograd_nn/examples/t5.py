@@ -6,6 +6,7 @@ cross-attention over the encoder's output. Token embeddings are shared by encode
 output head (as in T5); positions are learned. Trained with teacher forcing, evaluated by greedy
 decoding: a sequence counts only if every digit is right (exact match).
 """
+
 from __future__ import annotations
 
 import os
@@ -47,10 +48,17 @@ class Seq2SeqTransformer(nn.Module):
         self.src_pos = nn.LearnedPositionalEmbedding(config.max_len, d, batch_first=True)
         self.tgt_pos = nn.LearnedPositionalEmbedding(config.max_len, d, batch_first=True)
         self.transformer = nn.Transformer(
-            d, config.nhead, config.num_layers, config.num_layers, config.dim_feedforward,
-            config.dropout, partial(F.gelu, approximate="tanh"), batch_first=True,
-            norm_first=True)
-        nn.init.normal_(self.embed.weight, 0.0, d ** -0.5)
+            d,
+            config.nhead,
+            config.num_layers,
+            config.num_layers,
+            config.dim_feedforward,
+            config.dropout,
+            partial(F.gelu, approximate="tanh"),
+            batch_first=True,
+            norm_first=True,
+        )
+        nn.init.normal_(self.embed.weight, 0.0, d**-0.5)
 
     def encode(self, src: Tensor) -> Tensor:
         x = self.src_pos(self.embed(src))  # (B, S, d)
@@ -87,8 +95,9 @@ class DigitTask:
     training batches never contain a test or validation string.
     """
 
-    def __init__(self, length: int = 8, task: str = "reverse", test_size: int = 500,
-                 seed: int = 0, val_size: int = 500) -> None:
+    def __init__(
+        self, length: int = 8, task: str = "reverse", test_size: int = 500, seed: int = 0, val_size: int = 500
+    ) -> None:
         if task not in ("reverse", "sort"):
             raise ValueError(f"DigitTask: task must be 'reverse' or 'sort', got {task!r}")
         self.length, self.task = length, task
@@ -138,20 +147,29 @@ def exact_match(model: Seq2SeqTransformer, task: DigitTask) -> tuple[float, floa
 
 
 @example("t5", "tiny encoder-decoder transformer reversing digit strings (greedy decoding)")
-def run(out_dir: str = "runs/t5", quick: bool = False, steps: int = 1200, length: int = 8,
-        task: str = "reverse", seed: int = 0, config: Seq2SeqConfig | None = None,
-        batch_size: int = 64, lr: float = 2e-3, log: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/t5",
+    quick: bool = False,
+    steps: int = 1200,
+    length: int = 8,
+    task: str = "reverse",
+    seed: int = 0,
+    config: Seq2SeqConfig | None = None,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    log: bool = True,
+) -> dict:
     """Train on freshly drawn strings, keep the step with the lowest loss on 500 validation
     strings; returns exact match on 500 other held-out test strings."""
     manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
     data = DigitTask(length=4 if quick else length, task=task, seed=seed)
-    config = config or (Seq2SeqConfig(d_model=32, num_layers=1, dim_feedforward=64) if quick
-                        else Seq2SeqConfig())
+    config = config or (
+        Seq2SeqConfig(d_model=32, num_layers=1, dim_feedforward=64) if quick else Seq2SeqConfig()
+    )
     model = Seq2SeqTransformer(config)
     steps = 30 if quick else steps
-    cfg = LMTrainConfig(steps=steps, lr=lr, warmup=min(100, steps // 10),
-                        eval_every=10 if quick else 100)
+    cfg = LMTrainConfig(steps=steps, lr=lr, warmup=min(100, steps // 10), eval_every=10 if quick else 100)
     val = data.teacher_forcing(data.val_src)
 
     def validate() -> dict[str, float]:
@@ -161,16 +179,33 @@ def run(out_dir: str = "runs/t5", quick: bool = False, steps: int = 1200, length
         model.train()
         return {"val_loss": loss}
 
-    history = train_steps(model, lambda step: data.batch(batch_size), seq2seq_loss, cfg,
-                          evaluate=validate, log=print if log else None, restore_best=True)
+    history = train_steps(
+        model,
+        lambda step: data.batch(batch_size),
+        seq2seq_loss,
+        cfg,
+        evaluate=validate,
+        log=print if log else None,
+        restore_best=True,
+    )
     match, digits = exact_match(model, data)  # the test strings, read once
     src = data.test_src[:5]
-    examples = [("".join(map(str, s)), "".join(map(str, p)))
-                for s, p in zip(src, model.greedy_decode(src, data.length))]
-    curves = history.plot(os.path.join(out_dir, "curves.png"),
-                          f"{task} {data.length} digits (one point per {cfg.eval_every} steps)")
+    examples = [
+        ("".join(map(str, s)), "".join(map(str, p)))
+        for s, p in zip(src, model.greedy_decode(src, data.length))
+    ]
+    curves = history.plot(
+        os.path.join(out_dir, "curves.png"),
+        f"{task} {data.length} digits (one point per {cfg.eval_every} steps)",
+    )
     assert history.best_epoch is not None  # restore_best=True picked a row
-    return {"exact_match": match, "digit_accuracy": digits, "train_loss": history["loss"][-1],
-            "best_step": int(history["step"][history.best_epoch - 1]),
-            "num_params": sum(p.numel() for p in model.parameters()),
-            "train_time_s": history["time"][-1], "examples": examples, "curves": curves}
+    return {
+        "exact_match": match,
+        "digit_accuracy": digits,
+        "train_loss": history["loss"][-1],
+        "best_step": int(history["step"][history.best_epoch - 1]),
+        "num_params": sum(p.numel() for p in model.parameters()),
+        "train_time_s": history["time"][-1],
+        "examples": examples,
+        "curves": curves,
+    }

@@ -16,6 +16,7 @@ with 4 layers; a max over time makes the decision independent of the onset.
 The baseline, an MLP on the flattened frames, has to learn each phoneme at each position
 separately.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,18 @@ from ..training import evaluate, fit
 from .registry import example
 
 # Each word's phonemes; words 0/1, 2/3, 4/5 and 6/7 use the same phonemes in another order.
-WORDS = ((0, 1, 2), (2, 1, 0), (3, 4, 5), (5, 3, 4), (6, 7, 0), (0, 7, 6), (1, 3, 6), (6, 1, 3),
-         (2, 4, 7), (5, 0, 3))
+WORDS = (
+    (0, 1, 2),
+    (2, 1, 0),
+    (3, 4, 5),
+    (5, 3, 4),
+    (6, 7, 0),
+    (0, 7, 6),
+    (1, 3, 6),
+    (6, 1, 3),
+    (2, 4, 7),
+    (5, 0, 3),
+)
 
 
 @dataclass
@@ -49,12 +60,12 @@ class SpokenDigitsConfig:
     template_seed: int = 1234  # the phoneme templates are the same in every split
 
 
-def spoken_digits(n: int, rng: np.random.Generator, cfg: SpokenDigitsConfig | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def spoken_digits(
+    n: int, rng: np.random.Generator, cfg: SpokenDigitsConfig | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """`n` utterances: frames (n, n_features, n_frames) float32 and word labels (n,) int64."""
     cfg = cfg or SpokenDigitsConfig()
-    templates = np.random.default_rng(cfg.template_seed).normal(size=(cfg.n_phonemes,
-                                                                      cfg.n_features))
+    templates = np.random.default_rng(cfg.template_seed).normal(size=(cfg.n_phonemes, cfg.n_features))
     labels = rng.integers(0, len(WORDS), n)
     x = np.zeros((n, cfg.n_features, cfg.n_frames))
     for i, label in enumerate(labels):
@@ -62,7 +73,7 @@ def spoken_digits(n: int, rng: np.random.Generator, cfg: SpokenDigitsConfig | No
         t = rng.integers(0, cfg.n_frames - durations.sum() + 1)  # onset
         loudness = rng.uniform(0.7, 1.3)
         for phoneme, duration in zip(WORDS[label], durations):
-            x[i, :, t:t + duration] = loudness * templates[phoneme][:, None]
+            x[i, :, t : t + duration] = loudness * templates[phoneme][:, None]
             t += duration
     kernel = np.array([0.25, 0.5, 0.25])  # co-articulation: sounds blend at their boundaries
     x = np.apply_along_axis(lambda row: np.convolve(row, kernel, mode="same"), 2, x)
@@ -73,8 +84,13 @@ def spoken_digits(n: int, rng: np.random.Generator, cfg: SpokenDigitsConfig | No
 class TDNN(nn.Module):
     """Dilated Conv1d stack over time, max over time, linear classifier."""
 
-    def __init__(self, n_features: int = 12, channels: int = 32,
-                 dilations: tuple[int, ...] = (1, 2, 4, 8), num_classes: int = 10) -> None:
+    def __init__(
+        self,
+        n_features: int = 12,
+        channels: int = 32,
+        dilations: tuple[int, ...] = (1, 2, 4, 8),
+        num_classes: int = 10,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c_in = n_features
@@ -92,28 +108,49 @@ class TDNN(nn.Module):
 
 def mlp_baseline(n_inputs: int, hidden: int = 128, num_classes: int = 10) -> nn.Module:
     """Flattened frames -> hidden -> classes."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, hidden), nn.ReLU(),
-                         nn.Linear(hidden, num_classes))
+    return nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
 
 
-def _train(model: nn.Module, loaders: tuple[DataLoader, DataLoader, DataLoader], epochs: int,
-           lr: float, ckpt: str) -> dict:
+def _train(
+    model: nn.Module, loaders: tuple[DataLoader, DataLoader, DataLoader], epochs: int, lr: float, ckpt: str
+) -> dict:
     train, val, test = loaders
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-3)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     start = time.perf_counter()
-    history = fit(model, train, F.cross_entropy, opt, epochs, val_loader=val, scheduler=sched,
-                  checkpoint_path=ckpt, progress=False, verbose=False)
+    history = fit(
+        model,
+        train,
+        F.cross_entropy,
+        opt,
+        epochs,
+        val_loader=val,
+        scheduler=sched,
+        checkpoint_path=ckpt,
+        progress=False,
+        verbose=False,
+    )
     seconds = time.perf_counter() - start
     model.load_state_dict(load(ckpt)["model"])
     result = evaluate(model, test, F.cross_entropy)
-    return {"test_accuracy": result["acc"], "best_epoch": history.best_epoch,
-            "train_time_s": seconds, "num_params": sum(p.numel() for p in model.parameters())}
+    return {
+        "test_accuracy": result["acc"],
+        "best_epoch": history.best_epoch,
+        "train_time_s": seconds,
+        "num_params": sum(p.numel() for p in model.parameters()),
+    }
 
 
 @example("tdnn", "time delay neural network (dilated Conv1d) on synthetic spoken words vs an MLP")
-def run(out_dir: str = "runs/tdnn", quick: bool = False, n_train: int = 1000, epochs: int = 15,
-        lr: float = 3e-3, seed: int = 0, verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/tdnn",
+    quick: bool = False,
+    n_train: int = 1000,
+    epochs: int = 15,
+    lr: float = 3e-3,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Train the TDNN and the MLP on the same utterances; report both test accuracies."""
     os.makedirs(out_dir, exist_ok=True)
     if quick:
@@ -121,19 +158,27 @@ def run(out_dir: str = "runs/tdnn", quick: bool = False, n_train: int = 1000, ep
     rng = np.random.default_rng(seed)
     cfg = SpokenDigitsConfig()
     splits = [spoken_digits(n, rng, cfg) for n in (n_train, 500, 1000)]  # train, val, test
-    train = DataLoader(TensorDataset(*splits[0]), batch_size=64, shuffle=True,
-                       generator=np.random.default_rng(seed))
-    loaders = (train, DataLoader(TensorDataset(*splits[1]), batch_size=500),
-               DataLoader(TensorDataset(*splits[2]), batch_size=500))
+    train = DataLoader(
+        TensorDataset(*splits[0]), batch_size=64, shuffle=True, generator=np.random.default_rng(seed)
+    )
+    loaders = (
+        train,
+        DataLoader(TensorDataset(*splits[1]), batch_size=500),
+        DataLoader(TensorDataset(*splits[2]), batch_size=500),
+    )
     result: dict = {}
-    for name, make in (("tdnn", lambda: TDNN(cfg.n_features)),
-                       ("mlp", lambda: mlp_baseline(cfg.n_features * cfg.n_frames))):
+    for name, make in (
+        ("tdnn", lambda: TDNN(cfg.n_features)),
+        ("mlp", lambda: mlp_baseline(cfg.n_features * cfg.n_frames)),
+    ):
         manual_seed(seed)
         result[name] = _train(make(), loaders, epochs, lr, os.path.join(out_dir, f"{name}.ckpt"))
         if verbose:
             r = result[name]
-            print(f"{name:5s} test accuracy {r['test_accuracy']:.3f}  ({r['num_params']} "
-                  f"parameters, {r['train_time_s']:.1f} s)")
+            print(
+                f"{name:5s} test accuracy {r['test_accuracy']:.3f}  ({r['num_params']} "
+                f"parameters, {r['train_time_s']:.1f} s)"
+            )
     result["examples"] = plot_utterances(splits[2], os.path.join(out_dir, "utterances.png"))
     return result
 

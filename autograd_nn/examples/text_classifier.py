@@ -12,6 +12,7 @@ zero and out of training, so a plain sum over the padded positions is the sum ov
 
     ids (B, L) -> embeddings (B, L, d) -> sum over L / number of words (B, d) -> MLP -> logits (B, K)
 """
+
 from __future__ import annotations
 
 import importlib
@@ -35,8 +36,16 @@ from ..serialization import load
 from ..training import confusion_matrix, evaluate, fit
 from .registry import example
 
-MODULES = ("configparser", "difflib", "email.message", "logging", "statistics", "tarfile",
-           "threading", "typing")
+MODULES = (
+    "configparser",
+    "difflib",
+    "email.message",
+    "logging",
+    "statistics",
+    "tarfile",
+    "threading",
+    "typing",
+)
 
 
 @dataclass
@@ -62,8 +71,11 @@ def _docstrings(module_name: str) -> list[str]:
             if inspect.isclass(obj) or inspect.isfunction(obj):
                 docs.append(inspect.getdoc(obj) or "")
             if inspect.isclass(obj):
-                docs += [inspect.getdoc(f) or "" for name, f in sorted(vars(obj).items())
-                         if not name.startswith("_") and inspect.isfunction(f)]
+                docs += [
+                    inspect.getdoc(f) or ""
+                    for name, f in sorted(vars(obj).items())
+                    if not name.startswith("_") and inspect.isfunction(f)
+                ]
     return [d for d in docs if d]
 
 
@@ -86,26 +98,29 @@ def docstring_sentences(modules: tuple[str, ...] = MODULES, min_words: int = 4) 
     return Sentences(text, np.array(label, np.int64), np.array(group, np.int64), modules)
 
 
-def split_by_docstring(data: Sentences, seed: int = 0, test: float = 0.2, val: float = 0.1
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_by_docstring(
+    data: Sentences, seed: int = 0, test: float = 0.2, val: float = 0.1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boolean masks (train, val, test) that keep each docstring's sentences in one split."""
     groups = np.random.default_rng(seed).permutation(np.unique(data.group))
     n_test, n_val = int(test * len(groups)), int(val * len(groups))
     in_test = np.isin(data.group, groups[:n_test])
-    in_val = np.isin(data.group, groups[n_test:n_test + n_val])
+    in_val = np.isin(data.group, groups[n_test : n_test + n_val])
     return ~(in_test | in_val), in_val, in_test
 
 
 class BagOfEmbeddings(nn.Module):
     """Mean of a sentence's word embeddings, then Linear - ReLU - Dropout - Linear."""
 
-    def __init__(self, vocab_size: int, num_classes: int, dim: int = 64, pad_id: int = 0,
-                 dropout: float = 0.2) -> None:
+    def __init__(
+        self, vocab_size: int, num_classes: int, dim: int = 64, pad_id: int = 0, dropout: float = 0.2
+    ) -> None:
         super().__init__()
         self.pad_id = pad_id
         self.embedding = nn.Embedding(vocab_size, dim, padding_idx=pad_id)
-        self.classifier = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout),
-                                        nn.Linear(dim, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dim, num_classes)
+        )
 
     def forward(self, ids: Tensor) -> Tensor:
         words = (ids != self.pad_id).sum(1, keepdim=True).clamp(min=1)  # (B, 1)
@@ -114,9 +129,16 @@ class BagOfEmbeddings(nn.Module):
 
 
 @example("text_classifier", "word-level classifier: which stdlib module a docstring sentence is from")
-def run(out_dir: str = "runs/text_classifier", quick: bool = False, epochs: int = 30,
-        dim: int = 64, max_length: int = 48, lr: float = 3e-3, seed: int = 0,
-        verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/text_classifier",
+    quick: bool = False,
+    epochs: int = 30,
+    dim: int = 64,
+    max_length: int = 48,
+    lr: float = 3e-3,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Train on sentences of 8 modules, keep the epoch with the best validation loss, report test
     accuracy against always guessing the most common training label."""
     manual_seed(seed)
@@ -130,16 +152,23 @@ def run(out_dir: str = "runs/text_classifier", quick: bool = False, epochs: int 
 
     def loader(mask: np.ndarray, shuffle: bool) -> DataLoader:
         ids = tokenizer.encode_batch(list(sentences[mask]), max_length=max_length)
-        return DataLoader(TensorDataset(ids, as_tensor(data.label[mask])), batch_size=32,
-                          shuffle=shuffle)
+        return DataLoader(TensorDataset(ids, as_tensor(data.label[mask])), batch_size=32, shuffle=shuffle)
 
     model = BagOfEmbeddings(tokenizer.vocab_size, len(data.modules), dim, tokenizer.pad_id)
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-2)
     ckpt = os.path.join(out_dir, "best.ckpt")
     start = time.perf_counter()
-    history = fit(model, loader(train, True), F.cross_entropy, opt, epochs,
-                  val_loader=loader(val, False), checkpoint_path=ckpt, progress=False,
-                  verbose=verbose)
+    history = fit(
+        model,
+        loader(train, True),
+        F.cross_entropy,
+        opt,
+        epochs,
+        val_loader=loader(val, False),
+        checkpoint_path=ckpt,
+        progress=False,
+        verbose=verbose,
+    )
     train_time = time.perf_counter() - start
     model.load_state_dict(load(ckpt)["model"])
     result = evaluate(model, loader(test, False), F.cross_entropy)
@@ -147,13 +176,18 @@ def run(out_dir: str = "runs/text_classifier", quick: bool = False, epochs: int 
     with no_grad():
         confusion = confusion_matrix(model.eval()(x_test), data.label[test], len(data.modules))
     majority = int(np.bincount(data.label[train]).argmax())
-    return {"test_accuracy": result["acc"], "test_loss": result["loss"],
-            "majority_baseline": float((data.label[test] == majority).mean()),
-            "sentences": {"train": int(train.sum()), "val": int(val.sum()),
-                          "test": int(test.sum())},
-            "vocab_size": tokenizer.vocab_size, "modules": list(data.modules),
-            "best_epoch": history.best_epoch, "train_time_s": train_time,
-            "num_params": sum(p.numel() for p in model.parameters()),
-            "curves": history.plot(os.path.join(out_dir, "curves.png"),
-                                   "which module is a docstring sentence from?"),
-            "confusion_matrix": confusion.tolist()}
+    return {
+        "test_accuracy": result["acc"],
+        "test_loss": result["loss"],
+        "majority_baseline": float((data.label[test] == majority).mean()),
+        "sentences": {"train": int(train.sum()), "val": int(val.sum()), "test": int(test.sum())},
+        "vocab_size": tokenizer.vocab_size,
+        "modules": list(data.modules),
+        "best_epoch": history.best_epoch,
+        "train_time_s": train_time,
+        "num_params": sum(p.numel() for p in model.parameters()),
+        "curves": history.plot(
+            os.path.join(out_dir, "curves.png"), "which module is a docstring sentence from?"
+        ),
+        "confusion_matrix": confusion.tolist(),
+    }

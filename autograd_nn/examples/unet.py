@@ -11,6 +11,7 @@ across the bottleneck). A 1x1 convolution maps the last features to one output c
 Trained with the mean squared error against the clean image, on fresh noise every batch; the test
 set has one fixed draw of noise, and the report compares it before and after denoising.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,12 @@ def double_conv(c_in: int, c_out: int, groups: int = 4) -> nn.Sequential:
     behaves the same in training and evaluation even after a few steps (BatchNorm's running
     averages need many)."""
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.GroupNorm(groups, c_out), nn.ReLU(),
-        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.GroupNorm(groups, c_out), nn.ReLU(),
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.GroupNorm(groups, c_out),
+        nn.ReLU(),
+        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+        nn.GroupNorm(groups, c_out),
+        nn.ReLU(),
     )
 
 
@@ -54,8 +59,9 @@ def up_conv(c_in: int, c_out: int, mode: str) -> nn.Module:
     if mode == "transpose":
         return nn.ConvTranspose2d(c_in, c_out, kernel_size=2, stride=2)
     if mode == "nearest":
-        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
-                             nn.Conv2d(c_in, c_out, 3, padding=1))
+        return nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1)
+        )
     raise ValueError(f"UNet: upsample must be 'transpose' or 'nearest', got {mode!r}")
 
 
@@ -122,9 +128,17 @@ def plot_denoising(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray, p
 
 
 @example("unet", "tiny U-Net denoising digits corrupted with Gaussian noise (PSNR before/after)")
-def run(out_dir: str = "runs/unet", quick: bool = False, epochs: int = 10, sigma: float = 0.3,
-        config: UNetConfig | None = None, lr: float = 3e-3, batch_size: int = 64, seed: int = 0,
-        verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/unet",
+    quick: bool = False,
+    epochs: int = 10,
+    sigma: float = 0.3,
+    config: UNetConfig | None = None,
+    lr: float = 3e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict:
     """Train the U-Net to map noisy digits to clean ones; report test MSE and PSNR before/after.
 
     quick=True trains a narrower U-Net on 512 images for 2 epochs."""
@@ -151,9 +165,20 @@ def run(out_dir: str = "runs/unet", quick: bool = False, epochs: int = 10, sigma
     val = DataLoader(TensorDataset(noisy_val, x_val), batch_size=512)
     ckpt = os.path.join(out_dir, "best.ckpt")
     start = time.perf_counter()
-    history = fit(model, train, F.mse_loss, opt, epochs=epochs, val_loader=val, scheduler=sched,
-                  metrics={}, checkpoint_path=ckpt, step_fn=denoise_step,
-                  progress=verbose and not quick, verbose=verbose)
+    history = fit(
+        model,
+        train,
+        F.mse_loss,
+        opt,
+        epochs=epochs,
+        val_loader=val,
+        scheduler=sched,
+        metrics={},
+        checkpoint_path=ckpt,
+        step_fn=denoise_step,
+        progress=verbose and not quick,
+        verbose=verbose,
+    )
     train_time = time.perf_counter() - start
     model.load_state_dict(load(ckpt)["model"])
     model.eval()
@@ -161,9 +186,16 @@ def run(out_dir: str = "runs/unet", quick: bool = False, epochs: int = 10, sigma
         denoised = model(as_tensor(noisy_test)).numpy()  # (N, 1, 8, 8)
     mse_before = float(np.mean((noisy_test - x_test) ** 2))
     mse_after = float(np.mean((denoised - x_test) ** 2))
-    picture = plot_denoising(x_test[:10], noisy_test[:10], denoised[:10],
-                             os.path.join(out_dir, "denoised.png"))
-    return {"mse_noisy": mse_before, "mse_denoised": mse_after,
-            "psnr_noisy_db": psnr(mse_before), "psnr_denoised_db": psnr(mse_after),
-            "train_time_s": train_time, "checkpoint": ckpt, "denoised": picture,
-            "curves": history.plot(os.path.join(out_dir, "curves.png"), "U-Net denoising loss")}
+    picture = plot_denoising(
+        x_test[:10], noisy_test[:10], denoised[:10], os.path.join(out_dir, "denoised.png")
+    )
+    return {
+        "mse_noisy": mse_before,
+        "mse_denoised": mse_after,
+        "psnr_noisy_db": psnr(mse_before),
+        "psnr_denoised_db": psnr(mse_after),
+        "train_time_s": train_time,
+        "checkpoint": ckpt,
+        "denoised": picture,
+        "curves": history.plot(os.path.join(out_dir, "curves.png"), "U-Net denoising loss"),
+    }

@@ -5,6 +5,7 @@ as one token. A learned class token is prepended, learned position embeddings ar
 pre-norm transformer encoder mixes the tokens. The class token's final state is classified.
 With 2x2 patches an 8x8 digit is a sequence of 16 tokens (+1 class token).
 """
+
 from __future__ import annotations
 
 import os
@@ -43,10 +44,12 @@ class PatchEmbedding(nn.Module):
     def __init__(self, config: ViTConfig) -> None:
         super().__init__()
         if config.image_size % config.patch_size:
-            raise ValueError(f"PatchEmbedding: image_size {config.image_size} is not a multiple "
-                             f"of patch_size {config.patch_size}")
+            raise ValueError(
+                f"PatchEmbedding: image_size {config.image_size} is not a multiple "
+                f"of patch_size {config.patch_size}"
+            )
         self.p = config.patch_size
-        self.proj = nn.Linear(config.channels * self.p ** 2, config.d_model)
+        self.proj = nn.Linear(config.channels * self.p**2, config.d_model)
 
     def forward(self, x: Tensor) -> Tensor:
         B, C, H, W = x.shape
@@ -69,9 +72,15 @@ class ViT(nn.Module):
         self.pos_embed = nn.Parameter(zeros(1, config.num_patches + 1, d))
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         nn.init.trunc_normal_(self.cls_token, std=0.02)
-        layer = nn.TransformerEncoderLayer(d, config.nhead, config.dim_feedforward,
-                                           config.dropout, partial(F.gelu, approximate="tanh"),
-                                           batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            d,
+            config.nhead,
+            config.dim_feedforward,
+            config.dropout,
+            partial(F.gelu, approximate="tanh"),
+            batch_first=True,
+            norm_first=True,
+        )
         self.encoder = nn.TransformerEncoder(layer, config.num_layers)
         self.norm = nn.LayerNorm(d)
         self.head = nn.Linear(d, config.num_classes)
@@ -85,8 +94,15 @@ class ViT(nn.Module):
 
 
 @example("vit", "Vision Transformer on the 8x8 digits (2x2 patches as tokens)")
-def run(out_dir: str = "runs/vit", quick: bool = False, epochs: int = 30, seed: int = 0,
-        config: ViTConfig | None = None, lr: float = 2e-3, verbose: bool = True) -> dict:
+def run(
+    out_dir: str = "runs/vit",
+    quick: bool = False,
+    epochs: int = 30,
+    seed: int = 0,
+    config: ViTConfig | None = None,
+    lr: float = 2e-3,
+    verbose: bool = True,
+) -> dict:
     """Train a ViT on the digits, keep the epoch with the lowest validation loss; returns its
     accuracy on the held-out test split (chance is 10%)."""
     manual_seed(seed)
@@ -96,14 +112,17 @@ def run(out_dir: str = "runs/vit", quick: bool = False, epochs: int = 30, seed: 
     train = DataLoader(TensorDataset(d["X_train"], d["y_train"]), batch_size=64, shuffle=True)
     val = DataLoader(TensorDataset(d["X_val"], d["y_val"]), batch_size=256)
     test = DataLoader(TensorDataset(d["X_test"], d["y_test"]), batch_size=256)
-    config = config or (ViTConfig(d_model=32, num_layers=1, dim_feedforward=64) if quick
-                        else ViTConfig())
+    config = config or (ViTConfig(d_model=32, num_layers=1, dim_feedforward=64) if quick else ViTConfig())
     model = ViT(config)
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
-    history, result, curves = train_classifier(model, train, val, test, opt, epochs,
-                                               os.path.join(out_dir, "curves.png"), "ViT on digits",
-                                               verbose)
-    return {"test_accuracy": result["acc"], "test_loss": result["loss"],
-            "best_epoch": history.best_epoch, "num_params": sum(p.numel() for p in model.parameters()),
-            "train_time_s": sum(history["time"]), "curves": curves}
-
+    history, result, curves = train_classifier(
+        model, train, val, test, opt, epochs, os.path.join(out_dir, "curves.png"), "ViT on digits", verbose
+    )
+    return {
+        "test_accuracy": result["acc"],
+        "test_loss": result["loss"],
+        "best_epoch": history.best_epoch,
+        "num_params": sum(p.numel() for p in model.parameters()),
+        "train_time_s": sum(history["time"]),
+        "curves": curves,
+    }

@@ -11,6 +11,7 @@ head-averaged weights, with the residual connection counted as attention to ones
 (0.5 * W + 0.5 * I, rows renormalised), multiplied from the first layer to the last. Row i says how
 much of what token i holds at the top came from each input token.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -49,11 +50,11 @@ class AttentionRecorder:
 
     def __enter__(self) -> AttentionRecorder:
         self.maps.clear()
-        found = [(name, m) for name, m in self.model.named_modules()
-                 if isinstance(m, MultiheadAttention)]
+        found = [(name, m) for name, m in self.model.named_modules() if isinstance(m, MultiheadAttention)]
         if not found:
-            raise ValueError(f"AttentionRecorder: {type(self.model).__name__} has no "
-                             f"MultiheadAttention module")
+            raise ValueError(
+                f"AttentionRecorder: {type(self.model).__name__} has no MultiheadAttention module"
+            )
         for name, module in found:
             self._handles.append(module.register_forward_pre_hook(self._before, with_kwargs=True))
             self._handles.append(module.register_forward_hook(self._after(name), with_kwargs=True))
@@ -69,8 +70,7 @@ class AttentionRecorder:
         bound = inspect.signature(module.forward).bind(*args, **kwargs)
         bound.apply_defaults()
         call = bound.arguments
-        self._asked.setdefault(id(module), []).append((call["need_weights"],
-                                                       call["average_attn_weights"]))
+        self._asked.setdefault(id(module), []).append((call["need_weights"], call["average_attn_weights"]))
         call["need_weights"], call["average_attn_weights"] = True, False
         return (), dict(call)
 
@@ -94,8 +94,9 @@ def attention_maps(model: Module, *args: Any, **kwargs: Any) -> OrderedDict[str,
     return recorder.maps
 
 
-def attention_rollout(maps: Sequence[Any] | dict[str, Any], residual: bool = True,
-                      head_fusion: str = "mean") -> Tensor:
+def attention_rollout(
+    maps: Sequence[Any] | dict[str, Any], residual: bool = True, head_fusion: str = "mean"
+) -> Tensor:
     """The attention rollout through layers given in order (first layer first), (N, L, L).
 
     Each map is (N, heads, L, L) or (N, L, L) self-attention weights (a dict, as returned by
@@ -105,20 +106,22 @@ def attention_rollout(maps: Sequence[Any] | dict[str, Any], residual: bool = Tru
     layers = list(maps.values()) if isinstance(maps, dict) else list(maps)
     if not layers:
         raise ValueError("attention_rollout: no attention maps given")
-    fusions: dict[str, Callable[..., np.ndarray]] = {"mean": np.mean, "max": np.max,
-                                                     "min": np.min}
+    fusions: dict[str, Callable[..., np.ndarray]] = {"mean": np.mean, "max": np.max, "min": np.min}
     if head_fusion not in fusions:
-        raise ValueError(f"attention_rollout: head_fusion must be 'mean', 'max' or 'min', got "
-                         f"{head_fusion!r}")
+        raise ValueError(
+            f"attention_rollout: head_fusion must be 'mean', 'max' or 'min', got {head_fusion!r}"
+        )
     fused: list[np.ndarray] = []
     for i, layer in enumerate(layers):
         w = np.asarray(layer.numpy() if isinstance(layer, Tensor) else layer, np.float64)
         w = fusions[head_fusion](w, axis=1) if w.ndim == 4 else w  # (N, L, L)
         first = fused[0].shape if fused else w.shape
         if w.ndim != 3 or w.shape[1] != w.shape[2] or w.shape != first:
-            raise ShapeError(f"attention_rollout: layer {i} must be (N, heads, L, L) or (N, L, L) "
-                             f"self-attention weights like the layers before it, got shape "
-                             f"{np.shape(layer)}")
+            raise ShapeError(
+                f"attention_rollout: layer {i} must be (N, heads, L, L) or (N, L, L) "
+                f"self-attention weights like the layers before it, got shape "
+                f"{np.shape(layer)}"
+            )
         if residual:
             w = 0.5 * w + 0.5 * np.eye(w.shape[-1])
             w = w / w.sum(-1, keepdims=True)

@@ -3,6 +3,7 @@
 Composite functions built from Tensor ops (and fused ops where a benchmark showed they pay), with
 PyTorch's names and signatures. One file per family.
 """
+
 from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .conv import *  # noqa: F403

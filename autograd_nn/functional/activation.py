@@ -9,6 +9,7 @@ run) and, inside a graph, its history rebased onto the activation (see `autograd
 `*_` functions (`relu_`, `leaky_relu_`, `elu_`, `hardtanh_`, `threshold_`, ...) are the same with
 `inplace=True`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,10 +23,37 @@ from ..shapes import normalize_axis
 from .arguments import tensor_args
 
 __all__ = [
-    "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
-    "sigmoid", "tanh", "logsigmoid", "hardtanh", "hardsigmoid", "hardswish", "softsign", "threshold",
-    "tanhshrink", "softshrink", "hardshrink", "prelu", "glu",
-    "relu_", "leaky_relu_", "elu_", "selu_", "celu_", "hardtanh_", "threshold_", "gumbel_softmax",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "celu",
+    "gelu",
+    "silu",
+    "mish",
+    "softplus",
+    "sigmoid",
+    "tanh",
+    "logsigmoid",
+    "hardtanh",
+    "hardsigmoid",
+    "hardswish",
+    "softsign",
+    "threshold",
+    "tanhshrink",
+    "softshrink",
+    "hardshrink",
+    "prelu",
+    "glu",
+    "relu_",
+    "leaky_relu_",
+    "elu_",
+    "selu_",
+    "celu_",
+    "hardtanh_",
+    "threshold_",
+    "gumbel_softmax",
 ]
 
 
@@ -214,8 +242,10 @@ def prelu(input: Any, weight: Any) -> Any:
     n = w.numel()
     if n != 1:
         if x.ndim < 2 or x.shape[1] != n:
-            raise ShapeError(f"prelu: weight of {n} elements does not match input of shape {x.shape} "
-                             "(expected 1 element or one per channel, dim 1)")
+            raise ShapeError(
+                f"prelu: weight of {n} elements does not match input of shape {x.shape} "
+                "(expected 1 element or one per channel, dim 1)"
+            )
         w = w.reshape(n, *([1] * (x.ndim - 2)))
     else:
         w = w.reshape(())
@@ -233,8 +263,9 @@ def glu(input: Any, dim: int = -1) -> Any:
 
 
 @tensor_args("logits")
-def gumbel_softmax(logits: Any, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
-                   dim: int = -1) -> Any:
+def gumbel_softmax(
+    logits: Any, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Any:
     """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) drawn as -log(Exponential(1)), PyTorch's
     recipe; with `hard`, the one-hot of the argmax in the forward and the soft gradient backward."""
     x = _tensor(logits)

@@ -12,6 +12,7 @@ dtype``) rather than quietly computing in float64. The checks are written once, 
 None) and, with `same_dtype`, that they all share one dtype. Layers that look at their input before
 calling an F function use `require_tensor` / `require_same_dtype` directly.
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,10 +34,16 @@ def require_tensor(op: str, name: str, value: Any, position: int | None = None) 
     if isinstance(value, Tensor):
         return value
     where = f" (position {position})" if position is not None else ""
-    kind = type(value).__name__ if type(value).__module__ == "builtins" else \
-        f"{type(value).__module__.split('.')[0]}.{type(value).__name__}"
-    hint = " (wrap it: autograd_nn.tensor(...))" if isinstance(value, (list, tuple)) or \
-        kind == "numpy.ndarray" else ""
+    kind = (
+        type(value).__name__
+        if type(value).__module__ == "builtins"
+        else f"{type(value).__module__.split('.')[0]}.{type(value).__name__}"
+    )
+    hint = (
+        " (wrap it: autograd_nn.tensor(...))"
+        if isinstance(value, (list, tuple)) or kind == "numpy.ndarray"
+        else ""
+    )
     raise TypeError(f"{op}(): argument '{name}'{where} must be Tensor, not {kind}{hint}")
 
 
@@ -50,8 +57,10 @@ def require_same_dtype(op: str, **tensors: Tensor | None) -> None:
     dtypes = {t.dtype for t in given.values()}
     if len(dtypes) > 1:
         listed = ", ".join(f"{name} {t.dtype}" for name, t in given.items())
-        raise DTypeError(f"{op}(): expected tensors of one dtype, got {listed}; convert the "
-                         "input (e.g. x.float()) or the module (e.g. module.double())")
+        raise DTypeError(
+            f"{op}(): expected tensors of one dtype, got {listed}; convert the "
+            "input (e.g. x.float()) or the module (e.g. module.double())"
+        )
 
 
 def tensor_args(*names: str, same_dtype: bool | tuple[str, ...] = False) -> Callable[[Fn], Fn]:
@@ -64,14 +73,21 @@ def tensor_args(*names: str, same_dtype: bool | tuple[str, ...] = False) -> Call
         params = inspect.signature(fn).parameters
         order = list(params)
         matched = names if same_dtype is True else tuple(same_dtype or ())
-        slots = [(name, order.index(name),
-                  params[name].default is None or "None" in str(params[name].annotation),
-                  name in matched) for name in names]
+        slots = [
+            (
+                name,
+                order.index(name),
+                params[name].default is None or "None" in str(params[name].annotation),
+                name in matched,
+            )
+            for name in names
+        ]
         op = fn.__name__
 
         def mixed(args: tuple, kwargs: dict) -> None:
-            given = {name: args[i] if i < len(args) else kwargs.get(name)
-                     for name, i, _, match in slots if match}
+            given = {
+                name: args[i] if i < len(args) else kwargs.get(name) for name, i, _, match in slots if match
+            }
             require_same_dtype(op, **given)
 
         @functools.wraps(fn)

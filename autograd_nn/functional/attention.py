@@ -21,6 +21,7 @@ as `multi_head_attention_forward` with them): `in_projection` (q, k, v from the 
 weights), `causal_if_needed` (the causal mask for `is_causal`), `attend` (heads, masks, softmax,
 dropout, merge).
 """
+
 from __future__ import annotations
 
 import math
@@ -58,10 +59,16 @@ def _bool_to_additive(mask: Tensor, dtype: Any, allowed: bool) -> Tensor:
 
 
 @tensor_args("query", "key", "value", "attn_mask", same_dtype=("query", "key", "value"))
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
-                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None,
-                                 enable_gqa: bool = False) -> Tensor:
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
     """softmax(Q K^T * scale + mask) V over the last two dims, as in 'Attention is all you need'.
 
     query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev). `scale` defaults to
@@ -73,16 +80,20 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     """
     op = "scaled_dot_product_attention"
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
-        raise ShapeError(f"{op}: query, key and value need at least 2 dims, got {query.shape}, "
-                         f"{key.shape}, {value.shape}")
+        raise ShapeError(
+            f"{op}: query, key and value need at least 2 dims, got {query.shape}, {key.shape}, {value.shape}"
+        )
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise ShapeError(f"{op}: expected query (..., L, E), key (..., S, E), value (..., S, Ev); "
-                         f"got {query.shape}, {key.shape}, {value.shape}")
+        raise ShapeError(
+            f"{op}: expected query (..., L, E), key (..., S, E), value (..., S, Ev); "
+            f"got {query.shape}, {key.shape}, {value.shape}"
+        )
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         groups, rest = divmod(query.shape[-3], key.shape[-3])
         if rest:
-            raise ShapeError(f"{op}: {query.shape[-3]} query heads are not a multiple of "
-                             f"{key.shape[-3]} key/value heads")
+            raise ShapeError(
+                f"{op}: {query.shape[-3]} query heads are not a multiple of {key.shape[-3]} key/value heads"
+            )
         key = key.repeat_interleave(groups, dim=-3)  # (..., Hq, S, E)
         value = value.repeat_interleave(groups, dim=-3)  # (..., Hq, S, Ev)
     L, S = query.shape[-2], key.shape[-2]
@@ -101,8 +112,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         try:
             np.broadcast_shapes(mask.shape, query.shape[:-2] + (L, S))
         except ValueError:
-            raise ShapeError(f"{op}: attn_mask of shape {attn_mask.shape} does not broadcast to "
-                             f"the scores' shape {query.shape[:-2] + (L, S)}") from None
+            raise ShapeError(
+                f"{op}: attn_mask of shape {attn_mask.shape} does not broadcast to "
+                f"the scores' shape {query.shape[:-2] + (L, S)}"
+            ) from None
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     scores = (query @ key.mT) * scale  # (..., L, S)
     weights = _masked_softmax(scores, mask)  # (..., L, S)
@@ -112,10 +125,16 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
 
 
 # ---- multi-head attention ----------------------------------------------------------------------
-def in_projection(query: Tensor, key: Tensor, value: Tensor, in_proj_weight: Tensor | None,
-                  in_proj_bias: Tensor | None, q_proj_weight: Tensor | None = None,
-                  k_proj_weight: Tensor | None = None,
-                  v_proj_weight: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+def in_projection(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
     """q, k, v = query W_q^T + b_q, key W_k^T + b_k, value W_v^T + b_v.
 
     The weights are the three row blocks of `in_proj_weight` (3E, E), or the separate
@@ -152,11 +171,22 @@ def _pad_key_column(mask: Tensor | None) -> Tensor | None:
     return cat([mask, zeros(*mask.shape[:-1], 1, dtype=mask.dtype)], -1)
 
 
-def attend(q: Tensor, k: Tensor, v: Tensor, num_heads: int, bias_k: Tensor | None,
-           bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float,
-           key_padding_mask: Tensor | None, attn_mask: Tensor | None, need_weights: bool,
-           average_attn_weights: bool, static_k: Tensor | None = None,
-           static_v: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+def attend(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    num_heads: int,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    key_padding_mask: Tensor | None,
+    attn_mask: Tensor | None,
+    need_weights: bool,
+    average_attn_weights: bool,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+) -> tuple[Tensor, Tensor | None]:
     """Split projected q (L, N, E), k, v (S, N, E) into heads, attend, merge the heads.
 
     Returns the attention output (L, N, E) before the output projection, and the weights
@@ -180,14 +210,18 @@ def attend(q: Tensor, k: Tensor, v: Tensor, num_heads: int, bias_k: Tensor | Non
     S = k.shape[1]
     if attn_mask is not None:
         if attn_mask.shape not in ((L, S), (N * num_heads, L, S)):
-            raise ShapeError(f"MultiheadAttention: attn_mask of shape {attn_mask.shape} must be "
-                             f"({L}, {S}) or ({N * num_heads}, {L}, {S})")
+            raise ShapeError(
+                f"MultiheadAttention: attn_mask of shape {attn_mask.shape} must be "
+                f"({L}, {S}) or ({N * num_heads}, {L}, {S})"
+            )
         attn_mask = attn_mask.reshape(-1, L, S)  # (1 or N*h, L, S)
     if key_padding_mask is not None:
         if key_padding_mask.shape != (N, S):
-            raise ShapeError(f"MultiheadAttention: key_padding_mask of shape "
-                             f"{key_padding_mask.shape} must be (batch, source length) = "
-                             f"({N}, {S})")
+            raise ShapeError(
+                f"MultiheadAttention: key_padding_mask of shape "
+                f"{key_padding_mask.shape} must be (batch, source length) = "
+                f"({N}, {S})"
+            )
         kpm = key_padding_mask.reshape(N, 1, 1, S).expand(N, num_heads, 1, S)
         kpm = kpm.reshape(N * num_heads, 1, S)  # (N*h, 1, S)
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
@@ -212,16 +246,32 @@ def causal_if_needed(attn_mask: Tensor | None, is_causal: bool, L: int, S: int) 
 
 @tensor_args("query", "key", "value")
 def multi_head_attention_forward(
-        query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
-        in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
-        bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
-        out_proj_bias: Tensor | None, training: bool = True,
-        key_padding_mask: Tensor | None = None, need_weights: bool = True,
-        attn_mask: Tensor | None = None, use_separate_proj_weight: bool = False,
-        q_proj_weight: Tensor | None = None, k_proj_weight: Tensor | None = None,
-        v_proj_weight: Tensor | None = None, static_k: Tensor | None = None,
-        static_v: Tensor | None = None, average_attn_weights: bool = True,
-        is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+) -> tuple[Tensor, Tensor | None]:
     """Multi-head attention on sequence-first inputs: query (L, N, E), key/value (S, N, E_k/E_v),
     or unbatched (L, E). Returns (output (L, N, E), weights (N, L, S) or (N, heads, L, S) or None).
 
@@ -230,26 +280,44 @@ def multi_head_attention_forward(
     """
     batched = query.ndim == 3
     if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
-        raise ShapeError(f"multi_head_attention_forward: expected query, key, value of shape "
-                         f"(L, N, E) or unbatched (L, E); got {query.shape}, {key.shape}, "
-                         f"{value.shape}")
+        raise ShapeError(
+            f"multi_head_attention_forward: expected query, key, value of shape "
+            f"(L, N, E) or unbatched (L, E); got {query.shape}, {key.shape}, "
+            f"{value.shape}"
+        )
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     if query.shape[-1] != embed_dim_to_check or embed_dim_to_check % num_heads:
-        raise ShapeError(f"multi_head_attention_forward: query shape {query.shape} does not match "
-                         f"embed_dim={embed_dim_to_check}, or it is not divisible by "
-                         f"num_heads={num_heads}")
+        raise ShapeError(
+            f"multi_head_attention_forward: query shape {query.shape} does not match "
+            f"embed_dim={embed_dim_to_check}, or it is not divisible by "
+            f"num_heads={num_heads}"
+        )
     attn_mask = causal_if_needed(attn_mask, is_causal, query.shape[0], key.shape[0])
     if use_separate_proj_weight:
-        q, k, v = in_projection(query, key, value, None, in_proj_bias, q_proj_weight,
-                                k_proj_weight, v_proj_weight)
+        q, k, v = in_projection(
+            query, key, value, None, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight
+        )
     else:
         q, k, v = in_projection(query, key, value, in_proj_weight, in_proj_bias)
-    out, weights = attend(q, k, v, num_heads, bias_k, bias_v, add_zero_attn,
-                          dropout_p if training else 0.0, key_padding_mask, attn_mask,
-                          need_weights, average_attn_weights, static_k, static_v)
+    out, weights = attend(
+        q,
+        k,
+        v,
+        num_heads,
+        bias_k,
+        bias_v,
+        add_zero_attn,
+        dropout_p if training else 0.0,
+        key_padding_mask,
+        attn_mask,
+        need_weights,
+        average_attn_weights,
+        static_k,
+        static_v,
+    )
     out = linear(out, out_proj_weight, out_proj_bias)  # (L, N, E)
     if not batched:
         out = out.squeeze(1)

@@ -8,6 +8,7 @@ The transposed convolution is the adjoint of that map: `conv_transpose2d`, then 
 back at its depth. Every step is a differentiable op, so gradients of any order work, and the 2-D
 path's speed carries over.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -41,8 +42,7 @@ def _batched(op: str, x: Any, w: Any, b: Any) -> tuple[Tensor, bool]:
     if w.ndim != 5:
         raise ShapeError(f"{op}: weight must have 5 dimensions, got shape {w.shape}")
     if x.ndim not in (4, 5):
-        raise ShapeError(f"{op}: expected a 4-D (unbatched) or 5-D (batched) input, got shape "
-                         f"{x.shape}")
+        raise ShapeError(f"{op}: expected a 4-D (unbatched) or 5-D (batched) input, got shape {x.shape}")
     check_dtypes(op, x, w, b)
     if x.ndim == 4:
         return x.unsqueeze(0), True
@@ -53,7 +53,7 @@ def _depth_taps(x: Tensor, kd: int, sd: int, dd: int, od: int, groups: int) -> T
     """(N, C, D, H, W) -> (N * OD, G * kd * C / G, H, W): image (n, od) holds, per group, the kd
     depth slices od * sd + k * dd of that group's channels (tap-major)."""
     n, c, _, h, w = x.shape
-    taps = [x[:, :, k * dd: k * dd + (od - 1) * sd + 1: sd] for k in range(kd)]  # (N, C, OD, H, W)
+    taps = [x[:, :, k * dd : k * dd + (od - 1) * sd + 1 : sd] for k in range(kd)]  # (N, C, OD, H, W)
     t = stack(taps, 2) if kd > 1 else taps[0].unsqueeze(2)  # (N, C, kd, OD, H, W)
     t = t.reshape(n, groups, c // groups, kd, od, h, w).permute(0, 4, 1, 3, 2, 5, 6)
     return t.reshape(n * od, c * kd, h, w)  # (N * OD, G * kd * C / G, H, W)
@@ -66,8 +66,15 @@ def _fold_kernel_depth(w: Tensor) -> Tensor:
 
 
 @tensor_args("input", "weight", "bias", same_dtype=True)
-def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
-           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
     """3-D cross-correlation: input (N, C, D, H, W), weight (OC, C / groups, kd, kh, kw) ->
     (N, OC, OD, OH, OW). padding: an int, a triple, 'valid' or 'same' (stride 1)."""
     op = "conv3d"
@@ -79,8 +86,10 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     oc, cg, kd, kh, kw = weight.shape
     c = x.shape[1]
     if c % groups or oc % groups or cg * groups != c:
-        raise ShapeError(f"{op}: input has {c} channels but weight {weight.shape} with groups="
-                         f"{groups} expects {cg * groups} (groups must divide both channel counts)")
+        raise ShapeError(
+            f"{op}: input has {c} channels but weight {weight.shape} with groups="
+            f"{groups} expects {cg * groups} (groups must divide both channel counts)"
+        )
     if bias is not None and bias.shape != (oc,):
         raise ShapeError(f"{op}: bias must have shape ({oc},), got {bias.shape}")
     span = tuple(di * (k - 1) for di, k in zip(d, (kd, kh, kw)))
@@ -92,17 +101,22 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     elif padding == "valid":
         depth_pad, plane_pad = (0, 0), "valid"
     elif isinstance(padding, str):
-        raise ShapeError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got "
-                         f"{padding!r}")
+        raise ShapeError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
     else:
         p = _triple(op, "padding", padding, 0)
         depth_pad, plane_pad = (p[0], p[0]), p[1:]
     size = x.shape[2:]
-    pads = (sum(depth_pad),) + ((2 * plane_pad[0], 2 * plane_pad[1]) if isinstance(plane_pad, tuple)
-                                else span[1:] if plane_pad == "same" else (0, 0))
+    pads = (sum(depth_pad),) + (
+        (2 * plane_pad[0], 2 * plane_pad[1])
+        if isinstance(plane_pad, tuple)
+        else span[1:]
+        if plane_pad == "same"
+        else (0, 0)
+    )
     if any(n + pt < sp + 1 for n, pt, sp in zip(size, pads, span)):
-        raise ShapeError(f"{op}: kernel {(kd, kh, kw)} (dilation {d}) is larger than the padded "
-                         f"input {tuple(size)}")
+        raise ShapeError(
+            f"{op}: kernel {(kd, kh, kw)} (dilation {d}) is larger than the padded input {tuple(size)}"
+        )
     if any(depth_pad):
         x = pad(x, (0, 0, 0, 0) + depth_pad)  # zeros in front of and behind the depth axis
     od = (x.shape[2] - span[0] - 1) // s[0] + 1
@@ -114,9 +128,16 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
 
 @tensor_args("input", "weight", "bias", same_dtype=True)
-def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
-                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
-                     dilation: Any = 1) -> Tensor:
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
     """3-D transposed convolution (the gradient of conv3d with respect to its input): input
     (N, C_in, D, H, W), weight (C_in, C_out / groups, kd, kh, kw) -> (N, C_out, D_out, H_out, W_out),
     D_out = (D - 1) * stride - 2 * padding + dilation * (kd - 1) + output_padding + 1."""
@@ -132,13 +153,13 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         raise ShapeError(f"{op}: groups must be a positive integer, got {groups!r}")
     c_in, cg, kd, _kh, _kw = weight.shape
     if x.shape[1] != c_in:
-        raise ShapeError(f"{op}: input has {x.shape[1]} channels but weight {weight.shape} expects "
-                         f"{c_in}")
+        raise ShapeError(f"{op}: input has {x.shape[1]} channels but weight {weight.shape} expects {c_in}")
     if c_in % groups:
         raise ShapeError(f"{op}: groups={groups} does not divide the {c_in} input channels")
     if any(o >= si and o >= di for o, si, di in zip(op_, s, d)):
-        raise ShapeError(f"{op}: output_padding {op_} must be smaller than the stride {s} or the "
-                         f"dilation {d}")
+        raise ShapeError(
+            f"{op}: output_padding {op_} must be smaller than the stride {s} or the dilation {d}"
+        )
     c_out = cg * groups
     if bias is not None and bias.shape != (c_out,):
         raise ShapeError(f"{op}: bias must have shape ({c_out},), got {bias.shape}")
@@ -148,14 +169,15 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     if out_depth < 1:
         raise ShapeError(f"{op}: output depth {out_depth} is not positive for input {input.shape}")
     planes = x.permute(0, 2, 1, 3, 4).reshape(n * depth, c_in, h, w)  # (N * D, C_in, H, W)
-    z = conv_transpose2d(planes, _fold_kernel_depth(weight), None, s[1:], p[1:], op_[1:],
-                         groups, d[1:])  # (N * D, G * kd * C_out / G, OH, OW)
+    z = conv_transpose2d(
+        planes, _fold_kernel_depth(weight), None, s[1:], p[1:], op_[1:], groups, d[1:]
+    )  # (N * D, G * kd * C_out / G, OH, OW)
     oh, ow = z.shape[2:]
     z = z.reshape(n, depth, groups, kd, cg, oh, ow).permute(0, 3, 2, 4, 1, 5, 6)
     z = z.reshape(n, kd, c_out, depth, oh, ow)  # (N, kd, C_out, D, OH, OW)
     if s[0] > 1:  # spread the depths s apart: (.., D, ..) -> (.., (D - 1) * s + 1, ..)
         z = pad(z.unsqueeze(4), (0, 0, 0, 0, 0, s[0] - 1)).reshape(n, kd, c_out, depth * s[0], oh, ow)
-        z = z[:, :, :, :(depth - 1) * s[0] + 1]
+        z = z[:, :, :, : (depth - 1) * s[0] + 1]
     span = (depth - 1) * s[0] + 1
     y = None
     for k in range(kd):  # tap k lands at depths k * dd + od * sd

@@ -1,5 +1,6 @@
 """Distances between vectors (`pairwise_distance`, `cosine_similarity`, `cdist`, `pdist`, defined
 in the tensor layer) and the triplet margin loss built on them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,9 +19,18 @@ pdist = tensor_args("input")(distances.pdist)
 
 
 @tensor_args("anchor", "positive", "negative")
-def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0, p: float = 2.0,
-                        eps: float = 1e-6, swap: bool = False, size_average: bool | None = None,
-                        reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+def triplet_margin_loss(
+    anchor: Any,
+    positive: Any,
+    negative: Any,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """max(d(a, p) - d(a, n) + margin, 0) with d the pairwise distance (`swap`: the smaller of
     d(a, n) and d(p, n))."""
     d_pos = pairwise_distance(anchor, positive, p, eps)

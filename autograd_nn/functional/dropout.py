@@ -3,6 +3,7 @@
 Masks are drawn from `autograd_nn.random.generator()`, so `autograd_nn.manual_seed` makes them
 reproducible. A mask is a constant of the graph: the gradient is the same mask times the output grad.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -16,8 +17,7 @@ from ..inplace import apply_inplace
 from ..random import generator
 from .arguments import tensor_args
 
-__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-           "feature_alpha_dropout"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
 _SELU_ALPHA = 1.7580993408473766  # -SELU's saturation value (scale * alpha), PyTorch's constant
 
@@ -64,8 +64,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return _scaled_mask(input, input.shape, p, inplace)
 
 
-def _feature_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bool = False,
-                     batched: bool = True) -> Tensor:
+def _feature_dropout(
+    op: str, input: Tensor, p: float, training: bool, inplace: bool = False, batched: bool = True
+) -> Tensor:
     """PyTorch's feature dropout: one draw per (sample, channel) of an (N, C, *) input (per channel
     of an unbatched (C, *) one), broadcast over the rest (a 2-D batched input thus drops single
     elements). Identity in eval, for p = 0 and for an empty input; p = 1 multiplies by zero (NaN
@@ -77,8 +78,9 @@ def _feature_dropout(op: str, input: Tensor, p: float, training: bool, inplace: 
     lead = 2 if batched else 1
     if input.ndim < lead:  # an unbatched input counts with the batch dim PyTorch adds to it
         shape = input.shape if batched else (1, *input.shape)
-        raise ShapeError(f"{op}: feature dropout requires at least 2 dimensions in the input, got "
-                         f"shape {shape}")
+        raise ShapeError(
+            f"{op}: feature dropout requires at least 2 dimensions in the input, got shape {shape}"
+        )
     return _scaled_mask(input, input.shape[:lead] + (1,) * (input.ndim - lead), p, inplace, op)
 
 
@@ -87,8 +89,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     """Zero whole channels of an (N, C, L) or unbatched (C, L) input with probability p."""
     p, input = _check_p("dropout1d", p), _as_tensor(input)
     if input.ndim not in (2, 3):
-        raise ShapeError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
-                         f"{input.shape}")
+        raise ShapeError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {input.shape}")
     return _feature_dropout("dropout1d", input, p, training, inplace, batched=input.ndim == 3)
 
 
@@ -102,19 +103,25 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     """
     p, input = _check_p("dropout2d", p), _as_tensor(input)
     if input.ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
-                      "deprecated and will result in an error in a future release. To retain the "
-                      "behavior and silence this warning, please use dropout instead. Note that "
-                      "dropout2d exists to provide channel-wise dropout on inputs with 2 spatial "
-                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 3D "
-                      "or 4D inputs).", stacklevel=2)
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
+            "deprecated and will result in an error in a future release. To retain the "
+            "behavior and silence this warning, please use dropout instead. Note that "
+            "dropout2d exists to provide channel-wise dropout on inputs with 2 spatial "
+            "dimensions, a channel dimension, and an optional batch dimension (i.e. 3D "
+            "or 4D inputs).",
+            stacklevel=2,
+        )
     if input.ndim == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
-                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
-                      "where C is the channel dim. This behavior will change in a future release "
-                      "to interpret the input as one without a batch dimension, i.e. shape "
-                      "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch "
-                      "to using dropout1d instead.", stacklevel=2)
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+            "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+            "where C is the channel dim. This behavior will change in a future release "
+            "to interpret the input as one without a batch dimension, i.e. shape "
+            "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch "
+            "to using dropout1d instead.",
+            stacklevel=2,
+        )
     return _feature_dropout("dropout2d", input, p, training, inplace)
 
 
@@ -127,17 +134,21 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     """
     p, input = _check_p("dropout3d", p), _as_tensor(input)
     if input.ndim not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
-                      "deprecated and will result in an error in a future release. To retain the "
-                      "behavior and silence this warning, please use dropout instead. Note that "
-                      "dropout3d exists to provide channel-wise dropout on inputs with 3 spatial "
-                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 4D "
-                      "or 5D inputs).", stacklevel=2)
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
+            "deprecated and will result in an error in a future release. To retain the "
+            "behavior and silence this warning, please use dropout instead. Note that "
+            "dropout3d exists to provide channel-wise dropout on inputs with 3 spatial "
+            "dimensions, a channel dimension, and an optional batch dimension (i.e. 4D "
+            "or 5D inputs).",
+            stacklevel=2,
+        )
     return _feature_dropout("dropout3d", input, p, training, inplace, batched=input.ndim == 5)
 
 
-def _alpha(op: str, input: Tensor, p: float, training: bool, mask_shape: tuple,
-           inplace: bool = False) -> Tensor:
+def _alpha(
+    op: str, input: Tensor, p: float, training: bool, mask_shape: tuple, inplace: bool = False
+) -> Tensor:
     """Set dropped values to SELU's saturation value, then restore zero mean and unit variance."""
     p, input = _check_p(op, p), _as_tensor(input)
     if not training or p == 0.0:
@@ -155,19 +166,20 @@ def _alpha(op: str, input: Tensor, p: float, training: bool, mask_shape: tuple,
 
 
 @tensor_args("input")
-def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
-                  inplace: bool = False) -> Tensor:
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: keeps the mean and variance of self-normalising activations."""
     input = _as_tensor(input)
     return _alpha("alpha_dropout", input, p, training, input.shape, inplace)
 
 
 @tensor_args("input")
-def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
-                          inplace: bool = False) -> Tensor:
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
     """Alpha dropout of whole channels of an (N, C, *) input."""
     input = _as_tensor(input)
     if input.ndim < 2:
         raise ShapeError(f"feature_alpha_dropout: expected (N, C, *), got shape {input.shape}")
-    return _alpha("feature_alpha_dropout", input, p, training,
-                  input.shape[:2] + (1,) * (input.ndim - 2), inplace)
+    return _alpha(
+        "feature_alpha_dropout", input, p, training, input.shape[:2] + (1,) * (input.ndim - 2), inplace
+    )

@@ -1,4 +1,5 @@
 """F.* (indexing: pad, one_hot, embedding lookups)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,8 +17,7 @@ __all__ = ["pad", "one_hot", "embedding"]
 
 
 @tensor_args("input")
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
-        value: float | None = None) -> Tensor:
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last dims of `input` (PyTorch's F.pad; see `autograd_nn.pad`)."""
     return _pad(input, pad, mode, value)
 
@@ -57,18 +57,19 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
-        raise OpIndexError(f"embedding: index {bad} is out of range for {n} embeddings "
-                           f"(weight shape {weight.shape})")
+        raise OpIndexError(
+            f"embedding: index {bad} is out of range for {n} embeddings (weight shape {weight.shape})"
+        )
     if padding_idx is not None:
         if not -n <= padding_idx < n:
-            raise OpIndexError(f"embedding: padding_idx {padding_idx} is out of range for {n} "
-                               "embeddings")
+            raise OpIndexError(f"embedding: padding_idx {padding_idx} is out of range for {n} embeddings")
         padding_idx %= n
         if weight.requires_grad and (idx == padding_idx).any():
             keep = idx != padding_idx  # padding rows are constants: they get no gradient
             rows = GetItem.apply(weight, index=(idx[keep],), advanced=True)
-            out = IndexAdd.apply(rows, index=np.nonzero(keep), advanced=True,
-                                 shape=idx.shape + (weight.shape[1],))
+            out = IndexAdd.apply(
+                rows, index=np.nonzero(keep), advanced=True, shape=idx.shape + (weight.shape[1],)
+            )
             pad_rows = np.where(keep[..., None], 0.0, weight._data[padding_idx]).astype(weight.dtype)
             return out + Tensor._make(pad_rows, False)
     return GetItem.apply(weight, index=(idx,), advanced=True)

@@ -13,6 +13,7 @@ scale factor is given (and not recomputed), else in / out; it is computed in the
 (float32 for float32 inputs), and the linear kernels' special case (a same-size axis is copied)
 is kept for the linear modes).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,15 @@ from .pooling3d import adaptive_avg_pool3d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
-_MODES = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "area": (1, 2, 3), "linear": (1,),
-          "bilinear": (2,), "bicubic": (2,), "trilinear": (3,)}
+_MODES = {
+    "nearest": (1, 2, 3),
+    "nearest-exact": (1, 2, 3),
+    "area": (1, 2, 3),
+    "linear": (1,),
+    "bilinear": (2,),
+    "bicubic": (2,),
+    "trilinear": (3,),
+}
 _CUBIC_A = -0.75  # PyTorch's (and OpenCV's) bicubic convolution constant
 
 
@@ -40,8 +48,9 @@ def _scale(n_in: int, n_out: int, scale: float | None, ft: type) -> Any:
     return ft(n_in) / ft(n_out)
 
 
-def _nearest_source(n_in: int, n_out: int, mode: str, scale: float | None, ft: type,
-                    planar: bool = False) -> np.ndarray:
+def _nearest_source(
+    n_in: int, n_out: int, mode: str, scale: float | None, ft: type, planar: bool = False
+) -> np.ndarray:
     """The input position each output position copies: floor(scale * dst) for 'nearest' (OpenCV's
     INTER_NEAREST), floor(scale * (dst + 0.5) - 0.5 + 0.5) for 'nearest-exact' (Pillow, scipy).
 
@@ -75,8 +84,9 @@ def _nearest_source(n_in: int, n_out: int, mode: str, scale: float | None, ft: t
     return np.minimum(np.floor(real).astype(np.int64), n_in - 1)
 
 
-def _source_index(n_in: int, n_out: int, align_corners: bool, scale: float | None, ft: type,
-                  cubic: bool) -> tuple[np.ndarray, np.ndarray]:
+def _source_index(
+    n_in: int, n_out: int, align_corners: bool, scale: float | None, ft: type, cubic: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """(floor index, fraction) of each output position's real source position (PyTorch's
     area_pixel_compute_source_index + guard_index_and_lambda), computed in the float type `ft`."""
     dst: np.ndarray = np.arange(n_out).astype(ft)
@@ -92,8 +102,9 @@ def _source_index(n_in: int, n_out: int, align_corners: bool, scale: float | Non
     return index, frac
 
 
-def _weights(n_in: int, n_out: int, mode: str, align_corners: bool, scale: float | None,
-             ft: type) -> np.ndarray:
+def _weights(
+    n_in: int, n_out: int, mode: str, align_corners: bool, scale: float | None, ft: type
+) -> np.ndarray:
     """(n_out, n_in) interpolation weights of one axis, in float type `ft`."""
     mat: np.ndarray = np.zeros((n_out, n_in), dtype=ft)
     dst = np.arange(n_out)
@@ -120,34 +131,36 @@ def _weights(n_in: int, n_out: int, mode: str, align_corners: bool, scale: float
     return mat
 
 
-def _sizes(op: str, x: Tensor, size: Any, scale_factor: Any, mode: str,
-           recompute_scale_factor: bool | None) -> tuple[tuple[int, ...], tuple]:
+def _sizes(
+    op: str, x: Tensor, size: Any, scale_factor: Any, mode: str, recompute_scale_factor: bool | None
+) -> tuple[tuple[int, ...], tuple]:
     """PyTorch's output size and the scales the kernels see (None where recomputed or sized)."""
     dims = x.ndim - 2
     if size is not None and scale_factor is not None:
         raise ShapeError(f"{op}: only one of size or scale_factor should be defined")
     if size is not None:
         if recompute_scale_factor:
-            raise ShapeError(f"{op}: recompute_scale_factor is not meaningful with an explicit "
-                             "size")
+            raise ShapeError(f"{op}: recompute_scale_factor is not meaningful with an explicit size")
         out = tuple(size) if isinstance(size, (tuple, list)) else (size,) * dims
         if len(out) != dims:
-            raise ShapeError(f"{op}: input and output must have the same number of spatial "
-                             f"dimensions, but got input of shape {x.shape} and output size "
-                             f"{size!r}")
+            raise ShapeError(
+                f"{op}: input and output must have the same number of spatial "
+                f"dimensions, but got input of shape {x.shape} and output size "
+                f"{size!r}"
+            )
         if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in out):
             raise TypeError(f"{op}: expected size to be an int or a tuple of ints, got {size!r}")
         return tuple(int(v) for v in out), (None,) * dims
     if scale_factor is None:
         raise ShapeError(f"{op}: either size or scale_factor should be defined")
-    scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else \
-        (scale_factor,) * dims
+    scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * dims
     if len(scales) != dims:
-        raise ShapeError(f"{op}: input and scale_factor must have the same number of spatial "
-                         f"dimensions, but got input of shape {x.shape} and scale_factor "
-                         f"{scale_factor!r}")
-    if not all(isinstance(s, (int, float, np.number)) and not isinstance(s, bool) and s > 0
-               for s in scales):
+        raise ShapeError(
+            f"{op}: input and scale_factor must have the same number of spatial "
+            f"dimensions, but got input of shape {x.shape} and scale_factor "
+            f"{scale_factor!r}"
+        )
+    if not all(isinstance(s, (int, float, np.number)) and not isinstance(s, bool) and s > 0 for s in scales):
         raise ShapeError(f"{op}: scale_factor must be positive numbers, got {scale_factor!r}")
     out = tuple(math.floor(float(n) * float(s)) for n, s in zip(x.shape[2:], scales))
     if recompute_scale_factor or mode == "area":
@@ -156,9 +169,15 @@ def _sizes(op: str, x: Tensor, size: Any, scale_factor: Any, mode: str,
 
 
 @tensor_args("input")
-def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
-                antialias: bool = False) -> Tensor:
+def interpolate(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
     """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) to `size` or by `scale_factor`.
 
     mode: 'nearest', 'nearest-exact', 'area' (any of 1-3 spatial dims), 'linear' (1), 'bilinear' or
@@ -170,19 +189,21 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     if mode not in _MODES:
-        raise ShapeError(f"{op}: mode must be one of {', '.join(repr(m) for m in _MODES)}, got "
-                         f"{mode!r}")
+        raise ShapeError(f"{op}: mode must be one of {', '.join(repr(m) for m in _MODES)}, got {mode!r}")
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
-            raise ShapeError(f"{op}: align_corners option can only be set with the interpolating "
-                             f"modes: linear | bilinear | bicubic | trilinear (got mode {mode!r})")
+            raise ShapeError(
+                f"{op}: align_corners option can only be set with the interpolating "
+                f"modes: linear | bilinear | bicubic | trilinear (got mode {mode!r})"
+            )
     elif align_corners is None:
         align_corners = False
     dims = input.ndim - 2
     if dims not in _MODES[mode]:
         need = " or ".join(f"{d + 2}-D" for d in _MODES[mode])
-        raise ShapeError(f"{op}: mode {mode!r} needs a {need} input (N, C, *spatial), got shape "
-                         f"{input.shape}")
+        raise ShapeError(
+            f"{op}: mode {mode!r} needs a {need} input (N, C, *spatial), got shape {input.shape}"
+        )
     if antialias:
         raise ShapeError(f"{op}: antialias=True is not supported")
     out, scales = _sizes(op, input, size, scale_factor, mode, recompute_scale_factor)
@@ -215,8 +236,13 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
 
 
 @tensor_args("input")
-def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-             align_corners: bool | None = None) -> Tensor:
+def upsample(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
     """Deprecated alias of `interpolate` (kept for PyTorch compatibility)."""
     return interpolate(input, size, scale_factor, mode, align_corners)
 

@@ -1,4 +1,5 @@
 """F.linear and F.bilinear."""
+
 from __future__ import annotations
 
 from .._tensor import Tensor

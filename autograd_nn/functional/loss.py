@@ -8,6 +8,7 @@ used, as PyTorch does.
 Package-internal API (not in `__all__`): `legacy_reduction` maps PyTorch's deprecated
 size_average/reduce flags onto `reduction`, for these functions and the `nn` loss modules.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -21,10 +22,21 @@ from ..ops import fused
 from ..ops.loss import BinaryCrossEntropy, SquaredError
 from .arguments import tensor_args
 
-__all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
-           "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss",
-           "soft_margin_loss"]
+__all__ = [
+    "l1_loss",
+    "mse_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "nll_loss",
+    "cross_entropy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "kl_div",
+    "cosine_embedding_loss",
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "soft_margin_loss",
+]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -55,8 +67,11 @@ def _pair(op: str, input: Tensor, target: Any) -> tuple[Tensor, Tensor]:
     elif target.dtype != input.dtype:
         target = target.astype(input.dtype)
     if target.shape != input.shape:
-        warnings.warn(f"{op}: target shape {target.shape} differs from input shape {input.shape}; "
-                      "they will be broadcast, which is likely not what you want", stacklevel=3)
+        warnings.warn(
+            f"{op}: target shape {target.shape} differs from input shape {input.shape}; "
+            "they will be broadcast, which is likely not what you want",
+            stacklevel=3,
+        )
     return input, target
 
 
@@ -72,8 +87,13 @@ def _mask(condition: np.ndarray, dtype: np.dtype) -> Tensor:
 
 
 @tensor_args("input", "target")
-def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
-            reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+def l1_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """|input - target|."""
     input = _tensors(input)
     input, target = _pair("l1_loss", input, target)
@@ -81,8 +101,13 @@ def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
 
 
 @tensor_args("input", "target")
-def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
-             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+def mse_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """(input - target)^2."""
     input = _tensors(input)
     input, target = _pair("mse_loss", input, target)
@@ -103,9 +128,14 @@ def _quadratic_near_zero(diff: Tensor, width: float, linear_scale: float) -> Ten
 
 
 @tensor_args("input", "target")
-def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
-                   reduce: bool | None = None, reduction: str = "mean",
-                   beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
     """0.5 d^2 / beta for |d| < beta, |d| - beta / 2 beyond (L1 when beta == 0)."""
     input = _tensors(input)
     if beta < 0:
@@ -117,8 +147,9 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
 
 
 @tensor_args("input", "target", "weight")
-def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0,
-               weight: Tensor | None = None) -> Tensor:
+def huber_loss(
+    input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Tensor | None = None
+) -> Tensor:
     """0.5 d^2 for |d| < delta, delta * (|d| - delta / 2) beyond (= delta * smooth_l1(beta=delta))."""
     input = _tensors(input)
     if delta <= 0:
@@ -146,8 +177,9 @@ def _class_weights(op: str, weight: Tensor | None, n_classes: int, dtype: np.dty
     return w.astype(dtype, copy=False)
 
 
-def _nll_terms(op: str, logp: Tensor, target: Any, weight: Tensor | None,
-               ignore_index: int) -> tuple[Tensor, np.ndarray, np.ndarray]:
+def _nll_terms(
+    op: str, logp: Tensor, target: Any, weight: Tensor | None, ignore_index: int
+) -> tuple[Tensor, np.ndarray, np.ndarray]:
     """Per-element weighted losses -w[t] * logp[t], the weights used, and the not-ignored mask.
 
     `logp` is (N, C, *) with `target` (N, *), both already batched.
@@ -156,8 +188,9 @@ def _nll_terms(op: str, logp: Tensor, target: Any, weight: Tensor | None,
     n, c = logp.shape[:2]
     expected = (n,) + logp.shape[2:]
     if t.shape != expected:
-        raise ShapeError(f"{op}: target shape {t.shape} does not match input shape {logp.shape} "
-                         f"(expected {expected})")
+        raise ShapeError(
+            f"{op}: target shape {t.shape} does not match input shape {logp.shape} (expected {expected})"
+        )
     valid = t != ignore_index
     safe = np.where(valid, t, 0)
     if safe.size and (safe.min() < 0 or safe.max() >= c):
@@ -182,9 +215,15 @@ def _batched(input: Tensor, target: Any) -> tuple[Tensor, Any, bool]:
 
 
 @tensor_args("input", "target", "weight")
-def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,
-             size_average: bool | None = None, ignore_index: int = -100,
-             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Any,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood of class indices, given log-probabilities (N, C, *) or (C,)."""
     input = _tensors(input)
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -205,10 +244,16 @@ def _is_prob_target(input: Tensor, target: Any) -> bool:
 
 
 @tensor_args("input", "target", "weight")
-def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
-                  size_average: bool | None = None, ignore_index: int = -100,
-                  reduce: bool | None = None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """log_softmax over the class dim then NLL: logits (N, C, *) or (C,).
 
     `target` holds class indices (N, *) or class probabilities with the input's shape.
@@ -228,8 +273,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, class_dim)
     if input.dtype.kind == "f" and input.dtype.itemsize in (4, 8):
         # One fused node (log-softmax + NLL + smoothing in Numba); the lines below are the same maths.
-        return fused.cross_entropy_indices(input, target, weight, ignore_index, label_smoothing,
-                                           reduction)
+        return fused.cross_entropy_indices(input, target, weight, ignore_index, label_smoothing, reduction)
     logp = input.log_softmax(dim=class_dim)  # same shape as input
     if label_smoothing == 0.0:
         return nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
@@ -250,14 +294,17 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     return nll_r * (1.0 - label_smoothing) + smooth_r * (label_smoothing / n_classes)
 
 
-def _cross_entropy_probs(input: Tensor, target: Any, weight: Tensor | None, reduction: str,
-                         label_smoothing: float, class_dim: int) -> Tensor:
+def _cross_entropy_probs(
+    input: Tensor, target: Any, weight: Tensor | None, reduction: str, label_smoothing: float, class_dim: int
+) -> Tensor:
     """Cross entropy against class probabilities (soft labels) of the input's shape."""
     if not isinstance(target, Tensor):
         target = as_tensor(np.asarray(target, dtype=input.dtype))
     if target.shape != input.shape:
-        raise ShapeError(f"cross_entropy: probability targets must have the input's shape "
-                         f"{input.shape}, got {target.shape}")
+        raise ShapeError(
+            f"cross_entropy: probability targets must have the input's shape "
+            f"{input.shape}, got {target.shape}"
+        )
     n_classes = input.shape[class_dim]
     if label_smoothing > 0.0:
         target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
@@ -273,15 +320,21 @@ def _cross_entropy_probs(input: Tensor, target: Any, weight: Tensor | None, redu
 
 
 @tensor_args("input", "target", "weight")
-def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
-                         size_average: bool | None = None, reduce: bool | None = None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p, with PyTorch's clamps: each log at -100
     in the forward, and p (1 - p) at 1e-12 in the gradient (so p = 0 or 1 gives finite values)."""
     input = _tensors(input)
     if isinstance(target, Tensor) and target.shape != input.shape:
-        raise ShapeError(f"binary_cross_entropy: target shape {target.shape} must equal the input "
-                         f"shape {input.shape}")
+        raise ShapeError(
+            f"binary_cross_entropy: target shape {target.shape} must equal the input shape {input.shape}"
+        )
     input, target = _pair("binary_cross_entropy", input, target)
     if input.numel() and (input._data.min() < 0 or input._data.max() > 1):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
@@ -293,8 +346,10 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
         try:
             np.broadcast_shapes(weight.shape, input.shape)
         except ValueError:
-            raise ShapeError(f"binary_cross_entropy: weight of shape {weight.shape} does not "
-                             f"broadcast to the input shape {input.shape}") from None
+            raise ShapeError(
+                f"binary_cross_entropy: weight of shape {weight.shape} does not "
+                f"broadcast to the input shape {input.shape}"
+            ) from None
         loss = loss * weight
     return _reduce("binary_cross_entropy", loss, legacy_reduction(size_average, reduce, reduction))
 
@@ -305,15 +360,22 @@ def _softplus_neg(x: Tensor) -> Tensor:
 
 
 @tensor_args("input", "target", "weight")
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor | None = None,
-                                     size_average: bool | None = None,
-                                     reduce: bool | None = None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Any,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """BCE of sigmoid(input) computed from the logits in a stable form; pos_weight scales positives."""
     input = _tensors(input)
     if isinstance(target, Tensor) and target.shape != input.shape:
-        raise ShapeError(f"binary_cross_entropy_with_logits: target shape {target.shape} must "
-                         f"equal the input shape {input.shape}")
+        raise ShapeError(
+            f"binary_cross_entropy_with_logits: target shape {target.shape} must "
+            f"equal the input shape {input.shape}"
+        )
     input, target = _pair("binary_cross_entropy_with_logits", input, target)
     sp = _softplus_neg(input)  # -log sigmoid(x)
     if pos_weight is not None:
@@ -322,23 +384,36 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor 
         loss = (1.0 - target) * input + sp
     if weight is not None:
         loss = loss * weight
-    return _reduce("binary_cross_entropy_with_logits", loss,
-                   legacy_reduction(size_average, reduce, reduction))
+    return _reduce(
+        "binary_cross_entropy_with_logits", loss, legacy_reduction(size_average, reduce, reduction)
+    )
 
 
 @tensor_args("input", "target")
-def soft_margin_loss(input: Tensor, target: Any, size_average: bool | None = None,
-                     reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+def soft_margin_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """log(1 + exp(-y x)) for labels y in {-1, 1}."""
     input = _tensors(input)
     input, target = _pair("soft_margin_loss", input, target)
-    return _reduce("soft_margin_loss", _softplus_neg(input * target),
-                   legacy_reduction(size_average, reduce, reduction))
+    return _reduce(
+        "soft_margin_loss", _softplus_neg(input * target), legacy_reduction(size_average, reduce, reduction)
+    )
 
 
 @tensor_args("input", "target")
-def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
-           reduce: bool | None = None, reduction: str = "mean", log_target: bool = False) -> Tensor:
+def kl_div(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
     """KL(target || exp(input)) pointwise: input holds log-probabilities.
 
     'batchmean' divides the sum by the batch size (the true KL divergence); 'mean' divides by the
@@ -364,14 +439,22 @@ def _label_masks(op: str, target: Any, dtype: np.dtype) -> tuple[Tensor, Tensor]
 
 
 @tensor_args("input1", "input2", "target")
-def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
-                          size_average: bool | None = None, reduce: bool | None = None,
-                          reduction: str = "mean") -> Tensor:
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Any,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """1 - cos(x1, x2) for y = 1, max(0, cos(x1, x2) - margin) for y = -1."""
     input1, input2 = _tensors(input1, input2)
     if input1.shape != input2.shape or input1.ndim not in (1, 2):
-        raise ShapeError(f"cosine_embedding_loss: inputs must both be (N, D) or (D,), got "
-                         f"{input1.shape} and {input2.shape}")
+        raise ShapeError(
+            f"cosine_embedding_loss: inputs must both be (N, D) or (D,), got "
+            f"{input1.shape} and {input2.shape}"
+        )
     dim = input1.ndim - 1
     eps = 1e-12
     dot = (input1 * input2).sum(dim=dim)  # (N,)
@@ -383,9 +466,15 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: f
 
 
 @tensor_args("input1", "input2", "target")
-def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
-                        size_average: bool | None = None, reduce: bool | None = None,
-                        reduction: str = "mean") -> Tensor:
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Any,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """max(0, -y (x1 - x2) + margin): x1 should rank above x2 where y = 1, below where y = -1."""
     input1, input2 = _tensors(input1, input2)
     if not isinstance(target, Tensor):
@@ -395,9 +484,14 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: flo
 
 
 @tensor_args("input", "target")
-def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0,
-                         size_average: bool | None = None, reduce: bool | None = None,
-                         reduction: str = "mean") -> Tensor:
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Any,
+    margin: float = 1.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """x where y = 1 and max(0, margin - x) where y = -1 (input is usually a distance)."""
     input = _tensors(input)
     t = target._data if isinstance(target, Tensor) else np.asarray(target)

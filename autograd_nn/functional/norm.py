@@ -7,6 +7,7 @@ float32/float64. The Tensor-op maths of batch, instance and layer norm is `ops.f
 Statistics use the biased variance, as PyTorch does for normalising; the running variance that
 `batch_norm` and `instance_norm` keep is the unbiased one, also as in PyTorch.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,6 +30,7 @@ _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def _fusable(input: Tensor, *others: Tensor | None) -> bool:
     """The fused kernels take float32/float64 with every operand in the input's dtype."""
     return input.dtype in _FUSED_DTYPES and all(o is None or o.dtype == input.dtype for o in others)
+
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize"]
 
@@ -57,8 +59,9 @@ def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple)
     return y
 
 
-def update_running_stats(running: Tensor | None, value: np.ndarray, momentum: float,
-                         op: str = "batch_norm") -> None:
+def update_running_stats(
+    running: Tensor | None, value: np.ndarray, momentum: float, op: str = "batch_norm"
+) -> None:
     """running <- (1 - momentum) * running + momentum * value, in place and outside the graph
     (through the in-place door, so the version is stamped). Package-internal: batch and instance
     norm here and `distributed.SyncBatchNorm` keep their running statistics with it."""
@@ -69,24 +72,31 @@ def update_running_stats(running: Tensor | None, value: np.ndarray, momentum: fl
         stats += (momentum * value).astype(stats.dtype, copy=False)
 
 
-
 def _writing(running: Tensor | None, op: str) -> contextlib.AbstractContextManager[Any]:
     """The in-place door of a running statistic that a fused kernel updates (or nothing)."""
     return contextlib.nullcontext() if running is None else running._inplace(op)
 
 
 @tensor_args("input", "running_mean", "running_var", "weight", "bias", same_dtype=True)
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each channel (dim 1) of an (N, C, *) input over the batch and spatial dims.
 
     In training the batch statistics are used and the running statistics (if given) are updated in
     place with `momentum` (running_var with the unbiased variance). Otherwise the running ones are
     used.
     """
-    _check_channels("batch_norm", input, running_mean=running_mean, running_var=running_var,
-                    weight=weight, bias=bias)
+    _check_channels(
+        "batch_norm", input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
     dims = (0,) + tuple(range(2, input.ndim))
     shape = _channel_shape(input)
     if training:
@@ -99,8 +109,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if _fusable(input, weight, bias, running_mean, running_var):  # one Numba pass each way
             # (benchmarked ~5x faster than the ops below, which are the same maths)
             with _writing(running_mean, "batch_norm"), _writing(running_var, "batch_norm"):
-                return fused.batch_norm_train(input, weight, bias, running_mean, running_var,
-                                              momentum, eps)
+                return fused.batch_norm_train(input, weight, bias, running_mean, running_var, momentum, eps)
         mean, var = _moments(input, dims)  # (1, C, 1, ...) each
         update_running_stats(running_mean, mean._data.reshape(-1), momentum)
         update_running_stats(running_var, var._data.reshape(-1) * (count / (count - 1)), momentum)
@@ -113,20 +122,26 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 
 @tensor_args("input", "running_mean", "running_var", "weight", "bias", same_dtype=True)
-def instance_norm(input: Tensor, running_mean: Tensor | None = None,
-                  running_var: Tensor | None = None, weight: Tensor | None = None,
-                  bias: Tensor | None = None, use_input_stats: bool = True, momentum: float = 0.1,
-                  eps: float = 1e-5) -> Tensor:
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each (sample, channel) of an (N, C, *) input over its spatial dims.
 
     With `use_input_stats` the running statistics (if given) are updated with the batch average of
     the per-instance mean and unbiased variance; otherwise they are used to normalise.
     """
-    _check_channels("instance_norm", input, running_mean=running_mean, running_var=running_var,
-                    weight=weight, bias=bias)
+    _check_channels(
+        "instance_norm", input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
     if input.ndim < 3:
-        raise ShapeError(f"instance_norm: expected an input of shape (N, C, L, ...), got "
-                         f"{input.shape}")
+        raise ShapeError(f"instance_norm: expected an input of shape (N, C, L, ...), got {input.shape}")
     shape = _channel_shape(input)
     if use_input_stats:
         dims = tuple(range(2, input.ndim))
@@ -153,7 +168,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
 def _normalized_dims(op: str, x: Tensor, normalized_shape: Sequence[int] | int) -> tuple:
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
-    if k == 0 or x.shape[x.ndim - k:] != shape or k > x.ndim:
+    if k == 0 or x.shape[x.ndim - k :] != shape or k > x.ndim:
         raise ShapeError(
             f"{op}: normalized_shape {shape} does not match the trailing dims of the input {x.shape}"
         )
@@ -161,12 +176,17 @@ def _normalized_dims(op: str, x: Tensor, normalized_shape: Sequence[int] | int) 
 
 
 @tensor_args("input", "weight", "bias", same_dtype=True)
-def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int] | int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise over the trailing `normalized_shape` dims, then scale and shift elementwise."""
     dims = _normalized_dims("layer_norm", input, normalized_shape)
     if _fusable(input, weight, bias):  # fused Numba kernel (benchmarked ~2x the ops below); same maths
-        return fused.layer_norm(input, input.shape[dims[0]:], weight, bias, eps)
+        return fused.layer_norm(input, input.shape[dims[0] :], weight, bias, eps)
     y = standardize(input, *_moments(input, dims), eps)  # same shape as input
     if weight is not None:
         y = y * weight
@@ -176,8 +196,12 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
 
 
 @tensor_args("input", "weight", same_dtype=True)
-def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
-             eps: float | None = None) -> Tensor:
+def rms_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int] | int,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
     """x / sqrt(mean(x^2) + eps) over the trailing dims (eps=None: the dtype's machine epsilon)."""
     dims = _normalized_dims("rms_norm", input, normalized_shape)
     if eps is None:
@@ -187,8 +211,13 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tenso
 
 
 @tensor_args("input", "weight", "bias", same_dtype=True)
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Split the C channels into `num_groups` groups; normalise each (sample, group) together."""
     _check_channels("group_norm", input, weight=weight, bias=bias)
     n, c = input.shape[:2]

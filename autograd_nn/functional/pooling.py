@@ -3,6 +3,7 @@
 PyTorch's signatures and semantics. The pooling maths is in `ops/pool.py` (Numba loops); here the
 arguments are normalised ((h, w) pairs, h = 1 for 1-D) and unbatched inputs get a batch axis.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,8 +18,14 @@ from ..ops.pool_nd import int_max_pool
 from .arguments import tensor_args
 
 __all__ = [
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-    "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "max_pool1d",
+    "max_pool2d",
 ]
 
 
@@ -27,15 +34,17 @@ Pair = tuple[int, int]
 
 def _pair(op: str, name: str, value: Any, dims: int) -> tuple[int, int]:
     vals = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
-    if len(vals) != dims or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                                    for v in vals):
+    if len(vals) != dims or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals
+    ):
         raise ShapeError(f"{op}: {name} must be an int or a tuple of {dims} ints, got {value!r}")
     vals = tuple(int(v) for v in vals)
     return (1,) + vals if dims == 1 else vals
 
 
-def _pool_args(op: str, dims: int, kernel_size: Any, stride: Any, padding: Any,
-               dilation: Any = 1) -> tuple[Pair, Pair, Pair, Pair]:
+def _pool_args(
+    op: str, dims: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1
+) -> tuple[Pair, Pair, Pair, Pair]:
     kernel = _pair(op, "kernel_size", kernel_size, dims)
     empty = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
     stride = kernel if empty else _pair(op, "stride", stride, dims)
@@ -49,8 +58,9 @@ def _batched(op: str, x: Any, dims: int, fn: Callable[[Tensor], Any]) -> Any:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
     if x.ndim not in (dims + 1, dims + 2):
-        raise ShapeError(f"{op}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) input, "
-                         f"got shape {x.shape}")
+        raise ShapeError(
+            f"{op}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) input, got shape {x.shape}"
+        )
     if x.ndim == dims + 2:
         return fn(x)
     out = fn(x.reshape((1,) + x.shape))
@@ -59,8 +69,17 @@ def _batched(op: str, x: Any, dims: int, fn: Callable[[Tensor], Any]) -> Any:
     return out.reshape(out.shape[1:])
 
 
-def _max(op: str, dims: int, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
-         dilation: Any, ceil_mode: bool, return_indices: bool) -> Any:
+def _max(
+    op: str,
+    dims: int,
+    x: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    return_indices: bool,
+) -> Any:
     args = _pool_args(op, dims, kernel_size, stride, padding, dilation)
 
     def run(xb: Tensor) -> Any:
@@ -75,46 +94,83 @@ def _max(op: str, dims: int, x: Tensor, kernel_size: Any, stride: Any, padding: 
 
 
 @tensor_args("input")
-def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+def max_pool1d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
     """Max over sliding windows of (N, C, L); with return_indices also the argmax (flat in L)."""
-    return _max("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
-                return_indices)
+    return _max("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 @tensor_args("input")
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
     """Max over sliding windows of (N, C, H, W) (padding counts as -inf; stride defaults to the
     kernel size); with return_indices also the argmax as a flat index into each H * W plane.
     Integer inputs are pooled too (forward only, as in PyTorch)."""
-    return _max("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
-                return_indices)
+    return _max("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def _avg(op: str, dims: int, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
-         ceil_mode: bool, count_include_pad: bool, divisor_override: int | None) -> Tensor:
+def _avg(
+    op: str,
+    dims: int,
+    x: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> Tensor:
     kernel, stride, pad, _ = _pool_args(op, dims, kernel_size, stride, padding)
-    return _batched(op, x, dims, lambda xb: P.avg_pool(op, xb, kernel, stride, pad, ceil_mode,
-                                                       count_include_pad, divisor_override))
+    return _batched(
+        op,
+        x,
+        dims,
+        lambda xb: P.avg_pool(op, xb, kernel, stride, pad, ceil_mode, count_include_pad, divisor_override),
+    )
 
 
 @tensor_args("input")
-def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
     """Mean over sliding windows of (N, C, L)."""
-    return _avg("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
-                count_include_pad, None)
+    return _avg("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
 @tensor_args("input")
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True,
-               divisor_override: int | None = None) -> Tensor:
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """Mean over sliding windows of (N, C, H, W). count_include_pad=False divides by the number of
     real (non-padding) elements; divisor_override replaces the divisor altogether."""
-    return _avg("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
-                count_include_pad, divisor_override)
+    return _avg(
+        "avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
 
 
 def _out_size(op: str, output_size: Any, x: Tensor, dims: int) -> tuple:
@@ -132,16 +188,18 @@ def _out_size(op: str, output_size: Any, x: Tensor, dims: int) -> tuple:
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Mean over L split into `output_size` nearly equal (possibly overlapping) windows."""
     size = _out_size("adaptive_avg_pool1d", output_size, input, 1)
-    return _batched("adaptive_avg_pool1d", input, 1,
-                    lambda xb: P.adaptive_avg_pool("adaptive_avg_pool1d", xb, size))
+    return _batched(
+        "adaptive_avg_pool1d", input, 1, lambda xb: P.adaptive_avg_pool("adaptive_avg_pool1d", xb, size)
+    )
 
 
 @tensor_args("input")
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Mean over (H, W) split into an output_size grid of windows (None keeps that input size)."""
     size = _out_size("adaptive_avg_pool2d", output_size, input, 2)
-    return _batched("adaptive_avg_pool2d", input, 2,
-                    lambda xb: P.adaptive_avg_pool("adaptive_avg_pool2d", xb, size))
+    return _batched(
+        "adaptive_avg_pool2d", input, 2, lambda xb: P.adaptive_avg_pool("adaptive_avg_pool2d", xb, size)
+    )
 
 
 def _adaptive_max(op: str, dims: int, x: Tensor, output_size: Any, return_indices: bool) -> Any:

@@ -3,6 +3,7 @@
 As in PyTorch, leaving `dim` out picks it implicitly (0 for 0-, 1- and 3-d inputs, else 1) and warns,
 because the implicit choice is rarely what is meant; pass `dim` explicitly.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -15,8 +16,12 @@ __all__ = ["softmax", "log_softmax", "softmin"]
 
 
 def _implicit_dim(op: str, ndim: int, stacklevel: int) -> int:
-    warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
-                  "include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    warnings.warn(
+        f"Implicit dimension choice for {op} has been deprecated. Change the call to "
+        "include dim=X as an argument.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -25,8 +30,7 @@ def _as_tensor(x: Any) -> Tensor:
 
 
 @tensor_args("input")
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-            dtype: Any = None) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """exp(x_i) / sum_j exp(x_j) along `dim`; stable for large logits (the row max is subtracted)."""
     input = _as_tensor(input)
     if dim is None:
@@ -35,8 +39,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 
 
 @tensor_args("input")
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-                dtype: Any = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """x_i - logsumexp(x) along `dim`; finite even where softmax underflows to 0."""
     input = _as_tensor(input)
     if dim is None:
@@ -45,8 +48,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 
 
 @tensor_args("input")
-def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-            dtype: Any = None) -> Tensor:
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """softmax(-x) along `dim`: weights that favour the smallest entries."""
     input = _as_tensor(input)
     if dim is None:

@@ -1,4 +1,5 @@
 """autograd_nn.nn: modules built only on Tensor ops, with PyTorch's names and state_dict keys."""
+
 import importlib
 from typing import Any
 

@@ -3,6 +3,7 @@
 `inplace=True` has PyTorch's meaning (see `autograd_nn.nn.functional.activation`): the input is
 overwritten with the result and returned.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,10 +14,34 @@ from ..devices import as_device
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
-           "Tanh", "Sigmoid", "LogSigmoid", "Softplus", "Softsign", "Hardtanh", "Hardsigmoid",
-           "Hardswish", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "GLU", "Softmax",
-           "LogSoftmax", "Softmin"]
+__all__ = [
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "PReLU",
+    "ELU",
+    "SELU",
+    "CELU",
+    "GELU",
+    "SiLU",
+    "Mish",
+    "Tanh",
+    "Sigmoid",
+    "LogSigmoid",
+    "Softplus",
+    "Softsign",
+    "Hardtanh",
+    "Hardsigmoid",
+    "Hardswish",
+    "Tanhshrink",
+    "Softshrink",
+    "Hardshrink",
+    "Threshold",
+    "GLU",
+    "Softmax",
+    "LogSoftmax",
+    "Softmin",
+]
 
 
 class _Inplace(Module):
@@ -96,8 +121,9 @@ class LeakyReLU(Module):
 class PReLU(Module):
     """LeakyReLU with a learned slope: one shared (num_parameters=1) or one per channel (dim 1)."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.num_parameters, self.init = num_parameters, init
@@ -202,8 +228,7 @@ class Hardtanh(Module):
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         if max_val <= min_val:
-            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val "
-                             f"({min_val})")
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, x: Tensor) -> Tensor:

@@ -6,6 +6,7 @@ are `q_proj_weight` (E, E), `k_proj_weight` (E, kdim), `v_proj_weight` (E, vdim)
 `out_proj` is a Linear(E, E), called as a module so it can be wrapped (e.g. by LoRA). Optional
 `bias_k`, `bias_v` (1, 1, E) append one learned key/value position (add_bias_kv).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,15 +34,27 @@ class MultiheadAttention(Module):
     (PyTorch returns NaN there when need_weights=True; see `functional/attention.py`).
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
-                 vdim: int | None = None, batch_first: bool = False,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        batch_first: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
-            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive "
-                             f"multiple of num_heads ({num_heads})")
+            raise ValueError(
+                f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive "
+                f"multiple of num_heads ({num_heads})"
+            )
         self.embed_dim, self.num_heads = embed_dim, num_heads
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -93,20 +106,26 @@ class MultiheadAttention(Module):
             require_tensor("MultiheadAttention", arg, t, position + 1)
         shapes = f"query {query.shape}, key {key.shape}, value {value.shape}"
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
-            raise ShapeError(f"{name}: expected 3-D (batched) or 2-D (unbatched) inputs, got "
-                             f"{shapes}")
-        if (query.shape[-1], key.shape[-1], value.shape[-1]) != (self.embed_dim, self.kdim,
-                                                                 self.vdim):
-            raise ShapeError(f"{name}: feature sizes must be (embed_dim, kdim, vdim) = "
-                             f"({self.embed_dim}, {self.kdim}, {self.vdim}); got {shapes}")
+            raise ShapeError(f"{name}: expected 3-D (batched) or 2-D (unbatched) inputs, got {shapes}")
+        if (query.shape[-1], key.shape[-1], value.shape[-1]) != (self.embed_dim, self.kdim, self.vdim):
+            raise ShapeError(
+                f"{name}: feature sizes must be (embed_dim, kdim, vdim) = "
+                f"({self.embed_dim}, {self.kdim}, {self.vdim}); got {shapes}"
+            )
         if key.shape[:-1] != value.shape[:-1]:
-            raise ShapeError(f"{name}: key and value must have the same length and batch; got "
-                             f"{shapes}")
+            raise ShapeError(f"{name}: key and value must have the same length and batch; got {shapes}")
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor,
-                key_padding_mask: Tensor | None = None, need_weights: bool = True,
-                attn_mask: Tensor | None = None, average_attn_weights: bool = True,
-                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None = None,
+        need_weights: bool = True,
+        attn_mask: Tensor | None = None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:
         self._check(query, key, value)
         batched = query.ndim == 3
         if not batched:
@@ -120,12 +139,30 @@ class MultiheadAttention(Module):
             v_t = k_t if value is key else value.transpose(0, 1)  # (S, N, vdim)
             query, key, value = q_t, k_t, v_t
         attn_mask = causal_if_needed(attn_mask, is_causal, query.shape[0], key.shape[0])
-        q, k, v = in_projection(query, key, value, self.in_proj_weight, self.in_proj_bias,
-                                self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        out, weights = attend(q, k, v, self.num_heads, self.bias_k, self.bias_v,
-                              self.add_zero_attn, self.dropout if self.training else 0.0,
-                              key_padding_mask, attn_mask, need_weights,
-                              average_attn_weights)  # (L, N, E)
+        q, k, v = in_projection(
+            query,
+            key,
+            value,
+            self.in_proj_weight,
+            self.in_proj_bias,
+            self.q_proj_weight,
+            self.k_proj_weight,
+            self.v_proj_weight,
+        )
+        out, weights = attend(
+            q,
+            k,
+            v,
+            self.num_heads,
+            self.bias_k,
+            self.bias_v,
+            self.add_zero_attn,
+            self.dropout if self.training else 0.0,
+            key_padding_mask,
+            attn_mask,
+            need_weights,
+            average_attn_weights,
+        )  # (L, N, E)
         out = self.out_proj(out)  # (L, N, E)
         if not batched:
             return out.squeeze(1), (weights.squeeze(0) if weights is not None else None)
@@ -134,5 +171,7 @@ class MultiheadAttention(Module):
         return out, weights
 
     def extra_repr(self) -> str:
-        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
-                f"batch_first={self.batch_first}")
+        return (
+            f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
+            f"batch_first={self.batch_first}"
+        )

@@ -5,6 +5,7 @@ so does this one (state_dict keys gain the `module.` prefix, as in PyTorch). Ask
 refused with a DeviceError. For data parallelism across processes, see `nn.parallel`'s
 DistributedDataParallel.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,9 @@ from .module import Module
 class DataParallel(Module):
     """Wraps `module` and runs it in this process (there are no GPUs to scatter to)."""
 
-    def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
-                 dim: int = 0) -> None:
+    def __init__(
+        self, module: Module, device_ids: Any = None, output_device: Any = None, dim: int = 0
+    ) -> None:
         super().__init__()
         if device_ids:
             raise unavailable(f"cuda:{next(iter(device_ids))}", "DataParallel")

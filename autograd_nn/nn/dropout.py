@@ -1,4 +1,5 @@
 """Dropout modules: random zeroing in training mode, identity in eval mode (see `F.dropout`)."""
+
 from __future__ import annotations
 
 from .. import functional as F
@@ -12,8 +13,9 @@ class _DropoutNd(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 and "
-                             f"1, but got {p}")
+            raise ValueError(
+                f"{type(self).__name__}: dropout probability has to be between 0 and 1, but got {p}"
+            )
         self.p, self.inplace = float(p), inplace
 
     def extra_repr(self) -> str:

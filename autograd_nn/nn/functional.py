@@ -4,6 +4,7 @@ Not a second module: importing it gives the `autograd_nn.functional` module obje
 (`autograd_nn.nn.functional is autograd_nn.functional`), as `os.path` is `posixpath`. Type checkers
 see the same names through the star import below.
 """
+
 import sys
 from typing import TYPE_CHECKING
 

@@ -1,4 +1,5 @@
 """Linear layers and the shape helpers around them."""
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,9 @@ class Linear(Module):
     Default init matches PyTorch: W and b ~ U(-1/sqrt(in_features), 1/sqrt(in_features)).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
@@ -48,21 +50,27 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         require_tensor("Linear", "input", x, 1)
         if x.shape[-1:] != (self.in_features,):
-            raise ShapeError(
-                f"Linear: input shape {x.shape} does not end in in_features={self.in_features}"
-            )
+            raise ShapeError(f"Linear: input shape {x.shape} does not end in in_features={self.in_features}")
         return F.linear(x, self.weight, self.bias)  # (..., out_features)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Bilinear(Module):
     """y_k = x1^T A_k x2 + b_k, with weight of shape (out_features, in1_features, in2_features)."""
 
-    def __init__(self, in1_features: int, in2_features: int, out_features: int,
-                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.in1_features, self.in2_features = in1_features, in2_features
@@ -79,8 +87,10 @@ class Bilinear(Module):
         return F.bilinear(x1, x2, self.weight, self.bias)  # (..., out_features)
 
     def extra_repr(self) -> str:
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Flatten(Module):
@@ -107,9 +117,7 @@ class Unflatten(Module):
     def forward(self, x: Tensor) -> Tensor:
         require_tensor("Unflatten", "input", x, 1)
         dim = self.dim % x.ndim
-        return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1:])
+        return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1 :])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
-
-

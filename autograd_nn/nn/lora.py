@@ -8,6 +8,7 @@ inference at the base layer's cost; `unmerge()` takes it out again to keep train
 Names follow PEFT where it helps: the wrapped layer is `base_layer`, the factors `lora_A` and
 `lora_B` (plain Parameters here), the adapter-input dropout `lora_dropout`.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,14 @@ from .linear import Identity, Linear
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["LoRALinear", "apply_lora", "merge_lora", "unmerge_lora", "count_parameters",
-           "mark_only_lora_as_trainable"]
+__all__ = [
+    "LoRALinear",
+    "apply_lora",
+    "merge_lora",
+    "unmerge_lora",
+    "count_parameters",
+    "mark_only_lora_as_trainable",
+]
 
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "out_proj")
 
@@ -37,15 +44,21 @@ class LoRALinear(Module):
     gradient: unmerge before training again).
     """
 
-    def __init__(self, base_layer: Linear, r: int = 8, alpha: float = 16,
-                 dropout: float = 0.0, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        base_layer: Linear,
+        r: int = 8,
+        alpha: float = 16,
+        dropout: float = 0.0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         """`device`/`dtype` (PyTorch's factory keywords) place A and B; the dtype defaults to the
         base layer's."""
         as_device(device)
         super().__init__()
         if not isinstance(base_layer, Linear):
-            raise TypeError(f"LoRALinear: base_layer must be a Linear, got "
-                            f"{type(base_layer).__name__}")
+            raise TypeError(f"LoRALinear: base_layer must be a Linear, got {type(base_layer).__name__}")
         if r <= 0:
             raise ValueError(f"LoRALinear: rank r must be positive, got {r}")
         self.base_layer = base_layer.requires_grad_(False)
@@ -122,8 +135,13 @@ def _matches(target: Target, name: str, module: Module) -> bool:
     return any(name == t or name.endswith("." + t) for t in target)
 
 
-def apply_lora(model: Module, target_modules: Target = DEFAULT_TARGETS, r: int = 8,
-               alpha: float = 16, dropout: float = 0.0) -> Module:
+def apply_lora(
+    model: Module,
+    target_modules: Target = DEFAULT_TARGETS,
+    r: int = 8,
+    alpha: float = 16,
+    dropout: float = 0.0,
+) -> Module:
     """Freeze `model` and wrap each matching Linear in a LoRALinear, in place; returns `model`.
 
     `target_modules` is a sequence of names (a full dotted name, or a last component such as
@@ -140,13 +158,18 @@ def apply_lora(model: Module, target_modules: Target = DEFAULT_TARGETS, r: int =
     for parent_name, parent in list(model.named_modules()):
         for child_name, child in list(parent._modules.items()):
             full = f"{parent_name}.{child_name}" if parent_name else child_name
-            if (isinstance(child, Linear) and not isinstance(parent, LoRALinear)
-                    and _matches(target_modules, full, child)):
+            if (
+                isinstance(child, Linear)
+                and not isinstance(parent, LoRALinear)
+                and _matches(target_modules, full, child)
+            ):
                 setattr(parent, child_name, LoRALinear(child, r=r, alpha=alpha, dropout=dropout))
                 replaced += 1
     if replaced == 0:
-        raise ValueError(f"apply_lora: no Linear submodule of {type(model).__name__} matched "
-                         f"target_modules={target_modules!r}")
+        raise ValueError(
+            f"apply_lora: no Linear submodule of {type(model).__name__} matched "
+            f"target_modules={target_modules!r}"
+        )
     return model
 
 
@@ -179,8 +202,9 @@ def mark_only_lora_as_trainable(model: Module, bias: str = "none") -> Module:
     """Freeze everything but lora_A / lora_B; bias='all' or 'lora_only' also trains biases
     (all of them, or those of the adapted layers), as in loralib."""
     if bias not in ("none", "all", "lora_only"):
-        raise ValueError(f"mark_only_lora_as_trainable: bias must be 'none', 'all' or 'lora_only', "
-                         f"got {bias!r}")
+        raise ValueError(
+            f"mark_only_lora_as_trainable: bias must be 'none', 'all' or 'lora_only', got {bias!r}"
+        )
     for name, p in model.named_parameters():
         leaf = name.rsplit(".", 1)[-1]
         p.requires_grad_(leaf in ("lora_A", "lora_B") or (bias == "all" and leaf == "bias"))

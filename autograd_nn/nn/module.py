@@ -4,6 +4,7 @@ Parameters, buffers and submodules are found by assignment (`self.w = Parameter(
 dicts, so names are dotted, insertion-ordered and deduplicated, and a `state_dict` maps one-to-one onto
 PyTorch's for the same architecture.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -54,8 +55,10 @@ def _register(hooks: OrderedDict, hook: Callable | _WithKwargs, prepend: bool) -
 def _hook_args_kwargs(fn: Callable, result: Any) -> tuple[tuple, dict]:
     """A with_kwargs pre-hook's return value, checked: it must be an (args, kwargs) pair."""
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
-        raise RuntimeError(f"forward pre-hook {fn!r} registered with with_kwargs=True must return "
-                           f"None or a tuple (new_args, new_kwargs), got {type(result).__name__}")
+        raise RuntimeError(
+            f"forward pre-hook {fn!r} registered with with_kwargs=True must return "
+            f"None or a tuple (new_args, new_kwargs), got {type(result).__name__}"
+        )
     args = result[0] if isinstance(result[0], tuple) else (result[0],)
     return args, result[1]
 
@@ -96,8 +99,9 @@ class Module:
         elif name in d["_buffers"] and (value is None or isinstance(value, Tensor)):
             d["_buffers"][name] = value
         elif name in d["_parameters"] and value is not None:
-            raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r}: "
-                            "use nn.Parameter(...) or None")
+            raise TypeError(
+                f"cannot assign {type(value).__name__} to parameter {name!r}: use nn.Parameter(...) or None"
+            )
         elif name in d["_parameters"] or name in d["_modules"]:
             (d["_parameters"] if name in d["_parameters"] else d["_modules"])[name] = None
         else:
@@ -166,8 +170,9 @@ class Module:
                     child._set_scope_name(f"{name}.{key}")
 
     # ---- traversal ---------------------------------------------------------------------------
-    def named_modules(self, memo: set | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every descendant, depth first, each once."""
         memo = set() if memo is None else memo
         stack = [(prefix, self)]
@@ -178,8 +183,9 @@ class Module:
                     continue
                 memo.add(id(module))
             yield name, module
-            children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()
-                        if m is not None]
+            children = [
+                (f"{name}.{k}" if name else k, m) for k, m in module._modules.items() if m is not None
+            ]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -197,8 +203,9 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def _named_members(self, store: str, prefix: str, recurse: bool,
-                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+    def _named_members(
+        self, store: str, prefix: str, recurse: bool, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()
         modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
@@ -208,11 +215,14 @@ class Module:
                 seen.add(id(value))
                 yield (f"{mod_name}.{name}" if mod_name else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         # the `_parameters` store holds only Parameters (see `__setattr__`, `register_parameter`)
-        return cast(Iterator[tuple[str, Parameter]],
-                    self._named_members("_parameters", prefix, recurse, remove_duplicate))
+        return cast(
+            Iterator[tuple[str, Parameter]],
+            self._named_members("_parameters", prefix, recurse, remove_duplicate),
+        )
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
@@ -342,8 +352,9 @@ class Module:
         return self
 
     # ---- state ---------------------------------------------------------------------------------
-    def state_dict(self, destination: OrderedDict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict:
+    def state_dict(
+        self, destination: OrderedDict | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> OrderedDict:
         """Name -> tensor for every parameter and persistent buffer, with PyTorch's key names."""
         out = OrderedDict() if destination is None else destination
         # Shared submodules appear under every name, as in PyTorch (no de-duplication here).
@@ -425,18 +436,19 @@ class Module:
                 out = result
         return out
 
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
         """`hook(module, args)` runs before forward; it may return replacement args.
 
         With `with_kwargs=True` it is called as `hook(module, args, kwargs)` and may return a
         replacement `(args, kwargs)` pair (PyTorch's convention). `prepend` runs it before the
         hooks already registered."""
-        return _register(self._forward_pre_hooks, _WithKwargs(hook) if with_kwargs else hook,
-                         prepend)
+        return _register(self._forward_pre_hooks, _WithKwargs(hook) if with_kwargs else hook, prepend)
 
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
-                              with_kwargs: bool = False) -> RemovableHandle:
+    def register_forward_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
         """`hook(module, args, output)` runs after forward; it may return a replacement output.
 
         With `with_kwargs=True` it is called as `hook(module, args, kwargs, output)`."""
@@ -461,8 +473,9 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
     def __dir__(self) -> list:
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
-                      | set(self._buffers))
+        return sorted(
+            set(super().__dir__()) | set(self._parameters) | set(self._modules) | set(self._buffers)
+        )
 
 
 def _names_device(text: str) -> bool:

@@ -3,6 +3,7 @@
 Parameter and buffer names (weight, bias, running_mean, running_var, num_batches_tracked) and their
 defaults follow PyTorch, so state dicts load across. The maths is in `functional/norm.py`.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -20,8 +21,19 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GhostBatchNorm1d", "GhostBatchNorm2d",
-           "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "GroupNorm", "RMSNorm"]
+__all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "GhostBatchNorm1d",
+    "GhostBatchNorm2d",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LayerNorm",
+    "GroupNorm",
+    "RMSNorm",
+]
 
 
 class _NormBase(Module):
@@ -30,10 +42,18 @@ class _NormBase(Module):
     _dims: tuple[int, ...] = ()  # accepted input ranks
     _layout = ""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True,
-                 device: Any = None, dtype: Any = None, *,
-                 bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -68,13 +88,16 @@ class _NormBase(Module):
         if x.ndim not in self._dims:
             raise ShapeError(f"{name}: expected {self._layout} input, got shape {x.shape}")
         if x.shape[1] != self.num_features:
-            raise ShapeError(f"{name}: expected {self.num_features} channels in dim 1, got input "
-                             f"of shape {x.shape}")
+            raise ShapeError(
+                f"{name}: expected {self.num_features} channels in dim 1, got input of shape {x.shape}"
+            )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class _BatchNorm(_NormBase):
@@ -102,8 +125,7 @@ class _BatchNorm(_NormBase):
         self._check_input(x)
         factor = self._factor()
         mean, var = self._running()
-        return F.batch_norm(x, mean, var, self.weight, self.bias, self._use_batch_stats(),
-                            factor, self.eps)
+        return F.batch_norm(x, mean, var, self.weight, self.bias, self._use_batch_stats(), factor, self.eps)
 
 
 class BatchNorm1d(_BatchNorm):
@@ -130,15 +152,25 @@ class _GhostBatchNorm(_BatchNorm):
     small-batch BN while keeping large-batch throughput. The running statistics are updated once per
     virtual batch, in order (the paper's rule); eval mode uses them exactly like BatchNorm."""
 
-    def __init__(self, num_features: int, virtual_batch_size: int = 32, eps: float = 1e-5,
-                 momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True,
-                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        virtual_batch_size: int = 32,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         if virtual_batch_size < 1:
-            raise ValueError(f"{type(self).__name__}: virtual_batch_size must be >= 1, "
-                             f"got {virtual_batch_size}")
+            raise ValueError(
+                f"{type(self).__name__}: virtual_batch_size must be >= 1, got {virtual_batch_size}"
+            )
         self.virtual_batch_size = virtual_batch_size
 
     def forward(self, x: Tensor) -> Tensor:
@@ -148,8 +180,9 @@ class _GhostBatchNorm(_BatchNorm):
         outs = []
         for chunk in x.split(self.virtual_batch_size, dim=0):  # (<= V, C, *) each
             mean, var = self._running()
-            outs.append(F.batch_norm(chunk, mean, var, self.weight, self.bias, True,
-                                     self._factor(), self.eps))
+            outs.append(
+                F.batch_norm(chunk, mean, var, self.weight, self.bias, True, self._factor(), self.eps)
+            )
         return outs[0] if len(outs) == 1 else cat(outs, dim=0)  # (N, C, *)
 
     def extra_repr(self) -> str:
@@ -172,10 +205,18 @@ class _InstanceNorm(_NormBase):
     """Normalise each (sample, channel) over its spatial dims. PyTorch's defaults: affine=False,
     track_running_stats=False. Unbatched inputs (C, *) are accepted."""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = False, track_running_stats: bool = False,
-                 device: Any = None, dtype: Any = None, *,
-                 bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
@@ -184,18 +225,31 @@ class _InstanceNorm(_NormBase):
         batched_rank = max(self._dims)
         unbatched = x.ndim == batched_rank - 1
         if x.ndim not in (batched_rank - 1, batched_rank):
-            raise ShapeError(f"{type(self).__name__}({self.num_features}): expected "
-                             f"{self._layout} input, got shape {x.shape}")
+            raise ShapeError(
+                f"{type(self).__name__}({self.num_features}): expected "
+                f"{self._layout} input, got shape {x.shape}"
+            )
         if unbatched:
             x = x.unsqueeze(0)  # (1, C, *)
         if x.shape[1] != self.num_features:
             if self.affine or self.track_running_stats:
                 self._check_input(x)
-            warnings.warn(f"{type(self).__name__}({self.num_features}) got {x.shape[1]} channels; "
-                          "without affine or running stats this is allowed", stacklevel=2)
+            warnings.warn(
+                f"{type(self).__name__}({self.num_features}) got {x.shape[1]} channels; "
+                "without affine or running stats this is allowed",
+                stacklevel=2,
+            )
         momentum = self.momentum if self.momentum is not None else 0.0
-        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or not self.track_running_stats, momentum, self.eps)
+        y = F.instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            momentum,
+            self.eps,
+        )
         return y.squeeze(0) if unbatched else y
 
 
@@ -226,9 +280,15 @@ def _as_shape(normalized_shape: Sequence[int] | int) -> tuple[int, ...]:
 class LayerNorm(Module):
     """Normalise over the trailing `normalized_shape` dims of each sample (transformers' norm)."""
 
-    def __init__(self, normalized_shape: Sequence[int] | int, eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        normalized_shape: Sequence[int] | int,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.normalized_shape = _as_shape(normalized_shape)
@@ -240,64 +300,87 @@ class LayerNorm(Module):
     def forward(self, x: Tensor) -> Tensor:
         require_tensor("LayerNorm", "input", x, 1)
         k = len(self.normalized_shape)
-        if x.shape[max(x.ndim - k, 0):] != self.normalized_shape or x.ndim < k:
-            raise ShapeError(f"LayerNorm{self.normalized_shape}: input shape {x.shape} does not "
-                             f"end in {self.normalized_shape}")
+        if x.shape[max(x.ndim - k, 0) :] != self.normalized_shape or x.ndim < k:
+            raise ShapeError(
+                f"LayerNorm{self.normalized_shape}: input shape {x.shape} does not "
+                f"end in {self.normalized_shape}"
+            )
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
 
 
 class GroupNorm(Module):
     """Normalise groups of channels per sample: batch-size independent, good for small batches."""
 
-    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         if num_channels % num_groups != 0:
-            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
-                             f"num_groups ({num_groups})")
-        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
-                                                                     eps, affine)
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
+        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels, eps, affine)
         self.weight = Parameter(ones(num_channels, dtype=dtype)) if affine else None
         self.bias = Parameter(zeros(num_channels, dtype=dtype)) if affine and bias else None
 
     def forward(self, x: Tensor) -> Tensor:
         require_tensor("GroupNorm", "input", x, 1)
         if x.ndim < 2 or x.shape[1] != self.num_channels:
-            raise ShapeError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected input "
-                             f"(N, {self.num_channels}, *), got shape {x.shape}")
+            raise ShapeError(
+                f"GroupNorm({self.num_groups}, {self.num_channels}): expected input "
+                f"(N, {self.num_channels}, *), got shape {x.shape}"
+            )
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class RMSNorm(Module):
     """Scale by the root mean square over the trailing dims (no centring); eps=None uses the
     dtype's machine epsilon, as PyTorch does."""
 
-    def __init__(self, normalized_shape: Sequence[int] | int, eps: float | None = None,
-                 elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        normalized_shape: Sequence[int] | int,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.weight = (Parameter(ones(self.normalized_shape, dtype=dtype))
-                       if elementwise_affine else None)
+        self.weight = Parameter(ones(self.normalized_shape, dtype=dtype)) if elementwise_affine else None
 
     def forward(self, x: Tensor) -> Tensor:
         require_tensor("RMSNorm", "input", x, 1)
         k = len(self.normalized_shape)
-        if x.shape[max(x.ndim - k, 0):] != self.normalized_shape or x.ndim < k:
-            raise ShapeError(f"RMSNorm{self.normalized_shape}: input shape {x.shape} does not "
-                             f"end in {self.normalized_shape}")
+        if x.shape[max(x.ndim - k, 0) :] != self.normalized_shape or x.ndim < k:
+            raise ShapeError(
+                f"RMSNorm{self.normalized_shape}: input shape {x.shape} does not "
+                f"end in {self.normalized_shape}"
+            )
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

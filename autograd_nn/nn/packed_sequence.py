@@ -8,6 +8,7 @@ order and the longest-first order. Packing and unpacking are gathers and scatter
 through them. `RNN`/`LSTM`/`GRU` accept a PackedSequence: each sequence stops at its own length (its
 final state is the one at its last step; the reverse direction starts at its last step).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,8 +21,15 @@ from ..errors import ShapeError
 from ..function import TensorBase
 from ..ops.index import IndexAdd
 
-__all__ = ["PackedSequence", "pad_sequence", "pack_padded_sequence", "pad_packed_sequence",
-           "pack_sequence", "unpad_sequence", "unpack_sequence"]
+__all__ = [
+    "PackedSequence",
+    "pad_sequence",
+    "pack_padded_sequence",
+    "pad_packed_sequence",
+    "pack_sequence",
+    "unpad_sequence",
+    "unpack_sequence",
+]
 
 
 class PackedSequence(NamedTuple):
@@ -52,8 +60,9 @@ def _lengths(lengths: Any) -> np.ndarray:
     if arr.ndim != 1:
         raise ShapeError(f"pack_padded_sequence: lengths must be 1-D, got shape {arr.shape}")
     if arr.size and arr.min() <= 0:
-        raise ShapeError("pack_padded_sequence: every length must be positive (an empty sequence "
-                         "cannot be packed)")
+        raise ShapeError(
+            "pack_padded_sequence: every length must be positive (an empty sequence cannot be packed)"
+        )
     return arr
 
 
@@ -67,20 +76,24 @@ def packed_positions(sorted_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return t_idx, b_idx, batch_sizes
 
 
-def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
-                         enforce_sorted: bool = True) -> PackedSequence:
+def pack_padded_sequence(
+    input: Tensor, lengths: Any, batch_first: bool = False, enforce_sorted: bool = True
+) -> PackedSequence:
     """Pack a padded batch (T, B, *) (or (B, T, *)) of sequences with the given lengths."""
     lens = _lengths(lengths)
     x = input.transpose(0, 1) if batch_first else input  # (T, B, *)
     if lens.shape[0] != x.shape[1]:
         raise ShapeError(f"pack_padded_sequence: {lens.shape[0]} lengths for a batch of {x.shape[1]}")
     if lens.size and lens.max() > x.shape[0]:
-        raise ShapeError(f"pack_padded_sequence: a length ({lens.max()}) exceeds the padded length "
-                         f"{x.shape[0]}")
+        raise ShapeError(
+            f"pack_padded_sequence: a length ({lens.max()}) exceeds the padded length {x.shape[0]}"
+        )
     if enforce_sorted:
         if np.any(np.diff(lens) > 0):
-            raise ShapeError("pack_padded_sequence: `lengths` array must be sorted in decreasing order "
-                             "when `enforce_sorted` is True (pass enforce_sorted=False to sort here)")
+            raise ShapeError(
+                "pack_padded_sequence: `lengths` array must be sorted in decreasing order "
+                "when `enforce_sorted` is True (pass enforce_sorted=False to sort here)"
+            )
         sorted_idx = unsorted_idx = None
         order = np.arange(lens.size)
     else:
@@ -92,8 +105,9 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
     return PackedSequence(x[t_idx, b_idx], as_tensor(batch_sizes), sorted_idx, unsorted_idx)
 
 
-def padded_from_packed(sequence: PackedSequence, total_length: int | None = None,
-                       padding_value: float = 0.0) -> tuple[Tensor, np.ndarray]:
+def padded_from_packed(
+    sequence: PackedSequence, total_length: int | None = None, padding_value: float = 0.0
+) -> tuple[Tensor, np.ndarray]:
     """The packed rows scattered back to (T, B, *), longest first, and the sorted lengths."""
     batch_sizes = np.asarray(sequence.batch_sizes._data, dtype=np.int64)
     steps = batch_sizes.shape[0]
@@ -102,8 +116,9 @@ def padded_from_packed(sequence: PackedSequence, total_length: int | None = None
     t_idx, b_idx, _ = packed_positions(lengths)
     length = steps if total_length is None else int(total_length)
     if length < steps:
-        raise ShapeError(f"pad_packed_sequence: total_length {length} is shorter than the longest "
-                         f"sequence ({steps})")
+        raise ShapeError(
+            f"pad_packed_sequence: total_length {length} is shorter than the longest sequence ({steps})"
+        )
     data = sequence.data
     shape = (length, batch) + tuple(data.shape[1:])
     padded = IndexAdd.apply(data, index=(t_idx, b_idx), advanced=True, shape=shape)
@@ -114,8 +129,12 @@ def padded_from_packed(sequence: PackedSequence, total_length: int | None = None
     return padded, lengths
 
 
-def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
-                        total_length: int | None = None) -> tuple[Tensor, Tensor]:
+def pad_packed_sequence(
+    sequence: PackedSequence,
+    batch_first: bool = False,
+    padding_value: float = 0.0,
+    total_length: int | None = None,
+) -> tuple[Tensor, Tensor]:
     """(padded (T, B, *) or (B, T, *), lengths (B,)) in the caller's batch order."""
     padded, lengths = padded_from_packed(sequence, total_length, padding_value)
     if sequence.unsorted_indices is not None:
@@ -127,8 +146,12 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     return padded, as_tensor(lengths)
 
 
-def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding_value: float = 0.0,
-                 padding_side: str = "right") -> Tensor:
+def pad_sequence(
+    sequences: Sequence[Tensor],
+    batch_first: bool = False,
+    padding_value: float = 0.0,
+    padding_side: str = "right",
+) -> Tensor:
     """Stack sequences (L_i, *) into (max L, B, *) (or (B, max L, *)), padding with `padding_value`."""
     if not sequences:
         raise ShapeError("pad_sequence: received an empty list of sequences")
@@ -137,8 +160,9 @@ def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding
     seqs = [s if isinstance(s, Tensor) else as_tensor(s) for s in sequences]
     trailing = {tuple(s.shape[1:]) for s in seqs}
     if len(trailing) > 1 or any(s.ndim == 0 for s in seqs):
-        raise ShapeError(f"pad_sequence: sequences must share their trailing dims, got "
-                         f"{[tuple(s.shape) for s in seqs]}")
+        raise ShapeError(
+            f"pad_sequence: sequences must share their trailing dims, got {[tuple(s.shape) for s in seqs]}"
+        )
     longest = max(s.shape[0] for s in seqs)
     padded = []
     for s in seqs:
@@ -160,7 +184,7 @@ def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> P
 def unpad_sequence(padded_sequences: Tensor, lengths: Any, batch_first: bool = False) -> list:
     """The sequences of a padded batch, each cut to its length."""
     x = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
-    return [x[i, :int(n)] for i, n in enumerate(_lengths(lengths))]
+    return [x[i, : int(n)] for i, n in enumerate(_lengths(lengths))]
 
 
 def unpack_sequence(packed_sequences: PackedSequence) -> list:

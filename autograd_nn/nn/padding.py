@@ -4,6 +4,7 @@
 `padding` is an int (the same on every side) or a tuple of 2 * dims widths, (left, right) for the last
 dim first, then (top, bottom), then (front, back). Negative widths crop, as in PyTorch.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,23 +15,34 @@ from ..errors import ShapeError
 from ..functional.arguments import require_tensor
 from .module import Module
 
-__all__ = ["ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
-           "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d",
-           "CircularPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
-           "ConstantPad3d"]
+__all__ = [
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+]
 
 
 def _widths(name: str, padding: Any, dims: int) -> tuple[int, ...]:
     if isinstance(padding, (tuple, list)):
         widths = tuple(padding)
         if len(widths) != 2 * dims:
-            raise ValueError(f"{name}: padding must be an int or a tuple of {2 * dims} ints, got "
-                             f"{padding!r}")
+            raise ValueError(f"{name}: padding must be an int or a tuple of {2 * dims} ints, got {padding!r}")
     else:
         widths = (padding,) * (2 * dims)
     if not all(isinstance(w, int) and not isinstance(w, bool) for w in widths):
-        raise TypeError(f"{name}: padding must be an int or a tuple of {2 * dims} ints, got "
-                        f"{padding!r}")
+        raise TypeError(f"{name}: padding must be an int or a tuple of {2 * dims} ints, got {padding!r}")
     return widths
 
 
@@ -49,11 +61,15 @@ class _PadNd(Module):
         require_tensor(type(self).__name__, "input", x, 1)
         ranks = (self._dims + 1, self._dims + 2)
         if self._mode != "constant" and x.ndim not in ranks:
-            raise ShapeError(f"{type(self).__name__}: expected a {ranks[0]}-D (unbatched) or "
-                             f"{ranks[1]}-D (batched) input, got shape {x.shape}")
+            raise ShapeError(
+                f"{type(self).__name__}: expected a {ranks[0]}-D (unbatched) or "
+                f"{ranks[1]}-D (batched) input, got shape {x.shape}"
+            )
         if x.ndim < self._dims:
-            raise ShapeError(f"{type(self).__name__}: padding {self.padding} needs an input with at "
-                             f"least {self._dims} dims, got shape {x.shape}")
+            raise ShapeError(
+                f"{type(self).__name__}: padding {self.padding} needs an input with at "
+                f"least {self._dims} dims, got shape {x.shape}"
+            )
         if self._mode == "constant":
             return F.pad(x, self.padding, mode="constant", value=self.value)
         return F.pad(x, self.padding, mode=self._mode)

@@ -5,6 +5,7 @@ LearnedPositionalEmbedding is a trained table of one vector per position (BERT, 
 Both add to their input and take `batch_first` like the Transformer layers: (L, N, E) by default,
 (N, L, E) with batch_first=True, or unbatched (L, E).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,18 +25,23 @@ from .parameter import Parameter
 __all__ = ["SinusoidalPositionalEncoding", "LearnedPositionalEmbedding"]
 
 
-def _positions(name: str, x: Tensor, d_model: int, max_len: int, batch_first: bool,
-               offset: int) -> tuple[int, int]:
+def _positions(
+    name: str, x: Tensor, d_model: int, max_len: int, batch_first: bool, offset: int
+) -> tuple[int, int]:
     """(sequence length, sequence dim) of `x`, after checking it fits the table."""
     require_tensor(name, "input", x, 1)
     if x.ndim not in (2, 3) or x.shape[-1] != d_model:
-        raise ShapeError(f"{name}: expected (L, N, {d_model}), (N, L, {d_model}) with "
-                         f"batch_first, or (L, {d_model}); got shape {x.shape}")
+        raise ShapeError(
+            f"{name}: expected (L, N, {d_model}), (N, L, {d_model}) with "
+            f"batch_first, or (L, {d_model}); got shape {x.shape}"
+        )
     seq_dim = 1 if (batch_first and x.ndim == 3) else 0
     length = x.shape[seq_dim]
     if offset < 0 or offset + length > max_len:
-        raise ShapeError(f"{name}: positions {offset}..{offset + length - 1} exceed max_len="
-                         f"{max_len} (input shape {x.shape})")
+        raise ShapeError(
+            f"{name}: positions {offset}..{offset + length - 1} exceed max_len="
+            f"{max_len} (input shape {x.shape})"
+        )
     return length, seq_dim
 
 
@@ -56,8 +62,15 @@ class SinusoidalPositionalEncoding(Module):
     is allowed (the last cosine column is dropped). It follows the module's dtype.
     """
 
-    def __init__(self, d_model: int, max_len: int = 5000, dropout: float = 0.1,
-                 batch_first: bool = False, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        max_len: int = 5000,
+        dropout: float = 0.1,
+        batch_first: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.d_model, self.max_len, self.batch_first = d_model, max_len, batch_first
@@ -71,9 +84,10 @@ class SinusoidalPositionalEncoding(Module):
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
         """x plus the encodings of positions offset, offset+1, ... (offset for cached decoding)."""
-        length, seq_dim = _positions(type(self).__name__, x, self.d_model, self.max_len,
-                                     self.batch_first, offset)
-        table = self.pe[offset:offset + length]  # (L, E)
+        length, seq_dim = _positions(
+            type(self).__name__, x, self.d_model, self.max_len, self.batch_first, offset
+        )
+        table = self.pe[offset : offset + length]  # (L, E)
         if table.dtype != x.dtype:
             table = table.astype(x.dtype)
         return self.dropout(x + _broadcast(table, x, seq_dim))
@@ -89,8 +103,9 @@ class LearnedPositionalEmbedding(Module):
     embeddings only slightly.
     """
 
-    def __init__(self, max_len: int, d_model: int, batch_first: bool = False,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, max_len: int, d_model: int, batch_first: bool = False, device: Any = None, dtype: Any = None
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.max_len, self.d_model, self.batch_first = max_len, d_model, batch_first
@@ -101,10 +116,11 @@ class LearnedPositionalEmbedding(Module):
         init.normal_(self.weight, 0.0, 0.02)
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
-        length, seq_dim = _positions(type(self).__name__, x, self.d_model, self.max_len,
-                                     self.batch_first, offset)
+        length, seq_dim = _positions(
+            type(self).__name__, x, self.d_model, self.max_len, self.batch_first, offset
+        )
         require_same_dtype(type(self).__name__, input=x, weight=self.weight)
-        return x + _broadcast(self.weight[offset:offset + length], x, seq_dim)  # (.., L, .., E)
+        return x + _broadcast(self.weight[offset : offset + length], x, seq_dim)  # (.., L, .., E)
 
     def extra_repr(self) -> str:
         return f"max_len={self.max_len}, d_model={self.d_model}, batch_first={self.batch_first}"

@@ -20,6 +20,7 @@ Numba pass for small states, vectorised NumPy above the crossover; a Tensor-op `
 State goes in and out explicitly: `forward(x, hx)` returns the new state; nothing is kept on the
 module between calls.
 """
+
 from __future__ import annotations
 
 import math
@@ -59,8 +60,7 @@ def _rnn_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bo
     return pre.relu() if relu else pre.tanh()
 
 
-def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor,
-               b_hh: Tensor | None) -> tuple[Tensor, Tensor]:
+def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple[Tensor, Tensor]:
     """gates = gi + h W_hh^T + b_hh in order i, f, g, o; c' = f*c + i*g; h' = o*tanh(c')."""
     gates = gi + F.linear(h, w_hh)  # (B, 4H)
     if b_hh is not None:
@@ -91,8 +91,10 @@ def _batched(name: str, x: Tensor, expected_ndim: int) -> bool:
     """True for a batched input of `expected_ndim` dims, False for the unbatched one below it."""
     require_tensor(name, "input", x, 1)
     if x.ndim not in (expected_ndim - 1, expected_ndim):
-        raise ShapeError(f"{name}: expected a {expected_ndim}-D (batched) or "
-                         f"{expected_ndim - 1}-D (unbatched) input, got shape {x.shape}")
+        raise ShapeError(
+            f"{name}: expected a {expected_ndim}-D (batched) or "
+            f"{expected_ndim - 1}-D (unbatched) input, got shape {x.shape}"
+        )
     return x.ndim == expected_ndim
 
 
@@ -101,8 +103,15 @@ class RNNCellBase(Module):
     """Parameters weight_ih (G*H, I), weight_hh (G*H, H), bias_ih and bias_hh (G*H,) for G gates,
     all initialised U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool,
+        num_chunks: int,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
@@ -123,8 +132,7 @@ class RNNCellBase(Module):
         name = f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
         batched = _batched(name, x, 2)
         if x.shape[-1] != self.input_size:
-            raise ShapeError(f"{name}: input shape {x.shape} does not end in "
-                             f"input_size={self.input_size}")
+            raise ShapeError(f"{name}: input shape {x.shape} does not end in input_size={self.input_size}")
         x = x if batched else x.unsqueeze(0)  # (B, I)
         states = hx if isinstance(hx, tuple) else (hx,)
         out = []
@@ -133,8 +141,10 @@ class RNNCellBase(Module):
                 out.append(zeros(x.shape[0], self.hidden_size, dtype=x.dtype))  # (B, H)
                 continue
             if s.shape != ((x.shape[0], self.hidden_size) if batched else (self.hidden_size,)):
-                raise ShapeError(f"{name}: state shape {s.shape} does not match input shape "
-                                 f"{x.shape} (expected (batch, {self.hidden_size}))")
+                raise ShapeError(
+                    f"{name}: state shape {s.shape} does not match input shape "
+                    f"{x.shape} (expected (batch, {self.hidden_size}))"
+                )
             out.append(s if batched else s.unsqueeze(0))  # (B, H)
         return x, out, batched
 
@@ -149,12 +159,18 @@ class RNNCellBase(Module):
 class RNNCell(RNNCellBase):
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu with nonlinearity='relu')."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r} "
-                             "(use 'tanh' or 'relu')")
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r} (use 'tanh' or 'relu')")
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 
@@ -171,13 +187,13 @@ class RNNCell(RNNCellBase):
 class LSTMCell(RNNCellBase):
     """Long short-term memory cell; returns (h', c'). Gates in PyTorch's order i, f, g, o."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
-    def forward(self, input: Tensor,
-                hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         x, (h, c), batched = self._prepare(input, (None, None) if hx is None else tuple(hx))
         h, c = _lstm_step(self._gi(x), h, c, self.weight_hh, self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
@@ -186,8 +202,9 @@ class LSTMCell(RNNCellBase):
 class GRUCell(RNNCellBase):
     """Gated recurrent unit cell (Cho et al. 2014, PyTorch's form: r gates h W_hn + b_hn)."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
@@ -208,22 +225,35 @@ class RNNBase(Module):
     each h_t to proj_size with `weight_hr_l{k}` (Sak et al. 2014), so h and the output use proj_size.
     """
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         if mode not in _GATES:
             raise ValueError(f"RNNBase: unknown mode {mode!r}")
         if num_layers < 1 or hidden_size < 1:
-            raise ValueError(f"{mode}: num_layers ({num_layers}) and hidden_size ({hidden_size}) "
-                             "must be positive")
+            raise ValueError(
+                f"{mode}: num_layers ({num_layers}) and hidden_size ({hidden_size}) must be positive"
+            )
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{mode}: dropout must be in [0, 1], got {dropout}")
         if proj_size and (mode != "LSTM" or not 0 < proj_size < hidden_size):
-            raise ValueError(f"{mode}: proj_size ({proj_size}) is only for LSTM and must be "
-                             f"between 0 and hidden_size ({hidden_size}), exclusive")
+            raise ValueError(
+                f"{mode}: proj_size ({proj_size}) is only for LSTM and must be "
+                f"between 0 and hidden_size ({hidden_size}), exclusive"
+            )
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
@@ -234,8 +264,10 @@ class RNNBase(Module):
         for layer in range(num_layers):
             layer_in = input_size if layer == 0 else out_size * dirs
             for suffix in ("", "_reverse")[:dirs]:
-                shapes: dict[str, tuple[int, ...]] = {f"weight_ih_l{layer}{suffix}": (gate, layer_in),
-                                                      f"weight_hh_l{layer}{suffix}": (gate, out_size)}
+                shapes: dict[str, tuple[int, ...]] = {
+                    f"weight_ih_l{layer}{suffix}": (gate, layer_in),
+                    f"weight_hh_l{layer}{suffix}": (gate, out_size),
+                }
                 if bias:
                     shapes[f"bias_ih_l{layer}{suffix}"] = (gate,)
                     shapes[f"bias_hh_l{layer}{suffix}"] = (gate,)
@@ -252,8 +284,10 @@ class RNNBase(Module):
 
     def _weights(self, layer: int, reverse: bool) -> tuple:
         s = f"l{layer}{'_reverse' if reverse else ''}"
-        return tuple(self._parameters.get(f"{kind}_{s}")
-                     for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
+        return tuple(
+            self._parameters.get(f"{kind}_{s}")
+            for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+        )
 
     def _name(self) -> str:
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
@@ -274,13 +308,15 @@ class RNNBase(Module):
         for s, size in zip(states, sizes):
             want = (layers, batch, size) if batched else (layers, size)
             if tuple(s.shape) != want:
-                raise ShapeError(f"{self._name()}: expected initial state of shape {want}, got "
-                                 f"{tuple(s.shape)}")
+                raise ShapeError(
+                    f"{self._name()}: expected initial state of shape {want}, got {tuple(s.shape)}"
+                )
             out.append(s if batched else s.unsqueeze(1))
         return out
 
-    def _direction(self, gi: Tensor, state: list, weights: tuple, reverse: bool,
-                   masks: list | None = None) -> tuple:
+    def _direction(
+        self, gi: Tensor, state: list, weights: tuple, reverse: bool, masks: list | None = None
+    ) -> tuple:
         """Run one direction of one layer over precomputed input projections gi (T, B, G*H).
 
         `weights` are (weight_hh, bias_hh or None, weight_hr or None). With `masks` (one (B, 1) bool
@@ -325,8 +361,9 @@ class RNNBase(Module):
         if batched and self.batch_first:
             x = x.transpose(0, 1)  # (T, B, I)
         if x.shape[-1] != self.input_size:
-            raise ShapeError(f"{self._name()}: input shape {input.shape} does not end in "
-                             f"input_size={self.input_size}")
+            raise ShapeError(
+                f"{self._name()}: input shape {input.shape} does not end in input_size={self.input_size}"
+            )
         if x.shape[0] == 0:
             raise ShapeError(f"{self._name()}: the input sequence is empty (shape {input.shape})")
         state = self._initial(hx, x.shape[1], batched, x.dtype)
@@ -342,18 +379,23 @@ class RNNBase(Module):
         final states come back in the caller's batch order."""
         x, lengths = padded_from_packed(packed)  # (T, B, I), lengths longest first
         if x.shape[-1] != self.input_size:
-            raise ShapeError(f"{self._name()}: packed input of size {x.shape[-1]}, expected "
-                             f"input_size={self.input_size}")
+            raise ShapeError(
+                f"{self._name()}: packed input of size {x.shape[-1]}, expected input_size={self.input_size}"
+            )
         if hx is not None and packed.sorted_indices is not None:
             order = packed.sorted_indices._data
-            hx = tuple(s.index_select(1, order) for s in hx) if self.mode == "LSTM" \
+            hx = (
+                tuple(s.index_select(1, order) for s in hx)
+                if self.mode == "LSTM"
                 else hx.index_select(1, order)
+            )
         state = self._initial(hx, x.shape[1], True, x.dtype)
         masks = [(lengths > t)[:, None] for t in range(x.shape[0])]
         x, hidden = self._layers(x, state, masks)
         t_idx, b_idx, _ = packed_positions(lengths)
-        output = PackedSequence(x[t_idx, b_idx], packed.batch_sizes, packed.sorted_indices,
-                                packed.unsorted_indices)
+        output = PackedSequence(
+            x[t_idx, b_idx], packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+        )
         if packed.unsorted_indices is not None:
             hidden = [s.index_select(1, packed.unsorted_indices._data) for s in hidden]
         return output, (tuple(hidden) if self.mode == "LSTM" else hidden[0])
@@ -408,36 +450,97 @@ class RNN(RNNBase):
     Returns (output, h_n).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r} (use 'tanh' or 'relu')")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, device, dtype)
+        super().__init__(
+            mode,
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            0,
+            device,
+            dtype,
+        )
         self.nonlinearity = nonlinearity
 
 
 class LSTM(RNNBase):
     """Multi-layer LSTM; returns (output, (h_n, c_n)). Gates in PyTorch's order i, f, g, o."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, proj_size, device, dtype)
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
+        )
 
 
 class GRU(RNNBase):
     """Multi-layer GRU; returns (output, h_n). Gates in PyTorch's order r, z, n."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, device, dtype)
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            0,
+            device,
+            dtype,
+        )

@@ -4,6 +4,7 @@
 downsample, with downsample.0 the 1x1 conv and downsample.1 its norm), so their state dicts load
 to and from torchvision's ResNets.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -32,16 +33,25 @@ class Residual(Module):
     def forward(self, x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         y = self.fn(x, *args, **kwargs)
         if y.shape != x.shape:
-            raise ShapeError(f"Residual({type(self.fn).__name__}): the branch maps {x.shape} to "
-                             f"{y.shape}; a residual branch must keep the shape")
+            raise ShapeError(
+                f"Residual({type(self.fn).__name__}): the branch maps {x.shape} to "
+                f"{y.shape}; a residual branch must keep the shape"
+            )
         return x + y
 
 
-def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1,
-            dilation: int = 1) -> Conv2d:
+def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1, dilation: int = 1) -> Conv2d:
     """3x3 convolution with padding (no bias: a norm layer follows)."""
-    return Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=dilation,
-                  groups=groups, bias=False, dilation=dilation)
+    return Conv2d(
+        in_planes,
+        out_planes,
+        kernel_size=3,
+        stride=stride,
+        padding=dilation,
+        groups=groups,
+        bias=False,
+        dilation=dilation,
+    )
 
 
 def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> Conv2d:
@@ -49,8 +59,9 @@ def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> Conv2d:
     return Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
 
 
-def make_downsample(inplanes: int, outplanes: int, stride: int = 1,
-                    norm_layer: NormLayer | None = None) -> Sequential | None:
+def make_downsample(
+    inplanes: int, outplanes: int, stride: int = 1, norm_layer: NormLayer | None = None
+) -> Sequential | None:
     """The projection shortcut (1x1 conv + norm) when the block changes stride or width, else None."""
     if stride == 1 and inplanes == outplanes:
         return None
@@ -63,9 +74,17 @@ class BasicBlock(Module):
 
     expansion = 1
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: Module | None = None, groups: int = 1, base_width: int = 64,
-                 dilation: int = 1, norm_layer: NormLayer | None = None) -> None:
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: Module | None = None,
+        groups: int = 1,
+        base_width: int = 64,
+        dilation: int = 1,
+        norm_layer: NormLayer | None = None,
+    ) -> None:
         super().__init__()
         if groups != 1 or base_width != 64:
             raise ValueError("BasicBlock only supports groups=1 and base_width=64")
@@ -95,9 +114,17 @@ class Bottleneck(Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: Module | None = None, groups: int = 1, base_width: int = 64,
-                 dilation: int = 1, norm_layer: NormLayer | None = None) -> None:
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: Module | None = None,
+        groups: int = 1,
+        base_width: int = 64,
+        dilation: int = 1,
+        norm_layer: NormLayer | None = None,
+    ) -> None:
         super().__init__()
         norm_layer = BatchNorm2d if norm_layer is None else norm_layer
         width = int(planes * (base_width / 64.0)) * groups

@@ -1,4 +1,5 @@
 """Embedding: a lookup table of learnable vectors, one row per token id."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,32 +26,47 @@ class Embedding(Module):
     first rescaled in place to norm at most `max_norm` (PyTorch's `embedding_renorm_`).
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 max_norm: float | None = None, norm_type: float = 2.0,
-                 scale_grad_by_freq: bool = False, sparse: bool = False,
-                 _weight: Tensor | None = None, _freeze: bool = False,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        _freeze: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
         if scale_grad_by_freq or sparse:
-            raise ValueError("Embedding: scale_grad_by_freq and sparse gradients are not supported "
-                             "(gradients are dense)")
+            raise ValueError(
+                "Embedding: scale_grad_by_freq and sparse gradients are not supported (gradients are dense)"
+            )
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
-                                 f"[-{num_embeddings}, {num_embeddings})")
+                raise ValueError(
+                    f"Embedding: padding_idx {padding_idx} must be within "
+                    f"[-{num_embeddings}, {num_embeddings})"
+                )
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype),
-                                    requires_grad=not _freeze)
+            self.weight = Parameter(
+                empty(num_embeddings, embedding_dim, dtype=dtype), requires_grad=not _freeze
+            )
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ShapeError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
-                                 f"({num_embeddings}, {embedding_dim})")
+                raise ShapeError(
+                    f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
+                    f"({num_embeddings}, {embedding_dim})"
+                )
             data = _weight._data if isinstance(_weight, Tensor) else np.asarray(_weight)
             self.weight = Parameter(np.array(data, copy=True), requires_grad=not _freeze)
 
@@ -61,17 +77,33 @@ class Embedding(Module):
                 weight[self.padding_idx] = 0.0
 
     @classmethod
-    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
-                        padding_idx: int | None = None, max_norm: float | None = None,
-                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                        sparse: bool = False) -> Embedding:
+    def from_pretrained(
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Embedding:
         """An Embedding holding a copy of `embeddings` (2-D); frozen unless freeze=False."""
         if embeddings.ndim != 2:
-            raise ShapeError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
-                             f"{tuple(embeddings.shape)}")
+            raise ShapeError(
+                f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}"
+            )
         rows, cols = embeddings.shape
-        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
-                   _weight=embeddings, _freeze=freeze)
+        return cls(
+            rows,
+            cols,
+            padding_idx,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            sparse,
+            _weight=embeddings,
+            _freeze=freeze,
+        )
 
     def _renorm(self, ids: np.ndarray) -> None:
         """Rescale the rows that `ids` reads to norm <= max_norm, in place and outside the graph."""
@@ -87,8 +119,10 @@ class Embedding(Module):
     def forward(self, ids: Any) -> Tensor:
         arr = ids._data if isinstance(ids, Tensor) else np.asarray(ids)
         if arr.dtype.kind not in "iu":
-            raise DTypeError(f"Embedding({self.num_embeddings}, {self.embedding_dim}): ids must be "
-                             f"integers, got dtype {arr.dtype}")
+            raise DTypeError(
+                f"Embedding({self.num_embeddings}, {self.embedding_dim}): ids must be "
+                f"integers, got dtype {arr.dtype}"
+            )
         in_range = arr.size and arr.min() >= 0 and arr.max() < self.num_embeddings
         if self.max_norm is not None and in_range:  # out-of-range ids: F.embedding says so
             self._renorm(arr)

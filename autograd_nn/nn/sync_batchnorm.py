@@ -5,6 +5,7 @@ the statistics of that shard (noisier, and not what one process would compute). 
 gathers the per-channel statistics of every shard (see `distributed/sync_batch_norm.py`). Outside
 a process group of two or more ranks, or in eval mode, it is exactly BatchNorm.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,9 +23,16 @@ class SyncBatchNorm(_BatchNorm):
     """Batch norm of (N, C, *) inputs with statistics over all ranks (PyTorch's names and
     state_dict keys; `process_group` must be None: the default group)."""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, process_group: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        process_group: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
         if process_group is not None:
             raise ValueError("SyncBatchNorm: only the default process group (None) is supported")
@@ -33,11 +41,15 @@ class SyncBatchNorm(_BatchNorm):
     def _check_input(self, x: Tensor) -> None:
         require_tensor(type(self).__name__, "input", x, 1)
         if x.ndim < 2:
-            raise ShapeError(f"SyncBatchNorm({self.num_features}): expected an input of at least 2 "
-                             f"dims (N, C, *), got shape {x.shape}")
+            raise ShapeError(
+                f"SyncBatchNorm({self.num_features}): expected an input of at least 2 "
+                f"dims (N, C, *), got shape {x.shape}"
+            )
         if x.shape[1] != self.num_features:
-            raise ShapeError(f"SyncBatchNorm({self.num_features}): expected {self.num_features} "
-                             f"channels in dim 1, got input of shape {x.shape}")
+            raise ShapeError(
+                f"SyncBatchNorm({self.num_features}): expected {self.num_features} "
+                f"channels in dim 1, got input of shape {x.shape}"
+            )
 
     def forward(self, x: Tensor) -> Tensor:
         if not (self.training and _world_size() > 1):
@@ -54,8 +66,14 @@ class SyncBatchNorm(_BatchNorm):
         """Replace every BatchNorm1d/2d/3d in `module` by a SyncBatchNorm sharing its parameters
         and buffers (returns the new module when `module` itself is one, else `module`)."""
         if type(module) in (BatchNorm1d, BatchNorm2d, BatchNorm3d):
-            converted = cls(module.num_features, module.eps, module.momentum, module.affine,
-                            module.track_running_stats, process_group)
+            converted = cls(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+                process_group,
+            )
             if module.affine:
                 converted.weight, converted.bias = module.weight, module.bias
             converted.running_mean = module.running_mean

@@ -5,6 +5,7 @@ dropout1..dropout3, layers.{i}, encoder.norm, decoder.norm) match torch.nn, so s
 across both ways. `norm_first=False` is the paper's post-norm (x = norm(x + sublayer(x)));
 `norm_first=True` is the pre-norm variant (x = x + sublayer(norm(x))) most modern models use.
 """
+
 from __future__ import annotations
 
 import copy
@@ -27,8 +28,13 @@ from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
 
-__all__ = ["TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
-           "TransformerDecoder", "Transformer"]
+__all__ = [
+    "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoder",
+    "Transformer",
+]
 
 Activation = str | Callable[[Tensor], Tensor]
 
@@ -40,8 +46,7 @@ def _activation_fn(activation: Activation) -> Callable[[Tensor], Tensor]:
         return F.gelu
     if callable(activation):
         return activation
-    raise ValueError(f"Transformer: activation must be 'relu', 'gelu' or a callable, got "
-                     f"{activation!r}")
+    raise ValueError(f"Transformer: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
 
 
 def _clone(module: Module) -> Module:
@@ -61,8 +66,9 @@ def _clone(module: Module) -> Module:
     mine = clone.state_dict(keep_vars=True)
     theirs = module.state_dict(keep_vars=True)
     if list(mine) != list(theirs):
-        raise RuntimeError(f"_clone: rebuilt {type(module).__name__} has state {list(mine)}, "
-                           f"the source {list(theirs)}")
+        raise RuntimeError(
+            f"_clone: rebuilt {type(module).__name__} has state {list(mine)}, the source {list(theirs)}"
+        )
     for key, target in mine.items():
         source = theirs[key]
         target._data = source._data.copy()
@@ -74,8 +80,10 @@ def _check_d_model(name: str, d_model: int, **tensors: Tensor) -> None:
     for position, (arg, t) in enumerate(tensors.items()):
         require_tensor(name, arg, t, position + 1)
         if t.ndim not in (2, 3) or t.shape[-1] != d_model:
-            raise ShapeError(f"{name}: {arg} must be (L, N, {d_model}), (N, L, {d_model}) with "
-                             f"batch_first, or unbatched (L, {d_model}); got shape {t.shape}")
+            raise ShapeError(
+                f"{name}: {arg} must be (L, N, {d_model}), (N, L, {d_model}) with "
+                f"batch_first, or unbatched (L, {d_model}); got shape {t.shape}"
+            )
 
 
 class _TransformerLayer(Module):
@@ -86,21 +94,40 @@ class _TransformerLayer(Module):
 
     _blocks: int  # 2 (encoder) or 3 (decoder)
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: Activation = "relu",
-                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: Activation = "relu",
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
-        self._config = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward,
-                            dropout=dropout, activation=activation, layer_norm_eps=layer_norm_eps,
-                            batch_first=batch_first, norm_first=norm_first, bias=bias, dtype=dtype)
+        self._config = dict(
+            d_model=d_model,
+            nhead=nhead,
+            dim_feedforward=dim_feedforward,
+            dropout=dropout,
+            activation=activation,
+            layer_norm_eps=layer_norm_eps,
+            batch_first=batch_first,
+            norm_first=norm_first,
+            bias=bias,
+            dtype=dtype,
+        )
         self.d_model = d_model
 
         def attention() -> MultiheadAttention:
-            return MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                      batch_first=batch_first, dtype=dtype)
+            return MultiheadAttention(
+                d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
+            )
 
         self.self_attn = attention()
         if self._blocks == 3:
@@ -123,10 +150,18 @@ class _TransformerLayer(Module):
             return x + block(norm(x))
         return norm(x + block(x))
 
-    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
-                  is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
+    def _sa_block(
+        self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
+    ) -> Tensor:
+        x = self.self_attn(
+            x,
+            x,
+            x,
+            attn_mask=attn_mask,
+            key_padding_mask=key_padding_mask,
+            need_weights=False,
+            is_causal=is_causal,
+        )[0]
         return self.dropout1(x)
 
     def _ff_block(self, x: Tensor) -> Tensor:
@@ -139,12 +174,16 @@ class TransformerEncoderLayer(_TransformerLayer):
 
     _blocks = 2
 
-    def forward(self, src: Tensor, src_mask: Tensor | None = None,
-                src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
+    def forward(
+        self,
+        src: Tensor,
+        src_mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        is_causal: bool = False,
+    ) -> Tensor:
         _check_d_model("TransformerEncoderLayer", self.d_model, src=src)
         x = src  # (L, N, E) or (N, L, E)
-        x = self._residual(x, 1, lambda h: self._sa_block(h, src_mask, src_key_padding_mask,
-                                                          is_causal))
+        x = self._residual(x, 1, lambda h: self._sa_block(h, src_mask, src_key_padding_mask, is_causal))
         return self._residual(x, 2, self._ff_block)
 
 
@@ -153,24 +192,42 @@ class TransformerDecoderLayer(_TransformerLayer):
 
     _blocks = 3
 
-    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
-                memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
-                memory_key_padding_mask: Tensor | None = None, tgt_is_causal: bool = False,
-                memory_is_causal: bool = False) -> Tensor:
+    def forward(
+        self,
+        tgt: Tensor,
+        memory: Tensor,
+        tgt_mask: Tensor | None = None,
+        memory_mask: Tensor | None = None,
+        tgt_key_padding_mask: Tensor | None = None,
+        memory_key_padding_mask: Tensor | None = None,
+        tgt_is_causal: bool = False,
+        memory_is_causal: bool = False,
+    ) -> Tensor:
         _check_d_model("TransformerDecoderLayer", self.d_model, tgt=tgt, memory=memory)
         x = tgt  # (T, N, E) or (N, T, E)
-        x = self._residual(x, 1, lambda h: self._sa_block(h, tgt_mask, tgt_key_padding_mask,
-                                                          tgt_is_causal))
-        x = self._residual(x, 2, lambda h: self._mha_block(h, memory, memory_mask,
-                                                           memory_key_padding_mask,
-                                                           memory_is_causal))
+        x = self._residual(x, 1, lambda h: self._sa_block(h, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+        x = self._residual(
+            x, 2, lambda h: self._mha_block(h, memory, memory_mask, memory_key_padding_mask, memory_is_causal)
+        )
         return self._residual(x, 3, self._ff_block)
 
-    def _mha_block(self, x: Tensor, mem: Tensor, attn_mask: Tensor | None,
-                   key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
-        x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
-                                key_padding_mask=key_padding_mask, need_weights=False,
-                                is_causal=is_causal)[0]
+    def _mha_block(
+        self,
+        x: Tensor,
+        mem: Tensor,
+        attn_mask: Tensor | None,
+        key_padding_mask: Tensor | None,
+        is_causal: bool,
+    ) -> Tensor:
+        x = self.multihead_attn(
+            x,
+            mem,
+            mem,
+            attn_mask=attn_mask,
+            key_padding_mask=key_padding_mask,
+            need_weights=False,
+            is_causal=is_causal,
+        )[0]
         return self.dropout2(x)
 
 
@@ -194,17 +251,26 @@ class TransformerEncoder(_LayerStack):
     nested tensors here, so padded positions are always computed and masked.
     """
 
-    def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
-                 enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
+    def __init__(
+        self,
+        encoder_layer: Module,
+        num_layers: int,
+        norm: Module | None = None,
+        enable_nested_tensor: bool = True,
+        mask_check: bool = True,
+    ) -> None:
         super().__init__(encoder_layer, num_layers, norm)
 
-    def forward(self, src: Tensor, mask: Tensor | None = None,
-                src_key_padding_mask: Tensor | None = None,
-                is_causal: bool | None = None) -> Tensor:
+    def forward(
+        self,
+        src: Tensor,
+        mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        is_causal: bool | None = None,
+    ) -> Tensor:
         x = src
         for layer in self.layers:
-            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
-                      is_causal=bool(is_causal))
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
         return self._final(x)
 
 
@@ -214,33 +280,65 @@ class TransformerDecoder(_LayerStack):
     def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
         super().__init__(decoder_layer, num_layers, norm)
 
-    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
-                memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
-                memory_key_padding_mask: Tensor | None = None, tgt_is_causal: bool | None = None,
-                memory_is_causal: bool = False) -> Tensor:
+    def forward(
+        self,
+        tgt: Tensor,
+        memory: Tensor,
+        tgt_mask: Tensor | None = None,
+        memory_mask: Tensor | None = None,
+        tgt_key_padding_mask: Tensor | None = None,
+        memory_key_padding_mask: Tensor | None = None,
+        tgt_is_causal: bool | None = None,
+        memory_is_causal: bool = False,
+    ) -> Tensor:
         x = tgt
         for layer in self.layers:
-            x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
-                      tgt_key_padding_mask=tgt_key_padding_mask,
-                      memory_key_padding_mask=memory_key_padding_mask,
-                      tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
+            x = layer(
+                x,
+                memory,
+                tgt_mask=tgt_mask,
+                memory_mask=memory_mask,
+                tgt_key_padding_mask=tgt_key_padding_mask,
+                memory_key_padding_mask=memory_key_padding_mask,
+                tgt_is_causal=bool(tgt_is_causal),
+                memory_is_causal=memory_is_causal,
+            )
         return self._final(x)
 
 
 class Transformer(Module):
     """Encoder-decoder Transformer; every weight matrix re-initialised Xavier-uniform (PyTorch)."""
 
-    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
-                 num_decoder_layers: int = 6, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation: Activation = "relu", custom_encoder: Module | None = None,
-                 custom_decoder: Module | None = None, layer_norm_eps: float = 1e-5,
-                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        d_model: int = 512,
+        nhead: int = 8,
+        num_encoder_layers: int = 6,
+        num_decoder_layers: int = 6,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: Activation = "relu",
+        custom_encoder: Module | None = None,
+        custom_decoder: Module | None = None,
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         as_device(device)  # the CPU; an accelerator raises a DeviceError
         super().__init__()
-        shared = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
-                      layer_norm_eps=layer_norm_eps, batch_first=batch_first,
-                      norm_first=norm_first, bias=bias, dtype=dtype)
+        shared = dict(
+            dim_feedforward=dim_feedforward,
+            dropout=dropout,
+            activation=activation,
+            layer_norm_eps=layer_norm_eps,
+            batch_first=batch_first,
+            norm_first=norm_first,
+            bias=bias,
+            dtype=dtype,
+        )
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:
@@ -258,24 +356,40 @@ class Transformer(Module):
             if p.ndim > 1:
                 init.xavier_uniform_(p)
 
-    def forward(self, src: Tensor, tgt: Tensor, src_mask: Tensor | None = None,
-                tgt_mask: Tensor | None = None, memory_mask: Tensor | None = None,
-                src_key_padding_mask: Tensor | None = None,
-                tgt_key_padding_mask: Tensor | None = None,
-                memory_key_padding_mask: Tensor | None = None, src_is_causal: bool | None = None,
-                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
+    def forward(
+        self,
+        src: Tensor,
+        tgt: Tensor,
+        src_mask: Tensor | None = None,
+        tgt_mask: Tensor | None = None,
+        memory_mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        tgt_key_padding_mask: Tensor | None = None,
+        memory_key_padding_mask: Tensor | None = None,
+        src_is_causal: bool | None = None,
+        tgt_is_causal: bool | None = None,
+        memory_is_causal: bool = False,
+    ) -> Tensor:
         _check_d_model("Transformer", self.d_model, src=src, tgt=tgt)
         batch_dim = 0 if self.batch_first else 1
         if src.ndim == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
-            raise ShapeError(f"Transformer: src {src.shape} and tgt {tgt.shape} must have the same "
-                             f"batch size (dim {batch_dim})")
-        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
-                              is_causal=src_is_causal)  # (S, N, E)
-        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
-                            tgt_key_padding_mask=tgt_key_padding_mask,
-                            memory_key_padding_mask=memory_key_padding_mask,
-                            tgt_is_causal=tgt_is_causal,
-                            memory_is_causal=memory_is_causal)  # (T, N, E)
+            raise ShapeError(
+                f"Transformer: src {src.shape} and tgt {tgt.shape} must have the same "
+                f"batch size (dim {batch_dim})"
+            )
+        memory = self.encoder(
+            src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal
+        )  # (S, N, E)
+        return self.decoder(
+            tgt,
+            memory,
+            tgt_mask=tgt_mask,
+            memory_mask=memory_mask,
+            tgt_key_padding_mask=tgt_key_padding_mask,
+            memory_key_padding_mask=memory_key_padding_mask,
+            tgt_is_causal=tgt_is_causal,
+            memory_is_causal=memory_is_causal,
+        )  # (T, N, E)
 
     @staticmethod
     def generate_square_subsequent_mask(sz: int, dtype: Any = np.float32) -> Tensor:

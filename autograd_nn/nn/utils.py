@@ -3,12 +3,13 @@
 The clipping functions work on each parameter's `.grad` array in place, outside the graph, like an
 optimizer step: they are called between `backward()` and `optimizer.step()`.
 """
+
 from __future__ import annotations
 
 import math
 import sys
 from collections.abc import Iterable
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -18,10 +19,15 @@ from . import packed_sequence as rnn  # PyTorch's torch.nn.utils.rnn
 
 sys.modules[__name__ + ".rnn"] = rnn  # so `from autograd_nn.nn.utils.rnn import ...` works too
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
-           "vector_to_parameters"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "get_total_norm",
+    "parameters_to_vector",
+    "vector_to_parameters",
+]
 
-Params = Union[Tensor, Iterable[Tensor]]
+Params = Tensor | Iterable[Tensor]
 
 
 def _as_list(parameters: Params) -> list[Tensor]:
@@ -60,8 +66,9 @@ def _float(op: str, name: str, value: Any) -> float:
         raise TypeError(f"{op}: {name} must be a number, got {value!r}") from None
 
 
-def get_total_norm(tensors: Params, norm_type: float = 2.0, error_if_nonfinite: bool = False,
-                   foreach: bool | None = None) -> Tensor:
+def get_total_norm(
+    tensors: Params, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach: bool | None = None
+) -> Tensor:
     """The norm of the norms of `tensors` (as if all were concatenated into one vector), a 0-d Tensor."""
     arrays = [t._data for t in _as_list(tensors)]
     norm_type = _float("get_total_norm", "norm_type", norm_type)
@@ -81,8 +88,13 @@ def get_total_norm(tensors: Params, norm_type: float = 2.0, error_if_nonfinite: 
     return as_tensor(np.asarray(total, dtype=dtype))
 
 
-def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+def clip_grad_norm_(
+    parameters: Params,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     """Scale all gradients together so that their total `norm_type`-norm is at most `max_norm`.
 
     Returns the total norm *before* clipping, as a 0-d Tensor in the gradients' dtype (handy to log).
@@ -155,5 +167,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     for p in params:
         n = p._data.size
         with p._inplace("vector_to_parameters", check=False) as data:  # outside the graph, as .data
-            np.copyto(data, vec._data[offset:offset + n].reshape(data.shape), casting="same_kind")
+            np.copyto(data, vec._data[offset : offset + n].reshape(data.shape), casting="same_kind")
         offset += n

@@ -10,6 +10,7 @@ the same pair of sizes in the two traces (the op's own inputs first, then the gr
 derived from one as `c * size` or `size + c`. Reshape lets -1 stand for a single size it cannot
 find exactly (safer than a derived guess: two sizes may grow in the same ratio by coincidence).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -31,13 +32,24 @@ def require_onnx() -> Any:
     try:
         import onnx
     except ImportError:
-        raise ImportError("autograd_nn.onnx.export needs the 'onnx' package: pip install "
-                          "'autograd-nn[onnx]' (or pip install onnx)") from None
+        raise ImportError(
+            "autograd_nn.onnx.export needs the 'onnx' package: pip install "
+            "'autograd-nn[onnx]' (or pip install onnx)"
+        ) from None
     return onnx
 
 
-_DTYPES = {"float32": "FLOAT", "float64": "DOUBLE", "float16": "FLOAT16", "int64": "INT64",
-           "int32": "INT32", "int16": "INT16", "int8": "INT8", "uint8": "UINT8", "bool": "BOOL"}
+_DTYPES = {
+    "float32": "FLOAT",
+    "float64": "DOUBLE",
+    "float16": "FLOAT16",
+    "int64": "INT64",
+    "int32": "INT32",
+    "int16": "INT16",
+    "int8": "INT8",
+    "uint8": "UINT8",
+    "bool": "BOOL",
+}
 
 
 class GraphBuilder:
@@ -68,14 +80,29 @@ class GraphBuilder:
         self._used.add(name)
         return name
 
-    def op(self, op_type: str, inputs: Sequence[str], outputs: int | Sequence[str] = 1,
-           hint: str = "", **attrs: Any) -> Any:
+    def op(
+        self,
+        op_type: str,
+        inputs: Sequence[str],
+        outputs: int | Sequence[str] = 1,
+        hint: str = "",
+        **attrs: Any,
+    ) -> Any:
         """Add a node; returns its output name (or the list of names when outputs > 1)."""
-        names = ([self.fresh(f"{hint or op_type}_out{i}" if outputs > 1 else (hint or op_type))
-                  for i in range(outputs)] if isinstance(outputs, int) else list(outputs))
+        names = (
+            [
+                self.fresh(f"{hint or op_type}_out{i}" if outputs > 1 else (hint or op_type))
+                for i in range(outputs)
+            ]
+            if isinstance(outputs, int)
+            else list(outputs)
+        )
         attrs = {k: v for k, v in attrs.items() if v is not None}
-        self.nodes.append(self.helper.make_node(op_type, list(inputs), names,
-                                                name=self.fresh(f"n_{hint or op_type}"), **attrs))
+        self.nodes.append(
+            self.helper.make_node(
+                op_type, list(inputs), names, name=self.fresh(f"n_{hint or op_type}"), **attrs
+            )
+        )
         return names[0] if isinstance(outputs, int) and outputs == 1 else names
 
     def tensor_type(self, dtype: np.dtype) -> int:
@@ -113,8 +140,9 @@ class GraphBuilder:
         if any(a != b for a, b in pairs):
             self.shape_sources.append((name, pairs))
 
-    def dim(self, pair: Pair, local: Sequence[tuple[str, tuple[Pair, ...]]] = (),
-            derived: bool = True) -> str | None:
+    def dim(
+        self, pair: Pair, local: Sequence[tuple[str, tuple[Pair, ...]]] = (), derived: bool = True
+    ) -> str | None:
         """A 1-element int64 tensor holding a dimension's size at run time, or None if unknown."""
         if pair[0] == pair[1]:
             return self.ints([pair[0]])
@@ -139,11 +167,17 @@ class GraphBuilder:
 
     def _size(self, name: str, axis: int) -> str:
         """[size of `name` along `axis`] at run time, as a 1-element int64 tensor."""
-        return self.op("Gather", [self.op("Shape", [name], hint="dim"), self.ints([axis])],
-                       hint="dim", axis=0)
+        return self.op(
+            "Gather", [self.op("Shape", [name], hint="dim"), self.ints([axis])], hint="dim", axis=0
+        )
 
-    def shape_of(self, pairs: Sequence[Pair], local: Sequence[tuple[str, tuple[Pair, ...]]] = (),
-                 allow_infer: bool = False, what: str = "") -> str:
+    def shape_of(
+        self,
+        pairs: Sequence[Pair],
+        local: Sequence[tuple[str, tuple[Pair, ...]]] = (),
+        allow_infer: bool = False,
+        what: str = "",
+    ) -> str:
         """An int64 shape tensor for `pairs`; with `allow_infer` one unknown size may become -1."""
         if all(a == b for a, b in pairs):
             return self.ints([a for a, _ in pairs])
@@ -156,9 +190,11 @@ class GraphBuilder:
             for i in missing:
                 parts[i] = self.dim(pairs[i], local)
                 if parts[i] is None:
-                    raise ExportError(f"onnx.export: {what}: cannot tell at run time the size of a "
-                                      f"dimension that was {pairs[i][0]} here and {pairs[i][1]} "
-                                      "with the dynamic axes resized; export with fewer dynamic "
-                                      "axes")
+                    raise ExportError(
+                        f"onnx.export: {what}: cannot tell at run time the size of a "
+                        f"dimension that was {pairs[i][0]} here and {pairs[i][1]} "
+                        "with the dynamic axes resized; export with fewer dynamic "
+                        "axes"
+                    )
         # every None was filled above
         return self.op("Concat", cast(list[str], parts), hint="shape", axis=0)

@@ -1,5 +1,6 @@
 """What an op's mapping sees while it writes ONNX nodes: the call (and its twin from the resized
 trace), the ONNX names of its inputs, the shapes of everything as (main, resized) pairs."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -20,9 +21,15 @@ def describe_scope(scope: tuple) -> str:
 
 
 class OpContext:
-    def __init__(self, g: GraphBuilder, call: OpCall | ModuleCall, twin: OpCall | ModuleCall | None,
-                 names: dict[int, str], arrays: dict[int, Tensor],
-                 leaf: Callable[[Tensor], str]) -> None:
+    def __init__(
+        self,
+        g: GraphBuilder,
+        call: OpCall | ModuleCall,
+        twin: OpCall | ModuleCall | None,
+        names: dict[int, str],
+        arrays: dict[int, Tensor],
+        leaf: Callable[[Tensor], str],
+    ) -> None:
         self.g = g
         self.call = call
         self.twin = twin
@@ -80,8 +87,9 @@ class OpContext:
                     return theirs
         else:
             assert isinstance(self.twin, ModuleCall)  # the twin is the same kind of call
-            for mine, theirs in zip(self.call.inputs + self.call.outputs,
-                                    self.twin.inputs + self.twin.outputs):
+            for mine, theirs in zip(
+                self.call.inputs + self.call.outputs, self.twin.inputs + self.twin.outputs
+            ):
                 if t is mine:
                     return theirs
         return None

@@ -6,6 +6,7 @@ recurrent.py); parameters and buffers become initializers named by their state_d
 made inside forward become constants. With `dynamic_axes` the model runs a second time with those
 axes resized, so the exporter knows which sizes vary and reads them at run time (builder.py).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -33,11 +34,20 @@ MIN_OPSET = 18  # Reduce* take axes as inputs and Split takes num_outputs from 1
 MAPPINGS = {**MATH, **SHAPE, **NN}
 
 
-def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = None,
-           verbose: bool | None = None, input_names: Sequence[str] | None = None,
-           output_names: Sequence[str] | None = None, opset_version: int | None = None,
-           dynamic_axes: MappingType[str, Any] | None = None, export_params: bool = True,
-           keep_initializers_as_inputs: bool = False) -> Any:
+def export(
+    model: Any,
+    args: Any = (),
+    f: Any = None,
+    *,
+    kwargs: dict | None = None,
+    verbose: bool | None = None,
+    input_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
+    opset_version: int | None = None,
+    dynamic_axes: MappingType[str, Any] | None = None,
+    export_params: bool = True,
+    keep_initializers_as_inputs: bool = False,
+) -> Any:
     """Export `model` to ONNX, as torch.onnx.export(model, args, f, ...) does.
 
     args: the example inputs (a Tensor or a tuple; a trailing dict is keyword arguments). Tensor
@@ -69,8 +79,21 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
     try:
         calls, out = _trace(model, args, kwargs)
         twins, twin_shapes = _twin_calls(model, args, kwargs, inputs, names_in, axes, calls)
-        proto = _build(onnx, model, opset, inputs, twin_shapes, names_in, output_names, axes,
-                       calls, twins, out, export_params, keep_initializers_as_inputs)
+        proto = _build(
+            onnx,
+            model,
+            opset,
+            inputs,
+            twin_shapes,
+            names_in,
+            output_names,
+            axes,
+            calls,
+            twins,
+            out,
+            export_params,
+            keep_initializers_as_inputs,
+        )
     finally:
         model.train(was_training)
     onnx.checker.check_model(proto)
@@ -84,8 +107,7 @@ def _split_args(args: Any, kwargs: dict | None) -> tuple[tuple, dict]:
     if isinstance(args, Tensor):
         args = (args,)
     if not isinstance(args, (tuple, list)):
-        raise TypeError(f"onnx.export: args must be a Tensor or a tuple of inputs, got "
-                        f"{type(args).__name__}")
+        raise TypeError(f"onnx.export: args must be a Tensor or a tuple of inputs, got {type(args).__name__}")
     args = tuple(args)
     kwargs = dict(kwargs or {})
     if args and isinstance(args[-1], dict):  # torch.onnx's convention: a trailing dict is kwargs
@@ -98,8 +120,9 @@ def _opset(onnx: Any, opset_version: int | None) -> int:
     newest = onnx.defs.onnx_opset_version()
     opset = DEFAULT_OPSET if opset_version is None else opset_version
     if not isinstance(opset, int) or isinstance(opset, bool) or not MIN_OPSET <= opset <= newest:
-        raise ValueError(f"onnx.export: opset_version must be an int from {MIN_OPSET} to {newest}, "
-                         f"got {opset_version!r}")
+        raise ValueError(
+            f"onnx.export: opset_version must be an int from {MIN_OPSET} to {newest}, got {opset_version!r}"
+        )
     return opset
 
 
@@ -108,8 +131,9 @@ def _default_inputs(model: Any, args: tuple, kwargs: dict) -> list[str]:
         params = list(inspect.signature(model.forward).parameters)
     except (TypeError, ValueError):
         params = []
-    names = [params[i] if i < len(params) else f"input_{i}" for i, a in enumerate(args)
-             if isinstance(a, Tensor)]
+    names = [
+        params[i] if i < len(params) else f"input_{i}" for i, a in enumerate(args) if isinstance(a, Tensor)
+    ]
     return names + [k for k, v in kwargs.items() if isinstance(v, Tensor)]
 
 
@@ -123,11 +147,12 @@ def _names(what: str, given: Sequence[str] | None, count: int, default: list[str
         raise ValueError(f"onnx.export: {len(given)} {what} for {count} tensors")
     if len(set(given)) != len(given):
         raise ValueError(f"onnx.export: {what} {given} has a repeated name")
-    return given + default[len(given):]
+    return given + default[len(given) :]
 
 
-def _dynamic_axes(dynamic_axes: Any, names_in: list[str], output_names: Any,
-                  inputs: list[Tensor]) -> dict[str, dict[int, str]]:
+def _dynamic_axes(
+    dynamic_axes: Any, names_in: list[str], output_names: Any, inputs: list[Tensor]
+) -> dict[str, dict[int, str]]:
     if dynamic_axes is None:
         return {}
     if not isinstance(dynamic_axes, MappingType):
@@ -136,24 +161,31 @@ def _dynamic_axes(dynamic_axes: Any, names_in: list[str], output_names: Any,
     out: dict[str, dict[int, str]] = {}
     for name, spec in dynamic_axes.items():
         if name not in known:
-            raise ValueError(f"onnx.export: dynamic_axes names {name!r}, which is not one of the "
-                             f"input_names or output_names {sorted(known)}")
+            raise ValueError(
+                f"onnx.export: dynamic_axes names {name!r}, which is not one of the "
+                f"input_names or output_names {sorted(known)}"
+            )
         if isinstance(spec, MappingType):
             pairs = list(spec.items())
         elif isinstance(spec, (list, tuple)):
             pairs = [(a, f"{name}_dynamic_axes_{i + 1}") for i, a in enumerate(spec)]
         else:
-            raise TypeError(f"onnx.export: dynamic_axes[{name!r}] must be a dict or a list of axes, "
-                            f"got {type(spec).__name__}")
+            raise TypeError(
+                f"onnx.export: dynamic_axes[{name!r}] must be a dict or a list of axes, "
+                f"got {type(spec).__name__}"
+            )
         ndim = inputs[names_in.index(name)].ndim if name in names_in else None
         axes: dict[int, str] = {}
         for axis, label in pairs:
             if not isinstance(axis, int) or isinstance(axis, bool) or not isinstance(label, str):
-                raise TypeError(f"onnx.export: dynamic_axes[{name!r}] must map int axes to str "
-                                f"names, got {axis!r}: {label!r}")
+                raise TypeError(
+                    f"onnx.export: dynamic_axes[{name!r}] must map int axes to str "
+                    f"names, got {axis!r}: {label!r}"
+                )
             if ndim is not None and not -ndim <= axis < ndim:
-                raise ValueError(f"onnx.export: dynamic_axes[{name!r}] has axis {axis}, but input "
-                                 f"{name!r} has {ndim} dims")
+                raise ValueError(
+                    f"onnx.export: dynamic_axes[{name!r}] has axis {axis}, but input {name!r} has {ndim} dims"
+                )
             axes[axis % ndim if ndim else axis] = label
         out[name] = axes
     return out
@@ -192,8 +224,9 @@ def _resized(t: Tensor, axes: dict[int, str], delta: dict[str, int]) -> Tensor:
     return as_tensor(np.ascontiguousarray(arr))
 
 
-def _twin_calls(model: Any, args: tuple, kwargs: dict, inputs: list[Tensor], names_in: list[str],
-                axes: dict, calls: list) -> tuple[list, list]:
+def _twin_calls(
+    model: Any, args: tuple, kwargs: dict, inputs: list[Tensor], names_in: list[str], axes: dict, calls: list
+) -> tuple[list, list]:
     """The calls of a second run, matched one to one with `calls`: every dynamic input axis resized
     (+1, +2, ... per axis name; smaller instead if the model refuses larger sizes), and inputs
     without dynamic axes given new values, so a tensor computed from the input's values outside the
@@ -215,25 +248,42 @@ def _twin_calls(model: Any, args: tuple, kwargs: dict, inputs: list[Tensor], nam
             continue
         for _i, (mine, theirs) in enumerate(zip(calls, twins)):
             if mine.name != theirs.name or len(mine.inputs) != len(theirs.inputs):
-                raise ExportError(f"onnx.export: with the dynamic axes resized, the model runs "
-                                  f"{theirs.name!r} {describe_scope(theirs.scope)} where it ran "
-                                  f"{mine.name!r} {describe_scope(mine.scope)}: its forward "
-                                  "branches on a size that the dynamic axes change")
+                raise ExportError(
+                    f"onnx.export: with the dynamic axes resized, the model runs "
+                    f"{theirs.name!r} {describe_scope(theirs.scope)} where it ran "
+                    f"{mine.name!r} {describe_scope(mine.scope)}: its forward "
+                    "branches on a size that the dynamic axes change"
+                )
         if len(twins) != len(calls):
-            raise ExportError(f"onnx.export: with the dynamic axes resized the model runs "
-                              f"{len(twins)} ops instead of {len(calls)}: its forward loops or "
-                              "branches on a size that the dynamic axes change")
+            raise ExportError(
+                f"onnx.export: with the dynamic axes resized the model runs "
+                f"{len(twins)} ops instead of {len(calls)}: its forward loops or "
+                "branches on a size that the dynamic axes change"
+            )
         return twins, [swap[id(t)].shape for t in inputs]
-    raise ExportError(f"onnx.export: the model fails when run again with the dynamic axes {labels} "
-                      "resized and other inputs given new values "
-                      f"({type(error).__name__}: {error}); are those axes really dynamic?")
+    raise ExportError(
+        f"onnx.export: the model fails when run again with the dynamic axes {labels} "
+        "resized and other inputs given new values "
+        f"({type(error).__name__}: {error}); are those axes really dynamic?"
+    )
 
 
 # ---- building the graph ----------------------------------------------------------------------------
-def _build(onnx: Any, model: Any, opset: int, inputs: list[Tensor], twin_shapes: list,
-           names_in: list[str],
-           output_names: Sequence[str] | None, axes: dict, calls: list, twins: list | None,
-           out: Any, export_params: bool, keep_inits: bool) -> Any:
+def _build(
+    onnx: Any,
+    model: Any,
+    opset: int,
+    inputs: list[Tensor],
+    twin_shapes: list,
+    names_in: list[str],
+    output_names: Sequence[str] | None,
+    axes: dict,
+    calls: list,
+    twins: list | None,
+    out: Any,
+    export_params: bool,
+    keep_inits: bool,
+) -> Any:
     g = GraphBuilder(opset)
     helper = onnx.helper
     names: dict[int, str] = {}
@@ -253,8 +303,9 @@ def _build(onnx: Any, model: Any, opset: int, inputs: list[Tensor], twin_shapes:
         for i, label in axes.get(name, {}).items():
             labels.setdefault((t.shape[i], shape[i]), label)
     for call, twin in zip(calls, twins or [None] * len(calls)):
-        ctx = OpContext(g, call, twin, names, arrays, lambda t: _leaf(g, t, None, "", [], names,
-                                                                      arrays, state, weights))
+        ctx = OpContext(
+            g, call, twin, names, arrays, lambda t: _leaf(g, t, None, "", [], names, arrays, state, weights)
+        )
         for j, t in enumerate(call.inputs):
             if id(t) not in names:
                 twin_t = twin.inputs[j] if twin is not None else None
@@ -265,20 +316,45 @@ def _build(onnx: Any, model: Any, opset: int, inputs: list[Tensor], twin_shapes:
         else:
             mapping = MAPPINGS.get(call.name)
             if mapping is None:
-                raise ExportError(f"onnx.export: {ctx.where}: the op {call.name!r} has no ONNX "
-                                  "mapping")
+                raise ExportError(f"onnx.export: {ctx.where}: the op {call.name!r} has no ONNX mapping")
             results = [mapping(ctx)]
             produced = (call.output,)
         for t, name in zip(produced, results):
             names[id(t)] = name
             arrays[id(t._data)] = t
             g.add_shape_source(name, ctx.pairs(t))
-    return _finish(onnx, g, model, opset, out, twins, calls, names, arrays, state, weights, axes,
-                   labels, output_names, graph_inputs, export_params, keep_inits)
+    return _finish(
+        onnx,
+        g,
+        model,
+        opset,
+        out,
+        twins,
+        calls,
+        names,
+        arrays,
+        state,
+        weights,
+        axes,
+        labels,
+        output_names,
+        graph_inputs,
+        export_params,
+        keep_inits,
+    )
 
 
-def _leaf(g: GraphBuilder, t: Tensor, twin: Tensor | None, where: str, local: list,
-          names: dict, arrays: dict, state: dict, weights: list) -> str:
+def _leaf(
+    g: GraphBuilder,
+    t: Tensor,
+    twin: Tensor | None,
+    where: str,
+    local: list,
+    names: dict,
+    arrays: dict,
+    state: dict,
+    weights: list,
+) -> str:
     """The ONNX name of a tensor no recorded op made: a parameter, a buffer, or a constant."""
     if id(t) in names:
         return names[id(t)]
@@ -292,18 +368,32 @@ def _leaf(g: GraphBuilder, t: Tensor, twin: Tensor | None, where: str, local: li
         g.initializer(name, t._data)
         weights.append((name, t))
     else:
-        hint = f"{where.split(' in module ')[-1].split(' ')[0].strip(chr(39))}/const" if where \
-            else "const"
+        hint = f"{where.split(' in module ')[-1].split(' ')[0].strip(chr(39))}/const" if where else "const"
         name = constant(g, t._data, twin._data if twin is not None else None, hint, where, local)
     names[id(t)] = name
     arrays[id(t._data)] = t
     return name
 
 
-def _finish(onnx: Any, g: GraphBuilder, model: Any, opset: int, out: Any, twins: list | None,
-            calls: list, names: dict, arrays: dict, state: dict, weights: list, axes: dict,
-            labels: dict, output_names: Sequence[str] | None, graph_inputs: list, export_params: bool,
-            keep_inits: bool) -> Any:
+def _finish(
+    onnx: Any,
+    g: GraphBuilder,
+    model: Any,
+    opset: int,
+    out: Any,
+    twins: list | None,
+    calls: list,
+    names: dict,
+    arrays: dict,
+    state: dict,
+    weights: list,
+    axes: dict,
+    labels: dict,
+    output_names: Sequence[str] | None,
+    graph_inputs: list,
+    export_params: bool,
+    keep_inits: bool,
+) -> Any:
     helper = onnx.helper
     results = flatten(out)
     if not results:
@@ -332,15 +422,18 @@ def _finish(onnx: Any, g: GraphBuilder, model: Any, opset: int, out: Any, twins:
         initializers = [i for i in g.initializers if i.name not in keep]
         keep_inits = True
     if keep_inits:
-        graph_inputs += [helper.make_tensor_value_info(n, g.tensor_type(t.dtype), list(t.shape))
-                         for n, t in weights]
-    graph = helper.make_graph(g.nodes, type(model).__name__, graph_inputs, graph_outputs,
-                              initializer=initializers)
+        graph_inputs += [
+            helper.make_tensor_value_info(n, g.tensor_type(t.dtype), list(t.shape)) for n, t in weights
+        ]
+    graph = helper.make_graph(
+        g.nodes, type(model).__name__, graph_inputs, graph_outputs, initializer=initializers
+    )
     opsets = [helper.make_opsetid("", opset)]
     from ..version import __version__
 
-    proto = helper.make_model(graph, opset_imports=opsets, producer_name="autograd_nn",
-                              producer_version=__version__)
+    proto = helper.make_model(
+        graph, opset_imports=opsets, producer_name="autograd_nn", producer_version=__version__
+    )
     proto.ir_version = helper.find_min_ir_version_for(opsets)
     return proto
 
@@ -362,8 +455,7 @@ def _write(data: bytes, f: Any) -> None:
         f.write(data)
         return
     if not isinstance(f, (str, os.PathLike)):
-        raise TypeError(f"onnx.export: f must be a path or a binary file object, got "
-                        f"{type(f).__name__}")
+        raise TypeError(f"onnx.export: f must be a path or a binary file object, got {type(f).__name__}")
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)

@@ -4,6 +4,7 @@ Each mapping takes an `OpContext` and returns the ONNX name of the op's output. 
 under the same meaning map one to one; the others are written with a few ONNX ops (PyTorch's own
 exporter makes the same choices: rsqrt = Reciprocal(Sqrt), silu = x * Sigmoid(x), ...).
 """
+
 from __future__ import annotations
 
 import math
@@ -19,14 +20,17 @@ Mapping = Callable[[OpContext], str]
 def _same(onnx_op: str) -> Mapping:
     def emit(ctx: OpContext) -> str:
         return ctx.op(onnx_op, [ctx.input(i) for i in range(len(ctx.call.inputs))])
+
     return emit
 
 
 def _with_scalar(onnx_op: str, scalar_first: bool = False) -> Mapping:
     """a (op) c for the *Scalar ops, c stored in a's dtype; `scalar_first` for c (op) a."""
+
     def emit(ctx: OpContext) -> str:
         a, c = ctx.input(0), ctx.scalar(ctx.params["c"])
         return ctx.op(onnx_op, [c, a] if scalar_first else [a, c])
+
     return emit
 
 
@@ -55,8 +59,7 @@ def _clamp(ctx: OpContext) -> str:
 
 
 def _clamp_bound(ctx: OpContext) -> str:
-    return ctx.op("Min" if ctx.params["upper"] else "Max",
-                  [ctx.input(0), ctx.scalar(ctx.params["bound"])])
+    return ctx.op("Min" if ctx.params["upper"] else "Max", [ctx.input(0), ctx.scalar(ctx.params["bound"])])
 
 
 def _clamp_tensor(ctx: OpContext) -> str:
@@ -66,12 +69,14 @@ def _clamp_tensor(ctx: OpContext) -> str:
 def _log_base(base: float) -> Mapping:
     def emit(ctx: OpContext) -> str:
         return ctx.op("Div", [ctx.op("Log", [ctx.input(0)]), ctx.scalar(math.log(base))])
+
     return emit
 
 
 def _one_minus(onnx_op: str) -> Mapping:
     def emit(ctx: OpContext) -> str:
         return ctx.op("Sub", [ctx.scalar(1.0), ctx.op(onnx_op, [ctx.input(0)])])
+
     return emit
 
 
@@ -84,7 +89,7 @@ def _round(ctx: OpContext) -> str:
     decimals = ctx.params.get("decimals", 0)
     if not decimals:
         return ctx.op("Round", [ctx.input(0)])
-    scale = ctx.scalar(10.0 ** decimals)
+    scale = ctx.scalar(10.0**decimals)
     return ctx.op("Div", [ctx.op("Round", [ctx.op("Mul", [ctx.input(0), scale])]), scale])
 
 
@@ -103,9 +108,22 @@ def _elu(ctx: OpContext) -> str:
     alpha, scale, input_scale = (float(ctx.params[k]) for k in ("alpha", "scale", "input_scale"))
     x = ctx.input(0)
     if input_scale != 1.0:  # CELU: alpha * (exp(x / alpha) - 1) on the negative side
-        neg = ctx.op("Mul", [ctx.scalar(alpha), ctx.op("Sub", [
-            ctx.op("Exp", [ctx.op("Mul", [ctx.op("Min", [x, ctx.scalar(0.0)]),
-                                          ctx.scalar(input_scale)])]), ctx.scalar(1.0)])])
+        neg = ctx.op(
+            "Mul",
+            [
+                ctx.scalar(alpha),
+                ctx.op(
+                    "Sub",
+                    [
+                        ctx.op(
+                            "Exp",
+                            [ctx.op("Mul", [ctx.op("Min", [x, ctx.scalar(0.0)]), ctx.scalar(input_scale)])],
+                        ),
+                        ctx.scalar(1.0),
+                    ],
+                ),
+            ],
+        )
         out = ctx.op("Where", [ctx.op("Greater", [x, ctx.scalar(0.0)]), x, neg])
     else:
         out = ctx.op("Elu", [x], alpha=alpha)
@@ -125,6 +143,7 @@ def _gelu(approximate: str) -> Mapping:
         else:  # 0.5 x (1 + erf(x / sqrt(2)))
             t = ctx.op("Erf", [ctx.op("Mul", [x, ctx.scalar(1.0 / math.sqrt(2.0))])])
         return ctx.op("Mul", [half, ctx.op("Add", [t, ctx.scalar(1.0)])])
+
     return emit
 
 
@@ -152,8 +171,10 @@ def _log_sigmoid(ctx: OpContext) -> str:
 
 
 def _hardtanh(ctx: OpContext) -> str:
-    return ctx.op("Clip", [ctx.input(0), ctx.scalar(float(ctx.params["min_val"])),
-                           ctx.scalar(float(ctx.params["max_val"]))])
+    return ctx.op(
+        "Clip",
+        [ctx.input(0), ctx.scalar(float(ctx.params["min_val"])), ctx.scalar(float(ctx.params["max_val"]))],
+    )
 
 
 def _hardsigmoid(ctx: OpContext) -> str:
@@ -162,8 +183,14 @@ def _hardsigmoid(ctx: OpContext) -> str:
 
 def _threshold(ctx: OpContext) -> str:
     x = ctx.input(0)
-    return ctx.op("Where", [ctx.op("Greater", [x, ctx.scalar(float(ctx.params["threshold"]))]), x,
-                            ctx.scalar(float(ctx.params["value"]))])
+    return ctx.op(
+        "Where",
+        [
+            ctx.op("Greater", [x, ctx.scalar(float(ctx.params["threshold"]))]),
+            x,
+            ctx.scalar(float(ctx.params["value"])),
+        ],
+    )
 
 
 # ---- reductions and softmax -----------------------------------------------------------------------
@@ -182,6 +209,7 @@ def _reduce(ctx: OpContext, onnx_op: str, x: str, axes: list[int] | None, keepdi
 def _reduction(onnx_op: str) -> Mapping:
     def emit(ctx: OpContext) -> str:
         return _reduce(ctx, onnx_op, ctx.input(0), _axes(ctx), ctx.params.get("keepdims", False))
+
     return emit
 
 
@@ -230,36 +258,86 @@ def _norm(ctx: OpContext) -> str:
 def _softmax(onnx_op: str, key: str) -> Mapping:
     def emit(ctx: OpContext) -> str:
         return ctx.op(onnx_op, [ctx.input(0)], axis=int(ctx.params.get(key, -1)))
+
     return emit
 
 
 MAPPINGS: dict[str, Mapping] = {
-    "Add": _same("Add"), "Sub": _same("Sub"), "Mul": _same("Mul"), "Div": _same("Div"),
-    "Pow": _same("Pow"), "Maximum": _same("Max"), "Minimum": _same("Min"),
-    "Where": _same("Where"), "Neg": _same("Neg"), "Exp": _same("Exp"), "Log": _same("Log"),
-    "Abs": _same("Abs"), "Sqrt": _same("Sqrt"), "Reciprocal": _same("Reciprocal"),
-    "Sin": _same("Sin"), "Cos": _same("Cos"), "Tan": _same("Tan"), "Asin": _same("Asin"),
-    "Acos": _same("Acos"), "Atan": _same("Atan"), "Sinh": _same("Sinh"), "Cosh": _same("Cosh"),
-    "Tanh": _same("Tanh"), "Asinh": _same("Asinh"), "Acosh": _same("Acosh"),
-    "Atanh": _same("Atanh"), "Erf": _same("Erf"), "Floor": _same("Floor"), "Ceil": _same("Ceil"),
-    "Sign": _same("Sign"), "Sigmoid": _same("Sigmoid"), "Relu": _same("Relu"),
-    "Hardswish": _same("HardSwish"), "Clone": _same("Identity"),
-    "AddScalar": _with_scalar("Add"), "MulScalar": _with_scalar("Mul"),
-    "DivScalar": _with_scalar("Div"), "RSubScalar": _with_scalar("Sub", scalar_first=True),
+    "Add": _same("Add"),
+    "Sub": _same("Sub"),
+    "Mul": _same("Mul"),
+    "Div": _same("Div"),
+    "Pow": _same("Pow"),
+    "Maximum": _same("Max"),
+    "Minimum": _same("Min"),
+    "Where": _same("Where"),
+    "Neg": _same("Neg"),
+    "Exp": _same("Exp"),
+    "Log": _same("Log"),
+    "Abs": _same("Abs"),
+    "Sqrt": _same("Sqrt"),
+    "Reciprocal": _same("Reciprocal"),
+    "Sin": _same("Sin"),
+    "Cos": _same("Cos"),
+    "Tan": _same("Tan"),
+    "Asin": _same("Asin"),
+    "Acos": _same("Acos"),
+    "Atan": _same("Atan"),
+    "Sinh": _same("Sinh"),
+    "Cosh": _same("Cosh"),
+    "Tanh": _same("Tanh"),
+    "Asinh": _same("Asinh"),
+    "Acosh": _same("Acosh"),
+    "Atanh": _same("Atanh"),
+    "Erf": _same("Erf"),
+    "Floor": _same("Floor"),
+    "Ceil": _same("Ceil"),
+    "Sign": _same("Sign"),
+    "Sigmoid": _same("Sigmoid"),
+    "Relu": _same("Relu"),
+    "Hardswish": _same("HardSwish"),
+    "Clone": _same("Identity"),
+    "AddScalar": _with_scalar("Add"),
+    "MulScalar": _with_scalar("Mul"),
+    "DivScalar": _with_scalar("Div"),
+    "RSubScalar": _with_scalar("Sub", scalar_first=True),
     "RDivScalar": _with_scalar("Div", scalar_first=True),
-    "PowScalar": _pow_scalar, "RPowScalar": _rpow_scalar, "Cast": _cast,
-    "Clamp": _clamp, "ClampBound": _clamp_bound, "ClampTensor": _clamp_tensor,
+    "PowScalar": _pow_scalar,
+    "RPowScalar": _rpow_scalar,
+    "Cast": _cast,
+    "Clamp": _clamp,
+    "ClampBound": _clamp_bound,
+    "ClampTensor": _clamp_tensor,
     "Rsqrt": lambda ctx: ctx.op("Reciprocal", [ctx.op("Sqrt", [ctx.input(0)])]),
     "Exp2": lambda ctx: ctx.op("Pow", [ctx.scalar(2.0), ctx.input(0)]),
     "Expm1": lambda ctx: ctx.op("Sub", [ctx.op("Exp", [ctx.input(0)]), ctx.scalar(1.0)]),
     "Log1p": lambda ctx: ctx.op("Log", [ctx.op("Add", [ctx.input(0), ctx.scalar(1.0)])]),
-    "Log2": _log_base(2.0), "Log10": _log_base(10.0), "Erfc": _one_minus("Erf"),
-    "Trunc": _trunc, "Round": _round, "Lerp": _lerp, "LerpTensor": _lerp,
-    "LeakyRelu": _leaky_relu, "Elu": _elu, "Gelu": _gelu("none"), "GeluTanh": _gelu("tanh"),
-    "Silu": _silu, "Mish": _mish, "Softplus": _softplus, "LogSigmoid": _log_sigmoid,
-    "Hardtanh": _hardtanh, "Hardsigmoid": _hardsigmoid, "Threshold": _threshold,
-    "Sum": _reduction("ReduceSum"), "Mean": _reduction("ReduceMean"),
-    "Prod": _reduction("ReduceProd"), "LogSumExp": _reduction("ReduceLogSumExp"),
-    "AMax": _amax, "Var": _var, "Std": lambda ctx: _var(ctx, std=True), "Norm": _norm,
-    "Softmax": _softmax("Softmax", "axis"), "LogSoftmax": _softmax("LogSoftmax", "axis"),
+    "Log2": _log_base(2.0),
+    "Log10": _log_base(10.0),
+    "Erfc": _one_minus("Erf"),
+    "Trunc": _trunc,
+    "Round": _round,
+    "Lerp": _lerp,
+    "LerpTensor": _lerp,
+    "LeakyRelu": _leaky_relu,
+    "Elu": _elu,
+    "Gelu": _gelu("none"),
+    "GeluTanh": _gelu("tanh"),
+    "Silu": _silu,
+    "Mish": _mish,
+    "Softplus": _softplus,
+    "LogSigmoid": _log_sigmoid,
+    "Hardtanh": _hardtanh,
+    "Hardsigmoid": _hardsigmoid,
+    "Threshold": _threshold,
+    "Sum": _reduction("ReduceSum"),
+    "Mean": _reduction("ReduceMean"),
+    "Prod": _reduction("ReduceProd"),
+    "LogSumExp": _reduction("ReduceLogSumExp"),
+    "AMax": _amax,
+    "Var": _var,
+    "Std": lambda ctx: _var(ctx, std=True),
+    "Norm": _norm,
+    "Softmax": _softmax("Softmax", "axis"),
+    "LogSoftmax": _softmax("LogSoftmax", "axis"),
 }

@@ -8,6 +8,7 @@ Pooling ops carry their windows (start, count, step per axis), not the kernel si
 stride, padding and ceil_mode are recovered by matching `kernels.pool.pool_windows`, the function
 that made them.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -52,20 +53,34 @@ def _conv_attrs(geo: Any, transposed: bool) -> dict:
             if (size + p + e - d * (k - 1) - 1) // s + 1 == out:
                 end.append(e)
                 break
-    attrs = {"kernel_shape": [geo.kernel[a] for a in axes], "strides": [geo.stride[a] for a in axes],
-             "dilations": [geo.dilation[a] for a in axes], "pads": begin + end, "group": geo.groups}
+    attrs = {
+        "kernel_shape": [geo.kernel[a] for a in axes],
+        "strides": [geo.stride[a] for a in axes],
+        "dilations": [geo.dilation[a] for a in axes],
+        "pads": begin + end,
+        "group": geo.groups,
+    }
     if transposed:  # the big image is the output: fix its size with output_padding
         attrs["output_padding"] = [
-            geo.image[a] - ((geo.out[a] - 1) * geo.stride[a] - 2 * geo.padding[a]
-                            + geo.dilation[a] * (geo.kernel[a] - 1) + 1) for a in axes]
+            geo.image[a]
+            - (
+                (geo.out[a] - 1) * geo.stride[a]
+                - 2 * geo.padding[a]
+                + geo.dilation[a] * (geo.kernel[a] - 1)
+                + 1
+            )
+            for a in axes
+        ]
     return attrs
 
 
 def _conv(transposed: bool) -> Mapping:
     def emit(ctx: OpContext) -> str:
         inputs = [ctx.input(i) for i in range(len(ctx.call.inputs))]
-        return ctx.op("ConvTranspose" if transposed else "Conv", inputs,
-                      **_conv_attrs(ctx.params["geo"], transposed))
+        return ctx.op(
+            "ConvTranspose" if transposed else "Conv", inputs, **_conv_attrs(ctx.params["geo"], transposed)
+        )
+
     return emit
 
 
@@ -99,13 +114,19 @@ def _pool_attrs(ctx: OpContext, rows: tuple, cols: tuple) -> tuple[dict, list]:
             continue
         geo = _pool_geometry(image[axis], win)
         if geo is None:
-            raise ctx.fail("its pooling windows match no (kernel, stride, padding) of ONNX pooling "
-                           "(adaptive pooling to a size that does not divide the input?)")
+            raise ctx.fail(
+                "its pooling windows match no (kernel, stride, padding) of ONNX pooling "
+                "(adaptive pooling to a size that does not divide the input?)"
+            )
         found.append(geo)
     if len({g[3] for g in found}) > 1:
         raise ctx.fail("ceil_mode differs between the two axes")
-    attrs = {"kernel_shape": [g[0] for g in found], "strides": [g[1] for g in found],
-             "pads": [g[2] for g in found] * 2, "ceil_mode": int(found[0][3])}
+    attrs = {
+        "kernel_shape": [g[0] for g in found],
+        "strides": [g[1] for g in found],
+        "pads": [g[2] for g in found] * 2,
+        "ceil_mode": int(found[0][3]),
+    }
     dilations = [int(w[2]) for a, w in enumerate((rows, cols)) if not (one_d and a == 0)]
     if any(d != 1 for d in dilations):
         attrs["dilations"] = dilations
@@ -124,11 +145,9 @@ def _avg_pool(ctx: OpContext) -> str:
         return ctx.op("GlobalAveragePool", [ctx.input(0)])
     attrs, found = _pool_attrs(ctx, win.rows, win.cols)
     geos = ([(1, 1, 0, False)] if len(found) == 1 else []) + found
-    divisors = [pool_windows(n, k, s, p, 1, ceil)[1:]
-                for n, (k, s, p, ceil) in zip(win.image, geos)]
+    divisors = [pool_windows(n, k, s, p, 1, ceil)[1:] for n, (k, s, p, ceil) in zip(win.image, geos)]
     for include, pick in ((1, 0), (0, 1)):
-        if (np.allclose(divisors[0][pick], win.row_div)
-                and np.allclose(divisors[1][pick], win.col_div)):
+        if np.allclose(divisors[0][pick], win.row_div) and np.allclose(divisors[1][pick], win.col_div):
             attrs["count_include_pad"] = include
             return ctx.op("AveragePool", [ctx.input(0)], **attrs)
     raise ctx.fail("average pooling with divisor_override has no ONNX mapping")
@@ -141,14 +160,18 @@ def _layer_norm(ctx: OpContext) -> str:
     it = iter(range(1, len(ctx.call.inputs)))
     scale = ctx.input(next(it)) if ctx.params.get("has_weight") else ctx.const(np.ones(shape, dtype))
     inputs = [ctx.input(0), scale] + ([ctx.input(next(it))] if ctx.params.get("has_bias") else [])
-    return ctx.op("LayerNormalization", inputs, axis=-len(shape),
-                  epsilon=float(ctx.params.get("eps", 1e-5)))
+    return ctx.op("LayerNormalization", inputs, axis=-len(shape), epsilon=float(ctx.params.get("eps", 1e-5)))
 
 
 def _lstm_cell(ctx: OpContext) -> str:
     i, f, g, o = ctx.op("Split", [ctx.input(0)], outputs=4, axis=1, num_outputs=4)
-    c = ctx.op("Add", [ctx.op("Mul", [ctx.op("Sigmoid", [f]), ctx.input(1)]),
-                       ctx.op("Mul", [ctx.op("Sigmoid", [i]), ctx.op("Tanh", [g])])])
+    c = ctx.op(
+        "Add",
+        [
+            ctx.op("Mul", [ctx.op("Sigmoid", [f]), ctx.input(1)]),
+            ctx.op("Mul", [ctx.op("Sigmoid", [i]), ctx.op("Tanh", [g])]),
+        ],
+    )
     h = ctx.op("Mul", [ctx.op("Sigmoid", [o]), ctx.op("Tanh", [c])])
     return ctx.op("Concat", [h, c], axis=1)
 
@@ -164,7 +187,14 @@ def _gru_cell(ctx: OpContext) -> str:
 
 
 MAPPINGS: dict[str, Mapping] = {
-    "Linear": _linear, "MatMul": _matmul, "Einsum": _einsum, "Conv": _conv(False),
-    "ConvTranspose": _conv(True), "MaxPool": _max_pool, "AvgPool": _avg_pool,
-    "LayerNormFused": _layer_norm, "LSTMCellFused": _lstm_cell, "GRUCellFused": _gru_cell,
+    "Linear": _linear,
+    "MatMul": _matmul,
+    "Einsum": _einsum,
+    "Conv": _conv(False),
+    "ConvTranspose": _conv(True),
+    "MaxPool": _max_pool,
+    "AvgPool": _avg_pool,
+    "LayerNormFused": _layer_norm,
+    "LSTMCellFused": _lstm_cell,
+    "GRUCellFused": _gru_cell,
 }

@@ -3,6 +3,7 @@
 Target shapes are never copied from the trace where a dimension is dynamic: `ctx.shape` reads such
 sizes at run time (see builder.py), so a Reshape to (B, T, heads, head_dim) keeps B and T free.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,8 +33,16 @@ def _flip(ctx: OpContext) -> str:
     axes = [int(a) for a in ctx.params.get("axes", ctx.params.get("axis", ()))]
     axes = axes if isinstance(axes, list) else [axes]
     n = len(axes)
-    return ctx.op("Slice", [ctx.input(0), ctx.g.ints([-1] * n), ctx.g.ints([-INT64_MAX] * n),
-                            ctx.g.ints(axes), ctx.g.ints([-1] * n)])
+    return ctx.op(
+        "Slice",
+        [
+            ctx.input(0),
+            ctx.g.ints([-1] * n),
+            ctx.g.ints([-INT64_MAX] * n),
+            ctx.g.ints(axes),
+            ctx.g.ints([-1] * n),
+        ],
+    )
 
 
 def _roll(ctx: OpContext) -> str:
@@ -57,22 +66,21 @@ def _tile(ctx: OpContext) -> str:
 
 
 def _cat(ctx: OpContext) -> str:
-    return ctx.op("Concat", [ctx.input(i) for i in range(len(ctx.call.inputs))],
-                  axis=int(ctx.params["axis"]))
+    return ctx.op("Concat", [ctx.input(i) for i in range(len(ctx.call.inputs))], axis=int(ctx.params["axis"]))
 
 
 def _stack(ctx: OpContext) -> str:
     axis = int(ctx.params["axis"])
-    parts = [ctx.op("Unsqueeze", [ctx.input(i), ctx.g.ints([axis])])
-             for i in range(len(ctx.call.inputs))]
+    parts = [ctx.op("Unsqueeze", [ctx.input(i), ctx.g.ints([axis])]) for i in range(len(ctx.call.inputs))]
     return ctx.op("Concat", parts, axis=axis)
 
 
 def _pad(ctx: OpContext) -> str:
     widths = [(int(a), int(b)) for a, b in ctx.params["widths"]]
     pads = [a for a, _ in widths] + [b for _, b in widths]
-    return ctx.op("Pad", [ctx.input(0), ctx.g.ints(pads), ctx.scalar(float(ctx.params["value"]))],
-                  mode="constant")
+    return ctx.op(
+        "Pad", [ctx.input(0), ctx.g.ints(pads), ctx.scalar(float(ctx.params["value"]))], mode="constant"
+    )
 
 
 def _cumsum(ctx: OpContext) -> str:
@@ -103,8 +111,10 @@ def _bound(ctx: OpContext, value: Any, twin: Any, size: tuple, default: int) -> 
         return value - size[0] if value - size[0] < 0 else INT64_MAX
     found = ctx.g.dim((value, twin), ctx.local())
     if found is None:
-        raise ctx.fail(f"a slice bound that was {value} here and {twin} with the dynamic axes "
-                       "resized cannot be computed at run time")
+        raise ctx.fail(
+            f"a slice bound that was {value} here and {twin} with the dynamic axes "
+            "resized cannot be computed at run time"
+        )
     return found
 
 
@@ -143,18 +153,21 @@ def _basic_index(ctx: OpContext, x: str, index: tuple, twin_index: tuple, pairs:
                 steps.append(int(it.step or 1))
             out_dim += 1
         else:  # an int: a one-wide slice, squeezed away
-            start = _bound(ctx, it if it >= 0 else it + size[0],
-                           tw if tw >= 0 else tw + size[1], size, 0)
+            start = _bound(ctx, it if it >= 0 else it + size[0], tw if tw >= 0 else tw + size[1], size, 0)
             starts.append(start)
-            ends.append(ctx.op("Add", [start, ctx.g.ints([1])]) if isinstance(start, str)
-                        else (start + 1 if start != -1 else INT64_MAX))
+            ends.append(
+                ctx.op("Add", [start, ctx.g.ints([1])])
+                if isinstance(start, str)
+                else (start + 1 if start != -1 else INT64_MAX)
+            )
             axes.append(dim)
             steps.append(1)
             squeeze.append(dim)
         dim += 1
     if axes:
-        x = ctx.op("Slice", [x, _vector(ctx, starts), _vector(ctx, ends), ctx.g.ints(axes),
-                             ctx.g.ints(steps)])
+        x = ctx.op(
+            "Slice", [x, _vector(ctx, starts), _vector(ctx, ends), ctx.g.ints(axes), ctx.g.ints(steps)]
+        )
     if squeeze:
         x = ctx.op("Squeeze", [x, ctx.g.ints(squeeze)])
     if unsqueeze:
@@ -184,35 +197,63 @@ def _getitem(ctx: OpContext) -> str:
         out = _basic_index(ctx, x, index, twin_index, pairs)
         return out if out != x else ctx.op("Identity", [x])
     arrays = [i for i, it in enumerate(index) if isinstance(it, np.ndarray)]
-    lead = index[:arrays[0]] if arrays else ()
+    lead = index[: arrays[0]] if arrays else ()
     if len(arrays) != 1 or not all(_full(it) for it in lead) or any(it is Ellipsis for it in index):
-        raise ctx.fail("advanced indexing other than one integer index array after full slices "
-                       "(embedding lookups, x[:, idx]) has no mapping")
+        raise ctx.fail(
+            "advanced indexing other than one integer index array after full slices "
+            "(embedding lookups, x[:, idx]) has no mapping"
+        )
     axis = arrays[0]
     arr = index[axis]
     name = ctx.array_value(arr)
     twin_arr = twin_index[axis]
-    if name is None and arr.ndim == 1 and _is_range(arr) and _is_range(twin_arr) and (
-            arr.size == 0 or twin_arr.size == 0 or arr[0] == twin_arr[0]) and arr.size != twin_arr.size:
+    if (
+        name is None
+        and arr.ndim == 1
+        and _is_range(arr)
+        and _is_range(twin_arr)
+        and (arr.size == 0 or twin_arr.size == 0 or arr[0] == twin_arr[0])
+        and arr.size != twin_arr.size
+    ):
         # positions 0..T-1 made with np.arange: a Slice of length T read at run time
         n = ctx.g.dim((arr.size, twin_arr.size), ctx.local())
         if n is not None:
             start = ctx.g.ints([int(arr[0]) if arr.size else int(twin_arr[0])])
             return ctx.op("Slice", [x, start, ctx.op("Add", [start, n]), ctx.g.ints([axis])])
     if name is None:  # made inside forward: a constant, rebuilt if its size varies
-        name = constant(ctx.g, arr.astype(np.int64), twin_index[axis].astype(np.int64),
-                        f"{ctx.hint}/index", ctx.where, ctx.local())
+        name = constant(
+            ctx.g,
+            arr.astype(np.int64),
+            twin_index[axis].astype(np.int64),
+            f"{ctx.hint}/index",
+            ctx.where,
+            ctx.local(),
+        )
     out = ctx.op("Gather", [x, name], axis=axis)
-    rest = index[axis + 1:]
+    rest = index[axis + 1 :]
     if not all(_full(it) for it in rest):
         rest_pairs = ctx.out_pairs()
-        return _basic_index(ctx, out, (slice(None),) * (axis + arr.ndim) + rest,
-                            (slice(None),) * (axis + arr.ndim) + twin_index[axis + 1:], rest_pairs)
+        return _basic_index(
+            ctx,
+            out,
+            (slice(None),) * (axis + arr.ndim) + rest,
+            (slice(None),) * (axis + arr.ndim) + twin_index[axis + 1 :],
+            rest_pairs,
+        )
     return out
 
 
 MAPPINGS: dict[str, Mapping] = {
-    "Reshape": _reshape, "Permute": _permute, "Expand": _expand, "Flip": _flip, "Roll": _roll,
-    "Tile": _tile, "Cat": _cat, "Stack": _stack, "ConstantPad": _pad, "GetItem": _getitem,
-    "Cumsum": _cumsum, "TakeAlong": _take_along,
+    "Reshape": _reshape,
+    "Permute": _permute,
+    "Expand": _expand,
+    "Flip": _flip,
+    "Roll": _roll,
+    "Tile": _tile,
+    "Cat": _cat,
+    "Stack": _stack,
+    "ConstantPad": _pad,
+    "GetItem": _getitem,
+    "Cumsum": _cumsum,
+    "TakeAlong": _take_along,
 }

@@ -12,6 +12,7 @@ r, z, n -> z, r, h) with Split/Concat nodes that runtimes fold into constants. G
 linear_before_reset=1, which is PyTorch's formulation. An LSTM with proj_size has no ONNX
 equivalent and raises ExportError.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -69,13 +70,17 @@ def export_rnn(ctx: OpContext) -> list[str]:
             w.append(_reordered(ctx, ctx.leaf(w_ih), mode))
             r.append(_reordered(ctx, ctx.leaf(w_hh), mode))
             if b_ih is not None:
-                b.append(ctx.op("Concat", [_reordered(ctx, ctx.leaf(b_ih), mode),
-                                           _reordered(ctx, ctx.leaf(b_hh), mode)], axis=0))
+                b.append(
+                    ctx.op(
+                        "Concat",
+                        [_reordered(ctx, ctx.leaf(b_ih), mode), _reordered(ctx, ctx.leaf(b_hh), mode)],
+                        axis=0,
+                    )
+                )
         inputs = [x, _stacked(ctx, w), _stacked(ctx, r), _stacked(ctx, b) if b else "", ""]
         span = [layer * dirs, (layer + 1) * dirs]
         for s in state_names:
-            inputs.append(ctx.op("Slice", [s, ctx.g.ints(span[:1]), ctx.g.ints(span[1:]),
-                                           ctx.g.ints([0])]))
+            inputs.append(ctx.op("Slice", [s, ctx.g.ints(span[:1]), ctx.g.ints(span[1:]), ctx.g.ints([0])]))
         while inputs and inputs[-1] == "":
             inputs.pop()
         outs = ctx.op(onnx_op, inputs, outputs=3 if mode == "LSTM" else 2, **attrs)

@@ -6,6 +6,7 @@ masks) never do. So instead of walking `Tensor._ctx`, the tracer is an `Instrume
 profiler): it sees every `Function.apply` call, recorded or not, with its exact inputs and params,
 and the module scope it ran in (it is a `record_scopes`, so modules push their names).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

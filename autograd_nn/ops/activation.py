@@ -4,6 +4,7 @@ Stability: sigmoid uses exp(-|x|) only; softplus / logsigmoid use `logaddexp`; e
 min(x, 0) only. Subgradients at kinks follow PyTorch and are stated on each class. Backward rules use
 only array/Tensor-neutral operations, so every activation supports `create_graph=True`.
 """
+
 from __future__ import annotations
 
 import math

@@ -3,6 +3,7 @@
 Inputs arrive broadcast-compatible and of one float dtype (the Tensor methods promote); the engine
 sums each gradient back to its input's shape.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ Their results are integer or bool, so they never join the graph: the Tensor meth
 these functions return in a Tensor that does not require grad. Each checks dtypes and shapes itself
 and raises an error that names the op.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,9 +38,7 @@ def _check_integral(op: str, arrays: tuple, kinds: str = "biu") -> None:
     for a in arrays:
         if a.dtype.kind not in kinds:
             allowed = "integer" if kinds == "iu" else "integer and bool"
-            raise DTypeError(
-                f"{op}: only {allowed} tensors are supported, got {describe(arrays)}"
-            )
+            raise DTypeError(f"{op}: only {allowed} tensors are supported, got {describe(arrays)}")
 
 
 def bitwise(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ takes the next block, with buffers of its own, and does its im2col, GEMM and cop
 the GIL). A block writes only its own images; the weight gradient is summed over the blocks in block
 order, so the result does not depend on which thread ran which block.
 """
+
 from __future__ import annotations
 
 import math
@@ -86,9 +87,17 @@ class ConvGeometry:
         return max(1, BLOCK // max(1, per_image))
 
 
-def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Pair, padding: Any,
-                  dilation: Pair, groups: int, transposed: bool = False,
-                  output_padding: Pair = (0, 0)) -> ConvGeometry:
+def conv_geometry(
+    op: str,
+    x_shape: tuple,
+    w_shape: tuple,
+    stride: Pair,
+    padding: Any,
+    dilation: Pair,
+    groups: int,
+    transposed: bool = False,
+    output_padding: Pair = (0, 0),
+) -> ConvGeometry:
     """Check a (transposed) convolution's shapes and parameters, and describe it.
 
     `x_shape` is (N, C, H, W) or (N, C, L) (1-D), `w_shape` the weight's shape, the pairs are (h, w)
@@ -96,8 +105,10 @@ def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Pair, padding
     """
     one_d = len(x_shape) == 3
     if len(x_shape) not in (3, 4) or len(w_shape) != len(x_shape):
-        raise ShapeError(f"{op}: expected a {len(w_shape)}-D input (batched) and weight, got input "
-                         f"{x_shape} and weight {w_shape}")
+        raise ShapeError(
+            f"{op}: expected a {len(w_shape)}-D input (batched) and weight, got input "
+            f"{x_shape} and weight {w_shape}"
+        )
     kernel = (1, w_shape[2]) if one_d else tuple(w_shape[2:])
     size = (1, x_shape[2]) if one_d else tuple(x_shape[2:])
     for name, pair, least in (("stride", stride, 1), ("dilation", dilation, 1)):
@@ -121,31 +132,42 @@ def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Pair, padding
     if transposed:
         c_in, c_out = w_shape[0], w_shape[1] * groups  # weight (C_in, C_out / groups, kh, kw)
         if x_shape[1] != c_in:
-            raise ShapeError(f"{op}: input has {x_shape[1]} channels but weight {w_shape} expects "
-                             f"{c_in}")
+            raise ShapeError(f"{op}: input has {x_shape[1]} channels but weight {w_shape} expects {c_in}")
         if c_in % groups:
             raise ShapeError(f"{op}: groups={groups} does not divide the {c_in} input channels")
         if any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
-            raise ShapeError(f"{op}: output_padding {output_padding} must be smaller than the stride "
-                             f"{stride} or the dilation {dilation}")
-        big = tuple((n - 1) * s - p + sp + o + 1
-                    for n, s, p, sp, o in zip(size, stride, pad_total, span, output_padding))
+            raise ShapeError(
+                f"{op}: output_padding {output_padding} must be smaller than the stride "
+                f"{stride} or the dilation {dilation}"
+            )
+        big = tuple(
+            (n - 1) * s - p + sp + o + 1
+            for n, s, p, sp, o in zip(size, stride, pad_total, span, output_padding)
+        )
         if min(big) < 1:
             raise ShapeError(f"{op}: output size {big} is not positive for input {x_shape}")
         return ConvGeometry(c_out, c_in, big, size, kernel, stride, padding, dilation, groups, one_d)
     c_out, c_in = w_shape[0], x_shape[1]
     if c_in % groups or c_out % groups:
-        raise ShapeError(f"{op}: groups={groups} must divide both the input channels ({c_in}) and "
-                         f"the output channels ({c_out})")
+        raise ShapeError(
+            f"{op}: groups={groups} must divide both the input channels ({c_in}) and "
+            f"the output channels ({c_out})"
+        )
     if w_shape[1] * groups != c_in:
-        raise ShapeError(f"{op}: input has {c_in} channels but weight {w_shape} with groups={groups} "
-                         f"expects {w_shape[1] * groups}")
+        raise ShapeError(
+            f"{op}: input has {c_in} channels but weight {w_shape} with groups={groups} "
+            f"expects {w_shape[1] * groups}"
+        )
     if any(n + p < s + 1 for n, p, s in zip(size, pad_total, span)):
-        raise ShapeError(f"{op}: kernel {kernel[1] if one_d else kernel} (dilation "
-                         f"{dilation[1] if one_d else dilation}) is larger than the padded input "
-                         f"{x_shape[2:]}")
-    oh, ow = (kconv.conv_output_size(n, k, s, p, d)
-              for n, k, s, p, d in zip(size, kernel, stride, pad_total, dilation))
+        raise ShapeError(
+            f"{op}: kernel {kernel[1] if one_d else kernel} (dilation "
+            f"{dilation[1] if one_d else dilation}) is larger than the padded input "
+            f"{x_shape[2:]}"
+        )
+    oh, ow = (
+        kconv.conv_output_size(n, k, s, p, d)
+        for n, k, s, p, d in zip(size, kernel, stride, pad_total, dilation)
+    )
     return ConvGeometry(c_in, c_out, size, (oh, ow), kernel, stride, padding, dilation, groups, one_d)
 
 
@@ -153,14 +175,23 @@ def check_dtypes(op: str, *arrays: Any) -> None:
     """Input, weight (and bias) must share one floating dtype, as in PyTorch."""
     dts = [a.dtype for a in arrays if a is not None]
     if dts[0].kind != "f" or any(d != dts[0] for d in dts):
-        raise DTypeError(f"{op}: input, weight and bias must have the same floating dtype, got "
-                         f"{', '.join(str(d) for d in dts)}")
+        raise DTypeError(
+            f"{op}: input, weight and bias must have the same floating dtype, got "
+            f"{', '.join(str(d) for d in dts)}"
+        )
 
 
 # ---- the three maps on arrays, streamed over the batch ----------------------------------------
-def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray | None = None,
-           w: np.ndarray | None = None, bias: np.ndarray | None = None, conv: bool = False,
-           conv_t: bool = False, weight: tuple | None = None) -> tuple:
+def stream(
+    geo: ConvGeometry,
+    big: np.ndarray | None = None,
+    small: np.ndarray | None = None,
+    w: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
+    conv: bool = False,
+    conv_t: bool = False,
+    weight: tuple | None = None,
+) -> tuple:
     """Any of the three maps in one pass over the batch, a block of images at a time.
 
     conv:   small = W . im2col(big) + bias      (N, OC, [OH,] OW)
@@ -178,8 +209,7 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
     per = geo.images_per_block()
     need_cols, need_small = conv or bool(weight), conv_t or bool(weight)  # small: (N, OC, L)
     # each map needs its operands: big for the columns, small, w for conv and conv_t
-    x4 = np.ascontiguousarray(big.reshape((n, c) + geo.image)) \
-        if need_cols and big is not None else None
+    x4 = np.ascontiguousarray(big.reshape((n, c) + geo.image)) if need_cols and big is not None else None
     s4 = small.reshape(n, g, ocg, length) if need_small and small is not None else None
     wm = geo.weight_matrix(w) if (conv or conv_t) and w is not None else None
     wm_t = np.ascontiguousarray(wm.transpose(0, 2, 1)) if conv_t and wm is not None else None
@@ -195,7 +225,7 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
         mine = scratch.setdefault(threading.get_ident(), {})
         if name not in mine:
             mine[name] = np.empty(size * width, dtype)
-        return mine[name][:math.prod(shape)].reshape(shape)
+        return mine[name][: math.prod(shape)].reshape(shape)
 
     def block(i: int) -> None:
         n0 = starts[i]
@@ -203,8 +233,7 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
         rows = (n1 - n0) * length
         if need_cols:  # (G, rows, kh * kw * C / G)
             assert x4 is not None
-            cols = kconv.im2col(x4, *args, groups=g, images=(n0, n1),
-                                out=buffer("cols", kg, (g, rows, kg)))
+            cols = kconv.im2col(x4, *args, groups=g, images=(n0, n1), out=buffer("cols", kg, (g, rows, kg)))
         if need_small:  # (G, OC / G, rows): a view for one image, else runs of `length` copied
             assert s4 is not None
             small_g = s4[n0:n1].transpose(1, 2, 0, 3).reshape(g, ocg, rows)
@@ -218,8 +247,7 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
             partial_gw[i] = np.matmul(small_g, cols)
         if conv_t:  # BLAS reads small_g transposed: no (rows, OC / G) copy
             assert wm_t is not None
-            dcols = np.matmul(small_g.transpose(0, 2, 1), wm_t,
-                              out=buffer("dcols", kg, (g, rows, kg)))
+            dcols = np.matmul(small_g.transpose(0, 2, 1), wm_t, out=buffer("dcols", kg, (g, rows, kg)))
             kconv.col2im(dcols, geo.image, *args, images=(n0, n1), out=gx)
 
     parallel_for(len(starts), block)
@@ -230,13 +258,16 @@ def stream(geo: ConvGeometry, big: np.ndarray | None = None, small: np.ndarray |
             gw += p
         # (G, kh * kw * C / G, OC / G), as weight_matrix lays it out
         gw = geo.weight_from_matrix(gw.transpose(0, 2, 1), weight)
-    return (None if y is None else y.reshape(geo.small_shape(n)),
-            None if gx is None else gx.reshape(geo.big_shape(n)),
-            gw)
+    return (
+        None if y is None else y.reshape(geo.small_shape(n)),
+        None if gx is None else gx.reshape(geo.big_shape(n)),
+        gw,
+    )
 
 
-def conv_arrays(big: np.ndarray, w: np.ndarray, geo: ConvGeometry,
-                bias: np.ndarray | None = None) -> np.ndarray:
+def conv_arrays(
+    big: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarray | None = None
+) -> np.ndarray:
     """small = W . im2col(big) (+ bias)."""
     return stream(geo, big=big, w=w, bias=bias, conv=True)[0]
 
@@ -246,8 +277,7 @@ def conv_transpose_arrays(small: np.ndarray, w: np.ndarray, geo: ConvGeometry) -
     return stream(geo, small=small, w=w, conv_t=True)[1]
 
 
-def conv_weight_arrays(big: np.ndarray, small: np.ndarray, w_shape: tuple,
-                       geo: ConvGeometry) -> np.ndarray:
+def conv_weight_arrays(big: np.ndarray, small: np.ndarray, w_shape: tuple, geo: ConvGeometry) -> np.ndarray:
     """W = small . im2col(big)^T, summed over the batch."""
     return stream(geo, big=big, small=small, weight=tuple(w_shape))[2]
 
@@ -270,8 +300,9 @@ def _bias_grad(g: Any) -> Any:
 class Conv(Function):
     """Cross-correlation of x (N, C, [H,] W) with w (OC, C / groups, [kh,] kw), plus an optional bias."""
 
-    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
-                geo: ConvGeometry) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, geo: ConvGeometry
+    ) -> np.ndarray:
         self.geo = geo
         self.save(x, w)
         return conv_arrays(x, w, geo, b)
@@ -282,19 +313,18 @@ class Conv(Function):
         gb = (_bias_grad(g) if need[2] else None,) if len(need) > 2 else ()
         if _any_tensor(g, x, w):
             gx = ConvTranspose.apply(*_tensors(g, w), geo=self.geo) if need[0] else None
-            gw = ConvWeight.apply(*_tensors(x, g), w_shape=w.shape, geo=self.geo) \
-                if need[1] else None
+            gw = ConvWeight.apply(*_tensors(x, g), w_shape=w.shape, geo=self.geo) if need[1] else None
             return (gx, gw) + gb
-        _, gx, gw = stream(self.geo, big=x, small=g, w=w, conv_t=need[0],
-                           weight=w.shape if need[1] else None)
+        _, gx, gw = stream(self.geo, big=x, small=g, w=w, conv_t=need[0], weight=w.shape if need[1] else None)
         return (gx, gw) + gb
 
 
 class ConvTranspose(Function):
     """Transposed convolution (the input-gradient of `Conv`): x (N, C_in, ...) -> (N, C_out, ...)."""
 
-    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
-                geo: ConvGeometry) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, geo: ConvGeometry
+    ) -> np.ndarray:
         self.geo = geo
         self.save(x, w)
         y = conv_transpose_arrays(x, w, geo)
@@ -308,19 +338,16 @@ class ConvTranspose(Function):
         gb = (_bias_grad(g) if need[2] else None,) if len(need) > 2 else ()
         if _any_tensor(g, x, w):
             gx = Conv.apply(*_tensors(g, w), geo=self.geo) if need[0] else None
-            gw = ConvWeight.apply(*_tensors(g, x), w_shape=w.shape, geo=self.geo) \
-                if need[1] else None
+            gw = ConvWeight.apply(*_tensors(g, x), w_shape=w.shape, geo=self.geo) if need[1] else None
             return (gx, gw) + gb
-        gx, _, gw = stream(self.geo, big=g, small=x, w=w, conv=need[0],
-                           weight=w.shape if need[1] else None)
+        gx, _, gw = stream(self.geo, big=g, small=x, w=w, conv=need[0], weight=w.shape if need[1] else None)
         return (gx, gw) + gb
 
 
 class ConvWeight(Function):
     """The weight-gradient map of `Conv`, as an op of (big, small), so second derivatives work."""
 
-    def forward(self, big: np.ndarray, small: np.ndarray, *, w_shape: tuple,
-                geo: ConvGeometry) -> np.ndarray:
+    def forward(self, big: np.ndarray, small: np.ndarray, *, w_shape: tuple, geo: ConvGeometry) -> np.ndarray:
         self.geo = geo
         self.save(big, small)
         return conv_weight_arrays(big, small, w_shape, geo)

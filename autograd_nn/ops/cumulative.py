@@ -4,6 +4,7 @@ Each backward rule is written with the functions below (`cumsum`, `cumprod`, `fl
 run on ndarrays in a first-order backward and apply the primitives on Tensors under
 `create_graph=True`; so every gradient here is itself differentiable, to any order.
 """
+
 from __future__ import annotations
 
 from typing import Any

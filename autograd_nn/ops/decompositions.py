@@ -11,6 +11,7 @@ multivariate normal distribution. Batched over leading dims; float32/float64.
 The rules run on arrays (first-order); under `create_graph=True` they raise, as these ops have no
 composite form here.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,8 +44,9 @@ class Cholesky(Function):
         try:
             out = np.linalg.cholesky(a)
         except np.linalg.LinAlgError:
-            raise ValueError("cholesky: the input is not positive-definite (the factorisation failed)")\
-                from None
+            raise ValueError(
+                "cholesky: the input is not positive-definite (the factorisation failed)"
+            ) from None
         self.save(out)
         return out
 

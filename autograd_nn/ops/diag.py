@@ -3,6 +3,7 @@
 All are composed from `Where` (a constant mask), `GetItem` (reading a diagonal) and `IndexAdd`
 (writing one), so they inherit gradients of every order.
 """
+
 from __future__ import annotations
 
 from typing import Any

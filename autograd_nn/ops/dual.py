@@ -5,6 +5,7 @@ runs on Tensors and records a graph. Operators (`+ * / @`, comparisons) and the 
 share (`sum(axis=, keepdims=)`, `reshape`, `transpose`, `swapaxes`, `astype`) need no help; the
 functions here cover the rest.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -59,8 +60,9 @@ def where(cond: Any, a: Any, b: Any) -> Any:
         from .elementwise import Where  # elementwise imports this module
 
         ref = a if is_tensor(a) else b
-        a, b = (x if is_tensor(x) else ref._make(np.asarray(x, dtype=g.dtype), False)
-                for x, g in ((a, b), (b, a)))
+        a, b = (
+            x if is_tensor(x) else ref._make(np.asarray(x, dtype=g.dtype), False) for x, g in ((a, b), (b, a))
+        )
         return Where.apply(ref._make(np.asarray(cond._data if is_tensor(cond) else cond), False), a, b)
     return np.where(cond, a, b)
 

@@ -9,6 +9,7 @@ need constant helper operands so that it stays one einsum:
 - a letter repeated within operand i ('ii->i') gets a fresh letter per extra occurrence, tied to the
   first by an identity matrix, which writes the gradient onto the diagonal.
 """
+
 from __future__ import annotations
 
 import string
@@ -39,8 +40,10 @@ class Einsum(Function):
 
     def backward(self, g):
         ops = self.saved
-        return tuple(_operand_grad(g, ops, self.terms, self.out, i) if need else None
-                     for i, need in enumerate(self.needs_input_grad))
+        return tuple(
+            _operand_grad(g, ops, self.terms, self.out, i) if need else None
+            for i, need in enumerate(self.needs_input_grad)
+        )
 
 
 def _operand_grad(g: Any, ops: Sequence[Any], terms: Sequence[str], out: str, i: int) -> Any:
@@ -78,26 +81,29 @@ def parse(equation: str, shapes: Sequence[tuple]) -> tuple[list[str], str, dict[
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(shapes):
-        raise ShapeError(f"einsum: '{equation}' has {len(terms)} operand terms but "
-                         f"{len(shapes)} operands were given")
+        raise ShapeError(
+            f"einsum: '{equation}' has {len(terms)} operand terms but {len(shapes)} operands were given"
+        )
     for t in terms + ([rhs] if arrow else []):
         bad = set(t.replace("...", "")) - set(LETTERS)
         if bad or t.count("...") > 1:
-            raise ShapeError(f"einsum: invalid subscripts {t!r} in '{equation}' (letters and at "
-                             "most one '...' per term)")
+            raise ShapeError(
+                f"einsum: invalid subscripts {t!r} in '{equation}' (letters and at most one '...' per term)"
+            )
     used = set(eq) & set(LETTERS)
     spare = [c for c in LETTERS if c not in used]
     n_ell = 0
     for t, s in zip(terms, shapes):
         named = len(t.replace("...", ""))
         if ("..." in t and named > len(s)) or ("..." not in t and named != len(s)):
-            raise ShapeError(f"einsum: term {t!r} does not fit operand of shape {s} in "
-                             f"'{equation}'")
+            raise ShapeError(f"einsum: term {t!r} does not fit operand of shape {s} in '{equation}'")
         if "..." in t:
             n_ell = max(n_ell, len(s) - named)
     ell = "".join(spare[:n_ell])
-    terms = [t.replace("...", ell[n_ell - (len(s) - len(t) + 3):] if n_ell else "")
-             if "..." in t else t for t, s in zip(terms, shapes)]
+    terms = [
+        t.replace("...", ell[n_ell - (len(s) - len(t) + 3) :] if n_ell else "") if "..." in t else t
+        for t, s in zip(terms, shapes)
+    ]
     if arrow:
         out = rhs.replace("...", ell)
     else:
@@ -107,21 +113,21 @@ def parse(equation: str, shapes: Sequence[tuple]) -> tuple[list[str], str, dict[
         raise ShapeError(f"einsum: output subscripts {rhs!r} repeat a letter in '{equation}'")
     missing = set(out) - set("".join(terms))
     if missing:
-        raise ShapeError(f"einsum: output letters {sorted(missing)} appear in no operand in "
-                         f"'{equation}'")
+        raise ShapeError(f"einsum: output letters {sorted(missing)} appear in no operand in '{equation}'")
     sizes: dict[str, int] = {}
     for t, s in zip(terms, shapes):
         for c, n in zip(t, s):
             if c not in sizes or sizes[c] == 1:
                 sizes[c] = n
             elif n not in (1, sizes[c]):
-                raise ShapeError(f"einsum: letter {c!r} has sizes {sizes[c]} and {n} in "
-                                 f"'{equation}' (shapes {list(shapes)})")
+                raise ShapeError(
+                    f"einsum: letter {c!r} has sizes {sizes[c]} and {n} in "
+                    f"'{equation}' (shapes {list(shapes)})"
+                )
     for t, s in zip(terms, shapes):
         for c, n in zip(t, s):
             if t.count(c) > 1 and n != sizes[c]:
-                raise ShapeError(f"einsum: letter {c!r} repeated in {t!r} needs equal sizes, "
-                                 f"got shape {s}")
+                raise ShapeError(f"einsum: letter {c!r} repeated in {t!r} needs equal sizes, got shape {s}")
     return terms, out, sizes
 
 

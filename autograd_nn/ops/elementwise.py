@@ -4,6 +4,7 @@ Broadcasting is undone by the engine. Subgradients at kinks follow PyTorch: abs'
 the gradient at its bounds (inclusive), maximum/minimum split a tie 0.5/0.5. Rounding and remainders
 are in `ops/rounding.py`.
 """
+
 from __future__ import annotations
 
 import numpy as np

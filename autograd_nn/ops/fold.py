@@ -5,6 +5,7 @@ Both reuse the convolution kernels' `im2col` / `col2im` (kernels/conv.py) and on
 the kernels lay a window out as a row in (i, j, c) order, PyTorch's unfold as a column in (c, i, j)
 order. Each is the other's backward, so gradients of any order work.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,10 @@ class Blocks:
 
 
 def blocks(image: Pair, kernel: Pair, dilation: Pair, padding: Pair, stride: Pair) -> Blocks:
-    oh, ow = (kconv.conv_output_size(n, k, s, 2 * p, d)
-              for n, k, s, p, d in zip(image, kernel, stride, padding, dilation))
+    oh, ow = (
+        kconv.conv_output_size(n, k, s, 2 * p, d)
+        for n, k, s, p, d in zip(image, kernel, stride, padding, dilation)
+    )
     return Blocks(image, kernel, dilation, padding, stride, (oh, ow))
 
 

@@ -6,6 +6,7 @@ BLAS call per block, the blocks on the pool's threads. A block is the same produ
 result matches one GEMM to rounding, and for a fixed thread count it is bit-for-bit the same every
 time (the split depends only on the shapes and the thread count).
 """
+
 from __future__ import annotations
 
 import math
@@ -42,6 +43,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         def batch_block(i: int) -> None:
             s, e = spans[i]
             np.matmul(a3[s:e], b3[s:e], out=o3[s:e])
+
         parallel_for(len(spans), batch_block)
     elif m >= n:  # rows of the result
         spans = blocks(m, parts)
@@ -49,6 +51,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         def row_block(i: int) -> None:
             s, e = spans[i]
             np.matmul(a[..., s:e, :], b, out=out[..., s:e, :])
+
         parallel_for(len(spans), row_block)
     else:  # columns of the result
         spans = blocks(n, parts)
@@ -56,6 +59,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         def col_block(i: int) -> None:
             s, e = spans[i]
             np.matmul(a, b[..., s:e], out=out[..., s:e])
+
         parallel_for(len(spans), col_block)
     return out
 

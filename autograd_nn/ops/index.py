@@ -6,6 +6,7 @@ diagonal, embedding, reflect/replicate/circular padding) is a `GetItem` with a N
 there is one place where indices are validated and one place (`_scatter_add`) where repeated indices
 accumulate.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,8 +26,14 @@ def _scatter_add(out: np.ndarray, index: tuple, values: np.ndarray) -> None:
     Rows picked by one integer index array on the first axis (embedding lookups, `x[idx]`) go to the
     Numba row kernel; any other index falls back to `np.add.at`.
     """
-    if (len(index) == 1 and isinstance(index[0], np.ndarray) and index[0].dtype.kind in "iu"
-            and out.dtype in (np.float32, np.float64) and out.flags.c_contiguous and out.ndim >= 1):
+    if (
+        len(index) == 1
+        and isinstance(index[0], np.ndarray)
+        and index[0].dtype.kind in "iu"
+        and out.dtype in (np.float32, np.float64)
+        and out.flags.c_contiguous
+        and out.ndim >= 1
+    ):
         rows = index[0].reshape(-1)
         src = np.ascontiguousarray(np.broadcast_to(values, index[0].shape + out.shape[1:]), out.dtype)
         kscatter.scatter_add_rows(out, rows, src.reshape((rows.size,) + out.shape[1:]))
@@ -92,15 +99,15 @@ def _as_index_array(item: Any, op: str) -> np.ndarray:
     raise DTypeError(f"{op}: tensors used as indices must be integer or bool, got {arr.dtype}")
 
 
-def _check_ints(op: str, arr: Any, size: int, dim: int, shape: tuple,
-                low: int | None = None) -> None:
+def _check_ints(op: str, arr: Any, size: int, dim: int, shape: tuple, low: int | None = None) -> None:
     """Indices must lie in [low, size): low is -size (Python-style negatives) unless given."""
     a = np.asarray(arr)
     low = -size if low is None else low
     if a.size and (a.min() < low or a.max() >= size):
         bad = a.min() if a.min() < low else a.max()
-        raise OpIndexError(f"{op}: index {int(bad)} is out of bounds for dim {dim} with size "
-                           f"{size} (tensor shape {shape})")
+        raise OpIndexError(
+            f"{op}: index {int(bad)} is out of bounds for dim {dim} with size {size} (tensor shape {shape})"
+        )
 
 
 def normalize_index(index: Any, shape: tuple, op: str = "__getitem__") -> tuple[tuple, bool]:
@@ -118,26 +125,30 @@ def normalize_index(index: Any, shape: tuple, op: str = "__getitem__") -> tuple[
             parsed.append(it)
         elif isinstance(it, slice):
             if it.step is not None and int(it.step) <= 0:
-                raise OpIndexError(f"{op}: slice step must be positive, got {it.step} (PyTorch has "
-                                   "no negative steps; use flip())")
+                raise OpIndexError(
+                    f"{op}: slice step must be positive, got {it.step} (PyTorch has "
+                    "no negative steps; use flip())"
+                )
             parsed.append(it)
             consumed += 1
         elif isinstance(it, (bool, np.bool_)):
-            raise OpIndexError(f"{op}: a bare bool index ({it}) is not supported; use a mask "
-                               "tensor")
+            raise OpIndexError(f"{op}: a bare bool index ({it}) is not supported; use a mask tensor")
         elif isinstance(it, (int, np.integer)):
             parsed.append(int(it))
             consumed += 1
         elif isinstance(it, (TensorBase, np.ndarray, list, tuple)):
             arr = _as_index_array(it, op)
             if arr.dtype.kind == "b" and arr.ndim == 0:
-                raise OpIndexError(f"{op}: a 0-d bool mask is not supported; use a mask tensor "
-                                   "with the indexed dims' shape")
+                raise OpIndexError(
+                    f"{op}: a 0-d bool mask is not supported; use a mask tensor with the indexed dims' shape"
+                )
             parsed.append(arr)
             consumed += arr.ndim if arr.dtype.kind == "b" else 1
         else:
-            raise DTypeError(f"{op}: unsupported index of type {type(it).__name__} "
-                             f"(use ints, slices, None, ..., integer or bool tensors)")
+            raise DTypeError(
+                f"{op}: unsupported index of type {type(it).__name__} "
+                f"(use ints, slices, None, ..., integer or bool tensors)"
+            )
     if sum(it is Ellipsis for it in parsed) > 1:
         raise OpIndexError(f"{op}: an index can have only one ellipsis (...)")
     if consumed > len(shape):
@@ -159,10 +170,12 @@ def normalize_index(index: Any, shape: tuple, op: str = "__getitem__") -> tuple[
             out.append(it)
             dim += 1
         elif it.dtype.kind == "b":
-            want = shape[dim:dim + it.ndim]
+            want = shape[dim : dim + it.ndim]
             if it.shape != want:
-                raise ShapeError(f"{op}: bool mask of shape {it.shape} does not match the indexed "
-                                 f"dims {want} of a tensor of shape {shape} (from dim {dim})")
+                raise ShapeError(
+                    f"{op}: bool mask of shape {it.shape} does not match the indexed "
+                    f"dims {want} of a tensor of shape {shape} (from dim {dim})"
+                )
             out.extend(np.nonzero(it))
             dim += it.ndim
             advanced = True
@@ -184,8 +197,9 @@ def getitem(x: Any, index: Any) -> Any:
     idx, advanced = normalize_index(index, x.shape)
     ints = [isinstance(it, int) for it in idx]
     if advanced and any(ints):
-        first = tuple(it if isinstance(it, int) or it is Ellipsis else slice(None)
-                      for it in idx if it is not None)
+        first = tuple(
+            it if isinstance(it, int) or it is Ellipsis else slice(None) for it in idx if it is not None
+        )
         x = GetItem.apply(x, index=first, advanced=False)
         idx = tuple(it for it, is_int in zip(idx, ints) if not is_int)
     return GetItem.apply(x, index=idx, advanced=advanced)
@@ -202,8 +216,9 @@ def _int_index(index: Any, op: str) -> np.ndarray:
 def _grid(shape: tuple, dim: int, index: np.ndarray) -> tuple:
     """The advanced index reading x[i0, .., index[i0, .., ik], .., ik] over `shape` (gather)."""
     nd = len(shape)
-    return tuple(index if d == dim else np.arange(n).reshape((-1,) + (1,) * (nd - 1 - d))
-                 for d, n in enumerate(shape))
+    return tuple(
+        index if d == dim else np.arange(n).reshape((-1,) + (1,) * (nd - 1 - d)) for d, n in enumerate(shape)
+    )
 
 
 def _check_nonnegative(op: str, index: np.ndarray, size: int, dim: int, shape: tuple) -> None:
@@ -214,12 +229,15 @@ def _check_nonnegative(op: str, index: np.ndarray, size: int, dim: int, shape: t
 def _gather_index(op: str, shape: tuple, dim: int, index: np.ndarray) -> tuple:
     """Validate gather/scatter arguments (PyTorch's rules) and build the advanced index."""
     if index.ndim != len(shape):
-        raise ShapeError(f"{op}: index has {index.ndim} dims but the tensor has {len(shape)} "
-                         f"(shapes {index.shape} and {shape})")
+        raise ShapeError(
+            f"{op}: index has {index.ndim} dims but the tensor has {len(shape)} "
+            f"(shapes {index.shape} and {shape})"
+        )
     for d in range(len(shape)):
         if d != dim and index.shape[d] > shape[d]:
-            raise ShapeError(f"{op}: index shape {index.shape} is larger than the tensor's {shape} "
-                             f"in dim {d}")
+            raise ShapeError(
+                f"{op}: index shape {index.shape} is larger than the tensor's {shape} in dim {d}"
+            )
     _check_nonnegative(op, index, shape[dim], dim, shape)
     return _grid(index.shape, dim, index)
 
@@ -248,8 +266,7 @@ def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Any:
             raise ShapeError(f"scatter_add: index {idx.shape} / src {src.shape} for a 0-d tensor")
         return scatter_add(x.reshape((1,)), 0, idx.reshape(-1), src.reshape((-1,))).reshape(())
     if src.ndim != idx.ndim or any(i > s for i, s in zip(idx.shape, src.shape)):
-        raise ShapeError(f"scatter_add: index shape {idx.shape} must not exceed src shape "
-                         f"{src.shape}")
+        raise ShapeError(f"scatter_add: index shape {idx.shape} must not exceed src shape {src.shape}")
     grid = _gather_index("scatter_add", x.shape, d, idx)
     if src.shape != idx.shape:
         src = GetItem.apply(src, index=tuple(slice(0, n) for n in idx.shape), advanced=False)
@@ -276,15 +293,16 @@ def index_add(x: Any, dim: int, index: Any, source: Any, alpha: float = 1) -> An
 
     d = normalize_axis(dim, x.ndim, "index_add")
     idx = _int_index(index, "index_add").reshape(-1)
-    want = x.shape[:d] + (idx.size,) + x.shape[d + 1:]
+    want = x.shape[:d] + (idx.size,) + x.shape[d + 1 :]
     if tuple(source.shape) != want:
-        raise ShapeError(f"index_add: source shape {source.shape} should be {want} for a tensor of "
-                         f"shape {x.shape}, dim {dim} and {idx.size} indices")
+        raise ShapeError(
+            f"index_add: source shape {source.shape} should be {want} for a tensor of "
+            f"shape {x.shape}, dim {dim} and {idx.size} indices"
+        )
     _check_nonnegative("index_add", idx, x.shape[d], d, x.shape)
     if alpha != 1:
         source = source * alpha
-    return x + IndexAdd.apply(source, index=(slice(None),) * d + (idx,), advanced=True,
-                              shape=x.shape)
+    return x + IndexAdd.apply(source, index=(slice(None),) * d + (idx,), advanced=True, shape=x.shape)
 
 
 def take_along_dim(x: Any, indices: Any, dim: int | None = None) -> Any:
@@ -298,18 +316,29 @@ def take_along_dim(x: Any, indices: Any, dim: int | None = None) -> Any:
         return GetItem.apply(flat, index=(idx.reshape(-1),), advanced=True)
     d = normalize_axis(dim, x.ndim, "take_along_dim")
     if idx.ndim != x.ndim:
-        raise ShapeError(f"take_along_dim: indices have {idx.ndim} dims but the tensor has "
-                         f"{x.ndim} (shapes {idx.shape} and {x.shape})")
+        raise ShapeError(
+            f"take_along_dim: indices have {idx.ndim} dims but the tensor has "
+            f"{x.ndim} (shapes {idx.shape} and {x.shape})"
+        )
     _check_ints("take_along_dim", idx, x.shape[d], d, x.shape)
     try:
-        other = np.broadcast_shapes(tuple(1 if i == d else n for i, n in enumerate(x.shape)),
-                                    tuple(1 if i == d else n for i, n in enumerate(idx.shape)))
+        other = np.broadcast_shapes(
+            tuple(1 if i == d else n for i, n in enumerate(x.shape)),
+            tuple(1 if i == d else n for i, n in enumerate(idx.shape)),
+        )
     except ValueError:
-        raise ShapeError(f"take_along_dim: shapes {x.shape} and {idx.shape} do not broadcast "
-                         f"outside dim {d}") from None
-    idx = np.broadcast_to(idx, other[:d] + (idx.shape[d],) + other[d + 1:])
-    grid = tuple(idx if i == d else (np.arange(n) if x.shape[i] == n else np.zeros(n, np.int64))
-                 .reshape((-1,) + (1,) * (x.ndim - 1 - i)) for i, n in enumerate(other))
+        raise ShapeError(
+            f"take_along_dim: shapes {x.shape} and {idx.shape} do not broadcast outside dim {d}"
+        ) from None
+    idx = np.broadcast_to(idx, other[:d] + (idx.shape[d],) + other[d + 1 :])
+    grid = tuple(
+        idx
+        if i == d
+        else (np.arange(n) if x.shape[i] == n else np.zeros(n, np.int64)).reshape(
+            (-1,) + (1,) * (x.ndim - 1 - i)
+        )
+        for i, n in enumerate(other)
+    )
     return GetItem.apply(x, index=grid, advanced=True)
 
 
@@ -328,11 +357,13 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Any:
     try:
         shape = np.broadcast_shapes(m.shape, x.shape)
     except ValueError:
-        raise ShapeError(f"masked_fill: mask of shape {m.shape} does not broadcast to the tensor's "
-                         f"shape {x.shape}") from None
+        raise ShapeError(
+            f"masked_fill: mask of shape {m.shape} does not broadcast to the tensor's shape {x.shape}"
+        ) from None
     if shape != x.shape:
-        raise ShapeError(f"masked_fill: mask of shape {m.shape} would grow the tensor's shape "
-                         f"{x.shape} to {shape}")
+        raise ShapeError(
+            f"masked_fill: mask of shape {m.shape} would grow the tensor's shape {x.shape} to {shape}"
+        )
     if isinstance(value, TensorBase):
         if value.ndim != 0:
             raise ShapeError(f"masked_fill: value must be a 0-d tensor, got shape {value.shape}")
@@ -350,7 +381,8 @@ def masked_select(x: Any, mask: Any) -> Any:
     try:
         shape = np.broadcast_shapes(m.shape, x.shape)
     except ValueError:
-        raise ShapeError(f"masked_select: mask of shape {m.shape} and tensor of shape {x.shape} "
-                         "do not broadcast") from None
+        raise ShapeError(
+            f"masked_select: mask of shape {m.shape} and tensor of shape {x.shape} do not broadcast"
+        ) from None
     full = expand(x, shape, "masked_select")
     return GetItem.apply(full, index=np.nonzero(np.broadcast_to(m, shape)), advanced=True)

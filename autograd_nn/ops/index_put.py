@@ -11,6 +11,7 @@ basic indices (ints and slices, which give views), so PyTorch's rule that intege
 advanced indices apply can be kept for assignment too. When an index names a position twice, the
 last value written wins, as in NumPy (PyTorch leaves the choice undefined).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -62,8 +63,9 @@ def index_steps(index: Any, shape: tuple, op: str = "__setitem__") -> tuple[tupl
     idx, advanced = normalize_index(index, shape, op)
     ints = [isinstance(it, int) for it in idx]
     if advanced and any(ints):
-        first = tuple(it if isinstance(it, int) or it is Ellipsis else slice(None)
-                      for it in idx if it is not None)
+        first = tuple(
+            it if isinstance(it, int) or it is Ellipsis else slice(None) for it in idx if it is not None
+        )
         rest = tuple(it for it, is_int in zip(idx, ints) if not is_int)
         return (first, rest), advanced
     return (idx,), advanced

@@ -3,6 +3,7 @@
 `Cat` and `Stack` take any number of inputs and hand each its slice of the gradient. Splitting is
 slicing (`GetItem`), so every piece is its own node; the engine adds the pieces' gradients.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -26,8 +27,10 @@ class Cat(Function):
     def backward(self, g):
         lead = (slice(None),) * self.axis
         b = self.bounds
-        return tuple(getitem_any(g, lead + (slice(b[i], b[i + 1]),), False) if need else None
-                     for i, need in enumerate(self.needs_input_grad))
+        return tuple(
+            getitem_any(g, lead + (slice(b[i], b[i + 1]),), False) if need else None
+            for i, need in enumerate(self.needs_input_grad)
+        )
 
 
 class Stack(Function):
@@ -37,8 +40,10 @@ class Stack(Function):
 
     def backward(self, g):
         lead = (slice(None),) * self.axis
-        return tuple(getitem_any(g, lead + (i,), False) if need else None
-                     for i, need in enumerate(self.needs_input_grad))
+        return tuple(
+            getitem_any(g, lead + (i,), False) if need else None
+            for i, need in enumerate(self.needs_input_grad)
+        )
 
 
 def _common(op: str, tensors: Sequence[Any]) -> list:
@@ -64,7 +69,7 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
         raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     d = normalize_axis(dim, ref.ndim, "cat")
     for _i, t in enumerate(kept):
-        if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
+        if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1 :] != ref.shape[:d] + ref.shape[d + 1 :]:
             raise ShapeError(f"cat: shapes {[tuple(x.shape) for x in kept]} differ outside dim {d}")
     return kept[0] if len(kept) == 1 else Cat.apply(*kept, axis=d)
 
@@ -74,8 +79,9 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Any:
     tensors = _common("stack", tensors)
     shape = tensors[0].shape
     if any(t.shape != shape for t in tensors):
-        raise ShapeError(f"stack: all tensors must have the same shape, got "
-                         f"{[tuple(t.shape) for t in tensors]}")
+        raise ShapeError(
+            f"stack: all tensors must have the same shape, got {[tuple(t.shape) for t in tensors]}"
+        )
     d = normalize_axis(dim, len(shape) + 1, "stack")
     return Stack.apply(*tensors, axis=d)
 
@@ -97,10 +103,10 @@ def narrow(x: Any, dim: int, start: int, length: int) -> Any:
         raise ShapeError(f"narrow: start {start} is out of range for dim {d} of size {n}")
     start = start % n if start < 0 else start
     if length < 0 or start + length > n:
-        raise ShapeError(f"narrow: start {start} + length {length} exceeds dim {d} of size {n} "
-                         f"(tensor shape {x.shape})")
-    return GetItem.apply(x, index=(slice(None),) * d + (slice(start, start + length),),
-                         advanced=False)
+        raise ShapeError(
+            f"narrow: start {start} + length {length} exceeds dim {d} of size {n} (tensor shape {x.shape})"
+        )
+    return GetItem.apply(x, index=(slice(None),) * d + (slice(start, start + length),), advanced=False)
 
 
 def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
@@ -115,8 +121,9 @@ def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
-            raise ShapeError(f"split: sizes {sizes} do not add up to {n}, the size of dim {d} "
-                             f"(tensor shape {x.shape})")
+            raise ShapeError(
+                f"split: sizes {sizes} do not add up to {n}, the size of dim {d} (tensor shape {x.shape})"
+            )
     starts = np.cumsum([0] + sizes[:-1]).tolist()
     return tuple(narrow(x, d, s, k) for s, k in zip(starts, sizes))
 

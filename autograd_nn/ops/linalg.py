@@ -1,4 +1,5 @@
 """Matrix products. Dense matmul goes to BLAS through NumPy, split over the thread pool (gemm.py)."""
+
 from __future__ import annotations
 
 from ..errors import ShapeError
@@ -24,8 +25,9 @@ class MatMul(Function):
         a, b = self.saved
         if a.ndim > 2 and b.ndim == 2:  # folded as in forward: no per-batch products, no batch sum
             g2 = g.reshape(-1, g.shape[-1])  # (rows, N)
-            ga = dual.matmul(g2, dual.swapaxes(b, 0, 1)).reshape(a.shape) \
-                if self.needs_input_grad[0] else None
+            ga = (
+                dual.matmul(g2, dual.swapaxes(b, 0, 1)).reshape(a.shape) if self.needs_input_grad[0] else None
+            )
             gb = None
             if self.needs_input_grad[1]:
                 gb = dual.matmul(dual.swapaxes(a.reshape(-1, a.shape[-1]), 0, 1), g2)  # (K, N)
@@ -60,8 +62,10 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
-            raise ShapeError(f"linear: input {x.shape} does not fit weight {w.shape} "
-                             "(expected input (..., in_features), weight (out_features, in_features))")
+            raise ShapeError(
+                f"linear: input {x.shape} does not fit weight {w.shape} "
+                "(expected input (..., in_features), weight (out_features, in_features))"
+            )
         if b is not None and b.shape != (w.shape[0],):
             raise ShapeError(f"linear: bias {b.shape} does not fit weight {w.shape}")
         self.save(x, w)

@@ -1,4 +1,5 @@
 """Loss primitives that pay for being one node: the squared error of a regression step."""
+
 from __future__ import annotations
 
 import numpy as np

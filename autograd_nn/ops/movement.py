@@ -5,6 +5,7 @@ at the bottom), so the same rule runs on arrays for first-order gradients and on
 `create_graph=True`. The argument handling that PyTorch's methods need (-1 in shapes, squeeze of a
 tuple of dims, ...) lives in the plain functions after the primitives.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -121,12 +122,14 @@ def infer_shape(op: str, shape: Sequence[int], numel: int, in_shape: tuple) -> t
     known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
     if unknown:
         if known == 0 or numel % known:
-            raise ShapeError(f"{op}: shape {shape} is invalid for an input of shape {in_shape} "
-                             f"({numel} elements)")
-        shape = shape[:unknown[0]] + (numel // known,) + shape[unknown[0] + 1:]
+            raise ShapeError(
+                f"{op}: shape {shape} is invalid for an input of shape {in_shape} ({numel} elements)"
+            )
+        shape = shape[: unknown[0]] + (numel // known,) + shape[unknown[0] + 1 :]
     elif known != numel:
-        raise ShapeError(f"{op}: shape {shape} is invalid for an input of shape {in_shape} "
-                         f"({numel} elements)")
+        raise ShapeError(
+            f"{op}: shape {shape} is invalid for an input of shape {in_shape} ({numel} elements)"
+        )
     return shape
 
 
@@ -141,15 +144,16 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     s = normalize_axis(start_dim, x.ndim, "flatten")
     e = normalize_axis(end_dim, x.ndim, "flatten")
     if s > e:
-        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
-                         f"for a tensor of shape {x.shape}")
-    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:], "flatten")
+        raise ShapeError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a tensor of shape {x.shape}"
+        )
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1 :], "flatten")
 
 
 def unflatten(x: Any, dim: int, sizes: Sequence[int]) -> Any:
     d = normalize_axis(dim, x.ndim, "unflatten")
     sizes = infer_shape("unflatten", tuple(int(s) for s in sizes), x.shape[d], (x.shape[d],))
-    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:], "unflatten")
+    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1 :], "unflatten")
 
 
 def squeeze(x: Any, dim: Any = None) -> Any:
@@ -169,8 +173,9 @@ def unsqueeze(x: Any, dim: int) -> Any:
 def permute(x: Any, dims: Sequence[int]) -> Any:
     dims = tuple(normalize_axis(d, x.ndim, "permute") for d in dims)
     if sorted(dims) != list(range(x.ndim)):
-        raise ShapeError(f"permute: {dims} is not a permutation of the {x.ndim} dims of a tensor "
-                         f"of shape {x.shape}")
+        raise ShapeError(
+            f"permute: {dims} is not a permutation of the {x.ndim} dims of a tensor of shape {x.shape}"
+        )
     return x if dims == tuple(range(x.ndim)) else Permute.apply(x, axes=dims)
 
 
@@ -215,8 +220,9 @@ def expand(x: Any, shape: Sequence[int], op: str = "expand") -> Any:
         if s == -1:
             s = n
         if n != s and n != 1:
-            raise ShapeError(f"{op}: cannot expand shape {x.shape} to {shape} "
-                             f"(dim {i}: size {n} is neither 1 nor {s})")
+            raise ShapeError(
+                f"{op}: cannot expand shape {x.shape} to {shape} (dim {i}: size {n} is neither 1 nor {s})"
+            )
         out.append(s)
     target = tuple(out)
     return x if target == x.shape else Expand.apply(x, shape=target)
@@ -226,8 +232,10 @@ def repeat(x: Any, reps: Sequence[int]) -> Any:
     """PyTorch's `repeat`: tile `x` `reps[i]` times along dim i (reps may add leading dims)."""
     reps = tuple(reps)
     if len(reps) < x.ndim:
-        raise ShapeError(f"repeat: {len(reps)} repeats given for a tensor with {x.ndim} dims "
-                         f"(shape {x.shape}); give at least one per dim")
+        raise ShapeError(
+            f"repeat: {len(reps)} repeats given for a tensor with {x.ndim} dims "
+            f"(shape {x.shape}); give at least one per dim"
+        )
     if any(r < 0 for r in reps):
         raise ShapeError(f"repeat: negative repeat count in {reps}")
     x = reshape(x, (1,) * (len(reps) - x.ndim) + x.shape, "repeat")
@@ -261,8 +269,9 @@ def roll(x: Any, shifts: Any, dims: Any = None) -> Any:
     shifts = _int_tuple("roll", "shifts", shifts)
     if dims is None:
         if len(shifts) != 1:
-            raise ShapeError(f"roll: {len(shifts)} shifts given without dims (shifts and "
-                             "dimensions must align)")
+            raise ShapeError(
+                f"roll: {len(shifts)} shifts given without dims (shifts and dimensions must align)"
+            )
         flat = reshape(x, (-1,), "roll")
         return reshape(Roll.apply(flat, shifts=shifts, axes=(0,)), x.shape, "roll")
     dims = _int_tuple("roll", "dims", dims)
@@ -282,8 +291,10 @@ def unfold(x: Any, dimension: int, size: int, step: int) -> Any:
     if step <= 0:
         raise ShapeError(f"unfold: step is {step} but must be > 0")
     if not 0 <= size <= n:
-        raise ShapeError(f"unfold: maximum size for tensor at dimension {d} is {n} but size is "
-                         f"{size} (tensor shape {x.shape})")
+        raise ShapeError(
+            f"unfold: maximum size for tensor at dimension {d} is {n} but size is "
+            f"{size} (tensor shape {x.shape})"
+        )
     count = (n - size) // step + 1
     index = np.arange(count)[:, None] * step + np.arange(size)  # (count, size)
     moved = movedim(base, d, -1)  # (..., n)

@@ -2,6 +2,7 @@
 the input at computed positions (one `GetItem` per padded dim), so their gradients add up the
 reused border elements.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -35,26 +36,32 @@ def _source_positions(mode: str, n: int, lo: int, hi: int, dim: int) -> np.ndarr
     """
     if mode == "circular":
         if lo > n or hi > n:
-            raise ShapeError(f"pad: circular padding ({lo}, {hi}) of dim {dim} must not exceed its "
-                             f"size {n} (it would wrap around more than once)")
+            raise ShapeError(
+                f"pad: circular padding ({lo}, {hi}) of dim {dim} must not exceed its "
+                f"size {n} (it would wrap around more than once)"
+            )
         if n + lo + hi < 0:
-            raise ShapeError(f"pad: negative circular padding ({lo}, {hi}) of dim {dim} removes "
-                             f"more than its size {n}")
+            raise ShapeError(
+                f"pad: negative circular padding ({lo}, {hi}) of dim {dim} removes more than its size {n}"
+            )
         start, kept = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
         left, right = max(lo, 0), max(hi, 0)
         if left > kept or right > kept:
-            raise ShapeError(f"pad: circular padding ({lo}, {hi}) of dim {dim} wraps around the "
-                             f"{kept} elements left after cropping more than once")
+            raise ShapeError(
+                f"pad: circular padding ({lo}, {hi}) of dim {dim} wraps around the "
+                f"{kept} elements left after cropping more than once"
+            )
         return start + np.arange(-left, kept + right) % max(kept, 1)
     if n + lo + hi < 1:
-        raise ShapeError(f"pad: {mode} padding ({lo}, {hi}) of dim {dim} of size {n} leaves an "
-                         f"output size of {n + lo + hi}; it must be at least 1")
+        raise ShapeError(
+            f"pad: {mode} padding ({lo}, {hi}) of dim {dim} of size {n} leaves an "
+            f"output size of {n + lo + hi}; it must be at least 1"
+        )
     pos = np.arange(-lo, n + hi)
     if mode == "replicate":
         return np.clip(pos, 0, n - 1)
     if lo >= n or hi >= n:
-        raise ShapeError(f"pad: reflect padding ({lo}, {hi}) of dim {dim} must be smaller than its "
-                         f"size {n}")
+        raise ShapeError(f"pad: reflect padding ({lo}, {hi}) of dim {dim} must be smaller than its size {n}")
     period = 2 * (n - 1) if n > 1 else 1
     pos = np.abs(pos) % period
     return np.where(pos >= n, period - pos, pos)
@@ -68,8 +75,10 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float | None 
     """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ShapeError(f"pad: the padding {pad} must have an even length of at most "
-                         f"2 * ndim = {2 * x.ndim} for a tensor of shape {x.shape}")
+        raise ShapeError(
+            f"pad: the padding {pad} must have an even length of at most "
+            f"2 * ndim = {2 * x.ndim} for a tensor of shape {x.shape}"
+        )
     if mode not in MODES:
         raise ValueError(f"pad: mode must be one of {MODES}, got {mode!r}")
     if mode != "constant" and value not in (None, 0, 0.0):
@@ -80,8 +89,7 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float | None 
     if mode == "constant":
         crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(widths, x.shape))
         if any(max(-lo, 0) + max(-hi, 0) > n for (lo, hi), n in zip(widths, x.shape)):
-            raise ShapeError(f"pad: negative padding {pad} removes more than the tensor's shape "
-                             f"{x.shape}")
+            raise ShapeError(f"pad: negative padding {pad} removes more than the tensor's shape {x.shape}")
         if any(lo < 0 or hi < 0 for lo, hi in widths):
             x = GetItem.apply(x, index=crop, advanced=False)
         positive = tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths)

@@ -6,6 +6,7 @@ backward and vice versa. Average pooling is the linear map `AvgPool`, whose back
 `AvgPoolAdjoint` and vice versa. So every rule is differentiable again (`create_graph=True`), and the
 first-order path calls the kernels directly. 1-D pooling is 2-D pooling with H = 1.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -109,8 +110,7 @@ def _avg(x: np.ndarray, win: PoolWindows) -> np.ndarray:
 
 
 def _avg_adjoint(g: np.ndarray, win: PoolWindows, one_d: bool) -> np.ndarray:
-    out = kpool.avg_pool_backward(_plane4(g), win.image, win.rows, win.cols, win.row_div,
-                                  win.col_div)
+    out = kpool.avg_pool_backward(_plane4(g), win.image, win.rows, win.cols, win.row_div, win.col_div)
     return out.reshape(out.shape[:2] + (win.image[1],)) if one_d else out
 
 
@@ -143,29 +143,31 @@ class AvgPoolAdjoint(Function):
 # ---- entry points for functional/pooling.py ----------------------------------------------------
 def _check_input(op: str, x: Any, dims: int) -> None:
     if x.ndim != dims + 2:
-        raise ShapeError(f"{op}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) input, "
-                         f"got shape {x.shape}")
+        raise ShapeError(
+            f"{op}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) input, got shape {x.shape}"
+        )
     if x.dtype.kind != "f":
         raise DTypeError(f"{op}: input must be floating point, got {x.dtype}")
     if min(x.shape[2:], default=1) < 1:
         raise ShapeError(f"{op}: input {x.shape} has an empty spatial dimension")
 
 
-def _windows(op: str, x: Any, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
-             ceil_mode: bool) -> tuple[list, list, list]:
+def _windows(
+    op: str, x: Any, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, ceil_mode: bool
+) -> tuple[list, list, list]:
     image = _image2(x.shape[2:])
     wins, with_pad, valid = [], [], []
     for axis in range(2):
         k, s, p, d = kernel[axis], stride[axis], padding[axis], dilation[axis]
         if k < 1 or s < 1 or d < 1 or p < 0:
-            raise ShapeError(f"{op}: kernel_size, stride and dilation must be positive and padding "
-                             f"non-negative, got {kernel}, {stride}, {padding}, {dilation}")
+            raise ShapeError(
+                f"{op}: kernel_size, stride and dilation must be positive and padding "
+                f"non-negative, got {kernel}, {stride}, {padding}, {dilation}"
+            )
         if p > k // 2:
-            raise ShapeError(f"{op}: padding {padding} must be at most half of the kernel size "
-                             f"{kernel}")
+            raise ShapeError(f"{op}: padding {padding} must be at most half of the kernel size {kernel}")
         if kpool.pool_output_size(image[axis], k, s, p, d, ceil_mode) < 1:
-            raise ShapeError(f"{op}: the kernel {kernel} does not fit the padded input "
-                             f"{tuple(x.shape[2:])}")
+            raise ShapeError(f"{op}: the kernel {kernel} does not fit the padded input {tuple(x.shape[2:])}")
         win, pad_div, real_div = kpool.pool_windows(image[axis], k, s, p, d, ceil_mode)
         wins.append(win)
         with_pad.append(pad_div)
@@ -173,8 +175,9 @@ def _windows(op: str, x: Any, kernel: tuple, stride: tuple, padding: tuple, dila
     return wins, with_pad, valid
 
 
-def max_pool(op: str, x: Any, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
-             ceil_mode: bool) -> tuple[Any, np.ndarray]:
+def max_pool(
+    op: str, x: Any, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, ceil_mode: bool
+) -> tuple[Any, np.ndarray]:
     """Max pooling of a batched Tensor; pairs are (h, w) (h = 1 for 1-D). Returns (out, indices)."""
     _check_input(op, x, 2 if x.ndim == 4 else 1)
     (rows, cols), _, _ = _windows(op, x, kernel, stride, padding, dilation, ceil_mode)
@@ -194,8 +197,16 @@ def _max_with(x: Any, rows: Windows, cols: Windows) -> tuple[Any, np.ndarray]:
     return out, found["index"]
 
 
-def avg_pool(op: str, x: Any, kernel: tuple, stride: tuple, padding: tuple, ceil_mode: bool,
-             count_include_pad: bool, divisor_override: int | None) -> Any:
+def avg_pool(
+    op: str,
+    x: Any,
+    kernel: tuple,
+    stride: tuple,
+    padding: tuple,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> Any:
     """Average pooling of a batched Tensor; pairs are (h, w) (h = 1 for 1-D)."""
     _check_input(op, x, 2 if x.ndim == 4 else 1)
     (rows, cols), with_pad, valid = _windows(op, x, kernel, stride, padding, (1, 1), ceil_mode)
@@ -205,7 +216,7 @@ def avg_pool(op: str, x: Any, kernel: tuple, stride: tuple, padding: tuple, ceil
         row_div = np.full(rows[0].shape, float(divisor_override))
         col_div = np.ones(cols[0].shape)
     else:
-        row_div, col_div = (with_pad if count_include_pad else valid)
+        row_div, col_div = with_pad if count_include_pad else valid
     win = PoolWindows(rows, cols, _image2(x.shape[2:]), row_div, col_div)
     return AvgPool.apply(x, win=win)
 

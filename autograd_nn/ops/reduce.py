@@ -4,6 +4,7 @@ Every backward rule uses operators, `.sum(axis=, keepdims=)`, `reshape`/`expand`
 so it runs on arrays (first order) and on Tensors (`create_graph=True`) alike. Masks and tie weights
 are computed once from the data and kept as plain attributes: they are constants of the derivative.
 """
+
 from __future__ import annotations
 
 import math

@@ -2,6 +2,7 @@
 as PyTorch), frac, and the two remainders (`remainder`: sign of the divisor, like Python's %; `fmod`:
 sign of the dividend, like C). Inputs are floats or integers; integer inputs never require grad.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -10,6 +10,7 @@ winners, prod divides the result by each factor (with the product of the others 
 the only zero). They are written with operations arrays and Tensors share, so `create_graph=True`
 works; prod's rule calls the op itself on the masked inputs.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -23,8 +24,7 @@ from . import dual
 from .index import _gather_index, _int_index, getitem_any
 
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
-_UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
-          "amin": np.minimum}
+_UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
 
 
 def _identity(reduce: str, dtype: np.dtype) -> Any:
@@ -40,8 +40,15 @@ def _identity(reduce: str, dtype: np.dtype) -> Any:
     return info.min if reduce == "amax" else info.max
 
 
-def _reduce_arrays(x: np.ndarray, src: np.ndarray, grid: tuple, touched: np.ndarray,
-                   counts: np.ndarray | None, reduce: str, include_self: bool) -> np.ndarray:
+def _reduce_arrays(
+    x: np.ndarray,
+    src: np.ndarray,
+    grid: tuple,
+    touched: np.ndarray,
+    counts: np.ndarray | None,
+    reduce: str,
+    include_self: bool,
+) -> np.ndarray:
     out = np.array(x, copy=True)
     if not include_self:
         out[touched] = _identity(reduce, x.dtype)
@@ -60,8 +67,9 @@ def _reduce_arrays(x: np.ndarray, src: np.ndarray, grid: tuple, touched: np.ndar
 class ScatterReduce(Function):
     """out = input with each src value combined into out[..., index[..], ..] along `dim`."""
 
-    def forward(self, x: np.ndarray, src: np.ndarray, *, grid: tuple, reduce: str,
-                include_self: bool) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, src: np.ndarray, *, grid: tuple, reduce: str, include_self: bool
+    ) -> np.ndarray:
         touched = np.zeros(x.shape, bool)
         touched[grid] = True
         counts = None
@@ -113,8 +121,7 @@ class ScatterReduce(Function):
         single = src_zero & (zeros_here[grid] == 1)
         masked_src = dual.where(single, 1.0, src)
         without = _scatter_reduce_any(x, masked_src, grid, "prod", include_self)
-        gs = dual.where(single, gather(g * without),
-                        gather(g * out) / dual.where(src_zero, 1.0, src))
+        gs = dual.where(single, gather(g * without), gather(g * out) / dual.where(src_zero, 1.0, src))
         return gx, gs
 
 
@@ -125,8 +132,7 @@ def _values(a: Any) -> np.ndarray:
 def _scatter_reduce_any(x: Any, src: Any, grid: tuple, reduce: str, include_self: bool) -> Any:
     if dual.is_tensor(x) or dual.is_tensor(src):
         ref = x if dual.is_tensor(x) else src
-        x, src = (a if dual.is_tensor(a) else ref._make(np.asarray(a, ref.dtype), False)
-                  for a in (x, src))
+        x, src = (a if dual.is_tensor(a) else ref._make(np.asarray(a, ref.dtype), False) for a in (x, src))
         return ScatterReduce.apply(x, src, grid=grid, reduce=reduce, include_self=include_self)
     touched = np.zeros(x.shape, bool)
     touched[grid] = True
@@ -158,8 +164,10 @@ def _prepare(op: str, x: Any, dim: int, index: Any, src: Any) -> tuple[tuple, An
     d = normalize_axis(dim, x.ndim, op)
     idx = _int_index(index, op)
     if src.ndim != idx.ndim or any(i > s for i, s in zip(idx.shape, src.shape)):
-        raise ShapeError(f"{op}: index of shape {idx.shape} must not be larger than src of shape "
-                         f"{src.shape} in any dim (and have as many dims)")
+        raise ShapeError(
+            f"{op}: index of shape {idx.shape} must not be larger than src of shape "
+            f"{src.shape} in any dim (and have as many dims)"
+        )
     grid = _gather_index(op, x.shape, d, idx)
     if src.shape != idx.shape:
         src = getitem_any(src, tuple(slice(0, n) for n in idx.shape), False)
@@ -170,37 +178,36 @@ def scatter(x: Any, dim: int, index: Any, src: Any, reduce: str | None = None) -
     """x with src (a tensor of index's shape or larger, or a scalar) written along `dim`."""
     op = "scatter"
     if reduce is not None and dual.is_tensor(src):
-        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will "
-                      "be removed in a future PyTorch release. Use torch.scatter_reduce instead "
-                      "for more reduction options.", UserWarning, stacklevel=3)
+        warnings.warn(
+            "The reduce argument of torch.scatter with Tensor src is deprecated and will "
+            "be removed in a future PyTorch release. Use torch.scatter_reduce instead "
+            "for more reduction options.",
+            UserWarning,
+            stacklevel=3,
+        )
     if not dual.is_tensor(src):
         value = np.asarray(src, dtype=x.dtype)
         src = x._make(np.broadcast_to(value, np.shape(_int_index(index, op))), False)
     elif src.dtype != x.dtype:
-        raise DTypeError(f"{op}: expected self.dtype ({x.dtype}) to be equal to src.dtype "
-                         f"({src.dtype})")
+        raise DTypeError(f"{op}: expected self.dtype ({x.dtype}) to be equal to src.dtype ({src.dtype})")
     if reduce is not None:
         if reduce not in ("add", "multiply"):
-            raise ValueError(f"{op}: reduce argument must be either 'add' or 'multiply', got "
-                             f"{reduce!r}")
+            raise ValueError(f"{op}: reduce argument must be either 'add' or 'multiply', got {reduce!r}")
         return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
     grid, src = _prepare(op, x, dim, index, src)
     return Scatter.apply(x, src, grid=grid)
 
 
-def scatter_reduce(x: Any, dim: int, index: Any, src: Any, reduce: str,
-                   include_self: bool = True) -> Any:
+def scatter_reduce(x: Any, dim: int, index: Any, src: Any, reduce: str, include_self: bool = True) -> Any:
     """x with the src values reaching each position combined by `reduce` (sum, prod, mean, amax,
     amin), together with x's own value unless include_self=False."""
     op = "scatter_reduce"
     if reduce not in REDUCTIONS:
-        raise ValueError(f"{op}: reduce argument must be one of {', '.join(REDUCTIONS)}, got "
-                         f"{reduce!r}")
+        raise ValueError(f"{op}: reduce argument must be one of {', '.join(REDUCTIONS)}, got {reduce!r}")
     if not dual.is_tensor(src):
         raise TypeError(f"{op}: src must be a Tensor, got {type(src).__name__}")
     if src.dtype != x.dtype:
-        raise DTypeError(f"{op}: expected self.dtype ({x.dtype}) to be equal to src.dtype "
-                         f"({src.dtype})")
+        raise DTypeError(f"{op}: expected self.dtype ({x.dtype}) to be equal to src.dtype ({src.dtype})")
     grid, src = _prepare(op, x, dim, index, src)
     return ScatterReduce.apply(x, src, grid=grid, reduce=reduce, include_self=bool(include_self))
 

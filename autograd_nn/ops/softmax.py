@@ -8,6 +8,7 @@ Both subtract the row max before exponentiating, so logits of +-1e4 stay finite;
 
 so the same rule, run on Tensors, gives differentiable gradients (`create_graph=True`).
 """
+
 from __future__ import annotations
 
 import numpy as np

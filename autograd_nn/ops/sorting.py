@@ -4,6 +4,7 @@ Every such op is `take_along(x, indices)`: the indices are computed once on the 
 constants of the derivative) and the values gathered. Its gradient scatters back to those indices, and
 the scatter's gradient gathers again, so both are differentiable to any order.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -12,6 +12,7 @@ an uncoalesced PyTorch tensor):
 The backward runs on arrays; for higher-order gradients the composite (A made dense, then `@`) is
 differentiated instead.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,11 +39,15 @@ class SparseDenseMM(Function):
 
     def forward(self, values, dense, rows, cols, shape):
         if dense.ndim != 2 or dense.shape[0] != shape[1]:
-            raise ShapeError(f"sparse.mm: sparse matrix of shape {tuple(shape)} cannot multiply a "
-                             f"dense one of shape {dense.shape}")
+            raise ShapeError(
+                f"sparse.mm: sparse matrix of shape {tuple(shape)} cannot multiply a "
+                f"dense one of shape {dense.shape}"
+            )
         if values.dtype != dense.dtype or values.dtype.kind != "f":
-            raise DTypeError(f"sparse.mm: expected floating values and dense matrix of one dtype, got "
-                             f"{values.dtype} and {dense.dtype}")
+            raise DTypeError(
+                f"sparse.mm: expected floating values and dense matrix of one dtype, got "
+                f"{values.dtype} and {dense.dtype}"
+            )
         self.rows, self.cols, self.shape = rows, cols, shape
         self.save(values, dense)
         return _scatter_rows(shape[0], rows, values[:, None] * dense[cols])
@@ -50,10 +55,12 @@ class SparseDenseMM(Function):
     def backward(self, g):
         values, dense = self.saved
         g = np.ascontiguousarray(g)
-        dvalues = np.einsum("ij,ij->i", g[self.rows], dense[self.cols]) if self.needs_input_grad[0] \
+        dvalues = np.einsum("ij,ij->i", g[self.rows], dense[self.cols]) if self.needs_input_grad[0] else None
+        ddense = (
+            _scatter_rows(self.shape[1], self.cols, values[:, None] * g[self.rows])
+            if self.needs_input_grad[1]
             else None
-        ddense = _scatter_rows(self.shape[1], self.cols, values[:, None] * g[self.rows]) \
-            if self.needs_input_grad[1] else None
+        )
         return dvalues, ddense
 
     def composite(self, values: Any, dense: Any) -> Any:

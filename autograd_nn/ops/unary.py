@@ -5,6 +5,7 @@ first-order gradient and on Tensors under `create_graph=True`. Constants are Pyt
 float32 input gives a float32 output and gradient. Inputs outside a function's domain give nan or
 inf as in PyTorch (NumPy's RuntimeWarning is left visible: it usually points at a bug).
 """
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Adadelta: a per-parameter step size from running averages of squared gradients and updates."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -21,17 +22,25 @@ class Adadelta(Optimizer):
     `v` is the state's 'square_avg', `u` its 'acc_delta'; lr defaults to 1 (the paper has none).
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
-                 eps: float = 1e-6, weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+    ) -> None:
         _check_lr(lr)
         _check(0.0 <= rho <= 1.0, "rho value", rho)
         _check(eps >= 0.0, "epsilon value", eps)
         _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
-    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
-                state: dict[str, Any]) -> None:
+    def _update(
+        self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any]
+    ) -> None:
         rho, eps = float(group["rho"]), float(group["eps"])
         if "square_avg" not in state:
             state["step"] = 0

@@ -1,4 +1,5 @@
 """Adagrad: per-element learning rates that shrink with the sum of squared gradients."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -21,17 +22,30 @@ class Adagrad(Optimizer):
     optimizer is built, so `state_dict()` has it before the first step.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
-                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
         _check_lr(lr)
         _check(lr_decay >= 0.0, "lr_decay value", lr_decay)
         _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
-        _check(initial_accumulator_value >= 0.0, "initial_accumulator_value value",
-               initial_accumulator_value)
+        _check(initial_accumulator_value >= 0.0, "initial_accumulator_value value", initial_accumulator_value)
         _check(eps >= 0.0, "epsilon value", eps)
-        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            eps=eps,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _init_group_state(self, group: dict[str, Any]) -> None:
@@ -39,8 +53,9 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             self.state[p] = {"step": 0, "sum": np.full_like(p._data, init)}
 
-    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
-                state: dict[str, Any]) -> None:
+    def _update(
+        self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any]
+    ) -> None:
         if "sum" not in state:  # a parameter whose state was dropped (e.g. loaded without it)
             state.update(step=0, sum=np.full_like(param, float(group["initial_accumulator_value"])))
         state["step"] += 1

@@ -1,4 +1,5 @@
 """Adamax: Adam with the infinity norm of past gradients in place of their root mean square."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -19,19 +20,28 @@ class Adamax(Optimizer):
         p = p - lr / (1 - beta1**t) * m / u
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 2e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+    ) -> None:
         _check_lr(lr)
         _check(eps >= 0.0, "epsilon value", eps)
         _check(0.0 <= betas[0] < 1.0, "beta parameter at index 0", betas[0])
         _check(0.0 <= betas[1] < 1.0, "beta parameter at index 1", betas[1])
         _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, maximize=maximize))
+        super().__init__(
+            params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize)
+        )
 
-    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
-                state: dict[str, Any]) -> None:
+    def _update(
+        self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any]
+    ) -> None:
         beta1, beta2 = (float(b) for b in group["betas"])
         if "exp_avg" not in state:
             state["step"] = 0

@@ -7,6 +7,7 @@ up to `max_iter` iterations (`max_eval` closure calls). Scalars that PyTorch kee
 (dot products, the Hessian scale, curvature reciprocals) are NumPy scalars of the parameters' dtype
 here, so float32 runs round as PyTorch's do.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -21,8 +22,9 @@ from .optimizer import Optimizer, _check_lr
 _LIST_STATE = ("old_dirs", "old_stps", "ro", "al")
 
 
-def _cubic_interpolate(x1: Any, f1: Any, g1: Any, x2: Any, f2: Any, g2: Any,
-                       bounds: tuple | None = None) -> Any:
+def _cubic_interpolate(
+    x1: Any, f1: Any, g1: Any, x2: Any, f2: Any, g2: Any, bounds: tuple | None = None
+) -> Any:
     """The minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clipped to `bounds`."""
     xmin_bound, xmax_bound = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
@@ -37,9 +39,19 @@ def _cubic_interpolate(x1: Any, f1: Any, g1: Any, x2: Any, f2: Any, g2: Any,
     return (xmin_bound + xmax_bound) / 2.0
 
 
-def _strong_wolfe(obj_func: Callable, x: list, t: Any, d: np.ndarray, f: float, g: np.ndarray,
-                  gtd: Any, c1: float = 1e-4, c2: float = 0.9, tolerance_change: float = 1e-9,
-                  max_ls: int = 25) -> tuple:
+def _strong_wolfe(
+    obj_func: Callable,
+    x: list,
+    t: Any,
+    d: np.ndarray,
+    f: float,
+    g: np.ndarray,
+    gtd: Any,
+    c1: float = 1e-4,
+    c2: float = 0.9,
+    tolerance_change: float = 1e-9,
+    max_ls: int = 25,
+) -> tuple:
     """Line search for a step t along d meeting the strong Wolfe conditions (bracket, then zoom
     with cubic interpolation). Returns (f_new, g_new, t, function evaluations)."""
     d_norm = np.abs(d).max()
@@ -66,8 +78,7 @@ def _strong_wolfe(obj_func: Callable, x: list, t: Any, d: np.ndarray, f: float, 
         min_step = t + 0.01 * (t - t_prev)  # interpolate
         max_step = t * 10
         tmp = t
-        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
-                               bounds=(min_step, max_step))
+        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
         t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
@@ -81,8 +92,9 @@ def _strong_wolfe(obj_func: Callable, x: list, t: Any, d: np.ndarray, f: float, 
     while not done and ls_iter < max_ls:
         if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
             break
-        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1],
-                               bracket_f[1], bracket_gtd[1])
+        t = _cubic_interpolate(
+            bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1]
+        )
         # too close to a boundary twice in a row (or outside): move 10% of the bracket inside
         eps = 0.1 * (max(bracket) - min(bracket))
         if min(max(bracket) - t, t - min(bracket)) < eps:
@@ -110,8 +122,7 @@ def _strong_wolfe(obj_func: Callable, x: list, t: Any, d: np.ndarray, f: float, 
                 done = True  # Wolfe conditions met
             elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
                 bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
-                bracket_g[high_pos], bracket_gtd[high_pos] = bracket_g[low_pos], \
-                    bracket_gtd[low_pos]
+                bracket_g[high_pos], bracket_gtd[high_pos] = bracket_g[low_pos], bracket_gtd[low_pos]
             bracket[low_pos], bracket_f[low_pos] = t, f_new
             bracket_g[low_pos], bracket_gtd[low_pos] = g_new.copy(), gtd_new
     return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
@@ -128,19 +139,31 @@ class LBFGS(Optimizer):
     (kept on the first parameter, as PyTorch does) holds flat vectors of all parameters.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1, max_iter: int = 20,
-                 max_eval: int | None = None, tolerance_grad: float = 1e-7,
-                 tolerance_change: float = 1e-9, history_size: int = 100,
-                 line_search_fn: str | None = None) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1,
+        max_iter: int = 20,
+        max_eval: int | None = None,
+        tolerance_grad: float = 1e-7,
+        tolerance_change: float = 1e-9,
+        history_size: int = 100,
+        line_search_fn: str | None = None,
+    ) -> None:
         _check_lr(lr)
         if line_search_fn not in (None, "strong_wolfe"):
-            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got "
-                             f"{line_search_fn!r}")
+            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
-                        tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
-                        history_size=history_size, line_search_fn=line_search_fn)
+        defaults = dict(
+            lr=lr,
+            max_iter=max_iter,
+            max_eval=max_eval,
+            tolerance_grad=tolerance_grad,
+            tolerance_change=tolerance_change,
+            history_size=history_size,
+            line_search_fn=line_search_fn,
+        )
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
@@ -150,10 +173,13 @@ class LBFGS(Optimizer):
     def _gather_flat_grad(self) -> np.ndarray:
         for p in self._params:
             if p.grad is not None and p.grad.shape != p.shape:
-                raise ShapeError(f"LBFGS.step: gradient of shape {p.grad.shape} for a parameter "
-                                 f"of shape {p.shape}")
-        views = [np.zeros(p._data.size, p._data.dtype) if p.grad is None
-                 else p.grad._data.reshape(-1) for p in self._params]
+                raise ShapeError(
+                    f"LBFGS.step: gradient of shape {p.grad.shape} for a parameter of shape {p.shape}"
+                )
+        views = [
+            np.zeros(p._data.size, p._data.dtype) if p.grad is None else p.grad._data.reshape(-1)
+            for p in self._params
+        ]
         return np.concatenate(views) if len(views) > 1 else views[0].copy()
 
     def _add_grad(self, step_size: Any, update: np.ndarray) -> None:
@@ -162,7 +188,7 @@ class LBFGS(Optimizer):
             n = p._data.size
             alpha = p._data.dtype.type(step_size)
             with p._inplace("LBFGS.step") as param:
-                param += alpha * update[offset:offset + n].reshape(param.shape)
+                param += alpha * update[offset : offset + n].reshape(param.shape)
             offset += n
 
     def _clone_param(self) -> list[np.ndarray]:
@@ -173,8 +199,9 @@ class LBFGS(Optimizer):
             with p._inplace("LBFGS.step") as param:
                 np.copyto(param, data)
 
-    def _directional_evaluate(self, closure: Callable, x: list, t: Any,
-                              d: np.ndarray) -> tuple[float, np.ndarray]:
+    def _directional_evaluate(
+        self, closure: Callable, x: list, t: Any, d: np.ndarray
+    ) -> tuple[float, np.ndarray]:
         self._add_grad(t, d)
         loss = float(closure())
         flat_grad = self._gather_flat_grad()
@@ -184,8 +211,7 @@ class LBFGS(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run up to max_iter L-BFGS iterations; returns the loss of the first closure call."""
         if closure is None:
-            raise TypeError("LBFGS.step needs a closure that reevaluates the model and returns "
-                            "the loss")
+            raise TypeError("LBFGS.step needs a closure that reevaluates the model and returns the loss")
         self._opt_called = True
 
         def evaluate() -> Any:
@@ -277,7 +303,8 @@ class LBFGS(Optimizer):
                     return self._directional_evaluate(closure, x, t, d)
 
                 loss, flat_grad, t, ls_func_evals = _strong_wolfe(
-                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
+                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals
+                )
                 self._add_grad(t, d)
                 opt_cond = np.abs(flat_grad).max() <= tolerance_grad
             else:
@@ -296,8 +323,16 @@ class LBFGS(Optimizer):
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=h_diag,
-                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        state.update(
+            d=d,
+            t=t,
+            old_dirs=old_dirs,
+            old_stps=old_stps,
+            ro=ro,
+            H_diag=h_diag,
+            prev_flat_grad=prev_flat_grad,
+            prev_loss=prev_loss,
+        )
         return orig_loss
 
     def _cast_state(self, value: Any, param: Any, index: Any, name: str) -> Any:

@@ -1,5 +1,6 @@
 """The scheduler base class `LRScheduler` and the argument checks that every scheduler module
 shares (re-exported by `optim.lr_scheduler`, where PyTorch users find it)."""
+
 from __future__ import annotations
 
 import numbers
@@ -43,9 +44,11 @@ class LRScheduler:
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when "
-                                   "resuming a scheduler with last_epoch >= 0: load the optimizer's "
-                                   "state_dict first")
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when "
+                        "resuming a scheduler with last_epoch >= 0: load the optimizer's "
+                        "state_dict first"
+                    )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._initial_step()
@@ -72,13 +75,20 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         """Advance one step (or jump to `epoch`, deprecated) and write the new lr into every group."""
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", True):
-            warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`: the "
-                          "first value of the learning rate schedule is skipped. Call "
-                          "`optimizer.step()` first.", UserWarning, stacklevel=2)
+            warnings.warn(
+                "Detected call of `lr_scheduler.step()` before `optimizer.step()`: the "
+                "first value of the learning rate schedule is skipped. Call "
+                "`optimizer.step()` first.",
+                UserWarning,
+                stacklevel=2,
+            )
         self._step_count += 1
         if epoch is not None:
-            warnings.warn("The epoch parameter in `scheduler.step()` is deprecated; call step() "
-                          "without it.", UserWarning, stacklevel=2)
+            warnings.warn(
+                "The epoch parameter in `scheduler.step()` is deprecated; call step() without it.",
+                UserWarning,
+                stacklevel=2,
+            )
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:

@@ -1,6 +1,7 @@
 """More of PyTorch's schedulers, with its formulas: `CosineAnnealingWarmRestarts` (SGDR), `CyclicLR`
 (triangular, triangular2, exp_range; momentum cycled inversely), `PolynomialLR`, `MultiplicativeLR`.
 Re-exported by `optim.lr_scheduler`."""
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     period T_mult times longer than the last (Loshchilov & Hutter, SGDR). `step(epoch)` accepts a
     fractional epoch, as PyTorch's does."""
 
-    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:
         if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 <= 0:
             raise ValueError(f"CosineAnnealingWarmRestarts: expected positive integer T_0, but got {T_0!r}")
         if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
@@ -30,8 +32,10 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
-                for base in self.base_lrs]
+        return [
+            self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+            for base in self.base_lrs
+        ]
 
     def step(self, epoch: float | None = None) -> None:
         if epoch is None and self.last_epoch < 0:
@@ -50,8 +54,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                     self.T_cur = epoch % self.T_0
                 else:
                     n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
-                    self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
-                    self.T_i = self.T_0 * self.T_mult ** n
+                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult**n
             else:
                 self.T_i = self.T_0
                 self.T_cur = epoch
@@ -66,11 +70,22 @@ class CyclicLR(LRScheduler):
     """The learning rate cycles between base_lr and max_lr (Smith 2017), stepped per batch; with
     `cycle_momentum` the momentum (or Adam's beta1) cycles the opposite way."""
 
-    def __init__(self, optimizer: Optimizer, base_lr: Any, max_lr: Any, step_size_up: int = 2000,
-                 step_size_down: int | None = None, mode: str = "triangular", gamma: float = 1.0,
-                 scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
-                 cycle_momentum: bool = True, base_momentum: Any = 0.8, max_momentum: Any = 0.9,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: Any,
+        max_lr: Any,
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: Any = 0.8,
+        max_momentum: Any = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
         groups = optimizer.param_groups
         base_lrs = self._per_group("base_lr", base_lr, len(groups))
         if last_epoch == -1:
@@ -78,21 +93,26 @@ class CyclicLR(LRScheduler):
                 group["lr"] = lr
         self.max_lrs = self._per_group("max_lr", max_lr, len(groups))
         up = float(_positive("CyclicLR", "step_size_up", step_size_up))
-        down = float(_positive("CyclicLR", "step_size_down", step_size_down)) if step_size_down is not None \
+        down = (
+            float(_positive("CyclicLR", "step_size_down", step_size_down))
+            if step_size_down is not None
             else up
+        )
         self.total_size, self.step_ratio = up + down, up / (up + down)
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
             raise ValueError(f"CyclicLR: mode is invalid and scale_fn is None, got mode={mode!r}")
         self.mode, self.gamma = mode, gamma
         self._scale_fn_custom = scale_fn
-        self.scale_mode = scale_mode if scale_fn is not None else \
-            ("iterations" if mode == "exp_range" else "cycle")
+        self.scale_mode = (
+            scale_mode if scale_fn is not None else ("iterations" if mode == "exp_range" else "cycle")
+        )
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             defaults = optimizer.defaults
             if "momentum" not in defaults and "betas" not in defaults:
-                raise ValueError("CyclicLR: optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
+                raise ValueError(
+                    "CyclicLR: optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+                )
             self.use_beta1 = "betas" in defaults
             self.base_momentums = self._per_group("base_momentum", base_momentum, len(groups))
             self.max_momentums = self._per_group("max_momentum", max_momentum, len(groups))
@@ -123,7 +143,7 @@ class CyclicLR(LRScheduler):
             return 1.0
         if self.mode == "triangular2":
             return 1 / (2.0 ** (x - 1))
-        return self.gamma ** x
+        return self.gamma**x
 
     def get_lr(self) -> list[float]:
         cycle = math.floor(1 + self.last_epoch / self.total_size)
@@ -132,8 +152,7 @@ class CyclicLR(LRScheduler):
         scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
         lrs = [base + (top - base) * factor * scale for base, top in zip(self.base_lrs, self.max_lrs)]
         if self.cycle_momentum:
-            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
-                                        self.max_momentums):
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
                 self._set_momentum(group, high - (high - low) * factor * scale)
         return lrs
 
@@ -141,8 +160,9 @@ class CyclicLR(LRScheduler):
 class PolynomialLR(LRScheduler):
     """lr decays as (1 - epoch / total_iters) ** power to 0 at total_iters, then stays."""
 
-    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1
+    ) -> None:
         self.total_iters = _positive("PolynomialLR", "total_iters", total_iters)
         self.power = _number("PolynomialLR", "power", power)
         super().__init__(optimizer, last_epoch)
@@ -150,8 +170,9 @@ class PolynomialLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._lrs()
-        factor = ((1.0 - self.last_epoch / self.total_iters)
-                  / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        factor = (
+            (1.0 - self.last_epoch / self.total_iters) / (1.0 - (self.last_epoch - 1) / self.total_iters)
+        ) ** self.power
         return [lr * factor for lr in self._lrs()]
 
     def _get_closed_form_lr(self) -> list[float]:

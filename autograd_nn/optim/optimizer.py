@@ -16,6 +16,7 @@ The base `step()` runs it under `no_grad()` for every parameter whose `.grad` is
 use in-place NumPy ufuncs (`out=`) and scratch buffers kept by the optimizer (`_scratch`), so a step
 allocates nothing after the first, and the state stays in the parameter's dtype.
 """
+
 from __future__ import annotations
 
 import copy
@@ -56,16 +57,22 @@ class Optimizer:
         self._scratch_views: dict[tuple, np.ndarray] = {}
         self._opt_called = False  # lets a scheduler warn when it steps before the optimizer
         if isinstance(params, Tensor):
-            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
-                            f"or dicts, but got {type(params).__name__}")
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors "
+                f"or dicts, but got {type(params).__name__}"
+            )
         if isinstance(params, (set, frozenset)):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but "
-                            "the ordering of tensors in sets will change between runs; use a list")
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but "
+                "the ordering of tensors in sets will change between runs; use a list"
+            )
         try:
             groups = list(params)
         except TypeError:
-            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
-                            f"or dicts, but got {type(params).__name__}") from None
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors "
+                f"or dicts, but got {type(params).__name__}"
+            ) from None
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -83,8 +90,10 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but "
-                            "the ordering of tensors in sets will change between runs; use a list")
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but "
+                "the ordering of tensors in sets will change between runs; use a list"
+            )
         elif params is None:
             raise ValueError("param_group has no 'params' entry")
         params = list(params)
@@ -94,11 +103,14 @@ class Optimizer:
             params = [item[1] for item in params]
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but param {i} of the group is "
-                                f"a {type(p).__name__}")
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but param {i} of the group is a {type(p).__name__}"
+                )
             if not p.is_leaf:
-                raise ValueError(f"can't optimize a non-leaf Tensor (param {i} of the group, shape "
-                                 f"{p.shape}): detach it or make it a Parameter")
+                raise ValueError(
+                    f"can't optimize a non-leaf Tensor (param {i} of the group, shape "
+                    f"{p.shape}): detach it or make it a Parameter"
+                )
             if p.dtype.kind != "f":
                 raise TypeError(f"can only optimize floating-point Tensors, param {i} is {p.dtype}")
         if len({id(p) for p in params}) != len(params):
@@ -157,8 +169,10 @@ class Optimizer:
                         continue
                     grad = g._data
                     if grad.shape != p._data.shape:
-                        raise ShapeError(f"{type(self).__name__}.step: gradient of shape {grad.shape} "
-                                         f"for a parameter of shape {p._data.shape}")
+                        raise ShapeError(
+                            f"{type(self).__name__}.step: gradient of shape {grad.shape} "
+                            f"for a parameter of shape {p._data.shape}"
+                        )
                     with p._inplace(f"{type(self).__name__}.step") as param:  # refuses read-only
                         state = self.state.get(p)
                         if state is None:
@@ -166,8 +180,9 @@ class Optimizer:
                         self._update(group, param, grad, state)
         return loss
 
-    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
-                state: dict[str, Any]) -> None:  # pragma: no cover - abstract
+    def _update(
+        self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any]
+    ) -> None:  # pragma: no cover - abstract
         """Update one parameter array in place from its gradient array and state."""
         raise NotImplementedError(f"{type(self).__name__}._update")
 
@@ -185,7 +200,7 @@ class Optimizer:
             if buf is None or buf.size < like.size:
                 buf = self._scratch_buffers[flat_key] = np.empty(like.size, dtype=like.dtype)
                 self._scratch_views.clear()  # views of the old buffer would no longer share memory
-            view = self._scratch_views[key] = buf[:like.size].reshape(like.shape)
+            view = self._scratch_views[key] = buf[: like.size].reshape(like.shape)
         return view
 
     # ---- state_dict -----------------------------------------------------------------------------
@@ -221,21 +236,26 @@ class Optimizer:
             raise ValueError("optimizer state_dict must be a dict with 'state' and 'param_groups'")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
-                             f"the optimizer has {len(self.param_groups)}")
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter groups, "
+                f"the optimizer has {len(self.param_groups)}"
+            )
         by_index: dict[int, Tensor] = {}
         for i, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(mine["params"]) != len(saved["params"]):
-                raise ValueError(f"loaded state dict contains a parameter group ({i}) that doesn't "
-                                 f"match the size of optimizer's group: {len(saved['params'])} "
-                                 f"parameters saved, {len(mine['params'])} here")
+                raise ValueError(
+                    f"loaded state dict contains a parameter group ({i}) that doesn't "
+                    f"match the size of optimizer's group: {len(saved['params'])} "
+                    f"parameters saved, {len(mine['params'])} here"
+                )
             by_index.update(zip((int(k) for k in saved["params"]), mine["params"]))
         new_state: dict[Tensor, dict[str, Any]] = {}
         for key, values in state_dict["state"].items():
             p = by_index.get(int(key))
             if p is None:
-                raise ValueError(f"loaded state dict has state for parameter {key}, which no "
-                                 "parameter group lists")
+                raise ValueError(
+                    f"loaded state dict has state for parameter {key}, which no parameter group lists"
+                )
             new_state[p] = {k: self._cast_state(v, p, key, k) for k, v in values.items()}
         new_groups = []
         for mine, saved in zip(self.param_groups, saved_groups):
@@ -256,15 +276,16 @@ class Optimizer:
         if isinstance(value, (np.ndarray, np.generic)):
             arr = np.array(value, dtype=param.dtype, copy=True)
             if arr.shape != param.shape:
-                raise ShapeError(f"loaded optimizer state '{name}' of parameter {index} has shape "
-                                 f"{arr.shape}, the parameter has shape {param.shape}")
+                raise ShapeError(
+                    f"loaded optimizer state '{name}' of parameter {index} has shape "
+                    f"{arr.shape}, the parameter has shape {param.shape}"
+                )
             return arr
         return copy.deepcopy(value)
 
     # ---- misc -----------------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()
-                if k not in ("_scratch_buffers", "_scratch_views")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_scratch_buffers", "_scratch_views")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -299,8 +320,9 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -
         np.subtract(end, tmp, out=start)
 
 
-def _effective_grad(opt: Optimizer, param: np.ndarray, grad: np.ndarray, weight_decay: float,
-                    maximize: bool) -> np.ndarray:
+def _effective_grad(
+    opt: Optimizer, param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool
+) -> np.ndarray:
     """`-grad` when maximizing, plus `weight_decay * param` (L2), in a scratch buffer when needed.
 
     The result may be `grad` itself and must then not be written to.

@@ -1,4 +1,5 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -12,28 +13,45 @@ from .optimizer import Optimizer, _check, _check_lr, _effective_grad, _lerp_
 class RMSprop(Optimizer):
     """PyTorch's RMSprop. With `g` the gradient (negated when `maximize`)::
 
-        g = g + weight_decay * p
-        v = alpha * v + (1 - alpha) * g * g
-        avg = sqrt(v - mean_g**2) + eps, with mean_g = lerp(mean_g, g, 1 - alpha)  (centered)
-        avg = sqrt(v) + eps                                                       (otherwise)
-        b = momentum * b + g / avg;  p = p - lr * b                               (momentum > 0)
-        p = p - lr * g / avg                                                      (otherwise)
+    g = g + weight_decay * p
+    v = alpha * v + (1 - alpha) * g * g
+    avg = sqrt(v - mean_g**2) + eps, with mean_g = lerp(mean_g, g, 1 - alpha)  (centered)
+    avg = sqrt(v) + eps                                                       (otherwise)
+    b = momentum * b + g / avg;  p = p - lr * b                               (momentum > 0)
+    p = p - lr * g / avg                                                      (otherwise)
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
-                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False, *, maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
         _check_lr(lr)
         _check(eps >= 0.0, "epsilon value", eps)
         _check(momentum >= 0.0, "momentum value", momentum)
         _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
         _check(alpha >= 0.0, "alpha value", alpha)
-        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                        weight_decay=weight_decay, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            alpha=alpha,
+            eps=eps,
+            centered=centered,
+            weight_decay=weight_decay,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
-    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
-                state: dict[str, Any]) -> None:
+    def _update(
+        self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any]
+    ) -> None:
         lr = float(group["lr"])
         alpha = float(group["alpha"])
         momentum = float(group["momentum"])

@@ -1,4 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -21,20 +22,35 @@ class SGD(Optimizer):
     The buffer is created only when `momentum != 0` and kept in the parameter's dtype.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 *, maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
         _check_lr(lr)
         _check(momentum >= 0.0, "momentum value", momentum)
         _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
-    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
-                state: dict[str, Any]) -> None:
+    def _update(
+        self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray, state: dict[str, Any]
+    ) -> None:
         lr = float(group["lr"])
         momentum = float(group["momentum"])
         d = _effective_grad(self, param, grad, float(group["weight_decay"]), group["maximize"])

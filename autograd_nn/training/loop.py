@@ -6,6 +6,7 @@ It is the documented pattern written once, so the examples never copy a training
     history = fit(model, train_loader, loss_fn=F.cross_entropy, optimizer=opt, epochs=10,
                   val_loader=val_loader, metrics={"acc": accuracy})
 """
+
 from __future__ import annotations
 
 import math
@@ -90,8 +91,9 @@ class History:
 class EarlyStopping:
     """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
 
-    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
-                 mode: str = "min") -> None:
+    def __init__(
+        self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str = "min"
+    ) -> None:
         if mode not in ("min", "max"):
             raise ValueError(f"EarlyStopping: mode must be 'min' or 'max', got {mode!r}")
         self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, min_delta, mode
@@ -118,8 +120,9 @@ def _split(batch: Batch) -> tuple[Any, Any]:
     raise ValueError("fit/evaluate expect batches of (inputs, targets); pass step_fn for others")
 
 
-def evaluate(model: Any, loader: Iterable, loss_fn: Callable,
-             metrics: dict[str, Callable] | None = None) -> dict[str, float]:
+def evaluate(
+    model: Any, loader: Iterable, loss_fn: Callable, metrics: dict[str, Callable] | None = None
+) -> dict[str, float]:
     """Mean loss and metrics over `loader` in eval mode, without recording a graph."""
     metrics = {"acc": accuracy} if metrics is None else metrics
     was_training = getattr(model, "training", False)
@@ -138,12 +141,24 @@ def evaluate(model: Any, loader: Iterable, loss_fn: Callable,
     return {k: v / max(n, 1) for k, v in total.items()}
 
 
-def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer: Any, epochs: int,
-        val_loader: Iterable | None = None, scheduler: Any = None,
-        metrics: dict[str, Callable] | None = None, early_stopping: EarlyStopping | None = None,
-        checkpoint_path: str | None = None, progress: bool = True, verbose: bool = True,
-        step_fn: Callable | None = None, restore_best: bool = False,
-        state_path: str | None = None, resume: bool = False) -> History:
+def fit(
+    model: Any,
+    train_loader: Iterable,
+    loss_fn: Callable | None,
+    optimizer: Any,
+    epochs: int,
+    val_loader: Iterable | None = None,
+    scheduler: Any = None,
+    metrics: dict[str, Callable] | None = None,
+    early_stopping: EarlyStopping | None = None,
+    checkpoint_path: str | None = None,
+    progress: bool = True,
+    verbose: bool = True,
+    step_fn: Callable | None = None,
+    restore_best: bool = False,
+    state_path: str | None = None,
+    resume: bool = False,
+) -> History:
     """Train for `epochs`, evaluating on `val_loader` after each epoch.
 
     The best epoch is the one with the lowest val_loss (or the early-stopping monitor, in its
@@ -169,8 +184,10 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer:
     if restore_best and val_loader is None:
         raise ValueError("fit: restore_best=True needs a val_loader to choose the best epoch by")
     if loss_fn is None and (step_fn is None or val_loader is not None):
-        raise TypeError("fit: loss_fn is None; it is needed unless step_fn computes the loss and "
-                        "there is no val_loader to evaluate")
+        raise TypeError(
+            "fit: loss_fn is None; it is needed unless step_fn computes the loss and "
+            "there is no val_loader to evaluate"
+        )
     metrics = {"acc": accuracy} if metrics is None else metrics
     main, world = ranks.is_main_process(), ranks.world_size()
     progress, verbose = progress and main, verbose and main
@@ -185,8 +202,12 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer:
         model.train()
         ranks.set_epoch(train_loader, epoch)
         start, seen, running = time.perf_counter(), 0, 0.0
-        bar = _progress(train_loader, len(train_loader) if isinstance(train_loader, Sized) else 0,
-                        f"epoch {epoch}/{epochs}", progress)
+        bar = _progress(
+            train_loader,
+            len(train_loader) if isinstance(train_loader, Sized) else 0,
+            f"epoch {epoch}/{epochs}",
+            progress,
+        )
         for batch in bar:
             if step_fn is not None:
                 loss = step_fn(model, batch)
@@ -209,8 +230,11 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer:
         record = {"loss": ranks.global_mean(running, seen), "time": time.perf_counter() - start}
         if val_loader is not None:  # on rank 0 only; the others get its numbers just below
             assert loss_fn is not None  # checked on entry
-            val = evaluate(model, val_loader, loss_fn, metrics) if main else \
-                dict.fromkeys(("loss", *metrics), math.nan)
+            val = (
+                evaluate(model, val_loader, loss_fn, metrics)
+                if main
+                else dict.fromkeys(("loss", *metrics), math.nan)
+            )
             record.update({f"val_{k}": v for k, v in val.items()})
         record = ranks.rank0_values(record)
         history.log(**record)
@@ -220,8 +244,11 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer:
             print(f"epoch {epoch:3d}  " + "  ".join(f"{k} {v:.4f}" for k, v in record.items()))
         elif progress and bar is train_loader:  # no live bar: one line per epoch instead
             rate = seen / max(record["time"], 1e-9)
-            print(f"epoch {epoch}/{epochs}: loss {record['loss']:.4f}, {rate:.0f} samples/s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"epoch {epoch}/{epochs}: loss {record['loss']:.4f}, {rate:.0f} samples/s",
+                file=sys.stderr,
+                flush=True,
+            )
         value = record.get(monitor, record["loss"])
         score = value if (early_stopping is None or early_stopping.mode == "min") else -value
         if score < best:
@@ -232,8 +259,9 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer:
                 best_state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
         stop = early_stopping is not None and early_stopping.step(value)
         if state_path and main:
-            save(_training_state(model, optimizer, scheduler, early_stopping, history, epoch, best),
-                 state_path)
+            save(
+                _training_state(model, optimizer, scheduler, early_stopping, history, epoch, best), state_path
+            )
         if stop:
             if verbose:
                 print(f"early stopping at epoch {epoch}: no improvement in {monitor}")
@@ -243,21 +271,30 @@ def fit(model: Any, train_loader: Iterable, loss_fn: Callable | None, optimizer:
     return history
 
 
-def _training_state(model: Any, optimizer: Any, scheduler: Any, early_stopping: Any,
-                    history: History, epoch: int, best: float) -> dict[str, Any]:
+def _training_state(
+    model: Any, optimizer: Any, scheduler: Any, early_stopping: Any, history: History, epoch: int, best: float
+) -> dict[str, Any]:
     """Everything `fit(resume=True)` needs to continue after `epoch` as if never stopped."""
     from ..random import get_rng_state
 
-    return {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
-            "early_stopping": None if early_stopping is None else
-            {"best": early_stopping.best, "bad_epochs": early_stopping.bad_epochs},
-            "history": history.metrics, "best_epoch": history.best_epoch, "best": best,
-            "rng": get_rng_state()}
+    return {
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "early_stopping": None
+        if early_stopping is None
+        else {"best": early_stopping.best, "bad_epochs": early_stopping.bad_epochs},
+        "history": history.metrics,
+        "best_epoch": history.best_epoch,
+        "best": best,
+        "rng": get_rng_state(),
+    }
 
 
-def _restore(path: str, model: Any, optimizer: Any, scheduler: Any, early_stopping: Any,
-             history: History) -> tuple[float, int]:
+def _restore(
+    path: str, model: Any, optimizer: Any, scheduler: Any, early_stopping: Any, history: History
+) -> tuple[float, int]:
     """Load a `_training_state` file into the objects; returns (best score, next epoch)."""
     from ..random import set_rng_state
     from ..serialization import load
@@ -276,9 +313,17 @@ def _restore(path: str, model: Any, optimizer: Any, scheduler: Any, early_stoppi
     return float(state["best"]), int(state["epoch"]) + 1
 
 
-def train_classifier(model: Any, train_loader: Iterable, val_loader: Iterable,
-                     test_loader: Iterable, optimizer: Any, epochs: int, curves_path: str,
-                     title: str, verbose: bool = True) -> tuple[History, dict[str, float], str]:
+def train_classifier(
+    model: Any,
+    train_loader: Iterable,
+    val_loader: Iterable,
+    test_loader: Iterable,
+    optimizer: Any,
+    epochs: int,
+    curves_path: str,
+    title: str,
+    verbose: bool = True,
+) -> tuple[History, dict[str, float], str]:
     """The examples' classification recipe: cross-entropy, cosine learning-rate decay over
     `epochs`, validation after each epoch, the best epoch by validation loss restored, then one
     evaluation on `test_loader` (which takes no part in training or selection); curves as a PNG.
@@ -291,9 +336,18 @@ def train_classifier(model: Any, train_loader: Iterable, val_loader: Iterable,
     from . import ranks
 
     scheduler = CosineAnnealingLR(optimizer, T_max=epochs)
-    history = fit(model, train_loader, cross_entropy, optimizer, epochs=epochs,
-                  val_loader=val_loader, scheduler=scheduler, progress=False, verbose=verbose,
-                  restore_best=True)
+    history = fit(
+        model,
+        train_loader,
+        cross_entropy,
+        optimizer,
+        epochs=epochs,
+        val_loader=val_loader,
+        scheduler=scheduler,
+        progress=False,
+        verbose=verbose,
+        restore_best=True,
+    )
     if not ranks.is_main_process():  # on several ranks, rank 0 evaluates and draws
         return history, {}, ""
     result = evaluate(model, test_loader, cross_entropy)

@@ -1,4 +1,5 @@
 """Classification metrics on plain values (Tensors or arrays in, Python numbers / arrays out)."""
+
 from __future__ import annotations
 
 from typing import Any

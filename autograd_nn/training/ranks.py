@@ -4,6 +4,7 @@ Rank 0 alone prints, draws progress bars and writes files; every rank takes the 
 (best epoch, early stopping) from the same numbers, or one rank would stop while the others wait
 for it in a collective. Outside a process group every function here is the single-process answer.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -5,6 +5,7 @@
   class and whatever `data` gains appears under both spellings).
 - `utils.checkpoint.checkpoint(fn, *args)`: activation checkpointing's API (see there).
 """
+
 import sys
 
 from .. import data

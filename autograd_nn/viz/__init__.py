@@ -28,6 +28,7 @@ of the graph, so a chain of 100,000 ops draws in about a second.
 `profile=prof` (an `autograd_nn.profiler.profile` that recorded the graph) colours ops by their
 forward+backward time, pale yellow to red, and prints the times.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,8 +38,7 @@ from . import labels as lab
 from .graph import VizEdge, VizGraph, VizNode, build_graph
 from .tree import Key
 
-__all__ = ["VizEdge", "VizGraph", "VizNode", "build_graph", "draw_graph", "record_scopes", "scope",
-           "to_dot"]
+__all__ = ["VizEdge", "VizGraph", "VizNode", "build_graph", "draw_graph", "record_scopes", "scope", "to_dot"]
 
 
 def draw_graph(
@@ -78,9 +78,15 @@ def draw_graph(
         Graphviz's `dot` program; `.source` is the DOT text.
     """
     graph = build_graph(
-        root, params, show_values=show_values, show_intermediates=show_intermediates,
-        show_backward=show_backward, collapse_depth=collapse_depth, fold_repeats=fold_repeats,
-        max_nodes=max_nodes, profile=profile,
+        root,
+        params,
+        show_values=show_values,
+        show_intermediates=show_intermediates,
+        show_backward=show_backward,
+        collapse_depth=collapse_depth,
+        fold_repeats=fold_repeats,
+        max_nodes=max_nodes,
+        profile=profile,
     )
     return render_graph(graph, format=format, rankdir=rankdir, title=title)
 
@@ -90,8 +96,7 @@ def to_dot(root: Any, params: Any = None, **options: Any) -> str:
     return draw_graph(root, params, **options).source
 
 
-def render_graph(graph: VizGraph, format: str = "svg", rankdir: str = "LR",
-                 title: str | None = None) -> Any:
+def render_graph(graph: VizGraph, format: str = "svg", rankdir: str = "LR", title: str | None = None) -> Any:
     """A `graphviz.Digraph` drawing a `VizGraph`."""
     import graphviz
 
@@ -118,8 +123,9 @@ def render_graph(graph: VizGraph, format: str = "svg", rankdir: str = "LR",
     return dot
 
 
-def _emit(container: Any, key: Key, by_cluster: dict, children: dict, labels: dict,
-          slowest: float, name: str) -> None:
+def _emit(
+    container: Any, key: Key, by_cluster: dict, children: dict, labels: dict, slowest: float, name: str
+) -> None:
     """Add the nodes of one cluster, then its child clusters (nesting depth = module depth).
 
     Clusters are named by their position in this drawing (cluster_0, cluster_0_1, ...), so the
@@ -128,9 +134,14 @@ def _emit(container: Any, key: Key, by_cluster: dict, children: dict, labels: di
         _node(container, node, slowest)
     for i, child in enumerate(children.get(key, ())):
         with container.subgraph(name=f"{name}_{i}") as sub:
-            sub.attr(label=labels[child], style="rounded,filled", color="#9e9ac8",
-                     fillcolor=lab.CLUSTER_FILL[(len(child) - 1) % len(lab.CLUSTER_FILL)],
-                     fontsize="10", labeljust="l")
+            sub.attr(
+                label=labels[child],
+                style="rounded,filled",
+                color="#9e9ac8",
+                fillcolor=lab.CLUSTER_FILL[(len(child) - 1) % len(lab.CLUSTER_FILL)],
+                fontsize="10",
+                labeljust="l",
+            )
             _emit(sub, child, by_cluster, children, labels, slowest, f"{name}_{i}")
 
 
@@ -144,16 +155,26 @@ def _node(container: Any, node: VizNode, slowest: float) -> None:
         fill = lab.heat(sum(node.time) / slowest) if slowest > 0 else fill
     if node.kind in ("op", "freed"):
         style = "filled,dashed" if node.kind == "freed" else "filled"
-        container.node(node.id, lab.text_label(node.title, lines), shape="ellipse", style=style,
-                       fillcolor=fill, color="#756bb1" if node.kind == "op" else "#969696",
-                       ordering="in")
+        container.node(
+            node.id,
+            lab.text_label(node.title, lines),
+            shape="ellipse",
+            style=style,
+            fillcolor=fill,
+            color="#756bb1" if node.kind == "op" else "#969696",
+            ordering="in",
+        )
     elif node.kind in ("module", "fold"):
-        container.node(node.id, lab.text_label(node.title, lines),
-                       shape="box3d" if node.kind == "fold" else "box", style="filled",
-                       fillcolor=fill)
+        container.node(
+            node.id,
+            lab.text_label(node.title, lines),
+            shape="box3d" if node.kind == "fold" else "box",
+            style="filled",
+            fillcolor=fill,
+        )
     elif node.kind == "more":
-        container.node(node.id, lab.text_label(node.title, lines), shape="box",
-                       style="dashed", color="#969696")
+        container.node(
+            node.id, lab.text_label(node.title, lines), shape="box", style="dashed", color="#969696"
+        )
     else:
-        container.node(node.id, lab.table_label(node.title, node.rows, fill, node.alert),
-                       shape="plain")
+        container.node(node.id, lab.table_label(node.title, node.rows, fill, node.alert), shape="plain")

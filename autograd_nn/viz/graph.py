@@ -3,6 +3,7 @@
 The walk is iterative (explicit stack), so a graph of any depth is drawn without RecursionError; the
 work is linear in the graph size, and node labels are computed only for the nodes finally shown.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -126,8 +127,10 @@ def build_graph(
     tree = ScopeTree([(walk.tensors[i]._ctx.name, k) for i, k in walk.scope.items()], fold_repeats)
     root_ids = [id(t) for t in roots]
     sk = _skeleton(walk, tree, collapse_depth, root_ids, names, show_intermediates)
-    notes = [f"folded {len(run)} repeated calls of {run[0][-1][1]} "
-             f"({run[0][-1][0]} ... {run[-1][-1][0]})" for run in tree.runs]
+    notes = [
+        f"folded {len(run)} repeated calls of {run[0][-1][1]} ({run[0][-1][0]} ... {run[-1][-1][0]})"
+        for run in tree.runs
+    ]
     if collapse_depth is not None and tree.depth > collapse_depth:
         notes.append(f"modules nested deeper than {collapse_depth} level(s) drawn as single boxes")
     if max_nodes is not None and len(sk.nodes) > max_nodes and tree.depth > 0:
@@ -136,14 +139,17 @@ def build_graph(
             sk = _skeleton(walk, tree, depth, root_ids, names, show_intermediates)
             if len(sk.nodes) <= max_nodes:
                 break
-        notes.append(f"modules nested deeper than {depth} level(s) drawn as single boxes "
-                     f"to fit max_nodes={max_nodes}")
+        notes.append(
+            f"modules nested deeper than {depth} level(s) drawn as single boxes to fit max_nodes={max_nodes}"
+        )
     skeleton_nodes, skeleton_edges = sk.nodes, sk.edges
     if max_nodes is not None and len(skeleton_nodes) > max_nodes:
         skeleton_nodes, skeleton_edges, more = _cap(sk, walk, max_nodes)
-        notes.append(f"{len(sk.nodes) - len(skeleton_nodes)} of {len(sk.nodes)} nodes not shown "
-                     f"({more.rows[0][1]}): max_nodes={max_nodes}; raise max_nodes or collapse "
-                     "modules (collapse_depth)")
+        notes.append(
+            f"{len(sk.nodes) - len(skeleton_nodes)} of {len(sk.nodes)} nodes not shown "
+            f"({more.rows[0][1]}): max_nodes={max_nodes}; raise max_nodes or collapse "
+            "modules (collapse_depth)"
+        )
     nodes = _label(skeleton_nodes, walk, tree, sk.groups, names, show_values, profile)
     if len(skeleton_nodes) < len(sk.nodes):
         nodes.insert(0, more)
@@ -159,8 +165,7 @@ def build_graph(
 
 def _as_roots(root: Any) -> list:
     if not isinstance(root, (TensorBase, list, tuple)):
-        raise TypeError(f"draw_graph: root must be a Tensor or a list of Tensors, got "
-                        f"{type(root).__name__}")
+        raise TypeError(f"draw_graph: root must be a Tensor or a list of Tensors, got {type(root).__name__}")
     roots = [root] if isinstance(root, TensorBase) else list(root)
     for i, t in enumerate(roots):
         if not isinstance(t, TensorBase):
@@ -177,8 +182,14 @@ def _param_names(params: Any) -> dict[int, str]:
     return {id(t): str(name) for name, t in items}
 
 
-def _skeleton(walk: _Walk, tree: ScopeTree, depth: int | None, root_ids: list[int], names: dict,
-              show_intermediates: bool) -> _Skeleton:
+def _skeleton(
+    walk: _Walk,
+    tree: ScopeTree,
+    depth: int | None,
+    root_ids: list[int],
+    names: dict,
+    show_intermediates: bool,
+) -> _Skeleton:
     """Unlabelled nodes and edges for one collapse depth."""
     tensors = walk.tensors
     groups: dict[str, list] = {}
@@ -295,8 +306,9 @@ def _cap(sk: _Skeleton, walk: _Walk, max_nodes: int) -> tuple[list, list, VizNod
     return [n for n in sk.nodes if n[0] in keep], edges, more
 
 
-def _label(skeleton: list, walk: _Walk, tree: ScopeTree, groups: dict, names: dict,
-           show_values: bool, profile: Any) -> list[VizNode]:
+def _label(
+    skeleton: list, walk: _Walk, tree: ScopeTree, groups: dict, names: dict, show_values: bool, profile: Any
+) -> list[VizNode]:
     """The shown nodes with their titles, rows, times and alerts."""
     tensors = walk.tensors
     shown = {n[0] for n in skeleton}
@@ -322,8 +334,9 @@ def _label(skeleton: list, walk: _Walk, tree: ScopeTree, groups: dict, names: di
     return nodes
 
 
-def _label_group(node: VizNode, group: list, tree: ScopeTree, tensors: list, names: dict,
-                 profile: Any) -> None:
+def _label_group(
+    node: VizNode, group: list, tree: ScopeTree, tensors: list, names: dict, profile: Any
+) -> None:
     kind, key, ops, leaves = group
     name, cls, _ = key[-1]
     if kind == "fold":
@@ -360,4 +373,3 @@ def _number_backward(nodes: list[VizNode], groups: dict, walk: _Walk, roots: lis
         elif node.id in groups:
             seen = [visit[i] for i in groups[node.id][2] if i in visit]
             node.order = f"#{min(seen)}-#{max(seen)}" if seen else ""
-

@@ -2,6 +2,7 @@
 
 Labels are Graphviz HTML-like labels (``<...>``), so every piece of user text is escaped here.
 """
+
 from __future__ import annotations
 
 import html
@@ -12,15 +13,15 @@ import numpy as np
 SMALL = 6  # tensors with at most this many elements show their values; larger ones show stats
 
 FILL = {
-    "param": "#9ecae1",     # parameters: blue
-    "input": "#c7e9c0",     # leaves that require grad but are not named parameters: green
+    "param": "#9ecae1",  # parameters: blue
+    "input": "#c7e9c0",  # leaves that require grad but are not named parameters: green
     "constant": "#f0f0f0",  # leaves that do not require grad: grey
-    "tensor": "#ffffff",    # intermediate activations: white
-    "output": "#fdd49e",    # the roots drawn from: orange
-    "op": "#efedf5",        # ops: pale lavender
+    "tensor": "#ffffff",  # intermediate activations: white
+    "output": "#fdd49e",  # the roots drawn from: orange
+    "op": "#efedf5",  # ops: pale lavender
     "freed": "#ffffff",
-    "module": "#dadaeb",    # a collapsed module
-    "fold": "#bcbddc",      # repeated blocks folded into one box
+    "module": "#dadaeb",  # a collapsed module
+    "fold": "#bcbddc",  # repeated blocks folded into one box
     "more": "#ffffff",
 }
 CLUSTER_FILL = ("#f7fbff", "#fff7ec", "#f7fcf5", "#fcfbfd")  # by nesting depth, cycled
@@ -36,8 +37,7 @@ def values_text(array: np.ndarray) -> str:
     """All the values of a small array, micrograd style."""
     if array.ndim == 0:
         return _number(array.item())
-    text = np.array2string(array, precision=4, separator=", ", suppress_small=True,
-                           max_line_width=60)
+    text = np.array2string(array, precision=4, separator=", ", suppress_small=True, max_line_width=60)
     return " ".join(text.split())
 
 
@@ -103,12 +103,13 @@ def table_label(title: str, rows: list[tuple[str, str]], fill: str, alert: bool 
         cells.append(f'<TR><TD COLSPAN="2"><B>{_esc(title)}</B></TD></TR>')
     for key, value in rows:
         if key:
-            cells.append(f'<TR><TD ALIGN="LEFT">{_esc(key)}</TD>'
-                         f'<TD ALIGN="LEFT">{_esc(value)}</TD></TR>')
+            cells.append(f'<TR><TD ALIGN="LEFT">{_esc(key)}</TD><TD ALIGN="LEFT">{_esc(value)}</TD></TR>')
         else:
             cells.append(f'<TR><TD COLSPAN="2">{_esc(value)}</TD></TR>')
-    return (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
-            f'BGCOLOR="{fill}"{border}>{"".join(cells)}</TABLE>>')
+    return (
+        f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
+        f'BGCOLOR="{fill}"{border}>{"".join(cells)}</TABLE>>'
+    )
 
 
 def text_label(title: str, lines: list[str]) -> str:

@@ -31,6 +31,7 @@ The totals count every parameter of the model once (also in modules forward did 
 mult-adds of every call, and the bytes of the inputs, of the outputs of the innermost modules (the
 forward activations) and of the parameters.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,8 +53,14 @@ from ..nn.recurrent import RNNBase, RNNCellBase
 
 __all__ = ["COLUMNS", "LayerInfo", "ModelSummary", "summary"]
 
-COLUMNS = {"input_shape": "Input shape", "output_shape": "Output shape", "num_params": "Params",
-           "params_percent": "Params %", "trainable": "Trainable", "mult_adds": "Mult-adds"}
+COLUMNS = {
+    "input_shape": "Input shape",
+    "output_shape": "Output shape",
+    "num_params": "Params",
+    "params_percent": "Params %",
+    "trainable": "Trainable",
+    "mult_adds": "Mult-adds",
+}
 _SHOWN_OUTPUTS = 3  # most tensor shapes listed in one cell
 
 
@@ -131,8 +138,7 @@ class ModelSummary:
         for row in self.layers:
             if row.name == name:
                 return row
-        raise KeyError(f"ModelSummary: no row named {name!r}; rows: "
-                       f"{[r.name for r in self.layers]}")
+        raise KeyError(f"ModelSummary: no row named {name!r}; rows: {[r.name for r in self.layers]}")
 
     def __str__(self) -> str:  # the table
         return _format(self)
@@ -140,10 +146,15 @@ class ModelSummary:
     __repr__ = __str__
 
 
-def summary(model: Module, input_shape: Any = None, input_data: Any = None,
-            dtypes: Sequence[Any] | None = None, depth: int = 3,
-            col_names: Sequence[str] = ("output_shape", "num_params", "trainable", "mult_adds"),
-            verbose: int = 0) -> ModelSummary:
+def summary(
+    model: Module,
+    input_shape: Any = None,
+    input_data: Any = None,
+    dtypes: Sequence[Any] | None = None,
+    depth: int = 3,
+    col_names: Sequence[str] = ("output_shape", "num_params", "trainable", "mult_adds"),
+    verbose: int = 0,
+) -> ModelSummary:
     """Run `model` once on made-up (or given) inputs and tabulate its layers (see module docs).
 
     Args:
@@ -177,19 +188,22 @@ def summary(model: Module, input_shape: Any = None, input_data: Any = None,
     _count_params(layers)
     params = list(model.parameters())
     result = ModelSummary(
-        layers, total_params=sum(p._data.size for p in params),
+        layers,
+        total_params=sum(p._data.size for p in params),
         trainable_params=sum(p._data.size for p in params if p.requires_grad),
         input_bytes=_nbytes([args, kwargs]),
         activation_bytes=sum(row.output_bytes for row in layers if not row.children),
-        params_bytes=sum(p._data.nbytes for p in params), depth=depth, col_names=col_names)
+        params_bytes=sum(p._data.nbytes for p in params),
+        depth=depth,
+        col_names=col_names,
+    )
     if verbose:
         print(result)
     return result
 
 
 # ---- inputs -------------------------------------------------------------------------------------
-def _make_inputs(input_shape: Any, input_data: Any,
-                 dtypes: Sequence[Any] | None) -> tuple[list, dict]:
+def _make_inputs(input_shape: Any, input_data: Any, dtypes: Sequence[Any] | None) -> tuple[list, dict]:
     """Positional and keyword arguments for the forward pass."""
     if (input_shape is None) == (input_data is None):
         raise ValueError("summary: give exactly one of input_shape or input_data")
@@ -209,8 +223,10 @@ def _make_inputs(input_shape: Any, input_data: Any,
     if len(kinds) != len(shapes):
         raise ValueError(f"summary: {len(shapes)} input shape(s) but {len(kinds)} dtype(s)")
     rng = np.random.default_rng(0)
-    return [as_tensor((rng.standard_normal(shape) if dtype.kind in "fc" else np.zeros(shape))
-                   .astype(dtype)) for shape, dtype in zip(shapes, kinds)], {}
+    return [
+        as_tensor((rng.standard_normal(shape) if dtype.kind in "fc" else np.zeros(shape)).astype(dtype))
+        for shape, dtype in zip(shapes, kinds)
+    ], {}
 
 
 def _as_input(value: Any) -> Any:
@@ -252,8 +268,7 @@ def _run(model: Module, args: list, kwargs: dict) -> list[LayerInfo]:
             count = calls_under.get(key, 0)
             calls_under[key] = count + 1
             name = _call_name(names[id(module)], parent.name if parent else None, count)
-            row = LayerInfo(name, type(module).__name__, len(stack), module,
-                            shared=id(module) in seen)
+            row = LayerInfo(name, type(module).__name__, len(stack), module, shared=id(module) in seen)
             seen.add(id(module))
             rows.append(row)
             siblings.append(row)
@@ -280,8 +295,9 @@ def _run(model: Module, args: list, kwargs: dict) -> list[LayerInfo]:
             model(*args, **kwargs)
     except Exception as exc:
         shapes = [tuple(t.shape) for t in _tensors([args, kwargs])]
-        exc.add_note(f"summary: the forward pass of {type(model).__name__} failed on input(s) of "
-                     f"shape {shapes}")
+        exc.add_note(
+            f"summary: the forward pass of {type(model).__name__} failed on input(s) of shape {shapes}"
+        )
         raise
     finally:
         for h in handles:
@@ -299,7 +315,7 @@ def _call_name(candidates: list[str], parent: str | None, count: int) -> str:
     """
     if parent is not None:
         prefix = f"{parent}." if parent else ""
-        direct = [n for n in candidates if n.startswith(prefix) and "." not in n[len(prefix):]]
+        direct = [n for n in candidates if n.startswith(prefix) and "." not in n[len(prefix) :]]
         below = [n for n in candidates if n.startswith(prefix)]
         candidates = direct or below or candidates
     return candidates[count % len(candidates)]
@@ -322,8 +338,11 @@ def _mult_adds(module: Module, inputs: tuple, output: Any) -> int:
         return 0
     x_size, y = (ins[0]._data.size if ins else 0), outs[0]  # inputs given by keyword: not seen
     if isinstance(module, LoRALinear):  # the low-rank path; base_layer has its own row
-        return 0 if module.merged else x_size // module.in_features * module.r * (
-            module.in_features + module.out_features)
+        return (
+            0
+            if module.merged
+            else x_size // module.in_features * module.r * (module.in_features + module.out_features)
+        )
     if isinstance(module, Linear):
         return y._data.size // module.out_features * module.weight._data.size
     if isinstance(module, Bilinear):
@@ -337,8 +356,9 @@ def _mult_adds(module: Module, inputs: tuple, output: Any) -> int:
         return _attention_mult_adds(module, ins) if ins else 0
     if isinstance(module, RNNBase):  # each step, layer, direction: x W_ih^T, h W_hh^T (h W_hr^T)
         steps = x_size // module.input_size  # T * B
-        return steps * sum(w._data.size for n, w in module._parameters.items()
-                           if n.startswith("weight_") and w is not None)
+        return steps * sum(
+            w._data.size for n, w in module._parameters.items() if n.startswith("weight_") and w is not None
+        )
     if isinstance(module, RNNCellBase):
         rows = x_size // module.input_size
         return rows * (module.weight_ih._data.size + module.weight_hh._data.size)
@@ -386,15 +406,18 @@ def _cells(row: LayerInfo, info: ModelSummary) -> list[str]:
     values = {
         "input_shape": _shapes_text(row.input_shapes),
         "output_shape": _shapes_text(row.output_shapes),
-        "num_params": (f"{params:,}" if params else
-                       "(shared)" if row.shared and (has_own or folded) else "--"),
-        "params_percent": (f"{100.0 * params / info.total_params:.1f}%"
-                           if params and info.total_params else "--"),
+        "num_params": (
+            f"{params:,}" if params else "(shared)" if row.shared and (has_own or folded) else "--"
+        ),
+        "params_percent": (
+            f"{100.0 * params / info.total_params:.1f}%" if params and info.total_params else "--"
+        ),
         "trainable": _trainable_text(params, trainable),
         "mult_adds": f"{mult_adds:,}" if mult_adds else "--",
     }
     label = (f"{row.name} ({row.class_name})" if row.name else row.class_name) + (
-        f" x{row.calls}" if row.calls > 1 else "")
+        f" x{row.calls}" if row.calls > 1 else ""
+    )
     return ["  " * row.depth + label] + [values[c] for c in info.col_names]
 
 
@@ -410,22 +433,27 @@ def _format(info: ModelSummary) -> str:
 
     rule = "=" * max(len(line(header)), 40)
     counted = sum(row.num_params for row in info.layers)
-    out = [rule, line(header), rule, *map(line, body), rule,
-           f"Total params: {info.total_params:,}",
-           f"Trainable params: {info.trainable_params:,}",
-           f"Non-trainable params: {info.non_trainable_params:,}",
-           f"Total mult-adds: {_si(info.total_mult_adds)}",
-           "-" * len(rule),
-           f"Input size: {_bytes(info.input_bytes)}",
-           f"Forward activation size: {_bytes(info.activation_bytes)}",
-           f"Params size: {_bytes(info.params_bytes)}",
-           f"Estimated total size: {_bytes(info.total_bytes)}",
-           rule]
+    out = [
+        rule,
+        line(header),
+        rule,
+        *map(line, body),
+        rule,
+        f"Total params: {info.total_params:,}",
+        f"Trainable params: {info.trainable_params:,}",
+        f"Non-trainable params: {info.non_trainable_params:,}",
+        f"Total mult-adds: {_si(info.total_mult_adds)}",
+        "-" * len(rule),
+        f"Input size: {_bytes(info.input_bytes)}",
+        f"Forward activation size: {_bytes(info.activation_bytes)}",
+        f"Params size: {_bytes(info.params_bytes)}",
+        f"Estimated total size: {_bytes(info.total_bytes)}",
+        rule,
+    ]
     if len(shown) < len(info.layers):
         out.append(f"Rows deeper than depth={info.depth} are folded into their parent row.")
     if counted < info.total_params:
-        out.append(f"{info.total_params - counted:,} parameters belong to modules that forward "
-                   "did not call.")
+        out.append(f"{info.total_params - counted:,} parameters belong to modules that forward did not call.")
     return "\n".join(out)
 
 

@@ -6,6 +6,7 @@ each scope's children in order of first use, a structural signature per scope (t
 block class doing the same ops in the same order get the same one), and the runs of consecutive
 sibling scopes with equal signatures, which `draw_graph` folds into one 'Block x N' box.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -72,8 +73,11 @@ class ScopeTree:
                     i += 1
                     continue
                 j = i + 1
-                while (j < len(seq) and isinstance(seq[j], tuple)
-                       and self.signature[seq[j]] == self.signature[seq[i]]):
+                while (
+                    j < len(seq)
+                    and isinstance(seq[j], tuple)
+                    and self.signature[seq[j]] == self.signature[seq[i]]
+                ):
                     j += 1
                 if j - i >= 2:
                     runs.append(seq[i:j])

@@ -4,6 +4,7 @@ Each rank's input is a seeded function of (case, rank), so every rank can comput
 input and the NumPy answer locally. Reports {"rank", "size", "failures": [...], "checked": n} per rank
 (see report.py). test_distributed_mpi.py launches it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -99,20 +100,26 @@ def main() -> None:
             check.close(f"reduce to {dst} {np.dtype(dtype)} {shape}", t.numpy(), want)
             outs = [ag.tensor(np.zeros(shape, dtype)) for _ in range(size)]
             dist.all_gather(outs, ag.tensor(data(case, rank, shape, dtype)))
-            check.close(f"all_gather {np.dtype(dtype)} {shape}", np.stack([o.numpy() for o in outs]),
-                        everyone)
+            check.close(
+                f"all_gather {np.dtype(dtype)} {shape}", np.stack([o.numpy() for o in outs]), everyone
+            )
             stacked = ag.tensor(np.zeros((size,) + shape, dtype))
             dist.all_gather_into_tensor(stacked, ag.tensor(data(case, rank, shape, dtype)))
             check.close(f"all_gather_into_tensor {np.dtype(dtype)} {shape}", stacked.numpy(), everyone)
             if shape:
                 flat = ag.tensor(np.zeros((size * shape[0],) + shape[1:], dtype))
                 dist.all_gather_into_tensor(flat, ag.tensor(data(case, rank, shape, dtype)))
-                check.close(f"all_gather_into_tensor (concatenated) {np.dtype(dtype)} {shape}",
-                            flat.numpy(), np.concatenate(list(everyone)))
+                check.close(
+                    f"all_gather_into_tensor (concatenated) {np.dtype(dtype)} {shape}",
+                    flat.numpy(),
+                    np.concatenate(list(everyone)),
+                )
     # async_op: start two collectives, wait for them later, in order
     a, b = ag.full((5,), float(rank + 1)), ag.full((3,), float(rank))
-    works = [dist.all_reduce(a, dist.ReduceOp.SUM, async_op=True),
-             dist.all_reduce(b, dist.ReduceOp.MAX, async_op=True)]
+    works = [
+        dist.all_reduce(a, dist.ReduceOp.SUM, async_op=True),
+        dist.all_reduce(b, dist.ReduceOp.MAX, async_op=True),
+    ]
     for w in works:
         w.wait()
         check.close("async completed", np.array(w.is_completed()), np.array(True))
@@ -122,20 +129,27 @@ def main() -> None:
     # bad input is refused on the spot, before any rank enters MPI
     check.raises("non-contiguous", ag.ShapeError, lambda: dist.all_reduce(ag.ones(4, 4).T))
     check.raises("float16", ag.DTypeError, lambda: dist.all_reduce(ag.ones(3, dtype=ag.float16)))
-    check.raises("AVG on ints", ag.DTypeError,
-                 lambda: dist.all_reduce(ag.tensor([1, 2]), dist.ReduceOp.AVG))
-    check.raises("bitwise on floats", ag.DTypeError,
-                 lambda: dist.all_reduce(ag.ones(2), dist.ReduceOp.BAND))
+    check.raises("AVG on ints", ag.DTypeError, lambda: dist.all_reduce(ag.tensor([1, 2]), dist.ReduceOp.AVG))
+    check.raises("bitwise on floats", ag.DTypeError, lambda: dist.all_reduce(ag.ones(2), dist.ReduceOp.BAND))
     check.raises("bad src", ValueError, lambda: dist.broadcast(ag.ones(2), src=size))
-    check.raises("wrong list length", ValueError, lambda: dist.all_gather([ag.ones(2)] * (size + 1),
-                                                                          ag.ones(2)))
+    check.raises(
+        "wrong list length", ValueError, lambda: dist.all_gather([ag.ones(2)] * (size + 1), ag.ones(2))
+    )
     check.raises("not a tensor", TypeError, lambda: dist.all_reduce(np.ones(2)))
     check.raises("twice", dist.DistributedError, lambda: dist.init_process_group())
     import numba
 
-    report(rank, {"rank": rank, "size": size, "failures": check.failures, "checked": check.checked,
-                  "threads": dist.process_group.group().threads,
-                  "numba_threads": numba.get_num_threads()})
+    report(
+        rank,
+        {
+            "rank": rank,
+            "size": size,
+            "failures": check.failures,
+            "checked": check.checked,
+            "threads": dist.process_group.group().threads,
+            "numba_threads": numba.get_num_threads(),
+        },
+    )
     dist.destroy_process_group()
 
 

@@ -6,6 +6,7 @@ alongside, a reference model on the whole batch in this one process, then compar
 parameters. The DDP models start from different seeds on each rank: construction must copy rank
 0's. Reports, per case, the largest difference found (see report.py).
 """
+
 from __future__ import annotations
 
 import sys
@@ -28,9 +29,16 @@ STEPS, BATCH = 3, 12  # the global batch splits evenly over 2 and 3 ranks
 class DigitsLikeCNN(nn.Module):
     def __init__(self, norm: type) -> None:
         super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), norm(4), nn.ReLU(),
-                                      nn.MaxPool2d(2), nn.Conv2d(4, 6, 3, padding=1), norm(6),
-                                      nn.ReLU(), nn.MaxPool2d(2))
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1),
+            norm(4),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(4, 6, 3, padding=1),
+            norm(6),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
         self.head = nn.Linear(6 * 2 * 2, 3)
 
     def forward(self, x: ag.Tensor) -> ag.Tensor:
@@ -70,9 +78,18 @@ def batches(case: str, shape: tuple, seed: int) -> list[tuple[np.ndarray, np.nda
     return [(rng.normal(size=(BATCH,) + shape), rng.integers(0, 3, BATCH)) for _ in range(STEPS)]
 
 
-def run_case(name: str, build: Callable[[], nn.Module], shape: tuple, dtype: Any, *,
-             sync_bn: bool = False, per_shard_reference: bool = False, unused: bool = False,
-             accumulate: bool = False, bucket_cap_mb: float = 25.0) -> dict[str, Any]:
+def run_case(
+    name: str,
+    build: Callable[[], nn.Module],
+    shape: tuple,
+    dtype: Any,
+    *,
+    sync_bn: bool = False,
+    per_shard_reference: bool = False,
+    unused: bool = False,
+    accumulate: bool = False,
+    bucket_cap_mb: float = 25.0,
+) -> dict[str, Any]:
     rank, size = dist.get_rank(), dist.get_world_size()
     ag.set_default_dtype(dtype)
     ag.manual_seed(0)
@@ -95,8 +112,13 @@ def run_case(name: str, build: Callable[[], nn.Module], shape: tuple, dtype: Any
         # per-shard losses, since each rank normalises its own shard)
         opt_ref.zero_grad()
         if unused:
-            loss = sum(F.cross_entropy(reference(tensor(x[s]), r == 0),
-                                       tensor(y[s])) for r, s in enumerate(shards)) / size
+            loss = (
+                sum(
+                    F.cross_entropy(reference(tensor(x[s]), r == 0), tensor(y[s]))
+                    for r, s in enumerate(shards)
+                )
+                / size
+            )
         elif per_shard_reference:
             loss = sum(F.cross_entropy(reference(tensor(x[s])), tensor(y[s])) for s in shards) / size
         else:
@@ -107,23 +129,29 @@ def run_case(name: str, build: Callable[[], nn.Module], shape: tuple, dtype: Any
         if accumulate:  # two micro-batches: the first only accumulates (no_sync)
             half = len(mine) // 2
             with model.no_sync():
-                (F.cross_entropy(model(tensor(x[mine[:half]])), tensor(y[mine[:half]])) * half
-                 / len(mine)).backward()
-            (F.cross_entropy(model(tensor(x[mine[half:]])), tensor(y[mine[half:]]))
-             * (len(mine) - half) / len(mine)).backward()
+                (
+                    F.cross_entropy(model(tensor(x[mine[:half]])), tensor(y[mine[:half]])) * half / len(mine)
+                ).backward()
+            (
+                F.cross_entropy(model(tensor(x[mine[half:]])), tensor(y[mine[half:]]))
+                * (len(mine) - half)
+                / len(mine)
+            ).backward()
         elif unused:
-            F.cross_entropy(model(tensor(x[mine]), rank == 0),
-                            tensor(y[mine])).backward()
+            F.cross_entropy(model(tensor(x[mine]), rank == 0), tensor(y[mine])).backward()
         else:
             F.cross_entropy(model(tensor(x[mine])), tensor(y[mine])).backward()
         opt.step()
-    diff = max(float(np.abs(a.numpy() - b.numpy()).max())
-               for a, b in zip(reference.parameters(), model.module.parameters()))
+    diff = max(
+        float(np.abs(a.numpy() - b.numpy()).max())
+        for a, b in zip(reference.parameters(), model.module.parameters())
+    )
     result: dict[str, Any] = {"max_param_diff": diff, "buckets": len(model.bucket_sizes)}
     if sync_bn:
         result["max_buffer_diff"] = max(
             float(np.abs(a.numpy().astype(np.float64) - b.numpy()).max())
-            for (_, a), (_, b) in zip(reference.named_buffers(), model.module.named_buffers()))
+            for (_, a), (_, b) in zip(reference.named_buffers(), model.module.named_buffers())
+        )
     if unused:
         result["never_used_grad_is_none"] = model.module.never.weight.grad is None
     flat = np.concatenate([p.numpy().ravel().astype(np.float64) for p in model.parameters()])
@@ -135,27 +163,49 @@ def run_case(name: str, build: Callable[[], nn.Module], shape: tuple, dtype: Any
 
 CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "mlp_float64": lambda: run_case(
-        "mlp_float64", lambda: nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3)), (4,),
-        np.float64, bucket_cap_mb=0.0003),
+        "mlp_float64",
+        lambda: nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3)),
+        (4,),
+        np.float64,
+        bucket_cap_mb=0.0003,
+    ),
     "mlp_float32": lambda: run_case(
-        "mlp_float32", lambda: nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3)), (4,),
-        np.float32),
+        "mlp_float32", lambda: nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3)), (4,), np.float32
+    ),
     "cnn_batchnorm_float64": lambda: run_case(
-        "cnn_batchnorm_float64", lambda: DigitsLikeCNN(nn.BatchNorm2d), (1, 8, 8), np.float64,
-        per_shard_reference=True, bucket_cap_mb=0.001),
+        "cnn_batchnorm_float64",
+        lambda: DigitsLikeCNN(nn.BatchNorm2d),
+        (1, 8, 8),
+        np.float64,
+        per_shard_reference=True,
+        bucket_cap_mb=0.001,
+    ),
     "cnn_syncbatchnorm_float64": lambda: run_case(
-        "cnn_syncbatchnorm_float64", lambda: DigitsLikeCNN(nn.BatchNorm2d), (1, 8, 8), np.float64,
-        sync_bn=True, bucket_cap_mb=0.001),
+        "cnn_syncbatchnorm_float64",
+        lambda: DigitsLikeCNN(nn.BatchNorm2d),
+        (1, 8, 8),
+        np.float64,
+        sync_bn=True,
+        bucket_cap_mb=0.001,
+    ),
     "cnn_syncbatchnorm_float32": lambda: run_case(
-        "cnn_syncbatchnorm_float32", lambda: DigitsLikeCNN(nn.BatchNorm2d), (1, 8, 8), np.float32,
-        sync_bn=True),
+        "cnn_syncbatchnorm_float32",
+        lambda: DigitsLikeCNN(nn.BatchNorm2d),
+        (1, 8, 8),
+        np.float32,
+        sync_bn=True,
+    ),
     "lstm_float64": lambda: run_case("lstm_float64", SequenceClassifier, (6, 3), np.float64),
     "unused_parameters_float64": lambda: run_case(
-        "unused_parameters_float64", TwoBranches, (4,), np.float64, unused=True),
+        "unused_parameters_float64", TwoBranches, (4,), np.float64, unused=True
+    ),
     "no_sync_accumulation_float64": lambda: run_case(
         "no_sync_accumulation_float64",
-        lambda: nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3)), (4,), np.float64,
-        accumulate=True),
+        lambda: nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3)),
+        (4,),
+        np.float64,
+        accumulate=True,
+    ),
 }
 
 

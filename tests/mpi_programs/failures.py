@@ -6,6 +6,7 @@ end, with a clear message, in bounded time (test_distributed_mpi.py measures it)
   hang      rank 1 stops calling collectives at step 2; the group's 3 s timeout ends the job
   disagree  rank 1 leaves a parameter without gradient (find_unused_parameters=False)
 """
+
 from __future__ import annotations
 
 import os

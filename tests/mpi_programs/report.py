@@ -1,5 +1,6 @@
 """How the MPI test programs hand their results back: one JSON file per rank in $MPI_TEST_RESULTS
 (lines that several ranks print at once can interleave in mpirun's output), else a printed line."""
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ the state of epoch E - 1). Rank 0 saves the final parameters to OUT.
 
     python train_resumable.py STATE OUT [--fail-at-epoch E]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,17 @@ def main() -> None:
             raise RuntimeError(f"deliberate failure on rank 1 in epoch {sampler.epoch}")
         return F.cross_entropy(out, y)
 
-    fit(model, loader, loss_fn, opt, EPOCHS, scheduler=sched, progress=False,
-        state_path=args.state, resume=True)
+    fit(
+        model,
+        loader,
+        loss_fn,
+        opt,
+        EPOCHS,
+        scheduler=sched,
+        progress=False,
+        state_path=args.state,
+        resume=True,
+    )
     if dist.get_rank() == 0:
         ag.save(dict(model.state_dict().items()), args.out)
     dist.barrier()

@@ -7,6 +7,7 @@
 
 Both save to and load from JSON files (written atomically, no pickle).
 """
+
 from .bpe import GPT2_SPLIT_PATTERN, BPETokenizer
 from .word import WordTokenizer
 

@@ -11,6 +11,7 @@ tokens. `decode(encode(s)) == s` for every string (lone surrogates included, thr
 "surrogatepass"); a sequence of ids that is not valid UTF-8 (a sampled one, say) decodes with
 U+FFFD in place of the broken bytes.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -29,7 +30,7 @@ __all__ = ["GPT2_SPLIT_PATTERN", "BPETokenizer"]
 
 # GPT-2's pre-tokenizer in the standard library's `re` ([^\W\d_] is a letter, `\d` a digit);
 # '_' joins the punctuation runs, so every character belongs to some branch.
-GPT2_SPLIT_PATTERN = (r"'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+")
+GPT2_SPLIT_PATTERN = r"'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+"
 _CACHE_LIMIT = 100_000
 
 
@@ -43,8 +44,12 @@ class BPETokenizer:
     `merges` lists the learned pairs in order; `special_tokens` the strings that map to single ids.
     """
 
-    def __init__(self, merges: Sequence[Pair] = (), special_tokens: Sequence[str] = (),
-                 pattern: str = GPT2_SPLIT_PATTERN) -> None:
+    def __init__(
+        self,
+        merges: Sequence[Pair] = (),
+        special_tokens: Sequence[str] = (),
+        pattern: str = GPT2_SPLIT_PATTERN,
+    ) -> None:
         self.merges: list[Pair] = []
         self._vocab: list[bytes] = [bytes([b]) for b in range(256)]
         self._ranks: dict[Pair, int] = {}
@@ -66,15 +71,17 @@ class BPETokenizer:
             self.special_tokens[token] = len(self._vocab) + len(self.special_tokens)
         self._special_text = {i: _to_bytes(t) for t, i in self.special_tokens.items()}
         longest_first = sorted(self.special_tokens, key=len, reverse=True)
-        self._special_re = (re.compile("(" + "|".join(map(re.escape, longest_first)) + ")")
-                            if longest_first else None)
+        self._special_re = (
+            re.compile("(" + "|".join(map(re.escape, longest_first)) + ")") if longest_first else None
+        )
         if not isinstance(pattern, str):
             raise TypeError(f"BPETokenizer: pattern must be a str, got {type(pattern).__name__}")
         try:
             self.pattern = re.compile(pattern)
         except re.error as err:
-            raise ValueError(f"BPETokenizer: pattern {pattern!r} is not a regular expression: "
-                             f"{err}") from None
+            raise ValueError(
+                f"BPETokenizer: pattern {pattern!r} is not a regular expression: {err}"
+            ) from None
         self._cache: dict[str, tuple[int, ...]] = {}
 
     def _check_pair(self, pair: Any, k: int) -> Pair:
@@ -84,25 +91,33 @@ class BPETokenizer:
             raise TypeError(f"BPETokenizer: merge {k} must be a pair of ints, got {pair!r}") from None
         limit = len(self._vocab)
         if not (0 <= a < limit and 0 <= b < limit):
-            raise ValueError(f"BPETokenizer: merge {k} = ({a}, {b}) uses an id outside "
-                             f"[0, {limit}) (the ids that exist before it)")
+            raise ValueError(
+                f"BPETokenizer: merge {k} = ({a}, {b}) uses an id outside "
+                f"[0, {limit}) (the ids that exist before it)"
+            )
         return a, b
 
     # ---- training --------------------------------------------------------------------------------
     @classmethod
-    def train(cls, texts: str | Iterable[str], vocab_size: int,
-              special_tokens: Sequence[str] = (), min_frequency: int = 2,
-              pattern: str = GPT2_SPLIT_PATTERN) -> BPETokenizer:
+    def train(
+        cls,
+        texts: str | Iterable[str],
+        vocab_size: int,
+        special_tokens: Sequence[str] = (),
+        min_frequency: int = 2,
+        pattern: str = GPT2_SPLIT_PATTERN,
+    ) -> BPETokenizer:
         """Learn merges on `texts` until the vocabulary (256 bytes + merges + special tokens) has
         `vocab_size` entries, or until no pair occurs `min_frequency` times."""
         vocab_size = operator.index(vocab_size)
         if isinstance(special_tokens, str):
-            raise TypeError("BPETokenizer.train: special_tokens must be a sequence of str, "
-                            "not one str")
+            raise TypeError("BPETokenizer.train: special_tokens must be a sequence of str, not one str")
         smallest = 256 + len(special_tokens)
         if vocab_size < smallest:
-            raise ValueError(f"BPETokenizer.train: vocab_size {vocab_size} is below 256 bytes + "
-                             f"{len(special_tokens)} special tokens = {smallest}")
+            raise ValueError(
+                f"BPETokenizer.train: vocab_size {vocab_size} is below 256 bytes + "
+                f"{len(special_tokens)} special tokens = {smallest}"
+            )
         if min_frequency < 1:
             raise ValueError(f"BPETokenizer.train: min_frequency must be >= 1, got {min_frequency}")
         shell = cls((), special_tokens, pattern)  # validates the special tokens and the pattern
@@ -111,8 +126,9 @@ class BPETokenizer:
             for chunk in shell._split_special(text, "none" if not special_tokens else "all"):
                 if isinstance(chunk, str):
                     words.update(shell._pieces(chunk))
-        merges = learn_merges(((_to_bytes(w), c) for w, c in words.items()),
-                              vocab_size - smallest, min_frequency=min_frequency)
+        merges = learn_merges(
+            ((_to_bytes(w), c) for w, c in words.items()), vocab_size - smallest, min_frequency=min_frequency
+        )
         return cls(merges, special_tokens, pattern)
 
     # ---- encoding --------------------------------------------------------------------------------
@@ -130,8 +146,7 @@ class BPETokenizer:
             return self._vocab[token_id]
         if token_id in self._special_text:
             return self._special_text[token_id]
-        raise ValueError(f"BPETokenizer: id {token_id} is outside the vocabulary "
-                         f"[0, {self.vocab_size})")
+        raise ValueError(f"BPETokenizer: id {token_id} is outside the vocabulary [0, {self.vocab_size})")
 
     def encode(self, text: str, allowed_special: str | Iterable[str] = "all") -> list[int]:
         """Ids of `text`. Special tokens in the text become their ids when allowed ("all", "none",
@@ -158,13 +173,15 @@ class BPETokenizer:
             keep = {allowed} if isinstance(allowed, str) else set(allowed)
             unknown = keep - set(self.special_tokens)
             if unknown:
-                raise ValueError(f"BPETokenizer.encode: {sorted(unknown)} are not special tokens "
-                                 f"of this tokenizer ({list(self.special_tokens)})")
+                raise ValueError(
+                    f"BPETokenizer.encode: {sorted(unknown)} are not special tokens "
+                    f"of this tokenizer ({list(self.special_tokens)})"
+                )
         start = 0
         for m in self._special_re.finditer(text):
             if m.group() in keep:
                 if m.start() > start:
-                    yield text[start:m.start()]
+                    yield text[start : m.start()]
                 yield self.special_tokens[m.group()]
                 start = m.end()
         if start < len(text):
@@ -176,7 +193,7 @@ class BPETokenizer:
         end = 0
         for m in self.pattern.finditer(text):
             if m.start() > end:
-                yield text[end:m.start()]
+                yield text[end : m.start()]
             if m.end() > m.start():
                 yield m.group()
             end = max(end, m.end())
@@ -209,8 +226,7 @@ class BPETokenizer:
         data = bytearray()
         for i in ids:
             if isinstance(i, (bool, float)) or not hasattr(i, "__index__"):
-                raise TypeError(f"BPETokenizer.decode: ids must be ints, got {type(i).__name__} "
-                                f"{i!r}")
+                raise TypeError(f"BPETokenizer.decode: ids must be ints, got {type(i).__name__} {i!r}")
             data += self.token_bytes(i)
         try:
             return data.decode("utf-8", "surrogatepass")
@@ -220,10 +236,17 @@ class BPETokenizer:
     # ---- files -----------------------------------------------------------------------------------
     def save(self, path: PathLike) -> None:
         """Write the tokenizer as JSON (merges, special tokens, pattern), atomically."""
-        write_json_atomic({"format": "autograd_nn.tokenizer", "type": "bpe", "version": 1,
-                           "pattern": self.pattern.pattern,
-                           "merges": [list(p) for p in self.merges],
-                           "special_tokens": list(self.special_tokens)}, path)
+        write_json_atomic(
+            {
+                "format": "autograd_nn.tokenizer",
+                "type": "bpe",
+                "version": 1,
+                "pattern": self.pattern.pattern,
+                "merges": [list(p) for p in self.merges],
+                "special_tokens": list(self.special_tokens),
+            },
+            path,
+        )
 
     @classmethod
     def load(cls, path: PathLike) -> BPETokenizer:
@@ -233,8 +256,11 @@ class BPETokenizer:
         merges = field(obj, "merges", list, path)
         special = field(obj, "special_tokens", list, path)
         for k, pair in enumerate(merges):
-            if (not isinstance(pair, list) or len(pair) != 2
-                    or not all(isinstance(x, int) and not isinstance(x, bool) for x in pair)):
+            if (
+                not isinstance(pair, list)
+                or len(pair) != 2
+                or not all(isinstance(x, int) and not isinstance(x, bool) for x in pair)
+            ):
                 raise CheckpointError(f"{path}: merges[{k}] must be a pair of ints, got {pair!r}")
         try:
             return cls([tuple(p) for p in merges], special, pattern)
@@ -242,5 +268,7 @@ class BPETokenizer:
             raise CheckpointError(f"{path}: {err}") from None
 
     def __repr__(self) -> str:
-        return (f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, "
-                f"special_tokens={list(self.special_tokens)})")
+        return (
+            f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, "
+            f"special_tokens={list(self.special_tokens)})"
+        )

@@ -16,6 +16,7 @@ Pairs are counted with overlaps ("aaa" holds the pair (a, a) twice), merges repl
 to right without overlap, and ties in count go to the smallest pair (ids compared as tuples), so
 training is deterministic.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -41,8 +42,12 @@ def merge_pair(ids: Sequence[int], pair: Pair, new_id: int) -> list[int]:
     return out
 
 
-def learn_merges(word_counts: Iterable[tuple[Sequence[int], int]], num_merges: int,
-                 first_id: int = 256, min_frequency: int = 2) -> list[Pair]:
+def learn_merges(
+    word_counts: Iterable[tuple[Sequence[int], int]],
+    num_merges: int,
+    first_id: int = 256,
+    min_frequency: int = 2,
+) -> list[Pair]:
     """Up to `num_merges` merges, most frequent pair first; merge k makes id `first_id + k`.
 
     `word_counts` gives each distinct word as a sequence of ids with its count. Training stops early

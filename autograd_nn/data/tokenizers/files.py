@@ -4,6 +4,7 @@ A file is `{"format": "autograd_nn.tokenizer", "type": KIND, "version": 1, ...}`
 "word" or "bpe" and the remaining fields are the tokenizer's own (see `WordTokenizer.save` and
 `BPETokenizer.save`).
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,9 @@ def read_tokenizer_json(path: PathLike, kind: str) -> dict[str, Any]:
     if obj.get("type") != kind:
         raise CheckpointError(f"{path}: holds a {obj.get('type')!r} tokenizer, not {kind!r}")
     if obj.get("version") != VERSION:
-        raise CheckpointError(f"{path}: tokenizer file version {obj.get('version')!r} is not "
-                              f"supported (expected {VERSION})")
+        raise CheckpointError(
+            f"{path}: tokenizer file version {obj.get('version')!r} is not supported (expected {VERSION})"
+        )
     return obj
 
 
@@ -70,6 +72,7 @@ def field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...], path: P
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         names = "/".join(k.__name__ for k in kinds)
-        raise CheckpointError(f"{os.fspath(path)}: field {name!r} must be {names}, "
-                              f"got {type(value).__name__}")
+        raise CheckpointError(
+            f"{os.fspath(path)}: field {name!r} must be {names}, got {type(value).__name__}"
+        )
     return value

@@ -6,6 +6,7 @@ frequency (ties alphabetical). Words outside the vocabulary map to the unknown i
 byte-level BPE this loses information (case, spacing, rare words), so `decode` joins the tokens with
 single spaces; what it keeps is `encode(decode(ids)) == ids` for ids without padding.
 """
+
 from __future__ import annotations
 
 import operator
@@ -31,8 +32,9 @@ class WordTokenizer:
     `vocab` is the list of tokens by id; it must hold `pad_token` and `unk_token`.
     """
 
-    def __init__(self, vocab: Sequence[str], lower: bool = True, pad_token: str = "<pad>",
-                 unk_token: str = "<unk>") -> None:
+    def __init__(
+        self, vocab: Sequence[str], lower: bool = True, pad_token: str = "<pad>", unk_token: str = "<unk>"
+    ) -> None:
         if isinstance(vocab, str):
             raise TypeError("WordTokenizer: vocab must be a sequence of str, not one str")
         self.vocab: list[str] = list(vocab)
@@ -54,24 +56,30 @@ class WordTokenizer:
         self._split = re.compile("|".join(map(re.escape, specials)) + "|" + _WORD)
 
     @classmethod
-    def train(cls, texts: str | Iterable[str], max_vocab: int | None = None, min_freq: int = 1,
-              lower: bool = True, pad_token: str = "<pad>",
-              unk_token: str = "<unk>") -> WordTokenizer:
+    def train(
+        cls,
+        texts: str | Iterable[str],
+        max_vocab: int | None = None,
+        min_freq: int = 1,
+        lower: bool = True,
+        pad_token: str = "<pad>",
+        unk_token: str = "<unk>",
+    ) -> WordTokenizer:
         """Vocabulary of the words in `texts` seen at least `min_freq` times, most frequent first,
         at most `max_vocab` entries in all (the padding and unknown tokens included)."""
         if max_vocab is not None and operator.index(max_vocab) < 2:
-            raise ValueError(f"WordTokenizer.train: max_vocab must be >= 2 (padding and unknown "
-                             f"tokens), got {max_vocab}")
+            raise ValueError(
+                f"WordTokenizer.train: max_vocab must be >= 2 (padding and unknown tokens), got {max_vocab}"
+            )
         if operator.index(min_freq) < 1:
             raise ValueError(f"WordTokenizer.train: min_freq must be >= 1, got {min_freq}")
         shell = cls([pad_token, unk_token], lower, pad_token, unk_token)
         counts: Counter[str] = Counter()
         for text in iter_texts(texts, "WordTokenizer.train"):
             counts.update(t for t in shell.tokenize(text) if t not in (pad_token, unk_token))
-        words = sorted((w for w, n in counts.items() if n >= min_freq),
-                       key=lambda w: (-counts[w], w))
+        words = sorted((w for w, n in counts.items() if n >= min_freq), key=lambda w: (-counts[w], w))
         if max_vocab is not None:
-            words = words[:max_vocab - 2]
+            words = words[: max_vocab - 2]
         return cls([pad_token, unk_token, *words], lower, pad_token, unk_token)
 
     @property
@@ -103,12 +111,11 @@ class WordTokenizer:
         else:
             length = operator.index(max_length)
             if length < 1:
-                raise ValueError(f"WordTokenizer.encode_batch: max_length must be >= 1, got "
-                                 f"{max_length}")
+                raise ValueError(f"WordTokenizer.encode_batch: max_length must be >= 1, got {max_length}")
         out = np.full((len(rows), length), self.pad_id, dtype=np.int64)
         for i, row in enumerate(rows):
             row = row[:length]
-            out[i, :len(row)] = row
+            out[i, : len(row)] = row
         return as_tensor(out)
 
     def decode(self, ids: Iterable[int], skip_padding: bool = True) -> str:
@@ -119,21 +126,30 @@ class WordTokenizer:
         tokens = []
         for i in ids:
             if isinstance(i, (bool, float)) or not hasattr(i, "__index__"):
-                raise TypeError(f"WordTokenizer.decode: ids must be ints, got {type(i).__name__} "
-                                f"{i!r}")
+                raise TypeError(f"WordTokenizer.decode: ids must be ints, got {type(i).__name__} {i!r}")
             i = operator.index(i)
             if not 0 <= i < len(self.vocab):
-                raise ValueError(f"WordTokenizer.decode: id {i} is outside the vocabulary "
-                                 f"[0, {len(self.vocab)})")
+                raise ValueError(
+                    f"WordTokenizer.decode: id {i} is outside the vocabulary [0, {len(self.vocab)})"
+                )
             if not (skip_padding and i == self.pad_id):
                 tokens.append(self.vocab[i])
         return " ".join(tokens)
 
     def save(self, path: PathLike) -> None:
         """Write the vocabulary and settings as JSON, atomically."""
-        write_json_atomic({"format": "autograd_nn.tokenizer", "type": "word", "version": 1,
-                           "lower": self.lower, "pad_token": self.pad_token,
-                           "unk_token": self.unk_token, "vocab": self.vocab}, path)
+        write_json_atomic(
+            {
+                "format": "autograd_nn.tokenizer",
+                "type": "word",
+                "version": 1,
+                "lower": self.lower,
+                "pad_token": self.pad_token,
+                "unk_token": self.unk_token,
+                "vocab": self.vocab,
+            },
+            path,
+        )
 
     @classmethod
     def load(cls, path: PathLike) -> WordTokenizer:
@@ -141,11 +157,17 @@ class WordTokenizer:
         obj = read_tokenizer_json(path, "word")
         vocab = field(obj, "vocab", list, path)
         try:
-            return cls(vocab, field(obj, "lower", bool, path), field(obj, "pad_token", str, path),
-                       field(obj, "unk_token", str, path))
+            return cls(
+                vocab,
+                field(obj, "lower", bool, path),
+                field(obj, "pad_token", str, path),
+                field(obj, "unk_token", str, path),
+            )
         except (TypeError, ValueError) as err:
             raise CheckpointError(f"{path}: {err}") from None
 
     def __repr__(self) -> str:
-        return (f"WordTokenizer(vocab_size={self.vocab_size}, lower={self.lower}, "
-                f"pad_token={self.pad_token!r}, unk_token={self.unk_token!r})")
+        return (
+            f"WordTokenizer(vocab_size={self.vocab_size}, lower={self.lower}, "
+            f"pad_token={self.pad_token!r}, unk_token={self.unk_token!r})"
+        )

@@ -5,16 +5,27 @@ Each `nn.modules.<name>` is registered as the library's own module that holds th
 (`module` -> `nn.module`, `conv` -> `nn.conv`, `batchnorm` -> `nn.normalization`, `rnn` ->
 `nn.recurrent`, ...), so the classes are the same objects under both paths.
 """
+
 import importlib
 import sys
 
 from .. import *  # noqa: F403  (torch.nn.modules re-exports every layer, as PyTorch's does)
 
 _ALIASES = {
-    "module": "module", "linear": "linear", "conv": "conv", "activation": "activation",
-    "loss": "loss", "container": "container", "batchnorm": "normalization",
-    "normalization": "normalization", "instancenorm": "normalization", "dropout": "dropout",
-    "pooling": "pooling", "rnn": "recurrent", "sparse": "sparse", "transformer": "transformer",
+    "module": "module",
+    "linear": "linear",
+    "conv": "conv",
+    "activation": "activation",
+    "loss": "loss",
+    "container": "container",
+    "batchnorm": "normalization",
+    "normalization": "normalization",
+    "instancenorm": "normalization",
+    "dropout": "dropout",
+    "pooling": "pooling",
+    "rnn": "recurrent",
+    "sparse": "sparse",
+    "transformer": "transformer",
     "distance": "distance",
 }
 for _name, _target in _ALIASES.items():

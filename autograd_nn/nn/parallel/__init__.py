@@ -5,6 +5,7 @@ Importing this package needs nothing beyond the core library; constructing Distr
 needs the `distributed` extra (mpi4py) and a process group
 (`autograd_nn.distributed.init_process_group`).
 """
+
 from ..data_parallel import DataParallel
 from .distributed import DistributedDataParallel
 

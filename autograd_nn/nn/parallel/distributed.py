@@ -8,6 +8,7 @@ same optimizer step and stays identical. Names and semantics are PyTorch's:
 `DistributedDataParallel(module, broadcast_buffers=True, bucket_cap_mb=25,
 find_unused_parameters=False)`, `.module`, `no_sync()`, state_dict keys prefixed with `module.`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,23 +36,32 @@ class DistributedDataParallel(Module):
     when ranks or iterations use different parts of the model; costs a walk of the graph).
     """
 
-    def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
-                 dim: int = 0, broadcast_buffers: bool = True, process_group: Any = None,
-                 bucket_cap_mb: float = 25.0, find_unused_parameters: bool = False) -> None:
+    def __init__(
+        self,
+        module: Module,
+        device_ids: Any = None,
+        output_device: Any = None,
+        dim: int = 0,
+        broadcast_buffers: bool = True,
+        process_group: Any = None,
+        bucket_cap_mb: float = 25.0,
+        find_unused_parameters: bool = False,
+    ) -> None:
         mpi()  # ImportError naming the `distributed` extra when mpi4py is absent
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: expected a Module, got {type(module).__name__}")
         if device_ids is not None or output_device is not None:
-            raise ValueError("DistributedDataParallel: device_ids/output_device are for GPUs; "
-                             "autograd_nn runs one CPU replica per process")
+            raise ValueError(
+                "DistributedDataParallel: device_ids/output_device are for GPUs; "
+                "autograd_nn runs one CPU replica per process"
+            )
         if dim != 0:
             raise ValueError("DistributedDataParallel: only dim=0 (batches split along dim 0)")
         if process_group is not None:
             raise ValueError("DistributedDataParallel: only the default process group is supported")
         if not bucket_cap_mb > 0:
-            raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be positive, got "
-                             f"{bucket_cap_mb}")
+            raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}")
         self.module = module
         g = group()
         self._group = g
@@ -62,8 +72,9 @@ class DistributedDataParallel(Module):
         if not named:
             raise ValueError("DistributedDataParallel: the module has no parameter that requires grad")
         _check_same_model(module, g)
-        _broadcast_coalesced([p for _, p in module.named_parameters()] +
-                             [b for _, b in module.named_buffers()], g)
+        _broadcast_coalesced(
+            [p for _, p in module.named_parameters()] + [b for _, b in module.named_buffers()], g
+        )
         self.reducer = Reducer(named, g.size, int(bucket_cap_mb * MB), find_unused_parameters)
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
@@ -95,8 +106,10 @@ class DistributedDataParallel(Module):
         return [len(b.params) for b in self.reducer.buckets]
 
     def extra_repr(self) -> str:
-        return (f"world_size={self._group.size}, buckets={len(self.reducer.buckets)}, "
-                f"find_unused_parameters={self.find_unused_parameters}")
+        return (
+            f"world_size={self._group.size}, buckets={len(self.reducer.buckets)}, "
+            f"find_unused_parameters={self.find_unused_parameters}"
+        )
 
 
 def _check_same_model(module: Module, g: ProcessGroup) -> None:
@@ -123,8 +136,7 @@ def _broadcast_coalesced(tensors: list[Any], g: ProcessGroup) -> None:
         return
     sizes = [t._data.nbytes for t in tensors]
     if g.rank == 0:
-        flat = np.concatenate([np.ascontiguousarray(t._data).reshape(-1).view(np.uint8)
-                               for t in tensors])
+        flat = np.concatenate([np.ascontiguousarray(t._data).reshape(-1).view(np.uint8) for t in tensors])
     else:
         flat = np.empty(sum(sizes), dtype=np.uint8)
     Work([g.comm.Ibcast(flat, root=0)], "DDP broadcast of parameters/buffers").wait()
@@ -132,5 +144,5 @@ def _broadcast_coalesced(tensors: list[Any], g: ProcessGroup) -> None:
         start = 0
         for t, n in zip(tensors, sizes):
             with t._inplace("DDP broadcast", check=False) as data:  # parameters, outside the graph
-                data[...] = flat[start:start + n].view(data.dtype).reshape(data.shape)
+                data[...] = flat[start : start + n].view(data.dtype).reshape(data.shape)
             start += n

@@ -12,6 +12,7 @@ index order (a full bucket waits for the ones before it), and a parameter that g
 either filled with zeros (`find_unused_parameters=True`) or a clear error, never a rank that waits
 forever for a bucket another rank will not send.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -44,8 +45,9 @@ class Bucket:
     ready: list[bool] = field(default_factory=list)
 
 
-def assign_buckets(named_params: list[tuple[str, Any]], cap_bytes: int,
-                   first_cap_bytes: int = FIRST_BUCKET_BYTES) -> list[Bucket]:
+def assign_buckets(
+    named_params: list[tuple[str, Any]], cap_bytes: int, first_cap_bytes: int = FIRST_BUCKET_BYTES
+) -> list[Bucket]:
     """Buckets of at most ~`cap_bytes` (the first at most ~`first_cap_bytes`), one dtype each,
     filled in reverse order of `named_params`."""
     buckets: list[Bucket] = []
@@ -55,8 +57,7 @@ def assign_buckets(named_params: list[tuple[str, Any]], cap_bytes: int,
         params, names, _ = open_.pop(dtype)
         sizes = [p._data.size for p in params]
         offsets = list(np.cumsum([0] + sizes[:-1]).astype(int))
-        buckets.append(Bucket(len(buckets), params, names, offsets,
-                              np.zeros(sum(sizes), dtype=dtype)))
+        buckets.append(Bucket(len(buckets), params, names, offsets, np.zeros(sum(sizes), dtype=dtype)))
 
     for name, p in reversed(named_params):
         dtype = p._data.dtype
@@ -75,8 +76,14 @@ def assign_buckets(named_params: list[tuple[str, Any]], cap_bytes: int,
 class Reducer:
     """Averages the gradients of `named_params` across ranks during each synced backward pass."""
 
-    def __init__(self, named_params: list[tuple[str, Any]], world_size: int, cap_bytes: int,
-                 find_unused_parameters: bool, first_cap_bytes: int = FIRST_BUCKET_BYTES) -> None:
+    def __init__(
+        self,
+        named_params: list[tuple[str, Any]],
+        world_size: int,
+        cap_bytes: int,
+        find_unused_parameters: bool,
+        first_cap_bytes: int = FIRST_BUCKET_BYTES,
+    ) -> None:
         self.world_size = world_size
         self.find_unused_parameters = find_unused_parameters
         self.buckets = assign_buckets(named_params, cap_bytes, first_cap_bytes)
@@ -89,8 +96,7 @@ class Reducer:
         self.started = False  # the current backward has sent its first gradient
         self.next_bucket = 0
         self.unused: set[int] = set()  # ids of parameters not in this forward's graph
-        self.handles = [p.register_post_accumulate_grad_hook(self._on_grad_ready)
-                        for _, p in named_params]
+        self.handles = [p.register_post_accumulate_grad_hook(self._on_grad_ready) for _, p in named_params]
 
     # ---- one iteration --------------------------------------------------------------------------
     def prepare(self, sync: bool) -> None:
@@ -119,14 +125,18 @@ class Reducer:
                 "the wrapped model (not .module) once per backward, or use no_sync() to accumulate"
             )
         if p.grad is not None and p.grad.requires_grad:
-            raise DistributedError("DistributedDataParallel does not support backward(create_graph="
-                                   "True): the averaged gradient would not be differentiable")
+            raise DistributedError(
+                "DistributedDataParallel does not support backward(create_graph="
+                "True): the averaged gradient would not be differentiable"
+            )
         if not self.started:
             self._start()
         bucket, i = self.where[id(p)]
         if bucket.ready[i]:
-            raise DistributedError(f"DistributedDataParallel: parameter {bucket.names[i]!r} was "
-                                   "marked ready twice in one backward pass")
+            raise DistributedError(
+                f"DistributedDataParallel: parameter {bucket.names[i]!r} was "
+                "marked ready twice in one backward pass"
+            )
         self._fill(bucket, i)
         self._launch_full_buckets()
 
@@ -143,7 +153,7 @@ class Reducer:
     def _fill(self, bucket: Bucket, i: int) -> None:
         """Copy parameter i's gradient (zeros if it has none) into the bucket."""
         p, start = bucket.params[i], bucket.offsets[i]
-        view = bucket.flat[start:start + p._data.size]
+        view = bucket.flat[start : start + p._data.size]
         if p.grad is None:
             view.fill(0)
         else:
@@ -158,7 +168,7 @@ class Reducer:
             b = self.buckets[self.next_bucket]
             b.work = all_reduce_array(b.flat, ReduceOp.SUM, f"DDP gradient bucket {b.index}")
             self.next_bucket += 1
-        for b in self.buckets[:self.next_bucket]:
+        for b in self.buckets[: self.next_bucket]:
             b.work.is_completed()  # type: ignore[union-attr]  # MPI moves data only inside calls
 
     def _finalize(self) -> None:
@@ -183,7 +193,7 @@ class Reducer:
             for p, start in zip(b.params, b.offsets):
                 if used is not None and not used[id(p)]:
                     continue  # no rank used it: its .grad stays as it was, as in PyTorch
-                _write_average(p, b.flat[start:start + p._data.size], self.world_size)
+                _write_average(p, b.flat[start : start + p._data.size], self.world_size)
         self.started = self.armed = False
 
     def _globally_used(self) -> dict[int, bool]:

@@ -10,11 +10,20 @@ plain functions below each class are what `functional` calls where a benchmark s
     lstm_layer, gru_layer, rnn_layer              (ops/fused/rnn_layer.py, kernels/rnn_layer.py):
                                                   a whole layer and direction over a sequence
 """
+
 from .norm import BatchNormTrainFused, LayerNormFused, batch_norm_train, layer_norm
 from .recurrent import GRUCellFused, LSTMCellFused, gru_cell, lstm_cell
 from .softmax_ce import CrossEntropyIndices, cross_entropy_indices
 
 __all__ = [
-    "BatchNormTrainFused", "CrossEntropyIndices", "GRUCellFused", "LSTMCellFused", "LayerNormFused",
-    "batch_norm_train", "cross_entropy_indices", "gru_cell", "layer_norm", "lstm_cell",
+    "BatchNormTrainFused",
+    "CrossEntropyIndices",
+    "GRUCellFused",
+    "LSTMCellFused",
+    "LayerNormFused",
+    "batch_norm_train",
+    "cross_entropy_indices",
+    "gru_cell",
+    "layer_norm",
+    "lstm_cell",
 ]

@@ -4,6 +4,7 @@ The Numba kernels take C-contiguous float32 or float64 arrays of one dtype and t
 ops call these helpers first so a bad input fails with an error that names the op, the shapes and the
 dtypes instead of reaching a kernel.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,16 +44,18 @@ def from_rows(a2: np.ndarray, shape: tuple, dim: int) -> np.ndarray:
         return a2.reshape(())
     if dim == len(shape) - 1:
         return a2.reshape(shape)
-    moved = shape[:dim] + shape[dim + 1:] + (shape[dim],)
+    moved = shape[:dim] + shape[dim + 1 :] + (shape[dim],)
     return np.moveaxis(a2.reshape(moved), -1, dim)
 
 
-def affine_arrays(op: str, x: np.ndarray, affine: tuple, has_weight: bool, has_bias: bool,
-                  shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+def affine_arrays(
+    op: str, x: np.ndarray, affine: tuple, has_weight: bool, has_bias: bool, shape: tuple
+) -> tuple[np.ndarray, np.ndarray]:
     """(weight, bias) flattened for a kernel, each an empty array when absent; checks shape and dtype."""
     if len(affine) != int(has_weight) + int(has_bias):
-        raise ShapeError(f"{op}: got {len(affine)} affine arrays for has_weight={has_weight}, "
-                         f"has_bias={has_bias}")
+        raise ShapeError(
+            f"{op}: got {len(affine)} affine arrays for has_weight={has_weight}, has_bias={has_bias}"
+        )
     empty = np.empty(0, x.dtype)
     it = iter(affine)
     out = []
@@ -71,6 +74,6 @@ def affine_arrays(op: str, x: np.ndarray, affine: tuple, has_weight: bool, has_b
 def stable_shift(x: np.ndarray, axis: int) -> np.ndarray:
     """The max along `axis` (keepdims), 0 where it is not finite: a constant shift before `exp`."""
     if x.size == 0:
-        return np.zeros(x.shape[:axis] + (1,) + x.shape[axis + 1:], x.dtype)
+        return np.zeros(x.shape[:axis] + (1,) + x.shape[axis + 1 :], x.dtype)
     m = x.max(axis=axis, keepdims=True)
     return np.where(np.isfinite(m), m, 0.0).astype(x.dtype)

@@ -10,6 +10,7 @@ The Tensor-op form of the normalisations is defined once, here (`moments`, `stan
 and layer norm where the fused kernels do not apply (other dtypes, evaluation mode). The Numba
 kernels in `kernels/norm.py` are the same maths on arrays, the fast path.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,8 +50,9 @@ def normalize_channels(x: Any, mean: Any, var: Any, weight: Any, bias: Any, eps:
     return y
 
 
-def _affine_grads(self: LayerNormFused | BatchNormTrainFused, dw: np.ndarray, db: np.ndarray, shape: tuple,
-                  dtype: np.dtype) -> tuple:
+def _affine_grads(
+    self: LayerNormFused | BatchNormTrainFused, dw: np.ndarray, db: np.ndarray, shape: tuple, dtype: np.dtype
+) -> tuple:
     """The weight and bias gradients that this op's inputs take (None where not needed)."""
     grads: list = []
     k = 1
@@ -67,14 +69,22 @@ class LayerNormFused(Function):
 
     differentiable_backward = False
 
-    def forward(self, x: np.ndarray, *affine: np.ndarray, normalized_shape: tuple = (),
-                eps: float = 1e-5, has_weight: bool = False, has_bias: bool = False) -> np.ndarray:
+    def forward(
+        self,
+        x: np.ndarray,
+        *affine: np.ndarray,
+        normalized_shape: tuple = (),
+        eps: float = 1e-5,
+        has_weight: bool = False,
+        has_bias: bool = False,
+    ) -> np.ndarray:
         op = "LayerNormFused"
         check_float(op, x)
         shape = tuple(int(s) for s in normalized_shape)
-        if not shape or x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:
-            raise ShapeError(f"{op}: normalized_shape {shape} does not match the trailing dims of "
-                             f"input {x.shape}")
+        if not shape or x.shape[x.ndim - len(shape) :] != shape or len(shape) > x.ndim:
+            raise ShapeError(
+                f"{op}: normalized_shape {shape} does not match the trailing dims of input {x.shape}"
+            )
         w, b = affine_arrays(op, x, affine, has_weight, has_bias, shape)
         feats = math.prod(shape)
         x2 = np.ascontiguousarray(x).reshape(-1, feats)
@@ -111,9 +121,17 @@ class BatchNormTrainFused(Function):
 
     differentiable_backward = False
 
-    def forward(self, x: np.ndarray, *affine: np.ndarray, eps: float = 1e-5, has_weight: bool = False,
-                has_bias: bool = False, running_mean: np.ndarray | None = None,
-                running_var: np.ndarray | None = None, momentum: float = 0.1) -> np.ndarray:
+    def forward(
+        self,
+        x: np.ndarray,
+        *affine: np.ndarray,
+        eps: float = 1e-5,
+        has_weight: bool = False,
+        has_bias: bool = False,
+        running_mean: np.ndarray | None = None,
+        running_var: np.ndarray | None = None,
+        momentum: float = 0.1,
+    ) -> np.ndarray:
         op = "BatchNormTrainFused"
         check_float(op, x)
         if x.ndim < 2:
@@ -121,16 +139,16 @@ class BatchNormTrainFused(Function):
         c = x.shape[1]
         per_channel = x.size // c if c else 0
         if per_channel <= 1:
-            raise ShapeError(f"{op}: expected more than 1 value per channel when training, got input "
-                             f"of shape {x.shape}")
+            raise ShapeError(
+                f"{op}: expected more than 1 value per channel when training, got input of shape {x.shape}"
+            )
         w, b = affine_arrays(op, x, affine, has_weight, has_bias, (c,))
         x3 = np.ascontiguousarray(x).reshape(x.shape[0], c, -1)
         y3, mean, invstd, var_unbiased = knorm.batch_norm_forward(x3, w, b, float(eps))
         for stats, new in ((running_mean, mean), (running_var, var_unbiased)):
             if stats is not None:
                 if stats.shape != (c,):
-                    raise ShapeError(f"{op}: running statistics have shape {stats.shape}, "
-                                     f"expected ({c},)")
+                    raise ShapeError(f"{op}: running statistics have shape {stats.shape}, expected ({c},)")
                 stats *= 1.0 - momentum
                 stats += (momentum * new).astype(stats.dtype)
         self.x3, self.w, self.mean, self.invstd = x3, w, mean, invstd
@@ -157,19 +175,28 @@ def _affine(weight: Any, bias: Any) -> tuple[tuple, dict]:
     return inputs, {"has_weight": weight is not None, "has_bias": bias is not None}
 
 
-def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Any = None, bias: Any = None,
-               eps: float = 1e-5) -> Any:
+def layer_norm(
+    x: Any, normalized_shape: int | Sequence[int], weight: Any = None, bias: Any = None, eps: float = 1e-5
+) -> Any:
     """Fused `F.layer_norm`: normalise over the trailing `normalized_shape` dims of `x`."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     inputs, flags = _affine(weight, bias)
     return LayerNormFused.apply(x, *inputs, normalized_shape=shape, eps=eps, **flags)
 
 
-def batch_norm_train(x: Any, weight: Any = None, bias: Any = None, running_mean: Any = None,
-                     running_var: Any = None, momentum: float = 0.1, eps: float = 1e-5) -> Any:
+def batch_norm_train(
+    x: Any,
+    weight: Any = None,
+    bias: Any = None,
+    running_mean: Any = None,
+    running_var: Any = None,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Any:
     """Fused `F.batch_norm(training=True)` over (N, C, *); updates the running statistics in place."""
     inputs, flags = _affine(weight, bias)
     rm = running_mean._data if isinstance(running_mean, TensorBase) else running_mean
     rv = running_var._data if isinstance(running_var, TensorBase) else running_var
-    return BatchNormTrainFused.apply(x, *inputs, eps=eps, running_mean=rm, running_var=rv,
-                                     momentum=momentum, **flags)
+    return BatchNormTrainFused.apply(
+        x, *inputs, eps=eps, running_mean=rm, running_var=rv, momentum=momentum, **flags
+    )

@@ -5,6 +5,7 @@ The engine is single-output, so `LSTMCellFused` returns h and c side by side as 
 `lstm_cell` slices them. The backward works on arrays only; `composite` recomputes the forward
 with Tensor ops, so `create_graph=True` still works.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,8 +30,8 @@ def _lstm_forward_np(gates: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray,
     """[h | c] and the activations (i, f, g, o side by side), in vectorised NumPy."""
     hid = c_prev.shape[1]
     acts = _sigmoid(gates)  # (B, 4H): i, f, o are sigmoids...
-    acts[:, 2 * hid:3 * hid] = np.tanh(gates[:, 2 * hid:3 * hid])  # ...and g a tanh
-    i, f, g, o = (acts[:, k * hid:(k + 1) * hid] for k in range(4))
+    acts[:, 2 * hid : 3 * hid] = np.tanh(gates[:, 2 * hid : 3 * hid])  # ...and g a tanh
+    i, f, g, o = (acts[:, k * hid : (k + 1) * hid] for k in range(4))
     out = np.empty((c_prev.shape[0], 2 * hid), dtype=gates.dtype)
     c = out[:, hid:]
     np.multiply(f, c_prev, out=c)
@@ -39,26 +40,27 @@ def _lstm_forward_np(gates: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray,
     return out, acts
 
 
-def _lstm_backward_np(grad: np.ndarray, acts: np.ndarray, c_prev: np.ndarray,
-                      out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _lstm_backward_np(
+    grad: np.ndarray, acts: np.ndarray, c_prev: np.ndarray, out: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     hid = c_prev.shape[1]
-    i, f, g, o = (acts[:, k * hid:(k + 1) * hid] for k in range(4))
+    i, f, g, o = (acts[:, k * hid : (k + 1) * hid] for k in range(4))
     dh, dc = grad[:, :hid], grad[:, hid:]
     tc = np.tanh(out[:, hid:])
     dc = dc + dh * o * (1.0 - tc * tc)  # (B, H): through h = o * tanh(c) and directly
     dgates = np.empty_like(acts)
     dgates[:, :hid] = dc * g * i * (1.0 - i)
-    dgates[:, hid:2 * hid] = dc * c_prev * f * (1.0 - f)
-    dgates[:, 2 * hid:3 * hid] = dc * i * (1.0 - g * g)
-    dgates[:, 3 * hid:] = dh * tc * o * (1.0 - o)
+    dgates[:, hid : 2 * hid] = dc * c_prev * f * (1.0 - f)
+    dgates[:, 2 * hid : 3 * hid] = dc * i * (1.0 - g * g)
+    dgates[:, 3 * hid :] = dh * tc * o * (1.0 - o)
     return dgates, dc * f
 
 
 def _gru_forward_np(gi: np.ndarray, gh: np.ndarray, h_prev: np.ndarray) -> tuple:
     hid = h_prev.shape[1]
-    rz = _sigmoid(gi[:, :2 * hid] + gh[:, :2 * hid])  # (B, 2H): r and z
+    rz = _sigmoid(gi[:, : 2 * hid] + gh[:, : 2 * hid])  # (B, 2H): r and z
     r, z = rz[:, :hid], rz[:, hid:]
-    n = np.tanh(gi[:, 2 * hid:] + r * gh[:, 2 * hid:])  # (B, H)
+    n = np.tanh(gi[:, 2 * hid :] + r * gh[:, 2 * hid :])  # (B, H)
     h = n + z * (h_prev - n)  # (1 - z) n + z h_prev
     return h, (rz, n)
 
@@ -69,11 +71,11 @@ def _gru_backward_np(grad: np.ndarray, acts: tuple, gh: np.ndarray, h_prev: np.n
     r, z = rz[:, :hid], rz[:, hid:]
     dn = grad * (1.0 - z) * (1.0 - n * n)  # through the tanh
     dgi = np.empty_like(gh)
-    dgi[:, :hid] = dn * gh[:, 2 * hid:] * r * (1.0 - r)
-    dgi[:, hid:2 * hid] = grad * (h_prev - n) * z * (1.0 - z)
-    dgi[:, 2 * hid:] = dn
+    dgi[:, :hid] = dn * gh[:, 2 * hid :] * r * (1.0 - r)
+    dgi[:, hid : 2 * hid] = grad * (h_prev - n) * z * (1.0 - z)
+    dgi[:, 2 * hid :] = dn
     dgh = dgi.copy()
-    dgh[:, 2 * hid:] = dn * r
+    dgh[:, 2 * hid :] = dn * r
     return dgi, dgh, grad * z
 
 

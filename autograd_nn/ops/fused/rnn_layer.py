@@ -17,6 +17,7 @@ time order, followed (LSTM) by the cell states c_1..c_T (T, B, H); `nn/recurrent
 The backward works on arrays only; `composite` is the same layer in Tensor ops, step by step, so
 `create_graph=True` (gradients of gradients) still works.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -57,8 +58,14 @@ def _weight_grad(dz: np.ndarray, hs: np.ndarray, h0: np.ndarray, reverse: bool) 
     return gw
 
 
-def _check(op: str, gi: np.ndarray, gates: int, states: list[tuple[str, np.ndarray, int]],
-           w_hh: np.ndarray, extra: list[np.ndarray]) -> tuple[int, int, int]:
+def _check(
+    op: str,
+    gi: np.ndarray,
+    gates: int,
+    states: list[tuple[str, np.ndarray, int]],
+    w_hh: np.ndarray,
+    extra: list[np.ndarray],
+) -> tuple[int, int, int]:
     """(T, B, H) after checking dtypes and shapes; `states` are (name, array, width)."""
     check_float(op, gi, w_hh, *[s for _, s, _ in states], *extra)
     if gi.ndim != 3 or gi.shape[2] % gates:
@@ -91,14 +98,15 @@ class LSTMLayer(Function):
     def forward(self, gi, h0, c0, w_hh, *w_hr, reverse=False):
         w_r = w_hr[0] if w_hr else None
         p = w_hh.shape[1]
-        t, b, hid = _check("LSTMLayer", gi, 4, [("h0", h0, p), ("c0", c0, w_hh.shape[0] // 4)],
-                           w_hh, list(w_hr))
+        t, b, hid = _check(
+            "LSTMLayer", gi, 4, [("h0", h0, p), ("c0", c0, w_hh.shape[0] // 4)], w_hh, list(w_hr)
+        )
         if w_r is not None and w_r.shape != (p, hid):
             raise ShapeError(f"LSTMLayer: w_hr must be ({p}, {hid}), got {w_r.shape}")
         self.save(h0, c0, w_hh, *w_hr)
         gi, h0c, c0c = (np.ascontiguousarray(a) for a in (gi, h0, c0))
         y = np.empty(t * b * (p + hid), gi.dtype)
-        hs, cs = y[:t * b * p].reshape(t, b, p), y[t * b * p:].reshape(t, b, hid)
+        hs, cs = y[: t * b * p].reshape(t, b, p), y[t * b * p :].reshape(t, b, hid)
         acts = np.empty((t, b, 5 * hid), gi.dtype)
         hp = np.empty((t, b, hid), gi.dtype) if w_r is not None else None
         order, spans = _order(t, reverse), _spans(t, b, 4 * hid, p)
@@ -113,11 +121,11 @@ class LSTMLayer(Function):
             for s in order:
                 np.matmul(h_prev, w_t, out=z)
                 h = hs[s, r0:r1] if hp is None else hp[s, r0:r1]
-                k.lstm_forward_step(z, gi[s, r0:r1], scale, shift, c_prev, acts[s, r0:r1],
-                                    cs[s, r0:r1], h)
+                k.lstm_forward_step(z, gi[s, r0:r1], scale, shift, c_prev, acts[s, r0:r1], cs[s, r0:r1], h)
                 if wr_t is not None:  # projected: hp holds the unprojected h
                     np.matmul(h, wr_t, out=hs[s, r0:r1])
                 h_prev, c_prev = hs[s, r0:r1], cs[s, r0:r1]
+
         parallel_for(len(spans), run)
         self.state = (acts, hs, cs, hp, h0c, c0c, order, spans, reverse)
         return y
@@ -129,7 +137,7 @@ class LSTMLayer(Function):
         t, b, p = hs.shape
         hid = cs.shape[2]
         g = np.ascontiguousarray(g)
-        dhs, dcs = g[:t * b * p].reshape(t, b, p), g[t * b * p:].reshape(t, b, hid)
+        dhs, dcs = g[: t * b * p].reshape(t, b, p), g[t * b * p :].reshape(t, b, hid)
         dz = np.empty((t, b, 4 * hid), g.dtype)
         dh0, dc0 = np.empty((b, p), g.dtype), np.empty((b, hid), g.dtype)
         dh_all = np.empty((t, b, p), g.dtype) if w_r is not None else None
@@ -144,20 +152,25 @@ class LSTMLayer(Function):
                 s = order[i]
                 c_prev = cs[order[i - 1], r0:r1] if i else c0[r0:r1]
                 if w_r is None:
-                    k.lstm_backward_step(dhs[s, r0:r1], dh_rec, dcs[s, r0:r1], acts[s, r0:r1],
-                                         c_prev, dz[s, r0:r1], dc)
+                    k.lstm_backward_step(
+                        dhs[s, r0:r1], dh_rec, dcs[s, r0:r1], acts[s, r0:r1], c_prev, dz[s, r0:r1], dc
+                    )
                 else:  # through the projection h = hp W_hr^T first
                     assert dh_all is not None
                     np.add(dhs[s, r0:r1], dh_rec, out=dh_all[s, r0:r1])
                     np.matmul(dh_all[s, r0:r1], w_r, out=dhp)
-                    k.lstm_backward_step(dhp, zero, dcs[s, r0:r1], acts[s, r0:r1], c_prev,
-                                         dz[s, r0:r1], dc)
+                    k.lstm_backward_step(dhp, zero, dcs[s, r0:r1], acts[s, r0:r1], c_prev, dz[s, r0:r1], dc)
                 np.matmul(dz[s, r0:r1], w_hh, out=dh_rec)
             dh0[r0:r1], dc0[r0:r1] = dh_rec, dc
+
         parallel_for(len(spans), run)
         need = self.needs_input_grad
-        grads = [dz, dh0 if need[1] else None, dc0 if need[2] else None,
-                 _weight_grad(dz, hs, h0, reverse) if need[3] else None]
+        grads = [
+            dz,
+            dh0 if need[1] else None,
+            dc0 if need[2] else None,
+            _weight_grad(dz, hs, h0, reverse) if need[3] else None,
+        ]
         if w_r is not None:
             assert dh_all is not None and hp is not None
             grads.append(matmul(dh_all.reshape(-1, p).T, hp.reshape(-1, hid)) if need[4] else None)
@@ -202,6 +215,7 @@ class GRULayer(Function):
                 np.matmul(h_prev, w_t, out=z)
                 k.gru_forward_step(z, gi[s, r0:r1], bias, h_prev, acts[s, r0:r1], hs[s, r0:r1])
                 h_prev = hs[s, r0:r1]
+
         parallel_for(len(spans), run)
         self.state = (acts, hs, h0c, order, spans, reverse)
         return hs
@@ -221,10 +235,12 @@ class GRULayer(Function):
             for i in range(t - 1, -1, -1):
                 s = order[i]
                 h_prev = hs[order[i - 1], r0:r1] if i else h0[r0:r1]
-                k.gru_backward_step(g[s, r0:r1], dh_rec, dh_direct, acts[s, r0:r1], h_prev,
-                                    dgi[s, r0:r1], dgh[s, r0:r1])
+                k.gru_backward_step(
+                    g[s, r0:r1], dh_rec, dh_direct, acts[s, r0:r1], h_prev, dgi[s, r0:r1], dgh[s, r0:r1]
+                )
                 np.matmul(dgh[s, r0:r1], w_hh, out=dh_rec)
             np.add(dh_rec, dh_direct, out=dh0[r0:r1])
+
         parallel_for(len(spans), run)
         need = self.needs_input_grad
         grads = [dgi, dh0 if need[1] else None, _weight_grad(dgh, hs, h0, reverse) if need[2] else None]
@@ -271,6 +287,7 @@ class RNNLayer(Function):
                 np.matmul(h_prev, w_t, out=z)
                 k.rnn_forward_step(z, gi[s, r0:r1], relu, hs[s, r0:r1])
                 h_prev = hs[s, r0:r1]
+
         parallel_for(len(spans), run)
         self.state = (hs, h0c, order, spans, relu, reverse)
         return hs
@@ -291,6 +308,7 @@ class RNNLayer(Function):
                 k.rnn_backward_step(g[s, r0:r1], dh_rec, hs[s, r0:r1], relu, dz[s, r0:r1])
                 np.matmul(dz[s, r0:r1], w_hh, out=dh_rec)
             dh0[r0:r1] = dh_rec
+
         parallel_for(len(spans), run)
         need = self.needs_input_grad
         return dz, dh0 if need[1] else None, _weight_grad(dz, hs, h0, reverse) if need[2] else None
@@ -306,28 +324,26 @@ class RNNLayer(Function):
         return Stack.apply(*hs, axis=0)
 
 
-def lstm_layer(gi: Any, h0: Any, c0: Any, w_hh: Any, w_hr: Any = None,
-               reverse: bool = False) -> tuple[Any, Any, Any]:
+def lstm_layer(
+    gi: Any, h0: Any, c0: Any, w_hh: Any, w_hr: Any = None, reverse: bool = False
+) -> tuple[Any, Any, Any]:
     """One LSTM layer and direction: (outputs (T, B, P), h_n (B, P), c_n (B, H))."""
     t, b = gi.shape[:2]
     p, hid = w_hh.shape[1], w_hh.shape[0] // 4
     args = (gi, h0, c0, w_hh) if w_hr is None else (gi, h0, c0, w_hh, w_hr)
     y = LSTMLayer.apply(*args, reverse=reverse)
-    out = y[:t * b * p].reshape(t, b, p)
+    out = y[: t * b * p].reshape(t, b, p)
     last = 0 if reverse else t - 1
-    return out, out[last], y[t * b * p:].reshape(t, b, hid)[last]
+    return out, out[last], y[t * b * p :].reshape(t, b, hid)[last]
 
 
-def gru_layer(gi: Any, h0: Any, w_hh: Any, b_hh: Any = None,
-              reverse: bool = False) -> tuple[Any, Any]:
+def gru_layer(gi: Any, h0: Any, w_hh: Any, b_hh: Any = None, reverse: bool = False) -> tuple[Any, Any]:
     """One GRU layer and direction: (outputs (T, B, H), h_n (B, H))."""
-    out = GRULayer.apply(*((gi, h0, w_hh) if b_hh is None else (gi, h0, w_hh, b_hh)),
-                         reverse=reverse)
+    out = GRULayer.apply(*((gi, h0, w_hh) if b_hh is None else (gi, h0, w_hh, b_hh)), reverse=reverse)
     return out, out[0 if reverse else out.shape[0] - 1]
 
 
-def rnn_layer(gi: Any, h0: Any, w_hh: Any, relu: bool = False,
-              reverse: bool = False) -> tuple[Any, Any]:
+def rnn_layer(gi: Any, h0: Any, w_hh: Any, relu: bool = False, reverse: bool = False) -> tuple[Any, Any]:
     """One Elman RNN layer and direction: (outputs (T, B, H), h_n (B, H))."""
     out = RNNLayer.apply(gi, h0, w_hh, relu=relu, reverse=reverse)
     return out, out[0 if reverse else out.shape[0] - 1]

@@ -5,6 +5,7 @@ instead of the five or six NumPy temporaries of the composite form. Their backwa
 only (`differentiable_backward = False`); `composite` recomputes the same forward with Tensor ops, so
 `create_graph=True` (gradient penalties, Hessian-vector products) still works through the engine.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,8 +38,9 @@ def _logsumexp(x2: np.ndarray, numba_below: int = NUMPY_EXP_MIN) -> tuple[np.nda
         return m[:, 0], np.log(e.sum(axis=1, dtype=np.float64))
 
 
-def _probs(x2: np.ndarray, lse: tuple[np.ndarray, np.ndarray],
-           numba_below: int = NUMPY_EXP_MIN) -> np.ndarray:
+def _probs(
+    x2: np.ndarray, lse: tuple[np.ndarray, np.ndarray], numba_below: int = NUMPY_EXP_MIN
+) -> np.ndarray:
     """exp((x2 - m) - ls) as a new array."""
     m, ls = lse
     if x2.size < numba_below:
@@ -95,18 +97,28 @@ class CrossEntropyIndices(Function):
 
     differentiable_backward = False
 
-    def forward(self, logits: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
-                ignore_index: int = -100, label_smoothing: float = 0.0,
-                reduction: str = "mean") -> np.ndarray:
+    def forward(
+        self,
+        logits: np.ndarray,
+        target: np.ndarray,
+        weight: np.ndarray | None = None,
+        ignore_index: int = -100,
+        label_smoothing: float = 0.0,
+        reduction: str = "mean",
+    ) -> np.ndarray:
         op = "CrossEntropyIndices"
         dtype = check_float(op, logits)
         target = np.asarray(target)
         if target.dtype.kind not in "iu":
             raise DTypeError(f"{op}: target must hold integer class indices, got {target.dtype}")
-        if logits.ndim == 0 or (target.shape != logits.shape[:1] + logits.shape[2:] and not (
-                logits.ndim == 1 and target.ndim == 0)):
-            raise ShapeError(f"{op}: logits {logits.shape} and target {target.shape} do not match; "
-                             "expected logits (N, C, *) with target (N, *), or (C,) with ()")
+        if logits.ndim == 0 or (
+            target.shape != logits.shape[:1] + logits.shape[2:]
+            and not (logits.ndim == 1 and target.ndim == 0)
+        ):
+            raise ShapeError(
+                f"{op}: logits {logits.shape} and target {target.shape} do not match; "
+                "expected logits (N, C, *) with target (N, *), or (C,) with ()"
+            )
         if reduction not in _REDUCTIONS:
             raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
         if not 0.0 <= label_smoothing <= 1.0:
@@ -125,8 +137,10 @@ class CrossEntropyIndices(Function):
         rows = ksoftmax.cross_entropy_forward if x2.size >= CE_KERNEL_MIN else _ce_forward_np
         loss, total, bad = rows(x2, tgt, w, lse[0], lse[1], int(ignore_index), float(label_smoothing))
         if bad >= 0:
-            raise OpIndexError(f"{op}: target {tgt[bad]} (row {bad}) is out of range for {n_cls} "
-                               f"classes (ignore_index={ignore_index})")
+            raise OpIndexError(
+                f"{op}: target {tgt[bad]} (row {bad}) is out of range for {n_cls} "
+                f"classes (ignore_index={ignore_index})"
+            )
         self.x2, self.tgt, self.w, self.lse, self.total = x2, tgt, w, lse, total
         self.ignore_index, self.smoothing, self.reduction = int(ignore_index), label_smoothing, reduction
         self.target_shape = target.shape
@@ -148,8 +162,14 @@ class CrossEntropyIndices(Function):
                 scale = scale / self.total if self.total != 0.0 else 0.0
             grow = np.full(n, scale, x2.dtype)
         rows = ksoftmax.cross_entropy_backward if x2.size >= CE_KERNEL_MIN else _ce_backward_np
-        dx2 = rows(_probs(x2, self.lse, CE_NUMBA_EXP_BELOW), self.tgt, self.w, self.ignore_index,
-                   float(self.smoothing), grow)
+        dx2 = rows(
+            _probs(x2, self.lse, CE_NUMBA_EXP_BELOW),
+            self.tgt,
+            self.w,
+            self.ignore_index,
+            float(self.smoothing),
+            grow,
+        )
         shape = self.target_shape[:1] + (x2.shape[1],) + self.target_shape[1:]
         return from_rows(dx2, shape, self.cls_dim)
 
@@ -181,15 +201,25 @@ def _data(x: Any) -> Any:
     return x._data if isinstance(x, TensorBase) else x
 
 
-def cross_entropy_indices(logits: Any, target: Any, weight: Any = None, ignore_index: int = -100,
-                          label_smoothing: float = 0.0, reduction: str = "mean") -> Any:
+def cross_entropy_indices(
+    logits: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+) -> Any:
     """`F.cross_entropy` with class-index targets, log-softmax fused in (PyTorch semantics).
 
     `target` is an integer Tensor or array; `weight` (C,) a Tensor or array of class weights, treated
     as a constant.
     """
     w = _data(weight)
-    return CrossEntropyIndices.apply(logits, target=np.asarray(_data(target)),
-                                     weight=None if w is None else np.asarray(w),
-                                     ignore_index=ignore_index, label_smoothing=label_smoothing,
-                                     reduction=reduction)
+    return CrossEntropyIndices.apply(
+        logits,
+        target=np.asarray(_data(target)),
+        weight=None if w is None else np.asarray(w),
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+    )

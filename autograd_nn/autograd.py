@@ -21,7 +21,7 @@ import numpy as np
 
 from .custom_function import Function, FunctionCtx, Variable  # PyTorch's autograd.Function API
 from .errors import GraphError, ShapeError
-from .function import TensorBase, last_inplace, last_rebase, reads_memory, version_of
+from .function import Instrument, TensorBase, last_inplace, last_rebase, reads_memory, version_of
 from .grad_mode import _state, enable_grad, no_grad
 from .inplace import consumed_parents
 
@@ -228,7 +228,7 @@ def run_backward(
     queued: list[Callable[[], None]] = []
     _callbacks.stack.append(queued)
     try:
-        instrument = _state.instrument
+        instrument: Instrument | None = _state.instrument
         if instrument is None:
             walk()
         else:
@@ -281,7 +281,7 @@ def _propagate(
     if last_inplace[0] > ctx.created:
         _check_versions(ctx, out)
     run = (lambda grad_out: _call_backward(ctx, parents, out, grad_out)) if create_graph else ctx.backward
-    instrument = _state.instrument
+    instrument: Instrument | None = _state.instrument
     if instrument is None:
         _add_input_grads(ctx, parents, g, run(g), grads, owned, create_graph, release)
         return

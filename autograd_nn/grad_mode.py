@@ -10,17 +10,16 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    from .function import Instrument
+from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _GradState(threading.local):
     enabled = True
-    instrument: Instrument | None = None  # observes ops in this thread (profiler, anomaly mode)
+    # observes ops in this thread (profiler, anomaly mode): a `function.Instrument`, typed where the
+    # engine reads it (this module sits below the engine)
+    instrument: Any = None
 
 
 _state = _GradState()

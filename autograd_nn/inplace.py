@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DTypeError, GraphError, ShapeError
-from .function import TensorBase, check_writable, last_rebase, reads_memory, share_version, tick
+from .function import Instrument, TensorBase, check_writable, last_rebase, reads_memory, share_version, tick
 from .grad_mode import _state
 
 
@@ -96,8 +96,9 @@ def apply_inplace(t: Any, op: str, compute: Callable[[Any], Any], operands: tupl
 
 
 def _tell_instrument(t: Any, result: Any) -> None:
-    if _state.instrument is not None:
-        _state.instrument.inplace(t, result)
+    instrument: Instrument | None = _state.instrument
+    if instrument is not None:
+        instrument.inplace(t, result)
 
 
 def apply_inplace_view(t: Any, op: str, compute: Callable[[Any], Any]) -> Any:

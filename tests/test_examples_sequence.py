@@ -38,7 +38,7 @@ def test_lr_schedule_warms_up_then_decays():
     cfg = LMTrainConfig(steps=100, warmup=10, min_lr_ratio=0.1)
     factors = [lr_factor(s, cfg) for s in range(1, 101)]
     assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
-    assert all(a >= b for a, b in itertools.pairwise(factors))
+    assert all(a >= b for a, b in itertools.pairwise(factors[9:]))  # non-increasing after warm-up
     assert factors[-1] == pytest.approx(0.1)
 
 

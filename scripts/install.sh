@@ -2,7 +2,7 @@
 # Install everything autograd_nn needs on a fresh Debian machine (run as root, or inside a virtualenv).
 #   bash scripts/install.sh              runtime + examples + ONNX export (the main job)
 #   bash scripts/install.sh distributed  also Open MPI and mpi4py: training on several processes
-#   bash scripts/install.sh test         also the test tools, Open MPI + mpi4py (multi-process tests)
+#   bash scripts/install.sh test         also the test and lint tools, Open MPI + mpi4py (multi-process tests)
 #                                        and PyTorch 2.13.0 (CPU) for parity tests
 # Every Python package comes at the exact version in requirements/constraints.txt, so a new release
 # of a tool cannot change what runs; `bash scripts/lock.sh` refreshes that file on purpose.
@@ -31,7 +31,7 @@ pip pip setuptools  # the pinned installer and build backend; the project builds
 if [ "$mode" = "test" ]; then
   # torch is a test/benchmark dependency only; 2.13.0 is the CPU build on these machines.
   pip torch || echo "install.sh: torch unavailable; parity tests will skip" >&2
-  pip --no-build-isolation -e ".[test]"
+  pip --no-build-isolation -e ".[test,lint]"
 elif [ "$mode" = "distributed" ]; then
   pip --no-build-isolation -e ".[examples,onnx,distributed]"
 else

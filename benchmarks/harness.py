@@ -331,7 +331,8 @@ def plot_ratios(path: str, rows: list[Row]) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    shown = [r for r in rows if r.metric is not None and r.unit != "s"]
+    # ratios against a baseline only: not the cold-start seconds, not the multi-process rows (thread 0)
+    shown = [r for r in rows if r.metric is not None and r.unit != "s" and r.threads > 0]
     counts = sorted({r.threads for r in shown})
     keys = list(dict.fromkeys(r.key for r in shown))
     by = {(r.key, r.threads): r for r in shown}
@@ -369,6 +370,6 @@ def plot_ratios(path: str, rows: list[Row]) -> bool:
     )
     ax.set_title("autograd_nn vs baseline (green met, red not met)")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")  # the long row names stay inside the picture
     plt.close(fig)
     return True

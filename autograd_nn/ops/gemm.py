@@ -16,9 +16,12 @@ import numpy as np
 
 from ..threads import blocks, get_num_threads, parallel_for
 
-# Below this many multiply-adds per thread the pool's hand-off (about 20-50 us) costs more than the
-# second core gains (measured on the 2-core machine: a 128x784x256 product, 26 M, gains 1.6x).
-MIN_MACS_PER_THREAD = 1 << 21
+# Below this many multiply-adds per thread the pool's hand-off costs more than the second core gains.
+# The hand-off depends on the host: 20-50 us on one 2-core machine (where a 128x784x256 product, 26 M,
+# gained 1.6x split in two), 80-130 us on another (where 8.4 M products ran 1.7x slower split and
+# 26 M ones gained 1.05x). A fixed threshold keeps results bit-identical for a fixed thread count;
+# 8 M per thread avoids the loss on slow hosts and still splits the products that gain on fast ones.
+MIN_MACS_PER_THREAD = 1 << 23
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

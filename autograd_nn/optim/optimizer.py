@@ -161,6 +161,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._opt_called = True
+        op = f"{type(self).__name__}.step"  # named once per step, not per parameter
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -170,10 +171,9 @@ class Optimizer:
                     grad = g._data
                     if grad.shape != p._data.shape:
                         raise ShapeError(
-                            f"{type(self).__name__}.step: gradient of shape {grad.shape} "
-                            f"for a parameter of shape {p._data.shape}"
+                            f"{op}: gradient of shape {grad.shape} for a parameter of shape {p._data.shape}"
                         )
-                    with p._inplace(f"{type(self).__name__}.step") as param:  # refuses read-only
+                    with p._inplace(op) as param:  # refuses read-only
                         state = self.state.get(p)
                         if state is None:
                             state = self.state[p] = {}
